@@ -1,0 +1,154 @@
+import { ClientProxy } from '@nestjs/microservices';
+import { AgentPatterns, DirectoryPatterns, RelayPatterns, addressed } from './patterns';
+import { emit, request } from './transport';
+import {
+  ListNodesRequest,
+  NodeHeartbeat,
+  NodeInfo,
+  NodeRef,
+  RegisterNodeReply,
+  RegisterNodeRequest,
+} from './nodes';
+import {
+  AnnounceStream,
+  CarrierInfo,
+  CarryingStream,
+  CreateStreamRequest,
+  ListStreamsRequest,
+  StreamInfo,
+  StreamPage,
+  StreamRef,
+} from './streams';
+import { TicketCancel, TicketConfirm, TicketConfirmReply, TicketReply, TicketRequest } from './tickets';
+import {
+  AdmitForward,
+  AuthorizePublish,
+  CloseUpstream,
+  ForwardClosed,
+  OpenUpstream,
+  RelayReady,
+  RelayStats,
+  RelayStatsReport,
+  RelayStreamEvent,
+  RevokeForward,
+  SetUploadLimit,
+  UpstreamLost,
+} from './relay';
+
+/** Typed calls to the directory. */
+export class DirectoryClient {
+  constructor(
+    private readonly client: ClientProxy,
+    private readonly timeoutMs?: number,
+  ) {}
+
+  register(req: RegisterNodeRequest): Promise<RegisterNodeReply> {
+    return request(this.client, DirectoryPatterns.RegisterNode, req, this.timeoutMs);
+  }
+  heartbeat(hb: NodeHeartbeat): Promise<void> {
+    return emit(this.client, DirectoryPatterns.NodeHeartbeat, hb);
+  }
+  unregister(ref: NodeRef): Promise<{ removed: boolean }> {
+    return request(this.client, DirectoryPatterns.UnregisterNode, ref, this.timeoutMs);
+  }
+  listNodes(req: ListNodesRequest = {}): Promise<NodeInfo[]> {
+    return request(this.client, DirectoryPatterns.ListNodes, req, this.timeoutMs);
+  }
+  createStream(req: CreateStreamRequest): Promise<StreamInfo> {
+    return request(this.client, DirectoryPatterns.CreateStream, req, this.timeoutMs);
+  }
+  announceStream(req: AnnounceStream): Promise<StreamInfo> {
+    return request(this.client, DirectoryPatterns.AnnounceStream, req, this.timeoutMs);
+  }
+  endStream(ref: StreamRef): Promise<StreamInfo> {
+    return request(this.client, DirectoryPatterns.EndStream, ref, this.timeoutMs);
+  }
+  getStream(ref: StreamRef): Promise<StreamInfo> {
+    return request(this.client, DirectoryPatterns.GetStream, ref, this.timeoutMs);
+  }
+  listStreams(req: ListStreamsRequest = {}): Promise<StreamPage> {
+    return request(this.client, DirectoryPatterns.ListStreams, req, this.timeoutMs);
+  }
+  listCarriers(ref: StreamRef): Promise<CarrierInfo[]> {
+    return request(this.client, DirectoryPatterns.ListCarriers, ref, this.timeoutMs);
+  }
+  carrying(msg: CarryingStream): Promise<void> {
+    return emit(this.client, DirectoryPatterns.Carrying, msg);
+  }
+}
+
+/** Typed calls from one agent to another agent, addressed by node id. */
+export class PeerClient {
+  constructor(
+    private readonly client: ClientProxy,
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  requestTicket(nodeId: string, req: TicketRequest): Promise<TicketReply> {
+    return request(this.client, addressed(AgentPatterns.TicketRequest, nodeId), req, this.timeoutMs);
+  }
+  confirmTicket(nodeId: string, req: TicketConfirm): Promise<TicketConfirmReply> {
+    return request(this.client, addressed(AgentPatterns.TicketConfirm, nodeId), req, this.timeoutMs);
+  }
+  cancelTicket(nodeId: string, req: TicketCancel): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.TicketCancel, nodeId), req);
+  }
+}
+
+/** Typed calls from an agent to its own relay. */
+export class RelayControlClient {
+  constructor(
+    private readonly client: ClientProxy,
+    private readonly nodeId: string,
+    private readonly timeoutMs = 2000,
+  ) {}
+
+  authorizePublish(req: AuthorizePublish): Promise<{ ok: true }> {
+    return request(this.client, addressed(RelayPatterns.AuthorizePublish, this.nodeId), req, this.timeoutMs);
+  }
+  admitForward(req: AdmitForward): Promise<{ ok: true }> {
+    return request(this.client, addressed(RelayPatterns.AdmitForward, this.nodeId), req, this.timeoutMs);
+  }
+  revokeForward(req: RevokeForward): Promise<{ closed: boolean }> {
+    return request(this.client, addressed(RelayPatterns.RevokeForward, this.nodeId), req, this.timeoutMs);
+  }
+  openUpstream(req: OpenUpstream): Promise<{ ok: true }> {
+    return request(this.client, addressed(RelayPatterns.OpenUpstream, this.nodeId), req, this.timeoutMs);
+  }
+  closeUpstream(req: CloseUpstream): Promise<{ closed: boolean }> {
+    return request(this.client, addressed(RelayPatterns.CloseUpstream, this.nodeId), req, this.timeoutMs);
+  }
+  setUploadLimit(req: SetUploadLimit): Promise<{ ok: true }> {
+    return request(this.client, addressed(RelayPatterns.SetUploadLimit, this.nodeId), req, this.timeoutMs);
+  }
+  stats(): Promise<RelayStats> {
+    return request(this.client, addressed(RelayPatterns.GetStats, this.nodeId), {}, this.timeoutMs);
+  }
+}
+
+/** Events from a relay to its own agent. */
+export class AgentNotifier {
+  constructor(
+    private readonly client: ClientProxy,
+    private readonly nodeId: string,
+  ) {}
+
+  ready(msg: RelayReady): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayReady, this.nodeId), msg);
+  }
+  streamLive(msg: RelayStreamEvent): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayStreamLive, this.nodeId), msg);
+  }
+  streamEnded(msg: RelayStreamEvent): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayStreamEnded, this.nodeId), msg);
+  }
+  upstreamLost(msg: UpstreamLost): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayUpstreamLost, this.nodeId), msg);
+  }
+  forwardClosed(msg: ForwardClosed): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayForwardClosed, this.nodeId), msg);
+  }
+  stats(msg: RelayStatsReport): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.RelayStats, this.nodeId), msg);
+  }
+}

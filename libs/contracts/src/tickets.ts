@@ -1,0 +1,59 @@
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { STREAM_ID } from './streams';
+
+/** A viewer's agent asks a candidate for a ticket: a promise to forward one stream to it. */
+export class TicketRequest {
+  @Matches(STREAM_ID)
+  streamId!: string;
+
+  @IsUUID()
+  requesterId!: string;
+
+  /** Nodes the requester will not take the stream from (its descendants and lost upstreams). */
+  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  exclude?: string[];
+}
+
+export class TicketConfirm {
+  @IsUUID()
+  ticketId!: string;
+
+  @IsUUID()
+  requesterId!: string;
+}
+
+export class TicketCancel {
+  @IsUUID()
+  ticketId!: string;
+
+  @IsUUID()
+  requesterId!: string;
+
+  @IsString() @MaxLength(200)
+  reason!: string;
+}
+
+export interface TicketOffer {
+  ticketId: string;
+  streamId: string;
+  /** The offering node. */
+  nodeId: string;
+  /** Distance from the source: the source offers 1, its children 2, ... */
+  hops: number;
+  /** The offering node's upstream path, source first, itself last: a requester on it would make a loop. */
+  path: string[];
+  /** Spare upload after this forward, bits per second (Infinity is sent as null). */
+  headroomBps: number | null;
+  /** The offer lapses if not confirmed by then (epoch ms). */
+  expiresAt: number;
+  host: string;
+  forwardPort: number;
+}
+
+export type TicketReply = { offer: TicketOffer } | { refused: string };
+
+export interface TicketConfirmReply {
+  ticketId: string;
+  /** Where the requester's relay pulls from, token included. */
+  forwardUrl: string;
+}
