@@ -10,7 +10,7 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const moduleNameMapper = { '^@astral/(contracts|media|config|testing)$': '<rootDir>/libs/$1/src' };
+const moduleNameMapper = { '^@astral/(contracts|media|config|testing|overlay)$': '<rootDir>/libs/$1/src' };
 module.exports = {
   projects: [
     {

@@ -1,8 +1,11 @@
+import 'reflect-metadata';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { parseBitrate } from './units';
 
-const toBitrate = ({ value }: { value: unknown }): unknown => {
+/** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
+const toBitrate = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
+  const value = obj[key];
   if (typeof value !== 'string') return value;
   try {
     return parseBitrate(value) ?? undefined;
@@ -14,26 +17,26 @@ const toBitrate = ({ value }: { value: unknown }): unknown => {
 /** Settings shared by the two processes of one node: its agent and its relay. */
 export class NodeConfig {
   @IsString() @MinLength(1)
-  dataDir = '.astral/node';
+  dataDir: string = '.astral/node';
 
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
-  redisUrl = 'redis://127.0.0.1:6379';
+  redisUrl: string = 'redis://127.0.0.1:6379';
 
   /** The address the relay binds and advertises. */
   @Matches(/^[A-Za-z0-9.:\-]+$/)
-  host = '127.0.0.1';
+  host: string = '127.0.0.1';
 
   @IsInt() @Min(1) @Max(65535)
-  rtmpPort = 1935;
+  rtmpPort: number = 1935;
 
   @IsInt() @Min(1) @Max(65535)
-  httpPort = 8000;
+  httpPort: number = 8000;
 
   @IsInt() @Min(1) @Max(65535)
-  forwardPort = 9000;
+  forwardPort: number = 9000;
 
   @IsInt() @Min(1) @Max(65535)
-  apiPort = 7000;
+  apiPort: number = 7000;
 
   /** Bits per second; unset means unlimited. Accepts 3mbit, 2500k, 800000. */
   @IsOptional() @Transform(toBitrate) @IsInt({ message: 'must be a bit rate such as 3mbit, 2500k or unlimited' }) @Min(0)
@@ -45,10 +48,10 @@ export class NodeConfig {
 
   /** How long the relay waits without data before it declares its upstream lost. */
   @IsInt() @Min(100) @Max(60000)
-  stallMs = 1500;
+  stallMs: number = 1500;
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
-  logLevel = 'info';
+  logLevel: string = 'info';
 }
 
 export const NODE_ENV = {

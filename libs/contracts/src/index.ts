@@ -6,3 +6,5 @@ export * from './nodes';
 export * from './streams';
 export * from './tickets';
 export * from './relay';
+export * from './rpc-error.filter';
+export * from './http-error.filter';

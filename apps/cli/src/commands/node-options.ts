@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+
+/** The CLI flags of a node (agent and relay) and the NodeConfig environment variables they set. */
+export const NODE_FLAGS: { flag: string; env: string; description: string }[] = [
+  { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (holds the node id)' },
+  { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' },
+  { flag: 'host', env: 'ASTRAL_HOST', description: 'address the relay binds and advertises' },
+  { flag: 'rtmp-port', env: 'ASTRAL_RTMP_PORT', description: 'RTMP port (publish and play)' },
+  { flag: 'http-port', env: 'ASTRAL_HTTP_PORT', description: 'HTTP-FLV port (publish and play)' },
+  { flag: 'forward-port', env: 'ASTRAL_FORWARD_PORT', description: 'port serving streams to downstream relays' },
+  { flag: 'api-port', env: 'ASTRAL_API_PORT', description: "agent's local HTTP API port" },
+  { flag: 'upload-limit', env: 'ASTRAL_UPLOAD_LIMIT', description: 'upload limit, e.g. 3mbit, 2500k, unlimited' },
+  { flag: 'directory-origin', env: 'ASTRAL_DIRECTORY_ORIGIN', description: "directory web origin (allowed by CORS)" },
+  { flag: 'stall-ms', env: 'ASTRAL_STALL_MS', description: 'ms without data before the upstream counts as lost' },
+  { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
+];
+
+export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [
+  { flag: 'port', env: 'ASTRAL_DIRECTORY_PORT', description: 'HTTP port (default 8080)' },
+  { flag: 'host', env: 'ASTRAL_DIRECTORY_HOST', description: 'address to bind' },
+  { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (SQLite database)' },
+  { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' },
+  { flag: 'database-url', env: 'DATABASE_URL', description: 'PostgreSQL URL (default: SQLite in the data dir)' },
+  { flag: 'heartbeat-ms', env: 'ASTRAL_HEARTBEAT_MS', description: 'expected node heartbeat interval' },
+  { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
+];
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function addFlags(cmd: Command, flags: typeof NODE_FLAGS): Command {
+  for (const f of flags) cmd.option(`--${f.flag} <value>`, `${f.description} [${f.env}]`);
+  return cmd;
+}
+
+/** This process's environment overlaid with the variables set by the given flags. */
+export function envFromFlags(flags: typeof NODE_FLAGS, opts: Record<string, unknown>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const f of flags) {
+    const value = opts[camel(f.flag)];
+    if (typeof value === 'string') env[f.env] = value;
+  }
+  return env;
+}

@@ -1,0 +1,108 @@
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import { httpJson, redactUrl } from '@astral/testing';
+import { FlvFilePublisher } from '../publish/flv-file-publisher';
+import { errorMessage, printJson, renderRecord } from '../output';
+
+/** The agent's answer to POST /api/streams. */
+export interface CreatedStream {
+  streamId: string;
+  key: string;
+  rtmpUrl: string;
+  publishUrl: string;
+  play: { rtmp: string; httpFlv: string };
+}
+
+/** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */
+export function obsSettings(created: CreatedStream): { server: string; streamKey: string } {
+  const url = new URL(created.rtmpUrl);
+  const segments = url.pathname.split('/').filter(Boolean);
+  const last = segments.pop() ?? created.streamId;
+  const server = `${url.protocol}//${url.host}/${segments.join('/')}`;
+  const streamKey = url.search.includes('key=') ? `${last}${url.search}` : `${created.streamId}?key=${encodeURIComponent(created.key)}`;
+  return { server, streamKey };
+}
+
+/** Creates a stream on a node through its agent's API. */
+export async function createStream(nodeApiUrl: string, title: string, description?: string): Promise<CreatedStream> {
+  return httpJson<CreatedStream>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, { title, description });
+}
+
+interface PublishOptions {
+  to?: string;
+  title?: string;
+  description?: string;
+  publishUrl?: string;
+  duration?: string;
+  json?: boolean;
+}
+
+export function publishCommand(): Command {
+  return new Command('publish')
+    .description('publish an FLV file as a live stream, looping it in real time')
+    .argument('<file>', 'FLV file (H.264 + AAC), e.g. fixtures/sample.flv')
+    .option('--to <url>', "the node's agent API, e.g. http://127.0.0.1:7000 (creates a new stream)")
+    .option('--title <title>', 'stream title (default: the file name)')
+    .option('--description <text>', 'stream description')
+    .option('--publish-url <url>', 'publish to this HTTP-FLV URL instead of creating a stream')
+    .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option('--json', 'print the stream as JSON')
+    .action(async (file: string, opts: PublishOptions) => {
+      let publishUrl = opts.publishUrl;
+      if (!publishUrl) {
+        if (!opts.to) {
+          process.stderr.write('astral publish: give --to NODE_API_URL (or --publish-url URL)\n');
+          process.exit(2);
+        }
+        let created: CreatedStream;
+        try {
+          created = await createStream(opts.to, opts.title ?? basename(file), opts.description);
+        } catch (err) {
+          process.stderr.write(`astral publish: could not create the stream: ${errorMessage(err)}\n`);
+          process.exit(1);
+        }
+        publishUrl = created.publishUrl;
+        const obs = obsSettings(created);
+        if (opts.json) printJson({ streamId: created.streamId, play: created.play, obs });
+        else {
+          process.stdout.write(
+            `${renderRecord([
+              ['stream id', created.streamId],
+              ['play (RTMP)', created.play.rtmp],
+              ['play (HTTP-FLV)', created.play.httpFlv],
+            ])}\n`,
+          );
+          process.stdout.write(
+            `To publish from OBS instead (keep the key secret):\n  OBS server:     ${obs.server}\n  OBS stream key: ${obs.streamKey}\n`,
+          );
+        }
+      }
+      const durationSec = opts.duration !== undefined ? Number(opts.duration) : undefined;
+      if (durationSec !== undefined && !(durationSec > 0)) {
+        process.stderr.write('astral publish: --duration must be a positive number of seconds\n');
+        process.exit(2);
+      }
+      let publisher: FlvFilePublisher;
+      try {
+        publisher = new FlvFilePublisher({ file, url: publishUrl, durationSec });
+        await publisher.start();
+      } catch (err) {
+        process.stderr.write(`astral publish: ${errorMessage(err)}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(
+        `astral publish: sending ${file} to ${redactUrl(publishUrl)} in a loop${durationSec ? ` for ${durationSec} s` : ''}; Ctrl-C to stop\n`,
+      );
+      const stop = (): void => void publisher.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await publisher.done;
+      } catch (err) {
+        process.stderr.write(`astral publish: ${errorMessage(err)}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`astral publish: stopped after ${publisher.framesSent} video frames, ${publisher.loops} loops\n`);
+      process.exit(0);
+    });
+}

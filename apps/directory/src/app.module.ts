@@ -1,0 +1,38 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DirectoryConfig } from './directory.config';
+import { directoryDataSourceOptions } from './database/data-source';
+import { HealthController } from './health/health.controller';
+import { NodesModule } from './nodes/nodes.module';
+import { PagesModule } from './pages/pages.module';
+import { StreamsModule } from './streams/streams.module';
+
+/** Makes the loaded DirectoryConfig injectable everywhere. */
+@Global()
+@Module({})
+class DirectoryConfigModule {
+  static with(config: DirectoryConfig): DynamicModule {
+    return {
+      module: DirectoryConfigModule,
+      providers: [{ provide: DirectoryConfig, useValue: config }],
+      exports: [DirectoryConfig],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: DirectoryConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        DirectoryConfigModule.with(config),
+        TypeOrmModule.forRoot({ ...directoryDataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
+        NodesModule,
+        StreamsModule,
+        PagesModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions } from '@nestjs/microservices';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { createLogger, loadConfig, PinoNestLogger } from '@astral/config';
+import { redisTransport, rpcValidationPipe } from '@astral/contracts';
+import { AppModule } from './app.module';
+import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
+import { AstralExceptionFilter } from './common/astral-exception.filter';
+
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
+export interface RunningDirectory {
+  /** Stops HTTP, the Redis subscription, the expiry sweep and the database, in that order. */
+  close(): Promise<void>;
+  /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
+  httpUrl: string;
+}
+
+/**
+ * Starts the directory: HTTP (JSON API, pages, health) and the Redis patterns in one hybrid app.
+ * Installs no signal handlers; the caller decides when to close.
+ */
+export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Promise<RunningDirectory> {
+  const config = loadConfig(DirectoryConfig, DIRECTORY_ENV, env);
+  const logger = createLogger('directory', undefined, config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  try {
+    app.useBodyParser('json', { limit: '64kb' });
+    // One validating pipe and one filter for both sides: the microservice inherits them. A rejected
+    // message answers with AstralErrorBody 400 over Redis; the filter gives HTTP the same body and status.
+    app.useGlobalPipes(rpcValidationPipe());
+    app.useGlobalFilters(new AstralExceptionFilter());
+    app.connectMicroservice<MicroserviceOptions>(redisTransport({ url: config.redisUrl }), {
+      inheritAppConfig: true,
+    });
+    await app.startAllMicroservices();
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const httpUrl = `http://${host}:${address.port}`;
+  logger.info(
+    {
+      httpUrl,
+      redisUrl: withoutCredentials(config.redisUrl),
+      database: config.databaseUrl ? 'postgres' : 'sqlite',
+    },
+    'directory started',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    httpUrl,
+    close: () => (closing ??= app.close().then(() => logger.info('directory stopped'))),
+  };
+}

@@ -1,0 +1,55 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  AnnounceStream,
+  CarrierInfo,
+  CarryingStream,
+  CreateStreamRequest,
+  DirectoryPatterns,
+  ListStreamsRequest,
+  StreamInfo,
+  StreamPage,
+  StreamRef,
+} from '@astral/contracts';
+import { StreamsService } from './streams.service';
+
+/** Stream patterns over Redis. Errors become AstralErrorBody replies in AstralExceptionFilter. */
+@Controller()
+export class StreamsController {
+  constructor(private readonly streams: StreamsService) {}
+
+  @MessagePattern(DirectoryPatterns.CreateStream)
+  create(@Payload() req: CreateStreamRequest): Promise<StreamInfo> {
+    return this.streams.create(req);
+  }
+
+  @MessagePattern(DirectoryPatterns.AnnounceStream)
+  announce(@Payload() req: AnnounceStream): Promise<StreamInfo> {
+    return this.streams.announce(req);
+  }
+
+  @MessagePattern(DirectoryPatterns.EndStream)
+  end(@Payload() ref: StreamRef): Promise<StreamInfo> {
+    return this.streams.end(ref);
+  }
+
+  @MessagePattern(DirectoryPatterns.GetStream)
+  get(@Payload() ref: StreamRef): Promise<StreamInfo> {
+    return this.streams.info(ref);
+  }
+
+  @MessagePattern(DirectoryPatterns.ListStreams)
+  list(@Payload() req: ListStreamsRequest): Promise<StreamPage> {
+    return this.streams.list(req);
+  }
+
+  @MessagePattern(DirectoryPatterns.ListCarriers)
+  carriers(@Payload() ref: StreamRef): Promise<CarrierInfo[]> {
+    return this.streams.listCarriers(ref);
+  }
+
+  @EventPattern(DirectoryPatterns.Carrying)
+  carrying(@Payload() msg: CarryingStream): Promise<void> {
+    return this.streams.carrying(msg);
+  }
+}

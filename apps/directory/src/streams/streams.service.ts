@@ -1,0 +1,179 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import {
+  AnnounceStream,
+  AstralError,
+  CarrierInfo,
+  CarryingStream,
+  CreateStreamRequest,
+  ListStreamsRequest,
+  StreamInfo,
+  StreamPage,
+  StreamRef,
+} from '@astral/contracts';
+import { NodeEntity } from '../nodes/node.entity';
+import { NodesService } from '../nodes/nodes.service';
+import { StreamEntity, toStreamInfo } from './stream.entity';
+import { StreamCarrierEntity } from './stream-carrier.entity';
+import { newStreamId } from './stream-id';
+
+/** A carrier with the full address of its node, for play URLs. */
+export interface CarrierNode {
+  carrier: StreamCarrierEntity;
+  node: NodeEntity;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+@Injectable()
+export class StreamsService {
+  private readonly logger = new Logger(StreamsService.name);
+
+  constructor(
+    @InjectRepository(StreamEntity) private readonly streams: Repository<StreamEntity>,
+    @InjectRepository(StreamCarrierEntity) private readonly carriers: Repository<StreamCarrierEntity>,
+    private readonly nodes: NodesService,
+  ) {}
+
+  async create(req: CreateStreamRequest): Promise<StreamInfo> {
+    if (!(await this.nodes.find(req.sourceNodeId))) {
+      throw new AstralError('not-found', `source node ${req.sourceNodeId} is not registered`);
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const streamId = newStreamId(req.title);
+      if (await this.streams.existsBy({ streamId })) continue;
+      const stream = this.streams.create({
+        streamId,
+        title: req.title,
+        description: req.description ?? '',
+        sourceNodeId: req.sourceNodeId,
+        status: 'created',
+        bitrateBps: null,
+        createdAt: Date.now(),
+        startedAt: null,
+        endedAt: null,
+      });
+      await this.streams.insert(stream);
+      this.logger.log({ msg: 'stream created', streamId, nodeId: req.sourceNodeId });
+      return toStreamInfo(stream);
+    }
+    throw new AstralError('conflict', 'could not find a free stream id; try again');
+  }
+
+  /** The source says it is live. Idempotent; only the source node may announce. */
+  async announce(req: AnnounceStream): Promise<StreamInfo> {
+    const stream = await this.get(req.streamId);
+    if (stream.sourceNodeId !== req.nodeId) {
+      throw new AstralError('forbidden', `only the source node may announce stream ${req.streamId}`);
+    }
+    if (stream.status === 'ended') {
+      throw new AstralError('conflict', `stream ${req.streamId} has ended; create a new stream`);
+    }
+    const now = Date.now();
+    await this.streams.update(
+      { streamId: req.streamId },
+      { status: 'live', startedAt: stream.startedAt ?? now, bitrateBps: req.bitrateBps ?? stream.bitrateBps },
+    );
+    await this.upsertCarrier(req.streamId, req.nodeId, 0, now);
+    this.logger.log({ msg: 'stream live', streamId: req.streamId, nodeId: req.nodeId });
+    return toStreamInfo(await this.get(req.streamId));
+  }
+
+  /** Idempotent: ending an ended stream returns it unchanged. */
+  async end(ref: StreamRef): Promise<StreamInfo> {
+    const stream = await this.get(ref.streamId);
+    if (stream.status !== 'ended') {
+      await this.streams
+        .createQueryBuilder()
+        .update(StreamEntity)
+        .set({ status: 'ended', endedAt: Date.now() })
+        .where('stream_id = :streamId', { streamId: ref.streamId })
+        .andWhere("status <> 'ended'")
+        .execute();
+      this.logger.log({ msg: 'stream ended', streamId: ref.streamId });
+    }
+    await this.carriers.delete({ streamId: ref.streamId });
+    return toStreamInfo(await this.get(ref.streamId));
+  }
+
+  async get(streamId: string): Promise<StreamEntity> {
+    const stream = await this.streams.findOneBy({ streamId });
+    if (!stream) throw new AstralError('not-found', `no stream ${streamId}`);
+    return stream;
+  }
+
+  async info(ref: StreamRef): Promise<StreamInfo> {
+    return toStreamInfo(await this.get(ref.streamId));
+  }
+
+  /** Title search (case-insensitive), status filter, newest first. */
+  async list(req: ListStreamsRequest = {}): Promise<StreamPage> {
+    const page = req.page ?? 1;
+    const pageSize = req.pageSize ?? 50;
+    const qb = this.streams.createQueryBuilder('s');
+    if (req.status && req.status !== 'any') qb.andWhere('s.status = :status', { status: req.status });
+    const q = req.q?.trim();
+    if (q) qb.andWhere("LOWER(s.title) LIKE :q ESCAPE '\\'", { q: `%${escapeLike(q.toLowerCase())}%` });
+    const [rows, total] = await qb
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.streamId', 'ASC')
+      .skip((page - 1) * pageSize)
+      .take(pageSize)
+      .getManyAndCount();
+    return { items: rows.map(toStreamInfo), total, page, pageSize };
+  }
+
+  /** Carriers with their nodes, nearest to the source first. Carriers whose node is gone are left out. */
+  async carrierNodes(ref: StreamRef): Promise<CarrierNode[]> {
+    await this.get(ref.streamId);
+    const carriers = await this.carriers.find({
+      where: { streamId: ref.streamId },
+      order: { hops: 'ASC', updatedAt: 'ASC', nodeId: 'ASC' },
+    });
+    const nodes = new Map(
+      (await this.nodes.findMany(carriers.map((c) => c.nodeId))).map((n) => [n.nodeId, n]),
+    );
+    return carriers.flatMap((carrier) => {
+      const node = nodes.get(carrier.nodeId);
+      return node ? [{ carrier, node }] : [];
+    });
+  }
+
+  async listCarriers(ref: StreamRef): Promise<CarrierInfo[]> {
+    return (await this.carrierNodes(ref)).map(({ carrier, node }) => ({
+      nodeId: carrier.nodeId,
+      hops: carrier.hops,
+      host: node.host,
+      forwardPort: node.forwardPort,
+      apiPort: node.apiPort,
+    }));
+  }
+
+  /** A node starts or stops carrying a stream. Unknown nodes and ended or unknown streams are ignored. */
+  async carrying(msg: CarryingStream): Promise<void> {
+    if (!msg.carrying) {
+      await this.carriers.delete({ streamId: msg.streamId, nodeId: msg.nodeId });
+      return;
+    }
+    const stream = await this.streams.findOneBy({ streamId: msg.streamId });
+    const node = await this.nodes.find(msg.nodeId);
+    if (!stream || stream.status === 'ended' || !node) {
+      this.logger.warn({ msg: 'carrying report ignored', streamId: msg.streamId, nodeId: msg.nodeId });
+      return;
+    }
+    await this.upsertCarrier(msg.streamId, msg.nodeId, msg.hops, Date.now());
+  }
+
+  private async upsertCarrier(streamId: string, nodeId: string, hops: number, now: number): Promise<void> {
+    await this.carriers
+      .createQueryBuilder()
+      .insert()
+      .into(StreamCarrierEntity)
+      .values({ streamId, nodeId, hops, updatedAt: now })
+      .orUpdate(['hops', 'updated_at'], ['stream_id', 'node_id'])
+      .execute();
+  }
+}

@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ClientProxyFactory } from '@nestjs/microservices';
+import { redisTransport } from '@astral/contracts';
+import { Logger, NodeConfig } from '@astral/config';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from './agent.tokens';
+import { DirectoryLink } from './directory/directory-link.service';
+import { RelayLink } from './relay/relay-link.service';
+import { RelayEventsController } from './relay/relay-events.controller';
+import { CarriedStreams } from './streams/carried-streams';
+import { StreamsService } from './streams/streams.service';
+import { StreamsHttpController } from './streams/streams.http.controller';
+import { TicketsService } from './tickets/tickets.service';
+import { TicketsController } from './tickets/tickets.controller';
+import { TicketsHttpController } from './tickets/tickets.http.controller';
+import { StatusHttpController } from './status/status.http.controller';
+
+@Module({})
+export class AgentModule {
+  static register(config: NodeConfig, nodeId: string, log: Logger): DynamicModule {
+    return {
+      module: AgentModule,
+      controllers: [TicketsController, RelayEventsController, StreamsHttpController, TicketsHttpController, StatusHttpController],
+      providers: [
+        { provide: AGENT_CONFIG, useValue: config },
+        { provide: AGENT_NODE_ID, useValue: nodeId },
+        { provide: AGENT_LOGGER, useValue: log },
+        { provide: AGENT_CLIENT, useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })) },
+        DirectoryLink,
+        RelayLink,
+        CarriedStreams,
+        TicketsService,
+        StreamsService,
+      ],
+    };
+  }
+}

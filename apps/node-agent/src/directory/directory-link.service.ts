@@ -1,0 +1,102 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { DirectoryClient, NodeInfo } from '@astral/contracts';
+import { Logger, NodeConfig } from '@astral/config';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+
+export const AGENT_VERSION = '0.1.0';
+
+/**
+ * The node's membership in the directory: registers at start (retrying until the directory answers),
+ * heartbeats as events, re-registers if the directory has forgotten it, unregisters on leave.
+ */
+@Injectable()
+export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly directory: DirectoryClient;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatIntervalMs = 2000;
+  private registered = false;
+  private stopping = false;
+  private knownNodes = new Map<string, NodeInfo>();
+  forwardsNow: () => number = () => 0;
+
+  constructor(
+    @Inject(AGENT_CLIENT) client: ClientProxy,
+    @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
+    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
+    @Inject(AGENT_LOGGER) private readonly log: Logger,
+  ) {
+    this.directory = new DirectoryClient(client, 3000);
+  }
+
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  onApplicationBootstrap(): void {
+    // In the background: the local API answers 503 on /api/status until the directory accepts us.
+    this.register().catch((err: Error) => this.log.error({ err: err.message }, 'registration loop failed'));
+  }
+
+  private async register(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        const reply = await this.directory.register({
+          nodeId: this.nodeId,
+          host: this.config.host,
+          rtmpPort: this.config.rtmpPort,
+          httpPort: this.config.httpPort,
+          forwardPort: this.config.forwardPort,
+          apiPort: this.config.apiPort,
+          uploadLimitBps: this.config.uploadLimitBps,
+          version: AGENT_VERSION,
+        });
+        this.heartbeatIntervalMs = reply.heartbeatIntervalMs;
+        this.registered = true;
+        for (const n of reply.supernodes) this.knownNodes.set(n.nodeId, n);
+        this.log.info({ heartbeatIntervalMs: reply.heartbeatIntervalMs, supernodes: reply.supernodes.length }, 'registered with the directory');
+        this.scheduleHeartbeat();
+        return;
+      } catch (err) {
+        const delay = Math.min(5000, 250 * attempt);
+        this.log.warn({ err: (err as Error).message, attempt }, `directory did not accept the registration; retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      this.directory
+        .heartbeat({ nodeId: this.nodeId, forwards: this.forwardsNow() })
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'));
+    }, this.heartbeatIntervalMs);
+  }
+
+  /** Is `nodeId` a node the directory knows? Cached; asks the directory on a miss. */
+  async isKnownNode(nodeId: string): Promise<boolean> {
+    if (this.knownNodes.has(nodeId)) return true;
+    const nodes = await this.directory.listNodes({});
+    this.knownNodes = new Map(nodes.map((n) => [n.nodeId, n]));
+    return this.knownNodes.has(nodeId);
+  }
+
+  /** Leaves the directory: stops heartbeats and unregisters (else the directory expires the node). */
+  async leave(): Promise<void> {
+    this.stopping = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (!this.registered) return;
+    try {
+      await this.directory.unregister({ nodeId: this.nodeId });
+      this.log.info('unregistered from the directory');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not unregister; the directory will expire this node');
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+  }
+}

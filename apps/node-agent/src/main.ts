@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  AstralHttpErrorFilter,
+  NodeAddressedRedisServer,
+  httpValidationPipe,
+  redisTransport,
+  rpcValidationPipe,
+} from '@astral/contracts';
+import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import { AgentModule } from './agent.module';
+
+/** Origins allowed to call the local API from a browser: the directory's pages and localhost. */
+export function corsOriginAllowed(origin: string | undefined, directoryOrigin: string | undefined): boolean {
+  if (!origin) return true; // not a browser cross-origin request (curl, the CLI)
+  if (directoryOrigin && origin === directoryOrigin) return true;
+  try {
+    const u = new URL(origin);
+    return u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a node's agent: its local HTTP API, its Redis listener for tickets and relay events,
+ * and its membership in the directory. Nothing runs on import.
+ */
+export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<{ close(): Promise<void>; nodeId: string; apiUrl: string }> {
+  const config = loadConfig(NodeConfig, NODE_ENV, env);
+  const nodeId = loadOrCreateNodeId(config.dataDir);
+  const log = createLogger('node-agent', nodeId, config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(AgentModule.register(config, nodeId, log), {
+    logger: new PinoNestLogger(log),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: '64kb' });
+  app.enableCors({
+    origin: (origin, cb) => cb(null, corsOriginAllowed(origin, config.directoryOrigin)),
+  });
+  app.useGlobalPipes(httpValidationPipe());
+  app.useGlobalFilters(new AstralHttpErrorFilter());
+  const transport = redisTransport({ url: config.redisUrl });
+  app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
+  // Microservice handlers validate with the RPC pipe and answer errors as AstralErrorBody.
+  for (const ms of app.getMicroservices()) ms.useGlobalPipes(rpcValidationPipe());
+  await app.startAllMicroservices();
+  await app.listen(config.apiPort, config.host);
+  const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;
+  log.info({ apiUrl }, 'agent ready');
+  return {
+    nodeId,
+    apiUrl,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import {
+  AgentPatterns,
+  AstralRpcErrorFilter,
+  ForwardClosed,
+  RelayReady,
+  RelayStatsReport,
+  RelayStreamEvent,
+  UpstreamLost,
+} from '@astral/contracts';
+import { Logger } from '@astral/config';
+import { AGENT_LOGGER } from '../agent.tokens';
+import { RelayLink } from './relay-link.service';
+import { StreamsService } from '../streams/streams.service';
+import { TicketsService } from '../tickets/tickets.service';
+
+/** Events from this node's relay. Handlers never throw into the transport: failures are logged. */
+@Controller()
+@UseFilters(AstralRpcErrorFilter)
+export class RelayEventsController {
+  constructor(
+    private readonly relayLink: RelayLink,
+    private readonly streams: StreamsService,
+    private readonly tickets: TicketsService,
+    @Inject(AGENT_LOGGER) private readonly log: Logger,
+  ) {}
+
+  private guard(what: string, work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => undefined,
+      (err: Error) => this.log.warn({ err: err.message }, `handling ${what} failed`),
+    );
+  }
+
+  @EventPattern(AgentPatterns.RelayReady)
+  ready(@Payload() _msg: RelayReady): Promise<void> {
+    return this.guard('relay ready', this.relayLink.relayReady());
+  }
+
+  @EventPattern(AgentPatterns.RelayStats)
+  stats(@Payload() msg: RelayStatsReport): void {
+    this.relayLink.updateStats(msg.stats);
+  }
+
+  @EventPattern(AgentPatterns.RelayStreamLive)
+  live(@Payload() msg: RelayStreamEvent): Promise<void> {
+    return this.guard('stream live', this.streams.relayStreamLive(msg.streamId, msg.origin));
+  }
+
+  @EventPattern(AgentPatterns.RelayStreamEnded)
+  ended(@Payload() msg: RelayStreamEvent): Promise<void> {
+    return this.guard('stream ended', this.streams.relayStreamEnded(msg.streamId, msg.origin));
+  }
+
+  @EventPattern(AgentPatterns.RelayUpstreamLost)
+  upstreamLost(@Payload() msg: UpstreamLost): Promise<void> {
+    return this.guard('upstream lost', this.streams.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason));
+  }
+
+  @EventPattern(AgentPatterns.RelayForwardClosed)
+  forwardClosed(@Payload() msg: ForwardClosed): void {
+    this.tickets.forwardClosed(msg.ticketId, msg.reason);
+  }
+}

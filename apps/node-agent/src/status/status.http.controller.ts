@@ -1,0 +1,35 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { NodeConfig } from '@astral/config';
+import { AstralError } from '@astral/contracts';
+import { AGENT_CONFIG, AGENT_NODE_ID } from '../agent.tokens';
+import { DirectoryLink } from '../directory/directory-link.service';
+import { RelayLink } from '../relay/relay-link.service';
+import { TicketsService } from '../tickets/tickets.service';
+import { CarriedStreams } from '../streams/carried-streams';
+
+@Controller('api')
+export class StatusHttpController {
+  constructor(
+    @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
+    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
+    private readonly directoryLink: DirectoryLink,
+    private readonly relayLink: RelayLink,
+    private readonly tickets: TicketsService,
+    private readonly carried: CarriedStreams,
+  ) {}
+
+  /** Node status; answers 503 until the node is registered with the directory. */
+  @Get('status')
+  status() {
+    if (!this.directoryLink.isRegistered) throw new AstralError('unavailable', 'not registered with the directory yet');
+    return {
+      nodeId: this.nodeId,
+      host: this.config.host,
+      ports: { rtmp: this.config.rtmpPort, http: this.config.httpPort, forward: this.config.forwardPort, api: this.config.apiPort },
+      uploadLimitBps: this.tickets.limitBps,
+      forwards: this.tickets.confirmedCount(),
+      streams: this.carried.all(),
+      relay: this.relayLink.stats,
+    };
+  }
+}

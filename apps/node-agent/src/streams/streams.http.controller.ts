@@ -1,0 +1,36 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { AstralError } from '@astral/contracts';
+import { PublishStreamBody } from './streams.dto';
+import { PublishResult, StreamsService, WatchResult } from './streams.service';
+
+/** The node's local API for streams: publish, watch, stop. */
+@Controller('api/streams')
+export class StreamsHttpController {
+  constructor(private readonly streams: StreamsService) {}
+
+  @Get()
+  list() {
+    return this.streams.list();
+  }
+
+  /** Creates a stream sourced here; the reply holds its secret key. */
+  @Post()
+  @HttpCode(201)
+  publish(@Body() body: PublishStreamBody): Promise<PublishResult> {
+    return this.streams.publish(body.title, body.description);
+  }
+
+  @Post(':streamId/watch')
+  @HttpCode(200)
+  watch(@Param('streamId') streamId: string): Promise<WatchResult> {
+    return this.streams.watch(streamId);
+  }
+
+  @Delete(':streamId/watch')
+  async stop(@Param('streamId') streamId: string): Promise<{ stopped: true }> {
+    if (!(await this.streams.stopWatching(streamId))) {
+      throw new AstralError('not-found', `this node is not watching ${streamId}`);
+    }
+    return { stopped: true };
+  }
+}

@@ -1,0 +1,255 @@
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { createHash, randomBytes } from 'node:crypto';
+import { AstralError, PeerClient, STREAM_ID, StreamInfo, TicketOffer } from '@astral/contracts';
+import { Logger, NodeConfig } from '@astral/config';
+import { candidateOrder, selectOffer } from '@astral/overlay';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { DirectoryLink } from '../directory/directory-link.service';
+import { RelayLink } from '../relay/relay-link.service';
+import { TicketsService } from '../tickets/tickets.service';
+import { measureRtt } from '../tickets/rtt';
+import { CarriedStream, CarriedStreams } from './carried-streams';
+
+export interface PublishResult {
+  streamId: string;
+  key: string;
+  rtmpUrl: string;
+  publishUrl: string;
+  obs: { server: string; streamKey: string };
+  play: PlayUrls;
+}
+
+export interface PlayUrls {
+  rtmp: string;
+  httpFlv: string;
+}
+
+export interface WatchResult {
+  streamId: string;
+  upstreamNodeId: string | null;
+  hops: number;
+  play: PlayUrls;
+}
+
+/** How long a watch request keeps trying to get a ticket before it gives up. */
+const WATCH_DEADLINE_MS = 10_000;
+
+/** Publishing and watching: creates streams with their keys, and gets and keeps tickets for viewing. */
+@Injectable()
+export class StreamsService implements BeforeApplicationShutdown {
+  private readonly peers: PeerClient;
+  private readonly keyHashes = new Map<string, string>();
+  private readonly failovers = new Set<string>();
+  private leaving = false;
+
+  constructor(
+    @Inject(AGENT_CLIENT) client: ClientProxy,
+    @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
+    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
+    @Inject(AGENT_LOGGER) private readonly log: Logger,
+    private readonly carried: CarriedStreams,
+    private readonly directoryLink: DirectoryLink,
+    private readonly relayLink: RelayLink,
+    private readonly tickets: TicketsService,
+  ) {
+    this.peers = new PeerClient(client, 1000);
+    relayLink.onReady(() => this.replayToRelay());
+  }
+
+  private get directory() {
+    return this.directoryLink.directory;
+  }
+
+  private hostForUrl(): string {
+    return this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+  }
+
+  playUrls(streamId: string): PlayUrls {
+    const h = this.hostForUrl();
+    return { rtmp: `rtmp://${h}:${this.config.rtmpPort}/live/${streamId}`, httpFlv: `http://${h}:${this.config.httpPort}/live/${streamId}.flv` };
+  }
+
+  /** Creates a stream sourced at this node and returns its secret key (shown to the caller only). */
+  async publish(title: string, description?: string): Promise<PublishResult> {
+    const stream = await this.directory.createStream({ sourceNodeId: this.nodeId, title, description });
+    const key = randomBytes(18).toString('base64url');
+    const keyHash = createHash('sha256').update(key).digest('hex');
+    this.keyHashes.set(stream.streamId, keyHash);
+    await this.relayLink.relay.authorizePublish({ streamId: stream.streamId, keyHash });
+    this.log.info({ streamId: stream.streamId }, 'stream created; waiting for the publisher');
+    const h = this.hostForUrl();
+    return {
+      streamId: stream.streamId,
+      key,
+      rtmpUrl: `rtmp://${h}:${this.config.rtmpPort}/live/${stream.streamId}?key=${key}`,
+      publishUrl: `http://${h}:${this.config.httpPort}/live/${stream.streamId}.flv?key=${key}`,
+      obs: { server: `rtmp://${h}:${this.config.rtmpPort}/live`, streamKey: `${stream.streamId}?key=${key}` },
+      play: this.playUrls(stream.streamId),
+    };
+  }
+
+  /** The relay has a stream: a local publish began, or an upstream pull started. */
+  async relayStreamLive(streamId: string, origin: 'publish' | 'upstream'): Promise<void> {
+    if (origin !== 'publish') return;
+    this.carried.set({ streamId, origin, path: [this.nodeId], hops: 0, upstreamNodeId: null, ticketId: null, since: Date.now() });
+    await this.directory.announceStream({ streamId, nodeId: this.nodeId });
+    this.log.info({ streamId }, 'stream is live; announced to the directory');
+  }
+
+  async relayStreamEnded(streamId: string, origin: 'publish' | 'upstream'): Promise<void> {
+    const c = this.carried.get(streamId);
+    if (!c || c.origin !== origin) return;
+    this.carried.delete(streamId);
+    await this.tickets.endStream(streamId, 'the stream ended');
+    if (origin === 'publish') {
+      await this.directory.endStream({ streamId });
+      this.log.info({ streamId }, 'publisher stopped; stream ended in the directory');
+    }
+  }
+
+  list(): (CarriedStream & { play: PlayUrls })[] {
+    return this.carried.all().map((c) => ({ ...c, play: this.playUrls(c.streamId) }));
+  }
+
+  /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
+  async watch(streamId: string): Promise<WatchResult> {
+    if (!STREAM_ID.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
+    const existing = this.carried.get(streamId);
+    if (existing) return this.watchResult(existing);
+    const stream = await this.directory.getStream({ streamId });
+    if (stream.status !== 'live') {
+      throw new AstralError('conflict', `stream ${streamId} is ${stream.status}, not live; try again once it is live`);
+    }
+    const carried = await this.acquire(stream, new Set());
+    return this.watchResult(carried);
+  }
+
+  private watchResult(c: CarriedStream): WatchResult {
+    return { streamId: c.streamId, upstreamNodeId: c.upstreamNodeId, hops: c.hops, play: this.playUrls(c.streamId) };
+  }
+
+  /**
+   * Asks candidates for offers (carriers nearest the source first, the source last), confirms the best
+   * by hops, RTT and headroom, cancels the rest, and points the relay at the chosen upstream.
+   */
+  private async acquire(stream: StreamInfo, exclude: Set<string>): Promise<CarriedStream> {
+    const deadline = Date.now() + WATCH_DEADLINE_MS;
+    let lastReason = 'no candidates';
+    for (let attempt = 0; Date.now() < deadline && !this.leaving; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 150 * attempt)));
+      const carriers = await this.directory.listCarriers({ streamId: stream.streamId });
+      const order = candidateOrder(this.nodeId, carriers, [], stream.sourceNodeId, exclude);
+      if (order.length === 0) {
+        lastReason = 'no node carries the stream';
+        continue;
+      }
+      const replies = await Promise.allSettled(
+        order.slice(0, 8).map((nodeId) => this.peers.requestTicket(nodeId, { streamId: stream.streamId, requesterId: this.nodeId, exclude: [...exclude] })),
+      );
+      const offers: TicketOffer[] = [];
+      const reasons: string[] = [];
+      replies.forEach((r, i) => {
+        if (r.status === 'fulfilled' && 'offer' in r.value) offers.push(r.value.offer);
+        else reasons.push(`${order[i].slice(0, 8)}: ${r.status === 'fulfilled' && 'refused' in r.value ? r.value.refused : (r as PromiseRejectedResult).reason}`);
+      });
+      if (offers.length === 0) {
+        lastReason = reasons.join('; ');
+        continue;
+      }
+      const rtts = new Map<string, number>();
+      await Promise.all(
+        offers.map(async (o) => {
+          const rtt = await measureRtt(o.host, o.forwardPort);
+          if (rtt !== null) rtts.set(o.nodeId, rtt);
+        }),
+      );
+      const { chosen, rejected } = selectOffer(this.nodeId, offers, rtts, exclude);
+      for (const o of rejected) this.cancelTicket(o.nodeId, o.ticketId, 'another offer was chosen');
+      if (!chosen) {
+        lastReason = 'every offer would make a loop';
+        continue;
+      }
+      try {
+        const confirmed = await this.peers.confirmTicket(chosen.nodeId, { ticketId: chosen.ticketId, requesterId: this.nodeId });
+        await this.relayLink.relay.openUpstream({ streamId: stream.streamId, upstreamNodeId: chosen.nodeId, url: confirmed.forwardUrl });
+        const carried: CarriedStream = {
+          streamId: stream.streamId,
+          origin: 'upstream',
+          path: [...chosen.path, this.nodeId],
+          hops: chosen.hops,
+          upstreamNodeId: chosen.nodeId,
+          ticketId: chosen.ticketId,
+          since: Date.now(),
+        };
+        this.carried.set(carried);
+        await this.directory.carrying({ streamId: stream.streamId, nodeId: this.nodeId, hops: chosen.hops, carrying: true });
+        this.log.info({ streamId: stream.streamId, upstreamNodeId: chosen.nodeId, hops: chosen.hops, rttMs: rtts.get(chosen.nodeId) }, 'ticket confirmed; pulling');
+        return carried;
+      } catch (err) {
+        lastReason = `confirm with ${chosen.nodeId} failed: ${(err as Error).message}`;
+        this.cancelTicket(chosen.nodeId, chosen.ticketId, 'confirm failed');
+      }
+    }
+    throw new AstralError('no-capacity', `no node could forward stream ${stream.streamId} within ${WATCH_DEADLINE_MS / 1000} s (${lastReason})`);
+  }
+
+  private cancelTicket(nodeId: string, ticketId: string, reason: string): void {
+    this.peers
+      .cancelTicket(nodeId, { ticketId, requesterId: this.nodeId, reason })
+      .catch((err: Error) => this.log.debug({ err: err.message }, 'cancel not delivered'));
+  }
+
+  /** The relay lost its upstream: get a new ticket that excludes the lost node and re-point the relay. */
+  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string): Promise<void> {
+    const c = this.carried.get(streamId);
+    if (!c || c.origin !== 'upstream' || this.leaving || this.failovers.has(streamId)) return;
+    this.failovers.add(streamId);
+    const started = Date.now();
+    try {
+      const lost = lostNodeId ?? c.upstreamNodeId;
+      if (lost && c.ticketId) this.cancelTicket(lost, c.ticketId, `upstream lost: ${reason}`);
+      const stream = await this.directory.getStream({ streamId });
+      if (stream.status !== 'live') {
+        await this.stopWatching(streamId);
+        return;
+      }
+      const next = await this.acquire(stream, new Set(lost ? [lost] : []));
+      this.log.info({ streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs: Date.now() - started }, 'upstream switched');
+    } catch (err) {
+      this.log.error({ streamId, err: (err as Error).message }, 'failover failed; the stream stays stalled until a new watch');
+    } finally {
+      this.failovers.delete(streamId);
+    }
+  }
+
+  async stopWatching(streamId: string): Promise<boolean> {
+    const c = this.carried.get(streamId);
+    if (!c || c.origin !== 'upstream') return false;
+    this.carried.delete(streamId);
+    await this.tickets.endStream(streamId, 'the upstream node stopped watching');
+    if (c.upstreamNodeId && c.ticketId) {
+      this.cancelTicket(c.upstreamNodeId, c.ticketId, 'stopped watching');
+    }
+    await this.relayLink.relay.closeUpstream({ streamId }).catch(() => undefined);
+    await this.directory.carrying({ streamId, nodeId: this.nodeId, hops: c.hops, carrying: false }).catch(() => undefined);
+    return true;
+  }
+
+  private async replayToRelay(): Promise<void> {
+    for (const [streamId, keyHash] of this.keyHashes) await this.relayLink.relay.authorizePublish({ streamId, keyHash });
+  }
+
+  /**
+   * Graceful leave, before the transports close: downstream tickets first (children re-parent while
+   * our relay still serves), then our own upstream tickets, then the directory.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.leaving = true;
+    await this.tickets.endAll('leaving');
+    for (const c of this.carried.all()) {
+      if (c.origin === 'upstream' && c.upstreamNodeId && c.ticketId) this.cancelTicket(c.upstreamNodeId, c.ticketId, 'leaving');
+    }
+    await this.directoryLink.leave();
+  }
+}

@@ -1,0 +1,193 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AstralError, TicketCancel, TicketConfirm, TicketConfirmReply, TicketReply, TicketRequest } from '@astral/contracts';
+import { Logger, NodeConfig } from '@astral/config';
+import { admitsForward, headroomAfter } from '@astral/overlay';
+import { AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { CarriedStreams } from '../streams/carried-streams';
+import { DirectoryLink } from '../directory/directory-link.service';
+import { RelayLink } from '../relay/relay-link.service';
+
+/** How long an offer holds its reservation without a confirm. */
+export const OFFER_TTL_MS = 5000;
+
+export interface OutgoingTicket {
+  ticketId: string;
+  streamId: string;
+  requesterId: string;
+  state: 'offered' | 'confirmed';
+  bitrateBps: number;
+  expiresAt: number | null;
+  createdAt: number;
+  token: string | null;
+}
+
+/**
+ * The serving side of tickets: offers only with headroom, measured from the relay's real bit rate;
+ * never to a node on its own upstream path; reservations lapse unless confirmed.
+ */
+@Injectable()
+export class TicketsService {
+  private readonly tickets = new Map<string, OutgoingTicket>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private uploadLimitBps: number | null;
+
+  constructor(
+    @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
+    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
+    @Inject(AGENT_LOGGER) private readonly log: Logger,
+    private readonly carried: CarriedStreams,
+    private readonly directoryLink: DirectoryLink,
+    private readonly relayLink: RelayLink,
+  ) {
+    this.uploadLimitBps = config.uploadLimitBps ?? null;
+    directoryLink.forwardsNow = () => this.confirmedCount();
+    relayLink.onReady(() => this.replayAdmissions());
+  }
+
+  get limitBps(): number | null {
+    return this.uploadLimitBps;
+  }
+
+  async setUploadLimit(limitBps: number | null): Promise<void> {
+    this.uploadLimitBps = limitBps;
+    await this.relayLink.relay.setUploadLimit(limitBps === null ? {} : { uploadLimitBps: limitBps });
+  }
+
+  confirmedCount(): number {
+    return [...this.tickets.values()].filter((t) => t.state === 'confirmed').length;
+  }
+
+  list(): OutgoingTicket[] {
+    return [...this.tickets.values()].map((t) => ({ ...t, token: null }));
+  }
+
+  private committedBps(): number {
+    let sum = 0;
+    for (const t of this.tickets.values()) sum += this.relayLink.streamStats(t.streamId)?.bitrateBps || t.bitrateBps;
+    return sum;
+  }
+
+  async request(req: TicketRequest): Promise<TicketReply> {
+    const refuse = (reason: string): TicketReply => {
+      this.log.debug({ streamId: req.streamId, requesterId: req.requesterId, reason }, 'ticket refused');
+      return { refused: reason };
+    };
+    const stream = this.carried.get(req.streamId);
+    if (!stream) return refuse('this node does not carry the stream');
+    if (req.requesterId === this.nodeId || stream.path.includes(req.requesterId)) {
+      return refuse('the requester is upstream of this node (a loop)');
+    }
+    if (!(await this.directoryLink.isKnownNode(req.requesterId))) {
+      this.log.warn({ requesterId: req.requesterId, streamId: req.streamId }, 'ticket request from an unknown node refused');
+      throw new AstralError('forbidden', `node ${req.requesterId} is not registered with the directory`);
+    }
+    const bitrate = this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0;
+    if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
+    const committed = this.committedBps();
+    if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
+    const ticketId = randomUUID();
+    const expiresAt = Date.now() + OFFER_TTL_MS;
+    this.tickets.set(ticketId, {
+      ticketId,
+      streamId: req.streamId,
+      requesterId: req.requesterId,
+      state: 'offered',
+      bitrateBps: bitrate,
+      expiresAt,
+      createdAt: Date.now(),
+      token: null,
+    });
+    this.timers.set(ticketId, setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS));
+    return {
+      offer: {
+        ticketId,
+        streamId: req.streamId,
+        nodeId: this.nodeId,
+        hops: stream.hops + 1,
+        path: stream.path,
+        headroomBps: headroomAfter(this.uploadLimitBps, committed, bitrate),
+        expiresAt,
+        host: this.config.host,
+        forwardPort: this.config.forwardPort,
+      },
+    };
+  }
+
+  private expireOffer(ticketId: string): void {
+    const t = this.tickets.get(ticketId);
+    this.timers.delete(ticketId);
+    if (t?.state === 'offered') {
+      this.tickets.delete(ticketId);
+      this.log.debug({ ticketId, streamId: t.streamId }, 'offer lapsed unconfirmed');
+    }
+  }
+
+  async confirm(msg: TicketConfirm): Promise<TicketConfirmReply> {
+    const t = this.tickets.get(msg.ticketId);
+    if (!t || t.requesterId !== msg.requesterId) throw new AstralError('not-found', `no offer ${msg.ticketId} for this requester`);
+    if (t.state === 'offered' && t.expiresAt !== null && t.expiresAt < Date.now()) {
+      throw new AstralError('conflict', `offer ${msg.ticketId} has lapsed; ask again`);
+    }
+    if (!this.carried.get(t.streamId)) throw new AstralError('conflict', 'this node no longer carries the stream');
+    const token = t.token ?? randomBytes(24).toString('base64url');
+    await this.relayLink.relay.admitForward({ ticketId: t.ticketId, streamId: t.streamId, downstreamNodeId: t.requesterId, token });
+    const timer = this.timers.get(t.ticketId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(t.ticketId);
+    Object.assign(t, { state: 'confirmed', token, expiresAt: null });
+    this.log.info({ ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId }, 'ticket confirmed');
+    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    return { ticketId: t.ticketId, forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}` };
+  }
+
+  async cancel(msg: TicketCancel): Promise<void> {
+    const t = this.tickets.get(msg.ticketId);
+    if (!t || t.requesterId !== msg.requesterId) return;
+    await this.end(t.ticketId, msg.reason);
+  }
+
+  /** Ends a ticket this node gave, closing its forward on the relay if it was confirmed. */
+  async end(ticketId: string, reason: string): Promise<boolean> {
+    const t = this.tickets.get(ticketId);
+    if (!t) return false;
+    this.tickets.delete(ticketId);
+    const timer = this.timers.get(ticketId);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(ticketId);
+    if (t.state === 'confirmed') {
+      await this.relayLink.relay
+        .revokeForward({ ticketId, reason })
+        .catch((err: Error) => this.log.warn({ err: err.message, ticketId }, 'relay did not confirm the revoke'));
+    }
+    this.log.info({ ticketId, streamId: t.streamId, requesterId: t.requesterId, reason }, 'ticket ended');
+    return true;
+  }
+
+  /** The relay closed a forward by itself (downstream gone, or lagging): the ticket ends too. */
+  forwardClosed(ticketId: string, reason: string): void {
+    const t = this.tickets.get(ticketId);
+    if (t && t.state === 'confirmed') {
+      this.tickets.delete(ticketId);
+      this.log.info({ ticketId, streamId: t.streamId, reason }, 'forward closed by the relay; ticket ended');
+    }
+  }
+
+  /** Ends every ticket of a stream this node no longer carries. */
+  async endStream(streamId: string, reason: string): Promise<void> {
+    for (const t of [...this.tickets.values()]) if (t.streamId === streamId) await this.end(t.ticketId, reason);
+  }
+
+  async endAll(reason: string): Promise<void> {
+    await Promise.all([...this.tickets.keys()].map((id) => this.end(id, reason)));
+  }
+
+  private async replayAdmissions(): Promise<void> {
+    if (this.uploadLimitBps !== null) await this.relayLink.relay.setUploadLimit({ uploadLimitBps: this.uploadLimitBps });
+    for (const t of this.tickets.values()) {
+      if (t.state === 'confirmed' && t.token) {
+        await this.relayLink.relay.admitForward({ ticketId: t.ticketId, streamId: t.streamId, downstreamNodeId: t.requesterId, token: t.token });
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { FlvTag, GopCache, StreamMeter, encodeFlvTag, isVideoFrame } from '@astral/media';
+import { StreamConsumer } from './stream-consumer';
+
+export type StreamOrigin = 'publish' | 'upstream';
+
+/**
+ * One live stream inside a relay: the single place tags arrive (from a local publish or from an
+ * upstream relay) and leave (to downstream forwards and, for relayed streams, the local media server).
+ * Each tag is encoded once and shared by every consumer.
+ */
+export class StreamHub {
+  readonly gop = new GopCache();
+  readonly meter = new StreamMeter();
+  private readonly consumers = new Set<StreamConsumer>();
+  tagsIn = 0;
+  videoFramesIn = 0;
+  lastTagAt: number | null = null;
+  upstreamNodeId: string | null = null;
+
+  constructor(
+    readonly streamId: string,
+    readonly origin: StreamOrigin,
+  ) {}
+
+  ingest(tag: FlvTag, now = Date.now()): void {
+    this.gop.add(tag);
+    const wire = encodeFlvTag(tag);
+    this.tagsIn += 1;
+    if (isVideoFrame(tag)) this.videoFramesIn += 1;
+    this.lastTagAt = now;
+    this.meter.record(tag, wire.length, now);
+    for (const consumer of this.consumers) consumer.deliver(tag, wire);
+  }
+
+  /** Is this header identical to the one the hub already holds? (A switch re-sends the same ones.) */
+  hasSameHeader(tag: FlvTag): boolean {
+    const current = this.gop.headers.find((h) => h.type === tag.type);
+    return current !== undefined && current.data.equals(tag.data);
+  }
+
+  attach(consumer: StreamConsumer): FlvTag[] {
+    this.consumers.add(consumer);
+    return this.gop.joinSequence();
+  }
+
+  detach(consumer: StreamConsumer): void {
+    this.consumers.delete(consumer);
+  }
+
+  get consumerCount(): number {
+    return this.consumers.size;
+  }
+
+  close(reason: string): void {
+    for (const consumer of [...this.consumers]) consumer.close(reason);
+    this.consumers.clear();
+  }
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NodeAddressedRedisServer, redisTransport, rpcValidationPipe } from '@astral/contracts';
+import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import { RelayModule } from './relay.module';
+import { RelayService } from './relay.service';
+
+/**
+ * Starts a node's relay: the embedded media server (RTMP and HTTP-FLV), the forward server, and the
+ * Redis listener for its agent's commands. Nothing runs on import.
+ */
+export async function startRelay(env: NodeJS.ProcessEnv = process.env): Promise<{ close(): Promise<void>; nodeId: string }> {
+  const config = loadConfig(NodeConfig, NODE_ENV, env);
+  const nodeId = loadOrCreateNodeId(config.dataDir);
+  const log = createLogger('relay', nodeId, config.logLevel);
+  const transport = redisTransport({ url: config.redisUrl });
+  const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, log), {
+    strategy: new NodeAddressedRedisServer(nodeId, transport.options),
+    logger: new PinoNestLogger(log),
+  });
+  app.useGlobalPipes(rpcValidationPipe());
+  await app.listen();
+  app.get(RelayService).announceReady();
+  log.info(
+    { rtmpPort: config.rtmpPort, httpPort: config.httpPort, forwardPort: config.forwardPort, uploadLimitBps: config.uploadLimitBps ?? null },
+    'relay ready',
+  );
+  return {
+    nodeId,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,294 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { ServerResponse } from 'node:http';
+import {
+  AdmitForward,
+  AgentNotifier,
+  AstralError,
+  OpenUpstream,
+  RelayStats,
+  RelayStreamStats,
+} from '@astral/contracts';
+import { Logger, NodeConfig } from '@astral/config';
+import { encodeCloseTag, encodeFlvTag, isMetadata, isSequenceHeader } from '@astral/media';
+import { StreamHub, StreamOrigin } from './hub/stream-hub';
+import { ForwardConnection } from './forward/forward-connection';
+import { UploadBudget } from './forward/upload-budget';
+import { MediaServer } from './media-server/media-server';
+import { LocalTap } from './upstream/local-tap';
+import { UpstreamClient } from './upstream/upstream-client';
+import { LocalRepublisher } from './upstream/local-republisher';
+import { RELAY_CLIENT, RELAY_LOGGER, RELAY_NODE_CONFIG, RELAY_NODE_ID } from './relay.tokens';
+
+interface StreamEntry {
+  hub: StreamHub;
+  tap: LocalTap | null;
+  upstream: UpstreamClient | null;
+  republisher: LocalRepublisher | null;
+}
+
+interface Admission {
+  ticketId: string;
+  streamId: string;
+  downstreamNodeId: string;
+}
+
+const STATS_INTERVAL_MS = 1000;
+
+/** The relay's data plane: streams, forwards, upstreams and the upload budget. */
+@Injectable()
+export class RelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly streams = new Map<string, StreamEntry>();
+  private readonly admissions = new Map<string, Admission>();
+  private readonly forwards = new Map<string, ForwardConnection>();
+  private readonly forwardStream = new Map<string, string>();
+  readonly budget: UploadBudget;
+  readonly media: MediaServer;
+  private readonly notifier: AgentNotifier;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private egressSample = { at: Date.now(), bytes: 0, bps: 0 };
+  private leaving = false;
+
+  constructor(
+    @Inject(RELAY_NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(RELAY_NODE_ID) readonly nodeId: string,
+    @Inject(RELAY_LOGGER) private readonly log: Logger,
+    @Inject(RELAY_CLIENT) client: ClientProxy,
+  ) {
+    this.budget = new UploadBudget(config.uploadLimitBps ?? null);
+    this.notifier = new AgentNotifier(client, nodeId);
+    this.media = new MediaServer(
+      { host: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, dataDir: config.dataDir },
+      log,
+      {
+        onPublishStart: (streamId) => this.onLocalPublish(streamId),
+        onPublishEnd: (streamId) => this.onLocalPublishEnd(streamId),
+      },
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.media.start();
+    this.statsTimer = setInterval(() => this.reportStats(), STATS_INTERVAL_MS);
+  }
+
+  /** Called once the Redis listener is subscribed: the agent may now replay its state to us. */
+  announceReady(): void {
+    this.notify(() => this.notifier.ready({ nodeId: this.nodeId }), 'ready');
+  }
+
+  /** Tells downstream relays we are leaving, so they re-parent at once, then stops. */
+  async onApplicationShutdown(): Promise<void> {
+    this.leaving = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    for (const [ticketId] of this.forwards) this.closeForward(ticketId, 'leaving');
+    for (const [streamId] of this.streams) this.dropStream(streamId, 'relay shutting down');
+    this.budget.close();
+    await this.media.stop();
+  }
+
+  private notify(call: () => Promise<void>, what: string): void {
+    call().catch((err: Error) => this.log.warn({ err: err.message }, `could not tell the agent: ${what}`));
+  }
+
+  // ---- streams -------------------------------------------------------------------------------
+
+  private ensureStream(streamId: string, origin: StreamOrigin): StreamEntry {
+    let entry = this.streams.get(streamId);
+    if (!entry) {
+      entry = { hub: new StreamHub(streamId, origin), tap: null, upstream: null, republisher: null };
+      this.streams.set(streamId, entry);
+    }
+    return entry;
+  }
+
+  private onLocalPublish(streamId: string): void {
+    const existing = this.streams.get(streamId);
+    if (existing?.tap) return; // the same publisher resumed
+    if (existing) this.dropStream(streamId, 'replaced by a local publish');
+    const entry = this.ensureStream(streamId, 'publish');
+    entry.tap = new LocalTap(this.media.localFlvUrl(streamId), (tag) => entry.hub.ingest(tag), this.log.child({ streamId }));
+    // Let node-media-server register the publisher before we attach as a player.
+    setImmediate(() => entry.tap?.start());
+    this.log.info({ streamId }, 'local publish started');
+    this.notify(() => this.notifier.streamLive({ nodeId: this.nodeId, streamId, origin: 'publish' }), 'stream live');
+  }
+
+  private onLocalPublishEnd(streamId: string): void {
+    const entry = this.streams.get(streamId);
+    if (!entry || entry.hub.origin !== 'publish') return;
+    this.dropStream(streamId, 'the publisher stopped');
+    this.notify(() => this.notifier.streamEnded({ nodeId: this.nodeId, streamId, origin: 'publish' }), 'stream ended');
+  }
+
+  private dropStream(streamId: string, reason: string): void {
+    const entry = this.streams.get(streamId);
+    if (!entry) return;
+    this.streams.delete(streamId);
+    entry.tap?.close();
+    entry.upstream?.close();
+    entry.republisher?.close(reason);
+    for (const [ticketId, sid] of this.forwardStream) if (sid === streamId) this.closeForward(ticketId, reason);
+    entry.hub.close(reason);
+  }
+
+  authorizePublish(streamId: string, keyHash: string): void {
+    this.media.authorize(streamId, keyHash);
+  }
+
+  /** Pulls a stream from an upstream relay, or switches an existing pull to a new upstream. */
+  openUpstream(msg: OpenUpstream): void {
+    if (this.leaving) throw new AstralError('unavailable', 'relay is shutting down');
+    const existing = this.streams.get(msg.streamId);
+    if (existing && existing.hub.origin === 'publish') {
+      throw new AstralError('conflict', `stream ${msg.streamId} is published on this node; it has no upstream`);
+    }
+    const entry = this.ensureStream(msg.streamId, 'upstream');
+    if (!entry.upstream) {
+      const log = this.log.child({ streamId: msg.streamId });
+      entry.upstream = new UpstreamClient(msg.streamId, this.config.stallMs, {
+        onTag: (tag) => {
+          // A switch re-sends the same headers: pass on only real changes.
+          if ((isSequenceHeader(tag) || isMetadata(tag)) && entry.hub.hasSameHeader(tag)) return;
+          entry.hub.ingest(tag);
+        },
+        onLost: (reason) => {
+          if (this.leaving) return;
+          this.notify(
+            () =>
+              this.notifier.upstreamLost({
+                nodeId: this.nodeId,
+                streamId: msg.streamId,
+                upstreamNodeId: entry.upstream?.upstreamNodeId ?? undefined,
+                reason,
+              }),
+            'upstream lost',
+          );
+        },
+      }, log);
+      entry.republisher = new LocalRepublisher(this.media.localFlvUrl(msg.streamId, true), () => entry.hub.gop.joinSequence(), log);
+      entry.hub.attach(entry.republisher);
+      entry.republisher.start();
+      this.notify(() => this.notifier.streamLive({ nodeId: this.nodeId, streamId: msg.streamId, origin: 'upstream' }), 'stream live');
+    }
+    entry.hub.upstreamNodeId = msg.upstreamNodeId;
+    entry.upstream.connect(msg.url, msg.upstreamNodeId);
+    this.log.info({ streamId: msg.streamId, upstreamNodeId: msg.upstreamNodeId }, 'pulling from upstream');
+  }
+
+  closeUpstream(streamId: string): boolean {
+    const entry = this.streams.get(streamId);
+    if (!entry || entry.hub.origin !== 'upstream') return false;
+    this.dropStream(streamId, 'the node stopped watching');
+    this.notify(() => this.notifier.streamEnded({ nodeId: this.nodeId, streamId, origin: 'upstream' }), 'stream ended');
+    return true;
+  }
+
+  // ---- forwards ------------------------------------------------------------------------------
+
+  admitForward(msg: AdmitForward): void {
+    this.admissions.set(msg.token, { ticketId: msg.ticketId, streamId: msg.streamId, downstreamNodeId: msg.downstreamNodeId });
+  }
+
+  revokeForward(ticketId: string, reason: string): boolean {
+    for (const [token, a] of this.admissions) if (a.ticketId === ticketId) this.admissions.delete(token);
+    return this.closeForward(ticketId, reason);
+  }
+
+  private closeForward(ticketId: string, reason: string): boolean {
+    const conn = this.forwards.get(ticketId);
+    if (!conn) return false;
+    const streamId = this.forwardStream.get(ticketId);
+    const entry = streamId ? this.streams.get(streamId) : undefined;
+    // Tell the downstream relay why, so it can re-parent without waiting for a stall.
+    try {
+      conn.deliver(encodeCloseTag(reason), encodeFlvTag(encodeCloseTag(reason)));
+    } catch {
+      /* the socket is gone already */
+    }
+    entry?.hub.detach(conn);
+    conn.close(reason);
+    return true;
+  }
+
+  /** GET /forward/<streamId>.flv?ticket=<token> on the forward port. */
+  serveForward(streamId: string, token: string | null, res: ServerResponse, remote: string): void {
+    const admission = token ? this.admissions.get(token) : undefined;
+    if (!admission || admission.streamId !== streamId) {
+      this.log.warn({ streamId, remote, reason: token ? 'unknown or revoked ticket' : 'no ticket' }, 'forward refused');
+      sendJson(res, 403, new AstralError('forbidden', 'a confirmed ticket for this stream is required (?ticket=…)').toBody());
+      return;
+    }
+    const entry = this.streams.get(streamId);
+    if (!entry) {
+      sendJson(res, 404, new AstralError('not-found', `stream ${streamId} is not on this relay`).toBody());
+      return;
+    }
+    if (this.leaving) {
+      sendJson(res, 503, new AstralError('unavailable', 'relay is leaving').toBody());
+      return;
+    }
+    this.closeForward(admission.ticketId, 'replaced by a new connection for the same ticket');
+    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.socket?.setNoDelay(true);
+    const conn = new ForwardConnection(admission.ticketId, admission.downstreamNodeId, res, this.budget);
+    this.forwards.set(admission.ticketId, conn);
+    this.forwardStream.set(admission.ticketId, streamId);
+    conn.onClose = (reason) => {
+      entry.hub.detach(conn);
+      if (this.forwards.get(admission.ticketId) === conn) {
+        this.forwards.delete(admission.ticketId);
+        this.forwardStream.delete(admission.ticketId);
+      }
+      this.log.info({ streamId, ticketId: admission.ticketId, downstreamNodeId: admission.downstreamNodeId, reason }, 'forward closed');
+      this.notify(() => this.notifier.forwardClosed({ nodeId: this.nodeId, ticketId: admission.ticketId, reason }), 'forward closed');
+    };
+    conn.start(entry.hub.attach(conn));
+    this.log.info({ streamId, ticketId: admission.ticketId, downstreamNodeId: admission.downstreamNodeId }, 'forward opened');
+  }
+
+  setUploadLimit(limitBps: number | null): void {
+    this.budget.setLimit(limitBps);
+    this.log.info({ uploadLimitBps: limitBps }, 'upload limit set');
+  }
+
+  // ---- stats ---------------------------------------------------------------------------------
+
+  stats(now = Date.now()): RelayStats {
+    const streams: RelayStreamStats[] = [];
+    for (const [streamId, entry] of this.streams) {
+      const m = entry.hub.meter.measure(now);
+      const forwards = [...this.forwardStream.entries()]
+        .filter(([, sid]) => sid === streamId)
+        .map(([ticketId]) => this.forwards.get(ticketId)!.stats());
+      streams.push({
+        streamId,
+        origin: entry.hub.origin,
+        upstreamNodeId: entry.hub.upstreamNodeId,
+        bitrateBps: m.bitrateBps,
+        peakBitrateBps: m.peakBitrateBps,
+        fps: m.fps,
+        keyframeIntervalMs: m.keyframeIntervalMs,
+        viewers: this.media.playerCount(streamId, entry.tap ? 1 : 0),
+        forwards,
+        tagsIn: entry.hub.tagsIn,
+        lastTagAt: entry.hub.lastTagAt,
+      });
+    }
+    return { nodeId: this.nodeId, uploadLimitBps: this.budget.limitBps, egressBps: this.egressSample.bps, streams };
+  }
+
+  private reportStats(): void {
+    const now = Date.now();
+    const granted = this.budget.grantedBytes;
+    const dt = now - this.egressSample.at;
+    if (dt > 0) this.egressSample = { at: now, bytes: granted, bps: Math.round(((granted - this.egressSample.bytes) * 8000) / dt) };
+    this.notify(() => this.notifier.stats({ nodeId: this.nodeId, stats: this.stats(now) }), 'stats');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,2 @@
+export * from './headroom';
+export * from './ticket-selection';

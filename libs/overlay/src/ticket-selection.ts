@@ -1,0 +1,58 @@
+/** The fields of an offer that selection looks at. */
+export interface OfferCandidate {
+  nodeId: string;
+  hops: number;
+  /** The offerer's upstream path, source first, itself last. */
+  path: string[];
+  /** Spare upload after this forward; null is unlimited. */
+  headroomBps: number | null;
+}
+
+/**
+ * Picks the offer to confirm: never one whose path runs through the requester (that would be a loop,
+ * taking the stream from one's own descendant), nor one from an excluded node; then fewest hops, then
+ * lowest round-trip time, then most headroom. Returns the chosen offer and the ones to cancel.
+ */
+export function selectOffer<T extends OfferCandidate>(
+  requesterId: string,
+  offers: T[],
+  rttMs: ReadonlyMap<string, number> = new Map(),
+  exclude: ReadonlySet<string> = new Set(),
+): { chosen: T | null; rejected: T[] } {
+  const usable = offers.filter((o) => !o.path.includes(requesterId) && o.nodeId !== requesterId && !exclude.has(o.nodeId));
+  const rtt = (o: T) => rttMs.get(o.nodeId) ?? Number.POSITIVE_INFINITY;
+  const headroom = (o: T) => (o.headroomBps === null ? Number.POSITIVE_INFINITY : o.headroomBps);
+  const sorted = [...usable].sort((a, b) => a.hops - b.hops || rtt(a) - rtt(b) || headroom(b) - headroom(a));
+  const chosen = sorted[0] ?? null;
+  return { chosen, rejected: offers.filter((o) => o !== chosen) };
+}
+
+/**
+ * The order in which a viewer asks for tickets: nodes already carrying the stream (nearest the
+ * source first), then supernodes, then the source itself last, so the source serves only when nobody
+ * else can. Duplicates and the requester itself are removed.
+ */
+export function candidateOrder(
+  requesterId: string,
+  carriers: { nodeId: string; hops: number }[],
+  supernodes: string[],
+  sourceNodeId: string,
+  exclude: ReadonlySet<string> = new Set(),
+): string[] {
+  const seen = new Set<string>([requesterId, sourceNodeId, ...exclude]);
+  const out: string[] = [];
+  for (const c of [...carriers].sort((a, b) => a.hops - b.hops)) {
+    if (!seen.has(c.nodeId)) {
+      seen.add(c.nodeId);
+      out.push(c.nodeId);
+    }
+  }
+  for (const s of supernodes) {
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  if (requesterId !== sourceNodeId && !exclude.has(sourceNodeId)) out.push(sourceNodeId);
+  return out;
+}

@@ -1,0 +1,97 @@
+import { connect } from 'node:net';
+import { ManagedProcess, makeTempDir, removeTempDir, spawnManaged } from './managed-process';
+import { freePort } from './ports';
+import { WaitAbortedError, waitFor } from './wait-for';
+
+export interface RedisHandle {
+  url: string;
+  port: number;
+  /** The redis-server log, inside its temp dir. */
+  logFile: string;
+  /** Stops redis-server (SIGTERM) and removes its temp dir. */
+  stop(): Promise<void>;
+  /** SIGKILLs redis-server, as a crash would; restart() brings it back. */
+  kill(): Promise<void>;
+  /** Stops it if running, then starts a new redis-server on the same port. */
+  restart(): Promise<void>;
+}
+
+/** Sends PING over a raw connection and resolves true on +PONG. */
+export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    let answer = '';
+    const finish = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('error', () => finish(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n')) finish(answer.startsWith('+PONG'));
+    });
+  });
+}
+
+/**
+ * Starts a private redis-server on a free loopback port, in a temp dir, without persistence, and
+ * waits until it answers PING. Requires redis-server on PATH (apt-get install redis-server).
+ */
+export async function startRedis(options: { port?: number; timeoutMs?: number } = {}): Promise<RedisHandle> {
+  const port = options.port ?? (await freePort());
+  const dir = makeTempDir('astral-redis-');
+  const logFile = `${dir}/redis.log`;
+  let proc: ManagedProcess | null = null;
+
+  const launch = async (): Promise<void> => {
+    const p = spawnManaged(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { command: 'redis-server', logFile },
+    );
+    proc = p;
+    await waitFor(
+      async () => {
+        if (!p.running) {
+          const why = p.spawnError
+            ? `${p.spawnError.message} (install it: apt-get install redis-server)`
+            : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
+          throw new WaitAbortedError(`redis-server did not start: ${why}`);
+        }
+        return pingRedis(port);
+      },
+      { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 20, what: `redis-server to answer PING on port ${port}` },
+    );
+  };
+
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
+    const p = proc;
+    proc = null;
+    if (p) await p.stop(signal, 5000);
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await halt('SIGKILL');
+    removeTempDir(dir);
+    throw err;
+  }
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    logFile,
+    stop: async () => {
+      await halt('SIGTERM');
+      removeTempDir(dir);
+    },
+    kill: () => halt('SIGKILL'),
+    restart: async () => {
+      await halt('SIGTERM');
+      await launch();
+    },
+  };
+}

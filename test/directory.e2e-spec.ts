@@ -1,0 +1,466 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import Redis from 'ioredis';
+import {
+  AstralError,
+  DirectoryClient,
+  DirectoryPatterns,
+  RegisterNodeRequest,
+  redisTransport,
+  request,
+} from '@astral/contracts';
+import { startDirectory } from '../apps/directory/src/main';
+
+// Small local harness; libs/testing may offer the same later.
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startRedis(dir: string): Promise<RedisServer> {
+  const port = await freePort();
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    await exited;
+  };
+  let output = '';
+  proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+        if (probe.status !== 'ready') await probe.connect();
+        if ((await probe.ping()) === 'PONG') break;
+      } catch (err) {
+        if (i > 100 || proc.exitCode !== null) throw err;
+        probe.disconnect();
+        await sleep(50);
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    probe.disconnect();
+  }
+  return { url, stop };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until check returns a value that is not undefined, or fails after timeoutMs. */
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(stepMs);
+  }
+}
+
+function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
+  return {
+    nodeId: randomUUID(),
+    host: '127.0.0.1',
+    rtmpPort: 1935,
+    httpPort: 8000,
+    forwardPort: 9000,
+    apiPort: 7000,
+    version: '0.1.0',
+    ...overrides,
+  };
+}
+
+/** One directory with its own redis-server, data directory and Redis client. */
+class Harness {
+  readonly cleanups: (() => unknown)[] = [];
+  redis!: RedisServer;
+  httpUrl!: string;
+  proxy!: ClientProxy;
+  sut!: DirectoryClient;
+
+  private env: NodeJS.ProcessEnv = {};
+  private directory?: { close(): Promise<void>; httpUrl: string };
+
+  async start(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const tmp = mkdtempSync(join(tmpdir(), 'astral-directory-'));
+    this.cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    this.redis = await startRedis(tmp);
+    this.cleanups.push(() => this.redis.stop());
+    this.env = {
+      ASTRAL_DIRECTORY_PORT: String(await freePort()),
+      ASTRAL_DIRECTORY_HOST: '127.0.0.1',
+      REDIS_URL: this.redis.url,
+      ASTRAL_DATA_DIR: join(tmp, 'data'),
+      ASTRAL_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      ...env,
+    };
+    this.cleanups.push(() => this.directory?.close());
+    await this.startDirectory();
+    this.proxy = ClientProxyFactory.create(redisTransport({ url: this.redis.url }));
+    this.cleanups.push(() => this.proxy.close());
+    await this.proxy.connect();
+    this.sut = new DirectoryClient(this.proxy, 5000);
+  }
+
+  /** Stops the directory and starts it again on the same data directory and port. */
+  async restartDirectory(): Promise<void> {
+    await this.directory?.close();
+    this.directory = undefined;
+    await this.startDirectory();
+  }
+
+  private async startDirectory(): Promise<void> {
+    this.directory = await startDirectory(this.env);
+    this.httpUrl = this.directory.httpUrl;
+  }
+
+  /** Undo everything that started, newest first, even if some steps fail. */
+  async stop(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const cleanup of this.cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    this.cleanups.length = 0;
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+describe('Directory', () => {
+  const h = new Harness();
+  const nodeA = nodeRequest({ host: '10.0.0.1', rtmpPort: 1936, httpPort: 8001 });
+  const nodeB = nodeRequest({ host: '10.0.0.2', uploadLimitBps: 3_000_000 });
+  let streamId: string;
+
+  beforeAll(async () => {
+    await h.start({ ASTRAL_HEARTBEAT_MS: '10000' });
+  }, 60000);
+
+  afterAll(async () => {
+    await h.stop();
+  }, 60000);
+
+  it('answers /healthz', async () => {
+    const res = await fetch(`${h.httpUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('registers two nodes, idempotently', async () => {
+    const a = await h.sut.register(nodeA);
+    expect(a.heartbeatIntervalMs).toBe(10000);
+    expect(a.supernodes).toEqual([]);
+    expect(a.node).toMatchObject({
+      nodeId: nodeA.nodeId,
+      host: '10.0.0.1',
+      supernode: false,
+      uploadLimitBps: null,
+    });
+    const b = await h.sut.register(nodeB);
+    expect(b.node.uploadLimitBps).toBe(3_000_000);
+    await h.sut.register(nodeA);
+
+    const nodes = await h.sut.listNodes();
+    expect(nodes.map((n) => n.nodeId).sort()).toEqual([nodeA.nodeId, nodeB.nodeId].sort());
+    expect(await h.sut.listNodes({ supernodesOnly: true })).toEqual([]);
+  });
+
+  it('records heartbeats', async () => {
+    const before = (await h.sut.listNodes()).find((n) => n.nodeId === nodeB.nodeId)!.lastSeenAt;
+    await sleep(20);
+    await h.sut.heartbeat({ nodeId: nodeB.nodeId, forwards: 1 });
+    const after = await eventually(async () => {
+      const seen = (await h.sut.listNodes()).find((n) => n.nodeId === nodeB.nodeId)!.lastSeenAt;
+      return seen > before ? seen : undefined;
+    });
+    expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
+    // A heartbeat from a node the directory does not know is ignored.
+    await h.sut.heartbeat({ nodeId: randomUUID() });
+  });
+
+  it('creates and announces a stream', async () => {
+    await expect(h.sut.createStream({ sourceNodeId: randomUUID(), title: 'Nobody' })).rejects.toMatchObject({
+      status: 404,
+      code: 'not-found',
+    });
+
+    const created = await h.sut.createStream({
+      sourceNodeId: nodeA.nodeId,
+      title: 'My Show!',
+      description: 'a <test>',
+    });
+    expect(created.streamId).toMatch(/^my-show-[0-9a-f]{6}$/);
+    expect(created).toMatchObject({ status: 'created', startedAt: null, sourceNodeId: nodeA.nodeId });
+    streamId = created.streamId;
+
+    await expect(h.sut.announceStream({ streamId, nodeId: nodeB.nodeId })).rejects.toMatchObject({
+      status: 403,
+    });
+
+    const live = await h.sut.announceStream({ streamId, nodeId: nodeA.nodeId, bitrateBps: 2_500_000 });
+    expect(live).toMatchObject({ streamId, status: 'live', bitrateBps: 2_500_000 });
+    expect(live.startedAt).not.toBeNull();
+    expect(await h.sut.getStream({ streamId })).toEqual(live);
+  });
+
+  it('lists streams with search, status filter and pagination', async () => {
+    const other = await h.sut.createStream({ sourceNodeId: nodeB.nodeId, title: 'Cooking 100% live' });
+
+    const found = await h.sut.listStreams({ q: 'my SHOW' });
+    expect(found.items.map((s) => s.streamId)).toEqual([streamId]);
+    expect(found).toMatchObject({ total: 1, page: 1, pageSize: 50 });
+
+    expect((await h.sut.listStreams({ q: '100%' })).items.map((s) => s.streamId)).toEqual([other.streamId]);
+    expect((await h.sut.listStreams({ q: '0%l' })).total).toBe(0);
+    expect((await h.sut.listStreams({ status: 'live' })).items.map((s) => s.streamId)).toEqual([streamId]);
+
+    const all = await h.sut.listStreams();
+    expect(all.items.map((s) => s.streamId)).toEqual([other.streamId, streamId]);
+    const page2 = await h.sut.listStreams({ page: 2, pageSize: 1 });
+    expect(page2).toMatchObject({ total: 2, page: 2, pageSize: 1 });
+    expect(page2.items.map((s) => s.streamId)).toEqual([streamId]);
+  });
+
+  it('lists carriers by hops', async () => {
+    await h.sut.carrying({ streamId, nodeId: nodeB.nodeId, hops: 1, carrying: true });
+    const carriers = await eventually(async () => {
+      const list = await h.sut.listCarriers({ streamId });
+      return list.length === 2 ? list : undefined;
+    });
+    expect(carriers).toEqual([
+      { nodeId: nodeA.nodeId, hops: 0, host: '10.0.0.1', forwardPort: 9000, apiPort: 7000 },
+      { nodeId: nodeB.nodeId, hops: 1, host: '10.0.0.2', forwardPort: 9000, apiPort: 7000 },
+    ]);
+    await expect(h.sut.listCarriers({ streamId: 'no-such-stream' })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('answers an unknown stream with a not-found AstralError', async () => {
+    const err = await h.sut.getStream({ streamId: 'no-such-stream' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AstralError);
+    expect(err).toMatchObject({ status: 404, code: 'not-found' });
+  });
+
+  it('serves the JSON API', async () => {
+    const unknown = await fetch(`${h.httpUrl}/api/streams/no-such-stream`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      status: 404,
+      error: 'not-found',
+      message: 'no stream no-such-stream',
+    });
+
+    const stream = await fetch(`${h.httpUrl}/api/streams/${streamId}`);
+    expect(stream.status).toBe(200);
+    expect(await stream.json()).toMatchObject({ streamId, status: 'live' });
+
+    const list = await fetch(`${h.httpUrl}/api/streams?q=show&status=live&page=1&pageSize=10`);
+    expect(await list.json()).toMatchObject({ total: 1, page: 1, pageSize: 10, items: [{ streamId }] });
+
+    const carriers = await fetch(`${h.httpUrl}/api/streams/${streamId}/carriers`);
+    expect(((await carriers.json()) as unknown[]).length).toBe(2);
+
+    const nodes = await fetch(`${h.httpUrl}/api/nodes`);
+    expect(((await nodes.json()) as unknown[]).length).toBe(2);
+
+    const badQuery = await fetch(`${h.httpUrl}/api/streams?pageSize=1000`);
+    expect(badQuery.status).toBe(400);
+  });
+
+  it('registers over HTTP and rejects a bad body with field errors', async () => {
+    const bad = await fetch(`${h.httpUrl}/api/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nodeId: 'x', host: 'bad host!', rtmpPort: 70000 }),
+    });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { status: number; error: string; fields: Record<string, string[]> };
+    expect(body).toMatchObject({ status: 400, error: 'bad-request' });
+    expect(Object.keys(body.fields)).toEqual(
+      expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']),
+    );
+
+    const notJson = await fetch(`${h.httpUrl}/api/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"nodeId":',
+    });
+    expect(notJson.status).toBe(400);
+
+    const huge = await fetch(`${h.httpUrl}/api/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...nodeRequest(), version: 'x'.repeat(70 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+
+    const extra = nodeRequest();
+    const ok = await fetch(`${h.httpUrl}/api/nodes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(extra),
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ node: { nodeId: extra.nodeId } });
+    const del = await fetch(`${h.httpUrl}/api/nodes/${extra.nodeId}`, { method: 'DELETE' });
+    expect(await del.json()).toEqual({ removed: true });
+  });
+
+  it('renders HTML pages with escaped text and play URLs', async () => {
+    const home = await fetch(`${h.httpUrl}/?q=show`);
+    expect(home.headers.get('content-type')).toContain('text/html');
+    const homeHtml = await home.text();
+    expect(homeHtml).toContain(`href="/streams/${streamId}"`);
+    expect(homeHtml).not.toContain('Cooking');
+
+    const page = await (await fetch(`${h.httpUrl}/streams/${streamId}`)).text();
+    expect(page).toContain('My Show!');
+    expect(page).toContain('a &#60;test&#62;');
+    expect(page).toContain(`rtmp://10.0.0.1:1936/live/${streamId}`);
+    expect(page).toContain(`http://10.0.0.1:8001/live/${streamId}.flv`);
+    expect(page).toContain(`http://10.0.0.2:8000/live/${streamId}.flv`);
+
+    const nodes = await (await fetch(`${h.httpUrl}/nodes`)).text();
+    expect(nodes).toContain(nodeA.nodeId);
+  });
+
+  it('rejects an invalid Redis payload with 400 and field errors', async () => {
+    const err = await request(h.proxy, DirectoryPatterns.RegisterNode, {
+      ...nodeRequest(),
+      nodeId: 'x',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AstralError);
+    expect(err).toMatchObject({ status: 400, code: 'bad-request', fields: { nodeId: [expect.any(String)] } });
+  });
+
+  it('survives garbage published on its channels', async () => {
+    const raw = new Redis(h.redis.url);
+    try {
+      for (const channel of [DirectoryPatterns.RegisterNode, DirectoryPatterns.NodeHeartbeat]) {
+        for (const garbage of [
+          'not json {',
+          'null',
+          '42',
+          '[]',
+          '{"id":"1"}',
+          '{"pattern":1,"data":{"nodeId":7}}',
+        ]) {
+          const receivers = await raw.publish(channel, garbage);
+          expect(receivers).toBeGreaterThanOrEqual(1);
+        }
+      }
+    } finally {
+      raw.disconnect();
+    }
+    await sleep(200);
+    const nodes = await h.sut.listNodes();
+    expect(nodes.map((n) => n.nodeId).sort()).toEqual([nodeA.nodeId, nodeB.nodeId].sort());
+    expect((await h.sut.register(nodeA)).node.nodeId).toBe(nodeA.nodeId);
+  });
+
+  it('unregisters a node and ends a stream', async () => {
+    expect(await h.sut.unregister({ nodeId: nodeB.nodeId })).toEqual({ removed: true });
+    expect(await h.sut.unregister({ nodeId: nodeB.nodeId })).toEqual({ removed: false });
+    expect((await h.sut.listCarriers({ streamId })).map((c) => c.nodeId)).toEqual([nodeA.nodeId]);
+    const cooking = (await h.sut.listStreams({ q: 'cooking' })).items[0];
+    expect(cooking.status).toBe('ended');
+
+    const ended = await h.sut.endStream({ streamId });
+    expect(ended.status).toBe('ended');
+    expect(ended.endedAt).not.toBeNull();
+    expect(await h.sut.endStream({ streamId })).toEqual(ended);
+    expect(await h.sut.listCarriers({ streamId })).toEqual([]);
+    await expect(h.sut.announceStream({ streamId, nodeId: nodeA.nodeId })).rejects.toMatchObject({
+      status: 409,
+    });
+  });
+
+  it('keeps its data across a restart, running the migration once', async () => {
+    const before = await h.sut.listStreams();
+    await h.restartDirectory();
+    expect(await h.sut.listStreams()).toEqual(before);
+    expect((await h.sut.listNodes()).map((n) => n.nodeId)).toEqual([nodeA.nodeId]);
+  });
+
+  describe('expiry', () => {
+    const x = new Harness();
+    const heartbeatMs = 300;
+
+    beforeAll(async () => {
+      await x.start({ ASTRAL_HEARTBEAT_MS: String(heartbeatMs) });
+    }, 60000);
+
+    afterAll(async () => {
+      await x.stop();
+    }, 60000);
+
+    it('removes a silent node and ends its live stream', async () => {
+      const silent = nodeRequest();
+      const alive = nodeRequest();
+      await x.sut.register(silent);
+      const registeredAt = Date.now();
+      await x.sut.register(alive);
+      const { streamId: id } = await x.sut.createStream({ sourceNodeId: silent.nodeId, title: 'Going away' });
+      await x.sut.announceStream({ streamId: id, nodeId: silent.nodeId });
+      await x.sut.carrying({ streamId: id, nodeId: alive.nodeId, hops: 1, carrying: true });
+
+      const bound = 3 * heartbeatMs + 1000;
+      const heartbeats = setInterval(
+        () => void x.sut.heartbeat({ nodeId: alive.nodeId }).catch(() => undefined),
+        100,
+      );
+      try {
+        await eventually(
+          async () => {
+            const nodes = await x.sut.listNodes();
+            return nodes.some((n) => n.nodeId === silent.nodeId) ? undefined : nodes;
+          },
+          bound + heartbeatMs + 1500,
+        );
+      } finally {
+        clearInterval(heartbeats);
+      }
+      const elapsed = Date.now() - registeredAt;
+      expect(elapsed).toBeGreaterThanOrEqual(bound - 50);
+      expect(elapsed).toBeLessThan(bound + heartbeatMs + 1500);
+
+      expect((await x.sut.listNodes()).map((n) => n.nodeId)).toEqual([alive.nodeId]);
+      const gone = await x.sut.getStream({ streamId: id });
+      expect(gone.status).toBe('ended');
+      expect(gone.endedAt).not.toBeNull();
+      expect(await x.sut.listCarriers({ streamId: id })).toEqual([]);
+    });
+  });
+});
