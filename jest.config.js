@@ -12,6 +12,8 @@ const swc = [
 ];
 const moduleNameMapper = { '^@astral/(contracts|media|config|testing|overlay)$': '<rootDir>/libs/$1/src' };
 module.exports = {
+  // e2e suites start real networks of processes; on 2 cores they run one at a time.
+  maxWorkers: 1,
   projects: [
     {
       displayName: 'unit',
@@ -29,7 +31,6 @@ module.exports = {
       moduleNameMapper,
       testEnvironment: 'node',
       testTimeout: 120000,
-      maxWorkers: 1,
     },
   ],
 };

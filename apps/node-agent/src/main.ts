@@ -6,7 +6,6 @@ import {
   NodeAddressedRedisServer,
   httpValidationPipe,
   redisTransport,
-  rpcValidationPipe,
 } from '@astral/contracts';
 import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
 import { AgentModule } from './agent.module';
@@ -42,9 +41,8 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new AstralHttpErrorFilter());
   const transport = redisTransport({ url: config.redisUrl });
+  // The Redis controllers declare their own RPC validation pipe and error filter.
   app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
-  // Microservice handlers validate with the RPC pipe and answer errors as AstralErrorBody.
-  for (const ms of app.getMicroservices()) ms.useGlobalPipes(rpcValidationPipe());
   await app.startAllMicroservices();
   await app.listen(config.apiPort, config.host);
   const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { redactUrl } from './http-json';
 
 export interface FfprobeStream {
   codec_type: string;
@@ -26,7 +27,7 @@ export function ffprobe(url: string, options: FfprobeOptions = {}): Promise<{ st
   args.push('-read_intervals', `%+${readSeconds}`, '-of', 'json', url);
   return new Promise((resolve, reject) => {
     execFile('ffprobe', args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const safeUrl = url.replace(/([?&](?:key|token|ticket|sign)=)[^&\s]+/gi, '$1[redacted]');
+      const safeUrl = redactUrl(url);
       if (err) {
         const why = err.killed ? `killed after ${timeoutMs} ms` : err.message.split('\n')[0];
         reject(new Error(`ffprobe ${safeUrl} failed (${why}): ${stderr.trim().slice(0, 1000)}`));

@@ -1,3 +1,5 @@
+import { scrubSecrets } from '@astral/config';
+
 export class HttpJsonError extends Error {
   constructor(
     readonly method: string,
@@ -13,7 +15,7 @@ export class HttpJsonError extends Error {
 
 /** Hides query-string secrets (key, token, ticket, sign) in a URL shown in a message. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:key|token|ticket|sign)=)[^&\s]+/gi, '$1[redacted]');
+  return scrubSecrets(url);
 }
 
 export interface HttpJsonOptions {

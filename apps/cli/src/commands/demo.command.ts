@@ -37,6 +37,7 @@ interface WatchAnswer {
 interface DemoNodeSummary {
   node: string;
   nodeId: string;
+  apiUrl: string;
   uploadLimit: string;
   upstream: string;
   hops: number;
@@ -240,6 +241,7 @@ export function demoCommand(): Command {
         summary.push({
           node: source.name,
           nodeId: source.nodeId,
+          apiUrl: source.apiUrl,
           uploadLimit: SOURCE_LIMIT,
           upstream: 'publisher',
           hops: 0,
@@ -255,6 +257,7 @@ export function demoCommand(): Command {
           summary.push({
             node: viewer.name,
             nodeId: viewer.nodeId,
+            apiUrl: viewer.apiUrl,
             uploadLimit: VIEWER_LIMIT,
             upstream: names.get(answer.upstreamNodeId) ?? answer.upstreamNodeId,
             hops: answer.hops,
@@ -287,6 +290,8 @@ export function demoCommand(): Command {
         out(`  ffplay -fflags nobuffer ${last.play.rtmp}`);
         out(`  ffplay ${last.play.httpFlv}`);
         out(`  ffprobe -v error -show_entries stream=codec_type,codec_name -of json ${last.play.httpFlv}`);
+        out(`  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --title "my stream"`);
+        out(`  curl ${summary[0].apiUrl}/api/status`);
         out(durationSec ? `Running for ${durationSec} s (Ctrl-C stops earlier).` : 'Press Ctrl-C to stop.');
       }
 

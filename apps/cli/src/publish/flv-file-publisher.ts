@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ClientRequest, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { scrubSecrets } from '@astral/config';
 import { FlvTag, FlvTagType, encodeFlvHeader, encodeFlvTag, isMetadata, isSequenceHeader, isVideoFrame, parseFlvFile } from '@astral/media';
 
 export interface FlvFilePublisherOptions {
@@ -27,9 +28,7 @@ export class PublishError extends Error {
 }
 
 /** Hides query-string secrets in a URL shown in a message. */
-function redact(url: string): string {
-  return url.replace(/([?&](?:key|token|ticket|sign)=)[^&\s]+/gi, '$1[redacted]');
-}
+const redact = scrubSecrets;
 
 /**
  * Publishes an FLV file as a live stream: one HTTP POST with a chunked FLV body, paced in real time
@@ -110,8 +109,14 @@ export class FlvFilePublisher extends EventEmitter {
           resolve();
         });
       });
-      req.on('error', (err) => {
-        const e = new PublishError(`publishing to ${redact(this.options.url)} failed: ${err.message}`);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const cut = open && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        const e = new PublishError(
+          cut
+            ? `the server closed the publish connection to ${redact(this.options.url)} (${err.code}): ` +
+                'was the key refused, or does the stream already have a publisher?'
+            : `publishing to ${redact(this.options.url)} failed: ${err.message}`,
+        );
         if (!open) reject(e);
         this.fail(e);
       });

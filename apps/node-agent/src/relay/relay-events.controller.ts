@@ -1,8 +1,9 @@
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UsePipes } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   AgentPatterns,
   AstralRpcErrorFilter,
+  rpcValidationPipe,
   ForwardClosed,
   RelayReady,
   RelayStatsReport,
@@ -18,6 +19,7 @@ import { TicketsService } from '../tickets/tickets.service';
 /** Events from this node's relay. Handlers never throw into the transport: failures are logged. */
 @Controller()
 @UseFilters(AstralRpcErrorFilter)
+@UsePipes(rpcValidationPipe())
 export class RelayEventsController {
   constructor(
     private readonly relayLink: RelayLink,

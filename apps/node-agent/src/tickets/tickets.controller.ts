@@ -1,8 +1,9 @@
-import { Controller, UseFilters } from '@nestjs/common';
+import { Controller, UseFilters, UsePipes } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AgentPatterns,
   AstralRpcErrorFilter,
+  rpcValidationPipe,
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
@@ -14,6 +15,7 @@ import { TicketsService } from './tickets.service';
 /** Ticket negotiation with other nodes, on this node's own Redis channels. */
 @Controller()
 @UseFilters(AstralRpcErrorFilter)
+@UsePipes(rpcValidationPipe())
 export class TicketsController {
   constructor(private readonly tickets: TicketsService) {}
 
