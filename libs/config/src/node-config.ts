@@ -23,7 +23,7 @@ export class NodeConfig {
   redisUrl: string = 'redis://127.0.0.1:6379';
 
   /** The address the relay binds and advertises. */
-  @Matches(/^[A-Za-z0-9.:\-]+$/)
+  @Matches(/^[A-Za-z0-9.:-]+$/)
   host: string = '127.0.0.1';
 
   @IsInt() @Min(1) @Max(65535)

@@ -25,9 +25,10 @@ export function toHttpErrorBody(exception: unknown): AstralErrorBody {
     const status = exception.getStatus();
     const r = exception.getResponse();
     if (typeof r === 'object' && r !== null && 'error' in r && 'status' in r) return r as AstralErrorBody;
-    const message = typeof r === 'string' ? r : ((r as { message?: unknown }).message ?? exception.message);
+    const raw = typeof r === 'string' ? r : (r as { message?: unknown }).message;
+    const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' ? raw : exception.message;
     const error = status === 404 ? 'not-found' : status === 413 ? 'payload-too-large' : status < 500 ? 'bad-request' : 'unavailable';
-    return { status, error, message: Array.isArray(message) ? message.join('; ') : String(message) };
+    return { status, error, message };
   }
   if (exception && typeof exception === 'object' && 'type' in exception && (exception as { type: string }).type === 'entity.too.large') {
     return { status: 413, error: 'payload-too-large', message: 'request body is too large' };

@@ -6,7 +6,8 @@ declare module 'node-media-server' {
   export interface NmsSession {
     id: string;
     ip: string;
-    protocol: 'rtmp' | 'flv' | string;
+    /** 'rtmp' or 'flv' */
+    protocol: string;
     isPublisher: boolean;
     streamApp: string;
     streamName: string;
@@ -32,7 +33,7 @@ declare module 'node-media-server/src/core/logger.js' {
 
 declare module 'node-media-server/src/core/context.js' {
   const context: {
-    broadcasts: Map<string, { subscribers: Map<string, unknown>; publisher: unknown | null }>;
+    broadcasts: Map<string, { subscribers: Map<string, unknown>; publisher: unknown }>;
   };
   export default context;
 }

@@ -79,7 +79,7 @@ export class FlvParser {
         const streamId = this.buffered.readUIntBE(tagStart + 8, 3);
         // Copy so that the tag does not pin the whole socket chunk in memory.
         const data = Buffer.from(this.buffered.subarray(tagStart + FLV_TAG_HEADER_SIZE, tagEnd));
-        tags.push({ type: type as FlvTagType, timestamp, streamId, data });
+        tags.push({ type, timestamp, streamId, data });
         offset = tagEnd;
       }
     } catch (err) {
