@@ -173,10 +173,33 @@ describe('Directory', () => {
     await h.stop();
   }, 60000);
 
-  it('answers /healthz', async () => {
+  it('answers /healthz and /readyz (database and Redis)', async () => {
     const res = await fetch(`${h.httpUrl}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+    const ready = await fetch(`${h.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      details: { database: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('serves the OpenAPI document at /api/docs', async () => {
+    const ui = await fetch(`${h.httpUrl}/api/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+    const doc = (await (await fetch(`${h.httpUrl}/api/docs/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { required?: string[]; properties: Record<string, { type?: string; maximum?: number }> }> };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/nodes', '/api/supernodes', '/api/streams', '/api/streams/{streamId}', '/readyz']),
+    );
+    const reg = doc.components.schemas.RegisterNodeRequest;
+    expect(reg.required).toEqual(expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']));
+    expect(reg.required).not.toContain('uploadLimitBps');
+    expect(reg.properties.rtmpPort).toMatchObject({ type: 'integer', maximum: 65535 });
   });
 
   it('registers two nodes, idempotently', async () => {
@@ -209,6 +232,50 @@ describe('Directory', () => {
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
     // A heartbeat from a node the directory does not know is ignored.
     await h.sut.heartbeat({ nodeId: randomUUID() });
+  });
+
+  it('promotes, ranks and demotes supernodes', async () => {
+    const far = nodeRequest({ host: '192.168.7.7' });
+    const near = nodeRequest({ host: '10.0.0.9' });
+    const full = nodeRequest({ host: '10.0.0.8' });
+    for (const n of [far, near, full]) await h.sut.register(n);
+    await expect(h.sut.promoteSupernode({ nodeId: randomUUID(), maxChildren: 5 })).rejects.toMatchObject({ status: 404 });
+    expect(await h.sut.promoteSupernode({ nodeId: far.nodeId, maxChildren: 5 })).toMatchObject({
+      supernode: true,
+      maxChildren: 5,
+      childCount: 0,
+    });
+    await h.sut.promoteSupernode({ nodeId: near.nodeId, maxChildren: 5 });
+    await h.sut.promoteSupernode({ nodeId: full.nodeId, maxChildren: 2 });
+    await h.sut.heartbeat({ nodeId: full.nodeId, childCount: 2 });
+    await h.sut.heartbeat({ nodeId: near.nodeId, childCount: 1 });
+    await eventually(async () =>
+      (await h.sut.listSupernodes()).find((n) => n.nodeId === full.nodeId)?.childCount === 2 ? true : undefined,
+    );
+
+    const ranked = await h.sut.listSupernodes({ hint: '10.0.0.1', nodeId: near.nodeId });
+    expect(ranked.map((n) => n.nodeId)).toEqual([far.nodeId, full.nodeId]);
+    const all = await h.sut.listSupernodes({ hint: '10.0.0.1' });
+    expect(all.map((n) => n.nodeId)).toEqual([near.nodeId, far.nodeId, full.nodeId]);
+    expect((await h.sut.listSupernodes({ limit: 1 })).length).toBe(1);
+    // The register reply offers the same ranking, hinted by the joining node's host.
+    const joining = await h.sut.register(nodeRequest({ host: '10.0.0.77' }));
+    expect(joining.supernodes.map((n) => n.nodeId)).toEqual([near.nodeId, far.nodeId, full.nodeId]);
+    await h.sut.unregister({ nodeId: joining.node.nodeId });
+
+    const http = await fetch(`${h.httpUrl}/api/supernodes?hint=192.168.0.1&limit=2`);
+    expect(((await http.json()) as { nodeId: string }[]).map((n) => n.nodeId)).toEqual([far.nodeId, near.nodeId]);
+    const demoted = await fetch(`${h.httpUrl}/api/nodes/${far.nodeId}/supernode`, { method: 'DELETE' });
+    expect(await demoted.json()).toMatchObject({ supernode: false, maxChildren: null });
+    expect(await h.sut.demoteSupernode({ nodeId: near.nodeId })).toMatchObject({ supernode: false });
+    const promoted = await fetch(`${h.httpUrl}/api/nodes/${near.nodeId}/supernode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ maxChildren: 0 }),
+    });
+    expect(promoted.status).toBe(400);
+    expect((await h.sut.listSupernodes()).map((n) => n.nodeId)).toEqual([full.nodeId]);
+    for (const n of [far, near, full]) await h.sut.unregister({ nodeId: n.nodeId });
   });
 
   it('creates and announces a stream', async () => {
@@ -356,6 +423,52 @@ describe('Directory', () => {
     expect(nodes).toContain(nodeA.nodeId);
   });
 
+  it('gives the stream page a player fed by mpegts.js from this server', async () => {
+    const page = await (await fetch(`${h.httpUrl}/streams/${streamId}`)).text();
+    expect(page).toContain('<video id="player"');
+    expect(page).toContain('<script src="/assets/mpegts.js"></script>');
+    const config = /<script type="application\/json" id="astral-play">([\s\S]*?)<\/script>/.exec(page)?.[1];
+    expect(JSON.parse(config ?? 'null')).toMatchObject({
+      streamId,
+      carriers: [{ nodeId: nodeA.nodeId, hops: 0, flv: `http://10.0.0.1:8001/live/${streamId}.flv` }, { hops: 1 }],
+    });
+    const js = await fetch(`${h.httpUrl}/assets/mpegts.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect((await js.text()).length).toBeGreaterThan(100_000);
+  });
+
+  it('creates one stream per idempotency key over HTTP', async () => {
+    const post = (key: string): Promise<Response> =>
+      fetch(`${h.httpUrl}/api/streams`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ sourceNodeId: nodeA.nodeId, title: 'Retried' }),
+      });
+    const key = randomUUID();
+    const first = (await (await post(key)).json()) as { streamId: string };
+    const again = (await (await post(key)).json()) as { streamId: string };
+    expect(again.streamId).toBe(first.streamId);
+    expect((await h.sut.listStreams({ q: 'retried' })).total).toBe(1);
+    const other = (await (await post(randomUUID())).json()) as { streamId: string };
+    expect(other.streamId).not.toBe(first.streamId);
+    for (const id of [first.streamId, other.streamId]) {
+      expect((await fetch(`${h.httpUrl}/api/streams/${id}/end`, { method: 'POST' })).status).toBe(200);
+    }
+  });
+
+  it('exports Prometheus metrics', async () => {
+    const res = await fetch(`${h.httpUrl}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('astral_directory_registrations_total')).toBeGreaterThanOrEqual(3);
+    expect(value('astral_directory_heartbeats_total')).toBeGreaterThanOrEqual(1);
+    expect(value('astral_directory_nodes')).toBe((await h.sut.listNodes()).length);
+    expect(value('astral_directory_supernodes')).toBe(0);
+    expect(value('astral_directory_live_streams')).toBe(1);
+  });
+
   it('rejects an invalid Redis payload with 400 and field errors', async () => {
     const err = await request(h.proxy, DirectoryPatterns.RegisterNode, {
       ...nodeRequest(),
@@ -388,6 +501,29 @@ describe('Directory', () => {
     const nodes = await h.sut.listNodes();
     expect(nodes.map((n) => n.nodeId).sort()).toEqual([nodeA.nodeId, nodeB.nodeId].sort());
     expect((await h.sut.register(nodeA)).node.nodeId).toBe(nodeA.nodeId);
+  });
+
+  it('answers a request delivered twice (as two replicas see it) alike, applying it once', async () => {
+    const node = nodeRequest();
+    await h.sut.register(node);
+    const sub = new Redis(h.redis.url);
+    const pub = new Redis(h.redis.url);
+    try {
+      const replies: unknown[] = [];
+      await sub.subscribe(`${DirectoryPatterns.UnregisterNode}.reply`);
+      sub.on('message', (_channel: string, message: string) => replies.push(JSON.parse(message)));
+      const packet = JSON.stringify({ pattern: DirectoryPatterns.UnregisterNode, data: { nodeId: node.nodeId }, id: randomUUID() });
+      await pub.publish(DirectoryPatterns.UnregisterNode, packet);
+      await pub.publish(DirectoryPatterns.UnregisterNode, packet);
+      await eventually(async () => (replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined));
+      const answers = replies.filter((r) => (r as { response?: unknown }).response !== undefined);
+      expect(answers.map((r) => (r as { response: unknown }).response)).toEqual([{ removed: true }, { removed: true }]);
+      // A new request (a new packet id) is a new unregistration: the node is gone now.
+      expect(await h.sut.unregister({ nodeId: node.nodeId })).toEqual({ removed: false });
+    } finally {
+      sub.disconnect();
+      pub.disconnect();
+    }
   });
 
   it('unregisters a node and ends a stream', async () => {
@@ -432,6 +568,7 @@ describe('Directory', () => {
       await x.sut.register(silent);
       const registeredAt = Date.now();
       await x.sut.register(alive);
+      await x.sut.promoteSupernode({ nodeId: silent.nodeId, maxChildren: 10 });
       const { streamId: id } = await x.sut.createStream({ sourceNodeId: silent.nodeId, title: 'Going away' });
       await x.sut.announceStream({ streamId: id, nodeId: silent.nodeId });
       await x.sut.carrying({ streamId: id, nodeId: alive.nodeId, hops: 1, carrying: true });
@@ -457,6 +594,7 @@ describe('Directory', () => {
       expect(elapsed).toBeLessThan(bound + heartbeatMs + 1500);
 
       expect((await x.sut.listNodes()).map((n) => n.nodeId)).toEqual([alive.nodeId]);
+      expect(await x.sut.listSupernodes()).toEqual([]);
       const gone = await x.sut.getStream({ streamId: id });
       expect(gone.status).toBe('ended');
       expect(gone.endedAt).not.toBeNull();

@@ -2,7 +2,9 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DirectoryConfig } from './directory.config';
 import { directoryDataSourceOptions } from './database/data-source';
-import { HealthController } from './health/health.controller';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
@@ -28,11 +30,13 @@ export class AppModule {
       imports: [
         DirectoryConfigModule.with(config),
         TypeOrmModule.forRoot({ ...directoryDataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
+        DatabaseModule,
+        MetricsModule,
+        HealthModule,
         NodesModule,
         StreamsModule,
         PagesModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

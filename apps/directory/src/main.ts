@@ -4,7 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger, loadConfig, PinoNestLogger } from '@astral/config';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { redisTransport, rpcValidationPipe } from '@astral/contracts';
+import { assertSchemaCurrent } from './database/data-source';
+import { describeRequestSchemas } from './openapi/contract-schemas';
+import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
@@ -30,6 +34,8 @@ export interface RunningDirectory {
 export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Promise<RunningDirectory> {
   const config = loadConfig(DirectoryConfig, DIRECTORY_ENV, env);
   const logger = createLogger('directory', undefined, config.logLevel);
+  // PostgreSQL is migrated by `astral directory migrate` (a deploy job), never by a starting replica.
+  await assertSchemaCurrent(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
@@ -41,8 +47,18 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // message answers with AstralErrorBody 400 over Redis; the filter gives HTTP the same body and status.
     app.useGlobalPipes(rpcValidationPipe());
     app.useGlobalFilters(new AstralExceptionFilter());
-    app.connectMicroservice<MicroserviceOptions>(redisTransport({ url: config.redisUrl }), {
-      inheritAppConfig: true,
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new DirectoryRedisServer(redisTransport({ url: config.redisUrl }).options) },
+      { inheritAppConfig: true },
+    );
+    describeRequestSchemas();
+    const openApi = new DocumentBuilder()
+      .setTitle('Astral directory')
+      .setDescription('Nodes, supernodes and streams of an Astral network. The same functions are Redis patterns (libs/contracts).')
+      .setVersion('0.1.0')
+      .build();
+    SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
+      jsonDocumentUrl: 'api/docs/openapi.json',
     });
     await app.startAllMicroservices();
     await app.listen(config.port, config.host);

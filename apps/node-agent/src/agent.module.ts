@@ -13,13 +13,18 @@ import { TicketsService } from './tickets/tickets.service';
 import { TicketsController } from './tickets/tickets.controller';
 import { TicketsHttpController } from './tickets/tickets.http.controller';
 import { StatusHttpController } from './status/status.http.controller';
+import { MembershipService } from './membership/membership.service';
+import { MembershipController } from './membership/membership.controller';
+import { AgentEvents } from './events/agent-events';
+import { RedisHealth } from './redis/redis-health';
+import { SettingsHttpController } from './settings/settings.http.controller';
 
 @Module({})
 export class AgentModule {
   static register(config: NodeConfig, nodeId: string, log: Logger): DynamicModule {
     return {
       module: AgentModule,
-      controllers: [TicketsController, RelayEventsController, StreamsHttpController, TicketsHttpController, StatusHttpController],
+      controllers: [TicketsController, MembershipController, RelayEventsController, StreamsHttpController, TicketsHttpController, StatusHttpController, SettingsHttpController],
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AGENT_NODE_ID, useValue: nodeId },
@@ -28,6 +33,9 @@ export class AgentModule {
         DirectoryLink,
         RelayLink,
         CarriedStreams,
+        AgentEvents,
+        RedisHealth,
+        MembershipService,
         TicketsService,
         StreamsService,
       ],

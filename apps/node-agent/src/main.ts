@@ -8,7 +8,11 @@ import {
   redisTransport,
 } from '@astral/contracts';
 import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import { Server } from 'node:http';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
+import { AgentEvents } from './events/agent-events';
+import { attachEventsSocket } from './events/events.gateway';
 
 /** Origins allowed to call the local API from a browser: the directory's pages and localhost. */
 export function corsOriginAllowed(origin: string | undefined, directoryOrigin: string | undefined): boolean {
@@ -43,14 +47,29 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   const transport = redisTransport({ url: config.redisUrl });
   // The Redis controllers declare their own RPC validation pipe and error filter.
   app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
+  SwaggerModule.setup(
+    'api/docs',
+    app,
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Astral node')
+        .setDescription('Local control API of an Astral node: status, settings, streams (publish, watch, seed), tickets, leave. Events: WebSocket /api/events.')
+        .setVersion('0.1.0')
+        .build(),
+    ),
+  );
   await app.startAllMicroservices();
   await app.listen(config.apiPort, config.host);
+  const wss = attachEventsSocket(app.getHttpServer() as Server, app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log);
   const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {
     nodeId,
     apiUrl,
     close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
       await app.close();
     },
   };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ServerResponse } from 'node:http';
 import {
@@ -10,14 +10,16 @@ import {
   RelayStreamStats,
 } from '@astral/contracts';
 import { Logger, NodeConfig } from '@astral/config';
-import { encodeCloseTag, encodeFlvTag, isMetadata, isSequenceHeader } from '@astral/media';
+import { isMetadata, isSequenceHeader } from '@astral/media';
 import { StreamHub, StreamOrigin } from './hub/stream-hub';
-import { ForwardConnection } from './forward/forward-connection';
+import { DEFAULT_FORWARD_LIMITS, ForwardConnection } from './forward/forward-connection';
 import { UploadBudget } from './forward/upload-budget';
+import { SendQueueProbe } from './forward/send-queue-probe';
 import { MediaServer } from './media-server/media-server';
 import { LocalTap } from './upstream/local-tap';
 import { UpstreamClient } from './upstream/upstream-client';
 import { LocalRepublisher } from './upstream/local-republisher';
+import { RelayCounters, RelayMetrics, RelayMetricsSnapshot } from './metrics/relay-metrics';
 import { RELAY_CLIENT, RELAY_LOGGER, RELAY_NODE_CONFIG, RELAY_NODE_ID } from './relay.tokens';
 
 interface StreamEntry {
@@ -34,10 +36,14 @@ interface Admission {
 }
 
 const STATS_INTERVAL_MS = 1000;
+/** How long a leaving relay keeps serving children that are re-parenting. */
+const LEAVE_GRACE_MS = 3000;
+/** How long a leaving relay waits for its close tags to reach the downstream relays. */
+const LEAVE_FLUSH_MS = 1000;
 
 /** The relay's data plane: streams, forwards, upstreams and the upload budget. */
 @Injectable()
-export class RelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RelayService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly streams = new Map<string, StreamEntry>();
   private readonly admissions = new Map<string, Admission>();
   private readonly forwards = new Map<string, ForwardConnection>();
@@ -48,6 +54,21 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
   private statsTimer: NodeJS.Timeout | null = null;
   private egressSample = { at: Date.now(), bytes: 0, bps: 0 };
   private leaving = false;
+  /** Plain counters, read by /metrics and the stats; nothing on the hot path touches prom-client. */
+  private readonly counters: RelayCounters = {
+    egressBytes: 0,
+    droppedTags: 0,
+    upstreamSwitches: 0,
+    upstreamsLost: 0,
+    publishesRefused: 0,
+    forwardsRefused: 0,
+    cutbacks: 0,
+    forwardsDisconnectedLagging: 0,
+  };
+  /** Tags dropped by forward connections that have closed since. */
+  private droppedByClosed = 0;
+  readonly metrics: RelayMetrics;
+  private readonly sendQueues = new SendQueueProbe();
 
   constructor(
     @Inject(RELAY_NODE_CONFIG) private readonly config: NodeConfig,
@@ -63,8 +84,12 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       {
         onPublishStart: (streamId) => this.onLocalPublish(streamId),
         onPublishEnd: (streamId) => this.onLocalPublishEnd(streamId),
+        onPublishRefused: () => {
+          this.counters.publishesRefused += 1;
+        },
       },
     );
+    this.metrics = new RelayMetrics(nodeId, () => this.metricsSnapshot());
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,13 +102,31 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
     this.notify(() => this.notifier.ready({ nodeId: this.nodeId }), 'ready');
   }
 
-  /** Tells downstream relays we are leaving, so they re-parent at once, then stops. */
+  /**
+   * Tells downstream relays we are leaving (a close tag with the reason 'leaving' on every forward), so
+   * they re-parent at once instead of waiting for a stall, and waits briefly for those tags to leave.
+   * Runs before the forward server closes its sockets.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.leaving = true;
+    const closing = [...this.forwards.values()].map((conn) => conn.closed$(LEAVE_FLUSH_MS));
+    for (const [ticketId] of this.forwards) this.closeForward(ticketId, 'leaving');
+    await Promise.all(closing);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.leaving = true;
     if (this.statsTimer) clearInterval(this.statsTimer);
+    // Graceful leave is make-before-break: the agent tells the children to re-parent, and each child
+    // drops its pull from us once its new upstream flows. Keep serving until they have all gone (or the
+    // grace runs out), whichever order the agent and the relay received the signal in.
+    const deadline = Date.now() + LEAVE_GRACE_MS;
+    while (this.forwards.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (this.forwards.size > 0) this.log.info({ forwards: this.forwards.size }, 'leave grace over; closing the remaining forwards');
     for (const [ticketId] of this.forwards) this.closeForward(ticketId, 'leaving');
     for (const [streamId] of this.streams) this.dropStream(streamId, 'relay shutting down');
     this.budget.close();
+    this.sendQueues.stop();
     await this.media.stop();
   }
 
@@ -144,6 +187,7 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       throw new AstralError('conflict', `stream ${msg.streamId} is published on this node; it has no upstream`);
     }
     const entry = this.ensureStream(msg.streamId, 'upstream');
+    if (entry.upstream) this.counters.upstreamSwitches += 1;
     if (!entry.upstream) {
       const log = this.log.child({ streamId: msg.streamId });
       entry.upstream = new UpstreamClient(msg.streamId, this.config.stallMs, {
@@ -152,14 +196,15 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
           if ((isSequenceHeader(tag) || isMetadata(tag)) && entry.hub.hasSameHeader(tag)) return;
           entry.hub.ingest(tag);
         },
-        onLost: (reason) => {
+        onLost: (reason, lostNodeId) => {
+          this.counters.upstreamsLost += 1;
           if (this.leaving) return;
           this.notify(
             () =>
               this.notifier.upstreamLost({
                 nodeId: this.nodeId,
                 streamId: msg.streamId,
-                upstreamNodeId: entry.upstream?.upstreamNodeId ?? undefined,
+                upstreamNodeId: lostNodeId,
                 reason,
               }),
             'upstream lost',
@@ -200,14 +245,9 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!conn) return false;
     const streamId = this.forwardStream.get(ticketId);
     const entry = streamId ? this.streams.get(streamId) : undefined;
-    // Tell the downstream relay why, so it can re-parent without waiting for a stall.
-    try {
-      conn.deliver(encodeCloseTag(reason), encodeFlvTag(encodeCloseTag(reason)));
-    } catch {
-      /* the socket is gone already */
-    }
     entry?.hub.detach(conn);
-    conn.close(reason);
+    // Tell the downstream relay why, so it can re-parent without waiting for a stall.
+    conn.closeWithReason(reason);
     return true;
   }
 
@@ -215,6 +255,7 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
   serveForward(streamId: string, token: string | null, res: ServerResponse, remote: string): void {
     const admission = token ? this.admissions.get(token) : undefined;
     if (!admission || admission.streamId !== streamId) {
+      this.counters.forwardsRefused += 1;
       this.log.warn({ streamId, remote, reason: token ? 'unknown or revoked ticket' : 'no ticket' }, 'forward refused');
       sendJson(res, 403, new AstralError('forbidden', 'a confirmed ticket for this stream is required (?ticket=…)').toBody());
       return;
@@ -228,19 +269,45 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       sendJson(res, 503, new AstralError('unavailable', 'relay is leaving').toBody());
       return;
     }
+    const socket = res.socket;
+    if (!socket) {
+      res.destroy();
+      return;
+    }
     this.closeForward(admission.ticketId, 'replaced by a new connection for the same ticket');
-    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    res.socket?.setNoDelay(true);
-    const conn = new ForwardConnection(admission.ticketId, admission.downstreamNodeId, res, this.budget);
+    // Send the response head, then own the socket: the body is the FLV byte stream, delimited by the
+    // connection's close (no chunked framing), written tag by tag straight to the socket.
+    res.useChunkedEncodingByDefault = false;
+    res.shouldKeepAlive = false;
+    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-store', Connection: 'close' });
+    res.flushHeaders();
+    socket.setNoDelay(true);
+    const conn = new ForwardConnection(
+      admission.ticketId,
+      admission.downstreamNodeId,
+      socket,
+      this.budget,
+      DEFAULT_FORWARD_LIMITS,
+      Date.now,
+      this.sendQueues,
+    );
     this.forwards.set(admission.ticketId, conn);
     this.forwardStream.set(admission.ticketId, streamId);
-    conn.onClose = (reason) => {
+    const ids = { streamId, ticketId: admission.ticketId, downstreamNodeId: admission.downstreamNodeId };
+    conn.onCutback = (why, dropped) => {
+      this.counters.cutbacks += 1;
+      this.log.warn({ ...ids, why, dropped }, 'forward lagging: cut back to the next keyframe');
+    };
+    conn.onClose = (reason, kind) => {
       entry.hub.detach(conn);
+      this.droppedByClosed += conn.droppedTags;
+      if (kind === 'lagging') this.counters.forwardsDisconnectedLagging += 1;
       if (this.forwards.get(admission.ticketId) === conn) {
         this.forwards.delete(admission.ticketId);
         this.forwardStream.delete(admission.ticketId);
       }
-      this.log.info({ streamId, ticketId: admission.ticketId, downstreamNodeId: admission.downstreamNodeId, reason }, 'forward closed');
+      const log = kind === 'lagging' ? this.log.warn.bind(this.log) : this.log.info.bind(this.log);
+      log({ ...ids, reason, bytesSent: conn.bytesSent, droppedTags: conn.droppedTags }, 'forward closed');
       this.notify(() => this.notifier.forwardClosed({ nodeId: this.nodeId, ticketId: admission.ticketId, reason }), 'forward closed');
     };
     conn.start(entry.hub.attach(conn));
@@ -276,6 +343,33 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       });
     }
     return { nodeId: this.nodeId, uploadLimitBps: this.budget.limitBps, egressBps: this.egressSample.bps, streams };
+  }
+
+  private metricsSnapshot(): RelayMetricsSnapshot {
+    let dropped = this.droppedByClosed;
+    for (const conn of this.forwards.values()) dropped += conn.droppedTags;
+    this.counters.droppedTags = dropped;
+    this.counters.egressBytes = this.budget.grantedBytes;
+    const now = Date.now();
+    return {
+      counters: this.counters,
+      forwards: this.forwards.size,
+      uploadLimitBps: this.budget.limitBps,
+      streams: [...this.streams.entries()].map(([streamId, entry]) => {
+        const m = entry.hub.meter.measure(now);
+        let forwards = 0;
+        for (const sid of this.forwardStream.values()) if (sid === streamId) forwards += 1;
+        return {
+          streamId,
+          origin: entry.hub.origin,
+          bitrateBps: m.bitrateBps,
+          peakBitrateBps: m.peakBitrateBps,
+          fps: m.fps,
+          viewers: this.media.playerCount(streamId, entry.tap ? 1 : 0),
+          forwards,
+        };
+      }),
+    };
   }
 
   private reportStats(): void {

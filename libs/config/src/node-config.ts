@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { parseBitrate } from './units';
 
 /** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
@@ -12,6 +12,14 @@ const toBitrate = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
   } catch {
     return Number.NaN;
   }
+};
+
+/** "true"/"1"/"yes" and "false"/"0"/"no" (implicit conversion would make "false" true). */
+const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
+  const value = obj[key];
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  return ['true', '1', 'yes'].includes(v) ? true : ['false', '0', 'no'].includes(v) ? false : value;
 };
 
 /** Settings shared by the two processes of one node: its agent and its relay. */
@@ -52,6 +60,39 @@ export class NodeConfig {
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
   logLevel: string = 'info';
+
+  /** Static seed supernodes, tried before the directory's list: `nodeId@host:forwardPort`, comma-separated. */
+  @IsOptional() @Matches(/^([0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})(,[0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})*$/i, {
+    message: 'must be a comma-separated list of nodeId@host:forwardPort',
+  })
+  seeds?: string;
+
+  /** How many members this node accepts when it is a supernode. */
+  @IsInt() @Min(1) @Max(100000)
+  maxChildren: number = 100;
+
+  /** Promote itself when no supernode is left to join (else it waits and retries). */
+  @Transform(toBoolean) @IsBoolean({ message: 'must be true or false' })
+  promoteWhenOrphaned: boolean = true;
+
+  /** Interval of membership and ticket heartbeats; 3 missed end the membership or the ticket. */
+  @IsInt() @Min(100) @Max(60000)
+  peerHeartbeatMs: number = 1000;
+}
+
+export interface SeedNode {
+  nodeId: string;
+  host: string;
+  forwardPort: number;
+}
+
+export function parseSeeds(seeds: string | undefined): SeedNode[] {
+  if (!seeds) return [];
+  return seeds.split(',').map((s) => {
+    const [nodeId, addr] = s.split('@');
+    const i = addr.lastIndexOf(':');
+    return { nodeId: nodeId.toLowerCase(), host: addr.slice(0, i), forwardPort: Number(addr.slice(i + 1)) };
+  });
 }
 
 export const NODE_ENV = {
@@ -66,4 +107,8 @@ export const NODE_ENV = {
   directoryOrigin: 'ASTRAL_DIRECTORY_ORIGIN',
   stallMs: 'ASTRAL_STALL_MS',
   logLevel: 'ASTRAL_LOG_LEVEL',
+  seeds: 'ASTRAL_SEEDS',
+  maxChildren: 'ASTRAL_MAX_CHILDREN',
+  promoteWhenOrphaned: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
+  peerHeartbeatMs: 'ASTRAL_PEER_HEARTBEAT_MS',
 } as const;

@@ -3,7 +3,9 @@ import { AgentPatterns, DirectoryPatterns, RelayPatterns, addressed } from './pa
 import { emit, request } from './transport';
 import {
   ListNodesRequest,
+  ListSupernodesRequest,
   NodeHeartbeat,
+  PromoteSupernode,
   NodeInfo,
   NodeRef,
   RegisterNodeReply,
@@ -19,7 +21,25 @@ import {
   StreamPage,
   StreamRef,
 } from './streams';
-import { TicketCancel, TicketConfirm, TicketConfirmReply, TicketReply, TicketRequest } from './tickets';
+import {
+  TicketCancel,
+  TicketConfirm,
+  TicketConfirmReply,
+  TicketEnded,
+  TicketHeartbeat,
+  TicketHeartbeatReply,
+  TicketReply,
+  TicketRequest,
+} from './tickets';
+import {
+  MembershipHeartbeat,
+  MembershipHeartbeatReply,
+  MembershipJoin,
+  MembershipJoinReply,
+  MembershipLeave,
+  MembershipRehome,
+  SupernodeCarriersRequest,
+} from './membership';
 import {
   AdmitForward,
   AuthorizePublish,
@@ -53,6 +73,15 @@ export class DirectoryClient {
   }
   listNodes(req: ListNodesRequest = {}): Promise<NodeInfo[]> {
     return request(this.client, DirectoryPatterns.ListNodes, req, this.timeoutMs);
+  }
+  promoteSupernode(req: PromoteSupernode): Promise<NodeInfo> {
+    return request(this.client, DirectoryPatterns.PromoteSupernode, req, this.timeoutMs);
+  }
+  demoteSupernode(ref: NodeRef): Promise<NodeInfo> {
+    return request(this.client, DirectoryPatterns.DemoteSupernode, ref, this.timeoutMs);
+  }
+  listSupernodes(req: ListSupernodesRequest = {}): Promise<NodeInfo[]> {
+    return request(this.client, DirectoryPatterns.ListSupernodes, req, this.timeoutMs);
   }
   createStream(req: CreateStreamRequest): Promise<StreamInfo> {
     return request(this.client, DirectoryPatterns.CreateStream, req, this.timeoutMs);
@@ -92,6 +121,27 @@ export class PeerClient {
   }
   cancelTicket(nodeId: string, req: TicketCancel): Promise<void> {
     return emit(this.client, addressed(AgentPatterns.TicketCancel, nodeId), req);
+  }
+  ticketHeartbeat(nodeId: string, req: TicketHeartbeat): Promise<TicketHeartbeatReply> {
+    return request(this.client, addressed(AgentPatterns.TicketHeartbeat, nodeId), req, this.timeoutMs);
+  }
+  ticketEnded(nodeId: string, msg: TicketEnded): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.TicketEnded, nodeId), msg);
+  }
+  join(supernodeId: string, req: MembershipJoin): Promise<MembershipJoinReply> {
+    return request(this.client, addressed(AgentPatterns.MembershipJoin, supernodeId), req, this.timeoutMs);
+  }
+  membershipHeartbeat(supernodeId: string, req: MembershipHeartbeat): Promise<MembershipHeartbeatReply> {
+    return request(this.client, addressed(AgentPatterns.MembershipHeartbeat, supernodeId), req, this.timeoutMs);
+  }
+  leaveSupernode(supernodeId: string, msg: MembershipLeave): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.MembershipLeave, supernodeId), msg);
+  }
+  rehome(nodeId: string, msg: MembershipRehome): Promise<void> {
+    return emit(this.client, addressed(AgentPatterns.MembershipRehome, nodeId), msg);
+  }
+  supernodeCarriers(supernodeId: string, req: SupernodeCarriersRequest): Promise<CarrierInfo[]> {
+    return request(this.client, addressed(AgentPatterns.SupernodeCarriers, supernodeId), req, this.timeoutMs);
   }
 }
 

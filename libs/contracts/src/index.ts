@@ -5,6 +5,7 @@ export * from './clients';
 export * from './nodes';
 export * from './streams';
 export * from './tickets';
+export * from './membership';
 export * from './relay';
 export * from './rpc-error.filter';
 export * from './http-error.filter';

@@ -39,6 +39,32 @@ export class NodeHeartbeat {
 
   @IsOptional() @IsInt() @Min(0)
   forwards?: number;
+
+  /** For a supernode: how many member nodes it has now. */
+  @IsOptional() @IsInt() @Min(0)
+  childCount?: number;
+}
+
+/** A node becomes a supernode (it had no supernode with room to join, or it was asked to). */
+export class PromoteSupernode {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsInt() @Min(1) @Max(100000)
+  maxChildren!: number;
+}
+
+/** Supernodes for a joining node: those with spare capacity first, then the closest by the hint. */
+export class ListSupernodesRequest {
+  @IsOptional() @IsUUID()
+  nodeId?: string;
+
+  /** The joining node's address; supernodes sharing more of its prefix are considered closer. */
+  @IsOptional() @Matches(HOST)
+  hint?: string;
+
+  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  limit?: number;
 }
 
 export class NodeRef {
@@ -54,6 +80,9 @@ export class ListNodesRequest {
 export interface NodeInfo extends NodeAddress {
   nodeId: string;
   supernode: boolean;
+  /** For supernodes: the cap on members and how many it has (from its heartbeats). */
+  maxChildren: number | null;
+  childCount: number;
   uploadLimitBps: number | null;
   lastSeenAt: string;
   version: string;

@@ -57,3 +57,29 @@ export interface TicketConfirmReply {
   /** Where the requester's relay pulls from, token included. */
   forwardUrl: string;
 }
+
+/** The downstream's heartbeat for a confirmed ticket; the reply is the upstream's heartbeat back. */
+export class TicketHeartbeat {
+  @IsUUID()
+  ticketId!: string;
+
+  @IsUUID()
+  requesterId!: string;
+}
+
+export type TicketHeartbeatReply = { ok: true } | { unknown: true };
+
+/** The upstream ended a ticket (leaving, revoked, expired): the downstream should re-parent now. */
+export class TicketEnded {
+  @IsUUID()
+  ticketId!: string;
+
+  @IsUUID()
+  nodeId!: string;
+
+  @Matches(STREAM_ID)
+  streamId!: string;
+
+  @IsString() @MaxLength(200)
+  reason!: string;
+}

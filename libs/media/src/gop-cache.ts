@@ -1,4 +1,4 @@
-import { FlvTag, isAudioSequenceHeader, isKeyframe, isMetadata, isVideoSequenceHeader } from './flv/flv-tag';
+import { FlvTag, isAudioSequenceHeader, isKeyframe, isMetadata, isVideoFrame, isVideoSequenceHeader } from './flv/flv-tag';
 
 export interface GopCacheLimits {
   /** Upper bound on bytes kept for the current group of pictures. */
@@ -37,7 +37,8 @@ export class GopCache {
       this.audioSequenceHeader = tag;
       return 'audio-header';
     }
-    if (isKeyframe(tag)) {
+    // An AVC end-of-sequence marker is keyframe-typed but no picture: a GOP must not start there.
+    if (isKeyframe(tag) && isVideoFrame(tag)) {
       this.gop = [tag];
       this.gopBytes = tag.data.length;
       return 'keyframe';

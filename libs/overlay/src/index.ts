@@ -1,2 +1,3 @@
 export * from './headroom';
 export * from './ticket-selection';
+export * from './membership';

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ManagedProcess, ProcessExit, astralBin, spawnManaged } from '@astral/testing';
 import { runService } from '../lifecycle';
 import { NODE_FLAGS, addFlags, envFromFlags } from './node-options';
+import { addNodeControlCommands } from './node-control.command';
 
 export function relayCommand(): Command {
   return addFlags(new Command('relay').description("run a node's relay (data plane)"), NODE_FLAGS).action(
@@ -22,6 +23,9 @@ export function agentCommand(): Command {
 }
 
 /**
+ * `astral node start`, plus the commands that control a running node through its agent's local API
+ * (node-control.command.ts).
+ *
  * `astral node start`: the agent and the relay of one node as two child processes with the same
  * environment. Signals are forwarded to both; when one exits the other is stopped; this process exits
  * when both have, with 0 only if it was asked to stop and both stopped cleanly.
@@ -36,10 +40,16 @@ export function nodeCommand(): Command {
       );
       let signalled = false;
       let stopping = false;
+      const [agent, relay] = children;
+      // The agent goes first: its graceful leave re-parents the children while the relay still serves
+      // them; then the relay stops.
       const stopAll = (signal: NodeJS.Signals): void => {
         if (stopping) return;
         stopping = true;
-        for (const c of children) void c.stop(signal, 20_000);
+        void agent
+          .stop(signal, 20_000)
+          .catch(() => undefined)
+          .then(() => relay.stop(signal, 20_000));
       };
       const onSignal = (signal: NodeJS.Signals): void => {
         signalled = true;
@@ -60,7 +70,7 @@ export function nodeCommand(): Command {
       process.exit(signalled && clean ? 0 : 1);
     },
   );
-  return node;
+  return addNodeControlCommands(node);
 }
 
 function describe(exit: ProcessExit): string {

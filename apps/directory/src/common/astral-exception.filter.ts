@@ -3,6 +3,7 @@ import { RedisContext, RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
 import { AstralError, AstralErrorBody, toRpcException } from '@astral/contracts';
+import { NotReady } from '../health/health.controller';
 
 const CODES: Record<number, string> = {
   400: 'bad-request',
@@ -86,7 +87,9 @@ export class AstralExceptionFilter implements ExceptionFilter {
     const body = toErrorBody(exception);
     this.log(body, exception, { method: req.method, url: req.url });
     if (res.headersSent) return;
-    res.status(body.status).json(body);
+    // Readiness failures keep terminus's body, which names the failing checks.
+    if (exception instanceof NotReady) res.status(503).json(exception.getResponse());
+    else res.status(body.status).json(body);
   }
 
   private log(body: AstralErrorBody, exception: unknown, where: Record<string, unknown>): void {

@@ -1,26 +1,42 @@
-import { Controller, Get } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AstralError } from '@astral/contracts';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { RedisHealthIndicator } from './redis-health';
 
+/** An HTTP 503 whose body is terminus's result, with the failing checks named. */
+export class NotReady extends ServiceUnavailableException {}
+
+@ApiTags('operations')
 @Controller()
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
 
-  /** Liveness: the process answers. */
+  /**
+   * Liveness: the process and its event loop answer. It does not check the database or Redis, so an
+   * outage of either makes replicas unready (taken out of the Service), not restarted in a loop.
+   */
   @Get('healthz')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  @ApiOperation({ summary: 'Liveness' })
+  async live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
   }
 
-  /** Readiness: the database answers too. */
+  /** Readiness: the database answers a ping and Redis answers PING. 503 with the failing checks otherwise. */
   @Get('readyz')
-  async ready(): Promise<{ status: 'ok' }> {
+  @ApiOperation({ summary: 'Readiness: database and Redis' })
+  async ready(): Promise<HealthCheckResult> {
     try {
-      await this.dataSource.query('SELECT 1');
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 1500 }),
+        () => this.redis.pingCheck('redis', 1500),
+      ]);
     } catch (err) {
-      throw new AstralError('unavailable', `database: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ServiceUnavailableException) throw new NotReady(err.getResponse());
+      throw err;
     }
-    return { status: 'ok' };
   }
 }

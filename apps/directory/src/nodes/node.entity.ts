@@ -25,6 +25,18 @@ export class NodeEntity {
   @Column({ type: 'boolean' })
   supernode!: boolean;
 
+  /** For a supernode: the cap on members set when it was promoted; null otherwise. */
+  @Column({ name: 'max_children', type: 'integer', nullable: true })
+  maxChildren!: number | null;
+
+  /** For a supernode: members it reported in its last heartbeat. */
+  @Column({ name: 'child_count', type: 'integer', default: 0 })
+  childCount!: number;
+
+  /** Accepted registrations of this node (each request counted once, however many replicas run). */
+  @Column({ type: 'integer', default: 0 })
+  registrations!: number;
+
   /** Bits per second; null means unlimited. */
   @Column({ name: 'upload_limit_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
   uploadLimitBps!: number | null;
@@ -50,6 +62,8 @@ export function toNodeInfo(n: NodeEntity): NodeInfo {
     forwardPort: n.forwardPort,
     apiPort: n.apiPort,
     supernode: n.supernode,
+    maxChildren: n.maxChildren,
+    childCount: n.childCount,
     uploadLimitBps: n.uploadLimitBps,
     lastSeenAt: new Date(n.lastSeenAt).toISOString(),
     version: n.version,

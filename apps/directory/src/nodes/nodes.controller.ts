@@ -3,22 +3,28 @@ import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   DirectoryPatterns,
   ListNodesRequest,
+  ListSupernodesRequest,
   NodeHeartbeat,
   NodeInfo,
   NodeRef,
+  PromoteSupernode,
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
+import { RequestKey } from '../transport/request-key';
 import { NodesService } from './nodes.service';
 
-/** Node patterns over Redis. Errors become AstralErrorBody replies in AstralExceptionFilter. */
+/**
+ * Node patterns over Redis. Every replica receives every message; the request key lets exactly one
+ * of them apply counted effects while all answer alike. Errors become AstralErrorBody replies.
+ */
 @Controller()
 export class NodesController {
   constructor(private readonly nodes: NodesService) {}
 
   @MessagePattern(DirectoryPatterns.RegisterNode)
-  register(@Payload() req: RegisterNodeRequest): Promise<RegisterNodeReply> {
-    return this.nodes.register(req);
+  register(@Payload() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
+    return this.nodes.register(req, key);
   }
 
   @EventPattern(DirectoryPatterns.NodeHeartbeat)
@@ -27,12 +33,27 @@ export class NodesController {
   }
 
   @MessagePattern(DirectoryPatterns.UnregisterNode)
-  unregister(@Payload() ref: NodeRef): Promise<{ removed: boolean }> {
-    return this.nodes.unregister(ref);
+  unregister(@Payload() ref: NodeRef, @RequestKey() key?: string): Promise<{ removed: boolean }> {
+    return this.nodes.unregister(ref, key);
   }
 
   @MessagePattern(DirectoryPatterns.ListNodes)
   list(@Payload() req: ListNodesRequest): Promise<NodeInfo[]> {
     return this.nodes.list(req);
+  }
+
+  @MessagePattern(DirectoryPatterns.PromoteSupernode)
+  promote(@Payload() req: PromoteSupernode): Promise<NodeInfo> {
+    return this.nodes.promote(req);
+  }
+
+  @MessagePattern(DirectoryPatterns.DemoteSupernode)
+  demote(@Payload() ref: NodeRef): Promise<NodeInfo> {
+    return this.nodes.demote(ref);
+  }
+
+  @MessagePattern(DirectoryPatterns.ListSupernodes)
+  supernodes(@Payload() req: ListSupernodesRequest): Promise<NodeInfo[]> {
+    return this.nodes.supernodes(req);
   }
 }

@@ -1,7 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
-import { NodeInfo, NodeRef, RegisterNodeReply, RegisterNodeRequest } from '@astral/contracts';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import {
+  NodeHeartbeat,
+  NodeInfo,
+  NodeRef,
+  PromoteSupernode,
+  RegisterNodeReply,
+  RegisterNodeRequest,
+} from '@astral/contracts';
+import { RequestKey } from '../transport/request-key';
+import { NodeInfoDoc, RegisterNodeReplyDoc } from '../openapi/replies';
 import { NodesService } from './nodes.service';
 
 /** ListNodesRequest as a query string, where booleans arrive as text. */
@@ -14,23 +24,96 @@ export class ListNodesQuery {
   supernodesOnly?: boolean;
 }
 
-@Controller('api/nodes')
+/** ListSupernodesRequest as a query string, where numbers arrive as text. */
+export class ListSupernodesQuery {
+  @IsOptional() @IsUUID()
+  nodeId?: string;
+
+  @IsOptional() @Matches(/^[A-Za-z0-9.:\-[\]]{1,253}$/)
+  hint?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+}
+
+/** A heartbeat over HTTP: the node id is in the path. */
+export class HeartbeatBody {
+  @IsOptional() @IsInt() @Min(0)
+  forwards?: number;
+
+  @IsOptional() @IsInt() @Min(0)
+  childCount?: number;
+}
+
+/** A promotion over HTTP: the node id is in the path. */
+export class PromoteBody {
+  @IsInt() @Min(1) @Max(100000)
+  maxChildren!: number;
+}
+
+const IDEMPOTENCY = ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retries with the same key are applied once (remembered for 10 minutes).',
+});
+
+@ApiTags('nodes')
+@Controller('api')
 export class NodesHttpController {
   constructor(private readonly nodes: NodesService) {}
 
-  @Get()
+  @Get('nodes')
+  @ApiOperation({ summary: 'List nodes' })
+  @ApiOkResponse({ type: [NodeInfoDoc] })
   list(@Query() query: ListNodesQuery): Promise<NodeInfo[]> {
     return this.nodes.list(query);
   }
 
-  @Post()
+  @Post('nodes')
   @HttpCode(200)
-  register(@Body() req: RegisterNodeRequest): Promise<RegisterNodeReply> {
-    return this.nodes.register(req);
+  @IDEMPOTENCY
+  @ApiOperation({ summary: 'Register a node (or refresh its addresses)' })
+  @ApiOkResponse({ type: RegisterNodeReplyDoc })
+  register(@Body() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
+    return this.nodes.register(req, key);
   }
 
-  @Delete(':nodeId')
-  unregister(@Param() ref: NodeRef): Promise<{ removed: boolean }> {
-    return this.nodes.unregister(ref);
+  @Post('nodes/:nodeId/heartbeat')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Heartbeat of a node' })
+  @ApiBody({ type: HeartbeatBody, required: false })
+  async heartbeat(@Param() ref: NodeRef, @Body() body: HeartbeatBody): Promise<void> {
+    const hb: NodeHeartbeat = { nodeId: ref.nodeId, ...body };
+    await this.nodes.heartbeat(hb);
+  }
+
+  @Delete('nodes/:nodeId')
+  @IDEMPOTENCY
+  @ApiOperation({ summary: 'Unregister a node: its streams end' })
+  unregister(@Param() ref: NodeRef, @RequestKey() key?: string): Promise<{ removed: boolean }> {
+    return this.nodes.unregister(ref, key);
+  }
+
+  @Get('supernodes')
+  @ApiOperation({ summary: 'Supernodes for a joining node: spare capacity first, then closest to the hint' })
+  @ApiOkResponse({ type: [NodeInfoDoc] })
+  supernodes(@Query() query: ListSupernodesQuery): Promise<NodeInfo[]> {
+    return this.nodes.supernodes(query);
+  }
+
+  @Post('nodes/:nodeId/supernode')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Promote a node to supernode' })
+  @ApiOkResponse({ type: NodeInfoDoc })
+  promote(@Param() ref: NodeRef, @Body() body: PromoteBody): Promise<NodeInfo> {
+    const req: PromoteSupernode = { nodeId: ref.nodeId, maxChildren: body.maxChildren };
+    return this.nodes.promote(req);
+  }
+
+  @Delete('nodes/:nodeId/supernode')
+  @ApiOperation({ summary: 'Demote a supernode' })
+  @ApiOkResponse({ type: NodeInfoDoc })
+  demote(@Param() ref: NodeRef): Promise<NodeInfo> {
+    return this.nodes.demote(ref);
   }
 }

@@ -1,17 +1,61 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, LessThan, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import {
+  AstralError,
+  DirectoryPatterns,
   ListNodesRequest,
+  ListSupernodesRequest,
   NodeHeartbeat,
   NodeInfo,
   NodeRef,
+  PromoteSupernode,
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
+import { DirectoryTransactions } from '../database/transactions';
+import { claimRequest, pruneRequests, recordResult } from '../database/request-ledger';
+import { DirectoryMetrics } from '../metrics/directory-metrics';
 import { NodeEntity, toNodeInfo } from './node.entity';
+import { nodeFromRow } from './node-row';
 import { departNodes } from './node-departure';
+import { rankSupernodes } from './supernode-ranking';
+
+/** How long a request key is remembered: a replica that sees a request later than this would apply it again. */
+export const REQUEST_KEY_TTL_MS = 10 * 60_000;
+/** Advisory lock that lets one PostgreSQL replica at a time run the expiry sweep. */
+const EXPIRY_LOCK = 0x617374;
+
+/**
+ * Upsert of a node in one statement, the same SQL on SQLite (3.35+) and PostgreSQL: a new node is
+ * inserted, a known one gets its new addresses; `registrations` grows by :inc (1 for the replica
+ * that won the request, 0 for the others).
+ */
+const UPSERT_NODE = `
+INSERT INTO nodes (node_id, host, rtmp_port, http_port, forward_port, api_port, supernode, max_children,
+  child_count, upload_limit_bps, version, registered_at, last_seen_at, registrations)
+VALUES (:nodeId, :host, :rtmpPort, :httpPort, :forwardPort, :apiPort, :supernode, NULL, 0, :uploadLimitBps, :version,
+  :now, :now, :inc)
+ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, rtmp_port = excluded.rtmp_port,
+  http_port = excluded.http_port, forward_port = excluded.forward_port, api_port = excluded.api_port,
+  upload_limit_bps = excluded.upload_limit_bps, version = excluded.version,
+  last_seen_at = CASE WHEN excluded.last_seen_at > nodes.last_seen_at THEN excluded.last_seen_at ELSE nodes.last_seen_at END,
+  registrations = nodes.registrations + excluded.registrations
+RETURNING *`;
+
+/**
+ * PostgreSQL: the claim and the upsert in one statement (one round trip, atomic). The claim's insert
+ * waits for a concurrent replica's uncommitted claim of the same key, then counts 0 if it committed.
+ */
+const CLAIM_AND_UPSERT_NODE = UPSERT_NODE.replace(
+  'INSERT INTO nodes',
+  `WITH claim AS (INSERT INTO processed_requests (request_key, pattern, result, processed_at)
+  VALUES (:requestKey, :pattern, NULL, :now) ON CONFLICT (request_key) DO NOTHING RETURNING 1)
+INSERT INTO nodes`,
+)
+  .replace(':now, :now, :inc)', ':now, :now, (SELECT COUNT(*) FROM claim))')
+  .replace('RETURNING *', 'RETURNING *, (SELECT COUNT(*) FROM claim) AS claimed');
 
 @Injectable()
 export class NodesService {
@@ -20,67 +64,103 @@ export class NodesService {
   constructor(
     @InjectRepository(NodeEntity) private readonly nodes: Repository<NodeEntity>,
     private readonly dataSource: DataSource,
+    private readonly transactions: DirectoryTransactions,
     private readonly config: DirectoryConfig,
+    private readonly metrics: DirectoryMetrics,
   ) {}
 
-  /** Insert or refresh a node's addresses; idempotent. A supernode stays a supernode. */
-  async register(req: RegisterNodeRequest): Promise<RegisterNodeReply> {
+  /**
+   * Insert or refresh a node's addresses; a supernode stays a supernode. Idempotent per request key:
+   * every replica upserts, exactly one counts the registration.
+   */
+  async register(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     const now = Date.now();
-    await this.nodes
-      .createQueryBuilder()
-      .insert()
-      .into(NodeEntity)
-      .values({
-        nodeId: req.nodeId,
-        host: req.host,
-        rtmpPort: req.rtmpPort,
-        httpPort: req.httpPort,
-        forwardPort: req.forwardPort,
-        apiPort: req.apiPort,
-        supernode: false,
-        uploadLimitBps: req.uploadLimitBps ?? null,
-        version: req.version,
-        registeredAt: now,
-        lastSeenAt: now,
-      })
-      .orUpdate(
-        [
-          'host',
-          'rtmp_port',
-          'http_port',
-          'forward_port',
-          'api_port',
-          'upload_limit_bps',
-          'version',
-          'last_seen_at',
-        ],
-        ['node_id'],
-      )
-      .execute();
-    const node = await this.nodes.findOneByOrFail({ nodeId: req.nodeId });
-    const supernodes = await this.nodes.find({
-      where: { supernode: true, nodeId: Not(req.nodeId) },
-      order: { lastSeenAt: 'DESC' },
-    });
-    this.logger.log({ msg: 'node registered', nodeId: req.nodeId, host: req.host });
-    return {
-      node: toNodeInfo(node),
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-      supernodes: supernodes.map(toNodeInfo),
+    const postgres = this.dataSource.options.type === 'postgres';
+    const upsert = async (m: EntityManager, inc: number, claimKey?: string): Promise<{ node: NodeEntity; claimed: boolean }> => {
+      const [sql, params] = m.connection.driver.escapeQueryWithParameters(
+        claimKey ? CLAIM_AND_UPSERT_NODE : UPSERT_NODE,
+        {
+          requestKey: claimKey,
+          pattern: DirectoryPatterns.RegisterNode,
+          nodeId: req.nodeId,
+          host: req.host,
+          rtmpPort: req.rtmpPort,
+          httpPort: req.httpPort,
+          forwardPort: req.forwardPort,
+          apiPort: req.apiPort,
+          supernode: postgres ? false : 0,
+          uploadLimitBps: req.uploadLimitBps ?? null,
+          version: req.version,
+          now,
+          inc,
+        },
+        {},
+      );
+      const [row] = (await m.query(sql, params)) as Record<string, unknown>[];
+      return { node: nodeFromRow(row), claimed: Number(row.claimed ?? inc) > 0 };
     };
+    let applied: { node: NodeEntity; claimed: boolean };
+    if (!requestKey) applied = await upsert(this.dataSource.manager, 1);
+    else if (postgres) applied = await upsert(this.dataSource.manager, 0, requestKey);
+    else {
+      applied = await this.transactions.run(async (m) => {
+        const claim = await claimRequest(m, requestKey, DirectoryPatterns.RegisterNode, now);
+        return upsert(m, claim.first ? 1 : 0);
+      });
+    }
+    const { node, claimed: counted } = applied;
+    if (counted) this.metrics.registrations.inc();
+    const supernodes = await this.supernodes({ nodeId: req.nodeId, hint: req.host });
+    this.logger.debug({ msg: 'node registered', nodeId: req.nodeId, host: req.host, counted });
+    return { node: toNodeInfo(node), heartbeatIntervalMs: this.config.heartbeatIntervalMs, supernodes };
   }
 
+  /** Refreshes last-seen (and a supernode's member count). Idempotent: safe on every replica. */
   async heartbeat(hb: NodeHeartbeat): Promise<void> {
-    const result = await this.nodes.update({ nodeId: hb.nodeId }, { lastSeenAt: Date.now() });
+    this.metrics.heartbeats.inc();
+    const result = await this.nodes.update(
+      { nodeId: hb.nodeId },
+      { lastSeenAt: Date.now(), ...(hb.childCount !== undefined && { childCount: hb.childCount }) },
+    );
     if (!result.affected) {
       this.logger.warn({ msg: 'heartbeat from an unknown node; it must register again', nodeId: hb.nodeId });
     }
   }
 
-  async unregister(ref: NodeRef): Promise<{ removed: boolean }> {
-    const removed = await this.dataSource.transaction((m) => departNodes(m, [ref.nodeId], Date.now()));
-    if (removed > 0) this.logger.log({ msg: 'node unregistered', nodeId: ref.nodeId });
-    return { removed: removed > 0 };
+  /** Every replica answers what the first one did: `removed` is true once per request. */
+  async unregister(ref: NodeRef, requestKey?: string): Promise<{ removed: boolean }> {
+    const removed = await this.transactions.run(async (m) => {
+      const claim = await claimRequest(m, requestKey, DirectoryPatterns.UnregisterNode);
+      if (!claim.first) return claim.result === 'removed';
+      const gone = (await departNodes(m, [ref.nodeId], Date.now())) > 0;
+      await recordResult(m, requestKey, gone ? 'removed' : 'absent');
+      return gone;
+    });
+    if (removed) this.logger.log({ msg: 'node unregistered', nodeId: ref.nodeId });
+    return { removed };
+  }
+
+  /** Makes a node a supernode with a cap on members. Idempotent (the last cap wins). */
+  async promote(req: PromoteSupernode): Promise<NodeInfo> {
+    const r = await this.nodes.update({ nodeId: req.nodeId }, { supernode: true, maxChildren: req.maxChildren });
+    if (!r.affected) throw new AstralError('not-found', `node ${req.nodeId} is not registered`);
+    this.logger.log({ msg: 'supernode promoted', nodeId: req.nodeId, maxChildren: req.maxChildren });
+    return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: req.nodeId }));
+  }
+
+  /** Takes the supernode role away. Idempotent. */
+  async demote(ref: NodeRef): Promise<NodeInfo> {
+    const r = await this.nodes.update({ nodeId: ref.nodeId }, { supernode: false, maxChildren: null, childCount: 0 });
+    if (!r.affected) throw new AstralError('not-found', `node ${ref.nodeId} is not registered`);
+    this.logger.log({ msg: 'supernode demoted', nodeId: ref.nodeId });
+    return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: ref.nodeId }));
+  }
+
+  /** Supernodes for a joining node (itself excluded): spare capacity first, then closest to the hint. */
+  async supernodes(req: ListSupernodesRequest = {}): Promise<NodeInfo[]> {
+    const rows = await this.nodes.find({ where: { supernode: true } });
+    const others = rows.filter((n) => n.nodeId !== req.nodeId);
+    return rankSupernodes(others, req.hint, req.limit ?? 20).map(toNodeInfo);
   }
 
   async list(req: ListNodesRequest = {}): Promise<NodeInfo[]> {
@@ -100,22 +180,26 @@ export class NodesService {
   }
 
   /**
-   * Removes nodes silent for longer than the expiry bound, ending their streams. Safe to run on every
-   * replica at once. Returns the ids this call found expired.
+   * Removes nodes silent for longer than the expiry bound, ending their streams and taking away their
+   * supernode role with the row. Idempotent, and on PostgreSQL one replica at a time runs it (an
+   * advisory lock; the others skip the round). Also forgets old request keys. Returns the expired ids.
    */
   async expire(now = Date.now()): Promise<string[]> {
     const cutoff = now - expiryAfterMs(this.config);
-    const expired = await this.dataSource.transaction(async (m) => {
-      const rows = await m.find(NodeEntity, {
-        select: { nodeId: true },
-        where: { lastSeenAt: LessThan(cutoff) },
-      });
+    const expired = await this.transactions.run(async (m) => {
+      if (m.connection.options.type === 'postgres') {
+        const [{ locked }] = (await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [EXPIRY_LOCK])) as {
+          locked: boolean;
+        }[];
+        if (!locked) return [];
+      }
+      const rows = await m.find(NodeEntity, { select: { nodeId: true }, where: { lastSeenAt: LessThan(cutoff) } });
       const ids = rows.map((r) => r.nodeId);
       await departNodes(m, ids, now);
+      await pruneRequests(m, now - REQUEST_KEY_TTL_MS);
       return ids;
     });
-    if (expired.length > 0)
-      this.logger.warn({ msg: 'nodes expired after missing heartbeats', nodeIds: expired });
+    if (expired.length > 0) this.logger.warn({ msg: 'nodes expired after missing heartbeats', nodeIds: expired });
     return expired;
   }
 }

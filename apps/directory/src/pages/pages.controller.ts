@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { ListStreamsRequest, StreamRef } from '@astral/contracts';
 import { NodesService } from '../nodes/nodes.service';
 import { StreamsService } from '../streams/streams.service';
 import { playUrls, renderNodesPage, renderStreamPage, renderStreamsPage } from './html';
 
-/** Server-rendered HTML pages; no scripts, no external assets. */
+let mpegtsJs: string | undefined;
+
+/** Server-rendered HTML pages. The one script is the stream page's player, with mpegts.js served from here. */
+@ApiExcludeController()
 @Controller()
 export class PagesController {
   constructor(
@@ -37,5 +42,14 @@ export class PagesController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   async nodesPage(): Promise<string> {
     return renderNodesPage(await this.nodes.list());
+  }
+
+  /** mpegts.js from node_modules (no CDN): the stream page's FLV player. */
+  @Get('assets/mpegts.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  mpegts(): string {
+    mpegtsJs ??= readFileSync(require.resolve('mpegts.js/dist/mpegts.js'), 'utf8');
+    return mpegtsJs;
   }
 }

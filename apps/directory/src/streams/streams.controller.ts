@@ -11,6 +11,7 @@ import {
   StreamPage,
   StreamRef,
 } from '@astral/contracts';
+import { RequestKey } from '../transport/request-key';
 import { StreamsService } from './streams.service';
 
 /** Stream patterns over Redis. Errors become AstralErrorBody replies in AstralExceptionFilter. */
@@ -19,8 +20,8 @@ export class StreamsController {
   constructor(private readonly streams: StreamsService) {}
 
   @MessagePattern(DirectoryPatterns.CreateStream)
-  create(@Payload() req: CreateStreamRequest): Promise<StreamInfo> {
-    return this.streams.create(req);
+  create(@Payload() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {
+    return this.streams.create(req, key);
   }
 
   @MessagePattern(DirectoryPatterns.AnnounceStream)

@@ -1,22 +1,74 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { CarrierInfo, ListStreamsRequest, StreamInfo, StreamPage, StreamRef } from '@astral/contracts';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
+import {
+  CarrierInfo,
+  CreateStreamRequest,
+  ListStreamsRequest,
+  StreamInfo,
+  StreamPage,
+  StreamRef,
+} from '@astral/contracts';
+import { RequestKey } from '../transport/request-key';
+import { CarrierInfoDoc, StreamInfoDoc, StreamPageDoc } from '../openapi/replies';
 import { StreamsService } from './streams.service';
 
+/** AnnounceStream over HTTP: the stream id is in the path. */
+export class AnnounceBody {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsOptional() @IsInt() @Min(0)
+  bitrateBps?: number;
+}
+
+@ApiTags('streams')
 @Controller('api/streams')
 export class StreamsHttpController {
   constructor(private readonly streams: StreamsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List and search streams (title search, status filter, pagination), newest first' })
+  @ApiOkResponse({ type: StreamPageDoc })
   list(@Query() req: ListStreamsRequest): Promise<StreamPage> {
     return this.streams.list(req);
   }
 
+  @Post()
+  @HttpCode(200)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the same stream.' })
+  @ApiOperation({ summary: 'Create a stream (status created) on a registered source node' })
+  @ApiOkResponse({ type: StreamInfoDoc })
+  create(@Body() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {
+    return this.streams.create(req, key);
+  }
+
   @Get(':streamId')
+  @ApiOperation({ summary: 'One stream' })
+  @ApiOkResponse({ type: StreamInfoDoc })
   get(@Param() ref: StreamRef): Promise<StreamInfo> {
     return this.streams.info(ref);
   }
 
+  @Post(':streamId/announce')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The source announces the stream live, or updates its measured bit rate' })
+  @ApiOkResponse({ type: StreamInfoDoc })
+  announce(@Param() ref: StreamRef, @Body() body: AnnounceBody): Promise<StreamInfo> {
+    return this.streams.announce({ streamId: ref.streamId, ...body });
+  }
+
+  @Post(':streamId/end')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End a stream (idempotent)' })
+  @ApiOkResponse({ type: StreamInfoDoc })
+  end(@Param() ref: StreamRef): Promise<StreamInfo> {
+    return this.streams.end(ref);
+  }
+
   @Get(':streamId/carriers')
+  @ApiOperation({ summary: 'Nodes carrying the stream, nearest the source first' })
+  @ApiOkResponse({ type: [CarrierInfoDoc] })
   carriers(@Param() ref: StreamRef): Promise<CarrierInfo[]> {
     return this.streams.listCarriers(ref);
   }

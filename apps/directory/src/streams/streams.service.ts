@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -7,6 +8,7 @@ import {
   CarrierInfo,
   CarryingStream,
   CreateStreamRequest,
+  DirectoryPatterns,
   ListStreamsRequest,
   StreamInfo,
   StreamPage,
@@ -17,6 +19,8 @@ import { NodesService } from '../nodes/nodes.service';
 import { StreamEntity, toStreamInfo } from './stream.entity';
 import { StreamCarrierEntity } from './stream-carrier.entity';
 import { newStreamId } from './stream-id';
+import { DirectoryTransactions } from '../database/transactions';
+import { claimRequest, recordResult } from '../database/request-ledger';
 
 /** A carrier with the full address of its node, for play URLs. */
 export interface CarrierNode {
@@ -36,31 +40,48 @@ export class StreamsService {
     @InjectRepository(StreamEntity) private readonly streams: Repository<StreamEntity>,
     @InjectRepository(StreamCarrierEntity) private readonly carriers: Repository<StreamCarrierEntity>,
     private readonly nodes: NodesService,
+    private readonly transactions: DirectoryTransactions,
   ) {}
 
-  async create(req: CreateStreamRequest): Promise<StreamInfo> {
+  /**
+   * Creates a stream with a new id. With a request key the id is derived from the key, and the first
+   * replica records it: every replica answers with the same stream, and only one row is written.
+   */
+  async create(req: CreateStreamRequest, requestKey?: string): Promise<StreamInfo> {
     if (!(await this.nodes.find(req.sourceNodeId))) {
       throw new AstralError('not-found', `source node ${req.sourceNodeId} is not registered`);
     }
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const streamId = newStreamId(req.title);
-      if (await this.streams.existsBy({ streamId })) continue;
-      const stream = this.streams.create({
-        streamId,
-        title: req.title,
-        description: req.description ?? '',
-        sourceNodeId: req.sourceNodeId,
-        status: 'created',
-        bitrateBps: null,
-        createdAt: Date.now(),
-        startedAt: null,
-        endedAt: null,
-      });
-      await this.streams.insert(stream);
-      this.logger.log({ msg: 'stream created', streamId, nodeId: req.sourceNodeId });
-      return toStreamInfo(stream);
-    }
-    throw new AstralError('conflict', 'could not find a free stream id; try again');
+    const stream = await this.transactions.run(async (m) => {
+      const claim = await claimRequest(m, requestKey, DirectoryPatterns.CreateStream);
+      if (!claim.first) {
+        const earlier = claim.result ? await m.findOneBy(StreamEntity, { streamId: claim.result }) : null;
+        if (!earlier) throw new AstralError('conflict', 'this request was already handled without a stream; send a new one');
+        return earlier;
+      }
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const streamId = requestKey
+          ? newStreamId(req.title, () => createHash('sha256').update(`${requestKey}#${attempt}`).digest('hex').slice(0, 6))
+          : newStreamId(req.title);
+        if (await m.existsBy(StreamEntity, { streamId })) continue;
+        const created = m.create(StreamEntity, {
+          streamId,
+          title: req.title,
+          description: req.description ?? '',
+          sourceNodeId: req.sourceNodeId,
+          status: 'created',
+          bitrateBps: null,
+          createdAt: Date.now(),
+          startedAt: null,
+          endedAt: null,
+        });
+        await m.insert(StreamEntity, created);
+        await recordResult(m, requestKey, streamId);
+        this.logger.log({ msg: 'stream created', streamId, nodeId: req.sourceNodeId });
+        return created;
+      }
+      throw new AstralError('conflict', 'could not find a free stream id; try again');
+    });
+    return toStreamInfo(stream);
   }
 
   /** The source says it is live. Idempotent; only the source node may announce. */

@@ -19,6 +19,9 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private stopping = false;
   private knownNodes = new Map<string, NodeInfo>();
   forwardsNow: () => number = () => 0;
+  childCountNow: () => number | undefined = () => undefined;
+  private registeredHandlers: (() => Promise<void>)[] = [];
+  private beats = 0;
 
   constructor(
     @Inject(AGENT_CLIENT) client: ClientProxy,
@@ -27,6 +30,11 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(AGENT_LOGGER) private readonly log: Logger,
   ) {
     this.directory = new DirectoryClient(client, 3000);
+  }
+
+  /** Runs once the directory has accepted the node (membership starts there). */
+  onRegistered(handler: () => Promise<void>): void {
+    this.registeredHandlers.push(handler);
   }
 
   get isRegistered(): boolean {
@@ -41,21 +49,15 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private async register(): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
-        const reply = await this.directory.register({
-          nodeId: this.nodeId,
-          host: this.config.host,
-          rtmpPort: this.config.rtmpPort,
-          httpPort: this.config.httpPort,
-          forwardPort: this.config.forwardPort,
-          apiPort: this.config.apiPort,
-          uploadLimitBps: this.config.uploadLimitBps,
-          version: AGENT_VERSION,
-        });
+        const reply = await this.directory.register(this.registration());
         this.heartbeatIntervalMs = reply.heartbeatIntervalMs;
         this.registered = true;
         for (const n of reply.supernodes) this.knownNodes.set(n.nodeId, n);
         this.log.info({ heartbeatIntervalMs: reply.heartbeatIntervalMs, supernodes: reply.supernodes.length }, 'registered with the directory');
         this.scheduleHeartbeat();
+        for (const h of this.registeredHandlers) {
+          h().catch((err: Error) => this.log.warn({ err: err.message }, 'start-up step after registration failed'));
+        }
         return;
       } catch (err) {
         const delay = Math.min(5000, 250 * attempt);
@@ -65,12 +67,31 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  private registration() {
+    return {
+      nodeId: this.nodeId,
+      host: this.config.host,
+      rtmpPort: this.config.rtmpPort,
+      httpPort: this.config.httpPort,
+      forwardPort: this.config.forwardPort,
+      apiPort: this.config.apiPort,
+      uploadLimitBps: this.uploadLimitNow() ?? undefined,
+      version: AGENT_VERSION,
+    };
+  }
+
+  uploadLimitNow: () => number | null = () => this.config.uploadLimitBps ?? null;
+
   private scheduleHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => {
-      this.directory
-        .heartbeat({ nodeId: this.nodeId, forwards: this.forwardsNow() })
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'));
+      // Every 10th beat re-registers (an idempotent upsert), which heals a directory that expired this
+      // node while Redis was away; heartbeats themselves are fire-and-forget events.
+      const beat =
+        ++this.beats % 10 === 0
+          ? this.directory.register(this.registration()).then(() => undefined)
+          : this.directory.heartbeat({ nodeId: this.nodeId, forwards: this.forwardsNow(), childCount: this.childCountNow() });
+      beat.catch((err: Error) => this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'));
     }, this.heartbeatIntervalMs);
   }
 

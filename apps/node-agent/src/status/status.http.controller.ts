@@ -1,3 +1,4 @@
+import { ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { NodeConfig } from '@astral/config';
 import { AstralError } from '@astral/contracts';
@@ -6,7 +7,9 @@ import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { CarriedStreams } from '../streams/carried-streams';
+import { MembershipService } from '../membership/membership.service';
 
+@ApiTags('node')
 @Controller('api')
 export class StatusHttpController {
   constructor(
@@ -16,6 +19,7 @@ export class StatusHttpController {
     private readonly relayLink: RelayLink,
     private readonly tickets: TicketsService,
     private readonly carried: CarriedStreams,
+    private readonly membership: MembershipService,
   ) {}
 
   /** Node status; answers 503 until the node is registered with the directory. */
@@ -26,6 +30,9 @@ export class StatusHttpController {
       nodeId: this.nodeId,
       host: this.config.host,
       ports: { rtmp: this.config.rtmpPort, http: this.config.httpPort, forward: this.config.forwardPort, api: this.config.apiPort },
+      role: this.membership.role,
+      supernodeId: this.membership.supernodeId,
+      members: this.membership.role === 'supernode' ? this.membership.members.size : null,
       uploadLimitBps: this.tickets.limitBps,
       forwards: this.tickets.confirmedCount(),
       streams: this.carried.all(),

@@ -11,6 +11,8 @@ export interface CarriedStream {
   /** The ticket this node holds from its upstream. */
   ticketId: string | null;
   since: number;
+  /** Volunteered to seed: kept without a local player, to forward to others. */
+  seed: boolean;
 }
 
 /** The streams this node has right now, and where each comes from. */

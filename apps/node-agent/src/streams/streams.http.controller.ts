@@ -1,9 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { AstralError } from '@astral/contracts';
 import { PublishStreamBody } from './streams.dto';
 import { PublishResult, StreamsService, WatchResult } from './streams.service';
 
 /** The node's local API for streams: publish, watch, stop. */
+@ApiTags('streams')
 @Controller('api/streams')
 export class StreamsHttpController {
   constructor(private readonly streams: StreamsService) {}
@@ -24,6 +26,13 @@ export class StreamsHttpController {
   @HttpCode(200)
   watch(@Param('streamId') streamId: string): Promise<WatchResult> {
     return this.streams.watch(streamId);
+  }
+
+  /** Volunteers to carry the stream without a local player, to forward it to others. */
+  @Post(':streamId/seed')
+  @HttpCode(200)
+  seed(@Param('streamId') streamId: string): Promise<WatchResult> {
+    return this.streams.watch(streamId, true);
   }
 
   @Delete(':streamId/watch')

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
-import { AstralError, PeerClient, STREAM_ID, StreamInfo, TicketOffer } from '@astral/contracts';
+import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
 import { Logger, NodeConfig } from '@astral/config';
 import { candidateOrder, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
@@ -10,6 +10,9 @@ import { RelayLink } from '../relay/relay-link.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { measureRtt } from '../tickets/rtt';
 import { CarriedStream, CarriedStreams } from './carried-streams';
+import { MembershipService } from '../membership/membership.service';
+import { AgentEvents } from '../events/agent-events';
+import { RedisHealth } from '../redis/redis-health';
 
 export interface PublishResult {
   streamId: string;
@@ -27,6 +30,7 @@ export interface PlayUrls {
 
 export interface WatchResult {
   streamId: string;
+  seed: boolean;
   upstreamNodeId: string | null;
   hops: number;
   play: PlayUrls;
@@ -39,8 +43,12 @@ const WATCH_DEADLINE_MS = 10_000;
 @Injectable()
 export class StreamsService implements BeforeApplicationShutdown {
   private readonly peers: PeerClient;
+  /** For look-ups that have a fallback: a dead peer costs 400 ms, not a full timeout. */
+  private readonly shortPeers: PeerClient;
   private readonly keyHashes = new Map<string, string>();
   private readonly failovers = new Set<string>();
+  private readonly heartbeatMisses = new Map<string, number>();
+  private readonly heartbeatTimer: NodeJS.Timeout;
   private leaving = false;
 
   constructor(
@@ -52,9 +60,46 @@ export class StreamsService implements BeforeApplicationShutdown {
     private readonly directoryLink: DirectoryLink,
     private readonly relayLink: RelayLink,
     private readonly tickets: TicketsService,
+    private readonly membership: MembershipService,
+    private readonly events: AgentEvents,
+    private readonly redisHealth: RedisHealth,
   ) {
     this.peers = new PeerClient(client, 1000);
+    this.shortPeers = new PeerClient(client, 400);
     relayLink.onReady(() => this.replayToRelay());
+    this.heartbeatTimer = setInterval(() => this.heartbeatUpstreams(), config.peerHeartbeatMs);
+  }
+
+  /**
+   * Heartbeats for the tickets this node holds; the upstream's answer is its heartbeat back. Three
+   * misses, or an upstream that no longer knows the ticket, count as a lost upstream.
+   */
+  private heartbeatUpstreams(): void {
+    for (const c of this.carried.all()) {
+      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.ticketId || this.failovers.has(c.streamId)) continue;
+      const { streamId, upstreamNodeId, ticketId } = c;
+      this.peers.ticketHeartbeat(upstreamNodeId, { ticketId, requesterId: this.nodeId }).then(
+        (reply) => {
+          this.heartbeatMisses.set(ticketId, 0);
+          if ('unknown' in reply) void this.upstreamLost(streamId, upstreamNodeId, 'the upstream no longer knows our ticket');
+        },
+        () => {
+          if (!this.redisHealth.peersAccountable()) return;
+          const misses = (this.heartbeatMisses.get(ticketId) ?? 0) + 1;
+          this.heartbeatMisses.set(ticketId, misses);
+          if (misses >= 3) void this.upstreamLost(streamId, upstreamNodeId, 'ticket expired: the upstream missed 3 heartbeats');
+        },
+      );
+    }
+  }
+
+  /** The upstream ended our ticket (it is leaving, or revoked it): re-parent now. */
+  async ticketEnded(msg: TicketEnded): Promise<void> {
+    const c = this.carried.get(msg.streamId);
+    if (!c || c.ticketId !== msg.ticketId) return;
+    // No cancel afterwards: the upstream ended the ticket itself, and keeps serving until our relay
+    // has switched and dropped its pull (make before break).
+    await this.upstreamLost(msg.streamId, msg.nodeId, `upstream ended the ticket: ${msg.reason}`, false);
   }
 
   private get directory() {
@@ -92,7 +137,8 @@ export class StreamsService implements BeforeApplicationShutdown {
   /** The relay has a stream: a local publish began, or an upstream pull started. */
   async relayStreamLive(streamId: string, origin: 'publish' | 'upstream'): Promise<void> {
     if (origin !== 'publish') return;
-    this.carried.set({ streamId, origin, path: [this.nodeId], hops: 0, upstreamNodeId: null, ticketId: null, since: Date.now() });
+    this.carried.set({ streamId, origin, path: [this.nodeId], hops: 0, upstreamNodeId: null, ticketId: null, since: Date.now(), seed: false });
+    this.events.publish({ type: 'stream-live', streamId, origin });
     await this.directory.announceStream({ streamId, nodeId: this.nodeId });
     this.log.info({ streamId }, 'stream is live; announced to the directory');
   }
@@ -101,6 +147,7 @@ export class StreamsService implements BeforeApplicationShutdown {
     const c = this.carried.get(streamId);
     if (!c || c.origin !== origin) return;
     this.carried.delete(streamId);
+    this.events.publish({ type: 'stream-ended', streamId });
     await this.tickets.endStream(streamId, 'the stream ended');
     if (origin === 'publish') {
       await this.directory.endStream({ streamId });
@@ -113,32 +160,58 @@ export class StreamsService implements BeforeApplicationShutdown {
   }
 
   /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
-  async watch(streamId: string): Promise<WatchResult> {
+  async watch(streamId: string, seed = false): Promise<WatchResult> {
     if (!STREAM_ID.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
     const existing = this.carried.get(streamId);
-    if (existing) return this.watchResult(existing);
+    if (existing) {
+      if (seed) existing.seed = true;
+      return this.watchResult(existing);
+    }
     const stream = await this.directory.getStream({ streamId });
     if (stream.status !== 'live') {
       throw new AstralError('conflict', `stream ${streamId} is ${stream.status}, not live; try again once it is live`);
     }
-    const carried = await this.acquire(stream, new Set());
+    const carried = await this.acquire(stream, new Set(), seed);
     return this.watchResult(carried);
   }
 
   private watchResult(c: CarriedStream): WatchResult {
-    return { streamId: c.streamId, upstreamNodeId: c.upstreamNodeId, hops: c.hops, play: this.playUrls(c.streamId) };
+    return { streamId: c.streamId, seed: c.seed, upstreamNodeId: c.upstreamNodeId, hops: c.hops, play: this.playUrls(c.streamId) };
+  }
+
+  /**
+   * Nodes already carrying the stream: first those our supernode knows (its members), then the
+   * directory's list, merged by node id.
+   */
+  private async carriers(streamId: string): Promise<CarrierInfo[]> {
+    const supernodeId = this.membership.supernodeId;
+    // Both asked at once: a dead supernode must not delay a failover by its timeout.
+    const [fromSupernode, fromDirectory] = await Promise.all([
+      this.membership.role === 'supernode'
+        ? Promise.resolve(this.membership.carriers(streamId))
+        : supernodeId
+          ? this.shortPeers.supernodeCarriers(supernodeId, { streamId, requesterId: this.nodeId }).catch((err: Error) => {
+              this.log.debug({ err: err.message }, 'supernode did not list carriers');
+              return [] as CarrierInfo[];
+            })
+          : Promise.resolve([] as CarrierInfo[]),
+      this.directory.listCarriers({ streamId }),
+    ]);
+    const found = new Map<string, CarrierInfo>();
+    for (const c of [...fromSupernode, ...fromDirectory]) if (!found.has(c.nodeId)) found.set(c.nodeId, c);
+    return [...found.values()];
   }
 
   /**
    * Asks candidates for offers (carriers nearest the source first, the source last), confirms the best
    * by hops, RTT and headroom, cancels the rest, and points the relay at the chosen upstream.
    */
-  private async acquire(stream: StreamInfo, exclude: Set<string>): Promise<CarriedStream> {
+  private async acquire(stream: StreamInfo, exclude: Set<string>, seed = false): Promise<CarriedStream> {
     const deadline = Date.now() + WATCH_DEADLINE_MS;
     let lastReason = 'no candidates';
     for (let attempt = 0; Date.now() < deadline && !this.leaving; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 150 * attempt)));
-      const carriers = await this.directory.listCarriers({ streamId: stream.streamId });
+      const carriers = await this.carriers(stream.streamId);
       const order = candidateOrder(this.nodeId, carriers, [], stream.sourceNodeId, exclude);
       if (order.length === 0) {
         lastReason = 'no node carries the stream';
@@ -181,8 +254,10 @@ export class StreamsService implements BeforeApplicationShutdown {
           upstreamNodeId: chosen.nodeId,
           ticketId: chosen.ticketId,
           since: Date.now(),
+          seed: seed || (this.carried.get(stream.streamId)?.seed ?? false),
         };
         this.carried.set(carried);
+        this.events.publish({ type: 'ticket-created', ticketId: chosen.ticketId, streamId: stream.streamId, direction: 'incoming', peerId: chosen.nodeId });
         await this.directory.carrying({ streamId: stream.streamId, nodeId: this.nodeId, hops: chosen.hops, carrying: true });
         this.log.info({ streamId: stream.streamId, upstreamNodeId: chosen.nodeId, hops: chosen.hops, rttMs: rtts.get(chosen.nodeId) }, 'ticket confirmed; pulling');
         return carried;
@@ -201,26 +276,39 @@ export class StreamsService implements BeforeApplicationShutdown {
   }
 
   /** The relay lost its upstream: get a new ticket that excludes the lost node and re-point the relay. */
-  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string): Promise<void> {
+  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string, cancelOld = true): Promise<void> {
     const c = this.carried.get(streamId);
     if (!c || c.origin !== 'upstream' || this.leaving || this.failovers.has(streamId)) return;
     this.failovers.add(streamId);
     const started = Date.now();
     try {
       const lost = lostNodeId ?? c.upstreamNodeId;
-      if (lost && c.ticketId) this.cancelTicket(lost, c.ticketId, `upstream lost: ${reason}`);
+      const oldTicket = c.ticketId;
       const stream = await this.directory.getStream({ streamId });
       if (stream.status !== 'live') {
         await this.stopWatching(streamId);
         return;
       }
+      // Make before break: the old upstream (if it is only leaving) keeps serving until the relay has
+      // switched; only then is the old ticket cancelled.
       const next = await this.acquire(stream, new Set(lost ? [lost] : []));
-      this.log.info({ streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs: Date.now() - started }, 'upstream switched');
+      if (cancelOld && lost && oldTicket) this.cancelTicket(lost, oldTicket, `re-parented: ${reason}`);
+      const recoveryMs = Date.now() - started;
+      this.log.info({ streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs, reason }, 'upstream switched');
+      this.events.publish({ type: 'upstream-switched', streamId, from: lost ?? null, to: next.upstreamNodeId ?? '', recoveryMs });
     } catch (err) {
-      this.log.error({ streamId, err: (err as Error).message }, 'failover failed; the stream stays stalled until a new watch');
+      this.log.warn({ streamId, err: (err as Error).message }, 'failover failed; trying again in 1 s');
+      this.retryFailover(streamId, lostNodeId, reason);
     } finally {
       this.failovers.delete(streamId);
     }
+  }
+
+  /** Keeps trying while the node still wants the stream (Redis may be restarting, peers re-homing). */
+  private retryFailover(streamId: string, lostNodeId: string | undefined, reason: string): void {
+    setTimeout(() => {
+      if (!this.leaving && this.carried.get(streamId)?.origin === 'upstream') void this.upstreamLost(streamId, lostNodeId, reason);
+    }, 1000).unref();
   }
 
   async stopWatching(streamId: string): Promise<boolean> {
@@ -246,10 +334,12 @@ export class StreamsService implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.leaving = true;
-    await this.tickets.endAll('leaving');
+    clearInterval(this.heartbeatTimer);
+    await this.tickets.drain('leaving', 3000);
     for (const c of this.carried.all()) {
       if (c.origin === 'upstream' && c.upstreamNodeId && c.ticketId) this.cancelTicket(c.upstreamNodeId, c.ticketId, 'leaving');
     }
+    await this.membership.leave();
     await this.directoryLink.leave();
   }
 }

@@ -7,17 +7,24 @@ import {
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
+  TicketEnded,
+  TicketHeartbeat,
+  TicketHeartbeatReply,
   TicketReply,
   TicketRequest,
 } from '@astral/contracts';
 import { TicketsService } from './tickets.service';
+import { StreamsService } from '../streams/streams.service';
 
 /** Ticket negotiation with other nodes, on this node's own Redis channels. */
 @Controller()
 @UseFilters(AstralRpcErrorFilter)
 @UsePipes(rpcValidationPipe())
 export class TicketsController {
-  constructor(private readonly tickets: TicketsService) {}
+  constructor(
+    private readonly tickets: TicketsService,
+    private readonly streams: StreamsService,
+  ) {}
 
   @MessagePattern(AgentPatterns.TicketRequest)
   request(@Payload() req: TicketRequest): Promise<TicketReply> {
@@ -32,5 +39,16 @@ export class TicketsController {
   @EventPattern(AgentPatterns.TicketCancel)
   cancel(@Payload() req: TicketCancel): Promise<void> {
     return this.tickets.cancel(req);
+  }
+
+  @MessagePattern(AgentPatterns.TicketHeartbeat)
+  heartbeat(@Payload() req: TicketHeartbeat): TicketHeartbeatReply {
+    return this.tickets.heartbeat(req);
+  }
+
+  /** Our upstream ended the ticket we hold: re-parent now. */
+  @EventPattern(AgentPatterns.TicketEnded)
+  ended(@Payload() msg: TicketEnded): Promise<void> {
+    return this.streams.ticketEnded(msg);
   }
 }

@@ -1,9 +1,11 @@
+import { ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, Param } from '@nestjs/common';
 import { AstralError } from '@astral/contracts';
 import { TicketsService } from './tickets.service';
 import { CarriedStreams } from '../streams/carried-streams';
 
 /** Tickets this node gave (outgoing forwards) and holds (incoming streams). */
+@ApiTags('tickets')
 @Controller('api/tickets')
 export class TicketsHttpController {
   constructor(

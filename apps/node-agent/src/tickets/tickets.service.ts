@@ -1,9 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AstralError, TicketCancel, TicketConfirm, TicketConfirmReply, TicketReply, TicketRequest } from '@astral/contracts';
+import {
+  AstralError,
+  PeerClient,
+  TicketCancel,
+  TicketConfirm,
+  TicketConfirmReply,
+  TicketHeartbeat,
+  TicketHeartbeatReply,
+  TicketReply,
+  TicketRequest,
+} from '@astral/contracts';
+import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
 import { admitsForward, headroomAfter } from '@astral/overlay';
-import { AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { AgentEvents } from '../events/agent-events';
+import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -20,6 +33,7 @@ export interface OutgoingTicket {
   expiresAt: number | null;
   createdAt: number;
   token: string | null;
+  lastHeartbeat: number;
 }
 
 /**
@@ -27,30 +41,75 @@ export interface OutgoingTicket {
  * never to a node on its own upstream path; reservations lapse unless confirmed.
  */
 @Injectable()
-export class TicketsService {
+export class TicketsService implements OnApplicationShutdown {
   private readonly tickets = new Map<string, OutgoingTicket>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private uploadLimitBps: number | null;
+  private readonly peers: PeerClient;
+  private readonly expiryTimer: NodeJS.Timeout;
 
   constructor(
+    @Inject(AGENT_CLIENT) client: ClientProxy,
     @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
     private readonly carried: CarriedStreams,
     private readonly directoryLink: DirectoryLink,
     private readonly relayLink: RelayLink,
+    private readonly events: AgentEvents,
+    private readonly redisHealth: RedisHealth,
   ) {
+    this.peers = new PeerClient(client, 1000);
     this.uploadLimitBps = config.uploadLimitBps ?? null;
     directoryLink.forwardsNow = () => this.confirmedCount();
+    directoryLink.uploadLimitNow = () => this.uploadLimitBps;
     relayLink.onReady(() => this.replayAdmissions());
+    this.expiryTimer = setInterval(() => this.expireSilentTickets(), config.peerHeartbeatMs);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.expiryTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+  }
+
+  /** Confirmed tickets whose downstream missed 3 heartbeats end, closing their forwards. */
+  private expireSilentTickets(): void {
+    const now = Date.now();
+    if (!this.redisHealth.peersAccountable(now)) {
+      // Heartbeats could not cross; restart the clock so nobody is expired for Redis's outage.
+      for (const t of this.tickets.values()) if (t.state === 'confirmed') t.lastHeartbeat = Math.max(t.lastHeartbeat, now);
+      return;
+    }
+    const limit = now - 3 * this.config.peerHeartbeatMs;
+    for (const t of this.tickets.values()) {
+      if (t.state === 'confirmed' && t.lastHeartbeat < limit) {
+        void this.end(t.ticketId, 'ticket expired: the downstream missed 3 heartbeats');
+      }
+    }
+  }
+
+  heartbeat(msg: TicketHeartbeat): TicketHeartbeatReply {
+    const t = this.tickets.get(msg.ticketId);
+    if (!t || t.requesterId !== msg.requesterId || t.state !== 'confirmed') return { unknown: true };
+    t.lastHeartbeat = Date.now();
+    return { ok: true };
   }
 
   get limitBps(): number | null {
     return this.uploadLimitBps;
   }
 
+  /**
+   * Changes the upload limit at run time. Forwards that no longer fit end first (newest first, with a
+   * reason, so their downstream nodes re-parent at once) rather than being starved by the relay's budget.
+   */
   async setUploadLimit(limitBps: number | null): Promise<void> {
     this.uploadLimitBps = limitBps;
+    const newestFirst = [...this.tickets.values()].sort((a, b) => b.createdAt - a.createdAt);
+    for (const t of newestFirst) {
+      if (limitBps === null || this.committedBps() <= limitBps) break;
+      await this.end(t.ticketId, 'upload limit lowered');
+    }
     await this.relayLink.relay.setUploadLimit(limitBps === null ? {} : { uploadLimitBps: limitBps });
   }
 
@@ -97,6 +156,7 @@ export class TicketsService {
       expiresAt,
       createdAt: Date.now(),
       token: null,
+      lastHeartbeat: Date.now(),
     });
     this.timers.set(ticketId, setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS));
     return {
@@ -135,8 +195,9 @@ export class TicketsService {
     const timer = this.timers.get(t.ticketId);
     if (timer) clearTimeout(timer);
     this.timers.delete(t.ticketId);
-    Object.assign(t, { state: 'confirmed', token, expiresAt: null });
+    Object.assign(t, { state: 'confirmed', token, expiresAt: null, lastHeartbeat: Date.now() });
     this.log.info({ ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId }, 'ticket confirmed');
+    this.events.publish({ type: 'ticket-created', ticketId: t.ticketId, streamId: t.streamId, direction: 'outgoing', peerId: t.requesterId });
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     return { ticketId: t.ticketId, forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}` };
   }
@@ -144,14 +205,25 @@ export class TicketsService {
   async cancel(msg: TicketCancel): Promise<void> {
     const t = this.tickets.get(msg.ticketId);
     if (!t || t.requesterId !== msg.requesterId) return;
-    await this.end(t.ticketId, msg.reason);
+    await this.end(t.ticketId, msg.reason, false);
   }
 
-  /** Ends a ticket this node gave, closing its forward on the relay if it was confirmed. */
-  async end(ticketId: string, reason: string): Promise<boolean> {
+  /**
+   * Ends a ticket this node gave: tells the downstream (so it re-parents at once, unless it asked for
+   * the end itself), then closes the forward on the relay if it was confirmed.
+   */
+  async end(ticketId: string, reason: string, notify = true): Promise<boolean> {
     const t = this.tickets.get(ticketId);
     if (!t) return false;
     this.tickets.delete(ticketId);
+    if (notify && t.state === 'confirmed') {
+      this.peers
+        .ticketEnded(t.requesterId, { ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'ticket end not delivered'));
+    }
+    if (t.state === 'confirmed') {
+      this.events.publish({ type: 'ticket-ended', ticketId, streamId: t.streamId, direction: 'outgoing', reason });
+    }
     const timer = this.timers.get(ticketId);
     if (timer) clearTimeout(timer);
     this.timers.delete(ticketId);
@@ -180,6 +252,26 @@ export class TicketsService {
 
   async endAll(reason: string): Promise<void> {
     await Promise.all([...this.tickets.keys()].map((id) => this.end(id, reason)));
+  }
+
+  /**
+   * Graceful leave, make-before-break: tells every downstream to re-parent while our relay still
+   * serves it, waits (up to `timeoutMs`) until they have cancelled their tickets, then ends the rest.
+   */
+  async drain(reason: string, timeoutMs: number): Promise<void> {
+    const confirmed = [...this.tickets.values()].filter((t) => t.state === 'confirmed');
+    for (const t of confirmed) {
+      this.peers
+        .ticketEnded(t.requesterId, { ticketId: t.ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
+        .catch(() => undefined);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && confirmed.some((t) => this.tickets.has(t.ticketId))) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const left = confirmed.filter((t) => this.tickets.has(t.ticketId)).length;
+    if (confirmed.length > 0) this.log.info({ children: confirmed.length, stillAttached: left }, 'downstream nodes re-parented');
+    await this.endAll(reason);
   }
 
   private async replayAdmissions(): Promise<void> {

@@ -1,41 +1,49 @@
-import { ServerResponse } from 'node:http';
-import { FlvTag, FlvTagType, encodeFlvHeader, encodeFlvTag, isKeyframe, isSequenceHeader, isMetadata } from '@astral/media';
+import { Socket } from 'node:net';
+import { FlvTag, encodeCloseTag, encodeFlvHeader, encodeFlvTag, isKeyframe, isMetadata, isSequenceHeader } from '@astral/media';
 import { ForwardConnectionStats } from '@astral/contracts';
 import { StreamConsumer } from '../hub/stream-consumer';
 import { BudgetedSender, UploadBudget } from './upload-budget';
+import { ProbedSocket, SendQueueProbe, probeKeyOf } from './send-queue-probe';
 
 export interface ForwardLimits {
-  /** Bytes queued behind the socket before the connection is cut back to the next keyframe. */
+  /** Bytes queued in the relay (beyond the socket's own buffer) before a cut back to the next keyframe. */
   maxQueueBytes: number;
-  /** Media time queued behind live before the same happens. */
+  /** Wall-clock time the oldest queued tag may wait before the same happens. */
   maxLagMs: number;
-  /** Cut-backs within `lagWindowMs` after which the consumer is disconnected. */
+  /**
+   * Cut-backs within `lagWindowMs` at which the consumer is disconnected: 2 means "cut back once; if
+   * it is still lagging past the bound afterwards, disconnect".
+   */
   maxCutbacks: number;
   lagWindowMs: number;
-  /** Bytes the kernel socket buffer may hold before we stop writing to it. */
+  /**
+   * Bytes the socket may hold (Node's write buffer plus the kernel's send queue, as probed) before the
+   * relay stops writing to it and queues instead, where tags can still be dropped.
+   */
   socketHighWater: number;
 }
 
 export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxQueueBytes: 4 * 1024 * 1024,
   maxLagMs: 4000,
-  maxCutbacks: 3,
+  maxCutbacks: 2,
   lagWindowMs: 30_000,
-  socketHighWater: 512 * 1024,
+  socketHighWater: 256 * 1024,
 };
 
-interface Queued {
-  wire: Buffer;
-  ts: number;
-}
+export type ForwardCloseKind = 'graceful' | 'lagging' | 'gone';
 
 /**
- * One downstream relay pulling one stream. Tags wait in a queue bounded in bytes and in media time;
- * the relay's shared upload budget decides when they leave. A consumer that falls too far behind is cut
- * back to the next keyframe, and disconnected if it keeps lagging. Memory per connection is bounded.
+ * One downstream relay pulling one stream over a raw socket (the HTTP response head was already sent;
+ * the body is the FLV byte stream, close-delimited, no chunked framing). Each tag is written straight
+ * to the socket when nothing is queued and the shared upload budget allows; otherwise it waits in a
+ * queue bounded in bytes and in time. A consumer past either bound is cut back to the next keyframe,
+ * and disconnected if it is still lagging after that. Queued tags are the hub's shared buffers, so a
+ * stuck consumer costs references, not copies, and at most maxQueueBytes + socketHighWater of them.
  */
-export class ForwardConnection implements StreamConsumer, BudgetedSender {
-  private queue: Queued[] = [];
+export class ForwardConnection implements StreamConsumer, BudgetedSender, ProbedSocket {
+  private queue: Buffer[] = [];
+  private queuedAt: number[] = [];
   private head = 0;
   private queuedBytes = 0;
   private waitingForKeyframe = false;
@@ -43,25 +51,42 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender {
   private closed = false;
   bytesSent = 0;
   droppedTags = 0;
-  private lastSentTs: number | null = null;
+  /** Media timestamp of the newest tag seen and of the last one handed to the socket (for stats). */
   private newestTs: number | null = null;
-  onClose: ((reason: string) => void) | null = null;
+  private lastSentTs: number | null = null;
+  readonly openedAt = Date.now();
+  readonly probeKey: string;
+  /** The kernel's send queue for this socket at the last probe. */
+  private kernelQueued = 0;
+  closeReason: string | null = null;
+  onClose: ((reason: string, kind: ForwardCloseKind) => void) | null = null;
+  /** Called on each cut back to a keyframe, with why. */
+  onCutback: ((reason: string, dropped: number) => void) | null = null;
 
   constructor(
     readonly ticketId: string,
     readonly downstreamNodeId: string,
-    private readonly res: ServerResponse,
+    private readonly socket: Socket,
     private readonly budget: UploadBudget,
     private readonly limits: ForwardLimits = DEFAULT_FORWARD_LIMITS,
+    private readonly clock: () => number = Date.now,
+    private readonly probe: SendQueueProbe | null = null,
   ) {
-    res.on('drain', () => this.pump());
-    res.on('close', () => this.close('downstream closed the connection'));
+    this.probeKey = probeKeyOf(socket.localPort ?? 0, socket.remoteAddress, socket.remotePort);
+    probe?.add(this);
+    socket.on('drain', () => this.pump());
+    socket.on('close', () => this.close('downstream closed the connection', 'gone'));
+    socket.on('error', () => this.close('downstream connection failed', 'gone'));
   }
 
   /** Sends the FLV header and the join sequence: metadata, sequence headers, the GOP from its keyframe. */
   start(joinSequence: FlvTag[]): void {
-    this.enqueue(encodeFlvHeader(true, true), 0);
-    for (const tag of joinSequence) this.enqueue(encodeFlvTag(tag), tag.timestamp);
+    const now = this.clock();
+    this.enqueue(encodeFlvHeader(true, true), now);
+    for (const tag of joinSequence) {
+      this.enqueue(encodeFlvTag(tag), now);
+      this.newestTs = tag.timestamp;
+    }
     this.pump();
   }
 
@@ -74,79 +99,177 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender {
         return;
       }
     }
-    this.enqueue(wire, tag.timestamp);
-    if (tag.type !== FlvTagType.Script) this.newestTs = tag.timestamp;
-    if (this.overBound()) this.cutBack();
-    this.pump();
+    this.newestTs = tag.timestamp;
+    // Fast path: nothing waiting, room in the socket, budget available: straight to the kernel.
+    if (
+      this.head === this.queue.length &&
+      this.socket.writableLength + this.kernelQueued <= this.limits.socketHighWater &&
+      !this.budget.contended &&
+      this.budget.take(wire.length)
+    ) {
+      this.socket.write(wire);
+      this.bytesSent += wire.length;
+      this.lastSentTs = tag.timestamp;
+      return;
+    }
+    const now = this.clock();
+    this.enqueue(wire, now);
+    const over = this.overBound(now);
+    if (over) this.cutBack(over, now);
+    else this.pump();
   }
 
-  private enqueue(wire: Buffer, ts: number): void {
-    this.queue.push({ wire, ts });
+  onKernelQueue(bytes: number): void {
+    this.kernelQueued = bytes;
+    if (this.closed || this.head === this.queue.length) return;
+    const now = this.clock();
+    const over = this.overBound(now);
+    if (over) this.cutBack(over, now);
+    else this.pump();
+  }
+
+  private enqueue(wire: Buffer, at: number): void {
+    this.queue.push(wire);
+    this.queuedAt.push(at);
     this.queuedBytes += wire.length;
   }
 
-  private overBound(): boolean {
-    if (this.queuedBytes > this.limits.maxQueueBytes) return true;
-    const oldest = this.queue[this.head];
-    return oldest !== undefined && this.newestTs !== null && this.newestTs - oldest.ts > this.limits.maxLagMs;
+  private overBound(now: number): string | null {
+    if (this.queuedBytes > this.limits.maxQueueBytes) {
+      return `${this.queuedBytes} bytes queued (bound ${this.limits.maxQueueBytes})`;
+    }
+    const oldest = this.queuedAt[this.head];
+    if (oldest !== undefined && now - oldest > this.limits.maxLagMs) {
+      return `${now - oldest} ms behind live (bound ${this.limits.maxLagMs} ms)`;
+    }
+    return null;
   }
 
-  /** Drops everything queued and skips to the next keyframe. */
-  private cutBack(): void {
-    const now = Date.now();
+  /** Drops everything queued and skips to the next keyframe; disconnects a consumer that keeps lagging. */
+  private cutBack(why: string, now: number): void {
     this.cutbacks = this.cutbacks.filter((t) => now - t < this.limits.lagWindowMs);
     this.cutbacks.push(now);
-    this.droppedTags += this.queue.length - this.head;
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
+    const dropped = this.queue.length - this.head;
+    this.droppedTags += dropped;
+    this.resetQueue();
     this.waitingForKeyframe = true;
     if (this.cutbacks.length >= this.limits.maxCutbacks) {
-      this.close(`lagging: cut back to a keyframe ${this.cutbacks.length} times in ${this.limits.lagWindowMs / 1000} s`);
+      this.close(`lagging: ${why}, ${this.cutbacks.length} times within ${this.limits.lagWindowMs / 1000} s`, 'lagging');
+      return;
+    }
+    this.onCutback?.(why, dropped);
+  }
+
+  private resetQueue(): void {
+    this.queue = [];
+    this.queuedAt = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+  }
+
+  private get socketHasRoom(): boolean {
+    // Resumes on 'drain', or at the next probe of the kernel's queue.
+    return this.socket.writableLength + this.kernelQueued <= this.limits.socketHighWater;
+  }
+
+  /** Writes queued tags while the socket has room: directly when unlimited, else through the budget. */
+  pump(): void {
+    if (this.closed || this.head === this.queue.length || !this.socketHasRoom) return;
+    if (this.budget.limited) {
+      this.budget.wait(this);
+      return;
+    }
+    while (this.head < this.queue.length && this.socketHasRoom) {
+      const wire = this.queue[this.head];
+      this.budget.take(wire.length);
+      this.writeHead(wire);
     }
   }
 
-  pump(): boolean {
-    if (this.closed) return true;
-    while (this.head < this.queue.length) {
-      if (this.res.writableLength > this.limits.socketHighWater) return false; // resumes on 'drain'
-      const item = this.queue[this.head];
-      if (!this.budget.take(item.wire.length)) {
-        this.budget.wait(this, item.wire.length);
-        return false;
-      }
-      this.res.write(item.wire);
-      this.bytesSent += item.wire.length;
-      this.queuedBytes -= item.wire.length;
-      this.lastSentTs = item.ts;
-      this.head += 1;
+  headBytes(): number {
+    if (this.closed || this.head === this.queue.length || !this.socketHasRoom) return 0;
+    return this.queue[this.head].length;
+  }
+
+  sendHead(): void {
+    const wire = this.queue[this.head];
+    if (wire) this.writeHead(wire);
+  }
+
+  private writeHead(wire: Buffer): void {
+    this.socket.write(wire);
+    this.bytesSent += wire.length;
+    this.queuedBytes -= wire.length;
+    this.head += 1;
+    if (this.head === this.queue.length) {
+      this.lastSentTs = this.newestTs;
+      this.resetQueue();
     }
-    this.queue = [];
-    this.head = 0;
-    return true;
+  }
+
+  get lagMs(): number {
+    const oldest = this.queuedAt[this.head];
+    return oldest === undefined ? 0 : Math.max(0, this.clock() - oldest);
   }
 
   stats(): ForwardConnectionStats {
-    const lagMs = this.newestTs !== null && this.lastSentTs !== null ? Math.max(0, this.newestTs - this.lastSentTs) : 0;
     return {
       ticketId: this.ticketId,
       downstreamNodeId: this.downstreamNodeId,
       bytesSent: this.bytesSent,
-      queuedBytes: this.queuedBytes,
-      lagMs: this.queuedBytes > 0 ? lagMs : 0,
+      queuedBytes: this.queuedBytes + this.socket.writableLength + this.kernelQueued,
+      lagMs: this.lagMs,
       droppedTags: this.droppedTags,
       state: this.closed ? 'closed' : this.waitingForKeyframe ? 'lagging' : this.bytesSent > 0 ? 'live' : 'joining',
     };
   }
 
-  close(reason: string): void {
+  /** Media time between the newest tag seen and the last one written (0 when nothing waits). */
+  get mediaLagMs(): number {
+    return this.newestTs !== null && this.lastSentTs !== null ? Math.max(0, this.newestTs - this.lastSentTs) : 0;
+  }
+
+  /**
+   * Closes on purpose with a reason the downstream relay can read: the close tag goes out ahead of
+   * anything still queued (which is dropped: the downstream re-parents at once), then the socket ends.
+   */
+  closeWithReason(reason: string): void {
+    if (this.closed) return;
+    this.resetQueue();
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeFlvTag(encodeCloseTag(reason, this.newestTs ?? 0)));
+    this.close(reason, 'graceful');
+  }
+
+  /** Resolves once the socket is fully closed (or after timeoutMs). */
+  closed$(timeoutMs: number): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, timeoutMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  close(reason: string, kind: ForwardCloseKind = 'graceful'): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
     this.budget.forget(this);
-    this.queue = [];
-    this.queuedBytes = 0;
-    if (!this.res.writableEnded) this.res.end();
-    this.res.destroy();
-    this.onClose?.(reason);
+    this.probe?.remove(this);
+    this.droppedTags += this.queue.length - this.head;
+    this.resetQueue();
+    if (kind === 'graceful' && !this.socket.destroyed) {
+      // Let what was written (the close tag) reach the peer; a peer that does not read is cut off.
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    } else {
+      this.socket.destroy();
+    }
+    this.onClose?.(reason, kind);
   }
 }

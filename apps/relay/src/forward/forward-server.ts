@@ -9,7 +9,7 @@ const FORWARD_PATH = /^\/forward\/([a-z0-9][a-z0-9-]{2,63})\.flv$/;
 
 /**
  * The relay's forward port: downstream relays pull streams here with a ticket token
- * (GET /forward/<streamId>.flv?ticket=…); operators read GET /stats and GET /healthz.
+ * (GET /forward/<streamId>.flv?ticket=…); operators read GET /stats, GET /metrics (Prometheus) and GET /healthz.
  * A plain node:http server: the hot path goes straight from the hub to the socket.
  */
 @Injectable()
@@ -64,7 +64,17 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     if (url.pathname === '/stats') return sendJson(res, 200, this.relay.stats());
+    if (url.pathname === '/metrics') {
+      this.relay.metrics.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': this.relay.metrics.contentType });
+          res.end(text);
+        },
+        (err: Error) => sendJson(res, 503, new AstralError('unavailable', `metrics failed: ${err.message}`).toBody()),
+      );
+      return;
+    }
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', nodeId: this.relay.nodeId });
-    sendJson(res, 404, new AstralError('not-found', `no route ${url.pathname}; try /forward/<streamId>.flv or /stats`).toBody());
+    sendJson(res, 404, new AstralError('not-found', `no route ${url.pathname}; try /forward/<streamId>.flv, /stats or /metrics`).toBody());
   }
 }

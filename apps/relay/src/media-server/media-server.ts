@@ -18,6 +18,8 @@ export interface PublishEvents {
   /** An authorised external publisher (OBS, ffmpeg, astral publish) started. */
   onPublishStart(streamId: string): void;
   onPublishEnd(streamId: string): void;
+  /** A publisher was refused (wrong, missing or unknown key). Never carries the key. */
+  onPublishRefused?(streamPath: string, reason: string): void;
 }
 
 function sha256(text: string): Buffer {
@@ -117,6 +119,7 @@ export class MediaServer {
             : 'unknown stream (create it first with `astral node publish` or POST /api/streams)';
     this.log.warn({ streamPath: session.streamPath, protocol: session.protocol, ip: session.ip, reason }, 'publish refused');
     this.refused.add(session);
+    this.events.onPublishRefused?.(session.streamPath, reason);
     // Stop the refused publisher's bytes from reaching the broadcast, then drop the connection.
     session.req?.removeAllListeners('data');
     session.req?.socket.destroy();

@@ -1,5 +1,6 @@
 import http, { ClientRequest, IncomingMessage } from 'node:http';
-import { FlvParser, FlvTag, FlvTagType, TimestampRebaser, isKeyframe, isSequenceHeader, readCloseTag } from '@astral/media';
+import { FlvParser, FlvTag, FlvTagType, isKeyframe, isSequenceHeader, readCloseTag } from '@astral/media';
+import { RelayedTimeline } from './relayed-timeline';
 import { Logger } from '@astral/config';
 
 /** Timestamps further than this from the last one belong to another timeline (not a replay of ours). */
@@ -7,25 +8,102 @@ const FOREIGN_TIMELINE_MS = 5000;
 
 export interface UpstreamClientEvents {
   onTag(tag: FlvTag): void;
-  onLost(reason: string): void;
+  onLost(reason: string, upstreamNodeId: string): void;
+}
+
+/** One HTTP pull from one upstream's forward server. */
+class Pull {
+  private readonly req: ClientRequest;
+  private readonly parser = new FlvParser();
+  private stallTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  bytesIn = 0;
+
+  constructor(
+    readonly url: string,
+    readonly upstreamNodeId: string,
+    private readonly stallMs: number,
+    private readonly onTags: (pull: Pull, tags: FlvTag[]) => void,
+    private readonly onLost: (pull: Pull, reason: string) => void,
+  ) {
+    this.req = http.get(url, { timeout: stallMs * 2 }, (res) => this.onResponse(res));
+    this.req.on('timeout', () => this.lose(`no answer from upstream within ${stallMs * 2} ms`));
+    this.req.on('error', (err) => this.lose(`upstream connection failed: ${err.message}`));
+    this.armStall();
+  }
+
+  private onResponse(res: IncomingMessage): void {
+    if (res.statusCode !== 200) {
+      res.resume();
+      this.lose(`upstream answered HTTP ${res.statusCode}`);
+      return;
+    }
+    res.socket.setNoDelay(true);
+    res.on('data', (chunk: Buffer) => {
+      if (this.closed) return;
+      this.bytesIn += chunk.length;
+      this.armStall();
+      let tags: FlvTag[];
+      try {
+        tags = this.parser.push(chunk);
+      } catch (err) {
+        this.lose((err as Error).message);
+        return;
+      }
+      for (let i = 0; i < tags.length; i++) {
+        const reason = readCloseTag(tags[i]);
+        if (reason !== null) {
+          this.onTags(this, tags.slice(0, i));
+          this.lose(`upstream closed the forward: ${reason}`);
+          return;
+        }
+      }
+      this.onTags(this, tags);
+    });
+    res.on('end', () => this.lose('upstream ended the stream (EOF)'));
+    res.on('error', (err) => this.lose(`upstream connection broke: ${err.message}`));
+  }
+
+  private armStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => this.lose(`no data from upstream for ${this.stallMs} ms (stall)`), this.stallMs);
+  }
+
+  private lose(reason: string): void {
+    if (this.closed) return;
+    this.close();
+    this.onLost(this, reason);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.req.destroy();
+  }
 }
 
 /**
  * Pulls one stream from an upstream relay's forward server and hands its tags on with timestamps that
- * stay monotonic across switches. After a switch it resumes at a keyframe: tags the old upstream already
- * delivered (the new one's GOP replay) are skipped, so nothing is shown twice.
+ * stay monotonic across switches.
+ *
+ * A switch while the current upstream still flows is make-before-break: the new pull runs alongside and
+ * takes over at its first keyframe past what was already passed on (its GOP replay is skipped), so the
+ * output has neither a gap nor a repeat. When the current upstream is already gone (a crash), the new
+ * pull's first keyframe is taken at once, placed right after the last output: a gap as short as the
+ * reconnect, at the cost of repeating up to one GOP.
  */
 export class UpstreamClient {
-  private req: ClientRequest | null = null;
-  private stallTimer: NodeJS.Timeout | null = null;
-  private parser = new FlvParser();
-  private resyncing = false;
+  private active: Pull | null = null;
+  private pending: Pull | null = null;
+  /** Headers the pending pull sent; passed on when it takes over (the hub drops unchanged ones). */
+  private pendingHeaders: FlvTag[] = [];
+  /** The active pull has not yet delivered its first keyframe. */
+  private activeWaitingForKeyframe = false;
   private lastInputTs: number | null = null;
-  private readonly rebaser = new TimestampRebaser(1, 1000, 10_000);
-  private generation = 0;
-  upstreamNodeId: string | null = null;
-  bytesIn = 0;
-  connectedAt: number | null = null;
+  private readonly rebaser = new RelayedTimeline(1, 1000, 10_000);
+  private closed = false;
+  switches = 0;
 
   constructor(
     private readonly streamId: string,
@@ -34,100 +112,106 @@ export class UpstreamClient {
     private readonly log: Logger,
   ) {}
 
-  /** Connects to `url`, dropping any current upstream first. The output timeline continues. */
+  get upstreamNodeId(): string | null {
+    return (this.pending ?? this.active)?.upstreamNodeId ?? null;
+  }
+
+  get bytesIn(): number {
+    return (this.active?.bytesIn ?? 0) + (this.pending?.bytesIn ?? 0);
+  }
+
+  /** Pulls from `url`; if a healthy upstream is flowing, switches over without a gap. */
   connect(url: string, upstreamNodeId: string): void {
-    const generation = ++this.generation;
-    this.teardown();
-    this.upstreamNodeId = upstreamNodeId;
-    this.parser = new FlvParser();
-    this.resyncing = this.lastInputTs !== null;
-    const req = http.get(url, { timeout: this.stallMs * 2 }, (res) => this.onResponse(res, generation));
-    this.req = req;
-    req.on('timeout', () => this.lose(generation, `no answer from upstream within ${this.stallMs * 2} ms`));
-    req.on('error', (err) => this.lose(generation, `upstream connection failed: ${err.message}`));
-    this.armStall(generation);
+    if (this.closed) return;
+    this.pending?.close();
+    this.pending = null;
+    this.pendingHeaders = [];
+    const pull = new Pull(url, upstreamNodeId, this.stallMs, (p, tags) => this.onTags(p, tags), (p, reason) => this.onLost(p, reason));
+    if (this.active && !this.activeWaitingForKeyframe && this.lastInputTs !== null) {
+      this.pending = pull;
+    } else {
+      this.active?.close();
+      this.active = pull;
+      this.activeWaitingForKeyframe = this.lastInputTs !== null;
+      if (this.lastInputTs !== null) this.rebaser.discontinuity();
+    }
+    this.switches += this.lastInputTs !== null ? 1 : 0;
   }
 
-  private onResponse(res: IncomingMessage, generation: number): void {
-    if (generation !== this.generation) {
-      res.destroy();
-      return;
+  private onTags(pull: Pull, tags: FlvTag[]): void {
+    for (const tag of tags) {
+      if (pull === this.pending) this.fromPending(tag);
+      else if (pull === this.active) this.fromActive(tag);
     }
-    if (res.statusCode !== 200) {
-      this.lose(generation, `upstream answered HTTP ${res.statusCode}`);
-      res.resume();
-      return;
-    }
-    this.connectedAt = Date.now();
-    res.on('data', (chunk: Buffer) => {
-      if (generation !== this.generation) return;
-      this.bytesIn += chunk.length;
-      this.armStall(generation);
-      let tags: FlvTag[];
-      try {
-        tags = this.parser.push(chunk);
-      } catch (err) {
-        this.lose(generation, (err as Error).message);
-        return;
-      }
-      for (const tag of tags) {
-        const closeReason = readCloseTag(tag);
-        if (closeReason !== null) {
-          this.lose(generation, `upstream closed the forward: ${closeReason}`);
-          return;
-        }
-        this.accept(tag);
-      }
-    });
-    res.on('end', () => this.lose(generation, 'upstream ended the stream (EOF)'));
-    res.on('error', (err) => this.lose(generation, `upstream connection broke: ${err.message}`));
   }
 
-  private accept(tag: FlvTag): void {
+  private fromActive(tag: FlvTag): void {
     if (isSequenceHeader(tag) || tag.type === FlvTagType.Script) {
       // Headers carry no media time of their own; keep them on the output timeline.
-      this.events.onTag({ ...tag, timestamp: this.rebaser.lastOutput ?? tag.timestamp });
+      this.events.onTag({ ...tag, timestamp: this.rebaser.latest ?? tag.timestamp });
       return;
     }
-    if (this.resyncing) {
+    if (this.activeWaitingForKeyframe) {
       if (!(tag.type === FlvTagType.Video && isKeyframe(tag))) return;
-      const last = this.lastInputTs ?? 0;
-      const foreign = Math.abs(tag.timestamp - last) > FOREIGN_TIMELINE_MS;
-      if (!foreign && tag.timestamp <= last) return; // a replay of frames we already passed on
-      if (foreign) this.rebaser.discontinuity();
-      this.resyncing = false;
+      this.activeWaitingForKeyframe = false;
     }
+    this.emit(tag);
+  }
+
+  /** The new upstream runs alongside until it reaches a keyframe past what was passed on. */
+  private fromPending(tag: FlvTag): void {
+    if (isSequenceHeader(tag) || tag.type === FlvTagType.Script) {
+      this.pendingHeaders = this.pendingHeaders.filter((h) => h.type !== tag.type).concat(tag);
+      return;
+    }
+    if (!(tag.type === FlvTagType.Video && isKeyframe(tag))) return;
+    const last = this.lastInputTs ?? 0;
+    const foreign = Math.abs(tag.timestamp - last) > FOREIGN_TIMELINE_MS;
+    if (!foreign && tag.timestamp <= last) return; // its GOP replay of frames we already passed on
+    const previous = this.active;
+    this.active = this.pending;
+    this.pending = null;
+    this.activeWaitingForKeyframe = false;
+    previous?.close();
+    for (const h of this.pendingHeaders) this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+    this.pendingHeaders = [];
+    if (foreign) this.rebaser.discontinuity();
+    this.log.info({ streamId: this.streamId, upstreamNodeId: this.active?.upstreamNodeId }, 'switched upstream without a gap');
+    this.emit(tag);
+  }
+
+  private emit(tag: FlvTag): void {
     this.lastInputTs = tag.timestamp;
-    this.events.onTag({ ...tag, timestamp: this.rebaser.rebase(tag.timestamp) });
+    this.events.onTag({ ...tag, timestamp: this.rebaser.map(tag) });
   }
 
-  private armStall(generation: number): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(
-      () => this.lose(generation, `no data from upstream for ${this.stallMs} ms (stall)`),
-      this.stallMs,
-    );
-  }
-
-  private lose(generation: number, reason: string): void {
-    if (generation !== this.generation) return;
-    this.generation++; // later events of this connection are ignored
-    this.teardown();
-    this.log.warn({ streamId: this.streamId, upstreamNodeId: this.upstreamNodeId, reason }, 'upstream lost');
-    this.events.onLost(reason);
-  }
-
-  private teardown(): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = null;
-    if (this.req) {
-      this.req.destroy();
-      this.req = null;
+  private onLost(pull: Pull, reason: string): void {
+    if (pull === this.pending) {
+      this.pending = null;
+    } else if (pull === this.active) {
+      this.active = null;
+      if (this.pending) {
+        // The old upstream went before the new one reached a fresh keyframe: take the new one as is.
+        this.active = this.pending;
+        this.pending = null;
+        this.activeWaitingForKeyframe = true;
+        for (const h of this.pendingHeaders) this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+        this.pendingHeaders = [];
+        this.rebaser.discontinuity();
+        return;
+      }
+    } else {
+      return;
     }
+    this.log.warn({ streamId: this.streamId, upstreamNodeId: pull.upstreamNodeId, reason }, 'upstream lost');
+    this.events.onLost(reason, pull.upstreamNodeId);
   }
 
   close(): void {
-    this.generation++;
-    this.teardown();
+    this.closed = true;
+    this.active?.close();
+    this.pending?.close();
+    this.active = null;
+    this.pending = null;
   }
 }

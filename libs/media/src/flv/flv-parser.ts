@@ -30,6 +30,11 @@ const KNOWN_TAG_TYPES = new Set<number>([FlvTagType.Audio, FlvTagType.Video, Flv
  */
 export class FlvParser {
   private buffered: Buffer = Buffer.alloc(0);
+  /** Chunks not yet joined to `buffered`: joining on every push would copy a large tag over and over. */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Bytes that must be held before parsing can make progress (the rest of a header or tag). */
+  private needed = 0;
   private headerDone: boolean;
   private failed: FlvParseError | null = null;
   private readonly maxTagSize: number;
@@ -42,12 +47,18 @@ export class FlvParser {
 
   /** Bytes held back waiting for the rest of a tag. */
   get pendingBytes(): number {
-    return this.buffered.length;
+    return this.buffered.length + this.queuedBytes;
   }
 
   push(chunk: Buffer): FlvTag[] {
     if (this.failed) throw this.failed;
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.buffered.length + this.queuedBytes < this.needed) return [];
+    this.buffered =
+      this.buffered.length === 0 && this.queued.length === 1 ? chunk : Buffer.concat([this.buffered, ...this.queued]);
+    this.queued = [];
+    this.queuedBytes = 0;
     const tags: FlvTag[] = [];
     let offset = 0;
     try {
@@ -59,7 +70,10 @@ export class FlvParser {
       for (;;) {
         // Each tag is preceded by a PreviousTagSize (4 bytes) in the file layout:
         // header | PTS0 | tag1 | PTS1 | tag2 | ...  We consume "PTS + tag" units.
-        if (this.buffered.length - offset < 4 + FLV_TAG_HEADER_SIZE) break;
+        if (this.buffered.length - offset < 4 + FLV_TAG_HEADER_SIZE) {
+          this.needed = 4 + FLV_TAG_HEADER_SIZE;
+          break;
+        }
         const tagStart = offset + 4;
         const type = this.buffered[tagStart] & 0x1f;
         if (!KNOWN_TAG_TYPES.has(type)) {
@@ -73,7 +87,10 @@ export class FlvParser {
           throw new FlvParseError(`tag of ${dataSize} bytes exceeds the limit of ${this.maxTagSize}`);
         }
         const tagEnd = tagStart + FLV_TAG_HEADER_SIZE + dataSize;
-        if (this.buffered.length < tagEnd) break;
+        if (this.buffered.length < tagEnd) {
+          this.needed = tagEnd - offset;
+          break;
+        }
         const timestamp =
           (this.buffered.readUIntBE(tagStart + 4, 3) | (this.buffered[tagStart + 7] << 24)) >>> 0;
         const streamId = this.buffered.readUIntBE(tagStart + 8, 3);
@@ -85,6 +102,8 @@ export class FlvParser {
     } catch (err) {
       this.failed = err instanceof FlvParseError ? err : new FlvParseError(String(err));
       this.buffered = Buffer.alloc(0);
+      this.queued = [];
+      this.queuedBytes = 0;
       throw this.failed;
     }
     this.buffered = offset === 0 ? this.buffered : Buffer.from(this.buffered.subarray(offset));
@@ -92,16 +111,25 @@ export class FlvParser {
   }
 
   private readHeader(): number {
-    if (this.buffered.length < 3) return -1;
+    if (this.buffered.length < 3) {
+      this.needed = 3;
+      return -1;
+    }
     if (this.buffered.toString('latin1', 0, 3) !== 'FLV') {
       throw new FlvParseError('missing "FLV" signature');
     }
-    if (this.buffered.length < FLV_HEADER_SIZE) return -1;
+    if (this.buffered.length < FLV_HEADER_SIZE) {
+      this.needed = FLV_HEADER_SIZE;
+      return -1;
+    }
     const dataOffset = this.buffered.readUInt32BE(5);
     if (dataOffset < FLV_HEADER_SIZE || dataOffset > 1024) {
       throw new FlvParseError(`header size ${dataOffset} is out of range`);
     }
-    if (this.buffered.length < dataOffset) return -1;
+    if (this.buffered.length < dataOffset) {
+      this.needed = dataOffset;
+      return -1;
+    }
     const flags = this.buffered[4];
     this.header = {
       version: this.buffered[3],

@@ -1,0 +1,32 @@
+import { IncomingMessage, Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { Logger } from '@astral/config';
+import { AgentEvents } from './agent-events';
+
+/**
+ * The local WebSocket of events at /api/events: node joined or left, tickets created or ended,
+ * upstream switched, streams live or ended. One JSON object per message. Browser origins are checked
+ * like CORS: the directory's origin and localhost only.
+ */
+export function attachEventsSocket(
+  server: Server,
+  events: AgentEvents,
+  originAllowed: (origin: string | undefined) => boolean,
+  log: Logger,
+): WebSocketServer {
+  const wss = new WebSocketServer({
+    server,
+    path: '/api/events',
+    verifyClient: ({ origin }: { origin: string; req: IncomingMessage }) => originAllowed(origin || undefined),
+  });
+  wss.on('connection', (ws) => {
+    const unsubscribe = events.subscribe((event) => {
+      // A slow reader is dropped rather than buffered without bound.
+      if (ws.bufferedAmount > 1024 * 1024) ws.terminate();
+      else ws.send(JSON.stringify(event));
+    });
+    ws.on('close', unsubscribe);
+    ws.on('error', (err) => log.debug({ err: err.message }, 'events socket error'));
+  });
+  return wss;
+}

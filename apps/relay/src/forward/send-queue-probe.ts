@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+
+/** A socket whose kernel send queue the probe tracks. */
+export interface ProbedSocket {
+  /** Remote address and port of the socket, and the local port (to tell our sockets apart). */
+  readonly probeKey: string;
+  /** Called with the bytes in the kernel's send queue (written, not yet acknowledged by the peer). */
+  onKernelQueue(bytes: number): void;
+}
+
+/** "127.0.0.1" → "0100007F" (the host-order hex /proc/net/tcp uses). Null for anything else. */
+export function procHexIPv4(address: string): string | null {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  const parts = v4.split('.');
+  if (parts.length !== 4) return null;
+  return parts
+    .map((p) => Number(p).toString(16).toUpperCase().padStart(2, '0'))
+    .reverse()
+    .join('');
+}
+
+export function probeKeyOf(localPort: number, remoteAddress: string | undefined, remotePort: number | undefined): string {
+  const ip = remoteAddress ? (procHexIPv4(remoteAddress) ?? '*') : '*';
+  return `${localPort.toString(16).toUpperCase().padStart(4, '0')}>${ip}:${(remotePort ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Parses /proc/net/tcp{,6}: probe key → tx_queue bytes. IPv6 rows are keyed by ports only ('*'). */
+export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, number>): void {
+  let start = text.indexOf('\n') + 1;
+  while (start > 0 && start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const cols = text.slice(start, end).trim().split(/\s+/);
+    start = end + 1;
+    if (cols.length < 5 || cols[3] !== '01') continue; // ESTABLISHED only
+    const [localAddr, localPort] = cols[1].split(':');
+    const [remAddr, remPort] = cols[2].split(':');
+    if (!localAddr || !remAddr) continue;
+    const tx = parseInt(cols[4].split(':')[0], 16);
+    const ip = v6 ? (remAddr.startsWith('0000000000000000FFFF0000') ? remAddr.slice(24) : '*') : remAddr;
+    into.set(`${localPort}>${ip}:${remPort}`, tx);
+    if (v6) into.set(`${localPort}>*:${remPort}`, tx);
+  }
+}
+
+/**
+ * Reads the kernel's send queue of the forward sockets from /proc/net/tcp twice a second. Node only
+ * shows the bytes it still holds itself; a downstream that stops reading first fills the kernel's
+ * socket buffers (several MB on Linux, tens of seconds of video), and the relay would otherwise see
+ * no backpressure at all. Linux only; elsewhere the probe does nothing (backpressure is then seen
+ * once the kernel buffer is full).
+ */
+export class SendQueueProbe {
+  private readonly sockets = new Set<ProbedSocket>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private disabled = process.platform !== 'linux';
+
+  constructor(private readonly intervalMs = 500) {}
+
+  add(socket: ProbedSocket): void {
+    if (this.disabled) return;
+    this.sockets.add(socket);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.probe(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  remove(socket: ProbedSocket): void {
+    this.sockets.delete(socket);
+    if (this.sockets.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async probe(): Promise<void> {
+    if (this.running || this.sockets.size === 0) return;
+    this.running = true;
+    try {
+      const queues = new Map<string, number>();
+      const [v4, v6] = await Promise.all([readFile('/proc/net/tcp', 'latin1').catch(() => ''), readFile('/proc/net/tcp6', 'latin1').catch(() => '')]);
+      if (!v4 && !v6) {
+        this.disabled = true;
+        this.stop();
+        return;
+      }
+      parseProcNetTcp(v4, false, queues);
+      parseProcNetTcp(v6, true, queues);
+      for (const s of this.sockets) s.onKernelQueue(queues.get(s.probeKey) ?? 0);
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the relay counts itself (plain numbers on the hot path); the metrics read it on scrape. */
+export interface RelayCounters {
+  egressBytes: number;
+  droppedTags: number;
+  upstreamSwitches: number;
+  upstreamsLost: number;
+  publishesRefused: number;
+  forwardsRefused: number;
+  cutbacks: number;
+  forwardsDisconnectedLagging: number;
+}
+
+export interface RelayMetricsSnapshot {
+  counters: RelayCounters;
+  forwards: number;
+  uploadLimitBps: number | null;
+  streams: { streamId: string; origin: string; bitrateBps: number; peakBitrateBps: number; fps: number; viewers: number; forwards: number }[];
+}
+
+/**
+ * Prometheus metrics of one relay (GET /metrics on the forward port). Nothing here runs per tag:
+ * counters are plain numbers the relay keeps, turned into metrics when scraped.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+
+  constructor(nodeId: string, snapshot: () => RelayMetricsSnapshot) {
+    this.registry.setDefaultLabels({ node_id: nodeId });
+    collectDefaultMetrics({ register: this.registry, prefix: 'astral_relay_' });
+    const registers = [this.registry];
+    const counter = (name: string, help: string, pick: (c: RelayCounters) => number): void => {
+      let reported = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const now = pick(snapshot().counters);
+          if (now > reported) this.inc(now - reported);
+          reported = now;
+        },
+      });
+    };
+    counter('astral_relay_egress_bytes_total', 'Bytes sent to downstream relays (FLV, after the upload budget)', (c) => c.egressBytes);
+    counter('astral_relay_dropped_tags_total', 'Tags dropped for slow downstream relays (cut back to a keyframe)', (c) => c.droppedTags);
+    counter('astral_relay_cutbacks_total', 'Forward connections cut back to the next keyframe for lagging', (c) => c.cutbacks);
+    counter('astral_relay_forwards_disconnected_lagging_total', 'Forward connections closed because they kept lagging', (c) => c.forwardsDisconnectedLagging);
+    counter('astral_relay_upstream_switches_total', 'Times a relayed stream was pointed at another (or the same, again) upstream', (c) => c.upstreamSwitches);
+    counter('astral_relay_upstreams_lost_total', 'Upstream connections lost (EOF, error, stall, close tag)', (c) => c.upstreamsLost);
+    counter('astral_relay_publishes_refused_total', 'Publish attempts refused (wrong, missing or unknown key)', (c) => c.publishesRefused);
+    counter('astral_relay_forwards_refused_total', 'Forward requests refused (no or unknown ticket)', (c) => c.forwardsRefused);
+
+    new Gauge({
+      name: 'astral_relay_forwards',
+      help: 'Open forward connections to downstream relays',
+      registers,
+      collect() {
+        this.set(snapshot().forwards);
+      },
+    });
+    new Gauge({
+      name: 'astral_relay_upload_limit_bps',
+      help: 'Upload limit in bits per second (-1: unlimited)',
+      registers,
+      collect() {
+        this.set(snapshot().uploadLimitBps ?? -1);
+      },
+    });
+    const perStream = (name: string, help: string, pick: (s: RelayMetricsSnapshot['streams'][number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['stream_id', 'origin'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of snapshot().streams) this.set({ stream_id: s.streamId, origin: s.origin }, pick(s));
+        },
+      });
+    };
+    perStream('astral_relay_stream_bitrate_bps', 'Measured stream bit rate, average over the window (bits/s)', (s) => s.bitrateBps);
+    perStream('astral_relay_stream_peak_bitrate_bps', 'Measured stream bit rate, highest one-second rate in the window', (s) => s.peakBitrateBps);
+    perStream('astral_relay_stream_fps', 'Measured video frames per second', (s) => s.fps);
+    perStream('astral_relay_stream_viewers', 'Players attached to the local media server', (s) => s.viewers);
+    perStream('astral_relay_stream_forwards', 'Forward connections serving the stream', (s) => s.forwards);
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Logger } from '@nestjs/common';
+import { ClientProxyFactory } from '@nestjs/microservices';
+import Table from 'cli-table3';
+import { DirectoryClient, RegisterNodeRequest, redisTransport } from '@astral/contracts';
+import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
+import { freePort, makeTempDir, removeTempDir, sleep, spawnAstral, startRedis, waitFor } from '@astral/testing';
+
+/**
+ * The directory under load, as one replica (a real `astral directory` process) on SQLite or
+ * PostgreSQL, over the real Redis transport:
+ *  1. register --nodes nodes, --concurrency requests in flight, each timed from request to reply;
+ *  2. heartbeats from every node at --heartbeat-ms (10,000 nodes every 5 s = 2,000/s) for
+ *     --duration s, while a probe times requests (ListSupernodes) to see the service stays responsive;
+ *     "sustained" means the directory applied every heartbeat within a second of the phase's end and
+ *     expired no node.
+ */
+export interface DirectoryBenchResult {
+  backend: 'postgres' | 'sqlite';
+  nodes: number;
+  concurrency: number;
+  registrationsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  heartbeatTargetPerS: number;
+  heartbeatsPerS: number;
+  heartbeatsSent: number;
+  heartbeatsApplied: number;
+  heartbeatDrainMs: number;
+  sustained: boolean;
+  probeP50Ms: number;
+  probeP99Ms: number;
+  rssMb: number;
+  peakRssMb: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function rssOf(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMb: Math.round(kb('VmHWM') / 102.4) / 10 };
+}
+
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      backend: { type: 'string', default: 'postgres' },
+      nodes: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '64' },
+      'heartbeat-ms': { type: 'string', default: '5000' },
+      duration: { type: 'string', default: '20' },
+      json: { type: 'string' },
+      'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    },
+  });
+  const backend = values.backend === 'sqlite' ? 'sqlite' : values.backend === 'postgres' ? 'postgres' : null;
+  if (!backend) throw new Error(`--backend must be postgres or sqlite, not ${values.backend}`);
+  const nodes = Number(values.nodes);
+  const concurrency = Number(values.concurrency);
+  const heartbeatMs = Number(values['heartbeat-ms']);
+  const durationS = Number(values.duration);
+
+  Logger.overrideLogger(['error']);
+  const progress = (msg: string): void => void process.stderr.write(`bench directory: ${msg}\n`);
+  const dir = makeTempDir('astral-bench-directory-');
+  const redis = await startRedis();
+  let scratch: ScratchDatabase | null = null;
+  const dirArgs = ['directory', '--port', String(await freePort()), '--redis', redis.url, '--log-level', 'warn'];
+  dirArgs.push('--heartbeat-ms', String(heartbeatMs), '--data-dir', join(dir, 'data'));
+  try {
+    if (backend === 'postgres') {
+      scratch = await createScratchDatabase('astral_bench', values['pg-url']);
+      dirArgs.push('--database-url', scratch.url);
+      const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', scratch.url], {
+        logFile: join(dir, 'migrate.log'),
+      });
+      if ((await migrate.exited).code !== 0) throw new Error(`migrate failed: ${migrate.readLog()}`);
+    }
+    const directory = spawnAstral('directory', dirArgs, { logFile: join(dir, 'directory.log') });
+    const httpUrl = `http://127.0.0.1:${dirArgs[2]}`;
+    await waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, { timeoutMs: 30_000, what: 'the directory' });
+
+    const proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+    await proxy.connect();
+    const sut = new DirectoryClient(proxy, 30_000);
+    const fleet: RegisterNodeRequest[] = Array.from({ length: nodes }, (_, i) => ({
+      nodeId: randomUUID(),
+      host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      rtmpPort: 1935,
+      httpPort: 8000,
+      forwardPort: 9000,
+      apiPort: 7000,
+      uploadLimitBps: 3_000_000,
+      version: '0.1.0',
+    }));
+
+    // Phase 1: registrations.
+    const latencies: number[] = [];
+    let next = 0;
+    const regStart = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < fleet.length) {
+          const node = fleet[next++];
+          const t0 = performance.now();
+          await sut.register(node);
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const regSeconds = (performance.now() - regStart) / 1000;
+    progress(`${nodes} registrations in ${regSeconds.toFixed(1)} s`);
+    latencies.sort((a, b) => a - b);
+
+    // Phase 2: heartbeats at the target rate, with a latency probe.
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${httpUrl}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const appliedBefore = await metric('astral_directory_heartbeats_total');
+    const target = (nodes * 1000) / heartbeatMs;
+    let sent = 0;
+    const probe: number[] = [];
+    const hbStart = performance.now();
+    const endAt = hbStart + durationS * 1000;
+    const probing = (async () => {
+      while (performance.now() < endAt) {
+        const t0 = performance.now();
+        await sut.listSupernodes({ hint: '10.0.0.1', limit: 5 });
+        probe.push(performance.now() - t0);
+        await sleep(20);
+      }
+    })();
+    let cursor = 0;
+    while (performance.now() < endAt) {
+      const due = Math.floor(((performance.now() - hbStart) / 1000) * target);
+      const batch: Promise<void>[] = [];
+      while (sent < due) {
+        const node = fleet[cursor++ % fleet.length];
+        batch.push(sut.heartbeat({ nodeId: node.nodeId, forwards: 1 }));
+        sent++;
+      }
+      await Promise.all(batch);
+      await sleep(5);
+    }
+    const sendSeconds = (performance.now() - hbStart) / 1000;
+    progress(`${sent} heartbeats sent in ${sendSeconds.toFixed(1)} s`);
+    await probing;
+    const phaseEnd = performance.now();
+    let applied = 0;
+    await waitFor(
+      async () => {
+        applied = (await metric('astral_directory_heartbeats_total')) - appliedBefore;
+        return applied >= sent;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the directory to apply every heartbeat' },
+    ).catch(() => undefined);
+    const drainMs = performance.now() - phaseEnd;
+    const liveNodes = await metric('astral_directory_nodes');
+    probe.sort((a, b) => a - b);
+    const mem = rssOf(directory.pid!);
+
+    const result: DirectoryBenchResult = {
+      backend,
+      nodes,
+      concurrency,
+      registrationsPerS: round(nodes / regSeconds, 0),
+      p50Ms: round(percentile(latencies, 50), 2),
+      p99Ms: round(percentile(latencies, 99), 2),
+      heartbeatTargetPerS: round(target, 0),
+      heartbeatsPerS: round(applied / sendSeconds, 0),
+      heartbeatsSent: sent,
+      heartbeatsApplied: applied,
+      heartbeatDrainMs: round(drainMs, 0),
+      sustained: applied >= sent && drainMs < 1000 && liveNodes === nodes,
+      probeP50Ms: round(percentile(probe, 50), 2),
+      probeP99Ms: round(percentile(probe, 99), 2),
+      ...mem,
+    };
+    await proxy.close();
+    await directory.stop('SIGTERM', 10_000);
+
+    const table = new Table({ head: ['metric', 'value'] });
+    for (const [k, v] of Object.entries(result)) table.push([k, String(v)]);
+    process.stdout.write(`${table.toString()}\n${JSON.stringify(result)}\n`);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await redis.stop();
+    await scratch?.drop().catch(() => undefined);
+    removeTempDir(dir);
+  }
+}

@@ -1,0 +1,75 @@
+import { Socket, connect } from 'node:net';
+
+/**
+ * The cheapest possible HTTP-FLV consumer: one raw TCP socket, a GET, and a byte count. It parses
+ * nothing, so many of them in one process do not make the consumer side the bottleneck.
+ */
+export class RawConsumer {
+  bytes = 0;
+  ended = false;
+  endError: string | null = null;
+  status: number | null = null;
+  private socket: Socket | null = null;
+  private head = '';
+
+  constructor(readonly url: string) {}
+
+  static async open(url: string, timeoutMs = 10_000): Promise<RawConsumer> {
+    const c = new RawConsumer(url);
+    await c.open(timeoutMs);
+    return c;
+  }
+
+  open(timeoutMs = 10_000): Promise<void> {
+    const u = new URL(this.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(u.port), u.hostname);
+      this.socket = socket;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no response from ${u.pathname} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.setNoDelay(true);
+      socket.once('connect', () => socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`));
+      socket.on('data', (chunk: Buffer) => {
+        this.bytes += chunk.length;
+        if (this.status === null) {
+          this.head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
+          const m = /^HTTP\/1\.[01] (\d{3})/.exec(this.head);
+          if (m) {
+            clearTimeout(timer);
+            this.status = Number(m[1]);
+            if (this.status === 200) resolve();
+            else {
+              socket.destroy();
+              reject(new Error(`${u.pathname} answered HTTP ${this.status}`));
+            }
+          }
+        }
+      });
+      socket.once('error', (err) => {
+        this.endError = err.message;
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('close', () => {
+        this.ended = true;
+        clearTimeout(timer);
+        reject(new Error('closed before a response'));
+      });
+    });
+  }
+
+  /** Stops reading: the kernel buffers fill and the sender sees backpressure. */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+}

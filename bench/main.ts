@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- <scenario> [--flags]`: benchmarks that start real processes and print a table and
+ * JSON. Scenarios are loaded on demand, after the @astral/* paths are mapped onto the compiled tree.
+ */
+import { join } from 'node:path';
+
+type Scenario = (args: string[]) => Promise<void>;
+
+const scenarios: Record<string, () => Promise<Scenario>> = {
+  directory: async () => (await import('./directory')).run,
+  fanout: async () => (await import('./fanout')).fanoutBench,
+  chain: async () => (await import('./chain')).chainBench,
+};
+
+async function main(): Promise<void> {
+  if (__filename.endsWith('.js')) {
+    // Running the compiled tree (dist/bench/main.js): resolve @astral/* inside dist, as bin/astral.js does.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('tsconfig-paths') as { register(o: object): void }).register({
+      baseUrl: join(__dirname, '..'),
+      paths: { '@astral/*': ['libs/*/src'] },
+      addMatchAll: false,
+    });
+  }
+  const [name, ...args] = process.argv.slice(2);
+  const load = name ? scenarios[name] : undefined;
+  if (!load) {
+    console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--flags]`);
+    process.exit(2);
+  }
+  await (await load())(args);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

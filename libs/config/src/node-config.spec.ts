@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig } from './load-config';
+import { NODE_ENV, NodeConfig, parseSeeds } from './node-config';
+
+describe(NodeConfig.name, () => {
+  it('reads typed values from the environment', () => {
+    const sut = loadConfig(NodeConfig, NODE_ENV, {
+      ASTRAL_RTMP_PORT: '1936',
+      ASTRAL_UPLOAD_LIMIT: '2.5mbit',
+      ASTRAL_PROMOTE_WHEN_ORPHANED: 'false',
+      ASTRAL_MAX_CHILDREN: '7',
+    });
+    expect(sut.rtmpPort).toBe(1936);
+    expect(sut.uploadLimitBps).toBe(2_500_000);
+    expect(sut.promoteWhenOrphaned).toBe(false);
+    expect(sut.maxChildren).toBe(7);
+    expect(sut.httpPort).toBe(8000);
+  });
+
+  it('treats "unlimited" as no limit and 0 as a real limit', () => {
+    expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_UPLOAD_LIMIT: 'unlimited' }).uploadLimitBps).toBeUndefined();
+    expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_UPLOAD_LIMIT: '0' }).uploadLimitBps).toBe(0);
+  });
+
+  it('fails fast naming each bad variable', () => {
+    const run = () => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_RTMP_PORT: '70000', ASTRAL_UPLOAD_LIMIT: 'fast' });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/ASTRAL_RTMP_PORT="70000"/);
+    expect(run).toThrow(/ASTRAL_UPLOAD_LIMIT="fast"/);
+  });
+
+  it('parses seed lists', () => {
+    const id = '0b0e7a52-4a0d-4c4e-9a52-6f3b2f3c9d10';
+    expect(parseSeeds(`${id}@10.0.0.2:9000`)).toEqual([{ nodeId: id, host: '10.0.0.2', forwardPort: 9000 }]);
+    expect(() => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_SEEDS: 'nonsense' })).toThrow(/ASTRAL_SEEDS/);
+  });
+});

@@ -1,0 +1,70 @@
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import { STREAM_ID } from './streams';
+
+const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+
+/** A node asks a supernode to take it as a member. */
+export class MembershipJoin {
+  @IsUUID()
+  nodeId!: string;
+
+  @Matches(HOST)
+  host!: string;
+
+  @IsInt() @Min(1) @Max(65535)
+  forwardPort!: number;
+}
+
+export type MembershipJoinReply =
+  | { accepted: true; supernodeId: string; heartbeatMs: number; knownSupernodes: string[] }
+  | { refused: string };
+
+export class CarriedRef {
+  @Matches(STREAM_ID)
+  streamId!: string;
+
+  @IsInt() @Min(0) @Max(1000)
+  hops!: number;
+}
+
+/** A member's heartbeat to its supernode, with the streams it carries. */
+export class MembershipHeartbeat {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => CarriedRef)
+  carrying!: CarriedRef[];
+}
+
+/** The supernode's answer doubles as its heartbeat back to the member. */
+export type MembershipHeartbeatReply = { ok: true; knownSupernodes: string[] } | { unknown: true };
+
+export class MembershipLeave {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsString() @MaxLength(200)
+  reason!: string;
+}
+
+/** A supernode that leaves tells its members to find another supernode now. */
+export class MembershipRehome {
+  @IsUUID()
+  supernodeId!: string;
+
+  @IsString() @MaxLength(200)
+  reason!: string;
+
+  /** Another supernode the member may try first. */
+  @IsOptional() @IsUUID()
+  suggestedSupernodeId?: string;
+}
+
+export class SupernodeCarriersRequest {
+  @Matches(STREAM_ID)
+  streamId!: string;
+
+  @IsUUID()
+  requesterId!: string;
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium } from 'playwright-core';
+import { LocalNetwork, httpJson, makeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
+import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+
+const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
+/** Headless flags that keep chromium off every outside host (see ENVIRONMENT.md). */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** What the test reads of the <video> element (the test compiles without the DOM library). */
+interface MediaTime {
+  currentTime: number;
+  dataset: Record<string, string | undefined>;
+}
+
+interface PublishReply {
+  streamId: string;
+  publishUrl: string;
+}
+
+/**
+ * A viewer opens the directory's stream list, clicks a live stream, and the page plays it with
+ * mpegts.js: there is no node at localhost:8000 here, so the player falls back to the carrier (the
+ * source node) the directory lists, over HTTP-FLV with CORS.
+ */
+describe('directory pages in a browser', () => {
+  let net: LocalNetwork | undefined;
+  let publisher: FlvFilePublisher | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian) or set ASTRAL_CHROMIUM`);
+    }
+    net = await startLocalNetwork({ nodes: [{}] });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await publisher?.stop().catch(() => undefined);
+    await net?.stop();
+  }, 60_000);
+
+  it('plays a live stream picked from the stream list', async () => {
+    const node = net!.nodes[0];
+    const stream = await httpJson<PublishReply>('POST', `${node.apiUrl}/api/streams`, { title: 'Browser test live' });
+    publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });
+    await publisher.start();
+    await waitFor(
+      async () => {
+        const s = await httpJson<{ status: string }>('GET', `${net!.directoryUrl}/api/streams/${stream.streamId}`);
+        return s.status === 'live';
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: 'the stream to be live in the directory' },
+    );
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, `--user-data-dir=${join(makeTempDir('astral-chromium-'), 'profile')}`],
+      timeout: 30_000,
+    });
+    const page = await browser.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    try {
+      await page.goto(`${net!.directoryUrl}/?q=browser`);
+      await page.getByRole('link', { name: 'Browser test live' }).click();
+      await page.waitForURL(`**/streams/${stream.streamId}`);
+
+      const video = page.locator('video#player');
+      await video.waitFor({ state: 'attached', timeout: 5000 });
+      // Playback has started once currentTime moves at all.
+      await page.waitForFunction('document.querySelector("video#player").currentTime > 0.2', null, { timeout: 20_000 });
+      const t0 = await video.evaluate((v) => (v as unknown as MediaTime).currentTime);
+      const samples: number[] = [t0];
+      for (let i = 0; i < 5; i++) {
+        await page.waitForTimeout(1000);
+        samples.push(await video.evaluate((v) => (v as unknown as MediaTime).currentTime));
+      }
+      // currentTime advances every second, by about 5 s in all.
+      for (let i = 1; i < samples.length; i++) expect(samples[i]).toBeGreaterThan(samples[i - 1]);
+      expect(samples[5] - samples[0]).toBeGreaterThan(4);
+      expect(await video.evaluate((v) => (v as unknown as MediaTime).dataset.source)).toBe(
+        `${node.httpUrlBase}/${stream.streamId}.flv`,
+      );
+      expect(await page.locator('#play-status').textContent()).toContain('Playing from node');
+    } catch (err) {
+      if (err instanceof Error) err.message += `\nbrowser console:\n${consoleLines.join('\n')}`;
+      throw err;
+    }
+  }, 120_000);
+});
