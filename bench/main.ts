@@ -10,6 +10,8 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   directory: async () => (await import('./directory')).run,
   fanout: async () => (await import('./fanout')).fanoutBench,
   chain: async () => (await import('./chain')).chainBench,
+  tree: async () => (await import('./overlay')).treeBench,
+  failover: async () => (await import('./overlay')).failoverBench,
 };
 
 async function main(): Promise<void> {

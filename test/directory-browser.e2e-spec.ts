@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import { BrowserContext, chromium } from 'playwright-core';
 import { LocalNetwork, httpJson, makeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
 
 const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
-/** Headless flags that keep chromium off every outside host (see ENVIRONMENT.md). */
+/** Flags that keep chromium off every outside host (see ENVIRONMENT.md); headless is set by playwright. */
 const CHROMIUM_ARGS = [
-  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -37,7 +36,7 @@ interface PublishReply {
 describe('directory pages in a browser', () => {
   let net: LocalNetwork | undefined;
   let publisher: FlvFilePublisher | undefined;
-  let browser: Browser | undefined;
+  let browser: BrowserContext | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -65,9 +64,11 @@ describe('directory pages in a browser', () => {
       { timeoutMs: 20_000, intervalMs: 250, what: 'the stream to be live in the directory' },
     );
 
-    browser = await chromium.launch({
+    // A new, empty profile for every run.
+    browser = await chromium.launchPersistentContext(join(makeTempDir('astral-chromium-'), 'profile'), {
       executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${join(makeTempDir('astral-chromium-'), 'profile')}`],
+      headless: true,
+      args: CHROMIUM_ARGS,
       timeout: 30_000,
     });
     const page = await browser.newPage();

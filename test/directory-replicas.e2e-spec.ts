@@ -120,23 +120,23 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     expect(b.proc.running).toBe(true);
 
     // Every node once, every registration counted once: 100 per node, 2,000 in all.
-    const rows = (await db!.query(
+    const rows = await db!.query<{ node_id: string; registrations: number; n: string }[]>(
       'SELECT node_id, registrations, COUNT(*) OVER (PARTITION BY node_id) AS n FROM nodes',
-    )) as { node_id: string; registrations: number; n: string }[];
+    );
     expect(rows).toHaveLength(NODES);
     expect(rows.map((r) => r.node_id).sort()).toEqual(fleet.map((n) => n.nodeId).sort());
     expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
     expect(Object.fromEntries(rows.map((r) => [r.node_id, r.registrations]))).toEqual(
       Object.fromEntries(fleet.map((n) => [n.nodeId, PER_NODE])),
     );
-    const ledger = (await db!.query(
+    const ledger = await db!.query<{ n: string }[]>(
       "SELECT COUNT(*) AS n FROM processed_requests WHERE pattern = 'directory.nodes.register'",
-    )) as { n: string }[];
+    );
     expect(Number(ledger[0].n)).toBe(NODES * PER_NODE);
     // Heartbeats are events: every replica applies them (last-seen, member count), idempotently.
     const last = await waitFor(
       async () => {
-        const r = (await db!.query('SELECT COUNT(*) AS n FROM nodes WHERE child_count = $1', [PER_NODE - 1])) as { n: string }[];
+        const r = await db!.query<{ n: string }[]>('SELECT COUNT(*) AS n FROM nodes WHERE child_count = $1', [PER_NODE - 1]);
         return Number(r[0].n) === NODES ? true : undefined;
       },
       { timeoutMs: 5000, what: 'the last heartbeat of every node' },
@@ -146,7 +146,7 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     // Requests answered by both replicas agree: one stream per CreateStream, the id every reply gave.
     const c = await startReplica('directory-c');
     const streams = await Promise.all(fleet.map((n, i) => sut.createStream({ sourceNodeId: n.nodeId, title: `show ${i}` })));
-    const ids = ((await db!.query('SELECT stream_id FROM streams')) as { stream_id: string }[]).map((r) => r.stream_id);
+    const ids = (await db!.query<{ stream_id: string }[]>('SELECT stream_id FROM streams')).map((r) => r.stream_id);
     expect(ids.sort()).toEqual(streams.map((s) => s.streamId).sort());
     const removed = await Promise.all(fleet.slice(0, 5).map((n) => sut.unregister({ nodeId: n.nodeId })));
     expect(removed).toEqual(Array(5).fill({ removed: true }));

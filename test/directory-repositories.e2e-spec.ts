@@ -51,7 +51,7 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     Logger.overrideLogger(false);
     if (backend === 'postgres') {
       const db = await createTestDatabase('astral_dir_repo');
-      dropDatabase = db.drop;
+      dropDatabase = () => db.drop();
       settings = { databaseUrl: db.url, dataDir: 'unused' };
     } else {
       tempDir = makeTempDir('astral-dir-repo-');

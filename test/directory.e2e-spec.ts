@@ -515,7 +515,9 @@ describe('Directory', () => {
       const packet = JSON.stringify({ pattern: DirectoryPatterns.UnregisterNode, data: { nodeId: node.nodeId }, id: randomUUID() });
       await pub.publish(DirectoryPatterns.UnregisterNode, packet);
       await pub.publish(DirectoryPatterns.UnregisterNode, packet);
-      await eventually(async () => (replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined));
+      await eventually(() =>
+        Promise.resolve(replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined),
+      );
       const answers = replies.filter((r) => (r as { response?: unknown }).response !== undefined);
       expect(answers.map((r) => (r as { response: unknown }).response)).toEqual([{ removed: true }, { removed: true }]);
       // A new request (a new packet id) is a new unregistration: the node is gone now.

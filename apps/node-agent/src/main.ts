@@ -61,7 +61,7 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   );
   await app.startAllMicroservices();
   await app.listen(config.apiPort, config.host);
-  const wss = attachEventsSocket(app.getHttpServer() as Server, app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log);
+  const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log);
   const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {

@@ -28,7 +28,8 @@ export class PinoNestLogger implements LoggerService {
 
   private write(level: 'info' | 'warn' | 'error' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {
     const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
-    const text = message instanceof Error ? message.message : typeof message === 'object' ? JSON.stringify(message) : String(message);
+    const text =
+      message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message) ?? String(message);
     const repeated = this.fold(`${level}|${String(context)}|${text}`);
     if (repeated < 0) return;
     const extra = { ...(typeof context === 'string' && { context }), ...(repeated > 0 && { repeated }) };

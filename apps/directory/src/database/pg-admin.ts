@@ -18,6 +18,7 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
     throw new Error(
       `PostgreSQL is not reachable at ${adminUrl} (${err instanceof Error ? err.message : String(err)}). ` +
         'Start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`.',
+      { cause: err },
     );
   }
   try {

@@ -28,7 +28,7 @@ export async function claimRequest(
     { requestKey, pattern, now },
     {},
   );
-  const inserted = (await m.query(sql, params)) as unknown[];
+  const inserted = await m.query<unknown[]>(sql, params);
   if (inserted.length > 0) return { first: true, result: null };
   const row = await m.findOneBy(ProcessedRequestEntity, { requestKey });
   return { first: false, result: row?.result ?? null };

@@ -32,7 +32,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
           timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]).finally(() => clearTimeout(timer));
-      return answer === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${answer}` });
+      return answer === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${String(answer)}` });
     } catch (err) {
       return check.down({ message: err instanceof Error ? err.message : String(err) });
     }

@@ -27,7 +27,7 @@ export class DirectoryMetrics {
 
   constructor(dataSource: DataSource) {
     const count = async (sql: string): Promise<number> => {
-      const [row] = (await dataSource.query(sql)) as { n: string | number }[];
+      const [row] = await dataSource.query<{ n: string | number }[]>(sql);
       return Number(row?.n ?? 0);
     };
     const gauge = (name: string, help: string, sql: string): void => {

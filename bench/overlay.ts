@@ -1,0 +1,219 @@
+/**
+ * Overlay benchmarks on a real local network (directory, N nodes as agent + relay processes, Redis):
+ *   npm run bench -- tree --nodes N --upload-limit-streams 2 [--json FILE]
+ *   npm run bench -- failover --nodes N [--json FILE]
+ */
+import { FlvTagReader, LocalNetwork, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
+import { RelayStats } from '@astral/contracts';
+import { parseFlvFile } from '@astral/media';
+import { readFileSync } from 'node:fs';
+import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { parseFlags, percentile, report } from './lib/report';
+
+interface Status {
+  nodeId: string;
+  streams: { streamId: string; hops: number; upstreamNodeId: string | null }[];
+}
+
+/** The sample's average bit rate on the wire, bits per second. */
+function sampleBitrate(): number {
+  const file = readFileSync(sampleFlvPath());
+  const { tags } = parseFlvFile(file);
+  const spanMs = tags[tags.length - 1].timestamp - tags[0].timestamp;
+  return (file.length * 8000) / spanMs;
+}
+
+interface Overlay {
+  net: LocalNetwork;
+  publisher: FlvFilePublisher;
+  streamId: string;
+  published: { ts: number; at: number }[];
+  readers: Map<number, FlvTagReader>;
+  joinMs: number[];
+  stop(): Promise<void>;
+}
+
+/** Starts N nodes, publishes the sample at node 1 and has every other node watch, one after another. */
+async function buildOverlay(nodes: number, uploadLimit: string): Promise<Overlay> {
+  const net = await startLocalNetwork({
+    nodes: Array.from({ length: nodes }, () => ({ uploadLimit, env: { ASTRAL_MAX_CHILDREN: '8' } })),
+    heartbeatMs: 1000,
+    logLevel: 'warn',
+    readyTimeoutMs: 120_000,
+  });
+  const published: { ts: number; at: number }[] = [];
+  const readers = new Map<number, FlvTagReader>();
+  const created = await httpJson<{ streamId: string; publishUrl: string }>('POST', `${net.nodes[0].apiUrl}/api/streams`, { title: 'bench' });
+  const publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl, onVideoFrame: (ts) => published.push({ ts, at: Date.now() }) });
+  await publisher.start();
+  // The source admits forwards once it has measured the stream's bit rate (about a second of video).
+  await sleep(2000);
+  const joinMs: number[] = [];
+  for (let i = 1; i < nodes; i++) {
+    const node = net.nodes[i];
+    const t0 = performance.now();
+    await waitFor(() => httpJson('POST', `${node.apiUrl}/api/streams/${created.streamId}/watch`).catch(() => null), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `node ${i + 1} to get a ticket`,
+    });
+    const reader = await FlvTagReader.open(node.playUrls(created.streamId).httpFlv);
+    readers.set(i, reader);
+    await waitFor(() => reader.videoFrames.some((f) => f.keyframe), { timeoutMs: 15_000, intervalMs: 10, what: `a keyframe at node ${i + 1}` });
+    joinMs.push(reader.videoFrames.find((f) => f.keyframe)!.arrivalMs - t0);
+  }
+  return {
+    net,
+    publisher,
+    streamId: created.streamId,
+    published,
+    readers,
+    joinMs,
+    stop: async () => {
+      for (const r of readers.values()) r.close();
+      await publisher.stop().catch(() => undefined);
+      await net.stop();
+    },
+  };
+}
+
+async function forwardsOf(o: Overlay): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const n of o.net.nodes.filter((x) => x.process.running)) {
+    const s = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
+    const st = s?.streams.find((x) => x.streamId === o.streamId);
+    out.set(n.nodeId, st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : []);
+  }
+  return out;
+}
+
+function descendants(t: Map<string, string[]>, id: string): string[] {
+  const out: string[] = [];
+  const todo = [...(t.get(id) ?? [])];
+  while (todo.length) {
+    const x = todo.shift()!;
+    out.push(x);
+    todo.push(...(t.get(x) ?? []));
+  }
+  return out;
+}
+
+export async function treeBench(args: string[]): Promise<void> {
+  const flags = parseFlags(args);
+  const nodes = Number(flags.get('nodes') ?? 10);
+  const streams = Number(flags.get('upload-limit-streams') ?? 2);
+  const bitrate = sampleBitrate();
+  // Room for `streams` copies at the sample's peak, not for one more.
+  const limitBps = Math.round((streams + 0.4) * bitrate);
+  const o = await buildOverlay(nodes, String(limitBps));
+  try {
+    await sleep(3000);
+    const sentBy = (s: RelayStats) => s.streams.find((x) => x.streamId === o.streamId)?.forwards.reduce((n, f) => n + f.bytesSent, 0) ?? 0;
+    const a = await httpJson<RelayStats>('GET', o.net.nodes[0].forwardStatsUrl);
+    const t0 = Date.now();
+    const ta = performance.now();
+    await sleep(10_000);
+    const t1 = Date.now();
+    const b = await httpJson<RelayStats>('GET', o.net.nodes[0].forwardStatsUrl);
+    const sourceEgressBps = ((sentBy(b) - sentBy(a)) * 8000) / (performance.now() - ta);
+    await sleep(2000);
+    const sent = o.published.filter((p) => p.at >= t0 && p.at < t1).map((p) => p.ts);
+    let received = 0;
+    for (const r of o.readers.values()) {
+      const got = new Set(r.videoTimestamps);
+      received += sent.filter((ts) => got.has(ts)).length;
+    }
+    const viewers = nodes - 1;
+    const measured = b.streams.find((x) => x.streamId === o.streamId)?.bitrateBps ?? bitrate;
+    const statuses = await Promise.all(o.net.nodes.slice(1).map((n) => httpJson<Status>('GET', `${n.apiUrl}/api/status`)));
+    const maxDepth = Math.max(...statuses.map((s) => s.streams.find((x) => x.streamId === o.streamId)?.hops ?? 0));
+    const joins = [...o.joinMs].sort((x, y) => x - y);
+    const t = await forwardsOf(o);
+    report(
+      `tree: ${nodes} nodes, upload limit ${streams} streams`,
+      {
+        nodes,
+        uploadLimitStreams: streams,
+        uploadLimitKbps: Math.round(limitBps / 1000),
+        bitrateKbps: Math.round(measured / 1000),
+        sourceEgressKbps: Math.round(sourceEgressBps / 1000),
+        offload: 1 - sourceEgressBps / (viewers * measured),
+        offloadGoal: 1 - 2 / nodes,
+        /** With the source counted among the N nodes, two copies from it cap offload at 1 − 2/(N − 1). */
+        offloadBoundTwoCopies: 1 - 2 / viewers,
+        deliveryRatio: received / (viewers * sent.length),
+        maxDepth,
+        maxForwardsPerNode: Math.max(...[...t.values()].map((c) => c.length)),
+        joinMs: { p50: percentile(joins, 50), p95: percentile(joins, 95) },
+      },
+      flags.get('json'),
+    );
+  } finally {
+    await o.stop();
+  }
+}
+
+export async function failoverBench(args: string[]): Promise<void> {
+  const flags = parseFlags(args);
+  const nodes = Number(flags.get('nodes') ?? 10);
+  const limitBps = Math.round(2.4 * sampleBitrate());
+  const o = await buildOverlay(nodes, String(limitBps));
+  const recovery: number[] = [];
+  let kills = 0;
+  let playerDisconnects = 0;
+  try {
+    await sleep(2000);
+    for (let i = 1; i < nodes; i++) {
+      const victim = o.net.nodes[i];
+      const t = await forwardsOf(o);
+      const orphans = descendants(t, victim.nodeId).map((id) => o.net.nodes.find((n) => n.nodeId === id)!.index);
+      if (orphans.length === 0) continue; // a leaf: nothing to recover
+      const lastTs = new Map(orphans.map((k) => [k, Math.max(0, ...(o.readers.get(k)?.videoTimestamps ?? [0]))]));
+      kills++;
+      const killedAt = performance.now();
+      victim.kill('SIGKILL');
+      o.readers.get(i)?.close();
+      o.readers.delete(i);
+      await Promise.all(
+        orphans.map(async (k) => {
+          const r = o.readers.get(k)!;
+          try {
+            await waitFor(() => r.videoFrames.some((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!), {
+              timeoutMs: 15_000,
+              intervalMs: 10,
+              what: `a new keyframe at node ${k + 1}`,
+            });
+            recovery.push(r.videoFrames.find((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!)!.arrivalMs - killedAt);
+          } catch {
+            recovery.push(15_000);
+          }
+        }),
+      );
+      // The victim comes back as a fresh viewer, so the next round has a full tree again.
+      await victim.process.exited;
+      await victim.start();
+      await waitFor(() => httpJson('POST', `${victim.apiUrl}/api/streams/${o.streamId}/watch`).catch(() => null), {
+        timeoutMs: 30_000,
+        intervalMs: 300,
+        what: `node ${i + 1} to watch again`,
+      });
+      o.readers.set(i, await FlvTagReader.open(victim.playUrls(o.streamId).httpFlv));
+      await sleep(1500);
+    }
+    for (const r of o.readers.values()) if (r.ended) playerDisconnects++;
+    const sorted = [...recovery].sort((x, y) => x - y);
+    report(
+      `failover: ${nodes} nodes, each interior node SIGKILLed in turn`,
+      {
+        nodes,
+        interiorKills: kills,
+        orphansMeasured: recovery.length,
+        recoveryMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] ?? NaN },
+        playerDisconnects,
+      },
+      flags.get('json'),
+    );
+  } finally {
+    await o.stop();
+  }
+}
