@@ -12,6 +12,9 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   chain: async () => (await import('./chain')).chainBench,
   tree: async () => (await import('./overlay')).treeBench,
   failover: async () => (await import('./overlay')).failoverBench,
+  peers: async () => (await import('./peers')).peersBench,
+  churn: async () => (await import('./churn')).churnBench,
+  sim: async () => (await import('./sim/run')).simBench,
 };
 
 async function main(): Promise<void> {

@@ -10,7 +10,21 @@ const REQUIRED = [
   { program: 'redis-server', pkg: 'redis-server' },
   { program: 'ffmpeg', pkg: 'ffmpeg' },
   { program: 'ffprobe', pkg: 'ffmpeg' },
+  { program: 'chromium', pkg: 'chromium' },
+  { program: 'pg_ctlcluster', pkg: 'postgresql' },
 ];
+
+/** The repository and replica suites need PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down. */
+function ensurePostgres() {
+  const ready = () => spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']).status === 0;
+  if (!onPath('pg_isready') || ready()) return;
+  const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql') : [];
+  if (versions.length === 0) return;
+  console.error(`check-system-deps: starting PostgreSQL ${versions[0]}`);
+  spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start'], { stdio: 'inherit' });
+  for (let i = 0; i < 30 && !ready(); i++) spawnSync('sleep', ['1']);
+  if (!ready()) console.error('check-system-deps: PostgreSQL is not answering on 127.0.0.1:5432; the PostgreSQL suites will fail');
+}
 
 function onPath(program) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
@@ -30,7 +44,10 @@ function missingPrograms() {
 }
 
 let missing = missingPrograms();
-if (missing.length === 0) process.exit(0);
+if (missing.length === 0) {
+  ensurePostgres();
+  process.exit(0);
+}
 
 const packages = [...new Set(REQUIRED.map((r) => r.pkg))];
 const names = missing.map((r) => r.program).join(', ');
@@ -48,6 +65,7 @@ if (isRoot && onPath('apt-get')) {
   missing = missingPrograms();
   if (install.status === 0 && missing.length === 0) {
     console.error('check-system-deps: installed.');
+    ensurePostgres();
     process.exit(0);
   }
   console.error(`check-system-deps: the installation failed; still missing: ${missing.map((r) => r.program).join(', ')}`);

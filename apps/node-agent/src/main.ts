@@ -8,7 +8,7 @@ import {
   redisTransport,
 } from '@astral/contracts';
 import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
-import { Server } from 'node:http';
+
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
 import { AgentEvents } from './events/agent-events';

@@ -36,8 +36,6 @@ interface Admission {
 }
 
 const STATS_INTERVAL_MS = 1000;
-/** How long a leaving relay keeps serving children that are re-parenting. */
-const LEAVE_GRACE_MS = 3000;
 /** How long a leaving relay waits for its close tags to reach the downstream relays. */
 const LEAVE_FLUSH_MS = 1000;
 
@@ -117,12 +115,6 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   async onApplicationShutdown(): Promise<void> {
     this.leaving = true;
     if (this.statsTimer) clearInterval(this.statsTimer);
-    // Graceful leave is make-before-break: the agent tells the children to re-parent, and each child
-    // drops its pull from us once its new upstream flows. Keep serving until they have all gone (or the
-    // grace runs out), whichever order the agent and the relay received the signal in.
-    const deadline = Date.now() + LEAVE_GRACE_MS;
-    while (this.forwards.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (this.forwards.size > 0) this.log.info({ forwards: this.forwards.size }, 'leave grace over; closing the remaining forwards');
     for (const [ticketId] of this.forwards) this.closeForward(ticketId, 'leaving');
     for (const [streamId] of this.streams) this.dropStream(streamId, 'relay shutting down');
     this.budget.close();

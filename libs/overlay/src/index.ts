@@ -1,3 +1,4 @@
 export * from './headroom';
 export * from './ticket-selection';
 export * from './membership';
+export * from './advertise';

@@ -13,6 +13,10 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   { flag: 'directory-origin', env: 'ASTRAL_DIRECTORY_ORIGIN', description: "directory web origin (allowed by CORS)" },
   { flag: 'stall-ms', env: 'ASTRAL_STALL_MS', description: 'ms without data before the upstream counts as lost' },
   { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
+  { flag: 'seeds', env: 'ASTRAL_SEEDS', description: 'seed supernodes: nodeId@host:forwardPort, comma-separated' },
+  { flag: 'max-children', env: 'ASTRAL_MAX_CHILDREN', description: 'members accepted as a supernode (default 100)' },
+  { flag: 'promote-when-orphaned', env: 'ASTRAL_PROMOTE_WHEN_ORPHANED', description: 'true or false: promote when no supernode takes the node' },
+  { flag: 'peer-heartbeat-ms', env: 'ASTRAL_PEER_HEARTBEAT_MS', description: 'membership and ticket heartbeat interval (3 missed end them)' },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [
