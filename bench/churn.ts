@@ -180,7 +180,8 @@ export async function churnBench(args: string[]): Promise<void> {
       p.reader.close();
       current.delete(i);
       for (const o of orphans) {
-        const r = current.get(o)!.reader;
+        const r = current.get(o)?.reader;
+        if (!r) continue;
         const lastTs = Math.max(0, ...r.videoFrames.map((f) => f.timestamp));
         pending.push(
           waitFor(() => r.videoFrames.find((f) => f.keyframe && f.arrivalMs > leftAt && f.timestamp > lastTs), {

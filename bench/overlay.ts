@@ -3,7 +3,17 @@
  *   npm run bench -- tree --nodes N --upload-limit-streams 2 [--json FILE]
  *   npm run bench -- failover --nodes N [--json FILE]
  */
-import { FlvTagReader, LocalNetwork, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  FlvTagReader,
+  LocalNetwork,
+  descendants,
+  forwardTree,
+  httpJson,
+  sampleFlvPath,
+  sleep,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { RelayStats } from '@astral/contracts';
 import { parseFlvFile } from '@astral/media';
 import { readFileSync } from 'node:fs';
@@ -77,27 +87,6 @@ async function buildOverlay(nodes: number, uploadLimit: string): Promise<Overlay
   };
 }
 
-async function forwardsOf(o: Overlay): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (const n of o.net.nodes.filter((x) => x.process.running)) {
-    const s = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
-    const st = s?.streams.find((x) => x.streamId === o.streamId);
-    out.set(n.nodeId, st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : []);
-  }
-  return out;
-}
-
-function descendants(t: Map<string, string[]>, id: string): string[] {
-  const out: string[] = [];
-  const todo = [...(t.get(id) ?? [])];
-  while (todo.length) {
-    const x = todo.shift()!;
-    out.push(x);
-    todo.push(...(t.get(x) ?? []));
-  }
-  return out;
-}
-
 export async function treeBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const nodes = Number(flags.get('nodes') ?? 10);
@@ -128,7 +117,7 @@ export async function treeBench(args: string[]): Promise<void> {
     const statuses = await Promise.all(o.net.nodes.slice(1).map((n) => httpJson<Status>('GET', `${n.apiUrl}/api/status`)));
     const maxDepth = Math.max(...statuses.map((s) => s.streams.find((x) => x.streamId === o.streamId)?.hops ?? 0));
     const joins = [...o.joinMs].sort((x, y) => x - y);
-    const t = await forwardsOf(o);
+    const t = await forwardTree(o.net, o.streamId);
     report(
       `tree: ${nodes} nodes, upload limit ${streams} streams`,
       {
@@ -165,7 +154,7 @@ export async function failoverBench(args: string[]): Promise<void> {
     await sleep(2000);
     for (let i = 1; i < nodes; i++) {
       const victim = o.net.nodes[i];
-      const t = await forwardsOf(o);
+      const t = await forwardTree(o.net, o.streamId);
       const orphans = descendants(t, victim.nodeId).map((id) => o.net.nodes.find((n) => n.nodeId === id)!.index);
       if (orphans.length === 0) continue; // a leaf: nothing to recover
       const lastTs = new Map(orphans.map((k) => [k, Math.max(0, ...(o.readers.get(k)?.videoTimestamps ?? [0]))]));

@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { AstralError, PeerClient, RelayStats, redisTransport } from '@astral/contracts';
-import { FlvTagReader, LocalNetwork, LocalNode, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  FlvTagReader,
+  LocalNetwork,
+  LocalNode,
+  descendants,
+  forwardTree,
+  httpJson,
+  sampleFlvPath,
+  sleep,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
 
 interface Status {
@@ -33,27 +44,7 @@ describe('Overlay', () => {
   const status = (n: LocalNode) => httpJson<Status>('GET', `${n.apiUrl}/api/status`);
   const byId = (id: string) => net.nodes.find((n) => n.nodeId === id)!;
 
-  /** node id → the node ids it forwards to, from every live relay's stats. */
-  async function tree(): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const n of net.nodes.filter((x) => x.process.running)) {
-      const s = await stats(n).catch(() => null);
-      const st = s?.streams.find((x) => x.streamId === streamId);
-      out.set(n.nodeId, st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : []);
-    }
-    return out;
-  }
-
-  function descendants(t: Map<string, string[]>, id: string): string[] {
-    const out: string[] = [];
-    const todo = [...(t.get(id) ?? [])];
-    while (todo.length) {
-      const x = todo.shift()!;
-      out.push(x);
-      todo.push(...(t.get(x) ?? []));
-    }
-    return out;
-  }
+  const tree = () => forwardTree(net, streamId);
 
   /** Every given node's player has received a frame newer than `sinceMs` (performance.now()). */
   async function receivingAgain(indexes: number[], sinceMs: number, timeoutMs: number): Promise<number> {

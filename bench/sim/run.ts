@@ -40,6 +40,7 @@ function summary(r: SimResult): Record<string, unknown> {
     simulatedS: r.simulatedS,
     events: r.events,
     runtimeMs: Math.round(r.runtimeMs),
+    cpuMs: Math.round(r.cpuMs),
   };
 }
 
@@ -56,7 +57,7 @@ export async function simBench(args: string[]): Promise<void> {
   };
   const results = sizes.map((nodes) => {
     const r = simulate({ nodes, ...common });
-    console.error(`sim: ${nodes} nodes (${policy}): served ${r.served}/${r.servable}, depth ${r.depth.max}, ${Math.round(r.runtimeMs)} ms`);
+    console.error(`sim: ${nodes} nodes (${policy}): served ${r.served}/${r.servable}, depth ${r.depth.max}/${r.depth.bound}, ${Math.round(r.runtimeMs)} ms wall, ${Math.round(r.cpuMs)} ms CPU`);
     return r;
   });
   if (results.length > 1) {

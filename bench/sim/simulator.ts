@@ -33,6 +33,8 @@ export interface SimParams {
   maxChildren?: number;
   /** Supernodes the directory lists to a joining node, nearest first. */
   listedSupernodes?: number;
+  /** Carriers the directory lists per request, fewest hops first. */
+  directoryCarriers?: number;
   /** Candidates asked for a ticket at once (the agent asks 8). */
   askAtOnce?: number;
   policy?: Policy;
@@ -71,6 +73,8 @@ export interface SimResult {
   simulatedS: number;
   events: number;
   runtimeMs: number;
+  /** CPU time of the simulation (the machine may be shared, so wall time can be much longer). */
+  cpuMs: number;
 }
 
 const BITRATE = 2_500_000;
@@ -116,6 +120,7 @@ function pct(sorted: number[], p: number): number {
 
 export function simulate(input: SimParams): SimResult {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const p = {
     nodes: input.nodes,
     seed: input.seed ?? 1,
@@ -123,6 +128,7 @@ export function simulate(input: SimParams): SimResult {
     arrivalsPerS: input.arrivalsPerS ?? 100,
     maxChildren: input.maxChildren ?? 100,
     listedSupernodes: input.listedSupernodes ?? 16,
+    directoryCarriers: input.directoryCarriers ?? 32,
     askAtOnce: input.askAtOnce ?? 8,
     policy: input.policy ?? 'improved',
     settleMs: input.settleMs ?? 60_000,
@@ -136,6 +142,7 @@ export function simulate(input: SimParams): SimResult {
     directoryListSupernodes: 0,
     directoryPromote: 0,
     directoryCarrying: 0,
+    directoryListCarriers: 0,
     directoryHeartbeat: 0,
     membershipJoin: 0,
     membershipHeartbeat: 0,
@@ -225,6 +232,28 @@ export function simulate(input: SimParams): SimResult {
     return bestI.map((i) => nodes[supernodes[i]]);
   }
 
+  // The directory's carrier index, by hops. 'agent': every carrier; 'improved': carriers with headroom.
+  const dirCarriers: Set<number>[] = [];
+  const dirListed = new Uint8Array(p.nodes);
+  function directoryCarrying(n: SimNode): void {
+    const want = n.hops >= 0 && (p.policy === 'agent' || admitsForward(n.limitBps, n.committedBps, BITRATE));
+    if (want === (dirListed[n.idx] === 1)) return;
+    msgs.directoryCarrying += 2;
+    dirListed[n.idx] = want ? 1 : 0;
+    (dirCarriers[n.hops] ??= new Set()).add(n.idx);
+    if (!want) dirCarriers[n.hops].delete(n.idx);
+  }
+  function listCarriers(): { nodeId: string; hops: number }[] {
+    const out: { nodeId: string; hops: number }[] = [];
+    for (let h = 0; h < dirCarriers.length && out.length < p.directoryCarriers; h++) {
+      for (const i of dirCarriers[h] ?? []) {
+        out.push({ nodeId: nodes[i].id, hops: h });
+        if (out.length >= p.directoryCarriers) break;
+      }
+    }
+    return out;
+  }
+
   /** The member's heartbeat that carries a change reaches its supernode at the member's next tick. */
   function scheduleBeat(n: SimNode): void {
     if (n.supernode < 0 || n.supernode === n.idx || n.beatPending) return;
@@ -283,6 +312,10 @@ export function simulate(input: SimParams): SimResult {
         delay += rtt(n, sn);
       }
     }
+    msgs.directoryListCarriers += 2;
+    const seen = new Set(carriers.map((c) => c.nodeId));
+    for (const c of listCarriers()) if (!seen.has(c.nodeId)) carriers.push(c);
+    delay = Math.max(delay, rtt(n, dirPos));
     const order = candidateOrder(n.id, carriers, n.knownSupernodes, source.id);
     const asked = p.policy === 'improved' ? candidateWindow(order, attempt, p.askAtOnce) : order.slice(0, p.askAtOnce);
     const offers: (OfferCandidate & { node: SimNode })[] = [];
@@ -300,12 +333,14 @@ export function simulate(input: SimParams): SimResult {
       if (!admitsForward(c.limitBps, c.committedBps, BITRATE)) continue;
       offers.push({ nodeId: c.id, hops: c.hops + 1, path: c.path, headroomBps: headroomAfter(c.limitBps, c.committedBps, BITRATE), node: c });
       c.committedBps += BITRATE; // an offer reserves until it is confirmed, cancelled or expires
+      directoryCarrying(c);
     }
     q.after(delay + roundTrip, () => {
       const { chosen, rejected } = selectOffer(n.id, offers, rtts);
       for (const o of rejected) {
         msgs.ticketCancel++;
         o.node.committedBps -= BITRATE;
+        directoryCarrying(o.node);
         scheduleBeat(o.node);
       }
       if (!chosen) {
@@ -321,7 +356,7 @@ export function simulate(input: SimParams): SimResult {
         n.hops = chosen.hops;
         n.path = [...chosen.path, n.id];
         n.servedAt = q.now;
-        msgs.directoryCarrying += 2;
+        directoryCarrying(n);
         scheduleBeat(n);
       });
     });
@@ -334,6 +369,7 @@ export function simulate(input: SimParams): SimResult {
   source.hops = 0;
   source.path = [source.id];
   source.servedAt = 0;
+  directoryCarrying(source);
 
   let t = 0;
   for (let i = 1; i < p.nodes; i++) {
@@ -371,7 +407,8 @@ export function simulate(input: SimParams): SimResult {
     if (x.servedAt >= 0 && x.idx !== 0) msgs.ticketHeartbeat += 2 * Math.floor((T - x.servedAt) / TICKET_HEARTBEAT_MS);
   }
   msgs.membershipHeartbeat = memberBeats;
-  const dirTotal = msgs.directoryRegister + msgs.directoryListSupernodes + msgs.directoryPromote + msgs.directoryCarrying + msgs.directoryHeartbeat;
+  const dirTotal =
+    msgs.directoryRegister + msgs.directoryListSupernodes + msgs.directoryPromote + msgs.directoryCarrying + msgs.directoryListCarriers + msgs.directoryHeartbeat;
   const snRates = supernodes.map((s) => {
     const alive = (T - nodes[s].arrivedAt) / 1000;
     return ((memberBeatsAt.get(s) ?? 0) + (supernodeEventMsgs.get(s) ?? 0)) / Math.max(1, alive);
@@ -412,5 +449,9 @@ export function simulate(input: SimParams): SimResult {
     simulatedS: T / 1000,
     events: q.eventsRun,
     runtimeMs: performance.now() - t0,
+    cpuMs: (() => {
+      const c = process.cpuUsage(cpu0);
+      return (c.user + c.system) / 1000;
+    })(),
   };
 }

@@ -7,3 +7,4 @@ export * from './redis';
 export * from './local-network';
 export * from './flv-tag-reader';
 export * from './ffprobe';
+export * from './forward-tree';

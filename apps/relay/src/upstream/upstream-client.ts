@@ -1,6 +1,6 @@
 import http, { ClientRequest, IncomingMessage } from 'node:http';
-import { FlvParser, FlvTag, FlvTagType, isKeyframe, isSequenceHeader, readCloseTag } from '@astral/media';
-import { RelayedTimeline } from './relayed-timeline';
+import { FlvParser, FlvTag, FlvTagType, isKeyframe, isSequenceHeader, readCloseTag, RelayedTimeline } from '@astral/media';
+
 import { Logger } from '@astral/config';
 
 /** Timestamps further than this from the last one belong to another timeline (not a replay of ours). */

@@ -1,4 +1,4 @@
-import { FlvTag, FlvTagType } from '@astral/media';
+import { FlvTag, FlvTagType } from './flv/flv-tag';
 
 /** CompositionTime of an AVC/HEVC video frame (signed 24 bits), 0 for anything else. */
 export function compositionTime(tag: FlvTag): number {
