@@ -124,8 +124,8 @@ export async function churnBench(args: string[]): Promise<void> {
     const watch = async (i: number): Promise<void> => {
       const node = net.nodes[i];
       await waitFor(() => httpJson('POST', `${node.apiUrl}/api/streams/${streamId}/watch`).catch(() => null), {
-        timeoutMs: 30_000,
-        intervalMs: 200,
+        timeoutMs: 60_000,
+        intervalMs: 300,
         what: `node ${i + 1} to get a ticket`,
       });
       const reader = await FlvTagReader.open(node.playUrls(streamId).httpFlv);
@@ -134,8 +134,16 @@ export async function churnBench(args: string[]): Promise<void> {
       current.set(i, p);
     };
     // Viewers join a few at a time (each waits for its ticket), so the tree grows as it would.
-    for (let i = 1; i < nodes; i += 4) {
-      await Promise.all(Array.from({ length: Math.min(4, nodes - i) }, (_, k) => watch(i + k)));
+    let setupFailures = 0;
+    for (let i = 1; i < nodes; i += 3) {
+      await Promise.all(
+        Array.from({ length: Math.min(3, nodes - i) }, (_, k) =>
+          watch(i + k).catch((err: Error) => {
+            setupFailures++;
+            console.error(`node ${i + k + 1} did not join: ${err.message}`);
+          }),
+        ),
+      );
     }
     await sleep(3000);
     const setupS = (performance.now() - t00) / 1000;
@@ -277,6 +285,7 @@ export async function churnBench(args: string[]): Promise<void> {
         sigkills: kills,
         cleanExits: leaves - kills,
         failedRejoins,
+        setupFailures,
         continuity,
         continuityMinViewer: shares.length ? Math.min(...shares) : NaN,
         orphans: recovery.length,
@@ -288,6 +297,7 @@ export async function churnBench(args: string[]): Promise<void> {
         },
         negotiations: confirms,
         membershipJoins: joins,
+        continuityPer10s: series.map((p) => Math.round(p.y * 1000) / 1000),
         setupS,
         runS: (performance.now() - t00) / 1000,
         svg: svgFile,

@@ -13,13 +13,13 @@
  *    alone: fanoutBench (same K).
  *  - source egress with N nodes (N−1 viewers): a hand-written nginx origin/edge binary tree (each relay
  *    pushes to at most 2 others, like Astral's upload limit of 2 streams) and one nginx serving all N−1
- *    viewers; egress = bytes written by the origin worker (/proc/<pid>/io wchar). Astral: treeBench
+ *    viewers; egress = the origin's bytes_out (rtmp_stat). Astral: treeBench
  *    (--upload-limit-streams 2), which builds its tree itself.
  * Astral's figures come from the given JSON files, or from running its benches here first.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlvParser, FlvTagType } from '@astral/media';
 import { ManagedProcess, makeTempDir, removeTempDir, sampleFlvPath, sleep, waitFor } from '@astral/testing';
@@ -35,8 +35,15 @@ import { groupedBarSvg, writeSvgFile } from './peers/svg';
 type Json = Record<string, unknown>;
 
 /** Reads an Astral bench's JSON from `file`, or runs it with `--json` into the temp dir and reads that. */
-async function astralResult(file: string | undefined, run: (a: string[]) => Promise<void>, args: string[], tmp: string, name: string): Promise<Json> {
-  if (file) return JSON.parse(readFileSync(file, 'utf8')) as Json;
+async function astralResult(
+  file: string | undefined,
+  run: (a: string[]) => Promise<void>,
+  args: string[],
+  tmp: string,
+  name: string,
+): Promise<Json> {
+  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  if (file) console.log(`peers: ${file} is missing; running Astral's ${name} bench here`);
   const out = join(tmp, `${name}.json`);
   await run([...args, '--json', out]);
   return JSON.parse(readFileSync(out, 'utf8')) as Json;
@@ -46,16 +53,24 @@ async function astralResult(file: string | undefined, run: (a: string[]) => Prom
 class FfmpegFlvReader {
   readonly arrivals = new Map<string, number[]>();
   frames = 0;
-  private readonly child: ChildProcess;
+  restarts = 0;
+  lastError = '';
+  private child: ChildProcess | null = null;
+  private closed = false;
 
-  constructor(url: string) {
-    this.child = spawn(
-      'ffmpeg',
-      ['-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-probesize', '65536', '-analyzeduration', '500000', '-i', url, '-c', 'copy', '-flush_packets', '1', '-f', 'flv', '-'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+  constructor(private readonly url: string) {
+    this.spawn();
+  }
+
+  /** ffmpeg may give up on a stream it joined mid-GOP (nginx-rtmp has no GOP cache): start it again. */
+  private spawn(): void {
+    const args = ['-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-i', this.url];
+    args.push('-c', 'copy', '-flush_packets', '1', '-f', 'flv', '-');
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
     const parser = new FlvParser();
-    this.child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => (this.lastError = (this.lastError + d.toString()).slice(-500)));
+    child.stdout!.on('data', (chunk: Buffer) => {
       const now = performance.now();
       for (const tag of parser.push(chunk)) {
         // AVC NALU packets only (byte 1 == 1): skip sequence headers, which repeat with the same bytes.
@@ -67,10 +82,16 @@ class FfmpegFlvReader {
         this.frames++;
       }
     });
+    child.once('exit', () => {
+      if (this.closed) return;
+      this.restarts++;
+      setTimeout(() => !this.closed && this.spawn(), 200);
+    });
   }
 
   close(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    this.closed = true;
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
 
@@ -78,13 +99,9 @@ class FfmpegFlvReader {
 function nearest(list: number[] | undefined, at: number): number | null {
   if (!list) return null;
   let best: number | null = null;
-  for (const t of list) if (Math.abs(t - at) < 5000 && (best === null || Math.abs(t - at) < Math.abs(best - at))) best = t;
+  for (const t of list)
+    if (Math.abs(t - at) < 5000 && (best === null || Math.abs(t - at) < Math.abs(best - at))) best = t;
   return best;
-}
-
-function wcharOf(pid: number): number {
-  const m = /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 async function openPlayers(urls: string[]): Promise<RtmpPlayer[]> {
@@ -128,15 +145,44 @@ export async function peersBench(args: string[]): Promise<void> {
   };
   try {
     // ---- Astral (and node-media-server alone) ----
-    const aChain = await astralResult(flags.get('astral-chain'), chainBench, ['--hops', String(hops), '--seconds', String(chainSeconds)], tmp, 'chain');
-    const aFan = await astralResult(flags.get('astral-fanout'), fanoutBench, ['--consumers', String(k), '--seconds', String(seconds)], tmp, 'fanout');
-    const aTree = await astralResult(flags.get('astral-tree'), treeBench, ['--nodes', String(n), '--upload-limit-streams', '2'], tmp, 'tree');
+    const aChain = await astralResult(
+      flags.get('astral-chain'),
+      chainBench,
+      ['--hops', String(hops), '--seconds', String(chainSeconds)],
+      tmp,
+      'chain',
+    );
+    const aFan = await astralResult(
+      flags.get('astral-fanout'),
+      fanoutBench,
+      ['--consumers', String(k), '--seconds', String(seconds)],
+      tmp,
+      'fanout',
+    );
+    const aTree = await astralResult(
+      flags.get('astral-tree'),
+      treeBench,
+      ['--nodes', String(n), '--upload-limit-streams', '2'],
+      tmp,
+      'tree',
+    );
 
     // ---- nginx chain: H+1 relays, each pushing to the next ----
-    for (let i = hops; i >= 0; i--) nginxes.unshift(await startNginxRtmp(tmp, `chain${i}`, nginxes.length ? [nginxes[0].port] : []));
+    for (let i = hops; i >= 0; i--)
+      nginxes.unshift(await startNginxRtmp(tmp, `chain${i}`, nginxes.length ? [nginxes[0].port] : []));
     await publish(nginxes[0], 'chain');
     for (const x of nginxes) readers.push(new FfmpegFlvReader(x.rtmpUrl('chain')));
-    await waitFor(() => readers.every((r) => r.frames > 25), { timeoutMs: 30_000, intervalMs: 100, what: 'frames at every nginx hop' });
+    await waitFor(() => readers.every((r) => r.frames > 25), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: 'frames at every nginx hop',
+    }).catch((err: Error) => {
+      const logs = nginxes.map(
+        (x) =>
+          `${x.name}: ${readers[nginxes.indexOf(x)].frames} frames, ${readers[nginxes.indexOf(x)].restarts} reader restarts (${readers[nginxes.indexOf(x)].lastError}); ${x.errorLog().slice(-600)}`,
+      );
+      throw new Error(`${err.message}\n${logs.join('\n')}`);
+    });
     const t0 = performance.now();
     await sleep(chainSeconds * 1000);
     const t1 = performance.now();
@@ -184,15 +230,22 @@ export async function peersBench(args: string[]): Promise<void> {
     await publish(treeNodes[0], 'tree');
     players.push(...(await openPlayers(treeNodes.slice(1).map((x) => x.rtmpUrl('tree')))));
     await sleep(2000);
-    const egress = async (pid: number, ps: RtmpPlayer[]): Promise<{ kbps: number; deliveredKbpsPerViewer: number }> => {
-      const w0 = wcharOf(pid);
+    const egress = async (
+      x: NginxRtmp,
+      ps: RtmpPlayer[],
+    ): Promise<{ kbps: number; deliveredKbpsPerViewer: number }> => {
+      const w0 = await x.bytesOut();
       const p0 = ps.reduce((s, p) => s + p.bytes, 0);
       const ta = performance.now();
       await sleep(seconds * 1000);
       const dt = (performance.now() - ta) / 1000;
-      return { kbps: ((wcharOf(pid) - w0) * 8) / dt / 1000, deliveredKbpsPerViewer: ((ps.reduce((s, p) => s + p.bytes, 0) - p0) * 8) / dt / 1000 / Math.max(1, ps.length) };
+      return {
+        kbps: (((await x.bytesOut()) - w0) * 8) / dt / 1000,
+        deliveredKbpsPerViewer:
+          ((ps.reduce((s, p) => s + p.bytes, 0) - p0) * 8) / dt / 1000 / Math.max(1, ps.length),
+      };
     };
-    const treeEgress = await egress(treeNodes[0].workerPid, players);
+    const treeEgress = await egress(treeNodes[0], players);
     const treeViewers = players.length;
     await stopAll();
     const single = await startNginxRtmp(tmp, 'single');
@@ -200,7 +253,7 @@ export async function peersBench(args: string[]): Promise<void> {
     await publish(single, 'single');
     players.push(...(await openPlayers(Array.from({ length: n - 1 }, () => single.rtmpUrl('single')))));
     await sleep(2000);
-    const singleEgress = await egress(single.workerPid, players);
+    const singleEgress = await egress(single, players);
     const singleViewers = players.length;
     await stopAll();
 
@@ -220,30 +273,60 @@ export async function peersBench(args: string[]): Promise<void> {
       viewers: n - 1,
       nodes: n,
       chain: {
-        astral: { perHopP50Ms: aPerHop.p50, perHopP95Ms: aPerHop.p95, how: 'forward ports read over HTTP (chainBench)' },
+        astral: {
+          perHopP50Ms: aPerHop.p50,
+          perHopP95Ms: aPerHop.p95,
+          how: 'forward ports read over HTTP (chainBench)',
+        },
         nginxRtmp: {
           perHopP50Ms: percentile(perHop, 50),
           perHopP95Ms: percentile(perHop, 95),
           framesAtTail,
           how: 'push chain; each hop read by ffmpeg -c copy → FlvParser',
-          hopsDetail: Object.fromEntries(nginxHops.map((h, i) => [`hop${i + 1}`, `p50 ${h.p50.toFixed(2)} / p95 ${h.p95.toFixed(2)}`])),
+          hopsDetail: Object.fromEntries(
+            nginxHops.map((h, i) => [`hop${i + 1}`, `p50 ${h.p50.toFixed(2)} / p95 ${h.p95.toFixed(2)}`]),
+          ),
         },
         /** Lower is better: Astral ÷ nginx < 1 means Astral adds less per hop. */
         astralOverNginxP50: aPerHop.p50 / percentile(perHop, 50),
         astralOverNginxP95: aPerHop.p95 / percentile(perHop, 95),
       },
       fanout: {
-        astral: { mbpsPerCore: Number(aFan.mbpsPerCore), egressMbps: Number(aFan.egressMbps), cpuPercent: Number(aFan.relayCpuPercent) },
-        nodeMediaServer: { mbpsPerCore: nmsFan.mbpsPerCore, egressMbps: nmsFan.egressMbps, cpuPercent: nmsFan.cpuPercent },
-        nginxRtmp: { mbpsPerCore: nginxMbpsPerCore, egressMbps: fanMbps, workerCpuPercent: c.cpuPercent, playersConnected: fanConnected, players: 'raw RTMP byte counters' },
+        astral: {
+          mbpsPerCore: Number(aFan.mbpsPerCore),
+          egressMbps: Number(aFan.egressMbps),
+          cpuPercent: Number(aFan.relayCpuPercent),
+        },
+        nodeMediaServer: {
+          mbpsPerCore: nmsFan.mbpsPerCore,
+          egressMbps: nmsFan.egressMbps,
+          cpuPercent: nmsFan.cpuPercent,
+        },
+        nginxRtmp: {
+          mbpsPerCore: nginxMbpsPerCore,
+          egressMbps: fanMbps,
+          workerCpuPercent: c.cpuPercent,
+          playersConnected: fanConnected,
+          players: 'raw RTMP byte counters',
+        },
         /** Higher is better. */
         astralOverNginx: Number(aFan.mbpsPerCore) / nginxMbpsPerCore,
         astralOverNodeMediaServer: Number(aFan.mbpsPerCore) / nmsFan.mbpsPerCore,
       },
       sourceEgress: {
         astral: { kbps: aSourceKbps, how: 'tree built by Astral itself (upload limit 2 streams per node)' },
-        nginxRtmpTree: { kbps: treeEgress.kbps, viewers: treeViewers, deliveredKbpsPerViewer: treeEgress.deliveredKbpsPerViewer, how: 'binary origin/edge push tree written by hand, one nginx.conf per relay' },
-        nginxRtmpSingle: { kbps: singleEgress.kbps, viewers: singleViewers, deliveredKbpsPerViewer: singleEgress.deliveredKbpsPerViewer, how: 'one nginx serving every viewer' },
+        nginxRtmpTree: {
+          kbps: treeEgress.kbps,
+          viewers: treeViewers,
+          deliveredKbpsPerViewer: treeEgress.deliveredKbpsPerViewer,
+          how: 'binary origin/edge push tree written by hand, one nginx.conf per relay',
+        },
+        nginxRtmpSingle: {
+          kbps: singleEgress.kbps,
+          viewers: singleViewers,
+          deliveredKbpsPerViewer: singleEgress.deliveredKbpsPerViewer,
+          how: 'one nginx serving every viewer',
+        },
         /** Lower is better. */
         astralOverNginxTree: aSourceKbps / treeEgress.kbps,
         astralOverNginxSingle: aSourceKbps / singleEgress.kbps,

@@ -31,7 +31,7 @@ describe('A → B → C chain', () => {
   beforeAll(async () => {
     // The sample is ~1.05 Mbit/s on the wire: 1.5 Mbit/s admits one forward, not two.
     net = await startLocalNetwork({ nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }, { uploadLimit: '4mbit' }] });
-  }, 90_000);
+  }, 200_000);
 
   afterAll(async () => {
     await publisher?.stop().catch(() => undefined);

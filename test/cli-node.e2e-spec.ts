@@ -33,7 +33,7 @@ describe('astral node … (control a running node through its local API)', () =>
 
   beforeAll(async () => {
     net = await startLocalNetwork({ nodes: [{}, {}] });
-  }, 60_000);
+  }, 200_000);
 
   afterAll(async () => {
     for (const p of eventClients) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');

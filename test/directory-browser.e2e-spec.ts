@@ -43,7 +43,7 @@ describe('directory pages in a browser', () => {
       throw new Error(`chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian) or set ASTRAL_CHROMIUM`);
     }
     net = await startLocalNetwork({ nodes: [{}] });
-  }, 90_000);
+  }, 200_000);
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);

@@ -80,7 +80,7 @@ describe('Overlay', () => {
     streamId = created.streamId;
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl, onVideoFrame: (ts) => published.push({ ts, at: Date.now() }) });
     await publisher.start();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     for (const r of readers.values()) r.close();

@@ -92,7 +92,7 @@ function legend(width: number, names: { name: string; color: string; dashed?: bo
   const out: string[] = [];
   names.forEach((n, i) => {
     const y = M.top + 8 + i * 16;
-    const x = width - M.right - 150;
+    const x = width - M.right - 220;
     out.push(`<line x1="${x}" y1="${y}" x2="${x + 20}" y2="${y}" stroke="${n.color}" stroke-width="3"${n.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
     out.push(`<text x="${x + 26}" y="${y + 4}">${escapeXml(n.name)}</text>`);
   });

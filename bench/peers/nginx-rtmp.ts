@@ -19,6 +19,9 @@ export interface NginxRtmp {
   /** The single worker process (master_process on, worker_processes 1): it does all the I/O. */
   workerPid: number;
   rtmpUrl(stream: string): string;
+  /** Total bytes this nginx has sent over RTMP (pushes and players), from its rtmp_stat page. */
+  bytesOut(): Promise<number>;
+  errorLog(): string;
   stop(): Promise<void>;
 }
 
@@ -29,7 +32,10 @@ export function nginxAvailable(): string | null {
 }
 
 /** The nginx.conf of one relay: one RTMP server, application `live`, pushing to `pushTo` (rtmp://…/live). */
-export function nginxRtmpConf(dir: string, port: number, pushTo: string[]): string {
+export function nginxRtmpConf(dir: string, port: number, pushTo: string[], statPort: number): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+    (t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`,
+  );
   return [
     `load_module ${RTMP_MODULE};`,
     'worker_processes 1;',
@@ -51,13 +57,22 @@ export function nginxRtmpConf(dir: string, port: number, pushTo: string[]): stri
     '    }',
     '  }',
     '}',
+    // rtmp_stat: the server's byte counters (bytes_out), read by the bench.
+    'http {',
+    '  access_log off;',
+    ...temp,
+    `  server { listen 127.0.0.1:${statPort}; location /stat { rtmp_stat all; } }`,
+    '}',
     '',
   ].join('\n');
 }
 
 function workerOf(masterPid: number): number | null {
   try {
-    const children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     return children.length ? Number(children[0]) : null;
   } catch {
     return null;
@@ -75,16 +90,34 @@ const tcpOpen = (port: number): Promise<boolean> =>
   });
 
 /** Starts one nginx-rtmp relay in `root/name`. `pushTo` are the ports of the relays it pushes to. */
-export async function startNginxRtmp(root: string, name: string, pushToPorts: number[] = [], port?: number): Promise<NginxRtmp> {
+export async function startNginxRtmp(
+  root: string,
+  name: string,
+  pushToPorts: number[] = [],
+  port?: number,
+): Promise<NginxRtmp> {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const p = port ?? (await freePort());
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxRtmpConf(dir, p, pushToPorts.map((x) => `rtmp://127.0.0.1:${x}/live`)));
-  const proc = spawnManaged(name, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
-    command: NGINX_BIN,
-    logFile: join(dir, 'stdout.log'),
-  });
+  const statPort = await freePort();
+  writeFileSync(
+    conf,
+    nginxRtmpConf(
+      dir,
+      p,
+      pushToPorts.map((x) => `rtmp://127.0.0.1:${x}/live`),
+      statPort,
+    ),
+  );
+  const proc = spawnManaged(
+    name,
+    ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
+    {
+      command: NGINX_BIN,
+      logFile: join(dir, 'stdout.log'),
+    },
+  );
   let workerPid = 0;
   await waitFor(
     async () => {
@@ -106,6 +139,13 @@ export async function startNginxRtmp(root: string, name: string, pushToPorts: nu
     process: proc,
     workerPid,
     rtmpUrl: (stream) => `rtmp://127.0.0.1:${p}/live/${stream}`,
+    errorLog: () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''),
+    bytesOut: async () => {
+      const xml = await (await fetch(`http://127.0.0.1:${statPort}/stat`)).text();
+      const m = /<bytes_out>(\d+)<\/bytes_out>/.exec(xml); // the first one is the server-wide total
+      if (!m) throw new Error(`no bytes_out in nginx ${name}'s rtmp_stat page`);
+      return Number(m[1]);
+    },
     stop: async () => {
       await proc.stop('SIGTERM', 5000);
     },
@@ -114,8 +154,26 @@ export async function startNginxRtmp(root: string, name: string, pushToPorts: nu
 
 /** `ffmpeg -re -stream_loop -1 -i <file> -c copy -f flv <url>`: the sample published in real time over RTMP. */
 export function ffmpegPublish(file: string, url: string, logFile: string): ManagedProcess {
-  return spawnManaged('ffmpeg-publish', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'flv', url], {
-    command: 'ffmpeg',
-    logFile,
-  });
+  return spawnManaged(
+    'ffmpeg-publish',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      file,
+      '-c',
+      'copy',
+      '-f',
+      'flv',
+      url,
+    ],
+    {
+      command: 'ffmpeg',
+      logFile,
+    },
+  );
 }

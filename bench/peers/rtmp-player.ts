@@ -98,9 +98,29 @@ export class RtmpPlayer {
             Buffer.concat([
               s1, // C2 echoes S1
               chunk(2, 1, 0, setChunk),
-              chunk(3, 20, 0, Buffer.concat([amfString('connect'), amfNumber(1), amfObject({ app, flashVer: 'LNX 9,0,124,2', tcUrl })])),
+              chunk(
+                3,
+                20,
+                0,
+                Buffer.concat([
+                  amfString('connect'),
+                  amfNumber(1),
+                  amfObject({ app, flashVer: 'LNX 9,0,124,2', tcUrl }),
+                ]),
+              ),
               chunk(3, 20, 0, Buffer.concat([amfString('createStream'), amfNumber(2), amfNull()])),
-              chunk(8, 20, 1, Buffer.concat([amfString('play'), amfNumber(0), amfNull(), amfString(stream), amfNumber(-1000)])),
+              chunk(
+                8,
+                20,
+                1,
+                Buffer.concat([
+                  amfString('play'),
+                  amfNumber(0),
+                  amfNull(),
+                  amfString(stream),
+                  amfNumber(-1000),
+                ]),
+              ),
             ]),
           );
           data = all.subarray(3073);

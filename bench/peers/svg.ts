@@ -11,7 +11,12 @@ export interface BarSeries {
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** A grouped bar chart as a standalone SVG (no dependencies): categories on x, one bar per series. */
-export function groupedBarSvg(title: string, yLabel: string, categories: string[], series: BarSeries[]): string {
+export function groupedBarSvg(
+  title: string,
+  yLabel: string,
+  categories: string[],
+  series: BarSeries[],
+): string {
   const w = 720;
   const h = 360;
   const m = { l: 60, r: 20, t: 40, b: 60 };
@@ -39,9 +44,13 @@ export function groupedBarSvg(title: string, yLabel: string, categories: string[
     series.forEach((s, si) => {
       const v = s.values[ci];
       if (!Number.isFinite(v)) return;
-      out.push(`<rect x="${x0 + si * bw}" y="${y(v)}" width="${bw - 2}" height="${m.t + ph - y(v)}" fill="${s.color}"><title>${esc(`${s.name} ${c}: ${v.toFixed(2)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${x0 + si * bw}" y="${y(v)}" width="${bw - 2}" height="${m.t + ph - y(v)}" fill="${s.color}"><title>${esc(`${s.name} ${c}: ${v.toFixed(2)}`)}</title></rect>`,
+      );
     });
-    out.push(`<text x="${m.l + ci * gw + gw / 2}" y="${m.t + ph + 16}" text-anchor="middle">${esc(c)}</text>`);
+    out.push(
+      `<text x="${m.l + ci * gw + gw / 2}" y="${m.t + ph + 16}" text-anchor="middle">${esc(c)}</text>`,
+    );
   });
   series.forEach((s, si) => {
     const lx = m.l + si * 160;

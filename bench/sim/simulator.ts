@@ -9,6 +9,7 @@ import {
   SupernodeCandidate,
   SupernodeMembers,
   admitsForward,
+  admitsRequester,
   advertisedCarrying,
   candidateOrder,
   candidateWindow,
@@ -38,6 +39,8 @@ export interface SimParams {
   /** Candidates asked for a ticket at once (the agent asks 8). */
   askAtOnce?: number;
   policy?: Policy;
+  /** 'improved': free slots a forwarder keeps for requesters that can forward (see admitsRequester). */
+  reservedSlots?: number;
   /** Simulated time after the last arrival, ms. */
   settleMs?: number;
   /** Forwarding capacity in streams, drawn per node (default: 30% 0, 50% 1–2, 20% 4–8). */
@@ -55,7 +58,11 @@ export interface SimResult {
   sourceForwards: number;
   /** Fluid bound on the rate each viewer can get, in streams: min(u_s, (u_s + Σu_i)/n). */
   rMax: number;
-  depth: { max: number; p50: number; mean: number; bound: number; k: number };
+  /**
+   * k: mean forwarding capacity of the viewers that can forward (cap > 0); bound = ⌈log_k N⌉ + 2.
+   * kAll: mean capacity over all viewers (the branching of a fully packed tree); boundAll likewise.
+   */
+  depth: { max: number; p50: number; mean: number; bound: number; k: number; kAll: number; boundAll: number };
   supernodes: number;
   membersPerSupernode: { mean: number; max: number };
   ticketAttempts: { mean: number; max: number };
@@ -131,6 +138,7 @@ export function simulate(input: SimParams): SimResult {
     directoryCarriers: input.directoryCarriers ?? 32,
     askAtOnce: input.askAtOnce ?? 8,
     policy: input.policy ?? 'improved',
+    reservedSlots: input.reservedSlots ?? 2,
     settleMs: input.settleMs ?? 60_000,
   };
   const capacity = input.capacity ?? defaultCapacity;
@@ -330,7 +338,11 @@ export function simulate(input: SimParams): SimResult {
       rtts.set(id, r);
       // The candidate's side, as TicketsService.request: carries it, no loop, admits one more forward.
       if (c.hops < 0 || c.path.includes(n.id) || c === n) continue;
-      if (!admitsForward(c.limitBps, c.committedBps, BITRATE)) continue;
+      const admits =
+        p.policy === 'improved'
+          ? admitsRequester(c.limitBps, c.committedBps, BITRATE, n.cap > 0, q.now - n.arrivedAt > WATCH_DEADLINE_MS, p.reservedSlots)
+          : admitsForward(c.limitBps, c.committedBps, BITRATE);
+      if (!admits) continue;
       offers.push({ nodeId: c.id, hops: c.hops + 1, path: c.path, headroomBps: headroomAfter(c.limitBps, c.committedBps, BITRATE), node: c });
       c.committedBps += BITRATE; // an offer reserves until it is confirmed, cancelled or expires
       directoryCarrying(c);
@@ -433,6 +445,8 @@ export function simulate(input: SimParams): SimResult {
       mean: mean(hops),
       bound: Math.ceil(Math.log(p.nodes) / Math.log(k)) + 2,
       k,
+      kAll: sumU / n,
+      boundAll: Math.ceil(Math.log(p.nodes) / Math.log(sumU / n)) + 2,
     },
     supernodes: supernodes.length,
     membersPerSupernode: { mean: mean(supernodes.map((s) => nodes[s].members!.size)), max: Math.max(...supernodes.map((s) => nodes[s].members!.size)) },

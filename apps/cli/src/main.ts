@@ -3,6 +3,7 @@ import { demoCommand } from './commands/demo.command';
 import { directoryCommand } from './commands/directory.command';
 import { agentCommand, nodeCommand, relayCommand } from './commands/node.command';
 import { publishCommand } from './commands/publish.command';
+import { testbedCommand } from './commands/testbed.command';
 import { errorMessage } from './output';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .addCommand(nodeCommand())
     .addCommand(publishCommand())
     .addCommand(demoCommand())
+    .addCommand(testbedCommand())
     .showHelpAfterError();
 }
 

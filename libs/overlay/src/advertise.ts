@@ -28,3 +28,23 @@ export function candidateWindow<T>(order: T[], attempt: number, size = 8): T[] {
   if (out.length < size) out.push(...order.slice(0, size - out.length));
   return out;
 }
+
+/**
+ * Admission of a ticket request that keeps a forwarder's last `reservedSlots` free slots for a requester that can itself
+ * forward, so the top of the tree does not fill with leaves (an upload limit of 0 never forwards). A
+ * requester that cannot forward takes a last slot only once it is `patient` (it has waited past its
+ * first watch deadline), so no slot stays idle for ever.
+ */
+export function admitsRequester(
+  uploadLimitBps: number | null,
+  committedBps: number,
+  bitrateBps: number,
+  requesterCanForward: boolean,
+  patient: boolean,
+  reservedSlots = 2,
+): boolean {
+  if (!admitsForward(uploadLimitBps, committedBps, bitrateBps)) return false;
+  if (requesterCanForward || patient) return true;
+  // Room for this forward and, after it, for `reservedSlots` more.
+  return admitsForward(uploadLimitBps, committedBps + reservedSlots * bitrateBps, bitrateBps);
+}

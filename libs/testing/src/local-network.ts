@@ -27,7 +27,7 @@ export interface LocalNetworkOptions {
   logLevel?: string;
   heartbeatMs?: number;
   stallMs?: number;
-  /** How long to wait for each process to become ready (default 30 s). */
+  /** How long to wait for each process to become ready (default 90 s: generous for a loaded 2-core machine). */
   readyTimeoutMs?: number;
   /** Extra environment for every child. */
   env?: NodeJS.ProcessEnv;
@@ -90,7 +90,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
   const dataRoot = options.dataRoot ?? makeTempDir('astral-net-');
   const logDir = options.logDir ?? join(dataRoot, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const logLevel = options.logLevel ?? 'info';
   let nextPort = options.basePort;
   const port = async (): Promise<number> => (nextPort === undefined ? freePort(host) : nextPort++);

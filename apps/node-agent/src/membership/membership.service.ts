@@ -13,13 +13,15 @@ import {
   PeerClient,
 } from '@astral/contracts';
 import { Logger, NodeConfig, parseSeeds } from '@astral/config';
-import { SupernodeCandidate, SupernodeMembers, orderSupernodeCandidates } from '@astral/overlay';
+import { SupernodeCandidate, SupernodeMembers, advertisedCarrying, orderSupernodeCandidates } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { CarriedStreams } from '../streams/carried-streams';
 import { AgentEvents } from '../events/agent-events';
 import { measureRtt } from '../tickets/rtt';
 import { RedisHealth } from '../redis/redis-health';
+import { TicketsService } from '../tickets/tickets.service';
+import { RelayLink } from '../relay/relay-link.service';
 
 const MISS_LIMIT = 3;
 
@@ -50,6 +52,8 @@ export class MembershipService implements OnApplicationShutdown {
     private readonly carried: CarriedStreams,
     private readonly events: AgentEvents,
     private readonly redisHealth: RedisHealth,
+    private readonly tickets: TicketsService,
+    private readonly relayLink: RelayLink,
   ) {
     this.peers = new PeerClient(client, 1000);
     this.members = new SupernodeMembers(config.maxChildren, config.peerHeartbeatMs, MISS_LIMIT);
@@ -183,7 +187,8 @@ export class MembershipService implements OnApplicationShutdown {
     if (!supernodeId || this.role !== 'member') return;
     const msg: MembershipHeartbeat = {
       nodeId: this.nodeId,
-      carrying: this.carried.all().map((c) => ({ streamId: c.streamId, hops: c.hops })),
+      // Only what we could forward one more copy of: viewers should not ask nodes that must refuse.
+      carrying: advertisedCarrying(this.carried.all(), this.tickets.limitBps, this.tickets.committedBps(), (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0),
     };
     let reply: MembershipHeartbeatReply;
     try {

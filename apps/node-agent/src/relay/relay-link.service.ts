@@ -16,7 +16,8 @@ export class RelayLink {
     @Inject(AGENT_NODE_ID) nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
   ) {
-    this.relay = new RelayControlClient(client, nodeId, 2000);
+    // Loopback through Redis: generous, so a busy machine does not fail a publish.
+    this.relay = new RelayControlClient(client, nodeId, 5000);
   }
 
   updateStats(stats: RelayStats): void {

@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
 import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
 import { Logger, NodeConfig } from '@astral/config';
-import { candidateOrder, selectOffer } from '@astral/overlay';
+import { candidateOrder, candidateWindow, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -217,14 +217,16 @@ export class StreamsService implements BeforeApplicationShutdown {
         lastReason = 'no node carries the stream';
         continue;
       }
+      // A retry asks the next candidates along the order, not the same refusers again.
+      const asked = candidateWindow(order, attempt);
       const replies = await Promise.allSettled(
-        order.slice(0, 8).map((nodeId) => this.peers.requestTicket(nodeId, { streamId: stream.streamId, requesterId: this.nodeId, exclude: [...exclude] })),
+        asked.map((nodeId) => this.peers.requestTicket(nodeId, { streamId: stream.streamId, requesterId: this.nodeId, exclude: [...exclude] })),
       );
       const offers: TicketOffer[] = [];
       const reasons: string[] = [];
       replies.forEach((r, i) => {
         if (r.status === 'fulfilled' && 'offer' in r.value) offers.push(r.value.offer);
-        else reasons.push(`${order[i].slice(0, 8)}: ${r.status === 'fulfilled' && 'refused' in r.value ? r.value.refused : (r as PromiseRejectedResult).reason}`);
+        else reasons.push(`${asked[i].slice(0, 8)}: ${r.status === 'fulfilled' && 'refused' in r.value ? r.value.refused : (r as PromiseRejectedResult).reason}`);
       });
       if (offers.length === 0) {
         lastReason = reasons.join('; ');

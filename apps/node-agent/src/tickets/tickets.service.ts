@@ -121,7 +121,8 @@ export class TicketsService implements OnApplicationShutdown {
     return [...this.tickets.values()].map((t) => ({ ...t, token: null }));
   }
 
-  private committedBps(): number {
+  /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
+  committedBps(): number {
     let sum = 0;
     for (const t of this.tickets.values()) sum += this.relayLink.streamStats(t.streamId)?.bitrateBps || t.bitrateBps;
     return sum;
