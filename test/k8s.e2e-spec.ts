@@ -11,7 +11,34 @@ import { parseAllDocuments } from 'yaml';
 
 const ROOT = join(__dirname, '..');
 const K8S = join(ROOT, 'k8s');
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any; data?: any };
+interface Container {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string }[];
+  resources?: { requests?: object; limits?: object };
+  lifecycle?: { preStop?: object };
+  startupProbe?: object;
+  livenessProbe?: object;
+  readinessProbe?: object;
+}
+interface PodSpec {
+  containers: Container[];
+}
+interface Spec {
+  replicas?: number | string;
+  strategy?: { rollingUpdate?: { maxUnavailable?: number } };
+  template?: { spec: PodSpec };
+}
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Spec;
+}
+interface Kustomization {
+  resources: string[];
+  images?: { name: string; newName?: string; newTag: string }[];
+}
 
 function hasKubectl(): boolean {
   return spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
@@ -25,14 +52,14 @@ function parse(text: string): Obj[] {
 
 /** The kustomize subset the base uses: resources and images (used only without kubectl). */
 function renderBaseInJs(dir: string): Obj[] {
-  const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as any;
-  const objs = (k.resources as string[]).flatMap((r) => parse(readFileSync(join(dir, r), 'utf8')));
-  const images = new Map<string, string>((k.images ?? []).map((i: any) => [i.name, `${i.newName ?? i.name}:${i.newTag}`]));
-  const visit = (v: any): void => {
+  const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as unknown as Kustomization;
+  const objs = k.resources.flatMap((r) => parse(readFileSync(join(dir, r), 'utf8')));
+  const images = new Map<string, string>((k.images ?? []).map((i) => [i.name, `${i.newName ?? i.name}:${i.newTag}`]));
+  const visit = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object')
-      for (const [key, val] of Object.entries(v)) {
-        if (key === 'image' && typeof val === 'string' && images.has(val)) v[key] = images.get(val);
+      for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
+        if (key === 'image' && typeof val === 'string' && images.has(val)) (v as Record<string, unknown>)[key] = images.get(val);
         else visit(val);
       }
   };
@@ -50,9 +77,8 @@ function render(target: string): Obj[] {
   return parse(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }));
 }
 
-function podSpecs(o: Obj): any[] {
-  if (['Deployment', 'StatefulSet', 'Job'].includes(o.kind)) return [o.spec.template.spec];
-  return [];
+function podSpecs(o: Obj): PodSpec[] {
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) && o.spec?.template ? [o.spec.template.spec] : [];
 }
 
 describe.each(targets)('k8s/%s', (target) => {
@@ -81,14 +107,14 @@ describe.each(targets)('k8s/%s', (target) => {
       cwd: ROOT,
     });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(JSON.parse(r.stdout) as unknown).toEqual([]);
   });
 
   it('rejects an invalid object (the validator really validates)', () => {
     const bad = structuredClone(objs.find((o) => o.kind === 'Deployment')!);
-    bad.spec.replicas = 'two';
+    bad.spec!.replicas = 'two';
     const r = spawnSync(process.execPath, [join(__dirname, 'k8s', 'validate-k8s.mjs')], { input: JSON.stringify([bad]), encoding: 'utf8', cwd: ROOT });
-    expect(JSON.parse(r.stdout)).toHaveLength(1);
+    expect(JSON.parse(r.stdout) as unknown[]).toHaveLength(1);
   });
 
   it('gives every long-running container probes, resources and a preStop delay; no :latest; no secrets in plain env', () => {
@@ -101,17 +127,17 @@ describe.each(targets)('k8s/%s', (target) => {
           for (const e of c.env ?? [])
             if (/PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/.test(e.name)) expect([where, e.name, e.value]).toEqual([where, e.name, undefined]);
           if (o.kind === 'Job') continue;
-          for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect([where, p, Boolean(c[p])]).toEqual([where, p, true]);
+          for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const) expect([where, p, Boolean(c[p])]).toEqual([where, p, true]);
           expect([where, Boolean(c.lifecycle?.preStop)]).toEqual([where, true]);
         }
   });
 
   it('keeps the directory available: replicas >= 2, maxUnavailable 0, a PDB', () => {
     const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'directory')!;
-    expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
-    expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(d.spec?.replicas).toBeGreaterThanOrEqual(2);
+    expect(d.spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
     const seeder = objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'seeder')!;
-    expect(seeder.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['agent', 'relay']);
+    expect(seeder.spec?.template?.spec.containers.map((c) => c.name)).toEqual(['agent', 'relay']);
   });
 });
 

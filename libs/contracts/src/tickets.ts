@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { STREAM_ID } from './streams';
 
 /** A viewer's agent asks a candidate for a ticket: a promise to forward one stream to it. */
@@ -12,6 +12,14 @@ export class TicketRequest {
   /** Nodes the requester will not take the stream from (its descendants and lost upstreams). */
   @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
   exclude?: string[];
+
+  /** Whether the requester can forward the stream itself (its upload limit is not 0). */
+  @IsOptional() @IsBoolean()
+  canForward?: boolean;
+
+  /** The requester has waited long: it may take a forwarder's last free slots even if it cannot forward. */
+  @IsOptional() @IsBoolean()
+  patient?: boolean;
 }
 
 export class TicketConfirm {

@@ -34,6 +34,8 @@ const MISS_LIMIT = 3;
 @Injectable()
 export class MembershipService implements OnApplicationShutdown {
   private readonly peers: PeerClient;
+  /** Heartbeats may take two intervals on a busy machine before they count as missed. */
+  private readonly heartbeatPeers: PeerClient;
   role: 'joining' | 'member' | 'supernode' = 'joining';
   supernodeId: string | null = null;
   readonly members: SupernodeMembers;
@@ -56,6 +58,7 @@ export class MembershipService implements OnApplicationShutdown {
     private readonly relayLink: RelayLink,
   ) {
     this.peers = new PeerClient(client, 1000);
+    this.heartbeatPeers = new PeerClient(client, 2 * config.peerHeartbeatMs);
     this.members = new SupernodeMembers(config.maxChildren, config.peerHeartbeatMs, MISS_LIMIT);
     directoryLink.childCountNow = () => (this.role === 'supernode' ? this.members.size : undefined);
     directoryLink.onRegistered(() => this.findPlace(new Set()));
@@ -192,7 +195,7 @@ export class MembershipService implements OnApplicationShutdown {
     };
     let reply: MembershipHeartbeatReply;
     try {
-      reply = await this.peers.membershipHeartbeat(supernodeId, msg);
+      reply = await this.heartbeatPeers.membershipHeartbeat(supernodeId, msg);
     } catch {
       if (!this.redisHealth.peersAccountable()) return;
       this.misses += 1;

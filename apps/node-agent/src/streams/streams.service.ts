@@ -38,6 +38,8 @@ export interface WatchResult {
 
 /** How long a watch request keeps trying to get a ticket before it gives up. */
 const WATCH_DEADLINE_MS = 10_000;
+/** After this long without a ticket, a node that cannot forward may take a forwarder's last slots. */
+const PATIENT_AFTER_MS = 5_000;
 
 /** Publishing and watching: creates streams with their keys, and gets and keeps tickets for viewing. */
 @Injectable()
@@ -45,6 +47,8 @@ export class StreamsService implements BeforeApplicationShutdown {
   private readonly peers: PeerClient;
   /** For look-ups that have a fallback: a dead peer costs 400 ms, not a full timeout. */
   private readonly shortPeers: PeerClient;
+  /** Heartbeats may take two intervals on a busy machine before they count as missed. */
+  private readonly heartbeatPeers: PeerClient;
   private readonly keyHashes = new Map<string, string>();
   private readonly failovers = new Set<string>();
   private readonly heartbeatMisses = new Map<string, number>();
@@ -66,6 +70,7 @@ export class StreamsService implements BeforeApplicationShutdown {
   ) {
     this.peers = new PeerClient(client, 1000);
     this.shortPeers = new PeerClient(client, 400);
+    this.heartbeatPeers = new PeerClient(client, 2 * config.peerHeartbeatMs);
     relayLink.onReady(() => this.replayToRelay());
     this.heartbeatTimer = setInterval(() => this.heartbeatUpstreams(), config.peerHeartbeatMs);
   }
@@ -78,7 +83,7 @@ export class StreamsService implements BeforeApplicationShutdown {
     for (const c of this.carried.all()) {
       if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.ticketId || this.failovers.has(c.streamId)) continue;
       const { streamId, upstreamNodeId, ticketId } = c;
-      this.peers.ticketHeartbeat(upstreamNodeId, { ticketId, requesterId: this.nodeId }).then(
+      this.heartbeatPeers.ticketHeartbeat(upstreamNodeId, { ticketId, requesterId: this.nodeId }).then(
         (reply) => {
           this.heartbeatMisses.set(ticketId, 0);
           if ('unknown' in reply) void this.upstreamLost(streamId, upstreamNodeId, 'the upstream no longer knows our ticket');
@@ -207,7 +212,8 @@ export class StreamsService implements BeforeApplicationShutdown {
    * by hops, RTT and headroom, cancels the rest, and points the relay at the chosen upstream.
    */
   private async acquire(stream: StreamInfo, exclude: Set<string>, seed = false): Promise<CarriedStream> {
-    const deadline = Date.now() + WATCH_DEADLINE_MS;
+    const started = Date.now();
+    const deadline = started + WATCH_DEADLINE_MS;
     let lastReason = 'no candidates';
     for (let attempt = 0; Date.now() < deadline && !this.leaving; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 150 * attempt)));
@@ -220,7 +226,15 @@ export class StreamsService implements BeforeApplicationShutdown {
       // A retry asks the next candidates along the order, not the same refusers again.
       const asked = candidateWindow(order, attempt);
       const replies = await Promise.allSettled(
-        asked.map((nodeId) => this.peers.requestTicket(nodeId, { streamId: stream.streamId, requesterId: this.nodeId, exclude: [...exclude] })),
+        asked.map((nodeId) =>
+          this.peers.requestTicket(nodeId, {
+            streamId: stream.streamId,
+            requesterId: this.nodeId,
+            exclude: [...exclude],
+            canForward: this.tickets.limitBps === null || this.tickets.limitBps > 0,
+            patient: Date.now() - started > PATIENT_AFTER_MS,
+          }),
+        ),
       );
       const offers: TicketOffer[] = [];
       const reasons: string[] = [];

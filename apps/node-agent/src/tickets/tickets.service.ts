@@ -13,7 +13,7 @@ import {
 } from '@astral/contracts';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
-import { admitsForward, headroomAfter } from '@astral/overlay';
+import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
@@ -146,6 +146,11 @@ export class TicketsService implements OnApplicationShutdown {
     if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
     const committed = this.committedBps();
     if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
+    // The last free slots go to requesters that can forward in turn, so the top of the tree does not fill
+    // with leaves; a requester that cannot forward gets them once it has waited.
+    if (!admitsRequester(this.uploadLimitBps, committed, bitrate, req.canForward ?? true, req.patient ?? false)) {
+      return refuse('last slots kept for nodes that can forward');
+    }
     const ticketId = randomUUID();
     const expiresAt = Date.now() + OFFER_TTL_MS;
     this.tickets.set(ticketId, {
