@@ -69,8 +69,8 @@ class FfmpegFlvReader {
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const parser = new FlvParser();
-    child.stderr!.on('data', (d: Buffer) => (this.lastError = (this.lastError + d.toString()).slice(-500)));
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (this.lastError = (this.lastError + d.toString()).slice(-500)));
+    child.stdout.on('data', (chunk: Buffer) => {
       const now = performance.now();
       for (const tag of parser.push(chunk)) {
         // AVC NALU packets only (byte 1 == 1): skip sequence headers, which repeat with the same bytes.
