@@ -1,4 +1,4 @@
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 
 /** Fields whose values are secrets wherever they appear in a log object. */
 export const REDACT_PATHS = ['key', 'token', 'password', '*.key', '*.token', '*.password', 'req.headers.authorization'];
@@ -14,8 +14,8 @@ export function scrubSecrets(text: string): string {
  * The structured JSON logger of every Astral process: one line per event, with the app and node id
  * on each line, secrets redacted.
  */
-export function createLogger(app: string, nodeId: string | undefined, level = 'info'): Logger {
-  return pino({
+export function createLogger(app: string, nodeId: string | undefined, level = 'info', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { app, ...(nodeId && { nodeId }), pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -27,7 +27,8 @@ export function createLogger(app: string, nodeId: string | undefined, level = 'i
         method.apply(this, scrubbed);
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

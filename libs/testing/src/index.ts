@@ -8,3 +8,4 @@ export * from './local-network';
 export * from './flv-tag-reader';
 export * from './ffprobe';
 export * from './forward-tree';
+export * from './netns';

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess, ProcessExit, makeTempDir, removeTempDir, spawnAstral } from './managed-process';
+import { ManagedProcess, ProcessExit, makeTempDir, removeTempDir, spawnAstral, spawnManaged } from './managed-process';
 import { freePort } from './ports';
 import { RedisHandle, startRedis } from './redis';
+import { astralBin } from './repo-root';
 import { WaitAbortedError, waitFor } from './wait-for';
 
 export interface LocalNodeOptions {
@@ -10,6 +11,15 @@ export interface LocalNodeOptions {
   uploadLimit?: string;
   /** Extra environment for this node's agent and relay. */
   env?: NodeJS.ProcessEnv;
+  /** The address this node binds and advertises (default: the network's `host`), e.g. its namespace's address. */
+  host?: string;
+  /** Fixed ports for this node (e.g. the defaults, inside its own namespace) instead of free ones. */
+  ports?: NodePorts;
+  /**
+   * Runs the node through this command prefix, e.g. ['ip', 'netns', 'exec', 'astral-tb-n1'] (which
+   * execs, so the process is still the node's `astral node start`).
+   */
+  launcher?: string[];
 }
 
 export interface LocalNetworkOptions {
@@ -141,11 +151,11 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     );
 
     for (const [index, nodeOptions] of options.nodes.entries()) {
-      const ports: NodePorts = { rtmp: await port(), http: await port(), forward: await port(), api: await port() };
+      const ports: NodePorts = nodeOptions.ports ?? { rtmp: await port(), http: await port(), forward: await port(), api: await port() };
       nodes.push(
         makeNode({
           index,
-          host,
+          host: nodeOptions.host ?? host,
           ports,
           nodeOptions,
           dataDir: join(dataRoot, `node${index + 1}`),
@@ -225,7 +235,14 @@ function makeNode(a: MakeNodeArgs): LocalNode {
     stop: async (timeoutMs = 15_000) => (proc ? proc.stop('SIGTERM', timeoutMs) : { code: 0, signal: null }),
     start: async () => {
       if (proc?.running) throw new Error(`${name} is already running`);
-      const p = spawnAstral(name, args, { env: a.env, logFile: a.logFile });
+      const launcher = a.nodeOptions.launcher;
+      const p = launcher?.length
+        ? spawnManaged(name, [...launcher.slice(1), process.execPath, astralBin(), ...args], {
+            command: launcher[0],
+            env: a.env,
+            logFile: a.logFile,
+          })
+        : spawnAstral(name, args, { env: a.env, logFile: a.logFile });
       proc = p;
       const status = await waitFor(
         async () => {

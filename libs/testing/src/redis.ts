@@ -36,11 +36,12 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): P
 }
 
 /**
- * Starts a private redis-server on a free loopback port, in a temp dir, without persistence, and
+ * Starts a private redis-server on a free port of `host` (default 127.0.0.1), in a temp dir, without persistence, and
  * waits until it answers PING. Requires redis-server on PATH (apt-get install redis-server).
  */
-export async function startRedis(options: { port?: number; timeoutMs?: number } = {}): Promise<RedisHandle> {
-  const port = options.port ?? (await freePort());
+export async function startRedis(options: { port?: number; timeoutMs?: number; host?: string } = {}): Promise<RedisHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
   const dir = makeTempDir('astral-redis-');
   const logFile = `${dir}/redis.log`;
   let proc: ManagedProcess | null = null;
@@ -48,7 +49,11 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
   const launch = async (): Promise<void> => {
     const p = spawnManaged(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        ...['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
+        // Protected mode refuses clients from other addresses, e.g. network namespaces on a bridge.
+        ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
+      ],
       { command: 'redis-server', logFile },
     );
     proc = p;
@@ -60,7 +65,7 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
             : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
           throw new WaitAbortedError(`redis-server did not start: ${why}`);
         }
-        return pingRedis(port);
+        return pingRedis(port, host);
       },
       { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 20, what: `redis-server to answer PING on port ${port}` },
     );
@@ -81,7 +86,7 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
   }
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${host}:${port}`,
     port,
     logFile,
     stop: async () => {

@@ -27,7 +27,7 @@ interface DemoOptions {
   json?: boolean;
 }
 
-interface WatchAnswer {
+export interface WatchAnswer {
   streamId: string;
   upstreamNodeId: string;
   hops: number;
@@ -90,7 +90,7 @@ async function acquireRedis(): Promise<RedisSource | null> {
 }
 
 /** Plays a URL until `frames` video frames arrive; true on success. */
-async function receives(url: string, frames = 5, timeoutMs = 15_000): Promise<boolean> {
+export async function receives(url: string, frames = 5, timeoutMs = 15_000): Promise<boolean> {
   let reader: FlvTagReader | null = null;
   try {
     await waitFor(
@@ -111,7 +111,7 @@ async function receives(url: string, frames = 5, timeoutMs = 15_000): Promise<bo
 }
 
 /** Asks a node to watch a stream, retrying while the network is still learning about it. */
-async function watch(node: LocalNode, streamId: string): Promise<WatchAnswer> {
+export async function watch(node: LocalNode, streamId: string): Promise<WatchAnswer> {
   return waitFor(
     async () => {
       try {

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { runNetnsTestbed } from '../testbed/netns-testbed';
 
 /**
  * `astral testbed compose`: writes a compose file (docker compose / podman-compose) for a container testbed:
@@ -154,6 +155,18 @@ function positive(v: string): number {
   return n;
 }
 
+function octet(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 254) throw new InvalidArgumentError('must be an integer from 1 to 254');
+  return n;
+}
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
+  return n;
+}
+
 export function testbedCommand(): Command {
   const testbed = new Command('testbed').description('container and host-level testbed networks');
   testbed
@@ -181,6 +194,27 @@ export function testbedCommand(): Command {
         writeFileSync(opts.out, yaml);
         process.stderr.write(`astral testbed: wrote ${opts.out} (${opts.nodes} nodes); start it with: podman-compose -f ${opts.out} up -d\n`);
       } else process.stdout.write(yaml);
+    });
+  testbed
+    .command('up')
+    .description(
+      'start a testbed on this machine and run it until Ctrl-C: --netns puts each node (agent + relay) in its own network ' +
+        'namespace with its own address and a tbf-shaped uplink (needs root), publishes the sample at node 1 and makes the others watch',
+    )
+    .option('--netns', 'network namespaces (the only kind `up` starts; `astral demo` runs on loopback, `testbed compose` in containers)')
+    .option('--nodes <n>', 'number of nodes', positive, 6)
+    .option('--uplink <rate>', "each node's uplink, shaped with tc tbf (the relays' upload limit is 90% of it)", '3mbit')
+    .option('--tag <tag>', 'names of namespaces (astral-TAG-nK), links and rules; leftovers with it are swept at start', 'tb')
+    .option('--subnet <octet>', 'use 10.OCTET.0.0/24', octet, 77)
+    .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)', seconds)
+    .option('--json', 'print the summary as JSON')
+    .option('--log-level <level>', 'testbed log level (JSON lines on stderr)', 'info')
+    .action(async (opts: { netns?: boolean; nodes: number; uplink: string; tag: string; subnet: number; duration?: number; json?: boolean; logLevel: string }) => {
+      if (!opts.netns) {
+        process.stderr.write('astral testbed up: give --netns (loopback: `astral demo`; containers: `astral testbed compose`)\n');
+        process.exit(2);
+      }
+      process.exit(await runNetnsTestbed(opts));
     });
   return testbed;
 }

@@ -1,0 +1,3 @@
+export * from './netns-plan';
+export * from './host-network';
+export * from './netns-network';
