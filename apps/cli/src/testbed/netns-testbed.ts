@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { createLogger } from '@astral/config';
-import { NETNS_NODE_PORTS, NetnsNetwork, NetnsUnavailableError, makeTempDir, removeTempDir, sampleFlvPath, startNetnsNetwork } from '@astral/testing';
+import {
+  NETNS_NODE_PORTS,
+  NetnsNetwork,
+  NetnsUnavailableError,
+  makeTempDir,
+  removeTempDir,
+  sampleFlvPath,
+  startNetnsNetwork,
+} from '@astral/testing';
 import { errorMessage, formatBps, printJson, renderTable } from '../output';
 import { FlvFilePublisher } from '../publish/flv-file-publisher';
 import { receives, watch } from '../commands/demo.command';
@@ -68,7 +76,8 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
         log,
       });
     } catch (err) {
-      if (err instanceof NetnsUnavailableError) say(`cannot build the network-namespace testbed: ${err.message}`);
+      if (err instanceof NetnsUnavailableError)
+        say(`cannot build the network-namespace testbed: ${err.message}`);
       else say(`the testbed did not start: ${errorMessage(err)}`);
       failed = true;
       return 1;
@@ -78,7 +87,10 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
     const names = new Map(n.nodes.map((x) => [x.nodeId, x.name]));
     const [source, ...viewers] = n.nodes;
     const created = await createStream(source.apiUrl, 'Astral netns testbed', 'fixtures/sample.flv, looped');
-    log.info({ streamId: created.streamId, node: source.name }, 'stream created; publishing fixtures/sample.flv');
+    log.info(
+      { streamId: created.streamId, node: source.name },
+      'stream created; publishing fixtures/sample.flv',
+    );
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
     publisher.on('error', (err: Error) => {
       log.warn({ err: err.message }, 'the publisher stopped');
@@ -103,7 +115,10 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
       if (interrupted) return 0;
       const answer = await watch(v, created.streamId);
       const playing = await receives(answer.play.httpFlv);
-      log.info({ node: v.name, upstream: names.get(answer.upstreamNodeId), hops: answer.hops, playing }, 'viewer watching');
+      log.info(
+        { node: v.name, upstream: names.get(answer.upstreamNodeId), hops: answer.hops, playing },
+        'viewer watching',
+      );
       summary.push({
         node: v.name,
         nodeId: v.nodeId,
@@ -133,20 +148,36 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
       out('');
       out(`Directory:     ${n.directoryUrl}/`);
       out(`Stream:        ${created.streamId}`);
-      out(`Uplink (tbf):  ${formatBps(n.plan.uplinkBps)} per node; relay upload limit ${formatBps(n.plan.uploadLimitBps)}`);
+      out(
+        `Uplink (tbf):  ${formatBps(n.plan.uplinkBps)} per node; relay upload limit ${formatBps(n.plan.uploadLimitBps)}`,
+      );
       out(`Logs:          ${logDir}`);
       out(
         renderTable(
           ['node', 'namespace', 'address', 'upstream', 'hops', 'playing', 'HTTP-FLV'],
-          summary.map((s) => [s.node, s.namespace, s.address, s.upstream, s.hops, s.playing ? 'yes' : 'NO', s.play.httpFlv]),
+          summary.map((s) => [
+            s.node,
+            s.namespace,
+            s.address,
+            s.upstream,
+            s.hops,
+            s.playing ? 'yes' : 'NO',
+            s.play.httpFlv,
+          ]),
         ),
       );
       const last = summary[summary.length - 1];
       out('Try:');
       out(`  ffplay ${last.play.httpFlv}`);
       out(`  curl http://${last.address}:${NETNS_NODE_PORTS.forward}/stats     (forwards, bytes, lag)`);
-      out(`  ip netns exec ${n.plan.nodes[0].namespace} tc -s qdisc show dev ${n.plan.nodes[0].uplinkInside}`);
-      out(o.duration ? `Running for ${o.duration} s (Ctrl-C stops earlier).` : 'Press Ctrl-C to stop and remove everything.');
+      out(
+        `  ip netns exec ${n.plan.nodes[0].namespace} tc -s qdisc show dev ${n.plan.nodes[0].uplinkInside}`,
+      );
+      out(
+        o.duration
+          ? `Running for ${o.duration} s (Ctrl-C stops earlier).`
+          : 'Press Ctrl-C to stop and remove everything.',
+      );
     }
     await new Promise<void>((resolve) => {
       wakeUp = resolve;
@@ -165,6 +196,10 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
     removeTempDir(tmp);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    say(failed ? 'removed everything after the failure' : 'stopped; namespaces, veths, bridge and rules removed');
+    say(
+      failed
+        ? 'removed everything after the failure'
+        : 'stopped; namespaces, veths, bridge and rules removed',
+    );
   }
 }

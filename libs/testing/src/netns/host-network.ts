@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   Argv,
   NetnsNodePlan,
@@ -25,7 +25,9 @@ export class HostCommandError extends Error {
     readonly code: number | string | null,
     readonly stderr: string,
   ) {
-    super(`\`${formatArgv(argv)}\` failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim() || '(no output)'}`);
+    super(
+      `\`${formatArgv(argv)}\` failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim() || '(no output)'}`,
+    );
     this.name = HostCommandError.name;
   }
 }
@@ -41,12 +43,20 @@ export class NetnsUnavailableError extends Error {
 /** Runs one command (no shell) and resolves with its stdout; rejects with HostCommandError. */
 export function runHostCommand(argv: Argv, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
-      const detail = e.code === 'ENOENT' ? `${argv[0]} is not installed (apt-get install ${packageOf(argv[0])})` : stderr;
-      reject(new HostCommandError(argv, e.killed ? null : (e.code ?? null), detail));
-    });
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+        const detail =
+          e.code === 'ENOENT'
+            ? `${argv[0]} is not installed (apt-get install ${packageOf(argv[0])})`
+            : stderr;
+        reject(new HostCommandError(argv, e.killed ? null : (e.code ?? null), detail));
+      },
+    );
   });
 }
 
@@ -64,7 +74,11 @@ export async function netnsUnavailableReason(): Promise<string | null> {
   if (uid !== undefined && uid !== 0) {
     return `network namespaces need root (CAP_NET_ADMIN); this process runs as uid ${uid}. Run it as root, e.g. sudo.`;
   }
-  for (const argv of [['ip', '-V'], ['tc', '-V'], ['iptables', '--version']]) {
+  for (const argv of [
+    ['ip', '-V'],
+    ['tc', '-V'],
+    ['iptables', '--version'],
+  ]) {
     try {
       await runHostCommand(argv);
     } catch (err) {
@@ -82,6 +96,34 @@ export async function netnsUnavailableReason(): Promise<string | null> {
   return null;
 }
 
+/** netnsUnavailableReason without promises, for deciding at collection time whether a test suite runs. */
+export function netnsUnavailableReasonSync(): string | null {
+  const uid = process.getuid?.();
+  if (uid !== undefined && uid !== 0) {
+    return `network namespaces need root (CAP_NET_ADMIN); this process runs as uid ${uid}. Run it as root, e.g. sudo.`;
+  }
+  for (const argv of [
+    ['ip', '-V'],
+    ['tc', '-V'],
+    ['iptables', '--version'],
+  ]) {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+    if (r.error || r.status !== 0) {
+      const why = r.error
+        ? `${argv[0]} is not installed (apt-get install ${packageOf(argv[0])})`
+        : r.stderr.trim();
+      return `cannot run ${argv[0]}: ${why}`;
+    }
+  }
+  const probe = `astral-probe-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8', timeout: 10_000 });
+  spawnSync('ip', ['netns', 'delete', probe], { stdio: 'ignore', timeout: 10_000 });
+  if (add.error || add.status !== 0) {
+    return `\`ip netns add\` failed, so this machine cannot create network namespaces: ${add.error?.message ?? add.stderr.trim()}`;
+  }
+  return null;
+}
+
 /** The byte and packet counters of a node's uplink qdisc (tbf), from `tc -s qdisc show`. */
 export interface UplinkCounters {
   bytes: number;
@@ -92,7 +134,9 @@ export interface UplinkCounters {
 
 export function parseQdiscCounters(text: string): UplinkCounters | null {
   const m = /Sent (\d+) bytes (\d+) pkt \(dropped (\d+), overlimits (\d+)/.exec(text);
-  return m ? { bytes: Number(m[1]), packets: Number(m[2]), dropped: Number(m[3]), overlimits: Number(m[4]) } : null;
+  return m
+    ? { bytes: Number(m[1]), packets: Number(m[2]), dropped: Number(m[3]), overlimits: Number(m[4]) }
+    : null;
 }
 
 /**
@@ -133,9 +177,12 @@ export class HostNetwork {
       iptablesRules: await runHostCommand(['iptables', '-S']).catch(() => ''),
     });
     for (const argv of cmds) {
-      await runHostCommand(argv).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'sweep step failed'));
+      await runHostCommand(argv).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'sweep step failed'),
+      );
     }
-    if (cmds.length > 0) this.log.info({ removed: cmds.map(formatArgv) }, 'swept leftovers of an earlier testbed');
+    if (cmds.length > 0)
+      this.log.info({ removed: cmds.map(formatArgv) }, 'swept leftovers of an earlier testbed');
     return cmds.length;
   }
 
@@ -164,17 +211,33 @@ export class HostNetwork {
   async destroy(): Promise<void> {
     for (const argv of teardownCommands(this.plan)) await runHostCommand(argv).catch(() => undefined);
     // Whatever the plan did not name (or a step that failed) goes by prefix.
-    await this.sweep().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'final sweep failed'));
+    await this.sweep().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'final sweep failed'),
+    );
     this.log.info({ tag: this.plan.tag }, 'testbed network removed');
   }
 
   async partition(node: NetnsNodePlan, action: 'cut' | 'heal'): Promise<void> {
     for (const argv of partitionCommands(this.plan, node, action)) await runHostCommand(argv);
-    this.log.info({ node: node.name, namespace: node.namespace, action }, action === 'cut' ? 'node partitioned' : 'partition healed');
+    this.log.info(
+      { node: node.name, namespace: node.namespace, action },
+      action === 'cut' ? 'node partitioned' : 'partition healed',
+    );
   }
 
   async uplinkCounters(node: NetnsNodePlan): Promise<UplinkCounters | null> {
-    const out = await runHostCommand(['ip', 'netns', 'exec', node.namespace, 'tc', '-s', 'qdisc', 'show', 'dev', node.uplinkInside]);
+    const out = await runHostCommand([
+      'ip',
+      'netns',
+      'exec',
+      node.namespace,
+      'tc',
+      '-s',
+      'qdisc',
+      'show',
+      'dev',
+      node.uplinkInside,
+    ]);
     return parseQdiscCounters(out);
   }
 

@@ -49,7 +49,12 @@ export const NETNS_NODE_PORTS: NodePorts = { rtmp: 1935, http: 8000, forward: 90
  */
 export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNetwork> {
   const log = o.log ?? silentLogger;
-  const plan = netnsPlan({ tag: o.tag ?? 'tb', nodes: o.nodes, subnetOctet: o.subnetOctet ?? 77, uplink: o.uplink });
+  const plan = netnsPlan({
+    tag: o.tag ?? 'tb',
+    nodes: o.nodes,
+    subnetOctet: o.subnetOctet ?? 77,
+    uplink: o.uplink,
+  });
   const hostNetwork = new HostNetwork(plan, log);
   await hostNetwork.checkSupported();
   await hostNetwork.sweep();
@@ -57,7 +62,8 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
   let destroyed = false;
   const exitHook = (): void => {
     if (destroyed) return;
-    for (const argv of teardownCommands(plan)) spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 5000 });
+    for (const argv of teardownCommands(plan))
+      spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 5000 });
   };
   process.on('exit', exitHook);
   const destroy = async (): Promise<void> => {
@@ -95,7 +101,10 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
     throw err;
   }
   log.info(
-    { directoryUrl: net.directoryUrl, nodes: net.nodes.map((n) => ({ node: n.name, nodeId: n.nodeId, apiUrl: n.apiUrl })) },
+    {
+      directoryUrl: net.directoryUrl,
+      nodes: net.nodes.map((n) => ({ node: n.name, nodeId: n.nodeId, apiUrl: n.apiUrl })),
+    },
     'every node is up',
   );
 
@@ -113,7 +122,11 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
     stop: () =>
       (stopping ??= (async () => {
         try {
-          await net.stop().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'stopping the processes failed'));
+          await net
+            .stop()
+            .catch((err: unknown) =>
+              log.warn({ err: (err as Error).message }, 'stopping the processes failed'),
+            );
           await redis?.stop().catch(() => undefined);
         } finally {
           await destroy();

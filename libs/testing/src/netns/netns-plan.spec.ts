@@ -17,7 +17,10 @@ describe(netnsPlan.name, () => {
 
   it('names every namespace and link with the testbed prefix, within 15 characters', () => {
     const plan = netnsPlan({ tag: 'abcd', nodes: 200, subnetOctet: 9, uplink: '3mbit' });
-    const links = [plan.bridge, ...plan.nodes.flatMap((n) => [n.uplinkInside, n.uplinkOutside, n.hostLinkInside, n.hostLinkOutside])];
+    const links = [
+      plan.bridge,
+      ...plan.nodes.flatMap((n) => [n.uplinkInside, n.uplinkOutside, n.hostLinkInside, n.hostLinkOutside]),
+    ];
     for (const l of links) {
       expect(l.startsWith(plan.linkPrefix)).toBe(true);
       expect(l.length).toBeLessThanOrEqual(15);
@@ -44,8 +47,12 @@ describe(netnsPlan.name, () => {
     [{ uplink: 'fast' }, /uplink/],
     [{ uplink: 'unlimited' }, /finite/],
   ])('rejects %j', (bad, message) => {
-    expect(() => netnsPlan({ tag: 'tb', nodes: 3, subnetOctet: 77, uplink: '3mbit', ...bad })).toThrow(NetnsPlanError);
-    expect(() => netnsPlan({ tag: 'tb', nodes: 3, subnetOctet: 77, uplink: '3mbit', ...bad })).toThrow(message);
+    expect(() => netnsPlan({ tag: 'tb', nodes: 3, subnetOctet: 77, uplink: '3mbit', ...bad })).toThrow(
+      NetnsPlanError,
+    );
+    expect(() => netnsPlan({ tag: 'tb', nodes: 3, subnetOctet: 77, uplink: '3mbit', ...bad })).toThrow(
+      message,
+    );
   });
 });
 
@@ -63,7 +70,9 @@ describe(setupCommands.name, () => {
   });
 
   it('shapes the egress of the uplink inside each namespace with tbf at the uplink rate', () => {
-    expect(sut).toContain('ip netns exec astral-tb-n2 tc qdisc add dev asttb-u2 root tbf rate 3000000bit burst 16000 latency 300ms');
+    expect(sut).toContain(
+      'ip netns exec astral-tb-n2 tc qdisc add dev asttb-u2 root tbf rate 3000000bit burst 16000 latency 300ms',
+    );
   });
 
   it('creates each namespace before anything goes into it, and routes host traffic over the unshaped host link', () => {
@@ -139,7 +148,9 @@ describe(sweepCommands.name, () => {
   });
 
   it('has nothing to do on a clean machine', () => {
-    expect(sweepCommands(plan, { namespaces: '', links: '1: lo: <LOOPBACK>', iptablesRules: '-P INPUT ACCEPT' })).toEqual([]);
+    expect(
+      sweepCommands(plan, { namespaces: '', links: '1: lo: <LOOPBACK>', iptablesRules: '-P INPUT ACCEPT' }),
+    ).toEqual([]);
   });
 });
 
@@ -150,11 +161,20 @@ describe('helpers', () => {
   });
 
   it('splitRule honours quotes', () => {
-    expect(splitRule('INPUT -m comment --comment "a b" -j DROP')).toEqual(['INPUT', '-m', 'comment', '--comment', 'a b', '-j', 'DROP']);
+    expect(splitRule('INPUT -m comment --comment "a b" -j DROP')).toEqual([
+      'INPUT',
+      '-m',
+      'comment',
+      '--comment',
+      'a b',
+      '-j',
+      'DROP',
+    ]);
   });
 
   it('parseQdiscCounters reads tc -s output', () => {
-    const text = 'qdisc tbf 8001: root refcnt 2 rate 3Mbit burst 16000b lat 300ms\n Sent 123456 bytes 789 pkt (dropped 2, overlimits 34 requeues 0)\n';
+    const text =
+      'qdisc tbf 8001: root refcnt 2 rate 3Mbit burst 16000b lat 300ms\n Sent 123456 bytes 789 pkt (dropped 2, overlimits 34 requeues 0)\n';
     expect(parseQdiscCounters(text)).toEqual({ bytes: 123456, packets: 789, dropped: 2, overlimits: 34 });
     expect(parseQdiscCounters('nothing')).toBeNull();
   });

@@ -77,7 +77,8 @@ export class NetnsPlanError extends Error {
 }
 
 export function netnsPlan(o: NetnsPlanOptions): NetnsPlan {
-  if (!/^[a-z0-9]{1,4}$/.test(o.tag)) throw new NetnsPlanError(`tag "${o.tag}" must be 1 to 4 lowercase letters or digits`);
+  if (!/^[a-z0-9]{1,4}$/.test(o.tag))
+    throw new NetnsPlanError(`tag "${o.tag}" must be 1 to 4 lowercase letters or digits`);
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > MAX_NETNS_NODES) {
     throw new NetnsPlanError(`nodes must be an integer from 1 to ${MAX_NETNS_NODES}`);
   }
@@ -90,7 +91,8 @@ export function netnsPlan(o: NetnsPlanOptions): NetnsPlan {
   } catch (err) {
     throw new NetnsPlanError(`uplink: ${(err as Error).message}`);
   }
-  if (uplinkBps === null || uplinkBps < 64_000) throw new NetnsPlanError(`uplink "${o.uplink}" must be a finite rate of at least 64kbit`);
+  if (uplinkBps === null || uplinkBps < 64_000)
+    throw new NetnsPlanError(`uplink "${o.uplink}" must be a finite rate of at least 64kbit`);
   const linkPrefix = `ast${o.tag}-`;
   const nodes: NetnsNodePlan[] = [];
   for (let k = 1; k <= o.nodes; k++) {
@@ -130,7 +132,19 @@ const inNs = (ns: string, argv: Argv): Argv => ['ip', 'netns', 'exec', ns, ...ar
 
 /** The FORWARD rule that lets bridged traffic between the namespaces through (when br_netfilter sees it). */
 export function bridgeRuleSpec(plan: NetnsPlan): string[] {
-  return ['FORWARD', '-i', plan.bridge, '-o', plan.bridge, '-m', 'comment', '--comment', plan.ruleComment, '-j', 'ACCEPT'];
+  return [
+    'FORWARD',
+    '-i',
+    plan.bridge,
+    '-o',
+    plan.bridge,
+    '-m',
+    'comment',
+    '--comment',
+    plan.ruleComment,
+    '-j',
+    'ACCEPT',
+  ];
 }
 
 /** Commands that build the testbed network, in order. Run them all; on a failure, run teardownCommands. */
@@ -147,18 +161,51 @@ export function setupCommands(plan: NetnsPlan): Argv[] {
       ['ip', 'netns', 'add', n.namespace],
       inNs(n.namespace, ['ip', 'link', 'set', 'lo', 'up']),
       // Uplink: the node's address, on the bridge, shaped.
-      ['ip', 'link', 'add', n.uplinkOutside, 'type', 'veth', 'peer', 'name', n.uplinkInside, 'netns', n.namespace],
+      [
+        'ip',
+        'link',
+        'add',
+        n.uplinkOutside,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        n.uplinkInside,
+        'netns',
+        n.namespace,
+      ],
       ['ip', 'link', 'set', n.uplinkOutside, 'master', plan.bridge],
       ['ip', 'link', 'set', n.uplinkOutside, 'up'],
       inNs(n.namespace, ['ip', 'addr', 'add', `${n.address}/${plan.prefixLength}`, 'dev', n.uplinkInside]),
       inNs(n.namespace, ['ip', 'link', 'set', n.uplinkInside, 'up']),
       inNs(n.namespace, ['tc', 'qdisc', 'add', 'dev', n.uplinkInside, 'root', ...tbfArgs(plan.uplinkBps)]),
       // Host link: the root namespace (Redis, directory, local players) reaches the node unshaped.
-      ['ip', 'link', 'add', n.hostLinkOutside, 'type', 'veth', 'peer', 'name', n.hostLinkInside, 'netns', n.namespace],
+      [
+        'ip',
+        'link',
+        'add',
+        n.hostLinkOutside,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        n.hostLinkInside,
+        'netns',
+        n.namespace,
+      ],
       ['ip', 'link', 'set', n.hostLinkOutside, 'up'],
       inNs(n.namespace, ['ip', 'link', 'set', n.hostLinkInside, 'up']),
       ['ip', 'route', 'add', `${n.address}/32`, 'dev', n.hostLinkOutside, 'src', plan.hostAddress],
-      inNs(n.namespace, ['ip', 'route', 'add', `${plan.hostAddress}/32`, 'dev', n.hostLinkInside, 'src', n.address]),
+      inNs(n.namespace, [
+        'ip',
+        'route',
+        'add',
+        `${plan.hostAddress}/32`,
+        'dev',
+        n.hostLinkInside,
+        'src',
+        n.address,
+      ]),
     );
   }
   return cmds;
@@ -201,7 +248,10 @@ export interface HostListing {
  * Commands that remove leftovers of an earlier testbed with the same tag (a crashed run): namespaces,
  * links and root-namespace iptables rules whose names or comments carry the testbed's prefix.
  */
-export function sweepCommands(plan: Pick<NetnsPlan, 'namespacePrefix' | 'linkPrefix' | 'ruleComment'>, listing: HostListing): Argv[] {
+export function sweepCommands(
+  plan: Pick<NetnsPlan, 'namespacePrefix' | 'linkPrefix' | 'ruleComment'>,
+  listing: HostListing,
+): Argv[] {
   const namespaces = namespacesWithPrefix(listing.namespaces, plan.namespacePrefix);
   // `ip -o link show` lines look like "12: astt-U1@if11: <…>": the name ends at '@' or ':'.
   const links = listing.links
