@@ -198,7 +198,7 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
     say(
       failed
-        ? 'removed everything after the failure'
+        ? 'stopped after the failure; nothing is left behind'
         : 'stopped; namespaces, veths, bridge and rules removed',
     );
   }

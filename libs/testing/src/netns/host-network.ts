@@ -1,9 +1,11 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import {
   Argv,
   NetnsNodePlan,
   NetnsPlan,
   formatArgv,
+  isHostProcessOf,
   namespacesWithPrefix,
   partitionCommands,
   setupCommands,
@@ -124,6 +126,21 @@ export function netnsUnavailableReasonSync(): string | null {
   return null;
 }
 
+/** Pids of the processes (other than this one) that isHostProcessOf matches, from /proc. */
+export function hostProcessesOf(hostAddress: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (isHostProcessOf(argv, hostAddress)) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
 /** The byte and packet counters of a node's uplink qdisc (tbf), from `tc -s qdisc show`. */
 export interface UplinkCounters {
   bytes: number;
@@ -171,6 +188,16 @@ export class HostNetwork {
         }
       }
     }
+    const strays = hostProcessesOf(this.plan.hostAddress);
+    for (const pid of strays) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (strays.length > 0)
+      this.log.info({ pids: strays }, 'killed the Redis and directory of an earlier testbed');
     const cmds = sweepCommands(this.plan, {
       namespaces,
       links: await runHostCommand(['ip', '-o', 'link', 'show']),

@@ -3,6 +3,7 @@ import {
   NetnsPlanError,
   UPLINK_HEADROOM,
   formatArgv,
+  isHostProcessOf,
   netnsPlan,
   partitionCommands,
   setupCommands,
@@ -177,5 +178,18 @@ describe('helpers', () => {
       'qdisc tbf 8001: root refcnt 2 rate 3Mbit burst 16000b lat 300ms\n Sent 123456 bytes 789 pkt (dropped 2, overlimits 34 requeues 0)\n';
     expect(parseQdiscCounters(text)).toEqual({ bytes: 123456, packets: 789, dropped: 2, overlimits: 34 });
     expect(parseQdiscCounters('nothing')).toBeNull();
+  });
+});
+
+describe(isHostProcessOf.name, () => {
+  it("matches the testbed's redis-server and directory by the address they bind, nothing else", () => {
+    expect(isHostProcessOf(['redis-server', '--port', '4000', '--bind', '10.77.0.1'], '10.77.0.1')).toBe(
+      true,
+    );
+    expect(isHostProcessOf(['node', 'bin/astral.js', 'directory', '--host', '10.77.0.1'], '10.77.0.1')).toBe(
+      true,
+    );
+    expect(isHostProcessOf(['redis-server', '--bind', '127.0.0.1'], '10.77.0.1')).toBe(false);
+    expect(isHostProcessOf(['node', 'x', '10.77.0.1'], '10.77.0.1')).toBe(false);
   });
 });

@@ -294,3 +294,11 @@ export function splitRule(rule: string): string[] {
 export function formatArgv(argv: Argv): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
+
+/**
+ * True for a root-namespace process of a testbed whose host address is `hostAddress`: its redis-server
+ * (`--bind ADDR`) or its directory (`--host ADDR`). The sweep kills these after a crashed run.
+ */
+export function isHostProcessOf(argv: string[], hostAddress: string): boolean {
+  return argv.some((a, i) => (a === '--bind' || a === '--host') && argv[i + 1] === hostAddress);
+}
