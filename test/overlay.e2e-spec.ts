@@ -38,6 +38,7 @@ describe('Overlay', () => {
   let streamId: string;
   let client: ClientProxy;
   const readers = new Map<number, FlvTagReader>();
+  let crashed: LocalNode | undefined;
   const published: { ts: number; at: number }[] = [];
 
   const stats = (n: LocalNode) => httpJson<RelayStats>('GET', n.forwardStatsUrl);
@@ -143,7 +144,39 @@ describe('Overlay', () => {
     const recoveryMs = await receivingAgain(orphans, killedAt, 5000);
     console.log(JSON.stringify({ crash: { orphans: orphans.length, recoveryMs: Math.round(recoveryMs) } }));
     for (const i of orphans) expect(readers.get(i)!.ended).toBe(false);
+    crashed = victim!;
   }), 60_000);
+
+  it('after a crash, every path follows the re-parented tree, and the crashed node gets a ticket again', withLogs(async () => {
+    expect(crashed).toBeDefined();
+    // Each node's path (its status) must match the forward tree the relays actually run: a stale path
+    // that still names the dead node would refuse it as "a loop" when it comes back.
+    const pathsMatchTree = async (): Promise<boolean> => {
+      const t = await tree();
+      const parent = new Map<string, string>();
+      for (const [up, children] of t) for (const c of children) parent.set(c, up);
+      const live = net.nodes.slice(1).filter((n) => n.process.running);
+      const statuses = await Promise.all(live.map((n) => status(n).catch(() => null)));
+      return live.every((n, k) => {
+        const path = statuses[k]?.streams.find((x) => x.streamId === streamId)?.path;
+        if (!path) return false;
+        const real = [n.nodeId];
+        for (let id = parent.get(n.nodeId); id !== undefined && real.length <= N; id = parent.get(id)) real.unshift(id);
+        return path.join() === real.join();
+      });
+    };
+    await waitFor(() => pathsMatchTree(), { timeoutMs: 10_000, intervalMs: 500, what: 'every node’s path to match the forward tree' });
+    await crashed!.process.exited;
+    await crashed!.start();
+    await waitFor(() => httpJson('POST', `${crashed!.apiUrl}/api/streams/${streamId}/watch`).catch(() => null), {
+      timeoutMs: 20_000,
+      intervalMs: 300,
+      what: 'the restarted node to get a ticket',
+    });
+    const r = await FlvTagReader.open(crashed!.playUrls(streamId).httpFlv);
+    readers.set(crashed!.index, r);
+    await waitFor(() => r.videoFrames.some((f) => f.keyframe), { timeoutMs: 15_000, what: 'a keyframe at the restarted node' });
+  }), 90_000);
 
   it('re-parents descendants before a leaving node closes, with a gap under 1 s', withLogs(async () => {
     const t = await tree();

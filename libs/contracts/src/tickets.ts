@@ -75,7 +75,11 @@ export class TicketHeartbeat {
   requesterId!: string;
 }
 
-export type TicketHeartbeatReply = { ok: true } | { unknown: true };
+/**
+ * `path`: the upstream's current path for the ticket's stream (source first, the upstream last), so the
+ * downstream's own path follows when the upstream re-parents.
+ */
+export type TicketHeartbeatReply = { ok: true; path?: string[] } | { unknown: true };
 
 /** The upstream ended a ticket (leaving, revoked, expired): the downstream should re-parent now. */
 export class TicketEnded {

@@ -2,3 +2,4 @@ export * from './headroom';
 export * from './ticket-selection';
 export * from './membership';
 export * from './advertise';
+export * from './upstream-path';

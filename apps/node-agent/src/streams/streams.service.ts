@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
 import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
 import { Logger, NodeConfig } from '@astral/config';
-import { candidateOrder, candidateWindow, selectOffer } from '@astral/overlay';
+import { candidateOrder, candidateWindow, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -87,6 +87,7 @@ export class StreamsService implements BeforeApplicationShutdown {
         (reply) => {
           this.heartbeatMisses.set(ticketId, 0);
           if ('unknown' in reply) void this.upstreamLost(streamId, upstreamNodeId, 'the upstream no longer knows our ticket');
+          else if (reply.path !== undefined) this.followUpstreamPath(streamId, ticketId, upstreamNodeId, reply.path);
         },
         () => {
           if (!this.redisHealth.peersAccountable()) return;
@@ -95,6 +96,34 @@ export class StreamsService implements BeforeApplicationShutdown {
           if (misses >= 3) void this.upstreamLost(streamId, upstreamNodeId, 'ticket expired: the upstream missed 3 heartbeats');
         },
       );
+    }
+  }
+
+  /**
+   * The upstream's current path, from its heartbeat reply: when a node above re-parented, this node's
+   * path and hops follow (and the directory's hop count with them), so loop checks see the real tree.
+   * Finding itself on the upstream's path means a forwarding loop: re-parent at once.
+   */
+  private followUpstreamPath(streamId: string, ticketId: string, upstreamNodeId: string, upstreamPath: unknown): void {
+    const c = this.carried.get(streamId);
+    if (!c || c.ticketId !== ticketId || this.failovers.has(streamId)) return;
+    const below = pathBelow(upstreamPath, this.nodeId);
+    if (below === null) {
+      this.log.warn({ streamId, upstreamNodeId }, 'ignored a malformed upstream path in a ticket heartbeat reply');
+      return;
+    }
+    if ('loop' in below) {
+      void this.upstreamLost(streamId, upstreamNodeId, 'a forwarding loop: this node is on its upstream’s path');
+      return;
+    }
+    if (samePath(below.path, c.path)) return;
+    const hopsChanged = below.hops !== c.hops;
+    this.carried.set({ ...c, path: below.path, hops: below.hops });
+    this.log.debug({ streamId, upstreamNodeId, hops: below.hops }, 'upstream path changed');
+    if (hopsChanged) {
+      this.directory
+        .carrying({ streamId, nodeId: this.nodeId, hops: below.hops, carrying: true })
+        .catch((err: Error) => this.log.debug({ err: err.message, streamId }, 'hop count not sent to the directory'));
     }
   }
 

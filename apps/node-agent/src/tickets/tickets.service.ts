@@ -92,7 +92,7 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(msg.ticketId);
     if (!t || t.requesterId !== msg.requesterId || t.state !== 'confirmed') return { unknown: true };
     t.lastHeartbeat = Date.now();
-    return { ok: true };
+    return { ok: true, path: this.carried.get(t.streamId)?.path };
   }
 
   get limitBps(): number | null {
