@@ -75,10 +75,13 @@ describeIfNetns('Network-namespace testbed', () => {
 
   beforeAll(async () => {
     net = await startNetnsNetwork({ nodes: N, uplink: UPLINK, tag: TAG, subnetOctet: 78, heartbeatMs: 1000 });
-    const created = await httpJson<{ streamId: string; publishUrl: string }>(
-      'POST',
-      `${net.nodes[0].apiUrl}/api/streams`,
-      { title: 'netns' },
+    const source = net.nodes[0];
+    const created = await waitFor(
+      () =>
+        httpJson<{ streamId: string; publishUrl: string }>('POST', `${source.apiUrl}/api/streams`, {
+          title: 'netns',
+        }),
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'node 1 to create the stream' },
     );
     streamId = created.streamId;
     publisher = new FlvFilePublisher({
@@ -198,8 +201,8 @@ describeIfNetns('Network-namespace testbed', () => {
         // The forwards really cross the shaped uplink (and not the unshaped host link).
         expect(p.uplinkBps).toBeGreaterThanOrEqual(p.relayEgressBps * 0.9);
       }
-      // The source's uplink carries 2 copies, not more: the tree has interior nodes.
-      expect(perNode[0].forwards).toBe(2);
+      // The limit binds: some node (normally the source) is full at 2 forwards, and none has more.
+      expect(Math.max(...perNode.map((p) => p.forwards))).toBe(2);
     }),
     180_000,
   );

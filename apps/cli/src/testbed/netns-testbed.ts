@@ -9,6 +9,9 @@ import {
   removeTempDir,
   sampleFlvPath,
   startNetnsNetwork,
+  waitFor,
+  WaitAbortedError,
+  HttpJsonError,
 } from '@astral/testing';
 import { errorMessage, formatBps, printJson, renderTable } from '../output';
 import { FlvFilePublisher } from '../publish/flv-file-publisher';
@@ -86,7 +89,17 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
     const n = net;
     const names = new Map(n.nodes.map((x) => [x.nodeId, x.name]));
     const [source, ...viewers] = n.nodes;
-    const created = await createStream(source.apiUrl, 'Astral netns testbed', 'fixtures/sample.flv, looped');
+    // A 5xx (the relay not answering yet on a loaded machine) is worth another try.
+    const created = await waitFor(
+      () =>
+        createStream(source.apiUrl, 'Astral netns testbed', 'fixtures/sample.flv, looped').catch(
+          (err: unknown) => {
+            if (err instanceof HttpJsonError && err.status < 500) throw new WaitAbortedError(err.message);
+            throw err;
+          },
+        ),
+      { timeoutMs: 30_000, intervalMs: 1000, what: `${source.name} to create the stream` },
+    );
     log.info(
       { streamId: created.streamId, node: source.name },
       'stream created; publishing fixtures/sample.flv',

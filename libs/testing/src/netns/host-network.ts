@@ -198,19 +198,25 @@ export class HostNetwork {
     }
     if (strays.length > 0)
       this.log.info({ pids: strays }, 'killed the Redis and directory of an earlier testbed');
-    const cmds = sweepCommands(this.plan, {
-      namespaces,
+    // Namespaces first: deleting one also deletes its veths, so the links are listed afterwards.
+    const cmds = sweepCommands(this.plan, { namespaces, links: '', iptablesRules: '' });
+    for (const argv of cmds) await this.runLogged(argv);
+    const rest = sweepCommands(this.plan, {
+      namespaces: '',
       links: await runHostCommand(['ip', '-o', 'link', 'show']),
       iptablesRules: await runHostCommand(['iptables', '-S']).catch(() => ''),
     });
-    for (const argv of cmds) {
-      await runHostCommand(argv).catch((err: unknown) =>
-        this.log.warn({ err: (err as Error).message }, 'sweep step failed'),
-      );
-    }
+    for (const argv of rest) await this.runLogged(argv);
+    cmds.push(...rest);
     if (cmds.length > 0)
       this.log.info({ removed: cmds.map(formatArgv) }, 'swept leftovers of an earlier testbed');
     return cmds.length;
+  }
+
+  private async runLogged(argv: Argv): Promise<void> {
+    await runHostCommand(argv).catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'sweep step failed'),
+    );
   }
 
   /** Builds the network; on a failure removes what was made and rethrows. */

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { LocalNetwork, LocalNode, NodePorts, startLocalNetwork } from '../local-network';
+import { httpJson } from '../http-json';
 import { RedisHandle, startRedis } from '../redis';
+import { waitFor } from '../wait-for';
 import { HostNetwork, TestbedLogger, UplinkCounters, silentLogger } from './host-network';
 import { NetnsNodePlan, NetnsPlan, netnsPlan, teardownCommands } from './netns-plan';
 
@@ -73,7 +75,7 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
   };
 
   let redis: RedisHandle | null = null;
-  let net: LocalNetwork;
+  let net: LocalNetwork | undefined;
   try {
     await hostNetwork.create();
     redis = await startRedis({ host: plan.hostAddress });
@@ -95,7 +97,28 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
         uploadLimit: String(plan.uploadLimitBps),
       })),
     });
+    // The agent answers before its relay listens on Redis; a stream created in between times out.
+    // The relay reports its stats to the agent once a second: once it has, it is up.
+    const readyMs = o.readyTimeoutMs ?? 90_000;
+    await Promise.all(
+      net.nodes.map((n) =>
+        waitFor(
+          async () =>
+            (
+              await httpJson<{ relay?: unknown }>('GET', `${n.apiUrl}/api/status`, undefined, {
+                timeoutMs: 3000,
+              })
+            ).relay,
+          {
+            timeoutMs: readyMs,
+            intervalMs: 200,
+            what: `${n.name}'s relay to report to its agent`,
+          },
+        ),
+      ),
+    );
   } catch (err) {
+    await net?.stop().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
     await destroy();
     throw err;

@@ -189,7 +189,9 @@ describe(isHostProcessOf.name, () => {
     expect(isHostProcessOf(['node', 'bin/astral.js', 'directory', '--host', '10.77.0.1'], '10.77.0.1')).toBe(
       true,
     );
+    expect(isHostProcessOf(['redis-server 10.77.0.1:45905', ''], '10.77.0.1')).toBe(true);
     expect(isHostProcessOf(['redis-server', '--bind', '127.0.0.1'], '10.77.0.1')).toBe(false);
+    expect(isHostProcessOf(['redis-server 10.77.0.10:6379'], '10.77.0.1')).toBe(false);
     expect(isHostProcessOf(['node', 'x', '10.77.0.1'], '10.77.0.1')).toBe(false);
   });
 });

@@ -297,8 +297,10 @@ export function formatArgv(argv: Argv): string {
 
 /**
  * True for a root-namespace process of a testbed whose host address is `hostAddress`: its redis-server
- * (`--bind ADDR`) or its directory (`--host ADDR`). The sweep kills these after a crashed run.
+ * (`--bind ADDR`, or its process title `redis-server ADDR:PORT`) or its directory (`--host ADDR`). The sweep kills these after a crashed run.
  */
 export function isHostProcessOf(argv: string[], hostAddress: string): boolean {
+  // redis-server replaces its command line with a title: "redis-server 10.77.0.1:6379".
+  if (argv[0]?.startsWith(`redis-server ${hostAddress}:`)) return true;
   return argv.some((a, i) => (a === '--bind' || a === '--host') && argv[i + 1] === hostAddress);
 }
