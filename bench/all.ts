@@ -335,7 +335,7 @@ function summary(results: StepResult[]): string[] {
     row(
       `fan-out K=${fmt(k, 0)}: Mbit/s per CPU core (higher is better)`,
       fmt(a),
-      '—',
+      '≥ 1000, ahead of NMS',
       fmt(nms),
       ratio(a, nms),
       fmt(ng),
@@ -352,7 +352,7 @@ function summary(results: StepResult[]): string[] {
       row(
         `chain H=${fmt(h, 0)}: per-hop latency ${p}, ms (lower is better)`,
         fmt(a),
-        '—',
+        p === 'p50' ? '≤ 20' : '≤ 50',
         'no relay chain',
         '—',
         fmt(ng),
@@ -360,7 +360,7 @@ function summary(results: StepResult[]): string[] {
       );
     }
   }
-  for (const r of results.filter((x) => x.step.scenario === 'tree')) {
+  for (const r of results.filter((x) => x.step.scenario === 'tree' && x.json)) {
     const n = num(r.json, 'nodes');
     const a = num(r.json, 'sourceEgressKbps');
     const same = n === num(peers, 'nodes');
@@ -388,36 +388,36 @@ function summary(results: StepResult[]): string[] {
     row(
       `tree N=${fmt(n, 0)}: delivery ratio / max depth / join p50 ms`,
       `${fmt(num(r.json, 'deliveryRatio'), 3)} / ${fmt(num(r.json, 'maxDepth'), 0)} / ${fmt(num(r.json, 'joinMs.p50'))}`,
-      '—',
+      '≥ 0.99 / — / ≤ 1000',
       '',
       '',
       '',
       '',
     );
   }
-  for (const r of results.filter((x) => x.step.scenario === 'failover')) {
+  for (const r of results.filter((x) => x.step.scenario === 'failover' && x.json)) {
     row(
       `failover N=${fmt(num(r.json, 'nodes'), 0)}: recovery p50 / p95 ms; player disconnects`,
       `${fmt(num(r.json, 'recoveryMs.p50'))} / ${fmt(num(r.json, 'recoveryMs.p95'))}; ${fmt(num(r.json, 'playerDisconnects'), 0)}`,
-      '—',
+      '— / ≤ 2000; 0',
       'no failover',
       '',
       'no failover (edge re-pull by hand)',
       '',
     );
   }
-  for (const r of results.filter((x) => x.step.scenario === 'directory')) {
+  for (const r of results.filter((x) => x.step.scenario === 'directory' && x.json)) {
     row(
       `directory ${String(get(r.json, 'backend'))}, ${fmt(num(r.json, 'nodes'), 0)} nodes: registrations/s; p99 ms; heartbeats sustained`,
       `${fmt(num(r.json, 'registrationsPerS'))}; ${fmt(num(r.json, 'p99Ms'))}; ${String(get(r.json, 'sustained'))}`,
-      'sustained',
+      get(r.json, 'backend') === 'postgres' ? '≥ 2000; ≤ 50; true' : '— (goal set for PostgreSQL); true',
       '',
       '',
       '',
       '',
     );
   }
-  for (const r of results.filter((x) => x.step.scenario === 'churn')) {
+  for (const r of results.filter((x) => x.step.scenario === 'churn' && x.json)) {
     row(
       `churn N=${fmt(num(r.json, 'nodes'), 0)}, ${fmt(num(r.json, 'ratePerMinute'), 0)}/min: continuity`,
       fmt(num(r.json, 'continuity'), 4),
@@ -438,23 +438,58 @@ function summary(results: StepResult[]): string[] {
     );
   }
   for (const r of results.filter((x) => x.step.scenario === 'sim' && x.json)) {
-    // The simulator's JSON is its own; show its top-level numbers.
-    const flat = Object.entries(r.json!).filter(([, v]) => typeof v === 'number' || typeof v === 'boolean');
+    const n = fmt(num(r.json, 'nodes'), 0);
     row(
-      `sim ${r.step.id}`,
-      flat.map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v, 3) : String(v)}`).join('; '),
-      'served ≥ 0.95 of bound; depth ≤ ⌈log_k N⌉+2',
+      `simulation N=${n}: share of the bound's servable viewers served; tree depth max (bound ⌈log_k N⌉+2)`,
+      `${fmt(num(r.json, 'servedOfServable'), 3)} (${fmt(num(r.json, 'served'), 0)} of ${fmt(num(r.json, 'servable'), 0)}); ${fmt(num(r.json, 'depth.max'), 0)} (bound ${fmt(num(r.json, 'depth.bound'), 0)})`,
+      '≥ 0.95; ≤ bound',
+      '',
+      '',
+      '',
+      '',
+    );
+    row(
+      `simulation N=${n}: offload (fluid bound r_max); control msgs/s at the directory; per supernode mean / max`,
+      `${fmt(num(r.json, 'offload'), 4)} (r_max ${fmt(num(r.json, 'rMax'), 2)} streams/node); ${fmt(num(r.json, 'msgsPerS.directory'), 0)}; ${fmt(num(r.json, 'msgsPerS.perSupernodeMean'), 0)} / ${fmt(num(r.json, 'msgsPerS.perSupernodeMax'), 0)}`,
+      '—',
       '',
       '',
       '',
       '',
     );
   }
+  for (const r of results.filter((x) => x.status !== 'ok')) {
+    row(`${r.step.id}: ${r.status}`, r.note ?? 'see its log in the results folder', '—', '', '', '', '');
+  }
   return [
     '| figure | Astral | goal | node-media-server alone | Astral ÷ NMS | nginx-rtmp | Astral ÷ nginx |',
     '|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
+}
+
+/** The results recorded in an earlier run's summary.json, with each step's JSON read back. */
+function previousResults(out: string, plan: Step[]): Map<string, StepResult> {
+  const file = join(out, 'summary.json');
+  if (!existsSync(file)) throw new Error(`--rerun needs --out DIR of an earlier run (no ${file})`);
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as {
+    steps: { id: string; command: string; status: StepResult['status']; note?: string; seconds: number }[];
+  };
+  const found = new Map<string, StepResult>();
+  for (const s of summary.steps) {
+    const step = plan.find((p) => p.id === s.id);
+    if (!step) continue;
+    const jsonFile = join(out, `${s.id}.json`);
+    const json = s.status === 'ok' && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, unknown>) : undefined;
+    found.set(s.id, { step, command: s.command, status: s.status, note: s.note, seconds: s.seconds, json });
+  }
+  return found;
+}
+
+/** The hand-written reading of the figures (bench/analysis.md): where Astral is behind, and why. */
+function analysis(): string[] {
+  const file = join(root, 'bench', 'analysis.md');
+  return existsSync(file) ? [...readFileSync(file, 'utf8').trimEnd().split('\n'), ''] : [];
 }
 
 function writeDoc(
@@ -464,6 +499,7 @@ function writeDoc(
   quick: boolean,
   totalS: number,
   started: Date,
+  rerun?: string[],
 ): void {
   const rel = (p: string): string => relative(dirname(file), p) || '.';
   const plots = existsSync(join(root, 'docs', 'bench'))
@@ -475,7 +511,9 @@ function writeDoc(
     'Generated by `npm run bench:all` (bench/all.ts) from the JSON files in',
     `[${relative(root, out)}](${rel(out)}); do not edit by hand.${quick ? ' **This is a `--quick` run: tiny sizes, the numbers only prove that the driver works.**' : ''}`,
     '',
-    `Run started ${started.toISOString()}, took ${(totalS / 60).toFixed(1)} min.`,
+    rerun
+      ? `Steps ${rerun.join(', ')} re-run on ${started.toISOString()} (${(totalS / 60).toFixed(1)} min); the others are from the run in the same folder.`
+      : `Run started ${started.toISOString()}, took ${(totalS / 60).toFixed(1)} min.`,
     '',
     '## Machine',
     '',
@@ -492,6 +530,7 @@ function writeDoc(
     '',
     ...summary(results),
     '',
+    ...analysis(),
     '## Steps',
     '',
     '| step | status | seconds | command |',
@@ -553,9 +592,21 @@ async function main(): Promise<void> {
   console.log(
     `bench:all${quick ? ' --quick' : ''}: ${plan.length} steps, estimated ${Math.round(plan.reduce((s, p) => s + p.estimateS, 0) / 60)} min; results in ${out}`,
   );
+  // --rerun ID,ID (with --out DIR of an earlier run): runs only those steps; the others keep that run's results.
+  const rerun = flags.get('rerun')?.split(',').filter(Boolean);
+  const earlier = rerun ? previousResults(out, plan) : new Map<string, StepResult>();
+  if (rerun) {
+    const unknown = rerun.filter((id) => !plan.some((p) => p.id === id));
+    if (unknown.length) throw new Error(`--rerun: no step ${unknown.join(', ')}; steps: ${plan.map((p) => p.id).join(', ')}`);
+  }
   const results: StepResult[] = [];
   const t0 = performance.now();
   for (const step of plan) {
+    const kept = earlier.get(step.id);
+    if (rerun && !rerun.includes(step.id)) {
+      if (kept) results.push(kept);
+      continue;
+    }
     const command = `npm run bench -- ${step.scenario} ${step.args.map((a) => (relative(root, a).startsWith('..') || !a.startsWith('/') ? a : relative(root, a))).join(' ')}`;
     if (!registered.has(step.scenario) || (step.needs && !existsSync(join(root, step.needs)))) {
       const note = `scenario "${step.scenario}" not present (not registered in bench/main.ts or ${step.needs ?? 'its source'} missing)`;
@@ -582,7 +633,7 @@ async function main(): Promise<void> {
     join(out, 'summary.json'),
     `${JSON.stringify({ started, quick, totalS, steps: results.map((r) => ({ id: r.step.id, command: r.command, status: r.status, note: r.note, seconds: r.seconds })) }, null, 2)}\n`,
   );
-  writeDoc(doc, out, results, quick, totalS, started);
+  writeDoc(doc, out, results, quick, totalS, started, rerun);
   console.log(
     `\nbench:all: done in ${(totalS / 60).toFixed(1)} min; wrote ${relative(root, doc)} and ${relative(root, out)}`,
   );

@@ -1,6 +1,6 @@
 /**
  * Churn on a real local network (directory, N nodes as agent + relay processes, Redis):
- *   npm run bench -- churn --nodes 30 --rate 3 [--minutes 3] [--upload-limit-streams 3] [--json FILE] [--svg FILE]
+ *   npm run bench -- churn --nodes 30 --rate 3 [--minutes 3] [--upload-limit-streams 3] [--json FILE] [--svg FILE] [--log-dir DIR]
  *
  * Node 1 publishes the bundled sample; every other node watches it with an HTTP-FLV reader. For M minutes,
  * R viewers a minute leave (alternately SIGKILL and a clean SIGTERM exit), then start again and watch again.
@@ -105,6 +105,8 @@ export async function churnBench(args: string[]): Promise<void> {
     heartbeatMs,
     logLevel: 'info',
     readyTimeoutMs: 120_000,
+    // --log-dir DIR keeps every process's log after the run (otherwise removed with the temp dir).
+    logDir: flags.get('log-dir'),
   });
   const presences: Presence[] = [];
   const current = new Map<number, Presence>();

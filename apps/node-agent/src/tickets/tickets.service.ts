@@ -64,7 +64,9 @@ export class TicketsService implements OnApplicationShutdown {
     directoryLink.forwardsNow = () => this.confirmedCount();
     directoryLink.uploadLimitNow = () => this.uploadLimitBps;
     relayLink.onReady(() => this.replayAdmissions());
-    this.expiryTimer = setInterval(() => this.expireSilentTickets(), config.peerHeartbeatMs);
+    // Timers run before I/O in each turn of the event loop: after the loop was held up (a loaded machine),
+    // heartbeats may still wait in the socket. Deciding after one I/O phase (setImmediate) reads them first.
+    this.expiryTimer = setInterval(() => setImmediate(() => this.expireSilentTickets()), config.peerHeartbeatMs);
   }
 
   onApplicationShutdown(): void {

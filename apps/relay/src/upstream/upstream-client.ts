@@ -1,4 +1,5 @@
 import http, { ClientRequest, IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { FlvParser, FlvTag, FlvTagType, isKeyframe, isSequenceHeader, readCloseTag, RelayedTimeline } from '@astral/media';
 
 import { Logger } from '@astral/config';
@@ -16,6 +17,8 @@ class Pull {
   private readonly req: ClientRequest;
   private readonly parser = new FlvParser();
   private stallTimer: NodeJS.Timeout | null = null;
+  /** performance.now() of the last byte from the upstream (or of the request). */
+  private lastDataAt = performance.now();
   private closed = false;
   bytesIn = 0;
 
@@ -39,10 +42,12 @@ class Pull {
       return;
     }
     res.socket.setNoDelay(true);
+    // Answered: from here on silence is judged by the stall check (which allows for a held-up event loop).
+    this.req.setTimeout(0);
     res.on('data', (chunk: Buffer) => {
       if (this.closed) return;
       this.bytesIn += chunk.length;
-      this.armStall();
+      this.lastDataAt = performance.now();
       let tags: FlvTag[];
       try {
         tags = this.parser.push(chunk);
@@ -64,9 +69,22 @@ class Pull {
     res.on('error', (err) => this.lose(`upstream connection broke: ${err.message}`));
   }
 
-  private armStall(): void {
+  /**
+   * One timer per stall bound, not one per chunk: when it fires early enough it is re-armed for the rest.
+   * Timers run before I/O in each turn of the event loop, so after the loop was held up (a loaded machine)
+   * data may be waiting in the socket: a stall is declared only if it is still silent after one I/O phase.
+   */
+  private armStall(delayMs = this.stallMs): void {
     if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.lose(`no data from upstream for ${this.stallMs} ms (stall)`), this.stallMs);
+    this.stallTimer = setTimeout(() => this.checkStall(false), delayMs);
+  }
+
+  private checkStall(afterIo: boolean): void {
+    if (this.closed) return;
+    const idleMs = performance.now() - this.lastDataAt;
+    if (idleMs < this.stallMs) this.armStall(this.stallMs - idleMs);
+    else if (!afterIo) setImmediate(() => this.checkStall(true));
+    else this.lose(`no data from upstream for ${this.stallMs} ms (stall)`);
   }
 
   private lose(reason: string): void {
