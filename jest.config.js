@@ -1,4 +1,4 @@
-/** Two projects: fast pure unit specs beside the code, and e2e suites that start real processes. */
+/** Fast pure unit specs beside the code, e2e suites that start real processes, and the container suite. */
 const swc = [
   '@swc/jest',
   {
@@ -31,6 +31,18 @@ module.exports = {
       moduleNameMapper,
       testEnvironment: 'node',
       testTimeout: 120000,
+    },
+    {
+      // npm run test:containers: testcontainers on podman's Docker API; globalSetup builds the images
+      // offline when missing and starts the API service, globalTeardown stops it (test/containers/).
+      displayName: 'containers',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/containers/**/*.containers-spec.ts'],
+      transform: { '^.+\\.ts$': swc },
+      moduleNameMapper,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/containers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/containers/global-teardown.ts',
     },
   ],
 };

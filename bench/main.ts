@@ -15,6 +15,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   peers: async () => (await import('./peers')).peersBench,
   churn: async () => (await import('./churn')).churnBench,
   sim: async () => (await import('./sim/run')).simBench,
+  compose: async () => (await import('./compose-testbed')).composeBench,
 };
 
 async function main(): Promise<void> {
