@@ -155,7 +155,10 @@ export class StreamsService implements BeforeApplicationShutdown {
     const key = randomBytes(18).toString('base64url');
     const keyHash = createHash('sha256').update(key).digest('hex');
     this.keyHashes.set(stream.streamId, keyHash);
-    await this.relayLink.relay.authorizePublish({ streamId: stream.streamId, keyHash });
+    // A relay that has not started listening yet gets the key with the rest of its state when it says it
+    // is ready (replayToRelay), so a stream created right after start-up does not fail.
+    if (this.relayLink.relayUp) await this.relayLink.relay.authorizePublish({ streamId: stream.streamId, keyHash });
+    else this.log.info({ streamId: stream.streamId }, 'relay not ready yet: the publish key is handed over when it is');
     this.log.info({ streamId: stream.streamId }, 'stream created; waiting for the publisher');
     const h = this.hostForUrl();
     return {
