@@ -6,13 +6,19 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+// rootOnly: the network-namespace suite (test/netns.e2e-spec.ts) runs only as root, and skips otherwise.
 const REQUIRED = [
   { program: 'redis-server', pkg: 'redis-server' },
   { program: 'ffmpeg', pkg: 'ffmpeg' },
   { program: 'ffprobe', pkg: 'ffmpeg' },
   { program: 'chromium', pkg: 'chromium' },
   { program: 'pg_ctlcluster', pkg: 'postgresql' },
-];
+  { program: 'ip', pkg: 'iproute2', rootOnly: true },
+  { program: 'tc', pkg: 'iproute2', rootOnly: true },
+  { program: 'iptables', pkg: 'iptables', rootOnly: true },
+].filter((r) => !r.rootOnly || isRoot);
 
 /** The repository and replica suites need PostgreSQL on 127.0.0.1:5432; start the local cluster if it is down. */
 function ensurePostgres() {
@@ -52,8 +58,6 @@ if (missing.length === 0) {
 const packages = [...new Set(REQUIRED.map((r) => r.pkg))];
 const names = missing.map((r) => r.program).join(', ');
 const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
 if (isRoot && onPath('apt-get')) {
   console.error(`check-system-deps: missing ${names}; running: ${command}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
