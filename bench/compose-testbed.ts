@@ -6,8 +6,8 @@
  * - startMs: from `up -d` until every node plays the stream (its /api/status carries it from node 1, and
  *   ffprobe decodes video and audio from its HTTP-FLV port on 127.0.0.1);
  * - recovery: the node with the most descendants in the forward tree (node 1 excepted) is stopped with
- *   `podman stop -t 0` (SIGKILL); reattachMs is until every descendant carries the stream again on a path
- *   without it, playingMs until each of them also plays again.
+ *   `podman stop -t 0` (SIGKILL); reattachMs is until every descendant pulls from a live upstream again
+ *   (not the stopped node), playingMs until each of them also plays again (the slowest descendant).
  * Then `podman-compose down -v`. Needs the images (docker/build-image.sh, docker/build-redis-image.sh),
  * podman-compose and CONTAINERS_CONF (default .astral/containers.conf). The default layout is `combined`,
  * the one podman-compose 1.0.3 (Debian bookworm) can run.
@@ -126,24 +126,24 @@ export async function composeBench(args: string[]): Promise<void> {
     const t1 = Date.now();
     sh('podman', ['stop', '-t', '0', name]);
     const stopMs = Date.now() - t1;
-    let reattachMs: number | null = null;
-    const again = new Set<number>();
+    // Per descendant: when it pulls from a live upstream again, and when it plays again.
+    const reattached = new Map<number, number>();
+    const again = new Map<number, number>();
+    const lastPath = new Map<number, string[]>();
     while (again.size < orphans.length && Date.now() - t1 < 120_000) {
-      if (reattachMs === null) {
-        const ok = await Promise.all(
-          orphans.map(async (k) => {
-            const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
-            return !!c?.upstreamNodeId && c.path[0] === idOf(1) && !c.path.includes(idOf(victim));
-          }),
-        );
-        if (ok.every(Boolean)) reattachMs = Date.now() - t1;
+      for (const k of orphans.filter((x) => !again.has(x))) {
+        const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
+        if (c) lastPath.set(k, c.path);
+        if (!reattached.has(k) && c?.upstreamNodeId && c.upstreamNodeId !== idOf(victim))
+          reattached.set(k, Date.now() - t1);
+        if (reattached.has(k) && (await playing(flv(k, streamId)))) again.set(k, Date.now() - t1);
       }
-      if (reattachMs !== null)
-        for (const k of orphans.filter((x) => !again.has(x)))
-          if (await playing(flv(k, streamId))) again.add(k);
       if (again.size < orphans.length) await sleep(250);
     }
-    const playingMs = again.size === orphans.length ? Date.now() - t1 : null;
+    const name1 = (id: string) => `node${ks.find((k) => idOf(k) === id) ?? '?'}`;
+    const reattachMs = reattached.size === orphans.length ? Math.max(...reattached.values()) : null;
+    const playingMs = again.size === orphans.length ? Math.max(...again.values()) : null;
+    const pathsAfter = orphans.map((k) => (lastPath.get(k) ?? []).map(name1).join('>'));
     report(
       'compose testbed',
       {
@@ -158,6 +158,13 @@ export async function composeBench(args: string[]): Promise<void> {
         stopMs,
         reattachMs,
         playingMs,
+        perNode: Object.fromEntries(
+          orphans.map((k) => [
+            `node${k}`,
+            { reattachMs: reattached.get(k) ?? null, playingMs: again.get(k) ?? null },
+          ]),
+        ),
+        pathsAfter,
       },
       flags.get('json'),
     );
