@@ -44,12 +44,14 @@ interface Overlay {
 }
 
 /** Starts N nodes, publishes the sample at node 1 and has every other node watch, one after another. */
-async function buildOverlay(nodes: number, uploadLimit: string): Promise<Overlay> {
+async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string): Promise<Overlay> {
   const net = await startLocalNetwork({
     nodes: Array.from({ length: nodes }, () => ({ uploadLimit, env: { ASTRAL_MAX_CHILDREN: '8' } })),
     heartbeatMs: 1000,
     logLevel: 'warn',
     readyTimeoutMs: 120_000,
+    // --log-dir DIR keeps every process's log after the run (otherwise removed with the temp dir).
+    logDir,
   });
   const published: { ts: number; at: number }[] = [];
   const readers = new Map<number, FlvTagReader>();
@@ -94,7 +96,7 @@ export async function treeBench(args: string[]): Promise<void> {
   const bitrate = sampleBitrate();
   // Room for `streams` copies at the sample's peak, not for one more.
   const limitBps = Math.round((streams + 0.4) * bitrate);
-  const o = await buildOverlay(nodes, String(limitBps));
+  const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
   try {
     await sleep(3000);
     const sentBy = (s: RelayStats) => s.streams.find((x) => x.streamId === o.streamId)?.forwards.reduce((n, f) => n + f.bytesSent, 0) ?? 0;
@@ -146,7 +148,7 @@ export async function failoverBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const nodes = Number(flags.get('nodes') ?? 10);
   const limitBps = Math.round(2.4 * sampleBitrate());
-  const o = await buildOverlay(nodes, String(limitBps));
+  const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
   const recovery: number[] = [];
   let kills = 0;
   let playerDisconnects = 0;
