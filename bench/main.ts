@@ -34,6 +34,10 @@ async function main(): Promise<void> {
     console.error(`usage: npm run bench -- <${Object.keys(scenarios).join('|')}> [--flags]`);
     process.exit(2);
   }
+  // Ctrl-C or SIGTERM (bench:all's step timeout) stops every process the bench started, then exits;
+  // the temp dirs go with the exit hook. Loaded here: @astral/* resolves only after the registration above.
+  const { onTerminationSignal, stopAllProcesses } = await import('@astral/testing');
+  onTerminationSignal(() => stopAllProcesses(5000), 130);
   await (await load())(args);
 }
 
