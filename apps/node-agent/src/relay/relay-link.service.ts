@@ -10,7 +10,6 @@ export class RelayLink {
   readonly relay: RelayControlClient;
   private latest: RelayStats | null = null;
   private readyHandlers: (() => Promise<void>)[] = [];
-  private readySeen = false;
 
   constructor(
     @Inject(AGENT_CLIENT) client: ClientProxy,
@@ -23,11 +22,6 @@ export class RelayLink {
 
   updateStats(stats: RelayStats): void {
     this.latest = stats;
-  }
-
-  /** The relay has said it is ready, or has sent stats: commands sent now reach it. */
-  get relayUp(): boolean {
-    return this.readySeen || this.latest !== null;
   }
 
   get stats(): RelayStats | null {
@@ -44,7 +38,6 @@ export class RelayLink {
   }
 
   async relayReady(): Promise<void> {
-    this.readySeen = true;
     this.log.info('relay is ready; replaying its state');
     for (const h of this.readyHandlers) {
       await h().catch((err: Error) => this.log.warn({ err: err.message }, 'could not replay state to the relay'));

@@ -155,10 +155,17 @@ export class StreamsService implements BeforeApplicationShutdown {
     const key = randomBytes(18).toString('base64url');
     const keyHash = createHash('sha256').update(key).digest('hex');
     this.keyHashes.set(stream.streamId, keyHash);
-    // A relay that has not started listening yet gets the key with the rest of its state when it says it
-    // is ready (replayToRelay), so a stream created right after start-up does not fail.
-    if (this.relayLink.relayUp) await this.relayLink.relay.authorizePublish({ streamId: stream.streamId, keyHash });
-    else this.log.info({ streamId: stream.streamId }, 'relay not ready yet: the publish key is handed over when it is');
+    // Right after start-up the relay may not listen yet: a request it never saw times out. Try again
+    // (the key is kept, and replayed to a relay that says it is ready) before failing the create.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.relayLink.relay.authorizePublish({ streamId: stream.streamId, keyHash });
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        this.log.warn({ streamId: stream.streamId, attempt, err: (err as Error).message }, 'relay did not take the publish key; trying again');
+      }
+    }
     this.log.info({ streamId: stream.streamId }, 'stream created; waiting for the publisher');
     const h = this.hostForUrl();
     return {
