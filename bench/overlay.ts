@@ -184,7 +184,8 @@ export async function failoverBench(args: string[]): Promise<void> {
       await victim.process.exited;
       await victim.start();
       await waitFor(() => httpJson('POST', `${victim.apiUrl}/api/streams/${o.streamId}/watch`).catch(() => null), {
-        timeoutMs: 30_000,
+        // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
+        timeoutMs: 90_000,
         intervalMs: 300,
         what: `node ${i + 1} to watch again`,
       });
