@@ -9,7 +9,7 @@ import {
   descendants,
   forwardTree,
   httpJson,
-  netnsUnavailableReasonSync,
+  netnsUnavailableReason,
   runHostCommand,
   runningProcesses,
   sampleFlvPath,
@@ -29,7 +29,7 @@ const N = 6;
 const UPLINK = '3mbit';
 const TAG = 'e2e';
 
-const unavailable = netnsUnavailableReasonSync();
+const unavailable = netnsUnavailableReason();
 if (unavailable) {
   // Printed so that a skipped run says why; on the project's machines (root) the suite runs.
   console.warn(`SKIPPED test/netns.e2e-spec.ts: ${unavailable}`);

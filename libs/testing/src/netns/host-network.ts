@@ -69,37 +69,9 @@ function packageOf(program: string): string {
 /**
  * Why this machine cannot create the testbed, or null if it can: it needs root (CAP_NET_ADMIN), the
  * ip, tc and iptables programs, and a kernel that lets `ip netns add` succeed. The probe namespace
- * is removed again.
+ * is removed again. Synchronous, so a test suite can decide at collection time whether it runs.
  */
-export async function netnsUnavailableReason(): Promise<string | null> {
-  const uid = process.getuid?.();
-  if (uid !== undefined && uid !== 0) {
-    return `network namespaces need root (CAP_NET_ADMIN); this process runs as uid ${uid}. Run it as root, e.g. sudo.`;
-  }
-  for (const argv of [
-    ['ip', '-V'],
-    ['tc', '-V'],
-    ['iptables', '--version'],
-  ]) {
-    try {
-      await runHostCommand(argv);
-    } catch (err) {
-      return `cannot run ${argv[0]}: ${(err as Error).message}`;
-    }
-  }
-  const probe = `astral-probe-${process.pid}`;
-  try {
-    await runHostCommand(['ip', 'netns', 'add', probe]);
-  } catch (err) {
-    return `\`ip netns add\` failed, so this machine cannot create network namespaces: ${(err as Error).message}`;
-  } finally {
-    await runHostCommand(['ip', 'netns', 'delete', probe]).catch(() => undefined);
-  }
-  return null;
-}
-
-/** netnsUnavailableReason without promises, for deciding at collection time whether a test suite runs. */
-export function netnsUnavailableReasonSync(): string | null {
+export function netnsUnavailableReason(): string | null {
   const uid = process.getuid?.();
   if (uid !== undefined && uid !== 0) {
     return `network namespaces need root (CAP_NET_ADMIN); this process runs as uid ${uid}. Run it as root, e.g. sudo.`;
@@ -167,8 +139,8 @@ export class HostNetwork {
   ) {}
 
   /** Throws NetnsUnavailableError when the machine cannot create namespaces. */
-  async checkSupported(): Promise<void> {
-    const reason = await netnsUnavailableReason();
+  checkSupported(): void {
+    const reason = netnsUnavailableReason();
     if (reason) throw new NetnsUnavailableError(reason);
   }
 

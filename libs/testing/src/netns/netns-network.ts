@@ -58,7 +58,7 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
     uplink: o.uplink,
   });
   const hostNetwork = new HostNetwork(plan, log);
-  await hostNetwork.checkSupported();
+  hostNetwork.checkSupported();
   await hostNetwork.sweep();
 
   let destroyed = false;
