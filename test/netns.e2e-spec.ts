@@ -132,22 +132,19 @@ describeIfNetns('Network-namespace testbed', () => {
 
       // Frames: ≥ 95% of the frames published in an 8 s window must reach every viewer.
       const t0 = Date.now();
-      const before = await Promise.all(
-        n.nodes.map(async (x) => ({
-          stats: await stats(x),
-          tc: await n.uplinkCounters(x),
-          at: performance.now(),
-        })),
-      );
+      // Each node's relay stats and uplink counters, at one moment.
+      const snapshot = () =>
+        Promise.all(
+          n.nodes.map(async (x) => ({
+            stats: await stats(x),
+            tc: await n.uplinkCounters(x),
+            at: performance.now(),
+          })),
+        );
+      const before = await snapshot();
       await sleep(8000);
       const t1 = Date.now();
-      const after = await Promise.all(
-        n.nodes.map(async (x) => ({
-          stats: await stats(x),
-          tc: await n.uplinkCounters(x),
-          at: performance.now(),
-        })),
-      );
+      const after = await snapshot();
       await sleep(2000);
       const sent = published.filter((p) => p.at >= t0 && p.at < t1).map((p) => p.ts);
       const ratios = [...readers.entries()].map(([i, r]) => {
