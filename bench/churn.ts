@@ -17,8 +17,17 @@
  *   8 requests + offers, one confirm and the cancels, counted from the agents' 'ticket confirmed' and
  *   'joined a supernode' log lines. Approximate: the agents have no message counters of their own.
  */
-import { FlvTagReader, LocalNetwork, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
-import { RelayStats } from '@astral/contracts';
+import {
+  FlvTagReader,
+  LocalNetwork,
+  descendants,
+  forwardTree,
+  httpJson,
+  sampleFlvPath,
+  sleep,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { parseFlvFile } from '@astral/media';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -40,32 +49,6 @@ interface Presence {
   to: number | null;
 }
 
-async function forwardTree(net: LocalNetwork, streamId: string): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  await Promise.all(
-    net.nodes
-      .filter((n) => n.process.running)
-      .map(async (n) => {
-        const s = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
-        const st = s?.streams.find((x) => x.streamId === streamId);
-        out.set(n.nodeId, st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : []);
-      }),
-  );
-  return out;
-}
-
-function descendants(t: Map<string, string[]>, id: string): string[] {
-  const out: string[] = [];
-  const todo = [...(t.get(id) ?? [])];
-  while (todo.length) {
-    const x = todo.shift()!;
-    if (out.includes(x)) continue;
-    out.push(x);
-    todo.push(...(t.get(x) ?? []));
-  }
-  return out;
-}
-
 async function directoryCounters(net: LocalNetwork): Promise<number> {
   const text = await fetch(`${net.directoryUrl}/metrics`)
     .then((r) => r.text())
@@ -82,7 +65,9 @@ function countLogLines(net: LocalNetwork, pattern: RegExp): number {
   let n = 0;
   for (const node of net.nodes) {
     try {
-      n += readFileSync(node.logFile, 'utf8').split('\n').filter((l) => pattern.test(l)).length;
+      n += readFileSync(node.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => pattern.test(l)).length;
     } catch {
       // no log yet
     }
@@ -101,7 +86,10 @@ export async function churnBench(args: string[]): Promise<void> {
   const limitBps = Math.round((streams + 0.4) * sampleBitrate());
   const t00 = performance.now();
   const net = await startLocalNetwork({
-    nodes: Array.from({ length: nodes }, () => ({ uploadLimit: String(limitBps), env: { ASTRAL_MAX_CHILDREN: '8' } })),
+    nodes: Array.from({ length: nodes }, () => ({
+      uploadLimit: String(limitBps),
+      env: { ASTRAL_MAX_CHILDREN: '8' },
+    })),
     heartbeatMs,
     logLevel: 'info',
     readyTimeoutMs: 120_000,
@@ -117,7 +105,11 @@ export async function churnBench(args: string[]): Promise<void> {
   let kills = 0;
   let failedRejoins = 0;
   try {
-    const created = await httpJson<{ streamId: string; publishUrl: string }>('POST', `${net.nodes[0].apiUrl}/api/streams`, { title: 'churn' });
+    const created = await httpJson<{ streamId: string; publishUrl: string }>(
+      'POST',
+      `${net.nodes[0].apiUrl}/api/streams`,
+      { title: 'churn' },
+    );
     const streamId = created.streamId;
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
     await publisher.start();
@@ -125,11 +117,14 @@ export async function churnBench(args: string[]): Promise<void> {
 
     const watch = async (i: number): Promise<void> => {
       const node = net.nodes[i];
-      await waitFor(() => httpJson('POST', `${node.apiUrl}/api/streams/${streamId}/watch`).catch(() => null), {
-        timeoutMs: 60_000,
-        intervalMs: 300,
-        what: `node ${i + 1} to get a ticket`,
-      });
+      await waitFor(
+        () => httpJson('POST', `${node.apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 300,
+          what: `node ${i + 1} to get a ticket`,
+        },
+      );
       const reader = await FlvTagReader.open(node.playUrls(streamId).httpFlv);
       const p: Presence = { node: i, reader, joinedAt: performance.now(), to: null };
       presences.push(p);
@@ -194,11 +189,14 @@ export async function churnBench(args: string[]): Promise<void> {
         if (!r) continue;
         const lastTs = Math.max(0, ...r.videoFrames.map((f) => f.timestamp));
         pending.push(
-          waitFor(() => r.videoFrames.find((f) => f.keyframe && f.arrivalMs > leftAt && f.timestamp > lastTs), {
-            timeoutMs: 20_000,
-            intervalMs: 20,
-            what: `a new keyframe at node ${o + 1}`,
-          }).then(
+          waitFor(
+            () => r.videoFrames.find((f) => f.keyframe && f.arrivalMs > leftAt && f.timestamp > lastTs),
+            {
+              timeoutMs: 20_000,
+              intervalMs: 20,
+              what: `a new keyframe at node ${o + 1}`,
+            },
+          ).then(
             (f) => void recovery.push(f.arrivalMs - leftAt),
             () => void recovery.push(20_000),
           ),
@@ -239,7 +237,8 @@ export async function churnBench(args: string[]): Promise<void> {
       const s1 = Math.floor((to - start) / 1000);
       if (s1 <= s0) continue;
       const got = new Set<number>();
-      for (const f of p.reader.videoFrames) if (f.arrivalMs >= start) got.add(Math.floor((f.arrivalMs - start) / 1000));
+      for (const f of p.reader.videoFrames)
+        if (f.arrivalMs >= start) got.add(Math.floor((f.arrivalMs - start) / 1000));
       const v = perViewer.get(p.node) ?? { hit: 0, all: 0 };
       for (let s = s0; s < s1; s++) {
         const ok = got.has(s) ? 1 : 0;
@@ -265,7 +264,14 @@ export async function churnBench(args: string[]): Promise<void> {
         yMax: 1,
         series: [
           { name: 'continuity', points: series.filter((p) => Number.isFinite(p.y)) },
-          { name: 'goal 0.99', points: [{ x: 0, y: 0.99 }, { x: windows * windowS, y: 0.99 }], dashed: true },
+          {
+            name: 'goal 0.99',
+            points: [
+              { x: 0, y: 0.99 },
+              { x: windows * windowS, y: 0.99 },
+            ],
+            dashed: true,
+          },
         ],
       }),
     );
@@ -291,7 +297,11 @@ export async function churnBench(args: string[]): Promise<void> {
         continuity,
         continuityMinViewer: shares.length ? Math.min(...shares) : NaN,
         orphans: recovery.length,
-        recoveryMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] ?? NaN },
+        recoveryMs: {
+          p50: percentile(sorted, 50),
+          p95: percentile(sorted, 95),
+          max: sorted[sorted.length - 1] ?? NaN,
+        },
         controlMsgsPerNodePerS: {
           directory: dirMsgs / nodes / spanS,
           peerApprox: peerMsgs / nodes / spanS,
