@@ -100,13 +100,20 @@ export async function treeBench(args: string[]): Promise<void> {
   try {
     await sleep(3000);
     const sentBy = (s: RelayStats) => s.streams.find((x) => x.streamId === o.streamId)?.forwards.reduce((n, f) => n + f.bytesSent, 0) ?? 0;
+    const viewerBytes = () => [...o.readers.values()].reduce((n, r) => n + r.bytes, 0);
     const a = await httpJson<RelayStats>('GET', o.net.nodes[0].forwardStatsUrl);
+    const va = viewerBytes();
     const t0 = Date.now();
     const ta = performance.now();
     await sleep(10_000);
     const t1 = Date.now();
     const b = await httpJson<RelayStats>('GET', o.net.nodes[0].forwardStatsUrl);
-    const sourceEgressBps = ((sentBy(b) - sentBy(a)) * 8000) / (performance.now() - ta);
+    const vb = viewerBytes();
+    const windowMs = performance.now() - ta;
+    const sourceEgressBps = ((sentBy(b) - sentBy(a)) * 8000) / windowMs;
+    // What one server would have sent them: the bytes the viewers received in the same window, on the
+    // same wire format (FLV tags with headers) as the source's egress.
+    const viewersIngressBps = ((vb - va) * 8000) / windowMs;
     await sleep(2000);
     const sent = o.published.filter((p) => p.at >= t0 && p.at < t1).map((p) => p.ts);
     let received = 0;
@@ -128,10 +135,10 @@ export async function treeBench(args: string[]): Promise<void> {
         uploadLimitKbps: Math.round(limitBps / 1000),
         bitrateKbps: Math.round(measured / 1000),
         sourceEgressKbps: Math.round(sourceEgressBps / 1000),
-        offload: 1 - sourceEgressBps / (viewers * measured),
+        viewerIngressKbps: Math.round(viewersIngressBps / viewers / 1000),
+        offload: 1 - sourceEgressBps / viewersIngressBps,
         offloadGoal: 1 - 2 / nodes,
-        /** With the source counted among the N nodes, two copies from it cap offload at 1 − 2/(N − 1). */
-        offloadBoundTwoCopies: 1 - 2 / viewers,
+        sourceCopies: Math.round(sourceEgressBps / (viewersIngressBps / viewers)),
         deliveryRatio: received / (viewers * sent.length),
         maxDepth,
         maxForwardsPerNode: Math.max(...[...t.values()].map((c) => c.length)),

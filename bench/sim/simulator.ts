@@ -348,7 +348,7 @@ export function simulate(input: SimParams): SimResult {
       directoryCarrying(c);
     }
     q.after(delay + roundTrip, () => {
-      const { chosen, rejected } = selectOffer(n.id, offers, rtts);
+      const { chosen, rejected } = selectOffer(n.id, offers, rtts, new Set(), p.policy === 'improved' ? source.id : undefined);
       for (const o of rejected) {
         msgs.ticketCancel++;
         o.node.committedBps -= BITRATE;

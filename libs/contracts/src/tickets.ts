@@ -56,6 +56,11 @@ export interface TicketOffer {
   expiresAt: number;
   host: string;
   forwardPort: number;
+  /**
+   * The stream's bit rate as the offerer measures it (bits/s). The requester admits its own downstream
+   * requests with it until its relay has measured the stream itself (about a second after the pull).
+   */
+  bitrateBps?: number;
 }
 
 export type TicketReply = { offer: TicketOffer } | { refused: string };

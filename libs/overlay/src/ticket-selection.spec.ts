@@ -17,6 +17,16 @@ describe(selectOffer.name, () => {
     expect(sut.rejected.map((o) => o.nodeId)).toEqual(['d']);
   });
 
+  it('takes the source only when no other node offers', () => {
+    const offers = [offer('src', 1, ['src']), offer('b', 2, ['src', 'b'], 10), offer('c', 3, ['src', 'b', 'c'])];
+    const sut = selectOffer('x', offers, new Map([['src', 0.1]]), new Set(), 'src');
+    expect(sut.chosen?.nodeId).toBe('b');
+    expect(sut.rejected.map((o) => o.nodeId)).toEqual(['src', 'c']);
+    expect(selectOffer('c', offers, new Map(), new Set(), 'src').chosen?.nodeId).toBe('b');
+    expect(selectOffer('b', offers, new Map(), new Set(), 'src').chosen?.nodeId).toBe('src');
+    expect(selectOffer('x', offers, new Map(), new Set(['b', 'c']), 'src').chosen?.nodeId).toBe('src');
+  });
+
   it('returns no choice when every offer would loop or is excluded', () => {
     const sut = selectOffer('b', [offer('d', 3, ['a', 'b', 'd']), offer('c', 2, ['a', 'c'])], new Map(), new Set(['c']));
     expect(sut.chosen).toBeNull();

@@ -11,15 +11,20 @@ export interface OfferCandidate {
 /**
  * Picks the offer to confirm: never one whose path runs through the requester (that would be a loop,
  * taking the stream from one's own descendant), nor one from an excluded node; then fewest hops, then
- * lowest round-trip time, then most headroom. Returns the chosen offer and the ones to cancel.
+ * lowest round-trip time, then most headroom. An offer from `lastResortId` (the stream's source) is
+ * taken only when no other node can serve: the source's spare upload stays free for the nodes that
+ * have nobody else, such as the orphans of a failed node. Returns the chosen offer and the ones to cancel.
  */
 export function selectOffer<T extends OfferCandidate>(
   requesterId: string,
   offers: T[],
   rttMs: ReadonlyMap<string, number> = new Map(),
   exclude: ReadonlySet<string> = new Set(),
+  lastResortId?: string,
 ): { chosen: T | null; rejected: T[] } {
-  const usable = offers.filter((o) => !o.path.includes(requesterId) && o.nodeId !== requesterId && !exclude.has(o.nodeId));
+  const allowed = offers.filter((o) => !o.path.includes(requesterId) && o.nodeId !== requesterId && !exclude.has(o.nodeId));
+  const others = allowed.filter((o) => o.nodeId !== lastResortId);
+  const usable = others.length > 0 ? others : allowed;
   const rtt = (o: T) => rttMs.get(o.nodeId) ?? Number.POSITIVE_INFINITY;
   const headroom = (o: T) => (o.headroomBps === null ? Number.POSITIVE_INFINITY : o.headroomBps);
   const sorted = [...usable].sort((a, b) => a.hops - b.hops || rtt(a) - rtt(b) || headroom(b) - headroom(a));

@@ -13,6 +13,8 @@ export interface CarriedStream {
   since: number;
   /** Volunteered to seed: kept without a local player, to forward to others. */
   seed: boolean;
+  /** The bit rate the upstream measured when it offered the ticket: admission uses it until the relay has its own. */
+  upstreamBitrateBps?: number;
 }
 
 /** The streams this node has right now, and where each comes from. */

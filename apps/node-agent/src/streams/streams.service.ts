@@ -292,7 +292,7 @@ export class StreamsService implements BeforeApplicationShutdown {
           if (rtt !== null) rtts.set(o.nodeId, rtt);
         }),
       );
-      const { chosen, rejected } = selectOffer(this.nodeId, offers, rtts, exclude);
+      const { chosen, rejected } = selectOffer(this.nodeId, offers, rtts, exclude, stream.sourceNodeId);
       for (const o of rejected) this.cancelTicket(o.nodeId, o.ticketId, 'another offer was chosen');
       if (!chosen) {
         lastReason = 'every offer would make a loop';
@@ -310,6 +310,7 @@ export class StreamsService implements BeforeApplicationShutdown {
           ticketId: chosen.ticketId,
           since: Date.now(),
           seed: seed || (this.carried.get(stream.streamId)?.seed ?? false),
+          upstreamBitrateBps: chosen.bitrateBps,
         };
         this.carried.set(carried);
         this.events.publish({ type: 'ticket-created', ticketId: chosen.ticketId, streamId: stream.streamId, direction: 'incoming', peerId: chosen.nodeId });

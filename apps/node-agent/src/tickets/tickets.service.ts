@@ -144,7 +144,8 @@ export class TicketsService implements OnApplicationShutdown {
       this.log.warn({ requesterId: req.requesterId, streamId: req.streamId }, 'ticket request from an unknown node refused');
       throw new AstralError('forbidden', `node ${req.requesterId} is not registered with the directory`);
     }
-    const bitrate = this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0;
+    // Our relay's measurement; right after the pull starts, the upstream's (from its offer) stands in.
+    const bitrate = this.relayLink.streamStats(req.streamId)?.bitrateBps || stream.upstreamBitrateBps || 0;
     if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
     const committed = this.committedBps();
     if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
@@ -178,6 +179,7 @@ export class TicketsService implements OnApplicationShutdown {
         expiresAt,
         host: this.config.host,
         forwardPort: this.config.forwardPort,
+        bitrateBps: bitrate,
       },
     };
   }
