@@ -116,6 +116,9 @@ describe('Overlay', () => {
       const t = await tree();
       for (const children of t.values()) expect(children.length).toBeLessThanOrEqual(2);
       expect(descendants(t, net.nodes[0].nodeId)).toHaveLength(N - 1);
+      // Never from the source when others can serve: after the first viewer, every viewer found another
+      // node with room, so the source feeds one child and keeps its second slot free for failover.
+      expect(t.get(net.nodes[0].nodeId)).toHaveLength(1);
       // The source uploads at most two copies (plus 10%), measured over 5 s against the stream's bit rate.
       const sentBy = (s: RelayStats) => s.streams.find((x) => x.streamId === streamId)!.forwards.reduce((n, f) => n + f.bytesSent, 0);
       const a = await stats(net.nodes[0]);
