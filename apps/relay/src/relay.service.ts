@@ -142,7 +142,12 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     if (existing?.tap) return; // the same publisher resumed
     if (existing) this.dropStream(streamId, 'replaced by a local publish');
     const entry = this.ensureStream(streamId, 'publish');
-    entry.tap = new LocalTap(this.media.localFlvUrl(streamId), (tag) => entry.hub.ingest(tag), this.log.child({ streamId }));
+    entry.tap = new LocalTap(
+      this.media.streamPath(streamId),
+      () => this.media.broadcast(streamId),
+      (tag) => entry.hub.ingest(tag),
+      this.log.child({ streamId }),
+    );
     // Let node-media-server register the publisher before we attach as a player.
     setImmediate(() => entry.tap?.start());
     this.log.info({ streamId }, 'local publish started');

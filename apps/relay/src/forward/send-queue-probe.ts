@@ -24,14 +24,25 @@ export function probeKeyOf(localPort: number, remoteAddress: string | undefined,
   return `${localPort.toString(16).toUpperCase().padStart(4, '0')}>${ip}:${(remotePort ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-/** Parses /proc/net/tcp{,6}: probe key → tx_queue bytes. IPv6 rows are keyed by ports only ('*'). */
-export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, number>): void {
+/**
+ * Parses /proc/net/tcp{,6}: probe key → tx_queue bytes. IPv6 rows are keyed by ports only ('*').
+ * With `localPorts` (hex, as in the file), rows of other local ports are skipped before they are split:
+ * on a busy host the file lists every socket, and only the forward server's own matter.
+ */
+export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, number>, localPorts?: ReadonlySet<string>): void {
+  // Rows are "%4d: %08X:%04X %08X:%04X %02X %08X:%08X ..." (IPv6: 32 hex digits of address).
+  const portAt = 2 + (v6 ? 32 : 8) + 1;
   let start = text.indexOf('\n') + 1;
   while (start > 0 && start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const cols = text.slice(start, end).trim().split(/\s+/);
+    const row = start;
     start = end + 1;
+    if (localPorts) {
+      const colon = text.indexOf(':', row);
+      if (colon < 0 || colon >= end || !localPorts.has(text.slice(colon + portAt, colon + portAt + 4))) continue;
+    }
+    const cols = text.slice(row, end).trim().split(/\s+/);
     if (cols.length < 5 || cols[3] !== '01') continue; // ESTABLISHED only
     const [localAddr, localPort] = cols[1].split(':');
     const [remAddr, remPort] = cols[2].split(':');
@@ -44,27 +55,30 @@ export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, num
 }
 
 /**
- * Reads the kernel's send queue of the forward sockets from /proc/net/tcp twice a second. Node only
- * shows the bytes it still holds itself; a downstream that stops reading first fills the kernel's
- * socket buffers (several MB on Linux, tens of seconds of video), and the relay would otherwise see
- * no backpressure at all. Linux only; elsewhere the probe does nothing (backpressure is then seen
- * once the kernel buffer is full).
+ * Reads the kernel's send queue of the forward sockets from /proc/net/tcp. Node only shows the bytes it
+ * still holds itself; a downstream that stops reading first fills the kernel's socket buffers (several MB
+ * on Linux, tens of seconds of video), and the relay would otherwise see no backpressure at all. Every
+ * `idleIntervalMs` while all queues are short, every `busyIntervalMs` once one holds `busyBytes` or more:
+ * the kernel writes out a row for every socket on the host for each read, so a relay among many on one
+ * machine should not read it more often than it needs. Linux only; elsewhere the probe does nothing
+ * (backpressure is then seen once the kernel buffer is full).
  */
 export class SendQueueProbe {
   private readonly sockets = new Set<ProbedSocket>();
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
   private disabled = process.platform !== 'linux';
+  private busy = false;
 
-  constructor(private readonly intervalMs = 500) {}
+  constructor(
+    private readonly busyIntervalMs = 500,
+    private readonly idleIntervalMs = 1500,
+    private readonly busyBytes = 64 * 1024,
+  ) {}
 
   add(socket: ProbedSocket): void {
     if (this.disabled) return;
     this.sockets.add(socket);
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.probe(), this.intervalMs);
-      this.timer.unref();
-    }
+    if (!this.timer) this.schedule();
   }
 
   remove(socket: ProbedSocket): void {
@@ -73,26 +87,41 @@ export class SendQueueProbe {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
+  private schedule(): void {
+    this.timer = setTimeout(
+      () => {
+        void this.probe().finally(() => {
+          if (this.timer && this.sockets.size > 0 && !this.disabled) this.schedule();
+          else this.timer = null;
+        });
+      },
+      this.busy ? this.busyIntervalMs : this.idleIntervalMs,
+    );
+    this.timer.unref();
+  }
+
   private async probe(): Promise<void> {
-    if (this.running || this.sockets.size === 0) return;
-    this.running = true;
-    try {
-      const queues = new Map<string, number>();
-      const [v4, v6] = await Promise.all([readFile('/proc/net/tcp', 'latin1').catch(() => ''), readFile('/proc/net/tcp6', 'latin1').catch(() => '')]);
-      if (!v4 && !v6) {
-        this.disabled = true;
-        this.stop();
-        return;
-      }
-      parseProcNetTcp(v4, false, queues);
-      parseProcNetTcp(v6, true, queues);
-      for (const s of this.sockets) s.onKernelQueue(queues.get(s.probeKey) ?? 0);
-    } finally {
-      this.running = false;
+    if (this.sockets.size === 0) return;
+    const queues = new Map<string, number>();
+    const ports = new Set([...this.sockets].map((s) => s.probeKey.slice(0, s.probeKey.indexOf('>'))));
+    const [v4, v6] = await Promise.all([readFile('/proc/net/tcp', 'latin1').catch(() => ''), readFile('/proc/net/tcp6', 'latin1').catch(() => '')]);
+    if (!v4 && !v6) {
+      this.disabled = true;
+      this.stop();
+      return;
     }
+    parseProcNetTcp(v4, false, queues, ports);
+    parseProcNetTcp(v6, true, queues, ports);
+    let busy = false;
+    for (const s of this.sockets) {
+      const bytes = queues.get(s.probeKey) ?? 0;
+      if (bytes >= this.busyBytes) busy = true;
+      s.onKernelQueue(bytes);
+    }
+    this.busy = busy;
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import NodeMediaServer, { NmsSession } from 'node-media-server';
 import nmsLogger from 'node-media-server/src/core/logger.js';
-import nmsContext from 'node-media-server/src/core/context.js';
+import nmsContext, { NmsBroadcast } from 'node-media-server/src/core/context.js';
 import { Logger, scrubSecrets } from '@astral/config';
 
 export const LIVE_APP = 'live';
@@ -85,16 +85,25 @@ export class MediaServer {
     this.keyHashes.set(streamId, Buffer.from(keyHashHex, 'hex'));
   }
 
-  /** HTTP-FLV URL on loopback for the relay itself (tap of a local publish, republish of a relayed one). */
+  /** HTTP-FLV URL on loopback for the relay itself: the republish of a relayed stream into this server. */
   localFlvUrl(streamId: string, withInternalKey = false): string {
     const host = this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host;
     const q = withInternalKey ? `?key=${this.internalKey}` : '';
     return `http://${host.includes(':') ? `[${host}]` : host}:${this.options.httpPort}/${LIVE_APP}/${streamId}.flv${q}`;
   }
 
+  /** node-media-server's broadcast of a stream (its publisher and players), if it has one. */
+  broadcast(streamId: string): NmsBroadcast | undefined {
+    return nmsContext.broadcasts.get(this.streamPath(streamId));
+  }
+
+  streamPath(streamId: string): string {
+    return `/${LIVE_APP}/${streamId}`;
+  }
+
   /** Players attached to the local media server, not counting the relay's own tap. */
   playerCount(streamId: string, ownTaps: number): number {
-    const b = nmsContext.broadcasts.get(`/${LIVE_APP}/${streamId}`);
+    const b = this.broadcast(streamId);
     return b ? Math.max(0, b.subscribers.size - ownTaps) : 0;
   }
 

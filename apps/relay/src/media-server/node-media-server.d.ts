@@ -32,8 +32,19 @@ declare module 'node-media-server/src/core/logger.js' {
 }
 
 declare module 'node-media-server/src/core/context.js' {
+  /** One stream's fan-out inside node-media-server (src/server/broadcast_server.js). */
+  export interface NmsBroadcast {
+    subscribers: Map<string, unknown>;
+    publisher: unknown;
+    /**
+     * Adds a player: an FLV one gets the FLV header, metadata, sequence headers and the GOP cache through
+     * `sendBuffer`, then every tag. Returns a refusal message, or null.
+     */
+    postPlay(session: { id: string; ip: string; protocol: string; streamPath: string; sendBuffer(buffer: Buffer): void }): string | null;
+    donePlay(session: { id: string }): void;
+  }
   const context: {
-    broadcasts: Map<string, { subscribers: Map<string, unknown>; publisher: unknown }>;
+    broadcasts: Map<string, NmsBroadcast>;
   };
   export default context;
 }
