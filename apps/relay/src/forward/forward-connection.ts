@@ -49,6 +49,12 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
   private waitingForKeyframe = false;
   private cutbacks: number[] = [];
   private closed = false;
+  /** Writes of one event-loop turn go out together: corked now, uncorked on the next tick (one writev). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   bytesSent = 0;
   droppedTags = 0;
   /** Media timestamp of the newest tag seen and of the last one handed to the socket (for stats). */
@@ -107,6 +113,11 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
       !this.budget.contended &&
       this.budget.take(wire.length)
     ) {
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(this.uncork);
+      }
       this.socket.write(wire);
       this.bytesSent += wire.length;
       this.lastSentTs = tag.timestamp;
