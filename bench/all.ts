@@ -175,7 +175,7 @@ function steps(quick: boolean, out: string): Step[] {
       id: 'tree-n30',
       scenario: 'tree',
       args: ['--nodes', '30', '--upload-limit-streams', '2'],
-      estimateS: 110,
+      estimateS: 60,
       timeoutS: 600,
     },
     {
@@ -204,11 +204,11 @@ function steps(quick: boolean, out: string): Step[] {
       id: 'churn-n30',
       scenario: 'churn',
       args: ['--nodes', '30', '--rate', '3', '--minutes', '3', '--svg', 'docs/bench/continuity.svg'],
-      estimateS: 270,
+      estimateS: 230,
       timeoutS: 600,
       needs: 'bench/churn.ts',
     },
-    { id: 'failover-n10', scenario: 'failover', args: ['--nodes', '10'], estimateS: 80, timeoutS: 400 },
+    { id: 'failover-n10', scenario: 'failover', args: ['--nodes', '10'], estimateS: 50, timeoutS: 400 },
     {
       id: 'sim-100k',
       scenario: 'sim',
@@ -217,7 +217,16 @@ function steps(quick: boolean, out: string): Step[] {
       timeoutS: 600,
       needs: 'bench/sim',
     },
-    { id: 'failover-n30', scenario: 'failover', args: ['--nodes', '30'], estimateS: 220, timeoutS: 700 },
+    { id: 'failover-n30', scenario: 'failover', args: ['--nodes', '30'], estimateS: 210, timeoutS: 700 },
+    {
+      id: 'sim-offload-vs-n',
+      scenario: 'sim',
+      // The plot of offload against N: N = 1000, 10000, 100000, with the earlier agent policy as a baseline.
+      args: ['--nodes', '1000,10000,100000', '--baseline', '--svg', 'docs/bench/offload-vs-n.svg'],
+      estimateS: 30,
+      timeoutS: 600,
+      needs: 'bench/sim',
+    },
   ].map((s) => ({ ...s, args: [...s.args, '--json', j(s.id)] }));
 }
 
@@ -437,7 +446,8 @@ function summary(results: StepResult[]): string[] {
       '',
     );
   }
-  for (const r of results.filter((x) => x.step.scenario === 'sim' && x.json)) {
+  // One row pair per single-N simulation (the offload-against-N step writes several runs and a plot only).
+  for (const r of results.filter((x) => x.step.scenario === 'sim' && x.json && !('runs' in x.json))) {
     const n = fmt(num(r.json, 'nodes'), 0);
     row(
       `simulation N=${n}: share of the bound's servable viewers served; tree depth max (bound ⌈log_k N⌉+2)`,
