@@ -145,7 +145,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     entry.tap = new LocalTap(
       this.media.streamPath(streamId),
       () => this.media.broadcast(streamId),
-      (tag) => entry.hub.ingest(tag),
+      (tag, wire) => entry.hub.ingest(tag, Date.now(), wire),
       this.log.child({ streamId }),
     );
     // Let node-media-server register the publisher before we attach as a player.

@@ -22,9 +22,9 @@ export class StreamHub {
     readonly origin: StreamOrigin,
   ) {}
 
-  ingest(tag: FlvTag, now = Date.now()): void {
+  /** `wire`: the tag's wire form when the caller already has it (from node-media-server), else encoded here. */
+  ingest(tag: FlvTag, now = Date.now(), wire = encodeFlvTag(tag)): void {
     this.gop.add(tag);
-    const wire = encodeFlvTag(tag);
     this.tagsIn += 1;
     if (isVideoFrame(tag)) this.videoFramesIn += 1;
     this.lastTagAt = now;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FlvParser, FlvTag } from '@astral/media';
+import { FLV_HEADER_SIZE, FlvTag, decodeFlvTag } from '@astral/media';
 import { Logger } from '@astral/config';
 import type { NmsBroadcast } from 'node-media-server/src/core/context.js';
 
@@ -9,6 +9,7 @@ import type { NmsBroadcast } from 'node-media-server/src/core/context.js';
  * node-media-server's broadcast for the stream: the FLV tags node-media-server writes for its players
  * are handed to the relay's parser directly, with no loopback socket and no HTTP in between. An internal
  * subscriber (empty `ip`) fires no play events and is not counted as a player by node-media-server.
+ * node-media-server writes each tag once for all its players; the hub forwards that same buffer.
  */
 export class LocalTap {
   private session: { id: string } | null = null;
@@ -19,7 +20,8 @@ export class LocalTap {
   constructor(
     readonly streamPath: string,
     private readonly findBroadcast: () => NmsBroadcast | undefined,
-    private readonly onTag: (tag: FlvTag) => void,
+    /** `wire` is node-media-server's own buffer for the tag (wire form), shared, never to be modified. */
+    private readonly onTag: (tag: FlvTag, wire: Buffer) => void,
     private readonly log: Logger,
   ) {}
 
@@ -30,7 +32,6 @@ export class LocalTap {
       this.again('node-media-server has no broadcast for the stream yet');
       return;
     }
-    const parser = new FlvParser();
     const session = {
       id: `astral-tap-${randomUUID()}`,
       ip: '',
@@ -40,7 +41,13 @@ export class LocalTap {
       sendBuffer: (buffer: Buffer): void => {
         if (this.session !== session) return;
         try {
-          for (const tag of parser.push(buffer)) this.onTag(tag);
+          // node-media-server hands an FLV player the file header first, then one whole tag per call
+          // (wire form: header, body, PreviousTagSize). Each tag is used as it is, body and wire bytes
+          // both: no parse into new buffers, no encode again.
+          if (buffer.length === FLV_HEADER_SIZE + 4 && buffer.toString('latin1', 0, 3) === 'FLV') return;
+          const tag = decodeFlvTag(buffer);
+          if (!tag) throw new Error(`node-media-server sent ${buffer.length} bytes that are not one FLV tag`);
+          this.onTag(tag, buffer);
         } catch (err) {
           this.again(`could not read the local stream: ${(err as Error).message}`);
         }

@@ -1,4 +1,4 @@
-import { FLV_HEADER_SIZE, FLV_TAG_HEADER_SIZE, FlvTag } from './flv-tag';
+import { FLV_HEADER_SIZE, FLV_TAG_HEADER_SIZE, FlvTag, FlvTagType } from './flv-tag';
 
 /** The 9-byte FLV file header followed by PreviousTagSize0 (0). */
 export function encodeFlvHeader(hasAudio = true, hasVideo = true): Buffer {
@@ -26,6 +26,27 @@ export function encodeFlvTag(tag: FlvTag, timestamp = tag.timestamp): Buffer {
   tag.data.copy(buf, FLV_TAG_HEADER_SIZE);
   buf.writeUInt32BE(FLV_TAG_HEADER_SIZE + size, FLV_TAG_HEADER_SIZE + size);
   return buf;
+}
+
+const TAG_TYPES = new Set<FlvTagType>([FlvTagType.Audio, FlvTagType.Video, FlvTagType.Script]);
+
+/**
+ * The inverse of encodeFlvTag: one whole tag in wire form (header, body, PreviousTagSize) back to a tag
+ * whose body is a view into `wire` (no copy). Null when `wire` is not exactly one consistent tag (for
+ * example the file header, or a tag cut short), so a caller can fall back to the streaming parser.
+ */
+export function decodeFlvTag(wire: Buffer): FlvTag | null {
+  if (wire.length < FLV_TAG_HEADER_SIZE + 4) return null;
+  const type = (wire[0] & 0x1f) as FlvTagType;
+  if (!TAG_TYPES.has(type)) return null;
+  const size = wire.readUIntBE(1, 3);
+  if (wire.length !== FLV_TAG_HEADER_SIZE + size + 4 || wire.readUInt32BE(FLV_TAG_HEADER_SIZE + size) !== FLV_TAG_HEADER_SIZE + size) return null;
+  return {
+    type,
+    timestamp: (wire.readUIntBE(4, 3) | (wire[7] << 24)) >>> 0,
+    streamId: wire.readUIntBE(8, 3),
+    data: wire.subarray(FLV_TAG_HEADER_SIZE, FLV_TAG_HEADER_SIZE + size),
+  };
 }
 
 /**
