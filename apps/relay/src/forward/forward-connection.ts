@@ -62,6 +62,7 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
   private lastSentTs: number | null = null;
   readonly openedAt = Date.now();
   readonly probeKey: string;
+  readonly probeV6: boolean;
   /** The kernel's send queue for this socket at the last probe. */
   private kernelQueued = 0;
   closeReason: string | null = null;
@@ -79,6 +80,7 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
     private readonly probe: SendQueueProbe | null = null,
   ) {
     this.probeKey = probeKeyOf(socket.localPort ?? 0, socket.remoteAddress, socket.remotePort);
+    this.probeV6 = socket.remoteFamily === 'IPv6';
     probe?.add(this);
     socket.on('drain', () => this.pump());
     socket.on('close', () => this.close('downstream closed the connection', 'gone'));

@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 export interface ProbedSocket {
   /** Remote address and port of the socket, and the local port (to tell our sockets apart). */
   readonly probeKey: string;
+  /** An IPv6 socket (IPv4-mapped included) is listed in /proc/net/tcp6, an IPv4 one in /proc/net/tcp. */
+  readonly probeV6: boolean;
   /** Called with the bytes in the kernel's send queue (written, not yet acknowledged by the peer). */
   onKernelQueue(bytes: number): void;
 }
@@ -107,13 +109,16 @@ export class SendQueueProbe {
   private async probe(): Promise<void> {
     if (this.sockets.size === 0) return;
     const queues = new Map<string, number>();
-    const ports = new Set([...this.sockets].map((s) => s.probeKey.slice(0, s.probeKey.indexOf('>'))));
-    const [v4, v6] = await Promise.all([readFile('/proc/net/tcp', 'latin1').catch(() => ''), readFile('/proc/net/tcp6', 'latin1').catch(() => '')]);
+    // Each file costs a walk of the kernel's whole TCP hash table: read only the family in use.
+    const sockets = [...this.sockets];
+    const read = (file: string, wanted: boolean) => (wanted ? readFile(file, 'latin1').catch(() => '') : Promise.resolve(''));
+    const [v4, v6] = await Promise.all([read('/proc/net/tcp', sockets.some((s) => !s.probeV6)), read('/proc/net/tcp6', sockets.some((s) => s.probeV6))]);
     if (!v4 && !v6) {
       this.disabled = true;
       this.stop();
       return;
     }
+    const ports = new Set(sockets.map((s) => s.probeKey.slice(0, s.probeKey.indexOf('>'))));
     parseProcNetTcp(v4, false, queues, ports);
     parseProcNetTcp(v6, true, queues, ports);
     let busy = false;
