@@ -59,8 +59,10 @@ ROOT=$(mktemp -d /tmp/astral-base.XXXXXX)
 trap 'rm -rf "$ROOT"' EXIT
 START=$(date +%s)
 echo "build-base-image: debootstrap bookworm from $MIRROR into $ROOT"
-debootstrap --variant=minbase --include=ca-certificates,tini bookworm "$ROOT" "$MIRROR" >/tmp/astral-debootstrap.log 2>&1 \
-  || { tail -n 20 /tmp/astral-debootstrap.log >&2; exit 1; }
+mkdir -p .astral
+DEBOOTSTRAP_LOG="$PWD/.astral/debootstrap.log"
+debootstrap --variant=minbase --include=ca-certificates,tini bookworm "$ROOT" "$MIRROR" >"$DEBOOTSTRAP_LOG" 2>&1 \
+  || { tail -n 20 "$DEBOOTSTRAP_LOG" >&2; echo "build-base-image: debootstrap failed; full log in $DEBOOTSTRAP_LOG" >&2; exit 1; }
 
 # Node: the host's binary and every shared library it links that the rootfs does not already have.
 NODE_BIN=$(readlink -f "$(command -v node)")

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
-import { LocalNetwork, httpJson, makeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
+import { LocalNetwork, httpJson, makeTempDir, removeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
 
 const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,6 +37,7 @@ describe('directory pages in a browser', () => {
   let net: LocalNetwork | undefined;
   let publisher: FlvFilePublisher | undefined;
   let browser: BrowserContext | undefined;
+  let profileDir: string | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -47,6 +48,7 @@ describe('directory pages in a browser', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
+    if (profileDir) removeTempDir(profileDir);
     await publisher?.stop().catch(() => undefined);
     await net?.stop();
   }, 60_000);
@@ -65,7 +67,8 @@ describe('directory pages in a browser', () => {
     );
 
     // A new, empty profile for every run.
-    browser = await chromium.launchPersistentContext(join(makeTempDir('astral-chromium-'), 'profile'), {
+    profileDir = makeTempDir('astral-chromium-');
+    browser = await chromium.launchPersistentContext(join(profileDir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_ARGS,

@@ -9,6 +9,7 @@ import {
   RedisHandle,
   freePort,
   makeTempDir,
+  removeTempDir,
   spawnAstral,
   startRedis,
   waitFor,
@@ -73,6 +74,7 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     await db?.destroy().catch(() => undefined);
     await redis?.stop();
     await scratch?.drop();
+    removeTempDir(logDir);
   }, 60_000);
 
   it('applies every registration exactly once when a replica is killed halfway', async () => {

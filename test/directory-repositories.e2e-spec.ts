@@ -155,14 +155,17 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
 
 describe('astral directory migrate (PostgreSQL)', () => {
   let db: ScratchDatabase | undefined;
+  let logDir: string | undefined;
 
   afterAll(async () => {
     await db?.drop();
+    if (logDir) removeTempDir(logDir);
   }, 30_000);
 
   it('applies pending migrations and exits; a directory refuses to start on a stale schema', async () => {
     db = await createTestDatabase('astral_dir_migrate');
-    const log = `${makeTempDir('astral-dir-migrate-')}/out.log`;
+    logDir = makeTempDir('astral-dir-migrate-');
+    const log = `${logDir}/out.log`;
     const refused = spawnAstral('directory', ['directory', '--database-url', db.url, '--port', '0'], { logFile: log });
     const exit = await refused.exited;
     expect(exit.code).toBe(1);

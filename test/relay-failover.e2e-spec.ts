@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { AgentPatterns, UpstreamLost, addressed } from '@astral/contracts';
-import { FlvTagReader, makeTempDir, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, makeTempDir, removeTempDir, sleep, waitFor } from '@astral/testing';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
 
 /** UpstreamLost events of one relay, as its agent would receive them (raw Redis subscription). */
@@ -64,6 +64,7 @@ describe('relay failover', () => {
   afterAll(async () => {
     if (ffmpeg && ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
     await bed?.stop();
+    removeTempDir(dir);
   }, 60_000);
 
   it('keeps an RTMP player on C receiving across the loss of B, with a gap under 3 s and a decodable output', async () => {
