@@ -6,17 +6,21 @@
  * - startMs: from `up -d` until every node plays the stream (its /api/status carries it from node 1, and
  *   ffprobe decodes video and audio from its HTTP-FLV port on 127.0.0.1);
  * - recovery: the node with the most descendants in the forward tree (node 1 excepted) is stopped with
- *   `podman stop -t 0` (SIGKILL); reattachMs is until every descendant pulls from a live upstream again
- *   (not the stopped node), playingMs until each of them also plays again (the slowest descendant).
+ *   `podman stop -t 0` (SIGKILL). Every descendant is watched at once, each by its own loop: reattachMs is
+ *   until no descendant's path runs through the stopped node (polled every 50 ms); an HTTP-FLV player
+ *   opened on each descendant before the stop gives its outages (gaps of 150 ms or more between video
+ *   frames from the stop on), maxGapMs (the largest) and playingMs (from the stop until video was back
+ *   after the first outage, the slowest descendant); playerDisconnects counts players the stop cut off.
  * Then `podman-compose down -v`. Needs the images (docker/build-image.sh, docker/build-redis-image.sh),
  * podman-compose and CONTAINERS_CONF (default .astral/containers.conf). The default layout is `combined`,
  * the one podman-compose 1.0.3 (Debian bookworm) can run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ffprobe, httpJson, sleep } from '@astral/testing';
+import { FlvTagReader, ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
 import { parseFlags, report } from './lib/report';
 
 interface Carried {
@@ -29,6 +33,9 @@ interface Status {
   streams: Carried[];
 }
 
+const execFileAsync = promisify(execFile);
+/** A gap between video frames this long is an outage (the sample's frames are 33 ms apart). */
+const OUTAGE_MS = 150;
 const ROOT = join(__dirname, __filename.endsWith('.js') ? '../..' : '..');
 
 function sh(cmd: string, args: string[], timeoutMs = 600_000): string {
@@ -92,11 +99,15 @@ export async function composeBench(args: string[]): Promise<void> {
       const s1 = await status(1);
       streamId = s1?.streams[0]?.streamId ?? '';
       if (streamId) {
-        for (const k of ks.filter((x) => !plays.has(x))) {
-          const s = await status(k);
-          const c = s?.streams.find((x) => x.streamId === streamId);
-          if (c && (k === 1 || c.upstreamNodeId) && (await playing(flv(k, streamId)))) plays.add(k);
-        }
+        // All at once: probing one node at a time would add a 2 s ffprobe per node to the figure.
+        await Promise.all(
+          ks
+            .filter((x) => !plays.has(x))
+            .map(async (k) => {
+              const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
+              if (c && (k === 1 || c.upstreamNodeId) && (await playing(flv(k, streamId)))) plays.add(k);
+            }),
+        );
       }
       if (plays.size < nodes) await sleep(1000);
     }
@@ -123,23 +134,53 @@ export async function composeBench(args: string[]): Promise<void> {
     ])
       .trim()
       .split('\n')[0];
-    const t1 = Date.now();
-    sh('podman', ['stop', '-t', '0', name]);
-    const stopMs = Date.now() - t1;
-    // Per descendant: when it pulls from a live upstream again, and when it plays again.
-    const reattached = new Map<number, number>();
-    const again = new Map<number, number>();
-    const lastPath = new Map<number, string[]>();
-    while (again.size < orphans.length && Date.now() - t1 < 120_000) {
-      for (const k of orphans.filter((x) => !again.has(x))) {
-        const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
-        if (c) lastPath.set(k, c.path);
-        if (!reattached.has(k) && c?.upstreamNodeId && c.upstreamNodeId !== idOf(victim))
-          reattached.set(k, Date.now() - t1);
-        if (reattached.has(k) && (await playing(flv(k, streamId)))) again.set(k, Date.now() - t1);
-      }
-      if (again.size < orphans.length) await sleep(250);
+    // A player on every descendant, attached before the stop and kept across it.
+    const players = new Map<number, FlvTagReader>();
+    for (const k of orphans) {
+      const r = await FlvTagReader.open(flv(k, streamId));
+      players.set(k, r);
+      await waitFor(() => r.videoFrames.some((f) => f.keyframe), { timeoutMs: 15_000, what: `a keyframe at node${k}` });
     }
+    const t1 = Date.now();
+    const p1 = performance.now();
+    // Not execFileSync: the players must keep reading (and time-stamping frames) while podman works.
+    await execFileAsync('podman', ['stop', '-t', '0', name], { cwd: ROOT, timeout: 60_000 });
+    const stopMs = Date.now() - t1;
+    // Per descendant, each in its own loop: when its path no longer runs through the stopped node.
+    const reattached = new Map<number, number>();
+    const lastPath = new Map<number, string[]>();
+    await Promise.all(
+      orphans.map(async (k) => {
+        while (!reattached.has(k) && Date.now() - t1 < 120_000) {
+          const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
+          if (c) lastPath.set(k, c.path);
+          if (c?.upstreamNodeId && !c.path.includes(idOf(victim))) reattached.set(k, Date.now() - t1);
+          else await sleep(50);
+        }
+      }),
+    );
+    await sleep(3000);
+    // The outages each player saw from the stop on: gaps of OUTAGE_MS or more between video frames (the
+    // sample runs at 30 fps). Video is back with the first frame after the first outage (a keyframe: the
+    // relay resumes a switched stream at one); a player with no outage never saw the stop.
+    const again = new Map<number, number>();
+    const gaps = new Map<number, number>();
+    const outages = new Map<number, { atMs: number; gapMs: number }[]>();
+    for (const k of orphans) {
+      const frames = players.get(k)!.videoFrames;
+      let prev = [...frames].reverse().find((f) => f.arrivalMs < p1)?.arrivalMs ?? p1;
+      const seen: { atMs: number; gapMs: number }[] = [];
+      for (const f of frames) {
+        if (f.arrivalMs < p1) continue;
+        if (f.arrivalMs - prev >= OUTAGE_MS) seen.push({ atMs: Math.round(prev - p1), gapMs: Math.round(f.arrivalMs - prev) });
+        prev = f.arrivalMs;
+      }
+      outages.set(k, seen);
+      gaps.set(k, Math.max(0, ...seen.map((o) => o.gapMs)));
+      again.set(k, seen.length ? Math.max(0, seen[0].atMs) + seen[0].gapMs : 0);
+    }
+    const playerDisconnects = [...players.values()].filter((r) => r.ended).length;
+    for (const r of players.values()) r.close();
     const name1 = (id: string) => `node${ks.find((k) => idOf(k) === id) ?? '?'}`;
     const reattachMs = reattached.size === orphans.length ? Math.max(...reattached.values()) : null;
     const playingMs = again.size === orphans.length ? Math.max(...again.values()) : null;
@@ -158,10 +199,12 @@ export async function composeBench(args: string[]): Promise<void> {
         stopMs,
         reattachMs,
         playingMs,
+        maxGapMs: gaps.size ? Math.max(...gaps.values()) : null,
+        playerDisconnects,
         perNode: Object.fromEntries(
           orphans.map((k) => [
             `node${k}`,
-            { reattachMs: reattached.get(k) ?? null, playingMs: again.get(k) ?? null },
+            { reattachMs: reattached.get(k) ?? null, playingMs: again.get(k) ?? null, outages: outages.get(k) ?? [] },
           ]),
         ),
         pathsAfter,
