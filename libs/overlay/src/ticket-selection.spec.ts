@@ -1,4 +1,4 @@
-import { candidateOrder, selectOffer } from './ticket-selection';
+import { candidateOrder, failoverExclusion, selectOffer } from './ticket-selection';
 import { admitsForward, headroomAfter } from './headroom';
 
 const offer = (nodeId: string, hops: number, path: string[], headroomBps: number | null = 1000) => ({ nodeId, hops, path, headroomBps });
@@ -54,5 +54,14 @@ describe(admitsForward.name, () => {
     expect(admitsForward(0, 0, 1)).toBe(false);
     expect(headroomAfter(2_500_000, 1_000_000, 1_000_000)).toBe(500_000);
     expect(headroomAfter(null, 1, 1)).toBeNull();
+  });
+});
+
+describe(failoverExclusion.name, () => {
+  it('leaves out the lost upstream on the first attempt only, and never the source', () => {
+    expect([...failoverExclusion('b', 'src', true)]).toEqual(['b']);
+    expect([...failoverExclusion('b', 'src', false)]).toEqual([]);
+    expect([...failoverExclusion('src', 'src', true)]).toEqual([]);
+    expect([...failoverExclusion(null, 'src', true)]).toEqual([]);
   });
 });

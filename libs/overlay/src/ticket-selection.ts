@@ -61,3 +61,13 @@ export function candidateOrder(
   if (requesterId !== sourceNodeId && !exclude.has(sourceNodeId)) out.push(sourceNodeId);
   return out;
 }
+
+/**
+ * The nodes a failover's ticket request leaves out: the lost upstream on the first attempt, so the node
+ * does not go straight back to it; never the source (without it nobody has the stream, and after a
+ * transient stall it may be the only node that can serve, when every other carrier is below this one);
+ * nobody on the retries after a failed attempt (a node that is really gone does not answer).
+ */
+export function failoverExclusion(lostNodeId: string | null | undefined, sourceNodeId: string, firstAttempt: boolean): Set<string> {
+  return new Set(lostNodeId && firstAttempt && lostNodeId !== sourceNodeId ? [lostNodeId] : []);
+}

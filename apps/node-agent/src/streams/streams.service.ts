@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
 import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
 import { Logger, NodeConfig } from '@astral/config';
-import { candidateOrder, candidateWindow, pathBelow, samePath, selectOffer } from '@astral/overlay';
+import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -331,8 +331,11 @@ export class StreamsService implements BeforeApplicationShutdown {
       .catch((err: Error) => this.log.debug({ err: err.message }, 'cancel not delivered'));
   }
 
-  /** The relay lost its upstream: get a new ticket that excludes the lost node and re-point the relay. */
-  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string, cancelOld = true): Promise<void> {
+  /**
+   * The relay lost its upstream: get a new ticket that excludes the lost node (see failoverExclusion:
+   * never the source, and not on the retries, `excludeLost` false) and re-point the relay.
+   */
+  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string, cancelOld = true, excludeLost = true): Promise<void> {
     const c = this.carried.get(streamId);
     if (!c || c.origin !== 'upstream' || this.leaving || this.failovers.has(streamId)) return;
     this.failovers.add(streamId);
@@ -347,7 +350,7 @@ export class StreamsService implements BeforeApplicationShutdown {
       }
       // Make before break: the old upstream (if it is only leaving) keeps serving until the relay has
       // switched; only then is the old ticket cancelled.
-      const next = await this.acquire(stream, new Set(lost ? [lost] : []));
+      const next = await this.acquire(stream, failoverExclusion(lost, stream.sourceNodeId, excludeLost));
       if (cancelOld && lost && oldTicket) this.cancelTicket(lost, oldTicket, `re-parented: ${reason}`);
       const recoveryMs = Date.now() - started;
       this.log.info({ streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs, reason }, 'upstream switched');
@@ -363,7 +366,7 @@ export class StreamsService implements BeforeApplicationShutdown {
   /** Keeps trying while the node still wants the stream (Redis may be restarting, peers re-homing). */
   private retryFailover(streamId: string, lostNodeId: string | undefined, reason: string): void {
     setTimeout(() => {
-      if (!this.leaving && this.carried.get(streamId)?.origin === 'upstream') void this.upstreamLost(streamId, lostNodeId, reason);
+      if (!this.leaving && this.carried.get(streamId)?.origin === 'upstream') void this.upstreamLost(streamId, lostNodeId, reason, true, false);
     }, 1000).unref();
   }
 

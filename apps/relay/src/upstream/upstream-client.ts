@@ -32,7 +32,8 @@ class Pull {
     this.req = http.get(url, { timeout: stallMs * 2 }, (res) => this.onResponse(res));
     this.req.on('timeout', () => this.lose(`no answer from upstream within ${stallMs * 2} ms`));
     this.req.on('error', (err) => this.lose(`upstream connection failed: ${err.message}`));
-    this.armStall();
+    // Until the first byte, the bound is the request's (name lookup and connect on a busy network included).
+    this.armStall(stallMs * 2);
   }
 
   private onResponse(res: IncomingMessage): void {
@@ -81,10 +82,11 @@ class Pull {
 
   private checkStall(afterIo: boolean): void {
     if (this.closed) return;
+    const bound = this.bytesIn > 0 ? this.stallMs : this.stallMs * 2;
     const idleMs = performance.now() - this.lastDataAt;
-    if (idleMs < this.stallMs) this.armStall(this.stallMs - idleMs);
+    if (idleMs < bound) this.armStall(bound - idleMs);
     else if (!afterIo) setImmediate(() => this.checkStall(true));
-    else this.lose(`no data from upstream for ${this.stallMs} ms (stall)`);
+    else this.lose(`no data from upstream for ${bound} ms (stall)`);
   }
 
   private lose(reason: string): void {
