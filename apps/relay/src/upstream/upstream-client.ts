@@ -29,10 +29,10 @@ class Pull {
     private readonly onTags: (pull: Pull, tags: FlvTag[]) => void,
     private readonly onLost: (pull: Pull, reason: string) => void,
   ) {
-    this.req = http.get(url, { timeout: stallMs * 2 }, (res) => this.onResponse(res));
-    this.req.on('timeout', () => this.lose(`no answer from upstream within ${stallMs * 2} ms`));
+    this.req = http.get(url, (res) => this.onResponse(res));
     this.req.on('error', (err) => this.lose(`upstream connection failed: ${err.message}`));
-    // Until the first byte, the bound is the request's (name lookup and connect on a busy network included).
+    // One check for both bounds: twice the stall bound until the first byte (name lookup, connect and the
+    // answer on a busy network), the stall bound after it.
     this.armStall(stallMs * 2);
   }
 
@@ -43,8 +43,6 @@ class Pull {
       return;
     }
     res.socket.setNoDelay(true);
-    // Answered: from here on silence is judged by the stall check (which allows for a held-up event loop).
-    this.req.setTimeout(0);
     res.on('data', (chunk: Buffer) => {
       if (this.closed) return;
       this.bytesIn += chunk.length;
@@ -86,6 +84,7 @@ class Pull {
     const idleMs = performance.now() - this.lastDataAt;
     if (idleMs < bound) this.armStall(bound - idleMs);
     else if (!afterIo) setImmediate(() => this.checkStall(true));
+    else if (this.bytesIn === 0) this.lose(`no data from upstream within ${bound} ms of the request`);
     else this.lose(`no data from upstream for ${bound} ms (stall)`);
   }
 
