@@ -154,7 +154,7 @@ export async function composeBench(args: string[]): Promise<void> {
         while (!reattached.has(k) && Date.now() - t1 < 120_000) {
           const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
           if (c) lastPath.set(k, c.path);
-          if (c?.upstreamNodeId && !c.path.includes(idOf(victim))) reattached.set(k, Date.now() - t1);
+          if (c?.upstreamNodeId && c.path[0] === idOf(1) && !c.path.includes(idOf(victim))) reattached.set(k, Date.now() - t1);
           else await sleep(50);
         }
       }),
@@ -163,8 +163,6 @@ export async function composeBench(args: string[]): Promise<void> {
     // The outages each player saw from the stop on: gaps of OUTAGE_MS or more between video frames (the
     // sample runs at 30 fps). Video is back with the first frame after the first outage (a keyframe: the
     // relay resumes a switched stream at one); a player with no outage never saw the stop.
-    const again = new Map<number, number>();
-    const gaps = new Map<number, number>();
     const outages = new Map<number, { atMs: number; gapMs: number }[]>();
     for (const k of orphans) {
       const frames = players.get(k)!.videoFrames;
@@ -176,14 +174,17 @@ export async function composeBench(args: string[]): Promise<void> {
         prev = f.arrivalMs;
       }
       outages.set(k, seen);
-      gaps.set(k, Math.max(0, ...seen.map((o) => o.gapMs)));
-      again.set(k, seen.length ? Math.max(0, seen[0].atMs) + seen[0].gapMs : 0);
     }
+    /** From the stop until video was back after the node's first outage (0: it saw none). */
+    const backMs = (k: number): number => {
+      const first = outages.get(k)![0];
+      return first ? Math.max(0, first.atMs) + first.gapMs : 0;
+    };
     const playerDisconnects = [...players.values()].filter((r) => r.ended).length;
     for (const r of players.values()) r.close();
     const name1 = (id: string) => `node${ks.find((k) => idOf(k) === id) ?? '?'}`;
     const reattachMs = reattached.size === orphans.length ? Math.max(...reattached.values()) : null;
-    const playingMs = again.size === orphans.length ? Math.max(...again.values()) : null;
+    const playingMs = Math.max(0, ...orphans.map(backMs));
     const pathsAfter = orphans.map((k) => (lastPath.get(k) ?? []).map(name1).join('>'));
     report(
       'compose testbed',
@@ -199,12 +200,12 @@ export async function composeBench(args: string[]): Promise<void> {
         stopMs,
         reattachMs,
         playingMs,
-        maxGapMs: gaps.size ? Math.max(...gaps.values()) : null,
+        maxGapMs: Math.max(0, ...[...outages.values()].flat().map((o) => o.gapMs)),
         playerDisconnects,
         perNode: Object.fromEntries(
           orphans.map((k) => [
             `node${k}`,
-            { reattachMs: reattached.get(k) ?? null, playingMs: again.get(k) ?? null, outages: outages.get(k) ?? [] },
+            { reattachMs: reattached.get(k) ?? null, playingMs: backMs(k), outages: outages.get(k) },
           ]),
         ),
         pathsAfter,

@@ -6,10 +6,10 @@ import type { NmsBroadcast } from 'node-media-server/src/core/context.js';
 /**
  * Reads a stream that was published into the local media server (by OBS, ffmpeg or `astral publish`)
  * so the relay can forward it. It subscribes inside the process, as one more FLV player of
- * node-media-server's broadcast for the stream: the FLV tags node-media-server writes for its players
- * are handed to the relay's parser directly, with no loopback socket and no HTTP in between. An internal
- * subscriber (empty `ip`) fires no play events and is not counted as a player by node-media-server.
- * node-media-server writes each tag once for all its players; the hub forwards that same buffer.
+ * node-media-server's broadcast for the stream: the FLV tags node-media-server writes once for all its
+ * players reach the hub as they are (the header read by decodeFlvTag, the buffer forwarded unchanged),
+ * with no loopback socket and no HTTP in between. An internal subscriber (empty `ip`) fires no play
+ * events and is not counted as a player by node-media-server.
  */
 export class LocalTap {
   private session: { id: string } | null = null;
