@@ -1,0 +1,4 @@
+export * from './connection-gate';
+export * from './json-depth';
+export * from './log-throttle';
+export * from './listener-guard';
