@@ -78,6 +78,41 @@ export class NodeConfig {
   /** Interval of membership and ticket heartbeats; 3 missed end the membership or the ticket. */
   @IsInt() @Min(100) @Max(60000)
   peerHeartbeatMs: number = 1000;
+
+  /** Connections one listening port (RTMP, HTTP-FLV, forward, API) holds open at once; more are refused. */
+  @IsInt() @Min(1) @Max(1_000_000)
+  maxConnections: number = 10_000;
+
+  /** Connections one remote address may hold open on one port. */
+  @IsInt() @Min(1) @Max(1_000_000)
+  maxConnectionsPerAddress: number = 1_000;
+
+  /** From accept until the peer has said what it wants (HTTP request head; RTMP handshake, connect and publish/play). */
+  @IsInt() @Min(100) @Max(600_000)
+  handshakeTimeoutMs: number = 10_000;
+
+  /** A connection with no byte read or written for this long is closed. */
+  @IsInt() @Min(1000) @Max(3_600_000)
+  idleTimeoutMs: number = 60_000;
+
+  /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
+  @IsInt() @Min(65_536) @Max(1_073_741_824)
+  playerQueueBytes: number = 8 * 1024 * 1024;
+}
+
+/** The connection limits of one node's listening ports, as libs/net's ListenerGuard takes them. */
+export function nodeListenerLimits(config: NodeConfig): {
+  maxConnections: number;
+  maxPerAddress: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+} {
+  return {
+    maxConnections: config.maxConnections,
+    maxPerAddress: config.maxConnectionsPerAddress,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  };
 }
 
 export interface SeedNode {
@@ -111,4 +146,9 @@ export const NODE_ENV = {
   maxChildren: 'ASTRAL_MAX_CHILDREN',
   promoteWhenOrphaned: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
   peerHeartbeatMs: 'ASTRAL_PEER_HEARTBEAT_MS',
+  maxConnections: 'ASTRAL_MAX_CONNECTIONS',
+  maxConnectionsPerAddress: 'ASTRAL_MAX_CONNECTIONS_PER_ADDRESS',
+  handshakeTimeoutMs: 'ASTRAL_HANDSHAKE_TIMEOUT_MS',
+  idleTimeoutMs: 'ASTRAL_IDLE_TIMEOUT_MS',
+  playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
 } as const;
