@@ -9,8 +9,8 @@ import {
   RelayStats,
   RelayStreamStats,
 } from '@astral/contracts';
-import { Logger, NodeConfig } from '@astral/config';
-import { isMetadata, isSequenceHeader } from '@astral/media';
+import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
+import { FlvTagType, isMetadata, isSequenceHeader } from '@astral/media';
 import { StreamHub, StreamOrigin } from './hub/stream-hub';
 import { DEFAULT_FORWARD_LIMITS, ForwardConnection } from './forward/forward-connection';
 import { UploadBudget } from './forward/upload-budget';
@@ -27,6 +27,8 @@ interface StreamEntry {
   tap: LocalTap | null;
   upstream: UpstreamClient | null;
   republisher: LocalRepublisher | null;
+  /** The directory was told the stream is live (a local publish whose media has started flowing). */
+  announced: boolean;
 }
 
 interface Admission {
@@ -77,7 +79,15 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     this.budget = new UploadBudget(config.uploadLimitBps ?? null);
     this.notifier = new AgentNotifier(client, nodeId);
     this.media = new MediaServer(
-      { host: config.host, rtmpPort: config.rtmpPort, httpPort: config.httpPort, dataDir: config.dataDir },
+      {
+        host: config.host,
+        rtmpPort: config.rtmpPort,
+        httpPort: config.httpPort,
+        dataDir: config.dataDir,
+        limits: nodeListenerLimits(config),
+        playerQueueBytes: config.playerQueueBytes,
+        publishGraceMs: config.publishGraceMs,
+      },
       log,
       {
         onPublishStart: (streamId) => this.onLocalPublish(streamId),
@@ -131,7 +141,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
   private ensureStream(streamId: string, origin: StreamOrigin): StreamEntry {
     let entry = this.streams.get(streamId);
     if (!entry) {
-      entry = { hub: new StreamHub(streamId, origin), tap: null, upstream: null, republisher: null };
+      entry = { hub: new StreamHub(streamId, origin), tap: null, upstream: null, republisher: null, announced: false };
       this.streams.set(streamId, entry);
     }
     return entry;
@@ -145,19 +155,28 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
     entry.tap = new LocalTap(
       this.media.streamPath(streamId),
       () => this.media.broadcast(streamId),
-      (tag, wire) => entry.hub.ingest(tag, Date.now(), wire),
+      (tag, wire) => {
+        entry.hub.ingest(tag, Date.now(), wire);
+        // The stream is live once media flows, not when a publisher merely connected.
+        if (!entry.announced && (tag.type === FlvTagType.Audio || tag.type === FlvTagType.Video) && this.streams.get(streamId) === entry) {
+          entry.announced = true;
+          this.log.info({ streamId }, 'local publish is live');
+          this.notify(() => this.notifier.streamLive({ nodeId: this.nodeId, streamId, origin: 'publish' }), 'stream live');
+        }
+      },
       this.log.child({ streamId }),
     );
     // Let node-media-server register the publisher before we attach as a player.
     setImmediate(() => entry.tap?.start());
     this.log.info({ streamId }, 'local publish started');
-    this.notify(() => this.notifier.streamLive({ nodeId: this.nodeId, streamId, origin: 'publish' }), 'stream live');
   }
 
   private onLocalPublishEnd(streamId: string): void {
     const entry = this.streams.get(streamId);
     if (!entry || entry.hub.origin !== 'publish') return;
     this.dropStream(streamId, 'the publisher stopped');
+    // A publisher that never sent media never made the stream live: nothing to end.
+    if (!entry.announced) return;
     this.notify(() => this.notifier.streamEnded({ nodeId: this.nodeId, streamId, origin: 'publish' }), 'stream ended');
   }
 
@@ -208,7 +227,7 @@ export class RelayService implements OnApplicationBootstrap, BeforeApplicationSh
           );
         },
       }, log);
-      entry.republisher = new LocalRepublisher(this.media.localFlvUrl(msg.streamId, true), () => entry.hub.gop.joinSequence(), log);
+      entry.republisher = new LocalRepublisher(() => this.media.openLocalPublish(msg.streamId), () => entry.hub.gop.joinSequence(), log);
       entry.hub.attach(entry.republisher);
       entry.republisher.start();
       this.notify(() => this.notifier.streamLive({ nodeId: this.nodeId, streamId: msg.streamId, origin: 'upstream' }), 'stream live');

@@ -98,6 +98,10 @@ export class NodeConfig {
   /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
   @IsInt() @Min(65_536) @Max(1_073_741_824)
   playerQueueBytes: number = 8 * 1024 * 1024;
+
+  /** A stream whose publisher disconnected stays live this long, so the same publisher can resume seamlessly. */
+  @IsInt() @Min(0) @Max(600_000)
+  publishGraceMs: number = 30_000;
 }
 
 /** The connection limits of one node's listening ports, as libs/net's ListenerGuard takes them. */
@@ -151,4 +155,5 @@ export const NODE_ENV = {
   handshakeTimeoutMs: 'ASTRAL_HANDSHAKE_TIMEOUT_MS',
   idleTimeoutMs: 'ASTRAL_IDLE_TIMEOUT_MS',
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
+  publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
 } as const;

@@ -1,4 +1,5 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationPipe } from '@nestjs/common';
+import { LogThrottle } from '@astral/net';
 import { AstralError, AstralErrorBody } from './errors';
 import { validationError } from './transport';
 
@@ -8,15 +9,49 @@ interface JsonResponse {
   headersSent?: boolean;
 }
 
-/** Maps any error to an HTTP status and an AstralErrorBody, so HTTP and Redis callers see the same errors. */
+/** A pino-style logger (libs/config's Logger fits). */
+export interface ErrorLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * Maps any error to an HTTP status and an AstralErrorBody, so HTTP and Redis callers see the same errors.
+ * Given a log, every refusal (4xx) is logged as a warning and every failure (5xx) as an error with its stack.
+ */
 @Catch()
 export class AstralHttpErrorFilter implements ExceptionFilter {
+  /** A flood of bad requests from one address is one warning per window, with the count passed over. */
+  private readonly refusals = new LogThrottle();
+
+  constructor(private readonly log?: ErrorLog) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<{ method?: string; url?: string; socket?: { remoteAddress?: string } }>();
     const res = host.switchToHttp().getResponse<JsonResponse>();
-    if (res.headersSent) return;
     const body = toHttpErrorBody(exception);
+    const where = { method: req?.method, url: req?.url?.slice(0, 200), remote: req?.socket?.remoteAddress, status: body.status };
+    if (body.status >= 500) {
+      this.log?.error({ ...where, err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) }, 'request failed');
+    } else if (this.log) {
+      const suppressed = this.refusals.take(`${body.status}|${where.remote}|${body.message}`);
+      if (suppressed !== null) {
+        this.log.warn(
+          { ...where, error: body.message, ...(body.fields && { fields: body.fields }), ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) },
+          'request refused',
+        );
+      }
+    }
+    if (res.headersSent) return;
     res.status(body.status).json(body);
   }
+}
+
+/** An error from outside Nest that says it is the client's fault (http-errors' `expose`, as body-parser's are). */
+function exposedClientError(exception: unknown): { status: number; message: string } | null {
+  if (!(exception instanceof Error)) return null;
+  const { status, expose } = exception as Error & { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500 ? { status, message: exception.message } : null;
 }
 
 export function toHttpErrorBody(exception: unknown): AstralErrorBody {
@@ -34,6 +69,8 @@ export function toHttpErrorBody(exception: unknown): AstralErrorBody {
     return { status: 413, error: 'payload-too-large', message: 'request body is too large' };
   }
   if (exception instanceof SyntaxError) return { status: 400, error: 'bad-request', message: `malformed JSON: ${exception.message}` };
+  const client = exposedClientError(exception);
+  if (client) return { status: client.status, error: client.status === 413 ? 'payload-too-large' : 'bad-request', message: client.message };
   return { status: 500, error: 'unavailable', message: exception instanceof Error ? exception.message : String(exception) };
 }
 

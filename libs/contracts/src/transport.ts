@@ -1,8 +1,12 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { ClientProxy, RedisOptions, RpcException, ServerRedis, Transport } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import { LogThrottle } from '@astral/net';
 import { AstralError } from './errors';
+import { ScreenedPacket, screenMessage } from './message-screen';
 import { SELF } from './patterns';
+
+export * from './message-screen';
 
 export interface RedisTransportSettings {
   url: string;
@@ -33,16 +37,73 @@ export function redisTransport(settings: RedisTransportSettings): RedisOptions {
   };
 }
 
+type RedisPublisher = Parameters<ServerRedis['handleMessage']>[2];
+
+/**
+ * Nest's Redis transport server, screened: every message on a subscribed channel comes from any Redis
+ * client, so before Nest sees it it must pass `screenMessage` (size, depth, JSON, packet shape). A
+ * refused message is logged (throttled) and, when it is a request whose id could be read, answered with
+ * a 400 AstralErrorBody; it never reaches a handler. Nothing a message does rejects into the process.
+ */
+export class ScreenedRedisServer extends ServerRedis {
+  private readonly refusals = new LogThrottle();
+  /** Messages refused so far, by kind (too-large, too-deep, not-json, bad-shape). */
+  readonly refused: Record<string, number> = {};
+
+  constructor(options: RedisOptions['options']) {
+    super(options ?? {});
+  }
+
+  override handleMessage(channel: string, buffer: string, pub: RedisPublisher, pattern: string): Promise<unknown> {
+    const screened = screenMessage(buffer);
+    if (!screened.ok) {
+      this.refused[screened.kind] = (this.refused[screened.kind] ?? 0) + 1;
+      const suppressed = this.refusals.take(`${channel}|${screened.kind}`);
+      if (suppressed !== null) {
+        this.logger.warn({
+          msg: 'redis message refused',
+          channel: channel.slice(0, 200),
+          reason: screened.reason,
+          bytes: Buffer.byteLength(buffer),
+          ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
+        });
+      }
+      if (!screened.id) return Promise.resolve();
+      const err = new AstralError('bad-request', `refused: ${screened.reason}`).toBody();
+      return this.safely(channel, pub.publish(this.getReplyPattern(channel), JSON.stringify({ id: screened.id, err, isDisposed: true })));
+    }
+    return this.safely(channel, this.handleScreened(channel, screened.packet, pub, pattern));
+  }
+
+  /** Nest's own handling of a packet that passed the screen; a subclass may wrap it (the directory keeps the id). */
+  protected handleScreened(channel: string, packet: ScreenedPacket, pub: RedisPublisher, pattern: string): Promise<unknown> {
+    // Handed on already parsed: parseMessage below passes objects through.
+    return super.handleMessage(channel, packet as unknown as string, pub, pattern);
+  }
+
+  override parseMessage(content: unknown): Record<string, unknown> {
+    return typeof content === 'object' && content !== null && !Buffer.isBuffer(content)
+      ? (content as Record<string, unknown>)
+      : (super.parseMessage(content) as Record<string, unknown>);
+  }
+
+  private safely(channel: string, work: Promise<unknown>): Promise<unknown> {
+    return work.catch((err: unknown) => {
+      this.logger.error({ msg: 'redis message handling failed', channel: channel.slice(0, 200), err: err instanceof Error ? err.message : String(err) });
+    });
+  }
+}
+
 /**
  * The Redis transport server for node- and relay-addressed patterns: a handler declared with the
  * `{self}` placeholder is registered under this node's own id, so only this process receives it.
  */
-export class NodeAddressedRedisServer extends ServerRedis {
+export class NodeAddressedRedisServer extends ScreenedRedisServer {
   constructor(
     private readonly nodeId: string,
     options: RedisOptions['options'],
   ) {
-    super(options ?? {});
+    super(options);
   }
 
   override addHandler(

@@ -2,3 +2,4 @@ export * from './connection-gate';
 export * from './json-depth';
 export * from './log-throttle';
 export * from './listener-guard';
+export * from './json-body';

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { RedisOptions, ServerRedis } from '@nestjs/microservices';
+import { RedisOptions } from '@nestjs/microservices';
 import type { Request } from 'express';
+import { ScreenedRedisServer } from '@astral/contracts';
 
 const current = new AsyncLocalStorage<string | undefined>();
 
@@ -10,18 +11,15 @@ const current = new AsyncLocalStorage<string | undefined>();
  * request's packet id (a UUID the client drew for this send) is the same in all of them, so it is kept
  * for the handler as the request's idempotency key (see claimRequest). Events carry no id.
  */
-export class DirectoryRedisServer extends ServerRedis {
+export class DirectoryRedisServer extends ScreenedRedisServer {
   constructor(options: RedisOptions['options']) {
-    super(options ?? {});
+    super(options);
   }
 
-  override handleMessage(...args: Parameters<ServerRedis['handleMessage']>): Promise<unknown> {
-    const raw: unknown = this.parseMessage(args[1]);
-    const id =
-      raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string'
-        ? (raw as { id: string }).id.slice(0, 80)
-        : undefined;
-    return current.run(id && `redis:${id}`, () => super.handleMessage(...args));
+  /** Runs after the screen: `packet` is parsed, and its id, if any, is 1-80 letters, digits or dashes. */
+  protected override handleScreened(...args: Parameters<ScreenedRedisServer['handleScreened']>): Promise<unknown> {
+    const id = args[1].id;
+    return current.run(id && `redis:${id}`, () => super.handleScreened(...args));
   }
 }
 

@@ -13,6 +13,8 @@ export function attachEventsSocket(
   events: AgentEvents,
   originAllowed: (origin: string | undefined) => boolean,
   log: Logger,
+  /** A ping this often keeps a quiet socket from the API port's idle timeout (a pong is activity). */
+  pingIntervalMs = 20_000,
 ): WebSocketServer {
   const wss = new WebSocketServer({
     server,
@@ -25,7 +27,12 @@ export function attachEventsSocket(
       if (ws.bufferedAmount > 1024 * 1024) ws.terminate();
       else ws.send(JSON.stringify(event));
     });
-    ws.on('close', unsubscribe);
+    const ping = setInterval(() => ws.ping(), pingIntervalMs);
+    ping.unref();
+    ws.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
     ws.on('error', (err) => log.debug({ err: err.message }, 'events socket error'));
   });
   return wss;

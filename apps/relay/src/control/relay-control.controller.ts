@@ -2,7 +2,6 @@ import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AdmitForward,
-  AstralRpcErrorFilter,
   AuthorizePublish,
   CloseUpstream,
   OpenUpstream,
@@ -12,11 +11,11 @@ import {
   SetUploadLimit,
 } from '@astral/contracts';
 import { RelayService } from '../relay.service';
-
+import { RelayControlErrorFilter } from './control-error.filter';
 
 /** What the node's agent tells its relay over Redis. Only this node's relay receives these. */
 @Controller()
-@UseFilters(AstralRpcErrorFilter)
+@UseFilters(new RelayControlErrorFilter())
 export class RelayControlController {
   constructor(private readonly relay: RelayService) {}
 

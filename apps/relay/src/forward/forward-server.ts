@@ -1,11 +1,22 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AstralError } from '@astral/contracts';
-import { Logger, NodeConfig } from '@astral/config';
+import { AstralError, STREAM_ID } from '@astral/contracts';
+import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
+import { ListenerGuard, LogThrottle, hardenHttpServer } from '@astral/net';
 import { RelayService, sendJson } from '../relay.service';
 import { RELAY_LOGGER, RELAY_NODE_CONFIG } from '../relay.tokens';
 
-const FORWARD_PATH = /^\/forward\/([a-z0-9][a-z0-9-]{2,63})\.flv$/;
+const FORWARD_PATH = /^\/forward\/([^/]*)\.flv$/;
+
+/** The path of a request target, or null when it is not a URL at all (`GET http://[ HTTP/1.1`). */
+export function requestPath(target: string | undefined): { pathname: string; ticket: string | null } | null {
+  try {
+    const url = new URL(target ?? '/', 'http://relay');
+    return { pathname: url.pathname, ticket: url.searchParams.get('ticket') };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The relay's forward port: downstream relays pull streams here with a ticket token
@@ -15,6 +26,7 @@ const FORWARD_PATH = /^\/forward\/([a-z0-9][a-z0-9-]{2,63})\.flv$/;
 @Injectable()
 export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private server: Server | null = null;
+  private readonly refusals = new LogThrottle();
 
   constructor(
     private readonly relay: RelayService,
@@ -24,8 +36,10 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5000;
-    server.on('clientError', (_err, socket) => socket.destroy());
+    // Connection caps, handshake and idle timeouts (a forward's writes count as activity, so a healthy
+    // forward is never idle), and malformed requests answered 400/408/431 instead of a reset.
+    const guard = new ListenerGuard('forward port', nodeListenerLimits(this.config), this.log);
+    hardenHttpServer(server, guard, this.log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -51,16 +65,48 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  /** Nothing a request can make the routes throw escapes into the process: it is answered and logged. */
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://relay');
+    try {
+      this.route(req, res);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error({ remote: req.socket.remoteAddress, method: req.method, err: message }, 'forward port: request failed');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, new AstralError('unavailable', `the relay failed to serve this request: ${message}`).toBody());
+    }
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, status: number, error: AstralError): void {
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const suppressed = this.refusals.take(`${status}|${remote}`);
+    if (suppressed !== null) {
+      this.log.warn(
+        { remote, status, reason: error.message, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) },
+        'forward port: request refused',
+      );
+    }
+    sendJson(res, status, error.toBody());
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('Access-Control-Allow-Origin', '*');
+    const url = requestPath(req.url);
+    if (!url) {
+      this.refuse(req, res, 400, new AstralError('bad-request', 'the request target is not a valid URL path; try GET /forward/<streamId>.flv?ticket=…'));
+      return;
+    }
     if (req.method !== 'GET') {
-      sendJson(res, 405, new AstralError('bad-request', 'only GET is served on the forward port').toBody());
+      this.refuse(req, res, 405, new AstralError('bad-request', 'only GET is served on the forward port'));
       return;
     }
     const m = FORWARD_PATH.exec(url.pathname);
     if (m) {
-      this.relay.serveForward(m[1], url.searchParams.get('ticket'), res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      if (!STREAM_ID.test(m[1])) {
+        this.refuse(req, res, 400, new AstralError('bad-request', 'the stream id must be 3-64 lowercase letters, digits or dashes'));
+        return;
+      }
+      this.relay.serveForward(m[1], url.ticket, res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
       return;
     }
     if (url.pathname === '/stats') return sendJson(res, 200, this.relay.stats());
@@ -75,6 +121,6 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', nodeId: this.relay.nodeId });
-    sendJson(res, 404, new AstralError('not-found', `no route ${url.pathname}; try /forward/<streamId>.flv, /stats or /metrics`).toBody());
+    sendJson(res, 404, new AstralError('not-found', `no route ${url.pathname.slice(0, 200)}; try /forward/<streamId>.flv, /stats or /metrics`).toBody());
   }
 }

@@ -1,9 +1,26 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
-import NodeMediaServer, { NmsSession } from 'node-media-server';
-import nmsLogger from 'node-media-server/src/core/logger.js';
-import nmsContext, { NmsBroadcast } from 'node-media-server/src/core/context.js';
+import NodeMediaServer from 'node-media-server';
+import nmsContext from 'node-media-server/src/core/context.js';
 import { Logger, scrubSecrets } from '@astral/config';
+import { ListenerGuard, ListenerLimits } from '@astral/net';
+import {
+  BroadcastSession,
+  NmsBroadcast,
+  beginPublish,
+  createNms,
+  endPublish,
+  ensureBroadcast,
+  findBroadcast,
+  hasPublisher,
+  isPublishing,
+  newSessionFields,
+  publishTag,
+  routeNmsLogs,
+} from './nms-adapter';
+import { HttpFlvListener, HttpFlvPublish } from './http-flv-listener';
+import { RtmpListener } from './rtmp-listener';
+import { PlayerQueueLimits } from './player-queue';
 
 export const LIVE_APP = 'live';
 
@@ -12,6 +29,11 @@ export interface MediaServerOptions {
   rtmpPort: number;
   httpPort: number;
   dataDir: string;
+  limits: ListenerLimits;
+  /** Bytes a player may leave unread: past half it is cut back to the next keyframe, past all disconnected. */
+  playerQueueBytes: number;
+  /** How long a stream whose publisher left waits for the same publisher to resume before it ends. */
+  publishGraceMs: number;
 }
 
 export interface PublishEvents {
@@ -22,79 +44,120 @@ export interface PublishEvents {
   onPublishRefused?(streamPath: string, reason: string): void;
 }
 
+/** What the relay itself publishes into the media server (a relayed stream, for local players). */
+export interface LocalPublish {
+  tag(type: number, timestamp: number, data: Buffer): void;
+  end(): void;
+}
+
+type KeyRefusal = { status: 401 | 403 | 404 | 409; rtmpCode: string; reason: string };
+
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
 /**
- * The embedded node-media-server: RTMP ingest and local playback over RTMP, HTTP-FLV and WS-FLV.
- * Publishing needs the stream's key (checked against its sha256, set by the agent) or the relay's own
- * internal key, which it uses to republish relayed streams. Refusals close the socket at once.
+ * The node's media server: RTMP ingest and local playback over RTMP, HTTP-FLV and WS-FLV. Astral owns both
+ * listeners (rtmp-listener.ts, http-flv-listener.ts, with the connection limits of libs/net); node-media-server
+ * runs the RTMP protocol and the per-stream broadcasts behind them (nms-adapter.ts). Publishing needs the
+ * stream's key (checked against its sha256, set by the agent); refusals tell the publisher why.
  */
 export class MediaServer {
   private readonly nms: NodeMediaServer;
   private readonly keyHashes = new Map<string, Buffer>();
-  private readonly refused = new WeakSet<NmsSession>();
-  private readonly internal = new WeakSet<NmsSession>();
-  /** The relay's own publish key, for republishing relayed streams into this server. */
-  readonly internalKey = randomBytes(24).toString('base64url');
+  /** Sessions whose publish Astral checked (or made itself); any other publish is refused. */
+  private readonly authorized = new WeakSet<object>();
+  private readonly internal = new WeakSet<object>();
+  readonly rtmp: RtmpListener;
+  readonly http: HttpFlvListener;
 
   constructor(
     private readonly options: MediaServerOptions,
     private readonly log: Logger,
     private readonly events: PublishEvents,
   ) {
-    this.nms = new NodeMediaServer({
-      bind: options.host,
-      rtmp: { port: options.rtmpPort, chunk_size: 60000, gop_cache: true, ping: 30, ping_timeout: 60 },
-      http: { port: options.httpPort },
-      store: { path: join(options.dataDir, 'media-server') },
-      record: { auto: false },
-      webadmin: { enable: false },
-      notify: { url: '' },
+    // node-media-server logs with console.log; route its lines (its constructor's banner too) into our
+    // structured log, scrubbed, before it is constructed.
+    routeNmsLogs((message, level) => {
+      const lvl = level === 'error' || level === 'warn' ? 'warn' : 'debug';
+      if (this.log.isLevelEnabled(lvl)) this.log[lvl]({ component: 'node-media-server' }, scrubSecrets(message));
     });
-    // node-media-server logs with console.log; route its lines into our structured log, scrubbed.
-    // Its trace lines come once per media packet: dropped before any formatting (a measurable share of the
-    // relay's CPU otherwise, even with the line itself filtered out by level).
-    nmsLogger.log = (message: string, level = 'info') => {
-      if (level === 'trace') return;
-      const lvl = level === 'error' ? 'warn' : level === 'warn' ? 'warn' : 'debug';
-      if (!this.log.isLevelEnabled(lvl)) return;
-      this.log[lvl]({ component: 'node-media-server' }, scrubSecrets(String(message)));
-    };
-    this.nms.on('prePublish', (s) => this.onPrePublish(s));
+    this.nms = createNms(join(options.dataDir, 'media-server'));
+    this.nms.on('prePublish', (s) => {
+      if (this.authorized.has(s) || this.internal.has(s)) return;
+      this.log.warn({ streamPath: s.streamPath }, 'publish refused: it did not come through an Astral listener');
+      s.close();
+    });
     this.nms.on('postPublish', (s) => {
-      if (this.refused.has(s) || this.internal.has(s)) return;
+      if (this.internal.has(s) || !this.authorized.has(s)) return;
       this.events.onPublishStart(s.streamName);
     });
     this.nms.on('donePublish', (s) => {
-      if (this.refused.has(s) || this.internal.has(s)) return;
+      if (this.internal.has(s) || !this.authorized.has(s)) return;
       this.events.onPublishEnd(s.streamName);
     });
+    const playerLimits: PlayerQueueLimits = { maxQueuedBytes: options.playerQueueBytes, maxCutbackMs: 10_000 };
+    this.rtmp = new RtmpListener(
+      new ListenerGuard('rtmp', options.limits, log),
+      {
+        checkPublish: (session, app, name, key) => {
+          const refusal = this.checkKey(app, name, key);
+          if (refusal) {
+            this.events.onPublishRefused?.(`/${app}/${name}`, refusal.reason);
+            return { code: refusal.rtmpCode, description: refusal.reason };
+          }
+          this.authorized.add(session);
+          this.log.info({ streamId: name, protocol: 'rtmp' }, 'publish accepted');
+          return null;
+        },
+        checkPlay: (app, name) =>
+          app === LIVE_APP && hasPublisher(this.streamPath(name))
+            ? null
+            : { code: 'NetStream.Play.StreamNotFound', description: `stream ${name} is not live on this node` },
+      },
+      options.publishGraceMs,
+      playerLimits,
+      log,
+    );
+    this.http = new HttpFlvListener(
+      new ListenerGuard('http-flv', options.limits, log),
+      {
+        playable: (app, name) => {
+          const b = app === LIVE_APP ? findBroadcast(this.streamPath(name)) : undefined;
+          return b && b.publisher != null ? b : { status: 404, message: `stream ${name} is not live on this node` };
+        },
+        checkPublish: (app, name, key) => {
+          const refusal = this.checkKey(app, name, key);
+          if (refusal) this.events.onPublishRefused?.(`/${app}/${name}`, refusal.reason);
+          return refusal && { status: refusal.status, message: refusal.reason };
+        },
+        startPublish: (_app, name, remote) => this.startPublish(name, remote, false),
+      },
+      playerLimits,
+      log,
+    );
   }
 
   async start(): Promise<void> {
     await this.nms.run();
+    await this.rtmp.listen(this.options.rtmpPort, this.options.host);
+    await this.http.listen(this.options.httpPort, this.options.host);
   }
 
   async stop(): Promise<void> {
+    await Promise.all([this.rtmp.close(), this.http.close()]);
     await this.nms.stop();
+    // Broadcasts live in node-media-server's module state: drop them with the server.
+    nmsContext.broadcasts.clear();
   }
 
   authorize(streamId: string, keyHashHex: string): void {
     this.keyHashes.set(streamId, Buffer.from(keyHashHex, 'hex'));
   }
 
-  /** HTTP-FLV URL on loopback for the relay itself: the republish of a relayed stream into this server. */
-  localFlvUrl(streamId: string, withInternalKey = false): string {
-    const host = this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host;
-    const q = withInternalKey ? `?key=${this.internalKey}` : '';
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.options.httpPort}/${LIVE_APP}/${streamId}.flv${q}`;
-  }
-
   /** node-media-server's broadcast of a stream (its publisher and players), if it has one. */
   broadcast(streamId: string): NmsBroadcast | undefined {
-    return nmsContext.broadcasts.get(this.streamPath(streamId));
+    return findBroadcast(this.streamPath(streamId));
   }
 
   streamPath(streamId: string): string {
@@ -107,36 +170,68 @@ export class MediaServer {
     return b ? Math.max(0, b.subscribers.size - ownTaps) : 0;
   }
 
-  private onPrePublish(session: NmsSession): void {
-    const raw = session.streamQuery?.key;
-    const key = Array.isArray(raw) ? raw[0] : raw;
-    if (session.streamApp === LIVE_APP && typeof key === 'string' && key.length > 0) {
-      const presented = sha256(key);
-      if (timingSafeEqual(presented, sha256(this.internalKey))) {
-        this.internal.add(session);
-        return;
-      }
-      const expected = this.keyHashes.get(session.streamName);
-      if (expected && timingSafeEqual(presented, expected)) {
-        this.log.info({ streamId: session.streamName, protocol: session.protocol }, 'publish accepted');
-        return;
-      }
+  /**
+   * Publishes a relayed stream into the local media server, in this process: no socket, no HTTP request
+   * (a loopback POST was cut by Node's request timeout every 300 s). It lasts the stream's whole life on
+   * this node, across upstream switches, so local players never see their publisher go away.
+   */
+  openLocalPublish(streamId: string): LocalPublish {
+    const started = this.startPublish(streamId, '', true);
+    if (!('tag' in started)) throw new Error(`cannot publish ${streamId} locally: ${started.message}`);
+    return started;
+  }
+
+  private startPublish(name: string, remote: string, internal: boolean): HttpFlvPublish | { status: number; message: string } {
+    const streamPath = this.streamPath(name);
+    if (isPublishing(streamPath)) return { status: 409, message: `stream ${name} already has a publisher on this node` };
+    const broadcast = ensureBroadcast(streamPath, this.options.publishGraceMs);
+    const session: BroadcastSession = {
+      ...newSessionFields(),
+      id: `astral-publish-${randomUUID()}`,
+      ip: remote,
+      protocol: 'flv',
+      isPublisher: true,
+      streamApp: LIVE_APP,
+      streamName: name,
+      streamPath,
+      streamQuery: {},
+      sendBuffer: () => undefined,
+      close: () => undefined,
+    };
+    (internal ? this.internal : this.authorized).add(session);
+    const refused = beginPublish(broadcast, session);
+    if (refused) return { status: 409, message: refused };
+    if (!internal) this.log.info({ streamId: name, protocol: 'http-flv' }, 'publish accepted');
+    let ended = false;
+    return {
+      tag: (type, timestamp, data) => {
+        if (!ended) publishTag(broadcast, type, timestamp, data);
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        endPublish(broadcast, session);
+      },
+    };
+  }
+
+  private checkKey(app: string, name: string, key: string | null): KeyRefusal | null {
+    if (app !== LIVE_APP) {
+      return { status: 404, rtmpCode: 'NetStream.Publish.BadName', reason: `unknown application "${app}" (publish to /${LIVE_APP}/<streamId>)` };
     }
-    const reason =
-      session.streamApp !== LIVE_APP
-        ? `unknown application "${session.streamApp}" (publish to /${LIVE_APP}/<streamId>)`
-        : typeof key !== 'string' || key.length === 0
-          ? 'no stream key given (append ?key=<stream key> to the stream name)'
-          : this.keyHashes.has(session.streamName)
-            ? 'wrong stream key'
-            : 'unknown stream (create it first with `astral node publish` or POST /api/streams)';
-    this.log.warn({ streamPath: session.streamPath, protocol: session.protocol, ip: session.ip, reason }, 'publish refused');
-    this.refused.add(session);
-    this.events.onPublishRefused?.(session.streamPath, reason);
-    // Stop the refused publisher's bytes from reaching the broadcast, then drop the connection.
-    session.req?.removeAllListeners('data');
-    session.req?.socket.destroy();
-    session.socket?.destroy();
-    session.close();
+    const expected = this.keyHashes.get(name);
+    if (!expected) {
+      return { status: 404, rtmpCode: 'NetStream.Publish.BadName', reason: `unknown stream ${name} (create it first with \`astral publish\` or POST /api/streams)` };
+    }
+    if (!key) {
+      return { status: 401, rtmpCode: 'NetStream.Publish.Unauthorized', reason: 'no stream key given (append ?key=<stream key> to the stream name)' };
+    }
+    if (!timingSafeEqual(sha256(key), expected)) {
+      return { status: 403, rtmpCode: 'NetStream.Publish.Unauthorized', reason: 'wrong stream key' };
+    }
+    if (isPublishing(this.streamPath(name))) {
+      return { status: 409, rtmpCode: 'NetStream.Publish.BadName', reason: `stream ${name} already has a publisher on this node` };
+    }
+    return null;
   }
 }

@@ -48,3 +48,31 @@ declare module 'node-media-server/src/core/context.js' {
   };
   export default context;
 }
+
+declare module 'node-media-server/src/session/rtmp_session.js' {
+  import { Socket } from 'node:net';
+  /** The protocol state machine of one RTMP connection (src/protocol/rtmp.js). */
+  export interface NmsRtmp {
+    streamApp: string;
+    parserPacket: { header: { stream_id: number } };
+    onConnect(invoke: { cmdObj?: unknown; transId?: number }): void;
+    onPublish(invoke: { streamName?: unknown }): void;
+    onPlay(invoke: { streamName?: unknown }): void;
+    sendStatusMessage(streamId: number, level: string, code: string, description: string): void;
+  }
+  export default class RtmpSession {
+    constructor(socket: Socket);
+  }
+}
+
+declare module 'node-media-server/src/server/broadcast_server.js' {
+  export default class BroadcastServer {
+    constructor(streamPath: string);
+  }
+}
+
+declare module 'node-media-server/src/protocol/flv.js' {
+  export default class Flv {
+    static parserTag(type: number, time: number, size: number, data: Buffer): unknown;
+  }
+}

@@ -1,0 +1,283 @@
+import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Logger } from '@astral/config';
+import { FlvParser, FlvTag, FlvTagType } from '@astral/media';
+import { ListenerGuard, hardenHttpServer } from '@astral/net';
+import { BroadcastSession, NmsBroadcast, addPlayer, newSessionFields, removePlayer } from './nms-adapter';
+import { PlayerQueue, PlayerQueueLimits, classifyFlvTag } from './player-queue';
+
+const FLV_PATH = /^\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,128})\.flv$/;
+
+export interface HttpFlvAccess {
+  /** The broadcast a player may join, or the HTTP status and reason for refusing it. */
+  playable(app: string, name: string): NmsBroadcast | { status: number; message: string };
+  /** Checks a publish before its body is read: null to accept, or the status and reason. */
+  checkPublish(app: string, name: string, key: string | null): { status: number; message: string } | null;
+  /** A publish whose first media tag arrived: returns its sink, or a refusal. */
+  startPublish(app: string, name: string, remote: string): HttpFlvPublish | { status: number; message: string };
+}
+
+export interface HttpFlvPublish {
+  tag(type: number, timestamp: number, data: Buffer): void;
+  end(): void;
+}
+
+function reply(res: ServerResponse, status: number, error: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ status, error, message });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Access-Control-Allow-Origin': '*',
+    Connection: 'close',
+  });
+  res.end(body);
+}
+
+function errorName(status: number): string {
+  return status === 404 ? 'not-found' : status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 409 ? 'conflict' : status === 503 ? 'unavailable' : 'bad-request';
+}
+
+function parseTarget(url: string | undefined): { app: string; name: string; query: URLSearchParams } | null {
+  if (!url || url.length > 4096 || !url.startsWith('/')) return null;
+  const q = url.indexOf('?');
+  const m = FLV_PATH.exec(q < 0 ? url : url.slice(0, q));
+  if (!m) return null;
+  return { app: m[1], name: m[2], query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+}
+
+/**
+ * The HTTP-FLV port: players GET /live/<streamId>.flv (or open a WebSocket on it), publishers POST an FLV
+ * body to it with ?key=. Astral's own server: the FLV a publisher sends is read by libs/media's parser
+ * (bounded tags, checked header), a stream goes live only with its first media tag, unknown streams answer
+ * 404 at once, refusals say why, and every player is bounded by a PlayerQueue.
+ */
+export class HttpFlvListener {
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+  constructor(
+    private readonly guard: ListenerGuard,
+    private readonly access: HttpFlvAccess,
+    private readonly playerLimits: PlayerQueueLimits,
+    private readonly log: Logger,
+  ) {
+    this.server = http.createServer((req, res) => this.safely(res, () => this.handle(req, res)));
+    hardenHttpServer(this.server, guard, log);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'WS-FLV upgrade failed');
+        socket.destroy();
+      }
+    });
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'EADDRINUSE' ? `HTTP-FLV port ${host}:${port} is in use; choose another with --http-port` : `HTTP-FLV listener failed: ${err.message}`)),
+      );
+      this.server.listen(port, host, () => resolve());
+    });
+  }
+
+  close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    this.wss.close();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private safely(res: ServerResponse, body: () => void): void {
+    try {
+      body();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'HTTP-FLV request failed');
+      reply(res, 500, 'unavailable', 'internal error; the request was dropped and the node goes on');
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
+    const target = parseTarget(req.url);
+    if (!target) {
+      reply(res, 404, 'not-found', 'no such path; play /live/<streamId>.flv, publish by POST to /live/<streamId>.flv?key=<stream key>');
+      return;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') return this.play(req, res, target.app, target.name, remote);
+    if (req.method === 'POST') return this.publish(req, res, target.app, target.name, target.query.get('key'), remote);
+    res.setHeader('Allow', 'GET, HEAD, POST, OPTIONS');
+    reply(res, 405, 'bad-request', `${req.method} is not served here; GET plays, POST publishes`);
+  }
+
+  private play(req: IncomingMessage, res: ServerResponse, app: string, name: string, remote: string): void {
+    const found = this.access.playable(app, name);
+    if (!('postPlay' in found)) {
+      reply(res, found.status, errorName(found.status), found.message);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-cache, no-store', 'Access-Control-Allow-Origin': '*' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    this.attachPlayer(found, app, name, remote, 'HTTP-FLV', {
+      queuedBytes: () => res.writableLength,
+      write: (b) => res.write(b),
+      close: () => res.destroy(),
+      onClose: (fn) => res.once('close', fn),
+    });
+  }
+
+  private attachPlayer(
+    broadcast: NmsBroadcast,
+    app: string,
+    name: string,
+    remote: string,
+    kind: string,
+    sink: { queuedBytes(): number; write(b: Buffer): void; close(): void; onClose(fn: () => void): void },
+  ): void {
+    const queue = new PlayerQueue(sink, this.playerLimits, classifyFlvTag);
+    const streamPath = `/${app}/${name}`;
+    queue.onCutback = (queued) => this.log.warn({ remote, streamPath, queued }, `${kind} player lagging: cut back to the next keyframe`);
+    queue.onDisconnect = (reason) => this.log.warn({ remote, streamPath, reason }, `${kind} player disconnected`);
+    const session: BroadcastSession = {
+      ...newSessionFields(),
+      id: `astral-play-${randomUUID()}`,
+      ip: remote,
+      protocol: 'flv',
+      isPublisher: false,
+      streamApp: app,
+      streamName: name,
+      streamPath,
+      streamQuery: {},
+      sendBuffer: (b: Buffer) => queue.offer(b),
+      close: () => sink.close(),
+    };
+    const refused = addPlayer(broadcast, session);
+    if (refused) {
+      sink.close();
+      return;
+    }
+    sink.onClose(() => removePlayer(broadcast, session));
+  }
+
+  private publish(req: IncomingMessage, res: ServerResponse, app: string, name: string, key: string | null, remote: string): void {
+    const refusal = this.access.checkPublish(app, name, key);
+    if (refusal) {
+      this.log.warn({ remote, protocol: 'http-flv', app, streamId: name, reason: refusal.message }, 'publish refused');
+      reply(res, refusal.status, errorName(refusal.status), refusal.message);
+      req.resume();
+      return;
+    }
+    const parser = new FlvParser();
+    let sink: HttpFlvPublish | null = null;
+    let tags = 0;
+    let done = false;
+    const held: FlvTag[] = [];
+    const fail = (status: number, message: string): void => {
+      clearTimeout(firstTagTimer);
+      if (done) return;
+      done = true;
+      req.removeAllListeners('data');
+      this.log.warn({ remote, protocol: 'http-flv', streamId: name, tags, reason: message }, 'publish refused');
+      sink?.end();
+      sink = null;
+      reply(res, status, errorName(status), message);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      let parsed;
+      try {
+        parsed = parser.push(chunk);
+      } catch (err) {
+        fail(400, `${(err as Error).message}; send an FLV stream (header "FLV", then tags)`);
+        return;
+      }
+      for (const tag of parsed) {
+        if (!sink) {
+          // Metadata before the first media tag is held: the stream goes live with media, not before.
+          if (tag.type !== FlvTagType.Audio && tag.type !== FlvTagType.Video) {
+            if (held.length >= 16) return fail(400, 'more than 16 script tags before the first audio or video tag');
+            held.push(tag);
+            continue;
+          }
+          const started = this.access.startPublish(app, name, remote);
+          if (!('tag' in started)) return fail(started.status, started.message);
+          sink = started;
+          for (const h of held.splice(0)) {
+            try {
+              started.tag(h.type, h.timestamp, h.data);
+            } catch (err) {
+              return fail(400, `unreadable script tag: ${(err as Error).message}`);
+            }
+          }
+        }
+        try {
+          sink.tag(tag.type, tag.timestamp, tag.data);
+          tags += 1;
+        } catch (err) {
+          return fail(400, `unreadable ${tag.type === FlvTagType.Video ? 'video' : tag.type === FlvTagType.Audio ? 'audio' : 'script'} tag: ${(err as Error).message}`);
+        }
+      }
+    });
+    // A body that never gets to its first media tag is refused, not held open.
+    const firstTagTimer = setTimeout(() => {
+      if (!sink) fail(408, `no audio or video tag within ${this.guard.limits.handshakeTimeoutMs} ms of the request`);
+    }, this.guard.limits.handshakeTimeoutMs);
+    firstTagTimer.unref();
+    const finish = (): void => {
+      clearTimeout(firstTagTimer);
+      if (done) return;
+      done = true;
+      sink?.end();
+      sink = null;
+      if (!res.headersSent && !res.destroyed) {
+        if (tags === 0) reply(res, 400, 'bad-request', 'the body held no audio or video tag; nothing was published');
+        else reply(res, 200, 'ok', `publish ended after ${tags} tags`);
+      }
+    };
+    req.on('end', finish);
+    req.on('close', finish);
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const target = parseTarget(req.url);
+    const found = target ? this.access.playable(target.app, target.name) : { status: 404, message: 'no such path; play /live/<streamId>.flv' };
+    if (!target || !('postPlay' in found)) {
+      const refusal = found as { status: number; message: string };
+      const body = JSON.stringify({ status: refusal.status, error: errorName(refusal.status), message: refusal.message });
+      socket.end(`HTTP/1.1 ${refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'WS-FLV socket error'));
+      ws.on('message', () => undefined); // players have nothing to say; publishing over WebSocket is not served
+      this.attachPlayer(found, target.app, target.name, remote, 'WS-FLV', {
+        queuedBytes: () => ws.bufferedAmount,
+        write: (b) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(b);
+        },
+        close: () => ws.terminate(),
+        onClose: (fn) => ws.once('close', fn),
+      });
+    });
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The one file that reaches into node-media-server's internals. Everything else in the relay talks to the
+ * functions below, so an upgrade of node-media-server is checked here and nowhere else.
+ *
+ * What Astral takes from node-media-server 4.4.3: its RTMP protocol code (handshake, chunking, AMF commands)
+ * behind our own listener, and its per-stream broadcast (GOP cache, FLV and RTMP encoding for players,
+ * publish grace). What it does not take: its HTTP server, its FLV parser for ingest and its FLV play
+ * sessions (Astral's own HTTP-FLV listener parses untrusted FLV with libs/media and serves players itself).
+ * docs/RELAY.md lists which of its code paths still see untrusted bytes.
+ */
+import { Socket } from 'node:net';
+import NodeMediaServer from 'node-media-server';
+import nmsLogger from 'node-media-server/src/core/logger.js';
+import nmsContext, { NmsBroadcast } from 'node-media-server/src/core/context.js';
+import RtmpSession, { NmsRtmp } from 'node-media-server/src/session/rtmp_session.js';
+import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
+import Flv from 'node-media-server/src/protocol/flv.js';
+
+export type { NmsBroadcast };
+
+/** Routes node-media-server's log lines (its constructor's banner included) to `sink`; trace lines are dropped unformatted. */
+export function routeNmsLogs(sink: (message: string, level: string) => void): void {
+  nmsLogger.log = (message: string, level = 'info') => {
+    if (level === 'trace') return;
+    sink(String(message), level);
+  };
+}
+
+/** node-media-server with no listener of its own: Astral's RTMP and HTTP-FLV listeners feed its broadcasts. */
+export function createNms(storePath: string): NodeMediaServer {
+  return new NodeMediaServer({
+    rtmp: { chunk_size: 60000, gop_cache: true, ping: 30, ping_timeout: 60 },
+    store: { path: storePath },
+    record: { auto: false },
+    webadmin: { enable: false },
+    notify: { url: '' },
+  });
+}
+
+/** Fields node-media-server's broadcast reads and writes on a session (src/session/base_session.js). */
+export interface BroadcastSession {
+  id: string;
+  /** "address:port"; empty for the relay's own in-process sessions (no play events, not counted). */
+  ip: string;
+  protocol: 'flv' | 'rtmp';
+  isPublisher: boolean;
+  streamApp: string;
+  streamName: string;
+  streamPath: string;
+  streamQuery: Record<string, string>;
+  sendBuffer(buffer: Buffer): void;
+  close(): void;
+  [stat: string]: unknown;
+}
+
+const STAT_FIELDS = [
+  'inBytes', 'outBytes', 'playCount', 'videoCodec', 'videoWidth', 'videoHeight', 'videoFramerate', 'videoDatarate',
+  'audioCodec', 'audioChannels', 'audioSamplerate', 'audioDatarate', 'endTime',
+] as const;
+
+export function newSessionFields(): Record<string, number> {
+  const fields: Record<string, number> = { createTime: Date.now() };
+  for (const f of STAT_FIELDS) fields[f] = 0;
+  return fields;
+}
+
+const PATCHED = new WeakSet<object>();
+/** Timestamp step given to the first frame of a resumed publish when its clock did not restart. */
+const RESUME_STEP_MS = 40;
+
+type BroadcastInternals = NmsBroadcast & {
+  _lastDts: Record<number, number>;
+  _dtsOffset: Record<number, number>;
+  _resumePublish(session: BroadcastSession): void;
+  broadcastMessage(packet: NmsPacket): void;
+  publishGraceMs: number;
+};
+
+interface NmsPacket {
+  codec_type: number;
+  flags: number;
+  dts: number;
+  pts: number;
+  size: number;
+  data: Buffer;
+}
+
+/**
+ * The broadcast of a stream path, created when missing. Each is patched once: a publisher that resumes
+ * within the grace window gets its timestamps shifted only as far as needed to keep them increasing
+ * (node-media-server shifts by the whole previous timeline, a leap of minutes when the new publish's clock
+ * had not restarted).
+ */
+export function ensureBroadcast(streamPath: string, publishGraceMs: number): NmsBroadcast {
+  let b = nmsContext.broadcasts.get(streamPath) as BroadcastInternals | undefined;
+  if (!b) {
+    b = new BroadcastServer(streamPath) as unknown as BroadcastInternals;
+    nmsContext.broadcasts.set(streamPath, b);
+  }
+  if (!PATCHED.has(b)) {
+    PATCHED.add(b);
+    const bi = b;
+    bi.publishGraceMs = publishGraceMs;
+    let resumedFrom: number | null = null;
+    const resume = bi._resumePublish.bind(bi);
+    bi._resumePublish = (session) => {
+      resume(session);
+      resumedFrom = Math.max(bi._lastDts[8] ?? 0, bi._lastDts[9] ?? 0);
+      bi._dtsOffset = {};
+    };
+    const broadcastMessage = bi.broadcastMessage.bind(bi);
+    bi.broadcastMessage = (packet) => {
+      if (resumedFrom !== null && (packet.codec_type === 8 || packet.codec_type === 9)) {
+        const shift = packet.dts <= resumedFrom ? resumedFrom + RESUME_STEP_MS - packet.dts : 0;
+        bi._dtsOffset = { 8: shift, 9: shift };
+        resumedFrom = null;
+      }
+      broadcastMessage(packet);
+    };
+  }
+  return b;
+}
+
+export function findBroadcast(streamPath: string): NmsBroadcast | undefined {
+  return nmsContext.broadcasts.get(streamPath);
+}
+
+/** Is someone publishing the stream (or resuming within the grace window)? */
+export function hasPublisher(streamPath: string): boolean {
+  return findBroadcast(streamPath)?.publisher != null;
+}
+
+/** Is the stream published right now, not merely held in the grace window after its publisher left? */
+export function isPublishing(streamPath: string): boolean {
+  const b = findBroadcast(streamPath) as (NmsBroadcast & { getPublishStatus(): string }) | undefined;
+  return b?.getPublishStatus() === 'publishing';
+}
+
+/** Starts a publish on the broadcast; returns node-media-server's refusal, or null. */
+export function beginPublish(broadcast: NmsBroadcast, session: BroadcastSession): string | null {
+  return (broadcast as unknown as { postPublish(s: BroadcastSession): string | null }).postPublish(session);
+}
+
+export function endPublish(broadcast: NmsBroadcast, session: BroadcastSession): void {
+  (broadcast as unknown as { donePublish(s: BroadcastSession): void }).donePublish(session);
+}
+
+export function addPlayer(broadcast: NmsBroadcast, session: BroadcastSession): string | null {
+  return broadcast.postPlay(session);
+}
+
+export function removePlayer(broadcast: NmsBroadcast, session: BroadcastSession): void {
+  broadcast.donePlay(session);
+}
+
+/** Hands one FLV tag to the broadcast (its players, its GOP cache). Throws on a tag it cannot read. */
+export function publishTag(broadcast: NmsBroadcast, type: number, timestamp: number, data: Buffer): void {
+  if (type === 9 && data.length < 5) throw new Error(`video tag of ${data.length} bytes is too short`);
+  if (type === 8 && data.length < 2) throw new Error(`audio tag of ${data.length} bytes is too short`);
+  const packet = Flv.parserTag(type, timestamp, data.length, data) as NmsPacket;
+  (broadcast as unknown as BroadcastInternals).broadcastMessage(packet);
+}
+
+/** Hooks Astral puts between node-media-server's RTMP command handling and its replies. */
+export interface RtmpHooks {
+  /** `connect` arrived with a usable command object. */
+  onConnect(app: string): string | null;
+  /** Returns null to accept, or the status code and description sent to the client before closing. */
+  onPublish(session: BroadcastSession, app: string, name: string, query: URLSearchParams): { code: string; description: string } | null;
+  onPlay(session: BroadcastSession, app: string, name: string): { code: string; description: string } | null;
+  /** After a publish or play was accepted: the session is a real publisher or player now. */
+  onStarted(session: BroadcastSession): void;
+  /** Protocol code threw on the peer's bytes: the session is closed, the process goes on. */
+  onFault(err: Error): void;
+}
+
+function splitName(raw: unknown): { name: string; query: URLSearchParams } {
+  const text = typeof raw === 'string' ? raw : '';
+  const q = text.indexOf('?');
+  return { name: q < 0 ? text : text.slice(0, q), query: new URLSearchParams(q < 0 ? '' : text.slice(q + 1)) };
+}
+
+/**
+ * Runs node-media-server's RTMP session on an accepted socket, with its error paths owned here: every
+ * byte from the peer goes through a try/catch (its parser and AMF decoder throw on malformed input), and
+ * connect, publish and play are checked by the hooks before node-media-server answers them.
+ */
+export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: RtmpHooks): BroadcastSession {
+  const session = new RtmpSession(socket) as unknown as BroadcastSession & { rtmp: NmsRtmp; onData(d: Buffer): void };
+  const rtmp = session.rtmp;
+  let faulted = false;
+  const refuse = (streamId: number, code: string, description: string): void => {
+    rtmp.sendStatusMessage(streamId, 'error', code, description);
+    socket.end();
+  };
+  const connect = rtmp.onConnect.bind(rtmp);
+  rtmp.onConnect = (invoke) => {
+    const cmd = invoke.cmdObj as Record<string, unknown> | null | undefined;
+    if (!cmd || typeof cmd !== 'object' || typeof cmd.app !== 'string' || typeof cmd.tcUrl !== 'string' || !URL.canParse(cmd.tcUrl)) {
+      throw new Error('connect without a command object carrying app and a valid tcUrl');
+    }
+    const refusal = hooks.onConnect(cmd.app);
+    if (refusal) throw new Error(refusal);
+    connect(invoke);
+  };
+  const publish = rtmp.onPublish.bind(rtmp);
+  rtmp.onPublish = (invoke) => {
+    const { name, query } = splitName(invoke.streamName);
+    const refusal = hooks.onPublish(session, String(rtmp.streamApp), name, query);
+    if (refusal) return refuse(rtmp.parserPacket.header.stream_id, refusal.code, refusal.description);
+    ensureBroadcast(`/${String(rtmp.streamApp)}/${name}`, publishGraceMs);
+    publish(invoke);
+    if (session.isPublisher) hooks.onStarted(session);
+  };
+  const play = rtmp.onPlay.bind(rtmp);
+  rtmp.onPlay = (invoke) => {
+    const { name } = splitName(invoke.streamName);
+    const refusal = hooks.onPlay(session, String(rtmp.streamApp), name);
+    if (refusal) return refuse(rtmp.parserPacket.header.stream_id, refusal.code, refusal.description);
+    ensureBroadcast(`/${String(rtmp.streamApp)}/${name}`, publishGraceMs);
+    play(invoke);
+    hooks.onStarted(session);
+  };
+  const onData = session.onData;
+  session.onData = (data: Buffer) => {
+    if (faulted) return;
+    try {
+      onData(data);
+    } catch (err) {
+      faulted = true;
+      hooks.onFault(err as Error);
+      socket.destroy();
+    }
+  };
+  (session as unknown as { run(): void }).run();
+  return session;
+}

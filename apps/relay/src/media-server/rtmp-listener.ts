@@ -1,0 +1,91 @@
+import net, { Server, Socket } from 'node:net';
+import type { Logger } from '@astral/config';
+import { ListenerGuard, LogThrottle } from '@astral/net';
+import { BroadcastSession, RtmpHooks, runRtmpSession } from './nms-adapter';
+import { PlayerQueue, PlayerQueueLimits, classifyRtmpMessage } from './player-queue';
+
+export interface RtmpAccess {
+  /** null to accept; else the RTMP status code and the reason the publisher is told. */
+  checkPublish(session: BroadcastSession, app: string, name: string, key: string | null): { code: string; description: string } | null;
+  checkPlay(app: string, name: string): { code: string; description: string } | null;
+}
+
+/**
+ * The RTMP port (OBS and ffmpeg publish here; RTMP players play here): Astral's own TCP listener with the
+ * connection limits of libs/net, running node-media-server's RTMP protocol code per connection through the
+ * adapter, which owns its error paths. A bad peer is closed and logged; nothing it sends reaches the process.
+ */
+export class RtmpListener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly faults = new LogThrottle();
+  faultCount = 0;
+
+  constructor(
+    private readonly guard: ListenerGuard,
+    private readonly access: RtmpAccess,
+    private readonly publishGraceMs: number,
+    private readonly playerLimits: PlayerQueueLimits,
+    private readonly log: Logger,
+  ) {
+    this.server = net.createServer((socket) => this.accept(socket));
+    guard.attach(this.server);
+  }
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'EADDRINUSE' ? `RTMP port ${host}:${port} is in use; choose another with --rtmp-port` : `RTMP listener failed: ${err.message}`)),
+      );
+      this.server.listen(port, host, () => resolve());
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    if (socket.destroyed) return; // refused by the guard
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const hooks: RtmpHooks = {
+      onConnect: (app) => (app.length > 0 && app.length <= 64 ? null : `application name of ${app.length} characters`),
+      onPublish: (session, app, name, query) => {
+        const refusal = this.access.checkPublish(session, app, name, query.get('key'));
+        if (refusal) this.log.warn({ remote, protocol: 'rtmp', app, streamId: name.slice(0, 80), reason: refusal.description }, 'publish refused');
+        return refusal;
+      },
+      onPlay: (_session, app, name) => {
+        const refusal = this.access.checkPlay(app, name);
+        if (refusal) this.log.info({ remote, app, streamId: name.slice(0, 80), reason: refusal.description }, 'RTMP play refused');
+        return refusal;
+      },
+      onStarted: () => this.guard.handshakeDone(socket),
+      onFault: (err) => {
+        this.faultCount += 1;
+        const suppressed = this.faults.take(socket.remoteAddress ?? '');
+        if (suppressed !== null) {
+          this.log.warn({ remote, err: err.message, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) }, 'RTMP peer sent what the protocol code cannot read; connection closed');
+        }
+      },
+    };
+    const session = runRtmpSession(socket, this.publishGraceMs, hooks);
+    // Players are bounded: node-media-server writes every message to them whatever they have left unread.
+    const queue = new PlayerQueue(
+      {
+        queuedBytes: () => socket.writableLength,
+        write: (b) => socket.write(b),
+        close: () => socket.destroy(),
+      },
+      this.playerLimits,
+      classifyRtmpMessage,
+    );
+    queue.onCutback = (queued) => this.log.warn({ remote, streamPath: session.streamPath, queued }, 'RTMP player lagging: cut back to the next keyframe');
+    queue.onDisconnect = (reason) => this.log.warn({ remote, streamPath: session.streamPath, reason }, 'RTMP player disconnected');
+    session.sendBuffer = (buffer: Buffer) => queue.offer(buffer);
+  }
+}
