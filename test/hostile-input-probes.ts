@@ -56,8 +56,9 @@ async function exchange(port: number, timeoutMs: number, feed: (s: Socket, answe
 
 /** Sends `data` at once and waits for the answer. */
 export function sendRaw(port: number, data: Buffer | string, timeoutMs = 5000): Promise<RawExchange> {
-  return exchange(port, timeoutMs, async (s) => {
+  return exchange(port, timeoutMs, (s) => {
     s.write(data);
+    return Promise.resolve();
   });
 }
 

@@ -18,7 +18,7 @@ describe('screenMessage', () => {
   it('refuses a huge message without parsing it', () => {
     const huge = JSON.stringify({ pattern: 'p', data: 'x'.repeat(MAX_MESSAGE_BYTES), id });
     expect(screenMessage(huge)).toMatchObject({ ok: false, kind: 'too-large', id });
-    expect(screenMessage('x'.repeat(MAX_MESSAGE_BYTES + 1))).toEqual(expect.not.objectContaining({ id: expect.anything() }));
+    expect(screenMessage('x'.repeat(MAX_MESSAGE_BYTES + 1))).not.toHaveProperty('id');
   });
 
   it('refuses non-JSON and wrong shapes, with the id only when it is a sane one', () => {

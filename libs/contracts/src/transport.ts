@@ -37,7 +37,8 @@ export function redisTransport(settings: RedisTransportSettings): RedisOptions {
   };
 }
 
-type RedisPublisher = Parameters<ServerRedis['handleMessage']>[2];
+/** The publishing side of Nest's Redis server (its pub client). */
+type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
 
 /**
  * Nest's Redis transport server, screened: every message on a subscribed channel comes from any Redis
@@ -78,7 +79,7 @@ export class ScreenedRedisServer extends ServerRedis {
   /** Nest's own handling of a packet that passed the screen; a subclass may wrap it (the directory keeps the id). */
   protected handleScreened(channel: string, packet: ScreenedPacket, pub: RedisPublisher, pattern: string): Promise<unknown> {
     // Handed on already parsed: parseMessage below passes objects through.
-    return super.handleMessage(channel, packet as unknown as string, pub, pattern);
+    return super.handleMessage(channel, packet as unknown as string, pub as Parameters<ServerRedis['handleMessage']>[2], pattern);
   }
 
   override parseMessage(content: unknown): Record<string, unknown> {
