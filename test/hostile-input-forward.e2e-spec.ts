@@ -91,8 +91,7 @@ describe('hostile input: forward port and relay control', () => {
         // The parser may give up on the first bytes (400) or the peer's close may win the race; never a crash.
         if (ex.text.length > 0) expect(statusOf(ex)).toBe(400);
       }
-      const huge = await hugeHeader(A.ports.forward, '/healthz');
-      expect(statusOf(huge)).toBe(431);
+      for (let i = 0; i < 3; i += 1) expect(statusOf(await hugeHeader(A.ports.forward, '/healthz'))).toBe(431);
       expect(await healthz()).toBe(200);
     });
   }, 60_000);

@@ -4,13 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger, loadConfig, PinoNestLogger } from '@astral/config';
+import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { redisTransport, rpcValidationPipe } from '@astral/contracts';
 import { assertSchemaCurrent } from './database/data-source';
 import { describeRequestSchemas } from './openapi/contract-schemas';
 import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
-import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
+import { DIRECTORY_ENV, DirectoryConfig, directoryListenerLimits } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
 
 function withoutCredentials(url: string): string {
@@ -42,7 +43,10 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     abortOnError: false,
   });
   try {
-    app.useBodyParser('json', { limit: '64kb' });
+    // Limits of the HTTP port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
+    hardenHttpServer(app.getHttpServer(), new ListenerGuard('directory HTTP', directoryListenerLimits(config), logger), logger);
+    app.use(requireJsonBody);
+    app.useBodyParser('json', jsonBodyOptions('64kb'));
     // One validating pipe and one filter for both sides: the microservice inherits them. A rejected
     // message answers with AstralErrorBody 400 over Redis; the filter gives HTTP the same body and status.
     app.useGlobalPipes(rpcValidationPipe());

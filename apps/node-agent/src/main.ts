@@ -7,7 +7,8 @@ import {
   httpValidationPipe,
   redisTransport,
 } from '@astral/contracts';
-import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId, nodeListenerLimits } from '@astral/config';
+import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
@@ -38,12 +39,15 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
     logger: new PinoNestLogger(log),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: '64kb' });
+  // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
+  hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', nodeListenerLimits(config), log), log);
+  app.use(requireJsonBody);
+  app.useBodyParser('json', jsonBodyOptions('64kb'));
   app.enableCors({
     origin: (origin, cb) => cb(null, corsOriginAllowed(origin, config.directoryOrigin)),
   });
   app.useGlobalPipes(httpValidationPipe());
-  app.useGlobalFilters(new AstralHttpErrorFilter());
+  app.useGlobalFilters(new AstralHttpErrorFilter(log));
   const transport = redisTransport({ url: config.redisUrl });
   // The Redis controllers declare their own RPC validation pipe and error filter.
   app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
@@ -61,7 +65,7 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   );
   await app.startAllMicroservices();
   await app.listen(config.apiPort, config.host);
-  const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log);
+  const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log, config.idleTimeoutMs / 3);
   const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {

@@ -100,6 +100,22 @@ function clientErrorStatus(err: NodeJS.ErrnoException): number {
   return 400;
 }
 
+const ANSWERED = Symbol('astral.answered');
+type AnsweredSocket = Socket & { [ANSWERED]?: boolean };
+const LINGER_MS = 2000;
+
+/**
+ * After the error answer: keep reading, and discarding, what the peer is still sending (the rest of a
+ * 1 MiB header), so that closing with unread bytes does not make the kernel send a reset, which would
+ * destroy the answer before the peer has read it. The socket closes when the peer ends, or after LINGER_MS.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
 /**
  * Node's HTTP server with Astral's limits: the guard above; no cap on how long a request body may keep
  * arriving (a live FLV publish is one POST that lasts for days; Node's default `requestTimeout` of 300 s cut
@@ -123,13 +139,17 @@ export function hardenHttpServer(server: HttpServer, guard: ListenerGuard, log: 
     if (suppressed !== null && err.code !== 'ECONNRESET') {
       log.warn({ listener: guard.name, remote: address, status, code: err.code, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) }, `${guard.name}: malformed request refused`);
     }
+    // Already answered: the parser fails again on the bytes still arriving; the lingering close below ends it.
+    if ((socket as AnsweredSocket)[ANSWERED]) return;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    (socket as AnsweredSocket)[ANSWERED] = true;
     const body = JSON.stringify({ status, error: 'bad-request', message: `malformed HTTP request (${err.code ?? err.message})` });
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+    lingeringClose(socket);
   });
 }
