@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger, loadConfig, PinoNestLogger } from '@astral/config';
+import { adoptProcessPolicyLogger, createLogger, explainStartupError, loadConfig, PinoNestLogger, withoutCredentials } from '@astral/config';
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { redisTransport, rpcValidationPipe } from '@astral/contracts';
@@ -13,13 +13,6 @@ import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig, directoryListenerLimits } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
-
-function withoutCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
 
 export interface RunningDirectory {
   /** Stops HTTP, the Redis subscription, the expiry sweep and the database, in that order. */
@@ -35,6 +28,7 @@ export interface RunningDirectory {
 export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Promise<RunningDirectory> {
   const config = loadConfig(DirectoryConfig, DIRECTORY_ENV, env);
   const logger = createLogger('directory', undefined, config.logLevel);
+  adoptProcessPolicyLogger(logger);
   // PostgreSQL is migrated by `astral directory migrate` (a deploy job), never by a starting replica.
   await assertSchemaCurrent(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
@@ -68,7 +62,7 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     await app.listen(config.port, config.host);
   } catch (err) {
     await app.close().catch(() => undefined);
-    throw err;
+    throw explainStartupError(err, config.redisUrl);
   }
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -7,9 +7,19 @@ import {
   httpValidationPipe,
   redisTransport,
 } from '@astral/contracts';
-import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId, nodeListenerLimits } from '@astral/config';
-import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
+import {
+  NODE_ENV,
+  NodeConfig,
+  PinoNestLogger,
+  adoptProcessPolicyLogger,
+  createLogger,
+  explainStartupError,
+  loadConfig,
+  loadOrCreateNodeId,
+  nodeListenerLimits,
+} from '@astral/config';
 
+import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
 import { AgentEvents } from './events/agent-events';
@@ -35,6 +45,7 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const log = createLogger('node-agent', nodeId, config.logLevel);
+  adoptProcessPolicyLogger(log);
   const app = await NestFactory.create<NestExpressApplication>(AgentModule.register(config, nodeId, log), {
     logger: new PinoNestLogger(log),
     bodyParser: false,
@@ -63,7 +74,12 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
         .build(),
     ),
   );
-  await app.startAllMicroservices();
+  try {
+    await app.startAllMicroservices();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw explainStartupError(err, config.redisUrl);
+  }
   await app.listen(config.apiPort, config.host);
   const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log, config.idleTimeoutMs / 3);
   const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;

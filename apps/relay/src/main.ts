@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NodeAddressedRedisServer, redisTransport, rpcValidationPipe } from '@astral/contracts';
-import { NODE_ENV, NodeConfig, PinoNestLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import { NODE_ENV, NodeConfig, PinoNestLogger, adoptProcessPolicyLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
 
@@ -13,6 +13,7 @@ export async function startRelay(env: NodeJS.ProcessEnv = process.env): Promise<
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
+  adoptProcessPolicyLogger(log);
   const transport = redisTransport({ url: config.redisUrl });
   const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, log), {
     strategy: new NodeAddressedRedisServer(nodeId, transport.options),

@@ -4,3 +4,5 @@ export * from './logging';
 export * from './nest-logger';
 export * from './node-config';
 export * from './node-identity';
+export * from './process-policy';
+export * from './process-policy-startup';

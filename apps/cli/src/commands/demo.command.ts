@@ -19,6 +19,7 @@ import {
 import { FlvFilePublisher } from '../publish/flv-file-publisher';
 import { errorMessage, printJson, renderTable } from '../output';
 import { createStream } from './publish.command';
+import { watchNetwork } from './demo-watch';
 
 interface DemoOptions {
   nodes: string;
@@ -213,13 +214,9 @@ export function demoCommand(): Command {
       if (interrupted) return bail();
       const net = network;
       let shuttingDown = false;
-      for (const node of net.nodes) {
-        node.process.onExit((exit) => {
-          if (shuttingDown || interrupted) return;
-          shuttingDown = true;
-          void fail(`${node.name} exited unexpectedly`, JSON.stringify(exit));
-        });
-      }
+      // A node that dies is reported, never the end of the demo: only Ctrl-C or --duration end it.
+      // (Each node's supervisor restarts its agent or relay by itself; the watch says so.)
+      const unwatch = watchNetwork(net, log, () => shuttingDown || interrupted);
 
       const [source, ...viewers] = net.nodes;
       const names = new Map(net.nodes.map((n) => [n.nodeId, n.name]));
@@ -229,13 +226,27 @@ export function demoCommand(): Command {
         const created = await createStream(source.apiUrl, 'Astral demo', 'fixtures/sample.flv, looped');
         streamId = created.streamId;
         log(`astral demo: created stream ${streamId} on ${source.name}; publishing fixtures/sample.flv`);
-        publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
-        publisher.on('error', (err: Error) => {
-          if (shuttingDown || interrupted) return;
-          shuttingDown = true;
-          void fail('the publisher stopped', err);
-        });
-        await publisher.start();
+        // The publisher is started again when it stops (its node's relay restarted, say), for as long
+        // as the source node runs; the demo goes on either way.
+        const startPublisher = async (): Promise<void> => {
+          const p = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
+          publisher = p;
+          p.on('error', (err: Error) => {
+            if (shuttingDown || interrupted || publisher !== p) return;
+            if (!source.process.running) {
+              log(`astral demo: the publisher stopped (${errorMessage(err)}); ${source.name} is gone, so it stays stopped`);
+              return;
+            }
+            log(`astral demo: the publisher stopped (${errorMessage(err)}); publishing again in 2 s`);
+            setTimeout(() => {
+              if (shuttingDown || interrupted || publisher !== p) return;
+              // A failed start emits 'error' on the new publisher, which schedules the next try.
+              startPublisher().catch(() => undefined);
+            }, 2000).unref();
+          });
+          await p.start();
+        };
+        await startPublisher();
         const live = await receives(created.play.httpFlv);
         if (!live) log(`astral demo: warning: ${source.name} does not play the stream yet`);
         summary.push({
@@ -301,6 +312,7 @@ export function demoCommand(): Command {
         if (durationSec) setTimeout(resolve, durationSec * 1000);
       });
       shuttingDown = true;
+      unwatch();
       await sleep(0);
       await cleanup();
       log('astral demo: stopped; temp files removed');
