@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { RedisHealthIndicator } from './redis-health';
+import { DatabaseWritesHealthIndicator } from './database-writes-health';
 
 /** An HTTP 503 whose body is terminus's result, with the failing checks named. */
 export class NotReady extends ServiceUnavailableException {}
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly writes: DatabaseWritesHealthIndicator,
   ) {}
 
   /**
@@ -25,13 +27,18 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: the database answers a ping and Redis answers PING. 503 with the failing checks otherwise. */
+  /**
+   * Readiness: the database answers a ping, its last heartbeat or registration write succeeded
+   * (`database-writes`, which also says whether node expiry is suspended), and Redis answers PING.
+   * 503 with the failing checks otherwise.
+   */
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: database and Redis' })
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.db.pingCheck('database', { timeout: 1500 }),
+        () => this.writes.check('database-writes'),
         () => this.redis.pingCheck('redis', 1500),
       ]);
     } catch (err) {

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AstralError,
   DirectoryPatterns,
   ListNodesRequest,
   ListSupernodesRequest,
@@ -27,9 +28,17 @@ export class NodesController {
     return this.nodes.register(req, key);
   }
 
+  /**
+   * An event: nobody waits for an answer. A heartbeat the database could not record is dropped here
+   * (the expiry gate has counted the failure and logs the outage once), not logged per node and beat.
+   */
   @EventPattern(DirectoryPatterns.NodeHeartbeat)
-  heartbeat(@Payload() hb: NodeHeartbeat): Promise<void> {
-    return this.nodes.heartbeat(hb);
+  async heartbeat(@Payload() hb: NodeHeartbeat): Promise<void> {
+    try {
+      await this.nodes.heartbeat(hb);
+    } catch (err) {
+      if (!(err instanceof AstralError && err.code === 'unavailable')) throw err;
+    }
   }
 
   @MessagePattern(DirectoryPatterns.UnregisterNode)

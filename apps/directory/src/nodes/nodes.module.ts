@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DirectoryConfig } from '../directory.config';
+import { ExpiryGate } from './expiry-gate';
 import { NodeEntity } from './node.entity';
 import { NodesService } from './nodes.service';
 import { NodeExpiry } from './node-expiry.service';
@@ -9,7 +11,12 @@ import { NodesHttpController } from './nodes.http.controller';
 @Module({
   imports: [TypeOrmModule.forFeature([NodeEntity])],
   controllers: [NodesController, NodesHttpController],
-  providers: [NodesService, NodeExpiry],
-  exports: [NodesService],
+  providers: [
+    NodesService,
+    NodeExpiry,
+    // One gate per process, started now: heartbeats sent before this directory ran were not recorded by it.
+    { provide: ExpiryGate, useFactory: (config: DirectoryConfig) => new ExpiryGate(config.heartbeatIntervalMs, Date.now()), inject: [DirectoryConfig] },
+  ],
+  exports: [NodesService, ExpiryGate],
 })
 export class NodesModule {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import {
@@ -21,6 +21,7 @@ import { NodeEntity, toNodeInfo } from './node.entity';
 import { nodeFromRow } from './node-row';
 import { departNodes } from './node-departure';
 import { rankSupernodes } from './supernode-ranking';
+import { DatabaseActivity, ExpiryGate } from './expiry-gate';
 
 /** How long a request key is remembered: a replica that sees a request later than this would apply it again. */
 export const REQUEST_KEY_TTL_MS = 10 * 60_000;
@@ -67,13 +68,46 @@ export class NodesService {
     private readonly transactions: DirectoryTransactions,
     private readonly config: DirectoryConfig,
     private readonly metrics: DirectoryMetrics,
+    @Optional() private readonly gate?: ExpiryGate,
   ) {}
+
+  /**
+   * Runs a heartbeat or registration write and tells the expiry gate how it went. A database failure
+   * becomes a 503 that says what happened: the node keeps its streams and should retry.
+   */
+  private async recording<T>(activity: DatabaseActivity, nodeId: string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await work();
+      const now = Date.now();
+      this.gate?.databaseWrote(now);
+      // Late by this much, heartbeats queued behind it could look older than they are to a sweep.
+      if (now - started > this.config.heartbeatIntervalMs + 1000) {
+        this.gate?.databaseStalled(now, `a ${activity} write took ${now - started} ms`, started);
+      }
+      return result;
+    } catch (err) {
+      if (err instanceof AstralError) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      this.gate?.databaseFailed(Date.now(), message, activity, started);
+      this.logger.debug({ msg: `${activity} not recorded: database unreachable`, nodeId, err: message });
+      throw new AstralError(
+        'unavailable',
+        `the directory could not record the ${activity} of node ${nodeId}: its database is unreachable (${message}). ` +
+          'Nothing is expired while this lasts; retry in a few seconds.',
+      );
+    }
+  }
 
   /**
    * Insert or refresh a node's addresses; a supernode stays a supernode. Idempotent per request key:
    * every replica upserts, exactly one counts the registration.
    */
-  async register(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
+  register(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
+    return this.recording('registration', req.nodeId, () => this.applyRegistration(req, requestKey));
+  }
+
+  private async applyRegistration(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     const now = Date.now();
     const postgres = this.dataSource.options.type === 'postgres';
     const upsert = async (m: EntityManager, inc: number, claimKey?: string): Promise<{ node: NodeEntity; claimed: boolean }> => {
@@ -117,11 +151,13 @@ export class NodesService {
 
   /** Refreshes last-seen (and a supernode's member count). Idempotent: safe on every replica. */
   async heartbeat(hb: NodeHeartbeat): Promise<void> {
-    this.metrics.heartbeats.inc();
-    const result = await this.nodes.update(
-      { nodeId: hb.nodeId },
-      { lastSeenAt: Date.now(), ...(hb.childCount !== undefined && { childCount: hb.childCount }) },
+    const result = await this.recording('heartbeat', hb.nodeId, () =>
+      this.nodes.update(
+        { nodeId: hb.nodeId },
+        { lastSeenAt: Date.now(), ...(hb.childCount !== undefined && { childCount: hb.childCount }) },
+      ),
     );
+    this.metrics.heartbeats.inc();
     if (!result.affected) {
       this.logger.warn({ msg: 'heartbeat from an unknown node; it must register again', nodeId: hb.nodeId });
     }
