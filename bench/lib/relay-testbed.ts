@@ -22,6 +22,8 @@ export interface TestRelayOptions {
   uploadLimit?: string;
   stallMs?: number;
   logLevel?: string;
+  /** Extra environment for the relay process (e.g. ASTRAL_HANDSHAKE_TIMEOUT_MS). */
+  env?: Record<string, string>;
 }
 
 /** One relay process (no agent), driven over Redis like its agent would. */
@@ -77,7 +79,7 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     args.push('--log-level', options.logLevel ?? 'info');
     if (options.stallMs !== undefined) args.push('--stall-ms', String(options.stallMs));
     const logFile = join(root, `${name}.log`);
-    const proc = spawnAstral(name, args, { logFile });
+    const proc = spawnAstral(name, args, { logFile, ...(options.env && { env: { ...process.env, ...options.env } }) });
     const control = new RelayControlClient(client, nodeId, 3000);
     const base = `http://127.0.0.1:${ports.forward}`;
     const relay: TestRelay = {

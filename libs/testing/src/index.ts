@@ -9,3 +9,4 @@ export * from './flv-tag-reader';
 export * from './ffprobe';
 export * from './forward-tree';
 export * from './netns';
+export * from './rtmp-wire';

@@ -96,7 +96,7 @@ export class MediaServer {
       if (this.internal.has(s) || !this.authorized.has(s)) return;
       this.events.onPublishEnd(s.streamName);
     });
-    const playerLimits: PlayerQueueLimits = { maxQueuedBytes: options.playerQueueBytes, maxCutbackMs: 10_000 };
+    const playerLimits: PlayerQueueLimits = { maxQueuedBytes: options.playerQueueBytes, maxCutbackMs: 5_000 };
     this.rtmp = new RtmpListener(
       new ListenerGuard('rtmp', options.limits, log),
       {

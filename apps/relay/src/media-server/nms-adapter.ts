@@ -186,7 +186,7 @@ function splitName(raw: unknown): { name: string; query: URLSearchParams } {
  * connect, publish and play are checked by the hooks before node-media-server answers them.
  */
 export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: RtmpHooks): BroadcastSession {
-  const session = new RtmpSession(socket) as unknown as BroadcastSession & { rtmp: NmsRtmp; onData(d: Buffer): void };
+  const session = new RtmpSession(socket) as unknown as BroadcastSession & { rtmp: NmsRtmp; onData: (d: Buffer) => void };
   const rtmp = session.rtmp;
   let faulted = false;
   const refuse = (streamId: number, code: string, description: string): void => {

@@ -108,4 +108,22 @@ describe('PlayerQueue', () => {
     b.q.offer(flvTag(9, INTER));
     expect(b.closed[0]).toMatch(/not caught up for 5000 ms/);
   });
+
+  it('disconnects a player that falls behind a second time within the window, not one that falls behind rarely', () => {
+    const s = setup(1000, 5000);
+    s.setQueued(600);
+    s.q.offer(flvTag(9, INTER));
+    s.setQueued(100);
+    s.q.offer(flvTag(9, KEY));
+    s.advance(31_000);
+    s.setQueued(600);
+    s.q.offer(flvTag(9, INTER)); // 31 s later: a second, separate cutback
+    expect(s.closed).toEqual([]);
+    s.setQueued(100);
+    s.q.offer(flvTag(9, KEY));
+    s.advance(1000);
+    s.setQueued(600);
+    s.q.offer(flvTag(9, INTER));
+    expect(s.closed[0]).toMatch(/fell behind twice within 30000 ms/);
+  });
 });

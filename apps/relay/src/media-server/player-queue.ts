@@ -2,8 +2,8 @@
  * The bound on one local player (RTMP, HTTP-FLV, WS-FLV): node-media-server writes every tag to every player
  * and never looks at what a player has left unread, so a player that stops reading would make the relay
  * buffer without end. Past half the bound the player is cut back: its audio and video are dropped until the
- * next keyframe that finds the queue under half again; past the whole bound, or cut back for longer than
- * `maxCutbackMs`, it is disconnected with a reason. Sequence headers and metadata always pass.
+ * next keyframe that finds the queue under half again; past the whole bound, cut back for longer than
+ * `maxCutbackMs`, or cut back a second time within `repeatWindowMs`, it is disconnected with a reason. Sequence headers and metadata always pass.
  */
 export type MediaKind = 'keyframe' | 'frame' | 'header';
 
@@ -17,10 +17,13 @@ export interface PlayerSink {
 export interface PlayerQueueLimits {
   maxQueuedBytes: number;
   maxCutbackMs: number;
+  /** A second cutback within this window disconnects: the player cannot keep up with the stream. */
+  repeatWindowMs?: number;
 }
 
 export class PlayerQueue {
   private cutbackSince: number | null = null;
+  private lastCutbackAt: number | null = null;
   private closed = false;
   droppedTags = 0;
   cutbacks = 0;
@@ -45,7 +48,13 @@ export class PlayerQueue {
     if (kind !== 'header') {
       const half = this.limits.maxQueuedBytes / 2;
       if (this.cutbackSince === null && queued > half) {
-        this.cutbackSince = this.now();
+        const now = this.now();
+        const window = this.limits.repeatWindowMs ?? 30_000;
+        if (this.lastCutbackAt !== null && now - this.lastCutbackAt < window) {
+          return this.disconnect(`player fell behind twice within ${window} ms (${queued} bytes queued)`);
+        }
+        this.cutbackSince = now;
+        this.lastCutbackAt = now;
         this.cutbacks += 1;
         this.onCutback?.(queued);
       }
