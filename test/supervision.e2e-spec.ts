@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   LocalNetwork,
+  ffprobe,
   ManagedProcess,
   freePort,
   httpJson,
@@ -161,10 +162,10 @@ describe('astral demo when a node dies', () => {
   it('says which node died and why, keeps the rest running, and ends only at --duration', async () => {
     logDir = makeTempDir('astral-sv-demo-');
     const log = `${logDir}/demo.log`;
-    demo = spawnAstral('demo', ['demo', '--nodes', '2', '--duration', '50'], { logFile: log });
+    demo = spawnAstral('demo', ['demo', '--nodes', '2', '--duration', '70'], { logFile: log });
     const d = demo;
     const text = (): string => d.readLog(200_000);
-    await waitFor(() => (d.running ? /Running for 50 s/.test(text()) : Promise.reject(new WaitAbortedError(text()))), {
+    await waitFor(() => (d.running ? /Running for 70 s/.test(text()) : Promise.reject(new WaitAbortedError(text()))), {
       timeoutMs: 40_000,
       what: 'the demo to be running',
     });
@@ -178,6 +179,14 @@ describe('astral demo when a node dies', () => {
       timeoutMs: 20_000,
       what: "the demo to report node1's relay restart",
     });
+    // A watcher's relay restarted: its agent opens the pull again on the ticket it holds, and it plays.
+    const node2Flv = /ffplay (http:\/\/\S+\.flv)/.exec(text())![1];
+    process.kill(halves(pidOf('node2')).relay!, 'SIGKILL');
+    await waitFor(() => /node2: the relay is back/.test(text()), { timeoutMs: 20_000, what: "node2's relay to be restarted" });
+    await waitFor(
+      async () => (await ffprobe(node2Flv, { readSeconds: 1, timeoutMs: 8000 }).catch(() => ({ streams: [] }))).streams.some((st) => st.codec_name === 'h264'),
+      { timeoutMs: 20_000, intervalMs: 500, what: "node2 to play again after its relay's restart" },
+    );
     process.kill(-pidOf('node2'), 'SIGKILL');
     await waitFor(() => /node2 \(node [0-9a-f-]+\) stopped \(killed by SIGKILL\); the rest of the network keeps running/.test(text()), {
       timeoutMs: 10_000,

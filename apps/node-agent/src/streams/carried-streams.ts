@@ -10,6 +10,8 @@ export interface CarriedStream {
   upstreamNodeId: string | null;
   /** The ticket this node holds from its upstream. */
   ticketId: string | null;
+  /** Where the relay pulls from (the confirmed ticket's forward URL): replayed to a relay that restarted. */
+  forwardUrl?: string;
   since: number;
   /** Volunteered to seed: kept without a local player, to forward to others. */
   seed: boolean;

@@ -308,6 +308,7 @@ export class StreamsService implements BeforeApplicationShutdown {
           hops: chosen.hops,
           upstreamNodeId: chosen.nodeId,
           ticketId: chosen.ticketId,
+          forwardUrl: confirmed.forwardUrl,
           since: Date.now(),
           seed: seed || (this.carried.get(stream.streamId)?.seed ?? false),
           upstreamBitrateBps: chosen.bitrateBps,
@@ -385,6 +386,12 @@ export class StreamsService implements BeforeApplicationShutdown {
 
   private async replayToRelay(): Promise<void> {
     for (const [streamId, keyHash] of this.keyHashes) await this.relayLink.relay.authorizePublish({ streamId, keyHash });
+    // A relay that restarted lost its pulls: open them again on the tickets this node still holds.
+    for (const c of this.carried.all()) {
+      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.forwardUrl || this.failovers.has(c.streamId)) continue;
+      await this.relayLink.relay.openUpstream({ streamId: c.streamId, upstreamNodeId: c.upstreamNodeId, url: c.forwardUrl });
+      this.log.info({ streamId: c.streamId, upstreamNodeId: c.upstreamNodeId }, 'relay restarted: pull opened again');
+    }
   }
 
   /**
