@@ -16,6 +16,8 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   churn: async () => (await import('./churn')).churnBench,
   sim: async () => (await import('./sim/run')).simBench,
   compose: async () => (await import('./compose-testbed')).composeBench,
+  fuzz: async () => (await import('./fuzz')).fuzzBench,
+  soak: async () => (await import('./soak')).soakBench,
 };
 
 async function main(): Promise<void> {
