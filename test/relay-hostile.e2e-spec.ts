@@ -153,6 +153,30 @@ describe('relay ports under hostile input', () => {
       await stillServing();
     }));
 
+  it('RTMP: messages claiming 16 MB on many chunk streams, and a zero chunk size, are refused without reserving the memory', () =>
+    withLogs(async () => {
+      const before = rssMbSync(A.process.pid!);
+      for (let round = 0; round < 20; round += 1) {
+        const { socket } = await rtmpHandshake(A.ports.rtmp);
+        const closed = new Promise<void>((r) => socket.once('close', () => r()));
+        socket.on('error', () => undefined);
+        const headers: Buffer[] = [];
+        for (let csid = 3; csid < 40; csid += 1) {
+          const h = Buffer.alloc(13);
+          h[0] = csid; // fmt 0
+          h.writeUIntBE(0xffffff, 4, 3); // length: 16 MiB - 1
+          h[7] = 9; // video
+          h[12] = 0x17; // first payload byte
+          headers.push(h);
+        }
+        socket.write(round % 2 === 0 ? Buffer.concat(headers) : rtmpChunks(Buffer.from([0, 0, 0, 0]), { type: 1, csid: 2 }));
+        await closed;
+      }
+      // Each connection was closed by the relay (awaited above); 20 × 37 claims of 16 MiB reserved nothing.
+      expect(rssMbSync(A.process.pid!) - before).toBeLessThan(32);
+      await stillServing();
+    }));
+
   it('RTMP: a wrong key tells the publisher why; playing an unknown stream is refused at once', () =>
     withLogs(async () => {
       const wrong = await ffmpegPublish(`${A.rtmpUrl(streamId)}?key=definitely-wrong`, 3);

@@ -174,6 +174,14 @@ export interface RtmpHooks {
   onFault(err: Error): void;
 }
 
+/** A message from a peer that is not (yet) an accepted publisher: commands and control only. */
+const RTMP_UNAUTHENTICATED_MESSAGE_MAX = 64 * 1024;
+/** Audio and video messages of a publisher (an I-frame of a high bit-rate stream fits with room). */
+const RTMP_MEDIA_MESSAGE_MAX = 8 * 1024 * 1024;
+const RTMP_OTHER_MESSAGE_MAX = 256 * 1024;
+const RTMP_MAX_CHUNK_STREAMS = 16;
+const RTMP_MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
 function splitName(raw: unknown): { name: string; query: URLSearchParams } {
   const text = typeof raw === 'string' ? raw : '';
   const q = text.indexOf('?');
@@ -220,6 +228,25 @@ export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: Rt
     ensureBroadcast(`/${String(rtmp.streamApp)}/${name}`, publishGraceMs);
     play(invoke);
     hooks.onStarted(session);
+  };
+  // node-media-server reserves a message's whole claimed length (up to 16 MiB) on its first chunk, per
+  // chunk stream: bound both, far lower before the peer is an accepted publisher.
+  const alloc = rtmp.packetAlloc.bind(rtmp);
+  rtmp.packetAlloc = () => {
+    const { type, length } = rtmp.parserPacket.header;
+    const limit = !session.isPublisher ? RTMP_UNAUTHENTICATED_MESSAGE_MAX : type === 8 || type === 9 ? RTMP_MEDIA_MESSAGE_MAX : RTMP_OTHER_MESSAGE_MAX;
+    if (length > limit) throw new Error(`message of ${length} bytes (type ${type}) exceeds the limit of ${limit}`);
+    if (rtmp.inPackets.size > RTMP_MAX_CHUNK_STREAMS) throw new Error(`more than ${RTMP_MAX_CHUNK_STREAMS} chunk streams`);
+    alloc();
+  };
+  const control = rtmp.controlHandler.bind(rtmp);
+  rtmp.controlHandler = () => {
+    const { type, length } = rtmp.parserPacket.header;
+    if (type === 1) {
+      const size = length >= 4 ? rtmp.parserPacket.payload.readUInt32BE(0) : 0;
+      if (size < 1 || size > RTMP_MAX_CHUNK_SIZE) throw new Error(`chunk size ${size} is out of range (1 to ${RTMP_MAX_CHUNK_SIZE})`);
+    }
+    control();
   };
   const onData = session.onData;
   session.onData = (data: Buffer) => {

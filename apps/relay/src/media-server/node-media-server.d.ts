@@ -54,7 +54,10 @@ declare module 'node-media-server/src/session/rtmp_session.js' {
   /** The protocol state machine of one RTMP connection (src/protocol/rtmp.js). */
   export interface NmsRtmp {
     streamApp: string;
-    parserPacket: { header: { stream_id: number } };
+    parserPacket: { header: { stream_id: number; type: number; length: number }; payload: Buffer };
+    inPackets: Map<number, unknown>;
+    packetAlloc(): void;
+    controlHandler(): void;
     onConnect(invoke: { cmdObj?: unknown; transId?: number }): void;
     onPublish(invoke: { streamName?: unknown }): void;
     onPlay(invoke: { streamName?: unknown }): void;
