@@ -229,6 +229,34 @@ describe('relay ports under hostile input', () => {
       ws.terminate();
     }));
 
+  it('HTTP-FLV: a slowloris is closed after the handshake timeout and a flood past the per-address cap is refused; a player still plays', () =>
+    withLogs(async () => {
+      const slow = connect(A.ports.http, '127.0.0.1');
+      slow.on('error', () => undefined);
+      const t0 = performance.now();
+      const slowClosed = new Promise<number>((r) => slow.once('close', () => r(performance.now() - t0)));
+      const line = `GET /live/${streamId}.flv HTTP/1.1\r\nHost: a\r\n`;
+      let i = 0;
+      const drip = setInterval(() => {
+        if (!slow.destroyed) slow.write(line[i++ % line.length]);
+      }, 300);
+      const closedAfter = await Promise.race([slowClosed, sleep(10_000).then(() => -1)]);
+      clearInterval(drip);
+      slow.destroy();
+      expect(closedAfter).toBeGreaterThan(1000);
+      expect(closedAfter).toBeLessThan(6000);
+      const flood = Array.from({ length: 60 }, () => connect(A.ports.http, '127.0.0.1'));
+      flood.forEach((s) => s.on('error', () => undefined));
+      await sleep(500);
+      const refused = flood.filter((s) => s.destroyed || s.readyState === 'closed').length;
+      flood.forEach((s) => s.destroy());
+      expect(refused).toBeGreaterThanOrEqual(15);
+      await sleep(300);
+      const probe = await ffprobe(A.httpFlvUrl(streamId), { readSeconds: 2 });
+      expect(probe.streams.map((s) => s.codec_name).filter((c) => c === 'aac' || c === 'h264').sort()).toEqual(['aac', 'h264']);
+      await stillServing();
+    }));
+
   it('HTTP-FLV ingest: a wrong key gets 403 with the reason; garbage, a header alone and a 16 MB tag are refused and never go live', () =>
     withLogs(async () => {
       const key = randomBytes(12).toString('base64url');
