@@ -2,10 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AgentPatterns, DirectoryPatterns, NodeInfo, addressed, redisTransport, request } from '@astral/contracts';
-import { LocalNetwork, sleep, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  AgentPatterns,
+  DirectoryPatterns,
+  NodeInfo,
+  addressed,
+  redisTransport,
+  request,
+} from '@astral/contracts';
+import { LocalNetwork, sleep, startLocalNetwork, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
-import { alive, childPid, deepJson, flood, hugeHeader, randomGarbage, sendRaw, slowloris, statusOf } from './hostile-input-probes';
+import {
+  alive,
+  childPid,
+  deepJson,
+  flood,
+  hugeHeader,
+  randomGarbage,
+  sendRaw,
+  slowloris,
+  statusOf,
+} from './hostile-input-probes';
 
 /**
  * Hostile input on a node agent's local API and on the directory's HTTP port (real processes: one
@@ -45,7 +62,11 @@ describe('hostile input: agent API and directory HTTP', () => {
       port: () => Number(new URL(net.directoryUrl).port),
       pid: () => net.directory.pid!,
       log: () => readFileSync(net.directory.logFile!, 'utf8'),
-      jsonRoute: { method: 'POST', path: '/api/streams', good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }) },
+      jsonRoute: {
+        method: 'POST',
+        path: '/api/streams',
+        good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }),
+      },
       healthPath: '/api/nodes',
     },
   ];
@@ -66,14 +87,8 @@ describe('hostile input: agent API and directory HTTP', () => {
     await net?.stop();
   }, 60_000);
 
-  const withLogs = async (body: () => Promise<void>): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      console.log(net.logs(6000));
-      throw err;
-    }
-  };
+  const withLogs = (body: () => Promise<void>): Promise<void> =>
+    withLogsOnFailure(() => net.logs(6000), body);
   const call = (t: Target, method: string, path: string, body?: string, type = 'application/json') =>
     fetch(`http://127.0.0.1:${t.port()}${path}`, {
       method,
@@ -87,11 +102,19 @@ describe('hostile input: agent API and directory HTTP', () => {
         const deep = await call(t, t.jsonRoute.method, t.jsonRoute.path, deepJson(3000));
         expect(deep.status).toBe(400);
         expect(((await deep.json()) as { message: string }).message).toMatch(/nested deeper than 32 levels/);
-        await waitFor(() => /request refused|request rejected/.test(t.log()) && t.log().includes('nested deeper'), {
-          timeoutMs: 5000,
-          what: `the deep-JSON refusal in the ${t.name} log`,
-        });
-        for (const [body, type] of [['{"maxChildren":', 'application/json'], ['\u0000\u00ff\u0001', 'application/json'], ['maxChildren=5', 'text/plain'], ['{}', 'application/x-www-form-urlencoded']]) {
+        await waitFor(
+          () => /request refused|request rejected/.test(t.log()) && t.log().includes('nested deeper'),
+          {
+            timeoutMs: 5000,
+            what: `the deep-JSON refusal in the ${t.name} log`,
+          },
+        );
+        for (const [body, type] of [
+          ['{"maxChildren":', 'application/json'],
+          ['\u0000\u00ff\u0001', 'application/json'],
+          ['maxChildren=5', 'text/plain'],
+          ['{}', 'application/x-www-form-urlencoded'],
+        ]) {
           const res = await call(t, t.jsonRoute.method, t.jsonRoute.path, body, type);
           expect([body, res.status]).toEqual([body, 400]);
           await res.body?.cancel();
@@ -111,7 +134,10 @@ describe('hostile input: agent API and directory HTTP', () => {
         }
         // Several times: the answer must win every race with the rest of the header still arriving.
         for (let i = 0; i < 3; i += 1) expect(statusOf(await hugeHeader(t.port(), t.healthPath))).toBe(431);
-        const [slow, normal] = await Promise.all([slowloris(t.port(), 8000), sleep(300).then(() => call(t, 'GET', t.healthPath))]);
+        const [slow, normal] = await Promise.all([
+          slowloris(t.port(), 8000),
+          sleep(300).then(() => call(t, 'GET', t.healthPath)),
+        ]);
         expect(normal.status).toBe(200);
         expect(slow.closedByServer).toBe(true);
         expect(slow.closedAfterMs).toBeGreaterThanOrEqual(1400);
@@ -124,7 +150,10 @@ describe('hostile input: agent API and directory HTTP', () => {
         const { refused, held } = await flood(t.port(), 60);
         expect(held).toBeLessThanOrEqual(20);
         expect(refused).toBeGreaterThanOrEqual(40);
-        await waitFor(() => t.log().includes('connection refused'), { timeoutMs: 5000, what: `the refusal in the ${t.name} log` });
+        await waitFor(() => t.log().includes('connection refused'), {
+          timeoutMs: 5000,
+          what: `the refusal in the ${t.name} log`,
+        });
         expect((await call(t, 'GET', t.healthPath)).status).toBe(200);
         expect(alive(t.pid())).toBe(true);
         const grown = rssMbSync(t.pid()) - rssBefore[t.name];
@@ -136,7 +165,10 @@ describe('hostile input: agent API and directory HTTP', () => {
 
   it('refuses garbage, deep, huge and ill-shaped messages on the directory and agent channels; both still answer real requests', async () => {
     await withLogs(async () => {
-      const channels = [DirectoryPatterns.ListNodes, addressed(AgentPatterns.TicketRequest, net.nodes[0].nodeId)];
+      const channels = [
+        DirectoryPatterns.ListNodes,
+        addressed(AgentPatterns.TicketRequest, net.nodes[0].nodeId),
+      ];
       const replies: Reply[] = [];
       const sub = redis.duplicate();
       await sub.subscribe(...channels.map((c) => `${c}.reply`));
@@ -148,10 +180,16 @@ describe('hostile input: agent API and directory HTTP', () => {
         await redis.publish(channel, 'not json {');
         await redis.publish(channel, randomGarbage(4096));
         await redis.publish(channel, `{"pattern":"${channel}","data":${deepJson(3000)},"id":"${id.deep}"}`);
-        await redis.publish(channel, `{"pattern":"${channel}","data":"${'x'.repeat(1024 * 1024)}","id":"${id.huge}"}`);
+        await redis.publish(
+          channel,
+          `{"pattern":"${channel}","data":"${'x'.repeat(1024 * 1024)}","id":"${id.huge}"}`,
+        );
         await redis.publish(channel, '"just a string"');
       }
-      await waitFor(() => ids.every((id) => replies.some((r) => r.id === id)), { timeoutMs: 5000, what: 'error replies to every request with an id' });
+      await waitFor(() => ids.every((id) => replies.some((r) => r.id === id)), {
+        timeoutMs: 5000,
+        what: 'error replies to every request with an id',
+      });
       for (const id of ids) expect(replies.find((r) => r.id === id)?.err?.status).toBe(400);
       await sub.quit();
       for (const t of targets) expect(t.log()).toMatch(/redis message refused/);

@@ -2,10 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { AstralError, RelayPatterns, addressed } from '@astral/contracts';
-import { FlvTagReader, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
-import { alive, deepJson, flood, hugeHeader, randomGarbage, sendRaw, slowloris, statusOf } from './hostile-input-probes';
+import {
+  alive,
+  deepJson,
+  flood,
+  hugeHeader,
+  randomGarbage,
+  sendRaw,
+  slowloris,
+  statusOf,
+} from './hostile-input-probes';
 
 /**
  * Hostile input on a relay's forward port and on its Redis control channels, against a real relay
@@ -13,7 +22,11 @@ import { alive, deepJson, flood, hugeHeader, randomGarbage, sendRaw, slowloris, 
  * must keep receiving frames (with an idle timeout of 3 s, so its writes must count as activity).
  */
 type Reply = { id?: string; err?: { status: number; message: string } };
-const LIMITS = { ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500', ASTRAL_IDLE_TIMEOUT_MS: '3000', ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '20' };
+const LIMITS = {
+  ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500',
+  ASTRAL_IDLE_TIMEOUT_MS: '3000',
+  ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '20',
+};
 
 describe('hostile input: forward port and relay control', () => {
   let bed: RelayTestbed;
@@ -32,10 +45,13 @@ describe('hostile input: forward port and relay control', () => {
     bed = await startRelayTestbed();
     A = await bed.startRelay('relayA');
     await bed.publish(A, streamId);
-    await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 60), {
-      timeoutMs: 15_000,
-      what: 'the stream at A',
-    });
+    await waitFor(
+      async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 60),
+      {
+        timeoutMs: 15_000,
+        what: 'the stream at A',
+      },
+    );
     const { token } = await A.admit(streamId);
     watcher = await FlvTagReader.open(A.forwardUrl(streamId, token));
     await watcher.waitForFrames(10, 10_000);
@@ -54,15 +70,11 @@ describe('hostile input: forward port and relay control', () => {
     }
   }, 60_000);
 
-  const withLogs = async (body: () => Promise<void>): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      console.log(bed.logs(6000));
-      throw err;
-    }
-  };
-  const healthz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${A.ports.forward}/healthz`, { signal: AbortSignal.timeout(3000) })).status;
+  const withLogs = (body: () => Promise<void>): Promise<void> =>
+    withLogsOnFailure(() => bed.logs(6000), body);
+  const healthz = async (): Promise<number> =>
+    (await fetch(`http://127.0.0.1:${A.ports.forward}/healthz`, { signal: AbortSignal.timeout(3000) }))
+      .status;
   const relayLog = (): string => readFileSync(A.logFile, 'utf8');
 
   it('answers `GET http://[ HTTP/1.1` with 400 and a reason, logs it, and keeps serving; a valid forward with a ticket still works', async () => {
@@ -72,7 +84,10 @@ describe('hostile input: forward port and relay control', () => {
       expect(ex.text).toMatch(/not a valid URL path/);
       expect(alive(A.process.pid!)).toBe(true);
       expect(await healthz()).toBe(200);
-      await waitFor(() => relayLog().includes('forward port: request refused'), { timeoutMs: 5000, what: 'the refusal in the relay log' });
+      await waitFor(() => relayLog().includes('forward port: request refused'), {
+        timeoutMs: 5000,
+        what: 'the refusal in the relay log',
+      });
       // Twin: a well-formed forward request with a ticket gets the stream.
       const { token } = await A.admit(streamId);
       const reader = await FlvTagReader.open(A.forwardUrl(streamId, token));
@@ -91,7 +106,8 @@ describe('hostile input: forward port and relay control', () => {
         // The parser may give up on the first bytes (400) or the peer's close may win the race; never a crash.
         if (ex.text.length > 0) expect(statusOf(ex)).toBe(400);
       }
-      for (let i = 0; i < 3; i += 1) expect(statusOf(await hugeHeader(A.ports.forward, '/healthz'))).toBe(431);
+      for (let i = 0; i < 3; i += 1)
+        expect(statusOf(await hugeHeader(A.ports.forward, '/healthz'))).toBe(431);
       expect(await healthz()).toBe(200);
     });
   }, 60_000);
@@ -113,7 +129,10 @@ describe('hostile input: forward port and relay control', () => {
       // The watcher holds one of the 20 slots.
       expect(held).toBeLessThanOrEqual(19);
       expect(refused).toBeGreaterThanOrEqual(41);
-      await waitFor(() => relayLog().includes('connection refused'), { timeoutMs: 5000, what: 'the refusal in the relay log' });
+      await waitFor(() => relayLog().includes('connection refused'), {
+        timeoutMs: 5000,
+        what: 'the refusal in the relay log',
+      });
       expect(await healthz()).toBe(200);
     });
   }, 30_000);
@@ -129,10 +148,16 @@ describe('hostile input: forward port and relay control', () => {
       await redis.publish(channel, '\u0000\u00ffnot json at all');
       await redis.publish(channel, randomGarbage(4096));
       await redis.publish(channel, `{"pattern":"${channel}","data":${deepJson(3000)},"id":"${ids.deep}"}`);
-      await redis.publish(channel, `{"pattern":"${channel}","data":"${'x'.repeat(1024 * 1024)}","id":"${ids.huge}"}`);
+      await redis.publish(
+        channel,
+        `{"pattern":"${channel}","data":"${'x'.repeat(1024 * 1024)}","id":"${ids.huge}"}`,
+      );
       await redis.publish(channel, JSON.stringify({ pattern: 42, data: {}, id: ids.shape }));
       await redis.publish(channel, '[1,2,3]');
-      await waitFor(() => replies.length >= 3, { timeoutMs: 5000, what: 'error replies to the three requests with an id' });
+      await waitFor(() => replies.length >= 3, {
+        timeoutMs: 5000,
+        what: 'error replies to the three requests with an id',
+      });
       for (const id of Object.values(ids)) {
         const reply = replies.find((r) => r.id === id);
         expect(reply?.err?.status).toBe(400);
@@ -142,7 +167,10 @@ describe('hostile input: forward port and relay control', () => {
       // A valid packet with a bad payload gets the validation error, naming the fields.
       const bad = await A.control
         .admitForward({ ticketId: 'nope', streamId: 'X', downstreamNodeId: 'y', token: '' })
-        .then(() => null, (err: unknown) => err);
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       expect(bad).toBeInstanceOf(AstralError);
       expect((bad as AstralError).code).toBe('bad-request');
       expect((bad as AstralError).message).toMatch(/invalid message: .*ticketId/);

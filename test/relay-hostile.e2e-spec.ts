@@ -2,7 +2,19 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { Amf0, FlvTagReader, amf0Command, ffprobe, rtmpChunks, rtmpHandshake, sampleFlvPath, sleep, waitFor } from '@astral/testing';
+import {
+  Amf0,
+  FlvTagReader,
+  amf0Command,
+  ffprobe,
+  rtmpChunks,
+  rtmpHandshake,
+  sampleFlvPath,
+  sleep,
+  waitFor,
+  floodConnections,
+  withLogsOnFailure,
+} from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from '../bench/lib/relay-testbed';
 
@@ -43,7 +55,11 @@ function rawRequest(port: number, bytes: Buffer | string, timeoutMs = 8000): Pro
     socket.on('data', (d: Buffer) => {
       chunks.push(d);
       // A play answer streams for ever: its head is enough.
-      if (Buffer.concat(chunks).includes('\r\n\r\n') && /video\/x-flv/i.test(Buffer.concat(chunks).toString('latin1'))) finish();
+      if (
+        Buffer.concat(chunks).includes('\r\n\r\n') &&
+        /video\/x-flv/i.test(Buffer.concat(chunks).toString('latin1'))
+      )
+        finish();
     });
     socket.on('error', () => undefined);
     socket.on('close', finish);
@@ -55,7 +71,21 @@ function ffmpegPublish(url: string, seconds: number): Promise<{ code: number | n
   return new Promise((resolve) => {
     execFile(
       'ffmpeg',
-      ['-hide_banner', '-loglevel', 'info', '-re', '-i', sampleFlvPath(), '-t', String(seconds), '-c', 'copy', '-f', 'flv', url],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'info',
+        '-re',
+        '-i',
+        sampleFlvPath(),
+        '-t',
+        String(seconds),
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        url,
+      ],
       { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL' },
       (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
@@ -74,19 +104,30 @@ describe('relay ports under hostile input', () => {
   beforeAll(async () => {
     bed = await startRelayTestbed();
     A = await bed.startRelay('A', {
-      env: { ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500', ASTRAL_IDLE_TIMEOUT_MS: '5000', ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '40', ASTRAL_PLAYER_QUEUE_BYTES: '524288' },
+      env: {
+        ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500',
+        ASTRAL_IDLE_TIMEOUT_MS: '5000',
+        ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '40',
+        ASTRAL_PLAYER_QUEUE_BYTES: '524288',
+      },
     });
     B = await bed.startRelay('B');
     await bed.publish(A, streamId);
-    await waitFor(async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30), {
-      timeoutMs: 15_000,
-      what: 'the stream at A',
-    });
+    await waitFor(
+      async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
+      {
+        timeoutMs: 15_000,
+        what: 'the stream at A',
+      },
+    );
     await bed.pull(B, A, streamId);
-    await waitFor(async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30), {
-      timeoutMs: 15_000,
-      what: 'the stream relayed to B',
-    });
+    await waitFor(
+      async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
+      {
+        timeoutMs: 15_000,
+        what: 'the stream relayed to B',
+      },
+    );
     await sleep(2000);
     rssStart = rssMbSync(A.process.pid!);
   }, 90_000);
@@ -100,20 +141,17 @@ describe('relay ports under hostile input', () => {
     expect(A.process.running).toBe(true);
     expect((await fetch(`http://127.0.0.1:${A.ports.forward}/healthz`)).ok).toBe(true);
     const before = (await B.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn;
-    await waitFor(async () => (await B.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > before + 20, {
-      timeoutMs: 5000,
-      what: 'the stream to keep flowing to B',
-    });
+    await waitFor(
+      async () => (await B.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > before + 20,
+      {
+        timeoutMs: 5000,
+        what: 'the stream to keep flowing to B',
+      },
+    );
   };
 
-  const withLogs = async (body: () => Promise<void>): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      console.log(bed.logs(6000));
-      throw err;
-    }
-  };
+  const withLogs = (body: () => Promise<void>): Promise<void> =>
+    withLogsOnFailure(() => bed.logs(6000), body);
 
   it('RTMP: connect with no command object is refused; the relay and its stream live on (was: TypeError reading tcUrl)', () =>
     withLogs(async () => {
@@ -124,11 +162,20 @@ describe('relay ports under hostile input', () => {
         await closed;
       }
       await stillServing();
-      expect(A.process.readLog(200_000)).toMatch(/RTMP peer sent what the protocol code cannot read; connection closed/);
+      expect(A.process.readLog(200_000)).toMatch(
+        /RTMP peer sent what the protocol code cannot read; connection closed/,
+      );
       // Twin: a well-formed connect is answered with _result.
       const { socket, received } = await rtmpHandshake(A.ports.rtmp);
-      socket.write(rtmpChunks(amf0Command('connect', 1, { app: 'live', tcUrl: `rtmp://127.0.0.1:${A.ports.rtmp}/live` })));
-      await waitFor(() => received().includes('NetConnection.Connect.Success'), { timeoutMs: 3000, what: 'connect _result' });
+      socket.write(
+        rtmpChunks(
+          amf0Command('connect', 1, { app: 'live', tcUrl: `rtmp://127.0.0.1:${A.ports.rtmp}/live` }),
+        ),
+      );
+      await waitFor(() => received().includes('NetConnection.Connect.Success'), {
+        timeoutMs: 3000,
+        what: 'connect _result',
+      });
       socket.destroy();
     }));
 
@@ -141,11 +188,7 @@ describe('relay ports under hostile input', () => {
       await new Promise<void>((r) => socket.once('close', () => r()));
       expect(performance.now() - t0).toBeLessThan(4000);
       // 60 connections from one address: the cap is 40.
-      const flood = Array.from({ length: 60 }, () => connect(A.ports.rtmp, '127.0.0.1'));
-      flood.forEach((s) => s.on('error', () => undefined));
-      await sleep(500);
-      const refused = flood.filter((s) => s.destroyed || s.readyState === 'closed').length;
-      flood.forEach((s) => s.destroy());
+      const refused = await floodConnections(A.ports.rtmp, 60);
       expect(refused).toBeGreaterThanOrEqual(15);
       await sleep(300);
       const probe = await ffprobe(A.rtmpUrl(streamId), { readSeconds: 2 });
@@ -169,7 +212,11 @@ describe('relay ports under hostile input', () => {
           h[12] = 0x17; // first payload byte
           headers.push(h);
         }
-        socket.write(round % 2 === 0 ? Buffer.concat(headers) : rtmpChunks(Buffer.from([0, 0, 0, 0]), { type: 1, csid: 2 }));
+        socket.write(
+          round % 2 === 0
+            ? Buffer.concat(headers)
+            : rtmpChunks(Buffer.from([0, 0, 0, 0]), { type: 1, csid: 2 }),
+        );
         await closed;
       }
       // Each connection was closed by the relay (awaited above); 20 × 37 claims of 16 MiB reserved nothing.
@@ -183,18 +230,28 @@ describe('relay ports under hostile input', () => {
       expect(wrong.code).not.toBe(0);
       expect(wrong.stderr).toMatch(/wrong stream key/);
       const t0 = performance.now();
-      await expect(ffprobe(A.rtmpUrl('no-such-stream'), { readSeconds: 1, timeoutMs: 10_000 })).rejects.toThrow(/not live on this node|StreamNotFound|failed/);
+      await expect(
+        ffprobe(A.rtmpUrl('no-such-stream'), { readSeconds: 1, timeoutMs: 10_000 }),
+      ).rejects.toThrow(/not live on this node|StreamNotFound|failed/);
       expect(performance.now() - t0).toBeLessThan(5000);
       // Twin: the right key publishes over RTMP, and the stream plays.
       const key = randomBytes(12).toString('base64url');
       await A.control.authorizePublish({ streamId: 'hostile-rtmp', keyHash: sha256Hex(key) });
       const publishing = ffmpegPublish(`${A.rtmpUrl('hostile-rtmp')}?key=${key}`, 8);
-      await waitFor(async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-rtmp' && s.tagsIn > 30), {
-        timeoutMs: 10_000,
-        what: 'the RTMP publish at A',
-      });
+      await waitFor(
+        async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-rtmp' && s.tagsIn > 30),
+        {
+          timeoutMs: 10_000,
+          what: 'the RTMP publish at A',
+        },
+      );
       const probe = await ffprobe(A.httpFlvUrl('hostile-rtmp'), { readSeconds: 2 });
-      expect(probe.streams.map((s) => s.codec_name).filter((c) => c === 'aac' || c === 'h264').sort()).toEqual(['aac', 'h264']);
+      expect(
+        probe.streams
+          .map((s) => s.codec_name)
+          .filter((c) => c === 'aac' || c === 'h264')
+          .sort(),
+      ).toEqual(['aac', 'h264']);
       console.log(JSON.stringify({ rtmpPublishedStreams: probe.streams }));
       expect((await publishing).code).toBe(0);
       await stillServing();
@@ -209,11 +266,17 @@ describe('relay ports under hostile input', () => {
         'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
       );
       expect(upgrade.status).toBe(404);
-      const unknown = await rawRequest(A.ports.http, 'GET /live/no-such-stream.flv HTTP/1.1\r\nHost: a\r\n\r\n');
+      const unknown = await rawRequest(
+        A.ports.http,
+        'GET /live/no-such-stream.flv HTTP/1.1\r\nHost: a\r\n\r\n',
+      );
       expect(unknown.status).toBe(404);
       expect(unknown.ms).toBeLessThan(1000);
       expect(unknown.body).toMatch(/not live on this node/);
-      const huge = await rawRequest(A.ports.http, `GET /live/${streamId}.flv HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(1024 * 1024)}\r\n\r\n`);
+      const huge = await rawRequest(
+        A.ports.http,
+        `GET /live/${streamId}.flv HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(1024 * 1024)}\r\n\r\n`,
+      );
       expect(huge.status).toBe(431);
       for (let i = 0; i < 10; i += 1) await rawRequest(A.ports.http, randomBytes(3000), 2000);
       await stillServing();
@@ -245,15 +308,16 @@ describe('relay ports under hostile input', () => {
       slow.destroy();
       expect(closedAfter).toBeGreaterThan(1000);
       expect(closedAfter).toBeLessThan(6000);
-      const flood = Array.from({ length: 60 }, () => connect(A.ports.http, '127.0.0.1'));
-      flood.forEach((s) => s.on('error', () => undefined));
-      await sleep(500);
-      const refused = flood.filter((s) => s.destroyed || s.readyState === 'closed').length;
-      flood.forEach((s) => s.destroy());
+      const refused = await floodConnections(A.ports.http, 60);
       expect(refused).toBeGreaterThanOrEqual(15);
       await sleep(300);
       const probe = await ffprobe(A.httpFlvUrl(streamId), { readSeconds: 2 });
-      expect(probe.streams.map((s) => s.codec_name).filter((c) => c === 'aac' || c === 'h264').sort()).toEqual(['aac', 'h264']);
+      expect(
+        probe.streams
+          .map((s) => s.codec_name)
+          .filter((c) => c === 'aac' || c === 'h264')
+          .sort(),
+      ).toEqual(['aac', 'h264']);
       await stillServing();
     }));
 
@@ -262,13 +326,20 @@ describe('relay ports under hostile input', () => {
       const key = randomBytes(12).toString('base64url');
       await A.control.authorizePublish({ streamId: 'hostile-ingest', keyHash: sha256Hex(key) });
       const post = (path: string, body: Buffer): string =>
-        `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Type: video/x-flv\r\nContent-Length: ${body.length}\r\n\r\n` + body.toString('latin1');
-      const wrongKey = await rawRequest(A.ports.http, post('/live/hostile-ingest.flv?key=nope', Buffer.from('FLV')));
+        `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Type: video/x-flv\r\nContent-Length: ${body.length}\r\n\r\n` +
+        body.toString('latin1');
+      const wrongKey = await rawRequest(
+        A.ports.http,
+        post('/live/hostile-ingest.flv?key=nope', Buffer.from('FLV')),
+      );
       expect(wrongKey.status).toBe(403);
       expect(wrongKey.body).toMatch(/wrong stream key/);
       const noKey = await rawRequest(A.ports.http, post('/live/hostile-ingest.flv', Buffer.from('FLV')));
       expect(noKey.status).toBe(401);
-      const garbage = await rawRequest(A.ports.http, post(`/live/hostile-ingest.flv?key=${key}`, randomBytes(64 * 1024)));
+      const garbage = await rawRequest(
+        A.ports.http,
+        post(`/live/hostile-ingest.flv?key=${key}`, randomBytes(64 * 1024)),
+      );
       expect(garbage.status).toBe(400);
       expect(garbage.body).toMatch(/FLV/);
       const header = Buffer.from('464c5601050000000900000000', 'hex');
@@ -278,7 +349,9 @@ describe('relay ports under hostile input', () => {
       // The header, then silence on a body that stays open: refused after the handshake timeout (1.5 s here).
       const open = await rawRequest(
         A.ports.http,
-        `POST /live/hostile-ingest.flv?key=${key} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n` + header.toString('latin1') + '\r\n',
+        `POST /live/hostile-ingest.flv?key=${key} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n` +
+          header.toString('latin1') +
+          '\r\n',
       );
       expect(open.status).toBe(408);
       expect(open.ms).toBeLessThan(4000);
@@ -287,68 +360,82 @@ describe('relay ports under hostile input', () => {
       expect(big.status).toBe(400);
       expect(big.body).toMatch(/exceeds the limit/);
       expect((await A.stats()).streams.some((s) => s.streamId === 'hostile-ingest')).toBe(false);
-      expect(A.process.readLog(400_000)).not.toMatch(/"streamId":"hostile-ingest"[^\n]*"msg":"local publish is live"/);
+      expect(A.process.readLog(400_000)).not.toMatch(
+        /"streamId":"hostile-ingest"[^\n]*"msg":"local publish is live"/,
+      );
       await stillServing();
       // Twin: the sample with the right key goes live and plays.
       const publishing = ffmpegPublish(`${A.httpFlvUrl('hostile-ingest')}?key=${key}`, 6);
-      await waitFor(async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-ingest' && s.tagsIn > 30), {
-        timeoutMs: 10_000,
-        what: 'the real HTTP-FLV publish to go live',
-      });
+      await waitFor(
+        async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-ingest' && s.tagsIn > 30),
+        {
+          timeoutMs: 10_000,
+          what: 'the real HTTP-FLV publish to go live',
+        },
+      );
       await publishing;
     }));
 
-  it('a player that stops reading for 40 s is cut back, then disconnected; other players get their frames and RSS stays bounded', () =>
-    withLogs(async () => {
-      const reader = await FlvTagReader.open(A.httpFlvUrl(streamId));
-      // A player that reads nothing, with a small receive buffer (as a phone on a weak link has): python,
-      // since Node cannot set SO_RCVBUF. After 40 s of not reading it drains what the kernel holds and says
-      // whether the relay had closed the connection ("closed") or was still sending ("open").
-      const t0 = performance.now();
-      const verdict = new Promise<string>((resolve) =>
-        execFile(
-          'python3',
-          [
-            '-c',
+  it(
+    'a player that stops reading for 40 s is cut back, then disconnected; other players get their frames and RSS stays bounded',
+    () =>
+      withLogs(async () => {
+        const reader = await FlvTagReader.open(A.httpFlvUrl(streamId));
+        // A player that reads nothing, with a small receive buffer (as a phone on a weak link has): python,
+        // since Node cannot set SO_RCVBUF. After 40 s of not reading it drains what the kernel holds and says
+        // whether the relay had closed the connection ("closed") or was still sending ("open").
+        const t0 = performance.now();
+        const verdict = new Promise<string>((resolve) =>
+          execFile(
+            'python3',
             [
-              'import socket, time',
-              's = socket.socket()',
-              's.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)',
-              `s.connect(("127.0.0.1", ${A.ports.http}))`,
-              `s.sendall(b"GET /live/${streamId}.flv HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n")`,
-              'time.sleep(40)',
-              's.settimeout(3)',
-              'state = "open"',
-              'until = time.time() + 10',
-              'try:',
-              '    while time.time() < until:',
-              '        if not s.recv(65536):',
-              '            state = "closed"',
-              '            break',
-              'except ConnectionResetError:',
-              '    state = "closed"',
-              'except socket.timeout:',
-              '    pass',
-              'print(state)',
-            ].join('\n'),
-          ],
-          { timeout: 60_000 },
-          (_err, stdout) => resolve(stdout.trim()),
-        ),
-      );
-      const state = await verdict;
-      const frames = reader.videoFrames.length;
-      const seconds = (performance.now() - t0) / 1000;
-      reader.close();
-      const log = A.process.readLog(600_000);
-      console.log(log.split('\n').filter((l) => /player|idle/.test(l)).join('\n'));
-      expect(state).toBe('closed');
-      expect(log).toMatch(/HTTP-FLV player lagging: cut back to the next keyframe/);
-      // Disconnected by its queue bound, or by the idle timeout once the cut-back player took nothing for 5 s.
-      expect(log).toMatch(/HTTP-FLV player disconnected|http-flv: idle timeout/);
-      // The sample runs at 25 fps: the reading player got >= 98 % of the frames.
-      expect(frames / (seconds * 25)).toBeGreaterThanOrEqual(0.98);
-      await stillServing();
-      expect(rssMbSync(A.process.pid!) - rssStart).toBeLessThan(32);
-    }), 90_000);
+              '-c',
+              [
+                'import socket, time',
+                's = socket.socket()',
+                's.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)',
+                `s.connect(("127.0.0.1", ${A.ports.http}))`,
+                `s.sendall(b"GET /live/${streamId}.flv HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n")`,
+                'time.sleep(40)',
+                's.settimeout(3)',
+                'state = "open"',
+                'until = time.time() + 10',
+                'try:',
+                '    while time.time() < until:',
+                '        if not s.recv(65536):',
+                '            state = "closed"',
+                '            break',
+                'except ConnectionResetError:',
+                '    state = "closed"',
+                'except socket.timeout:',
+                '    pass',
+                'print(state)',
+              ].join('\n'),
+            ],
+            { timeout: 60_000 },
+            (_err, stdout) => resolve(stdout.trim()),
+          ),
+        );
+        const state = await verdict;
+        const frames = reader.videoFrames.length;
+        const seconds = (performance.now() - t0) / 1000;
+        reader.close();
+        const log = A.process.readLog(600_000);
+        console.log(
+          log
+            .split('\n')
+            .filter((l) => /player|idle/.test(l))
+            .join('\n'),
+        );
+        expect(state).toBe('closed');
+        expect(log).toMatch(/HTTP-FLV player lagging: cut back to the next keyframe/);
+        // Disconnected by its queue bound, or by the idle timeout once the cut-back player took nothing for 5 s.
+        expect(log).toMatch(/HTTP-FLV player disconnected|http-flv: idle timeout/);
+        // The sample runs at 25 fps: the reading player got >= 98 % of the frames.
+        expect(frames / (seconds * 25)).toBeGreaterThanOrEqual(0.98);
+        await stillServing();
+        expect(rssMbSync(A.process.pid!) - rssStart).toBeLessThan(32);
+      }),
+    90_000,
+  );
 });
