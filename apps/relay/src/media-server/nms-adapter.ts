@@ -72,6 +72,7 @@ type BroadcastInternals = NmsBroadcast & {
   _lastDts: Record<number, number>;
   _dtsOffset: Record<number, number>;
   _resumePublish(session: BroadcastSession): void;
+  _finishPublish(): void;
   broadcastMessage(packet: NmsPacket): void;
   publishGraceMs: number;
 };
@@ -87,9 +88,8 @@ interface NmsPacket {
 
 /**
  * The broadcast of a stream path, created when missing. Each is patched once: a publisher that resumes
- * within the grace window gets its timestamps shifted only as far as needed to keep them increasing
- * (node-media-server shifts by the whole previous timeline, a leap of minutes when the new publish's clock
- * had not restarted).
+ * within the grace window continues the timeline where it stopped (node-media-server shifts by the whole
+ * previous timeline, a leap of minutes when the new publish's clock had not restarted, and cannot shift back).
  */
 export function ensureBroadcast(streamPath: string, publishGraceMs: number): NmsBroadcast {
   let b = nmsContext.broadcasts.get(streamPath) as BroadcastInternals | undefined;
@@ -101,19 +101,37 @@ export function ensureBroadcast(streamPath: string, publishGraceMs: number): Nms
     PATCHED.add(b);
     const bi = b;
     bi.publishGraceMs = publishGraceMs;
+    // One timeline per broadcast: a resumed publish continues one step after the last timestamp sent,
+    // whatever its own clock says (restarted at 0, or run on while it was away); audio and video share
+    // the shift, so A/V sync is the publisher's. node-media-server's own offset is switched off.
     let resumedFrom: number | null = null;
+    let shift = 0;
     const resume = bi._resumePublish.bind(bi);
     bi._resumePublish = (session) => {
       resume(session);
       resumedFrom = Math.max(bi._lastDts[8] ?? 0, bi._lastDts[9] ?? 0);
       bi._dtsOffset = {};
     };
+    const finish = bi._finishPublish.bind(bi);
+    bi._finishPublish = () => {
+      resumedFrom = null;
+      shift = 0;
+      finish();
+    };
     const broadcastMessage = bi.broadcastMessage.bind(bi);
     bi.broadcastMessage = (packet) => {
-      if (resumedFrom !== null && (packet.codec_type === 8 || packet.codec_type === 9)) {
-        const shift = packet.dts <= resumedFrom ? resumedFrom + RESUME_STEP_MS - packet.dts : 0;
-        bi._dtsOffset = { 8: shift, 9: shift };
-        resumedFrom = null;
+      // Frames only (flags 1 audio, 3 keyframe, 4 inter frame): sequence headers carry the publisher's own
+      // time, often 0, and are not played.
+      if ((packet.codec_type === 8 || packet.codec_type === 9) && (packet.flags === 1 || packet.flags === 3 || packet.flags === 4)) {
+        if (resumedFrom !== null) {
+          shift = resumedFrom + RESUME_STEP_MS - packet.dts;
+          resumedFrom = null;
+        }
+        if (shift !== 0) {
+          const dts = Math.max(0, packet.dts + shift);
+          packet.pts += dts - packet.dts;
+          packet.dts = dts;
+        }
       }
       broadcastMessage(packet);
     };
