@@ -126,7 +126,9 @@ export class TicketsService implements OnApplicationShutdown {
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
   committedBps(): number {
     let sum = 0;
-    for (const t of this.tickets.values()) sum += this.relayLink.streamStats(t.streamId)?.bitrateBps || t.bitrateBps;
+    // The larger of the relay's current measure and the rate the ticket was admitted at: a 5 s average
+    // that dips must not make room that the stream will use again.
+    for (const t of this.tickets.values()) sum += Math.max(this.relayLink.streamStats(t.streamId)?.bitrateBps ?? 0, t.bitrateBps);
     return sum;
   }
 
@@ -144,8 +146,9 @@ export class TicketsService implements OnApplicationShutdown {
       this.log.warn({ requesterId: req.requesterId, streamId: req.streamId }, 'ticket request from an unknown node refused');
       throw new AstralError('forbidden', `node ${req.requesterId} is not registered with the directory`);
     }
-    // Our relay's measurement; right after the pull starts, the upstream's (from its offer) stands in.
-    const bitrate = this.relayLink.streamStats(req.streamId)?.bitrateBps || stream.upstreamBitrateBps || 0;
+    // The larger of our relay's measurement and the upstream's (from its offer): right after the pull
+    // starts our relay has seen a second or two, often without a keyframe, and under-measures.
+    const bitrate = Math.max(this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0, stream.upstreamBitrateBps ?? 0);
     if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
     const committed = this.committedBps();
     if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
