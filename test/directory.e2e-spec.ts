@@ -230,8 +230,14 @@ describe('Directory', () => {
       return seen > before ? seen : undefined;
     });
     expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
-    // A heartbeat from a node the directory does not know is ignored.
-    await h.sut.heartbeat({ nodeId: randomUUID() });
+    // A heartbeat from a node the directory does not know is ignored: it does not create the node.
+    const ghost = randomUUID();
+    const countBefore = (await h.sut.listNodes()).length;
+    await h.sut.heartbeat({ nodeId: ghost });
+    await sleep(300);
+    const listed = await h.sut.listNodes();
+    expect(listed.some((n) => n.nodeId === ghost)).toBe(false);
+    expect(listed).toHaveLength(countBefore);
   });
 
   it('promotes, ranks and demotes supernodes', async () => {

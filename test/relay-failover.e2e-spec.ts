@@ -84,7 +84,7 @@ describe('relay failover', () => {
       player.stderr?.on('data', (d: Buffer) => (playerErr += d.toString()));
       player.on('exit', () => reconnects++);
       await reader.waitForFrames(50, 15_000);
-      await waitFor(() => statSync(out, { throwIfNoEntry: false })?.size ?? 0 > 50_000, { timeoutMs: 15_000, what: 'ffmpeg output' });
+      await waitFor(() => (statSync(out, { throwIfNoEntry: false })?.size ?? 0) > 50_000, { timeoutMs: 15_000, what: 'ffmpeg output' });
       await sleep(3000);
 
       const killedAt = performance.now();
@@ -98,6 +98,7 @@ describe('relay failover', () => {
       await sleep(1000);
       const sizeAfter = statSync(out).size;
       expect(player.exitCode).toBeNull(); // the same ffmpeg, never disconnected
+      const exitsBeforeStop = reconnects;
       player.kill('SIGINT'); // ffmpeg finishes its file cleanly
       await new Promise((resolve) => player.once('exit', resolve));
       reader.close();
@@ -127,7 +128,8 @@ describe('relay failover', () => {
       expect(event.msg.upstreamNodeId).toBe(B.nodeId);
       expect(event.at - killedAt).toBeLessThan(2000);
       expect(sizeAfter).toBeGreaterThan(sizeBefore); // still receiving after the switch
-      expect(reconnects).toBe(1); // the one exit is our SIGINT
+      expect(exitsBeforeStop).toBe(0); // the player never exited before our SIGINT
+      expect(reconnects).toBe(1); // and the one exit is that SIGINT
       expect(maxGap).toBeLessThan(3000);
       expect(monotonic).toBe(true);
       expect(firstAfter?.keyframe).toBe(true);
