@@ -1,7 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
@@ -14,78 +12,12 @@ import {
   redisTransport,
   request,
 } from '@astral/contracts';
+import { RedisHandle, freePort, sleep, startRedis, waitFor } from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
 
-// Small local harness; libs/testing may offer the same later.
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface RedisServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function startRedis(dir: string): Promise<RedisServer> {
-  const port = await freePort();
-  const proc: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    await exited;
-  };
-  let output = '';
-  proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-  proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    for (let i = 0; ; i++) {
-      try {
-        if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
-        if (probe.status !== 'ready') await probe.connect();
-        if ((await probe.ping()) === 'PONG') break;
-      } catch (err) {
-        if (i > 100 || proc.exitCode !== null) throw err;
-        probe.disconnect();
-        await sleep(50);
-      }
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    probe.disconnect();
-  }
-  return { url, stop };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls until check returns a value that is not undefined, or fails after timeoutMs. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(stepMs);
-  }
-}
+/** Polls until check returns a value (not undefined), or fails after timeoutMs. */
+const eventually = <T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> =>
+  waitFor(check, { timeoutMs, intervalMs: 50, what: 'the directory to reach the expected state' });
 
 function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
   return {
@@ -103,7 +35,7 @@ function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNode
 /** One directory with its own redis-server, data directory and Redis client. */
 class Harness {
   readonly cleanups: (() => unknown)[] = [];
-  redis!: RedisServer;
+  redis!: RedisHandle;
   httpUrl!: string;
   proxy!: ClientProxy;
   sut!: DirectoryClient;
@@ -114,7 +46,7 @@ class Harness {
   async start(env: NodeJS.ProcessEnv = {}): Promise<void> {
     const tmp = mkdtempSync(join(tmpdir(), 'astral-directory-'));
     this.cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-    this.redis = await startRedis(tmp);
+    this.redis = await startRedis();
     this.cleanups.push(() => this.redis.stop());
     this.env = {
       ASTRAL_DIRECTORY_PORT: String(await freePort()),
