@@ -3,7 +3,15 @@ import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { adoptProcessPolicyLogger, createLogger, explainStartupError, loadConfig, PinoNestLogger, withoutCredentials } from '@astral/config';
+import {
+  adoptProcessPolicyLogger,
+  createLogger,
+  explainStartupError,
+  loadConfig,
+  PinoNestLogger,
+  withoutCredentials,
+  urlHost,
+} from '@astral/config';
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { redisTransport, rpcValidationPipe } from '@astral/contracts';
@@ -65,7 +73,7 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     throw explainStartupError(err, config.redisUrl);
   }
   const address = app.getHttpServer().address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host = urlHost(address.address);
   const httpUrl = `http://${host}:${address.port}`;
   logger.info(
     {

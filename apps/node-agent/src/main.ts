@@ -17,6 +17,7 @@ import {
   loadConfig,
   loadOrCreateNodeId,
   nodeListenerLimits,
+  urlHost,
 } from '@astral/config';
 
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
@@ -82,7 +83,7 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   }
   await app.listen(config.apiPort, config.host);
   const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log, config.idleTimeoutMs / 3);
-  const apiUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.apiPort}`;
+  const apiUrl = `http://${urlHost(config.host)}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {
     nodeId,

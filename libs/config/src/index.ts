@@ -6,3 +6,4 @@ export * from './node-config';
 export * from './node-identity';
 export * from './process-policy';
 export * from './process-policy-startup';
+export * from './url-host';

@@ -7,6 +7,7 @@ import {
   installProcessPolicy,
   loadConfig,
   loadOrCreateNodeId,
+  urlHost,
 } from '@astral/config';
 import { ManagedProcess, ProcessExit, astralBin, spawnManaged } from '@astral/testing';
 import { restartDelay, runService } from '../lifecycle';
@@ -57,7 +58,7 @@ interface Half {
 function reachable(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
+  return urlHost(host);
 }
 
 async function answers(url: string, anyAnswer: boolean): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { NodeInfo, StreamInfo, StreamPage } from '@astral/contracts';
-import { formatBitrate } from '@astral/config';
+import { formatBitrate, urlHost } from '@astral/config';
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(value: string | number | boolean | null | undefined): string {
@@ -258,11 +258,6 @@ export function renderNodesPage(nodes: NodeInfo[]): string {
           : html`<p>No nodes.</p>`
       }`,
   );
-}
-
-/** Host part of a URL; IPv6 addresses need brackets. */
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 export function playUrls(

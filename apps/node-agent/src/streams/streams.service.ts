@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
 import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
-import { Logger, NodeConfig } from '@astral/config';
+import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
@@ -141,7 +141,7 @@ export class StreamsService implements BeforeApplicationShutdown {
   }
 
   private hostForUrl(): string {
-    return this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    return urlHost(this.config.host);
   }
 
   playUrls(streamId: string): PlayUrls {

@@ -12,7 +12,7 @@ import {
   TicketRequest,
 } from '@astral/contracts';
 import { ClientProxy } from '@nestjs/microservices';
-import { Logger, NodeConfig } from '@astral/config';
+import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
@@ -211,7 +211,7 @@ export class TicketsService implements OnApplicationShutdown {
     Object.assign(t, { state: 'confirmed', token, expiresAt: null, lastHeartbeat: Date.now() });
     this.log.info({ ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId }, 'ticket confirmed');
     this.events.publish({ type: 'ticket-created', ticketId: t.ticketId, streamId: t.streamId, direction: 'outgoing', peerId: t.requesterId });
-    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    const host = urlHost(this.config.host);
     return { ticketId: t.ticketId, forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}` };
   }
 
