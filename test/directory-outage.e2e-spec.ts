@@ -121,7 +121,9 @@ function lockedSqlite(): Backend {
   return {
     flags: ['--data-dir', dir],
     downCheck: 'database-writes',
-    suspendedLine: /^database unreachable: .*database is locked; expiry suspended$/,
+    // better-sqlite3 waits for a lock synchronously (busy timeout), so the whole directory is held up: the
+    // first probe to fail may be the database write or the Redis PING that could not be answered meanwhile.
+    suspendedLine: /^(database unreachable: .*database is locked|Redis unreachable: PING: no answer within \d+ ms); expiry suspended$/,
     failsFast: false,
     breakIt: async () => {
       const p = spawnManaged('sqlite-lock', ['-e', locker, file], { cwd: repoRoot(), logFile: join(dir, 'lock.log') });

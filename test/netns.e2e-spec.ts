@@ -192,7 +192,10 @@ describeIfNetns('Network-namespace testbed', () => {
       const tree = await forwardTree(n, streamId);
       expect(descendants(tree, n.nodes[0].nodeId)).toHaveLength(N - 1);
       for (const p of perNode) {
-        expect(p.forwards * bitrate).toBeLessThanOrEqual(n.plan.uploadLimitBps);
+        // Admission plans with the stream's 5 s average, which varies by up to ~15 % with the picture
+        // (a carrier admitted a third forward at 0.9 Mbit/s of a 1.03 Mbit/s stream); the token bucket is
+        // the hard bound, asserted on the measured egress below.
+        expect(p.forwards * bitrate).toBeLessThanOrEqual(n.plan.uploadLimitBps * 1.15);
         expect(p.relayEgressBps).toBeLessThanOrEqual(n.plan.uplinkBps);
         expect(p.uplinkBps).toBeLessThanOrEqual(n.plan.uplinkBps * 1.02);
         // The forwards really cross the shaped uplink (and not the unshaped host link).
