@@ -12,10 +12,10 @@ import {
   sampleFlvPath,
   sleep,
   waitFor,
-  floodConnections,
   withLogsOnFailure,
 } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
+import { flood } from './hostile-input-probes';
 import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from '../bench/lib/relay-testbed';
 
 /**
@@ -91,6 +91,13 @@ function ffmpegPublish(url: string, seconds: number): Promise<{ code: number | n
     );
   });
 }
+
+/** The audio and video codecs ffprobe found (a metadata stream, if any, left out). */
+const avCodecs = (probe: { streams: { codec_name: string }[] }): string[] =>
+  probe.streams
+    .map((s) => s.codec_name)
+    .filter((c) => c === 'aac' || c === 'h264')
+    .sort();
 
 jest.setTimeout(120_000);
 
@@ -188,7 +195,7 @@ describe('relay ports under hostile input', () => {
       await new Promise<void>((r) => socket.once('close', () => r()));
       expect(performance.now() - t0).toBeLessThan(4000);
       // 60 connections from one address: the cap is 40.
-      const refused = await floodConnections(A.ports.rtmp, 60);
+      const { refused } = await flood(A.ports.rtmp, 60, 500);
       expect(refused).toBeGreaterThanOrEqual(15);
       await sleep(300);
       const probe = await ffprobe(A.rtmpUrl(streamId), { readSeconds: 2 });
@@ -246,12 +253,7 @@ describe('relay ports under hostile input', () => {
         },
       );
       const probe = await ffprobe(A.httpFlvUrl('hostile-rtmp'), { readSeconds: 2 });
-      expect(
-        probe.streams
-          .map((s) => s.codec_name)
-          .filter((c) => c === 'aac' || c === 'h264')
-          .sort(),
-      ).toEqual(['aac', 'h264']);
+      expect(avCodecs(probe)).toEqual(['aac', 'h264']);
       console.log(JSON.stringify({ rtmpPublishedStreams: probe.streams }));
       expect((await publishing).code).toBe(0);
       await stillServing();
@@ -308,16 +310,11 @@ describe('relay ports under hostile input', () => {
       slow.destroy();
       expect(closedAfter).toBeGreaterThan(1000);
       expect(closedAfter).toBeLessThan(6000);
-      const refused = await floodConnections(A.ports.http, 60);
+      const { refused } = await flood(A.ports.http, 60, 500);
       expect(refused).toBeGreaterThanOrEqual(15);
       await sleep(300);
       const probe = await ffprobe(A.httpFlvUrl(streamId), { readSeconds: 2 });
-      expect(
-        probe.streams
-          .map((s) => s.codec_name)
-          .filter((c) => c === 'aac' || c === 'h264')
-          .sort(),
-      ).toEqual(['aac', 'h264']);
+      expect(avCodecs(probe)).toEqual(['aac', 'h264']);
       await stillServing();
     }));
 

@@ -68,13 +68,3 @@ export async function withLogsOnFailure(logs: () => string, body: () => Promise<
   }
 }
 
-/** Opens `count` connections to a port at once and says how many the server closed within `waitMs`. */
-export async function floodConnections(port: number, count: number, waitMs = 500, host = '127.0.0.1'): Promise<number> {
-  const { connect } = await import('node:net');
-  const sockets = Array.from({ length: count }, () => connect(port, host));
-  sockets.forEach((s) => s.on('error', () => undefined));
-  await new Promise((r) => setTimeout(r, waitMs));
-  const closed = sockets.filter((s) => s.destroyed || s.readyState === 'closed').length;
-  sockets.forEach((s) => s.destroy());
-  return closed;
-}
