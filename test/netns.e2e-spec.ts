@@ -238,8 +238,10 @@ describeIfNetns('Network-namespace testbed', () => {
         },
         { timeoutMs: 5000, intervalMs: 100, what: `the children of ${victim!.name} to leave it` },
       );
-      // Recovered: after the stall, video flows again at every descendant within 5 s of the cut.
-      await sleep(Math.max(0, cutAt + 6000 - performance.now()));
+      // Recovered: after the stall, video flows again at every descendant within 5 s of the cut, and keeps
+      // flowing: at least half the nominal 25 frames/s over the two seconds that follow (a re-homed node may
+      // take one more short hiccup on a shaped uplink while its new parent catches up, on a loaded host).
+      await sleep(Math.max(0, cutAt + 7000 - performance.now()));
       const recovery = orphans.map((o) => {
         const frames = readers.get(o.index)!.videoFrames.filter((f) => f.arrivalMs > cutAt - 1000);
         let gapEnd = cutAt;
@@ -252,7 +254,7 @@ describeIfNetns('Network-namespace testbed', () => {
           node: o.name,
           maxGapMs: Math.round(maxGap),
           recoveredAfterMs: Math.round(Math.max(0, gapEnd - cutAt)),
-          framesInLastSecond: frames.filter((f) => f.arrivalMs > cutAt + 5000).length,
+          framesAfterRecovery: frames.filter((f) => f.arrivalMs > cutAt + 5000).length,
           ended: readers.get(o.index)!.ended,
         };
       });
@@ -269,7 +271,7 @@ describeIfNetns('Network-namespace testbed', () => {
       for (const r of recovery) {
         expect(r.ended).toBe(false);
         expect(r.recoveredAfterMs).toBeLessThanOrEqual(5000);
-        expect(r.framesInLastSecond).toBeGreaterThan(10);
+        expect(r.framesAfterRecovery).toBeGreaterThanOrEqual(25);
       }
     }),
     60_000,
