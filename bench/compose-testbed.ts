@@ -20,18 +20,9 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NodeStatus } from '@astral/contracts';
 import { FlvTagReader, ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
 import { parseFlags, report } from './lib/report';
-
-interface Carried {
-  streamId: string;
-  path: string[];
-  upstreamNodeId: string | null;
-}
-interface Status {
-  nodeId: string;
-  streams: Carried[];
-}
 
 const execFileAsync = promisify(execFile);
 /** A gap between video frames this long is an outage (the sample's frames are 33 ms apart). */
@@ -82,7 +73,7 @@ export async function composeBench(args: string[]): Promise<void> {
   const flv = (k: number, streamId: string) =>
     `http://127.0.0.1:${base + 10 * k + 2}/live/${encodeURIComponent(streamId)}.flv`;
   const status = (k: number) =>
-    httpJson<Status>('GET', `${api(k)}/api/status`, undefined, { timeoutMs: 3000 }).catch(() => null);
+    httpJson<NodeStatus>('GET', `${api(k)}/api/status`, undefined, { timeoutMs: 3000 }).catch(() => null);
   const ks = Array.from({ length: nodes }, (_, i) => i + 1);
   const compose = (...a: string[]) => sh('podman-compose', ['-p', project, '-f', file, ...a]);
 
@@ -115,7 +106,7 @@ export async function composeBench(args: string[]): Promise<void> {
     console.error(JSON.stringify({ nodes, upReturnedMs, startMs }));
 
     // The tree now, and the interior node with the most descendants.
-    const statuses = new Map<number, Status>();
+    const statuses = new Map<number, NodeStatus>();
     for (const k of ks) statuses.set(k, (await status(k))!);
     const idOf = (k: number) => statuses.get(k)!.nodeId;
     const pathOf = (k: number) => statuses.get(k)!.streams.find((x) => x.streamId === streamId)?.path ?? [];

@@ -14,16 +14,11 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { RelayStats } from '@astral/contracts';
+import { NodeStatus, RelayStats } from '@astral/contracts';
 import { parseFlvFile } from '@astral/media';
 import { readFileSync } from 'node:fs';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
 import { parseFlags, percentile, report } from './lib/report';
-
-interface Status {
-  nodeId: string;
-  streams: { streamId: string; hops: number; upstreamNodeId: string | null }[];
-}
 
 /** The sample's average bit rate on the wire, bits per second. */
 function sampleBitrate(): number {
@@ -123,7 +118,7 @@ export async function treeBench(args: string[]): Promise<void> {
     }
     const viewers = nodes - 1;
     const measured = b.streams.find((x) => x.streamId === o.streamId)?.bitrateBps ?? bitrate;
-    const statuses = await Promise.all(o.net.nodes.slice(1).map((n) => httpJson<Status>('GET', `${n.apiUrl}/api/status`)));
+    const statuses = await Promise.all(o.net.nodes.slice(1).map((n) => httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`)));
     const maxDepth = Math.max(...statuses.map((s) => s.streams.find((x) => x.streamId === o.streamId)?.hops ?? 0));
     const joins = [...o.joinMs].sort((x, y) => x - y);
     const t = await forwardTree(o.net, o.streamId);

@@ -1,3 +1,4 @@
+import type { PublishReply, WatchReply } from '@astral/contracts';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
@@ -5,18 +6,6 @@ import Redis from 'ioredis';
 import { AgentPatterns, AstralError, PeerClient, RelayStats, addressed, redisTransport, request } from '@astral/contracts';
 import { FlvTagReader, HttpJsonError, LocalNetwork, ffprobe, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
-
-interface PublishReply {
-  streamId: string;
-  key: string;
-  rtmpUrl: string;
-  publishUrl: string;
-}
-interface WatchReply {
-  streamId: string;
-  upstreamNodeId: string;
-  hops: number;
-}
 
 /**
  * The foundation path, end to end with real parts: A publishes, B pulls from A, C pulls from B because

@@ -1,3 +1,4 @@
+import type { AgentEvent } from '@astral/contracts';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { LocalNetwork, astralBin, freePort, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
@@ -151,14 +152,6 @@ describe('astral node … (control a running node through its local API)', () =>
     return { proc, lines: () => stdout.split('\n').filter((l) => l.trim()), stderr: () => stderr, exited };
   }
 
-  interface AgentEventLine {
-    type: string;
-    at: string;
-    streamId?: string;
-    direction?: string;
-    peerId?: string;
-  }
-
   it('events --json: one JSON event per line while node 2 watches again', () =>
     step(async () => {
       const atNode1 = followEvents(api(0));
@@ -172,7 +165,7 @@ describe('astral node … (control a running node through its local API)', () =>
       // Node 1 gives node 2 a ticket: an outgoing ticket-created event.
       const node1Events = await waitFor(
         () => {
-          const events = atNode1.lines().map((l) => JSON.parse(l) as AgentEventLine);
+          const events = atNode1.lines().map((l) => JSON.parse(l) as AgentEvent);
           return events.some((e) => e.type === 'ticket-created') ? events : null;
         },
         { timeoutMs: 10_000, what: 'ticket-created on node 1' },
@@ -184,10 +177,10 @@ describe('astral node … (control a running node through its local API)', () =>
         timeoutMs: 8000,
         what: 'a first event on node 2 (the watching node)',
       });
-      const node2Events = node2Lines.map((l) => JSON.parse(l) as AgentEventLine);
+      const node2Events = node2Lines.map((l) => JSON.parse(l) as AgentEvent);
       expect(typeof node2Events[0].type).toBe('string');
       expect(typeof node2Events[0].at).toBe('string');
-      expect(node2Events.some((e) => e.streamId === streamId)).toBe(true);
+      expect(node2Events.some((e) => 'streamId' in e && e.streamId === streamId)).toBe(true);
 
       for (const f of [atNode1, atNode2]) {
         f.proc.kill('SIGINT');

@@ -1,3 +1,4 @@
+import type { PublishReply } from '@astral/contracts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
@@ -21,11 +22,6 @@ const CHROMIUM_ARGS = [
 interface MediaTime {
   currentTime: number;
   dataset: Record<string, string | undefined>;
-}
-
-interface PublishReply {
-  streamId: string;
-  publishUrl: string;
 }
 
 /**

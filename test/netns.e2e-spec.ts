@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayStats } from '@astral/contracts';
+import { NodeStatus, RelayStats } from '@astral/contracts';
 import {
   FlvTagReader,
   LocalNode,
@@ -18,11 +18,6 @@ import {
   waitFor,
 } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
-
-interface Status {
-  nodeId: string;
-  streams: { streamId: string; upstreamNodeId: string | null; hops: number }[];
-}
 
 const N = 6;
 /** Each node's tbf uplink; the ~1.05 Mbit/s sample fits twice (relay limit 2.7 Mbit/s), not three times. */
@@ -56,7 +51,7 @@ describeIfNetns('Network-namespace testbed', () => {
   const stats = (n: LocalNode) =>
     httpJson<RelayStats>('GET', n.forwardStatsUrl, undefined, { timeoutMs: 3000 });
   const status = (n: LocalNode) =>
-    httpJson<Status>('GET', `${n.apiUrl}/api/status`, undefined, { timeoutMs: 3000 });
+    httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`, undefined, { timeoutMs: 3000 });
   const byId = (id: string): LocalNode => nw().nodes.find((n) => n.nodeId === id)!;
   const liveForwards = (s: RelayStats) =>
     s.streams.find((x) => x.streamId === streamId)?.forwards.filter((f) => f.state !== 'closed') ?? [];

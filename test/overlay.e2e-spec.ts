@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AstralError, PeerClient, RelayStats, redisTransport } from '@astral/contracts';
+import { AstralError, NodeStatus, PeerClient, RelayStats, redisTransport } from '@astral/contracts';
 import {
   FlvTagReader,
   LocalNetwork,
@@ -16,13 +16,6 @@ import {
   waitFor,
 } from '@astral/testing';
 import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
-
-interface Status {
-  nodeId: string;
-  role: 'joining' | 'member' | 'supernode';
-  supernodeId: string | null;
-  streams: { streamId: string; upstreamNodeId: string | null; hops: number; path: string[] }[];
-}
 
 /** 2 streams of the ~1.05 Mbit/s sample fit in 2.5 Mbit/s; 3 do not. */
 const TWO_STREAMS = '2.5mbit';
@@ -42,7 +35,7 @@ describe('Overlay', () => {
   const published: { ts: number; at: number }[] = [];
 
   const stats = (n: LocalNode) => httpJson<RelayStats>('GET', n.forwardStatsUrl);
-  const status = (n: LocalNode) => httpJson<Status>('GET', `${n.apiUrl}/api/status`);
+  const status = (n: LocalNode) => httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`);
   const byId = (id: string) => net.nodes.find((n) => n.nodeId === id)!;
 
   const tree = () => forwardTree(net, streamId);

@@ -14,6 +14,7 @@ import {
   Wait,
   getContainerRuntimeClient,
 } from 'testcontainers';
+import type { NodeStatus } from '@astral/contracts';
 import { httpJson } from '@astral/testing';
 import { ASTRAL_IMAGE, REDIS_IMAGE, RUN_PREFIX_ENV } from './podman-env';
 
@@ -51,19 +52,6 @@ class LoopbackContainer extends GenericContainer {
     this.createOpts.NetworkingConfig = { EndpointsConfig: { [network.getName()]: { Aliases: [alias] } } };
     return this;
   }
-}
-
-/** What GET /api/status says about a carried stream (apps/node-agent CarriedStream). */
-export interface CarriedStreamStatus {
-  streamId: string;
-  path: string[];
-  hops: number;
-  upstreamNodeId: string | null;
-}
-
-export interface NodeStatus {
-  nodeId: string;
-  streams: CarriedStreamStatus[];
 }
 
 export interface AstralNodeContainer {

@@ -7,7 +7,8 @@
  */
 import { ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { AstralContainerNetwork, AstralNodeContainer, NodeStatus } from './astral-containers';
+import type { NodeStatus } from '@astral/contracts';
+import { AstralContainerNetwork, AstralNodeContainer } from './astral-containers';
 
 const NODES = 6;
 /** The sample is about 1 Mbit/s: 2.5 Mbit/s of upload carries two copies. */

@@ -9,3 +9,4 @@ export * from './membership';
 export * from './relay';
 export * from './rpc-error.filter';
 export * from './http-error.filter';
+export * from './agent-api';

@@ -1,20 +1,12 @@
+import type { PublishReply } from '@astral/contracts';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { httpJson, redactUrl } from '@astral/testing';
 import { FlvFilePublisher } from '../publish/flv-file-publisher';
 import { errorMessage, printJson, renderRecord } from '../output';
 
-/** The agent's answer to POST /api/streams. */
-export interface CreatedStream {
-  streamId: string;
-  key: string;
-  rtmpUrl: string;
-  publishUrl: string;
-  play: { rtmp: string; httpFlv: string };
-}
-
 /** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */
-export function obsSettings(created: CreatedStream): { server: string; streamKey: string } {
+export function obsSettings(created: Pick<PublishReply, 'streamId' | 'key' | 'rtmpUrl'>): PublishReply['obs'] {
   const url = new URL(created.rtmpUrl);
   const segments = url.pathname.split('/').filter(Boolean);
   const last = segments.pop() ?? created.streamId;
@@ -24,8 +16,8 @@ export function obsSettings(created: CreatedStream): { server: string; streamKey
 }
 
 /** Creates a stream on a node through its agent's API. */
-export async function createStream(nodeApiUrl: string, title: string, description?: string): Promise<CreatedStream> {
-  return httpJson<CreatedStream>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, { title, description });
+export async function createStream(nodeApiUrl: string, title: string, description?: string): Promise<PublishReply> {
+  return httpJson<PublishReply>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, { title, description });
 }
 
 interface PublishOptions {
@@ -54,7 +46,7 @@ export function publishCommand(): Command {
           process.stderr.write('astral publish: give --to NODE_API_URL (or --publish-url URL)\n');
           process.exit(2);
         }
-        let created: CreatedStream;
+        let created: PublishReply;
         try {
           created = await createStream(opts.to, opts.title ?? basename(file), opts.description);
         } catch (err) {

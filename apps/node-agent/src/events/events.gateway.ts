@@ -1,6 +1,7 @@
 import { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { Logger } from '@astral/config';
+import { AGENT_EVENTS_PATH } from '@astral/contracts';
 import { AgentEvents } from './agent-events';
 
 /**
@@ -18,7 +19,7 @@ export function attachEventsSocket(
 ): WebSocketServer {
   const wss = new WebSocketServer({
     server,
-    path: '/api/events',
+    path: AGENT_EVENTS_PATH,
     verifyClient: ({ origin }: { origin: string; req: IncomingMessage }) => originAllowed(origin || undefined),
   });
   wss.on('connection', (ws) => {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { parseBitrate } from '@astral/config';
-import { NodeInfo } from '@astral/contracts';
+import { LeaveReply, NodeSettings, NodesReply } from '@astral/contracts';
 import { TicketsService } from '../tickets/tickets.service';
 import { MembershipService } from '../membership/membership.service';
 import { DirectoryLink } from '../directory/directory-link.service';
@@ -18,13 +18,13 @@ export class SettingsHttpController {
 
   @Get('settings')
   @ApiOperation({ summary: 'Upload limit (bits per second, null = unlimited) and supernode capacity' })
-  settings() {
+  settings(): NodeSettings {
     return { uploadLimitBps: this.tickets.limitBps, maxChildren: this.membership.maxChildren };
   }
 
   @Patch('settings')
   @ApiOperation({ summary: 'Change the upload limit or the supernode capacity at run time' })
-  async update(@Body() body: UpdateSettingsBody) {
+  async update(@Body() body: UpdateSettingsBody): Promise<NodeSettings> {
     if (body.uploadLimit !== undefined) await this.tickets.setUploadLimit(parseBitrate(body.uploadLimit));
     if (body.maxChildren !== undefined) this.membership.setMaxChildren(body.maxChildren);
     return this.settings();
@@ -32,7 +32,7 @@ export class SettingsHttpController {
 
   @Get('nodes')
   @ApiOperation({ summary: 'Known nodes: this node\'s role, its supernode, its members, and the directory\'s nodes' })
-  async nodes(): Promise<{ role: string; supernodeId: string | null; members: string[]; directory: NodeInfo[] }> {
+  async nodes(): Promise<NodesReply> {
     return {
       role: this.membership.role,
       supernodeId: this.membership.supernodeId,
@@ -44,7 +44,7 @@ export class SettingsHttpController {
   @Post('leave')
   @HttpCode(202)
   @ApiOperation({ summary: 'Leave the network gracefully: children re-parent, then the node stops' })
-  leave(): { leaving: true } {
+  leave(): LeaveReply {
     // The process's SIGTERM handler runs the graceful leave and exits; `node start` then stops the relay.
     setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);
     return { leaving: true };

@@ -1,7 +1,7 @@
 import { ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { NodeConfig } from '@astral/config';
-import { AstralError } from '@astral/contracts';
+import { AstralError, NodeStatus } from '@astral/contracts';
 import { AGENT_CONFIG, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -24,7 +24,7 @@ export class StatusHttpController {
 
   /** Node status; answers 503 until the node is registered with the directory. */
   @Get('status')
-  status() {
+  status(): NodeStatus {
     if (!this.directoryLink.isRegistered) throw new AstralError('unavailable', 'not registered with the directory yet');
     return {
       nodeId: this.nodeId,

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AstralError } from '@astral/contracts';
+import { AstralError, ListedStream, PublishReply, StopWatchReply, WatchReply } from '@astral/contracts';
 import { PublishStreamBody } from './streams.dto';
-import { PublishResult, StreamsService, WatchResult } from './streams.service';
+import { StreamsService } from './streams.service';
 
 /** The node's local API for streams: publish, watch, stop. */
 @ApiTags('streams')
@@ -11,32 +11,32 @@ export class StreamsHttpController {
   constructor(private readonly streams: StreamsService) {}
 
   @Get()
-  list() {
+  list(): ListedStream[] {
     return this.streams.list();
   }
 
   /** Creates a stream sourced here; the reply holds its secret key. */
   @Post()
   @HttpCode(201)
-  publish(@Body() body: PublishStreamBody): Promise<PublishResult> {
+  publish(@Body() body: PublishStreamBody): Promise<PublishReply> {
     return this.streams.publish(body.title, body.description);
   }
 
   @Post(':streamId/watch')
   @HttpCode(200)
-  watch(@Param('streamId') streamId: string): Promise<WatchResult> {
+  watch(@Param('streamId') streamId: string): Promise<WatchReply> {
     return this.streams.watch(streamId);
   }
 
   /** Volunteers to carry the stream without a local player, to forward it to others. */
   @Post(':streamId/seed')
   @HttpCode(200)
-  seed(@Param('streamId') streamId: string): Promise<WatchResult> {
+  seed(@Param('streamId') streamId: string): Promise<WatchReply> {
     return this.streams.watch(streamId, true);
   }
 
   @Delete(':streamId/watch')
-  async stop(@Param('streamId') streamId: string): Promise<{ stopped: true }> {
+  async stop(@Param('streamId') streamId: string): Promise<StopWatchReply> {
     if (!(await this.streams.stopWatching(streamId))) {
       throw new AstralError('not-found', `this node is not watching ${streamId}`);
     }

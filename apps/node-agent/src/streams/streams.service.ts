@@ -1,7 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
-import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
+import {
+  AstralError,
+  CarriedStream,
+  CarrierInfo,
+  ListedStream,
+  PeerClient,
+  PlayUrls,
+  PublishReply,
+  STREAM_ID,
+  StreamInfo,
+  TicketEnded,
+  TicketOffer,
+  WatchReply,
+} from '@astral/contracts';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
@@ -9,32 +22,10 @@ import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { measureRtt } from '../tickets/rtt';
-import { CarriedStream, CarriedStreams } from './carried-streams';
+import { CarriedStreams } from './carried-streams';
 import { MembershipService } from '../membership/membership.service';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
-
-export interface PublishResult {
-  streamId: string;
-  key: string;
-  rtmpUrl: string;
-  publishUrl: string;
-  obs: { server: string; streamKey: string };
-  play: PlayUrls;
-}
-
-export interface PlayUrls {
-  rtmp: string;
-  httpFlv: string;
-}
-
-export interface WatchResult {
-  streamId: string;
-  seed: boolean;
-  upstreamNodeId: string | null;
-  hops: number;
-  play: PlayUrls;
-}
 
 /** How long a watch request keeps trying to get a ticket before it gives up. */
 const WATCH_DEADLINE_MS = 10_000;
@@ -150,7 +141,7 @@ export class StreamsService implements BeforeApplicationShutdown {
   }
 
   /** Creates a stream sourced at this node and returns its secret key (shown to the caller only). */
-  async publish(title: string, description?: string): Promise<PublishResult> {
+  async publish(title: string, description?: string): Promise<PublishReply> {
     const stream = await this.directory.createStream({ sourceNodeId: this.nodeId, title, description });
     const key = randomBytes(18).toString('base64url');
     const keyHash = createHash('sha256').update(key).digest('hex');
@@ -199,12 +190,12 @@ export class StreamsService implements BeforeApplicationShutdown {
     }
   }
 
-  list(): (CarriedStream & { play: PlayUrls })[] {
+  list(): ListedStream[] {
     return this.carried.all().map((c) => ({ ...c, play: this.playUrls(c.streamId) }));
   }
 
   /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
-  async watch(streamId: string, seed = false): Promise<WatchResult> {
+  async watch(streamId: string, seed = false): Promise<WatchReply> {
     if (!STREAM_ID.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
     const existing = this.carried.get(streamId);
     if (existing) {
@@ -219,7 +210,7 @@ export class StreamsService implements BeforeApplicationShutdown {
     return this.watchResult(carried);
   }
 
-  private watchResult(c: CarriedStream): WatchResult {
+  private watchResult(c: CarriedStream): WatchReply {
     return { streamId: c.streamId, seed: c.seed, upstreamNodeId: c.upstreamNodeId, hops: c.hops, play: this.playUrls(c.streamId) };
   }
 

@@ -1,6 +1,6 @@
 import { ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, Param } from '@nestjs/common';
-import { AstralError } from '@astral/contracts';
+import { AstralError, RevokeTicketReply, TicketsReply } from '@astral/contracts';
 import { TicketsService } from './tickets.service';
 import { CarriedStreams } from '../streams/carried-streams';
 
@@ -14,7 +14,7 @@ export class TicketsHttpController {
   ) {}
 
   @Get()
-  list() {
+  list(): TicketsReply {
     return {
       outgoing: this.tickets.list(),
       incoming: this.carried
@@ -25,7 +25,7 @@ export class TicketsHttpController {
   }
 
   @Delete(':ticketId')
-  async revoke(@Param('ticketId') ticketId: string): Promise<{ revoked: true }> {
+  async revoke(@Param('ticketId') ticketId: string): Promise<RevokeTicketReply> {
     if (!(await this.tickets.end(ticketId, 'revoked by the node owner'))) {
       throw new AstralError('not-found', `no outgoing ticket ${ticketId}`);
     }

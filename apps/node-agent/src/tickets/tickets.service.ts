@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AstralError,
+  OutgoingTicket,
   PeerClient,
   TicketCancel,
   TicketConfirm,
@@ -23,18 +24,6 @@ import { RelayLink } from '../relay/relay-link.service';
 
 /** How long an offer holds its reservation without a confirm. */
 export const OFFER_TTL_MS = 5000;
-
-export interface OutgoingTicket {
-  ticketId: string;
-  streamId: string;
-  requesterId: string;
-  state: 'offered' | 'confirmed';
-  bitrateBps: number;
-  expiresAt: number | null;
-  createdAt: number;
-  token: string | null;
-  lastHeartbeat: number;
-}
 
 /**
  * The serving side of tickets: offers only with headroom, measured from the relay's real bit rate;
