@@ -17,6 +17,7 @@
  *   8 requests + offers, one confirm and the cancels, counted from the agents' 'ticket confirmed' and
  *   'joined a supernode' log lines. Approximate: the agents have no message counters of their own.
  */
+import type { PublishReply } from '@astral/contracts';
 import {
   FlvTagReader,
   LocalNetwork,
@@ -105,7 +106,7 @@ export async function churnBench(args: string[]): Promise<void> {
   let kills = 0;
   let failedRejoins = 0;
   try {
-    const created = await httpJson<{ streamId: string; publishUrl: string }>(
+    const created = await httpJson<PublishReply>(
       'POST',
       `${net.nodes[0].apiUrl}/api/streams`,
       { title: 'churn' },

@@ -15,6 +15,7 @@
  *   hostPort on every address, with the container's own number);
  * - the infra container needs catatonit (Debian package `catatonit`); required anti-affinity is dropped.
  */
+import type { NodeInfo, NodeStatus } from '@astral/contracts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -160,7 +161,7 @@ describeIf('the rendered k8s seeder pod under podman kube play', () => {
       const api = `http://127.0.0.1:${ports.get(7000)}`;
       const status = await waitFor(
         () =>
-          httpJson<{ nodeId: string; host: string }>('GET', `${api}/api/status`, undefined, {
+          httpJson<NodeStatus>('GET', `${api}/api/status`, undefined, {
             timeoutMs: 3000,
           }),
         {
@@ -173,7 +174,7 @@ describeIf('the rendered k8s seeder pod under podman kube play', () => {
         'GET',
         `http://127.0.0.1:${ports.get(9000)}/healthz`,
       );
-      const listed = await httpJson<{ nodeId: string; host: string }[]>(
+      const listed = await httpJson<NodeInfo[]>(
         'GET',
         `${net.directoryUrl}/api/nodes`,
       );

@@ -7,7 +7,7 @@
  */
 import { ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
 import { getContainerRuntimeClient } from 'testcontainers';
-import type { NodeStatus } from '@astral/contracts';
+import type { ListedStream, NodeStatus } from '@astral/contracts';
 import { AstralContainerNetwork, AstralNodeContainer } from './astral-containers';
 
 const NODES = 6;
@@ -86,7 +86,7 @@ describe('Astral network in containers', () => {
       await net.startPublisher(source);
       streamId = await waitFor(
         async () =>
-          (await httpJson<{ streamId: string }[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
+          (await httpJson<ListedStream[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
         { timeoutMs: 60_000, intervalMs: 500, what: 'the published stream at node 1' },
       );
       // As docker/testbed-watch.js does: each node in turn, once the previous one carries the stream.

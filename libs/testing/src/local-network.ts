@@ -1,3 +1,4 @@
+import type { NodeStatus } from '@astral/contracts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, ProcessExit, makeTempDir, removeTempDir, spawnAstral, spawnManaged } from './managed-process';
@@ -248,11 +249,11 @@ function makeNode(a: MakeNodeArgs): LocalNode {
         async () => {
           a.readyOrDied(p, name);
           const res = await fetch(`${node.apiUrl}/api/status`, { signal: AbortSignal.timeout(2000) });
-          return res.ok ? ((await res.json()) as { nodeId?: string }) : false;
+          return res.ok ? ((await res.json()) as Pick<NodeStatus, 'nodeId'>) : false;
         },
         { timeoutMs: a.readyTimeoutMs, intervalMs: 200, what: `${name}'s agent at ${node.apiUrl}/api/status` },
       );
-      node.nodeId = status.nodeId ?? '';
+      node.nodeId = status.nodeId;
     },
   };
   return node;

@@ -1,3 +1,4 @@
+import type { NodeStatus } from '@astral/contracts';
 import { spawnSync } from 'node:child_process';
 import { LocalNetwork, LocalNode, NodePorts, startLocalNetwork } from '../local-network';
 import { httpJson } from '../http-json';
@@ -105,7 +106,7 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
         waitFor(
           async () =>
             (
-              await httpJson<{ relay?: unknown }>('GET', `${n.apiUrl}/api/status`, undefined, {
+              await httpJson<Pick<NodeStatus, 'relay'>>('GET', `${n.apiUrl}/api/status`, undefined, {
                 timeoutMs: 3000,
               })
             ).relay,
