@@ -5,6 +5,7 @@ import {
   NetnsNodePlan,
   NetnsPlan,
   formatArgv,
+  inboundDelayCommands,
   isHostProcessOf,
   namespacesWithPrefix,
   partitionCommands,
@@ -228,6 +229,11 @@ export class HostNetwork {
       { node: node.name, namespace: node.namespace, action },
       action === 'cut' ? 'node partitioned' : 'partition healed',
     );
+  }
+
+  async delayInbound(node: NetnsNodePlan, delayMs: number | null): Promise<void> {
+    for (const argv of inboundDelayCommands(node, delayMs)) await runHostCommand(argv);
+    this.log.info({ node: node.name, delayMs }, delayMs === null ? 'inbound delay removed' : 'inbound delay set');
   }
 
   async uplinkCounters(node: NetnsNodePlan): Promise<UplinkCounters | null> {
