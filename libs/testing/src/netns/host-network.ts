@@ -5,7 +5,6 @@ import {
   NetnsNodePlan,
   NetnsPlan,
   formatArgv,
-  inboundDelayCommands,
   isHostProcessOf,
   namespacesWithPrefix,
   partitionCommands,
@@ -229,11 +228,6 @@ export class HostNetwork {
       { node: node.name, namespace: node.namespace, action },
       action === 'cut' ? 'node partitioned' : 'partition healed',
     );
-  }
-
-  async delayInbound(node: NetnsNodePlan, delayMs: number | null): Promise<void> {
-    for (const argv of inboundDelayCommands(node, delayMs)) await runHostCommand(argv);
-    this.log.info({ node: node.name, delayMs }, delayMs === null ? 'inbound delay removed' : 'inbound delay set');
   }
 
   async uplinkCounters(node: NetnsNodePlan): Promise<UplinkCounters | null> {

@@ -33,8 +33,6 @@ export interface NetnsNetwork extends LocalNetwork {
   /** Drops all of a node's traffic except loopback (its processes keep running), or lets it through again. */
   partition(node: LocalNode): Promise<void>;
   heal(node: LocalNode): Promise<void>;
-  /** Delays by `delayMs` what the other nodes send to this node (its RTT from them grows by that); null removes it. */
-  delayInbound(node: LocalNode, delayMs: number | null): Promise<void>;
   uplinkCounters(node: LocalNode): Promise<UplinkCounters | null>;
   /** Stops every process and Redis, then removes namespaces, veths, bridge and rules. Never throws. */
   stop(): Promise<void>;
@@ -143,7 +141,6 @@ export async function startNetnsNetwork(o: NetnsNetworkOptions): Promise<NetnsNe
     planOf,
     partition: (node) => hostNetwork.partition(planOf(node), 'cut'),
     heal: (node) => hostNetwork.partition(planOf(node), 'heal'),
-    delayInbound: (node, delayMs) => hostNetwork.delayInbound(planOf(node), delayMs),
     uplinkCounters: (node) => hostNetwork.uplinkCounters(planOf(node)),
     stop: () =>
       (stopping ??= (async () => {

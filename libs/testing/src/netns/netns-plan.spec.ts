@@ -3,7 +3,6 @@ import {
   NetnsPlanError,
   UPLINK_HEADROOM,
   formatArgv,
-  inboundDelayCommands,
   isHostProcessOf,
   netnsPlan,
   partitionCommands,
@@ -116,25 +115,6 @@ describe(partitionCommands.name, () => {
     ]);
     const heal = partitionCommands(plan, plan.nodes[1], 'heal').map(formatArgv);
     expect(heal).toEqual(cut.map((c) => c.replace(' -I ', ' -D ')));
-  });
-});
-
-describe(inboundDelayCommands.name, () => {
-  const plan = netnsPlan({ tag: 'tb', nodes: 2, subnetOctet: 77, uplink: '3mbit' });
-
-  it('delays with netem on the bridge end of the uplink, and removes that qdisc again', () => {
-    expect(inboundDelayCommands(plan.nodes[1], 150).map(formatArgv)).toEqual([
-      'tc qdisc replace dev asttb-U2 root netem delay 150ms',
-    ]);
-    expect(inboundDelayCommands(plan.nodes[1], null).map(formatArgv)).toEqual([
-      'tc qdisc del dev asttb-U2 root',
-    ]);
-  });
-
-  it('refuses a delay that is not a positive whole number of milliseconds', () => {
-    for (const bad of [0, -5, 1.5, Number.NaN]) {
-      expect(() => inboundDelayCommands(plan.nodes[0], bad)).toThrow(NetnsPlanError);
-    }
   });
 });
 

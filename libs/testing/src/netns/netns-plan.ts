@@ -237,19 +237,6 @@ export function partitionCommands(plan: NetnsPlan, node: NetnsNodePlan, action: 
   ];
 }
 
-/**
- * Delays what other nodes send to one node by `delayMs` (a netem qdisc on the bridge end of its uplink),
- * so every round trip to it across the bridge takes that much longer; null removes the delay. The
- * host link (Redis, the directory, local players) is not delayed, nor is the node's own shaped uplink.
- */
-export function inboundDelayCommands(node: NetnsNodePlan, delayMs: number | null): Argv[] {
-  if (delayMs === null) return [['tc', 'qdisc', 'del', 'dev', node.uplinkOutside, 'root']];
-  if (!Number.isInteger(delayMs) || delayMs <= 0) {
-    throw new NetnsPlanError(`an inbound delay must be a positive whole number of milliseconds, not ${delayMs}`);
-  }
-  return [['tc', 'qdisc', 'replace', 'dev', node.uplinkOutside, 'root', 'netem', 'delay', `${delayMs}ms`]];
-}
-
 /** What `ip netns list`, `ip -o link show` and `iptables -S` reported, for sweepCommands. */
 export interface HostListing {
   namespaces: string;
