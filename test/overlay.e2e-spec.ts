@@ -20,6 +20,8 @@ import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
 /** 2 streams of the ~1.05 Mbit/s sample fit in 2.5 Mbit/s; 3 do not. */
 const TWO_STREAMS = '2.5mbit';
 const N = 10;
+/** Members a supernode accepts (ASTRAL_MAX_CHILDREN of every node). */
+const MAX_CHILDREN = 3;
 
 /**
  * The overlay with real processes: a tree that builds itself within every node's upload limit, and
@@ -39,6 +41,18 @@ describe('Overlay', () => {
   const byId = (id: string) => net.nodes.find((n) => n.nodeId === id)!;
 
   const tree = () => forwardTree(net, streamId);
+  /** A node's membership view: its role, its supernode and (as a supernode) the ids of its members. */
+  const membership = (n: LocalNode) =>
+    httpJson<{ role: string; supernodeId: string | null; members: string[] }>('GET', `${n.apiUrl}/api/nodes`);
+  /** The statuses of the given nodes once none of them is still joining. */
+  const settledRoles = (nodes: LocalNode[]) =>
+    waitFor(
+      async () => {
+        const all = await Promise.all(nodes.map((n) => status(n)));
+        return all.every((s) => s.role !== 'joining') ? all : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 250, what: 'every node to be a member or a supernode' },
+    );
 
   /** Every given node's player has received a frame newer than `sinceMs` (performance.now()). */
   async function receivingAgain(indexes: number[], sinceMs: number, timeoutMs: number): Promise<number> {
@@ -66,7 +80,7 @@ describe('Overlay', () => {
   beforeAll(async () => {
     net = await startLocalNetwork({
       // Supernodes take 3 members each, so a 10-node network has several supernodes.
-      nodes: Array.from({ length: N }, () => ({ uploadLimit: TWO_STREAMS, env: { ASTRAL_MAX_CHILDREN: '3' } })),
+      nodes: Array.from({ length: N }, () => ({ uploadLimit: TWO_STREAMS, env: { ASTRAL_MAX_CHILDREN: String(MAX_CHILDREN) } })),
       heartbeatMs: 1000,
     });
     client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
@@ -127,6 +141,41 @@ describe('Overlay', () => {
       throw err;
     }
   }, 180_000);
+
+  it('keeps every supernode within its cap of 3: the nodes beyond it are elsewhere, and a full supernode refuses a join', withLogs(async () => {
+    const everyone = await settledRoles(net.nodes);
+    const supernodeIds = everyone.filter((s) => s.role === 'supernode').map((s) => s.nodeId);
+    const naming = (id: string) => everyone.filter((s) => s.role === 'member' && s.supernodeId === id).map((s) => s.nodeId);
+    console.log(JSON.stringify({ supernodes: supernodeIds.map((id) => ({ node: byId(id).index + 1, members: naming(id).map((m) => byId(m).index + 1) })) }));
+    // Every member names a supernode; no supernode holds more than its cap, by its own list or by its members'.
+    for (const s of everyone.filter((x) => x.role === 'member')) expect(supernodeIds).toContain(s.supernodeId);
+    for (const id of supernodeIds) {
+      const own = await membership(byId(id));
+      expect(own.members.length).toBeLessThanOrEqual(MAX_CHILDREN);
+      expect([...own.members].sort()).toEqual(naming(id).sort());
+    }
+    // 10 nodes, at most 3 members each: at least 3 supernodes, so the nodes beyond a cap went to another one.
+    expect(supernodeIds.length).toBeGreaterThanOrEqual(Math.ceil(N / (MAX_CHILDREN + 1)));
+    const listed = await httpJson<{ nodeId: string; supernode: boolean; childCount: number; maxChildren: number | null }[]>('GET', `${net.directoryUrl}/api/nodes`);
+    for (const n of listed.filter((x) => x.supernode)) {
+      expect(n.maxChildren).toBe(MAX_CHILDREN);
+      expect(n.childCount).toBeLessThanOrEqual(MAX_CHILDREN);
+    }
+    // The join beyond the cap is refused. A supernode with fewer members is made full by lowering its cap
+    // to what it holds (members are kept; only new ones are refused), then given its cap back.
+    const fullest = [...supernodeIds].sort((a, b) => naming(b).length - naming(a).length)[0];
+    const held = naming(fullest).length;
+    expect(held).toBeGreaterThan(0);
+    const supernode = byId(fullest);
+    if (held < MAX_CHILDREN) await httpJson('PATCH', `${supernode.apiUrl}/api/settings`, { maxChildren: held });
+    try {
+      const reply = await new PeerClient(client, 2000).join(fullest, { nodeId: crypto.randomUUID(), host: '127.0.0.1', forwardPort: 9 });
+      expect(reply).toEqual({ refused: `full (${held} members)` });
+      expect((await membership(supernode)).members).toHaveLength(held);
+    } finally {
+      if (held < MAX_CHILDREN) await httpJson('PATCH', `${supernode.apiUrl}/api/settings`, { maxChildren: MAX_CHILDREN });
+    }
+  }), 60_000);
 
   it('heals a crash: every descendant of a SIGKILLed node receives video again, players stay connected', withLogs(async () => {
     const t = await tree();
@@ -198,24 +247,49 @@ describe('Overlay', () => {
     }
   }), 60_000);
 
-  it('re-homes the members of a crashed supernode within 10 s, and the directory lists only live supernodes', withLogs(async () => {
+  it('re-homes the members of a crashed supernode to another, pre-existing supernode within 10 s, and the directory lists only live supernodes', withLogs(async () => {
     const live = net.nodes.filter((n) => n.process.running);
-    const statuses = await Promise.all(live.map((n) => status(n)));
-    // Not the source: its death ends the stream, which is another test's business.
-    const supernode = statuses.find((s) => s.role === 'supernode' && s.nodeId !== net.nodes[0].nodeId);
-    expect(supernode).toBeDefined();
-    const victim = byId(supernode!.nodeId);
-    const members = statuses.filter((s) => s.supernodeId === victim.nodeId).map((s) => byId(s.nodeId));
+    const statuses = await settledRoles(live);
+    const supernodeIds = statuses.filter((s) => s.role === 'supernode').map((s) => s.nodeId);
+    const naming = (id: string) => statuses.filter((s) => s.role === 'member' && s.supernodeId === id).map((s) => byId(s.nodeId));
+    // Another supernode must exist before the crash, or failing over to it cannot be shown.
+    expect(supernodeIds.length).toBeGreaterThanOrEqual(2);
+    // The victim: not the source (its death ends the stream, which is another test's business), and the
+    // supernode with the most members.
+    const victimId = supernodeIds
+      .filter((id) => id !== net.nodes[0].nodeId)
+      .sort((a, b) => naming(b).length - naming(a).length)[0];
+    expect(victimId).toBeDefined();
+    const victim = byId(victimId);
+    const members = naming(victimId);
+    expect(members.length).toBeGreaterThan(0);
+    const others = supernodeIds.filter((id) => id !== victimId);
+    // A member promotes itself only when no supernode has room (membership.service.ts); give the others
+    // room for every member, so the design says each one joins one of them.
+    const caps = new Map(others.map((id) => [id, MAX_CHILDREN]));
+    const room = others.reduce((sum, id) => sum + MAX_CHILDREN - naming(id).length, 0);
+    if (room < members.length) {
+      const roomier = others[0];
+      caps.set(roomier, MAX_CHILDREN + members.length - room);
+      await httpJson('PATCH', `${byId(roomier).apiUrl}/api/settings`, { maxChildren: caps.get(roomier) });
+    }
+    console.log(JSON.stringify({ supernodeCrash: { victim: victim.index + 1, members: members.map((m) => m.index + 1), others: others.map((id) => byId(id).index + 1), room } }));
     victim.kill('SIGKILL');
     readers.get(victim.index)?.close();
     readers.delete(victim.index);
-    await waitFor(
+    const after = await waitFor(
       async () => {
-        const after = await Promise.all(members.map((m) => status(m)));
-        return after.every((s) => s.role === 'supernode' || (s.supernodeId !== null && s.supernodeId !== victim.nodeId));
+        const now = await Promise.all(members.map((m) => status(m)));
+        return now.every((s) => s.role === 'supernode' || (s.supernodeId !== null && s.supernodeId !== victim.nodeId)) ? now : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 250, what: 'members to re-home' },
     );
+    // Each joined a supernode that existed before the crash: none promoted itself.
+    for (const s of after) {
+      expect({ nodeId: s.nodeId, role: s.role }).toEqual({ nodeId: s.nodeId, role: 'member' });
+      expect(others).toContain(s.supernodeId);
+    }
+    for (const id of others) expect((await membership(byId(id))).members.length).toBeLessThanOrEqual(caps.get(id)!);
     await waitFor(
       async () => {
         const listed = await httpJson<{ nodeId: string; supernode: boolean }[]>('GET', `${net.directoryUrl}/api/nodes`);
