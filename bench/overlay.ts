@@ -17,7 +17,7 @@ import {
 import { RelayStats } from '@astral/contracts';
 import { parseFlvFile } from '@astral/media';
 import { readFileSync } from 'node:fs';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { parseFlags, percentile, report } from './lib/report';
 
 interface Status {

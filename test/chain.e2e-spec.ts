@@ -4,7 +4,7 @@ import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { AgentPatterns, AstralError, PeerClient, RelayStats, addressed, redisTransport, request } from '@astral/contracts';
 import { FlvTagReader, HttpJsonError, LocalNetwork, ffprobe, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 interface PublishReply {
   streamId: string;

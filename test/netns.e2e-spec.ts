@@ -17,7 +17,7 @@ import {
   startNetnsNetwork,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 interface Status {
   nodeId: string;

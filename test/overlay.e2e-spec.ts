@@ -15,7 +15,7 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 interface Status {
   nodeId: string;

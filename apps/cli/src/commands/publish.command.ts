@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { httpJson, redactUrl } from '@astral/testing';
-import { FlvFilePublisher } from '../publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderRecord } from '../output';
 
 /** The agent's answer to POST /api/streams. */

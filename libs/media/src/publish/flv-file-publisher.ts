@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { ClientRequest, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { scrubSecrets } from '@astral/config';
-import { FlvTag, FlvTagType, encodeFlvHeader, encodeFlvTag, isMetadata, isSequenceHeader, isVideoFrame, parseFlvFile } from '@astral/media';
+import { isVideoFrame } from '../flv/flv-tag';
+import { encodeFlvTag } from '../flv/flv-writer';
+import { FlvLoop, loopTimestamp, prepareFlvLoop } from './flv-loop';
 
 export interface FlvFilePublisherOptions {
   /** Path of the FLV file to publish. */
@@ -33,7 +35,8 @@ const redact = scrubSecrets;
 /**
  * Publishes an FLV file as a live stream: one HTTP POST with a chunked FLV body, paced in real time
  * by the tags' timestamps. The file loops with timestamps that keep increasing (each pass is offset
- * by the file's duration plus one frame, see loopSpanMs); metadata and sequence headers are sent once, at the start.
+ * by the file's duration plus one frame, see loopSpanMs in flv-loop.ts); metadata and sequence headers
+ * are sent once, at the start.
  *
  * Events: 'videoFrame' (timestamp), 'loop' (pass number, from 1), 'error' (PublishError, only when
  * the server or the network ends the upload), 'end' (finished: duration, end of file, or stop()).
@@ -47,12 +50,7 @@ export class FlvFilePublisher extends EventEmitter {
   /** Resolves when publishing ends normally; rejects with a PublishError if the server ends it. */
   readonly done: Promise<void>;
 
-  private readonly header: Buffer;
-  private readonly preamble: FlvTag[];
-  private readonly media: FlvTag[];
-  private readonly firstTs: number;
-  /** Added to a pass's timestamps per loop: media span plus one frame interval. */
-  private readonly loopSpanMs: number;
+  private readonly loop: FlvLoop;
   private readonly speed: number;
   private req: ClientRequest | null = null;
   private stopped = false;
@@ -65,13 +63,7 @@ export class FlvFilePublisher extends EventEmitter {
 
   constructor(private readonly options: FlvFilePublisherOptions) {
     super();
-    const parsed = parseFlvFile(readFileSync(options.file));
-    this.header = encodeFlvHeader(parsed.header.hasAudio, parsed.header.hasVideo);
-    this.preamble = parsed.tags.filter((t) => isMetadata(t) || isSequenceHeader(t));
-    this.media = parsed.tags.filter((t) => !isMetadata(t) && !isSequenceHeader(t) && t.type !== FlvTagType.Script);
-    if (this.media.length === 0) throw new Error(`${options.file} holds no audio or video frames`);
-    this.firstTs = Math.min(...this.media.map((t) => t.timestamp));
-    this.loopSpanMs = loopSpanMs(this.media);
+    this.loop = prepareFlvLoop(readFileSync(options.file), options.file);
     this.speed = options.speed ?? 1;
     if (!(this.speed > 0)) throw new Error('speed must be positive');
     this.done = new Promise<void>((resolve, reject) => {
@@ -85,7 +77,7 @@ export class FlvFilePublisher extends EventEmitter {
 
   /** Duration of one pass through the file, in ms of media time. */
   get fileDurationMs(): number {
-    return this.loopSpanMs;
+    return this.loop.spanMs;
   }
 
   /** Opens the POST connection and starts sending; resolves once the connection is open. */
@@ -128,7 +120,8 @@ export class FlvFilePublisher extends EventEmitter {
         });
         const closed = (): void => {
           const detail = body.trim() ? `: ${body.trim().slice(0, 300)}` : '';
-          const refused = res.statusCode !== undefined && res.statusCode >= 400 ? ' (refused: wrong key or stream?)' : '';
+          const refused =
+            res.statusCode !== undefined && res.statusCode >= 400 ? ' (refused: wrong key or stream?)' : '';
           this.fail(
             new PublishError(
               `the server closed the publish connection to ${redact(this.options.url)} with HTTP ${res.statusCode}${refused}${detail}`,
@@ -181,13 +174,12 @@ export class FlvFilePublisher extends EventEmitter {
     const t0 = performance.now();
     const deadline = this.options.durationSec !== undefined ? t0 + this.options.durationSec * 1000 : Infinity;
     try {
-      await this.write(this.header);
-      for (const tag of this.preamble) await this.write(encodeFlvTag(tag, 0));
+      await this.write(this.loop.header);
+      for (const tag of this.loop.preamble) await this.write(encodeFlvTag(tag, 0));
       for (let pass = 0; !this.stopped; pass++) {
-        const offset = pass * this.loopSpanMs;
-        for (const tag of this.media) {
+        for (const tag of this.loop.media) {
           if (this.stopped) break;
-          const ts = tag.timestamp - this.firstTs + offset;
+          const ts = loopTimestamp(this.loop, tag, pass);
           const due = t0 + ts / this.speed;
           if (due > deadline) {
             this.stopped = true;
@@ -252,30 +244,4 @@ export class FlvFilePublisher extends EventEmitter {
       };
     });
   }
-}
-
-/**
- * How far each pass is shifted after the previous one: for each track, its span plus one of its own
- * frame intervals; the longest wins. Every track then stays strictly increasing across the loop, and
- * the video track shows a gap of about one frame.
- */
-function loopSpanMs(tags: FlvTag[]): number {
-  let span = 0;
-  for (const track of [tags.filter(isVideoFrame), tags.filter((t) => t.type === FlvTagType.Audio)]) {
-    if (track.length === 0) continue;
-    const ts = track.map((t) => t.timestamp);
-    const first = Math.min(...ts);
-    const last = Math.max(...ts);
-    span = Math.max(span, last - first + medianGap(ts));
-  }
-  return Math.max(span, 1);
-}
-
-/** The typical gap between consecutive timestamps (median), or 40 ms if there are too few. */
-function medianGap(ts: number[]): number {
-  const gaps: number[] = [];
-  for (let i = 1; i < ts.length; i++) if (ts[i] > ts[i - 1]) gaps.push(ts[i] - ts[i - 1]);
-  if (gaps.length === 0) return 40;
-  gaps.sort((a, b) => a - b);
-  return gaps[Math.floor(gaps.length / 2)];
 }
