@@ -32,7 +32,7 @@ import {
 import { parseFlvFile } from '@astral/media';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { parseFlags, percentile, report } from './lib/report';
 import { lineChart, writeSvg } from './lib/svg';
 

@@ -17,7 +17,7 @@ import {
 import { NodeStatus, RelayStats } from '@astral/contracts';
 import { parseFlvFile } from '@astral/media';
 import { readFileSync } from 'node:fs';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { parseFlags, percentile, report } from './lib/report';
 
 /** The sample's average bit rate on the wire, bits per second. */

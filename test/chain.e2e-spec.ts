@@ -5,7 +5,7 @@ import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { AgentPatterns, AstralError, PeerClient, RelayStats, addressed, redisTransport, request } from '@astral/contracts';
 import { FlvTagReader, HttpJsonError, LocalNetwork, ffprobe, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 /**
  * The foundation path, end to end with real parts: A publishes, B pulls from A, C pulls from B because

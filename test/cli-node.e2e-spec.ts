@@ -1,7 +1,7 @@
 import type { AgentEvent } from '@astral/contracts';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { LocalNetwork, astralBin, freePort, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 interface CliResult {
   code: number;

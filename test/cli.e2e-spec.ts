@@ -15,7 +15,7 @@ import {
   startRedis,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher, PublishError } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher, PublishError } from '@astral/media';
 
 /** True while the pid names a process that is not a zombie. */
 function alive(pid: number): boolean {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
 import { LocalNetwork, httpJson, makeTempDir, removeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
 /** Flags that keep chromium off every outside host (see ENVIRONMENT.md); headless is set by playwright. */

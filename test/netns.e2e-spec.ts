@@ -17,7 +17,7 @@ import {
   startNetnsNetwork,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 const N = 6;
 /** Each node's tbf uplink; the ~1.05 Mbit/s sample fits twice (relay limit 2.7 Mbit/s), not three times. */

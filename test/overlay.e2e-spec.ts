@@ -15,7 +15,7 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 /** 2 streams of the ~1.05 Mbit/s sample fit in 2.5 Mbit/s; 3 do not. */
 const TWO_STREAMS = '2.5mbit';

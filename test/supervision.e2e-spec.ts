@@ -14,7 +14,7 @@ import {
   waitFor,
   WaitAbortedError,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { receives } from '../apps/cli/src/commands/demo.command';
 
 /** The agent and relay children of an `astral node start` process, read from the process table. */

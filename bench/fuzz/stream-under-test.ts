@@ -9,7 +9,7 @@ import { LocalNode, httpJson, sampleFlvPath, waitFor } from '@astral/testing';
 import { readFileSync } from 'node:fs';
 import { receives, watch } from '../../apps/cli/src/commands/demo.command';
 import { createStream } from '../../apps/cli/src/commands/publish.command';
-import { FlvFilePublisher } from '../../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 export interface LiveStream {
   streamId: string;

@@ -15,7 +15,7 @@ import {
   startRedis,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../../apps/cli/src/publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 
 export interface TestRelayOptions {
   /** e.g. '2.5mbit'; unset: unlimited. */

@@ -6,3 +6,5 @@ export * from './gop-cache';
 export * from './relayed-timeline';
 export * from './token-bucket';
 export * from './stream-meter';
+export * from './publish/flv-loop';
+export * from './publish/flv-file-publisher';

@@ -16,7 +16,7 @@ import {
   waitFor,
   WaitAbortedError,
 } from '@astral/testing';
-import { FlvFilePublisher } from '../publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderTable } from '../output';
 import { createStream } from './publish.command';
 import { watchNetwork } from './demo-watch';

@@ -2,7 +2,7 @@ import type { PublishReply } from '@astral/contracts';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { httpJson, redactUrl } from '@astral/testing';
-import { FlvFilePublisher } from '../publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderRecord } from '../output';
 
 /** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */

@@ -14,7 +14,7 @@ import {
   HttpJsonError,
 } from '@astral/testing';
 import { errorMessage, formatBps, printJson, renderTable } from '../output';
-import { FlvFilePublisher } from '../publish/flv-file-publisher';
+import { FlvFilePublisher } from '@astral/media';
 import { receives, watch } from '../commands/demo.command';
 import { createStream } from '../commands/publish.command';
 
