@@ -29,10 +29,9 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { parseFlvFile } from '@astral/media';
+import { FlvFilePublisher, parseFlvFile } from '@astral/media';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FlvFilePublisher } from '@astral/media';
 import { parseFlags, percentile, report } from './lib/report';
 import { lineChart, writeSvg } from './lib/svg';
 

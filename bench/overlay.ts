@@ -15,9 +15,8 @@ import {
   waitFor,
 } from '@astral/testing';
 import { NodeStatus, RelayStats } from '@astral/contracts';
-import { parseFlvFile } from '@astral/media';
+import { FlvFilePublisher, parseFlvFile } from '@astral/media';
 import { readFileSync } from 'node:fs';
-import { FlvFilePublisher } from '@astral/media';
 import { parseFlags, percentile, report } from './lib/report';
 
 /** The sample's average bit rate on the wire, bits per second. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { dirname, join } from 'node:path';
-import { FlvParser, FlvTag, encodeFlvFile, isMetadata, isSequenceHeader, isVideoFrame, parseFlvFile } from '@astral/media';
+import { encodeFlvFile, FlvFilePublisher, FlvParser, FlvTag, isMetadata, isSequenceHeader, isVideoFrame, parseFlvFile, PublishError } from '@astral/media';
 import {
   FlvTagReader,
   ffprobe,
@@ -15,7 +15,6 @@ import {
   startRedis,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher, PublishError } from '@astral/media';
 
 /** True while the pid names a process that is not a zombie. */
 function alive(pid: number): boolean {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { FlvTag, FlvTagType, isKeyframe, isMetadata, isSequenceHeader, isVideoFrame } from '@astral/media';
+import { FlvFilePublisher, FlvTag, FlvTagType, isKeyframe, isMetadata, isSequenceHeader, isVideoFrame } from '@astral/media';
 import { FlvTagReader, sampleFlvPath, sleep, waitFor } from '@astral/testing';
-import { FlvFilePublisher } from '@astral/media';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RawConsumer } from '../bench/lib/raw-consumer';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';

@@ -4,12 +4,11 @@
  * fuzzer runs.
  */
 import { RelayStats } from '@astral/contracts';
-import { FlvTag, isMetadata, isSequenceHeader, parseFlvFile } from '@astral/media';
+import { FlvFilePublisher, FlvTag, isMetadata, isSequenceHeader, parseFlvFile } from '@astral/media';
 import { LocalNode, httpJson, sampleFlvPath, waitFor } from '@astral/testing';
 import { readFileSync } from 'node:fs';
 import { receives, watch } from '../../apps/cli/src/commands/demo.command';
 import { createStream } from '../../apps/cli/src/commands/publish.command';
-import { FlvFilePublisher } from '@astral/media';
 
 export interface LiveStream {
   streamId: string;
