@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { RedisContext, RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
-import { AstralError, AstralErrorBody, toRpcException } from '@astral/contracts';
+import { AstralError, AstralErrorBody } from '@astral/contracts';
+import { toRpcException } from '@astral/transport';
 import { NotReady } from '../health/health.controller';
 
 const CODES: Record<number, string> = {

@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { createHash, randomBytes } from 'node:crypto';
-import { AstralError, CarrierInfo, PeerClient, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
+import { AstralError, CarrierInfo, STREAM_ID, StreamInfo, TicketEnded, TicketOffer } from '@astral/contracts';
+import { PeerClient } from '@astral/transport';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';

@@ -2,7 +2,6 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AstralError,
-  PeerClient,
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
@@ -11,6 +10,7 @@ import {
   TicketReply,
   TicketRequest,
 } from '@astral/contracts';
+import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
