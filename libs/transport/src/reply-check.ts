@@ -56,12 +56,14 @@ export function checkReply<R>(shape: ReplyShape<R>, reply: unknown): ReplyCheck<
     });
     return Object.keys(fields).length ? refusal(fields) : { ok: true, value: items as R };
   }
-  let closest: Record<string, string[]> | undefined;
+  // Refused as none of them: report the branch the reply meant to be, the one it has the most fields of.
+  let closest: { missing: number; fields: Record<string, string[]> } | undefined;
   for (const cls of shape.oneOf) {
     const { value, errors } = instance(cls, reply);
     if (errors.length === 0) return { ok: true, value };
+    const missing = errors.filter((e) => e.value === undefined).length;
     const fields = flattenFields(errors);
-    if (!closest || Object.keys(fields).length < Object.keys(closest).length) closest = fields;
+    if (!closest || missing < closest.missing) closest = { missing, fields };
   }
-  return refusal(closest ?? {});
+  return refusal(closest?.fields ?? {});
 }
