@@ -68,7 +68,7 @@ export function toErrorBody(err: unknown): AstralErrorBody {
 /**
  * The one exception filter of the hybrid app. Over HTTP it answers with the AstralErrorBody as JSON
  * and its status; over Redis it answers with the same body as the RpcException payload, which the
- * client side (`request()` in contracts) turns back into an AstralError.
+ * client side (`request()` in @astral/transport) turns back into an AstralError.
  */
 @Catch()
 export class AstralExceptionFilter implements ExceptionFilter {
