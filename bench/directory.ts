@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { ClientProxyFactory } from '@nestjs/microservices';
 import Table from 'cli-table3';
-import { DirectoryClient, RegisterNodeRequest, redisTransport } from '@astral/contracts';
+import { RegisterNodeRequest } from '@astral/contracts';
+import { DirectoryClient, redisTransport } from '@astral/transport';
 import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
 import { freePort, makeTempDir, removeTempDir, sleep, spawnAstral, startRedis, waitFor } from '@astral/testing';
 

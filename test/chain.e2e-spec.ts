@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { AgentPatterns, AstralError, PeerClient, RelayStats, addressed, redisTransport, request } from '@astral/contracts';
+import { AgentPatterns, AstralError, RelayStats, addressed } from '@astral/contracts';
+import { PeerClient, redisTransport, request } from '@astral/transport';
 import { FlvTagReader, HttpJsonError, LocalNetwork, ffprobe, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { DirectoryClient, NodeInfo, RegisterNodeRequest, StreamPage, redisTransport } from '@astral/contracts';
+import { NodeInfo, RegisterNodeRequest, StreamPage } from '@astral/contracts';
+import { DirectoryClient, redisTransport } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,

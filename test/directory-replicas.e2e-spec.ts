@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
-import { DirectoryClient, RegisterNodeRequest, redisTransport } from '@astral/contracts';
+import { RegisterNodeRequest } from '@astral/contracts';
+import { DirectoryClient, redisTransport } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,

@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import {
-  AstralError,
-  DirectoryClient,
-  DirectoryPatterns,
-  RegisterNodeRequest,
-  redisTransport,
-  request,
-} from '@astral/contracts';
+import { AstralError, DirectoryPatterns, RegisterNodeRequest } from '@astral/contracts';
+import { DirectoryClient, redisTransport, request } from '@astral/transport';
 import { RedisHandle, freePort, sleep, startRedis, waitFor } from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
 

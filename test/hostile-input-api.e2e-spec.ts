@@ -2,14 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import {
-  AgentPatterns,
-  DirectoryPatterns,
-  NodeInfo,
-  addressed,
-  redisTransport,
-  request,
-} from '@astral/contracts';
+import { AgentPatterns, DirectoryPatterns, addressed } from '@astral/contracts';
+import { WireReply, redisTransport, request } from '@astral/transport';
 import { LocalNetwork, sleep, startLocalNetwork, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import {
@@ -29,7 +23,6 @@ import {
  * directory and one `astral node start`), and on their Redis request channels.
  */
 const LIMITS = { ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500', ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '20' };
-type Reply = { id?: string; err?: { status: number; message: string } };
 
 interface Target {
   name: string;
@@ -169,10 +162,10 @@ describe('hostile input: agent API and directory HTTP', () => {
         DirectoryPatterns.ListNodes,
         addressed(AgentPatterns.TicketRequest, net.nodes[0].nodeId),
       ];
-      const replies: Reply[] = [];
+      const replies: WireReply[] = [];
       const sub = redis.duplicate();
       await sub.subscribe(...channels.map((c) => `${c}.reply`));
-      sub.on('message', (_ch: string, msg: string) => replies.push(JSON.parse(msg) as Reply));
+      sub.on('message', (_ch: string, msg: string) => replies.push(JSON.parse(msg) as WireReply));
       const ids: string[] = [];
       for (const channel of channels) {
         const id = { deep: randomUUID(), huge: randomUUID() };
@@ -193,7 +186,7 @@ describe('hostile input: agent API and directory HTTP', () => {
       for (const id of ids) expect(replies.find((r) => r.id === id)?.err?.status).toBe(400);
       await sub.quit();
       for (const t of targets) expect(t.log()).toMatch(/redis message refused/);
-      const nodes = await request<NodeInfo[]>(client, DirectoryPatterns.ListNodes, {});
+      const nodes = await request(client, DirectoryPatterns.ListNodes, {});
       expect(nodes.map((n) => n.nodeId)).toContain(net.nodes[0].nodeId);
       expect((await call(targets[0], 'GET', '/api/status')).status).toBe(200);
       expect(alive(agentPid) && alive(net.directory.pid!)).toBe(true);

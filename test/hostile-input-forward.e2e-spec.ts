@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { AstralError, RelayPatterns, addressed } from '@astral/contracts';
+import { WireReply } from '@astral/transport';
 import { FlvTagReader, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
@@ -21,7 +22,6 @@ import {
  * process with a stream flowing through it. A downstream forward stays open through every attack and
  * must keep receiving frames (with an idle timeout of 3 s, so its writes must count as activity).
  */
-type Reply = { id?: string; err?: { status: number; message: string } };
 const LIMITS = {
   ASTRAL_HANDSHAKE_TIMEOUT_MS: '1500',
   ASTRAL_IDLE_TIMEOUT_MS: '3000',
@@ -140,10 +140,10 @@ describe('hostile input: forward port and relay control', () => {
   it('refuses garbage, deep, huge and ill-shaped Redis messages with a log line (and an error reply to a request id); a real request is answered', async () => {
     await withLogs(async () => {
       const channel = addressed(RelayPatterns.GetStats, A.nodeId);
-      const replies: Reply[] = [];
+      const replies: WireReply[] = [];
       const sub = redis.duplicate();
       await sub.subscribe(`${channel}.reply`);
-      sub.on('message', (_ch: string, msg: string) => replies.push(JSON.parse(msg) as Reply));
+      sub.on('message', (_ch: string, msg: string) => replies.push(JSON.parse(msg) as WireReply));
       const ids = { deep: randomUUID(), huge: randomUUID(), shape: randomUUID() };
       await redis.publish(channel, '\u0000\u00ffnot json at all');
       await redis.publish(channel, randomGarbage(4096));

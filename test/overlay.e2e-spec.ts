@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AstralError, NodeStatus, PeerClient, RelayStats, redisTransport } from '@astral/contracts';
+import { AstralError, NodeStatus, RelayStats } from '@astral/contracts';
+import { PeerClient, redisTransport } from '@astral/transport';
 import {
   FlvTagReader,
   LocalNetwork,

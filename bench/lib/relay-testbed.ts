@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { RelayControlClient, RelayStats, redisTransport } from '@astral/contracts';
+import { RelayStats } from '@astral/contracts';
+import { RelayControlClient, redisTransport } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,

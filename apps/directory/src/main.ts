@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions } from '@nestjs/microservices';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import {
   adoptProcessPolicyLogger,
@@ -14,7 +13,7 @@ import {
 } from '@astral/config';
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { redisTransport, rpcValidationPipe } from '@astral/contracts';
+import { connectBus, redisTransport, useValidation } from '@astral/transport';
 import { assertSchemaCurrent } from './database/data-source';
 import { describeRequestSchemas } from './openapi/contract-schemas';
 import { DirectoryRedisServer } from './transport/request-key';
@@ -49,14 +48,10 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     hardenHttpServer(app.getHttpServer(), new ListenerGuard('directory HTTP', directoryListenerLimits(config), logger), logger);
     app.use(requireJsonBody);
     app.useBodyParser('json', jsonBodyOptions('64kb'));
-    // One validating pipe and one filter for both sides: the microservice inherits them. A rejected
-    // message answers with AstralErrorBody 400 over Redis; the filter gives HTTP the same body and status.
-    app.useGlobalPipes(rpcValidationPipe());
-    app.useGlobalFilters(new AstralExceptionFilter());
-    app.connectMicroservice<MicroserviceOptions>(
-      { strategy: new DirectoryRedisServer(redisTransport({ url: config.redisUrl }).options) },
-      { inheritAppConfig: true },
-    );
+    // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
+    // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
+    useValidation(app, new AstralExceptionFilter());
+    connectBus(app, new DirectoryRedisServer(redisTransport({ url: config.redisUrl }).options));
     describeRequestSchemas();
     const openApi = new DocumentBuilder()
       .setTitle('Astral directory')

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientProxyFactory } from '@nestjs/microservices';
-import { redisTransport } from '@astral/contracts';
+import { redisTransport } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from './agent.tokens';
 import { DirectoryLink } from './directory/directory-link.service';

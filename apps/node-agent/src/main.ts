@@ -1,12 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import {
-  AstralHttpErrorFilter,
-  NodeAddressedRedisServer,
-  httpValidationPipe,
-  redisTransport,
-} from '@astral/contracts';
+import { AstralErrorFilter, NodeAddressedRedisServer, connectBus, redisTransport, useValidation } from '@astral/transport';
 import {
   NODE_ENV,
   NodeConfig,
@@ -58,11 +53,10 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   app.enableCors({
     origin: (origin, cb) => cb(null, corsOriginAllowed(origin, config.directoryOrigin)),
   });
-  app.useGlobalPipes(httpValidationPipe());
-  app.useGlobalFilters(new AstralHttpErrorFilter(log));
-  const transport = redisTransport({ url: config.redisUrl });
-  // The Redis controllers declare their own RPC validation pipe and error filter.
-  app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
+  // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
+  // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
+  useValidation(app, new AstralErrorFilter(log));
+  connectBus(app, new NodeAddressedRedisServer(nodeId, redisTransport({ url: config.redisUrl }).options));
   SwaggerModule.setup(
     'api/docs',
     app,

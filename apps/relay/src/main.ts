@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { NodeAddressedRedisServer, redisTransport, rpcValidationPipe } from '@astral/contracts';
+import { NodeAddressedRedisServer, redisTransport, useValidation } from '@astral/transport';
 import { NODE_ENV, NodeConfig, PinoNestLogger, adoptProcessPolicyLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
+import { RelayControlErrorFilter } from './control/control-error.filter';
 
 /**
  * Starts a node's relay: the embedded media server (RTMP and HTTP-FLV), the forward server, and the
@@ -19,7 +20,8 @@ export async function startRelay(env: NodeJS.ProcessEnv = process.env): Promise<
     strategy: new NodeAddressedRedisServer(nodeId, transport.options),
     logger: new PinoNestLogger(log),
   });
-  app.useGlobalPipes(rpcValidationPipe());
+  // Validation wired as in every app (useValidation, docs/CONTRACTS.md); the filter logs each refusal.
+  useValidation(app, new RelayControlErrorFilter());
   await app.listen();
   app.get(RelayService).announceReady();
   log.info(

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ClientProxyFactory } from '@nestjs/microservices';
-import { redisTransport } from '@astral/contracts';
+import { redisTransport } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';

@@ -3,12 +3,12 @@ import { ClientProxy } from '@nestjs/microservices';
 import { ServerResponse } from 'node:http';
 import {
   AdmitForward,
-  AgentNotifier,
   AstralError,
   OpenUpstream,
   RelayStats,
   RelayStreamStats,
 } from '@astral/contracts';
+import { AgentNotifier } from '@astral/transport';
 import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
 import { FlvTagType, isMetadata, isSequenceHeader } from '@astral/media';
 import { StreamHub, StreamOrigin } from './hub/stream-hub';

@@ -1,5 +1,6 @@
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, Equals, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
+import { Refused, UnknownToPeer } from './common';
 import { STREAM_ID } from './streams';
 
 const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
@@ -16,9 +17,21 @@ export class MembershipJoin {
   forwardPort!: number;
 }
 
-export type MembershipJoinReply =
-  | { accepted: true; supernodeId: string; heartbeatMs: number; knownSupernodes: string[] }
-  | { refused: string };
+export class MembershipAccepted {
+  @Equals(true)
+  accepted!: true;
+
+  @IsUUID()
+  supernodeId!: string;
+
+  @IsInt() @Min(1)
+  heartbeatMs!: number;
+
+  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  knownSupernodes!: string[];
+}
+
+export type MembershipJoinReply = MembershipAccepted | Refused;
 
 export class CarriedRef {
   @Matches(STREAM_ID)
@@ -38,7 +51,15 @@ export class MembershipHeartbeat {
 }
 
 /** The supernode's answer doubles as its heartbeat back to the member. */
-export type MembershipHeartbeatReply = { ok: true; knownSupernodes: string[] } | { unknown: true };
+export class MembershipHeartbeatOk {
+  @Equals(true)
+  ok!: true;
+
+  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  knownSupernodes!: string[];
+}
+
+export type MembershipHeartbeatReply = MembershipHeartbeatOk | UnknownToPeer;
 
 export class MembershipLeave {
   @IsUUID()

@@ -1,5 +1,19 @@
-
-import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 
@@ -77,21 +91,38 @@ export class ListNodesRequest {
   supernodesOnly?: boolean;
 }
 
-export interface NodeInfo extends NodeAddress {
-  nodeId: string;
-  supernode: boolean;
+/** A node as the directory lists it. Replies the agent depends on are validated on receipt (DirectoryClient). */
+export class NodeInfo extends NodeAddress {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsBoolean()
+  supernode!: boolean;
+
   /** For supernodes: the cap on members and how many it has (from its heartbeats). */
-  maxChildren: number | null;
-  childCount: number;
-  uploadLimitBps: number | null;
-  lastSeenAt: string;
-  version: string;
+  @ValidateIf((n: NodeInfo) => n.maxChildren !== null) @IsInt() @Min(0)
+  maxChildren!: number | null;
+
+  @IsInt() @Min(0)
+  childCount!: number;
+
+  @ValidateIf((n: NodeInfo) => n.uploadLimitBps !== null) @IsInt() @Min(0)
+  uploadLimitBps!: number | null;
+
+  @IsString() @MaxLength(40)
+  lastSeenAt!: string;
+
+  @IsString() @MaxLength(32)
+  version!: string;
 }
 
-export interface RegisterNodeReply {
-  node: NodeInfo;
-  heartbeatIntervalMs: number;
-  supernodes: NodeInfo[];
+export class RegisterNodeReply {
+  @ValidateNested() @Type(() => NodeInfo)
+  node!: NodeInfo;
+
+  @IsInt() @Min(1)
+  heartbeatIntervalMs!: number;
+
+  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => NodeInfo)
+  supernodes!: NodeInfo[];
 }
-
-

@@ -55,10 +55,24 @@ export const RelayPatterns = {
   GetStats: `relay.${SELF}.stats.get`,
 } as const;
 
+export type DirectoryPattern = (typeof DirectoryPatterns)[keyof typeof DirectoryPatterns];
 export type AgentPattern = (typeof AgentPatterns)[keyof typeof AgentPatterns];
 export type RelayPattern = (typeof RelayPatterns)[keyof typeof RelayPatterns];
+/** Patterns that carry the target's node id in place of `{self}`. */
+export type AddressedPattern = AgentPattern | RelayPattern;
+
+declare const addressedPattern: unique symbol;
+/** The channel of an addressed pattern for one node: a string that remembers its pattern for the compiler. */
+export type Addressed<P extends AddressedPattern> = string & { readonly [addressedPattern]: P };
 
 /** The concrete channel of a node- or relay-addressed pattern for one node. */
-export function addressed(pattern: AgentPattern | RelayPattern, nodeId: string): string {
-  return pattern.replace(SELF, nodeId);
+export function addressed<P extends AddressedPattern>(pattern: P, nodeId: string): Addressed<P> {
+  return pattern.replace(SELF, nodeId) as Addressed<P>;
+}
+
+/** The pattern of a channel: the inverse of `addressed` (a directory pattern is its own channel). */
+export function patternOf(channel: string): string {
+  const parts = channel.split('.');
+  if ((parts[0] === 'node' || parts[0] === 'relay') && parts.length > 2) parts[1] = SELF;
+  return parts.join('.');
 }

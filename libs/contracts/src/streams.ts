@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { IsHost, IsPort } from './common';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** Stream ids double as RTMP stream names, so they stay within node-media-server's safe characters. */
@@ -75,10 +76,20 @@ export interface StreamPage {
   pageSize: number;
 }
 
-export interface CarrierInfo {
-  nodeId: string;
-  hops: number;
-  host: string;
-  forwardPort: number;
-  apiPort: number;
+/** A node that carries a stream, as the directory or a supernode lists it; validated on receipt. */
+export class CarrierInfo {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsInt() @Min(0) @Max(1000)
+  hops!: number;
+
+  @IsHost()
+  host!: string;
+
+  @IsPort()
+  forwardPort!: number;
+
+  @IsPort()
+  apiPort!: number;
 }

@@ -1,4 +1,25 @@
-import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  Equals,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { IsHost, IsPort, Refused, UnknownToPeer } from './common';
 import { STREAM_ID } from './streams';
 
 /** A viewer's agent asks a candidate for a ticket: a promise to forward one stream to it. */
@@ -41,34 +62,62 @@ export class TicketCancel {
   reason!: string;
 }
 
-export interface TicketOffer {
-  ticketId: string;
-  streamId: string;
+/** An offer from a candidate upstream. Peers' offers are validated on receipt (PeerClient). */
+export class TicketOffer {
+  @IsUUID()
+  ticketId!: string;
+
+  @Matches(STREAM_ID)
+  streamId!: string;
+
   /** The offering node. */
-  nodeId: string;
+  @IsUUID()
+  nodeId!: string;
+
   /** Distance from the source: the source offers 1, its children 2, ... */
-  hops: number;
+  @IsInt() @Min(1) @Max(1000)
+  hops!: number;
+
   /** The offering node's upstream path, source first, itself last: a requester on it would make a loop. */
-  path: string[];
+  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  path!: string[];
+
   /** Spare upload after this forward, bits per second (Infinity is sent as null). */
-  headroomBps: number | null;
+  @ValidateIf((o: TicketOffer) => o.headroomBps !== null) @IsNumber()
+  headroomBps!: number | null;
+
   /** The offer lapses if not confirmed by then (epoch ms). */
-  expiresAt: number;
-  host: string;
-  forwardPort: number;
+  @IsInt() @Min(0)
+  expiresAt!: number;
+
+  @IsHost()
+  host!: string;
+
+  @IsPort()
+  forwardPort!: number;
+
   /**
    * The stream's bit rate as the offerer measures it (bits/s). The requester admits its own downstream
    * requests with it until its relay has measured the stream itself (about a second after the pull).
    */
+  @IsOptional() @IsNumber() @Min(0)
   bitrateBps?: number;
 }
 
-export type TicketReply = { offer: TicketOffer } | { refused: string };
+export class TicketOffered {
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => TicketOffer)
+  offer!: TicketOffer;
+}
 
-export interface TicketConfirmReply {
-  ticketId: string;
+export type TicketReply = TicketOffered | Refused;
+
+export class TicketConfirmReply {
+  @IsUUID()
+  ticketId!: string;
+
   /** Where the requester's relay pulls from, token included. */
-  forwardUrl: string;
+  @IsUrl({ require_tld: false, protocols: ['http'], require_protocol: true })
+  forwardUrl!: string;
 }
 
 /** The downstream's heartbeat for a confirmed ticket; the reply is the upstream's heartbeat back. */
@@ -84,7 +133,15 @@ export class TicketHeartbeat {
  * `path`: the upstream's current path for the ticket's stream (source first, the upstream last), so the
  * downstream's own path follows when the upstream re-parents.
  */
-export type TicketHeartbeatReply = { ok: true; path?: string[] } | { unknown: true };
+export class TicketHeartbeatOk {
+  @Equals(true)
+  ok!: true;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  path?: string[];
+}
+
+export type TicketHeartbeatReply = TicketHeartbeatOk | UnknownToPeer;
 
 /** The upstream ended a ticket (leaving, revoked, expired): the downstream should re-parent now. */
 export class TicketEnded {

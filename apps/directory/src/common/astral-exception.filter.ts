@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { RedisContext, RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
-import { AstralError, AstralErrorBody, toRpcException } from '@astral/contracts';
+import { AstralError, AstralErrorBody } from '@astral/contracts';
+import { toRpcException } from '@astral/transport';
 import { NotReady } from '../health/health.controller';
 
 const CODES: Record<number, string> = {
@@ -67,7 +68,7 @@ export function toErrorBody(err: unknown): AstralErrorBody {
 /**
  * The one exception filter of the hybrid app. Over HTTP it answers with the AstralErrorBody as JSON
  * and its status; over Redis it answers with the same body as the RpcException payload, which the
- * client side (`request()` in contracts) turns back into an AstralError.
+ * client side (`request()` in @astral/transport) turns back into an AstralError.
  */
 @Catch()
 export class AstralExceptionFilter implements ExceptionFilter {

@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import {
   AstralError,
   DirectoryPatterns,
@@ -12,6 +12,7 @@ import {
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
+import { OnEvent, OnRequest } from '@astral/transport';
 import { RequestKey } from '../transport/request-key';
 import { NodesService } from './nodes.service';
 
@@ -23,7 +24,7 @@ import { NodesService } from './nodes.service';
 export class NodesController {
   constructor(private readonly nodes: NodesService) {}
 
-  @MessagePattern(DirectoryPatterns.RegisterNode)
+  @OnRequest(DirectoryPatterns.RegisterNode)
   register(@Payload() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
     return this.nodes.register(req, key);
   }
@@ -32,7 +33,7 @@ export class NodesController {
    * An event: nobody waits for an answer. A heartbeat the database could not record is dropped here
    * (the expiry gate has counted the failure and logs the outage once), not logged per node and beat.
    */
-  @EventPattern(DirectoryPatterns.NodeHeartbeat)
+  @OnEvent(DirectoryPatterns.NodeHeartbeat)
   async heartbeat(@Payload() hb: NodeHeartbeat): Promise<void> {
     try {
       await this.nodes.heartbeat(hb);
@@ -41,27 +42,27 @@ export class NodesController {
     }
   }
 
-  @MessagePattern(DirectoryPatterns.UnregisterNode)
+  @OnRequest(DirectoryPatterns.UnregisterNode)
   unregister(@Payload() ref: NodeRef, @RequestKey() key?: string): Promise<{ removed: boolean }> {
     return this.nodes.unregister(ref, key);
   }
 
-  @MessagePattern(DirectoryPatterns.ListNodes)
+  @OnRequest(DirectoryPatterns.ListNodes)
   list(@Payload() req: ListNodesRequest): Promise<NodeInfo[]> {
     return this.nodes.list(req);
   }
 
-  @MessagePattern(DirectoryPatterns.PromoteSupernode)
+  @OnRequest(DirectoryPatterns.PromoteSupernode)
   promote(@Payload() req: PromoteSupernode): Promise<NodeInfo> {
     return this.nodes.promote(req);
   }
 
-  @MessagePattern(DirectoryPatterns.DemoteSupernode)
+  @OnRequest(DirectoryPatterns.DemoteSupernode)
   demote(@Payload() ref: NodeRef): Promise<NodeInfo> {
     return this.nodes.demote(ref);
   }
 
-  @MessagePattern(DirectoryPatterns.ListSupernodes)
+  @OnRequest(DirectoryPatterns.ListSupernodes)
   supernodes(@Payload() req: ListSupernodesRequest): Promise<NodeInfo[]> {
     return this.nodes.supernodes(req);
   }

@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import {
   AnnounceStream,
   CarrierInfo,
@@ -11,6 +11,7 @@ import {
   StreamPage,
   StreamRef,
 } from '@astral/contracts';
+import { OnEvent, OnRequest } from '@astral/transport';
 import { RequestKey } from '../transport/request-key';
 import { StreamsService } from './streams.service';
 
@@ -19,37 +20,37 @@ import { StreamsService } from './streams.service';
 export class StreamsController {
   constructor(private readonly streams: StreamsService) {}
 
-  @MessagePattern(DirectoryPatterns.CreateStream)
+  @OnRequest(DirectoryPatterns.CreateStream)
   create(@Payload() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {
     return this.streams.create(req, key);
   }
 
-  @MessagePattern(DirectoryPatterns.AnnounceStream)
+  @OnRequest(DirectoryPatterns.AnnounceStream)
   announce(@Payload() req: AnnounceStream): Promise<StreamInfo> {
     return this.streams.announce(req);
   }
 
-  @MessagePattern(DirectoryPatterns.EndStream)
+  @OnRequest(DirectoryPatterns.EndStream)
   end(@Payload() ref: StreamRef): Promise<StreamInfo> {
     return this.streams.end(ref);
   }
 
-  @MessagePattern(DirectoryPatterns.GetStream)
+  @OnRequest(DirectoryPatterns.GetStream)
   get(@Payload() ref: StreamRef): Promise<StreamInfo> {
     return this.streams.info(ref);
   }
 
-  @MessagePattern(DirectoryPatterns.ListStreams)
+  @OnRequest(DirectoryPatterns.ListStreams)
   list(@Payload() req: ListStreamsRequest): Promise<StreamPage> {
     return this.streams.list(req);
   }
 
-  @MessagePattern(DirectoryPatterns.ListCarriers)
+  @OnRequest(DirectoryPatterns.ListCarriers)
   carriers(@Payload() ref: StreamRef): Promise<CarrierInfo[]> {
     return this.streams.listCarriers(ref);
   }
 
-  @EventPattern(DirectoryPatterns.Carrying)
+  @OnEvent(DirectoryPatterns.Carrying)
   carrying(@Payload() msg: CarryingStream): Promise<void> {
     return this.streams.carrying(msg);
   }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { RedisOptions } from '@nestjs/microservices';
 import type { Request } from 'express';
-import { ScreenedRedisServer } from '@astral/contracts';
+import { ScreenedRedisServer } from '@astral/transport';
 
 const current = new AsyncLocalStorage<string | undefined>();
 

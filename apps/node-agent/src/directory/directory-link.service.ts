@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { DirectoryClient, NodeInfo } from '@astral/contracts';
+import { NodeInfo } from '@astral/contracts';
+import { DirectoryClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 

@@ -1,8 +1,7 @@
-import { Controller, UseFilters, UsePipes } from '@nestjs/common';
-import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import {
   AgentPatterns,
-  AstralRpcErrorFilter,
   CarrierInfo,
   MembershipHeartbeat,
   MembershipHeartbeatReply,
@@ -11,38 +10,36 @@ import {
   MembershipLeave,
   MembershipRehome,
   SupernodeCarriersRequest,
-  rpcValidationPipe,
 } from '@astral/contracts';
+import { OnEvent, OnRequest } from '@astral/transport';
 import { MembershipService } from './membership.service';
 
 /** Supernode membership messages between nodes, on this node's own channels. */
 @Controller()
-@UseFilters(AstralRpcErrorFilter)
-@UsePipes(rpcValidationPipe())
 export class MembershipController {
   constructor(private readonly membership: MembershipService) {}
 
-  @MessagePattern(AgentPatterns.MembershipJoin)
+  @OnRequest(AgentPatterns.MembershipJoin)
   join(@Payload() req: MembershipJoin): MembershipJoinReply {
     return this.membership.handleJoin(req);
   }
 
-  @MessagePattern(AgentPatterns.MembershipHeartbeat)
+  @OnRequest(AgentPatterns.MembershipHeartbeat)
   heartbeat(@Payload() req: MembershipHeartbeat): MembershipHeartbeatReply {
     return this.membership.handleHeartbeat(req);
   }
 
-  @EventPattern(AgentPatterns.MembershipLeave)
+  @OnEvent(AgentPatterns.MembershipLeave)
   leave(@Payload() msg: MembershipLeave): void {
     this.membership.handleLeave(msg);
   }
 
-  @EventPattern(AgentPatterns.MembershipRehome)
+  @OnEvent(AgentPatterns.MembershipRehome)
   rehome(@Payload() msg: MembershipRehome): void {
     this.membership.handleRehome(msg);
   }
 
-  @MessagePattern(AgentPatterns.SupernodeCarriers)
+  @OnRequest(AgentPatterns.SupernodeCarriers)
   carriers(@Payload() req: SupernodeCarriersRequest): CarrierInfo[] {
     return this.membership.carriers(req.streamId);
   }

@@ -10,8 +10,8 @@ import {
   MembershipLeave,
   MembershipRehome,
   NodeInfo,
-  PeerClient,
 } from '@astral/contracts';
+import { PeerClient } from '@astral/transport';
 import { Logger, NodeConfig, parseSeeds } from '@astral/config';
 import { SupernodeCandidate, SupernodeMembers, advertisedCarrying, orderSupernodeCandidates } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';

@@ -1,15 +1,14 @@
-import { Controller, Inject, UseFilters, UsePipes } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import {
   AgentPatterns,
-  AstralRpcErrorFilter,
-  rpcValidationPipe,
   ForwardClosed,
   RelayReady,
   RelayStatsReport,
   RelayStreamEvent,
   UpstreamLost,
 } from '@astral/contracts';
+import { OnEvent } from '@astral/transport';
 import { Logger } from '@astral/config';
 import { AGENT_LOGGER } from '../agent.tokens';
 import { RelayLink } from './relay-link.service';
@@ -18,8 +17,6 @@ import { TicketsService } from '../tickets/tickets.service';
 
 /** Events from this node's relay. Handlers never throw into the transport: failures are logged. */
 @Controller()
-@UseFilters(AstralRpcErrorFilter)
-@UsePipes(rpcValidationPipe())
 export class RelayEventsController {
   constructor(
     private readonly relayLink: RelayLink,
@@ -35,32 +32,32 @@ export class RelayEventsController {
     );
   }
 
-  @EventPattern(AgentPatterns.RelayReady)
+  @OnEvent(AgentPatterns.RelayReady)
   ready(@Payload() _msg: RelayReady): Promise<void> {
     return this.guard('relay ready', this.relayLink.relayReady());
   }
 
-  @EventPattern(AgentPatterns.RelayStats)
+  @OnEvent(AgentPatterns.RelayStats)
   stats(@Payload() msg: RelayStatsReport): void {
     this.relayLink.updateStats(msg.stats);
   }
 
-  @EventPattern(AgentPatterns.RelayStreamLive)
+  @OnEvent(AgentPatterns.RelayStreamLive)
   live(@Payload() msg: RelayStreamEvent): Promise<void> {
     return this.guard('stream live', this.streams.relayStreamLive(msg.streamId, msg.origin));
   }
 
-  @EventPattern(AgentPatterns.RelayStreamEnded)
+  @OnEvent(AgentPatterns.RelayStreamEnded)
   ended(@Payload() msg: RelayStreamEvent): Promise<void> {
     return this.guard('stream ended', this.streams.relayStreamEnded(msg.streamId, msg.origin));
   }
 
-  @EventPattern(AgentPatterns.RelayUpstreamLost)
+  @OnEvent(AgentPatterns.RelayUpstreamLost)
   upstreamLost(@Payload() msg: UpstreamLost): Promise<void> {
     return this.guard('upstream lost', this.streams.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason));
   }
 
-  @EventPattern(AgentPatterns.RelayForwardClosed)
+  @OnEvent(AgentPatterns.RelayForwardClosed)
   forwardClosed(@Payload() msg: ForwardClosed): void {
     this.tickets.forwardClosed(msg.ticketId, msg.reason);
   }

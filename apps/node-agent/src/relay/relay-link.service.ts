@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { RelayControlClient, RelayStats, RelayStreamStats } from '@astral/contracts';
+import { RelayStats, RelayStreamStats } from '@astral/contracts';
+import { RelayControlClient } from '@astral/transport';
 import { Logger } from '@astral/config';
 import { AGENT_CLIENT, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 

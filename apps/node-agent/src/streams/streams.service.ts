@@ -6,7 +6,6 @@ import {
   CarriedStream,
   CarrierInfo,
   ListedStream,
-  PeerClient,
   PlayUrls,
   PublishReply,
   STREAM_ID,
@@ -15,6 +14,7 @@ import {
   TicketOffer,
   WatchReply,
 } from '@astral/contracts';
+import { PeerClient } from '@astral/transport';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';

@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AstralError,
   OutgoingTicket,
-  PeerClient,
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
@@ -12,6 +11,7 @@ import {
   TicketReply,
   TicketRequest,
 } from '@astral/contracts';
+import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
 import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { RedisContext } from '@nestjs/microservices';
 import { Observable, throwError } from 'rxjs';
-import { AstralErrorBody, toRpcException } from '@astral/contracts';
+import { AstralErrorBody } from '@astral/contracts';
+import { toRpcException } from '@astral/transport';
 
 /**
  * AstralRpcErrorFilter with a log line: answers every failed control request with an AstralErrorBody

@@ -1,5 +1,5 @@
-import { Controller, UseFilters } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import {
   AdmitForward,
   AuthorizePublish,
@@ -10,50 +10,49 @@ import {
   RevokeForward,
   SetUploadLimit,
 } from '@astral/contracts';
+import { OnRequest } from '@astral/transport';
 import { RelayService } from '../relay.service';
-import { RelayControlErrorFilter } from './control-error.filter';
 
 /** What the node's agent tells its relay over Redis. Only this node's relay receives these. */
 @Controller()
-@UseFilters(new RelayControlErrorFilter())
 export class RelayControlController {
   constructor(private readonly relay: RelayService) {}
 
-  @MessagePattern(RelayPatterns.AuthorizePublish)
+  @OnRequest(RelayPatterns.AuthorizePublish)
   authorize(@Payload() msg: AuthorizePublish): { ok: true } {
     this.relay.authorizePublish(msg.streamId, msg.keyHash);
     return { ok: true };
   }
 
-  @MessagePattern(RelayPatterns.AdmitForward)
+  @OnRequest(RelayPatterns.AdmitForward)
   admit(@Payload() msg: AdmitForward): { ok: true } {
     this.relay.admitForward(msg);
     return { ok: true };
   }
 
-  @MessagePattern(RelayPatterns.RevokeForward)
+  @OnRequest(RelayPatterns.RevokeForward)
   revoke(@Payload() msg: RevokeForward): { closed: boolean } {
     return { closed: this.relay.revokeForward(msg.ticketId, msg.reason) };
   }
 
-  @MessagePattern(RelayPatterns.OpenUpstream)
+  @OnRequest(RelayPatterns.OpenUpstream)
   open(@Payload() msg: OpenUpstream): { ok: true } {
     this.relay.openUpstream(msg);
     return { ok: true };
   }
 
-  @MessagePattern(RelayPatterns.CloseUpstream)
+  @OnRequest(RelayPatterns.CloseUpstream)
   close(@Payload() msg: CloseUpstream): { closed: boolean } {
     return { closed: this.relay.closeUpstream(msg.streamId) };
   }
 
-  @MessagePattern(RelayPatterns.SetUploadLimit)
+  @OnRequest(RelayPatterns.SetUploadLimit)
   setLimit(@Payload() msg: SetUploadLimit): { ok: true } {
     this.relay.setUploadLimit(msg.uploadLimitBps ?? null);
     return { ok: true };
   }
 
-  @MessagePattern(RelayPatterns.GetStats)
+  @OnRequest(RelayPatterns.GetStats)
   stats(): RelayStats {
     return this.relay.stats();
   }

@@ -1,6 +1,15 @@
 import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
 import { Observable, throwError } from 'rxjs';
-import { toRpcException } from './transport';
+import { AstralError } from '@astral/contracts';
+
+/** Turns a domain error into what the Redis transport sends back. */
+export function toRpcException(err: unknown): RpcException {
+  if (err instanceof RpcException) return err;
+  if (err instanceof AstralError) return new RpcException(err.toBody());
+  const message = err instanceof Error ? err.message : String(err);
+  return new RpcException(new AstralError('unavailable', message).toBody());
+}
 
 /**
  * Answers every failed Redis request with an AstralErrorBody ({status, error, message, fields}),

@@ -1,7 +1,12 @@
 import { ClientProxy } from '@nestjs/microservices';
-import { AgentPatterns, DirectoryPatterns, RelayPatterns, addressed } from './patterns';
-import { emit, request } from './transport';
 import {
+  AgentPatterns,
+  DirectoryPatterns,
+  RelayPatterns,
+  addressed,
+  ClosedReply,
+  OkReply,
+  RemovedReply,
   ListNodesRequest,
   ListSupernodesRequest,
   NodeHeartbeat,
@@ -10,8 +15,6 @@ import {
   NodeRef,
   RegisterNodeReply,
   RegisterNodeRequest,
-} from './nodes';
-import {
   AnnounceStream,
   CarrierInfo,
   CarryingStream,
@@ -20,8 +23,6 @@ import {
   StreamInfo,
   StreamPage,
   StreamRef,
-} from './streams';
-import {
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
@@ -30,8 +31,6 @@ import {
   TicketHeartbeatReply,
   TicketReply,
   TicketRequest,
-} from './tickets';
-import {
   MembershipHeartbeat,
   MembershipHeartbeatReply,
   MembershipJoin,
@@ -39,8 +38,6 @@ import {
   MembershipLeave,
   MembershipRehome,
   SupernodeCarriersRequest,
-} from './membership';
-import {
   AdmitForward,
   AuthorizePublish,
   CloseUpstream,
@@ -53,7 +50,13 @@ import {
   RevokeForward,
   SetUploadLimit,
   UpstreamLost,
-} from './relay';
+} from '@astral/contracts';
+import { emit, request } from './send';
+
+/*
+ * The typed clients: one method per pattern, each checked against BusMap by `request`/`emit` (a method
+ * whose parameter or return type is not the pattern's payload or reply does not compile).
+ */
 
 /** Typed calls to the directory. */
 export class DirectoryClient {
@@ -68,7 +71,7 @@ export class DirectoryClient {
   heartbeat(hb: NodeHeartbeat): Promise<void> {
     return emit(this.client, DirectoryPatterns.NodeHeartbeat, hb);
   }
-  unregister(ref: NodeRef): Promise<{ removed: boolean }> {
+  unregister(ref: NodeRef): Promise<RemovedReply> {
     return request(this.client, DirectoryPatterns.UnregisterNode, ref, this.timeoutMs);
   }
   listNodes(req: ListNodesRequest = {}): Promise<NodeInfo[]> {
@@ -153,22 +156,22 @@ export class RelayControlClient {
     private readonly timeoutMs = 2000,
   ) {}
 
-  authorizePublish(req: AuthorizePublish): Promise<{ ok: true }> {
+  authorizePublish(req: AuthorizePublish): Promise<OkReply> {
     return request(this.client, addressed(RelayPatterns.AuthorizePublish, this.nodeId), req, this.timeoutMs);
   }
-  admitForward(req: AdmitForward): Promise<{ ok: true }> {
+  admitForward(req: AdmitForward): Promise<OkReply> {
     return request(this.client, addressed(RelayPatterns.AdmitForward, this.nodeId), req, this.timeoutMs);
   }
-  revokeForward(req: RevokeForward): Promise<{ closed: boolean }> {
+  revokeForward(req: RevokeForward): Promise<ClosedReply> {
     return request(this.client, addressed(RelayPatterns.RevokeForward, this.nodeId), req, this.timeoutMs);
   }
-  openUpstream(req: OpenUpstream): Promise<{ ok: true }> {
+  openUpstream(req: OpenUpstream): Promise<OkReply> {
     return request(this.client, addressed(RelayPatterns.OpenUpstream, this.nodeId), req, this.timeoutMs);
   }
-  closeUpstream(req: CloseUpstream): Promise<{ closed: boolean }> {
+  closeUpstream(req: CloseUpstream): Promise<ClosedReply> {
     return request(this.client, addressed(RelayPatterns.CloseUpstream, this.nodeId), req, this.timeoutMs);
   }
-  setUploadLimit(req: SetUploadLimit): Promise<{ ok: true }> {
+  setUploadLimit(req: SetUploadLimit): Promise<OkReply> {
     return request(this.client, addressed(RelayPatterns.SetUploadLimit, this.nodeId), req, this.timeoutMs);
   }
   stats(): Promise<RelayStats> {

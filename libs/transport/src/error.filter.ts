@@ -1,7 +1,8 @@
-import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationPipe } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { Observable, throwError } from 'rxjs';
 import { LogThrottle } from '@astral/net';
-import { AstralError, AstralErrorBody } from './errors';
-import { validationError } from './transport';
+import { AstralError, AstralErrorBody } from '@astral/contracts';
+import { toRpcException } from './rpc-error.filter';
 
 interface JsonResponse {
   status(code: number): JsonResponse;
@@ -16,17 +17,20 @@ export interface ErrorLog {
 }
 
 /**
- * Maps any error to an HTTP status and an AstralErrorBody, so HTTP and Redis callers see the same errors.
- * Given a log, every refusal (4xx) is logged as a warning and every failure (5xx) as an error with its stack.
+ * The exception filter of a hybrid app (the agent): over HTTP it maps any error to an HTTP status and an
+ * AstralErrorBody, so HTTP and Redis callers see the same errors; given a log, every refusal (4xx) is
+ * logged as a warning and every failure (5xx) as an error with its stack. Over Redis it answers as
+ * AstralRpcErrorFilter does.
  */
 @Catch()
-export class AstralHttpErrorFilter implements ExceptionFilter {
+export class AstralErrorFilter implements ExceptionFilter {
   /** A flood of bad requests from one address is one warning per window, with the count passed over. */
   private readonly refusals = new LogThrottle();
 
   constructor(private readonly log?: ErrorLog) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): Observable<unknown> | void {
+    if (host.getType() === 'rpc') return throwError(() => toRpcException(exception).getError());
     const req = host.switchToHttp().getRequest<{ method?: string; url?: string; socket?: { remoteAddress?: string } }>();
     const res = host.switchToHttp().getResponse<JsonResponse>();
     const body = toHttpErrorBody(exception);
@@ -72,14 +76,4 @@ export function toHttpErrorBody(exception: unknown): AstralErrorBody {
   const client = exposedClientError(exception);
   if (client) return { status: client.status, error: client.status === 413 ? 'payload-too-large' : 'bad-request', message: client.message };
   return { status: 500, error: 'unavailable', message: exception instanceof Error ? exception.message : String(exception) };
-}
-
-/** HTTP body validation that answers 400 with the field errors. */
-export function httpValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    transform: true,
-    whitelist: true,
-    forbidUnknownValues: true,
-    exceptionFactory: (errors) => new BadRequestException(validationError(errors).toBody()),
-  });
 }

@@ -1,0 +1,68 @@
+import { isIP } from 'node:net';
+import {
+  Equals,
+  IsInt,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidationOptions,
+  registerDecorator,
+} from 'class-validator';
+
+/** A DNS name: dot-separated labels of letters, digits and inner dashes, at most 253 characters. */
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Whether `value` is a host a peer may be dialled at: an IPv4 or IPv6 address (unbracketed) or a DNS name. */
+export function isHost(value: unknown): value is string {
+  return typeof value === 'string' && (isIP(value) !== 0 || HOSTNAME.test(value));
+}
+
+/** A host a peer advertises for others to connect to (see isHost). */
+export function IsHost(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isHost',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be an IP address or a DNS name', ...options },
+      validator: { validate: (value: unknown) => isHost(value) },
+    });
+}
+
+/** A TCP port a peer listens on: an integer from 1 to 65535. */
+export function IsPort(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    IsInt()(target, propertyName);
+    Min(1)(target, propertyName);
+    Max(65535)(target, propertyName);
+  };
+}
+
+/** A peer declined a request, saying why (an answer, not an error). */
+export class Refused {
+  @IsString()
+  @MaxLength(500)
+  refused!: string;
+}
+
+/** The peer no longer knows what the heartbeat is about (a ticket, a member). */
+export class UnknownToPeer {
+  @Equals(true)
+  unknown!: true;
+}
+
+/** A request with no fields (the relay's stats). */
+export type EmptyPayload = Record<string, never>;
+
+/** Replies of requests that only acknowledge. */
+export interface OkReply {
+  ok: true;
+}
+export interface ClosedReply {
+  closed: boolean;
+}
+export interface RemovedReply {
+  removed: boolean;
+}

@@ -1,0 +1,48 @@
+import { RedisOptions, Transport } from '@nestjs/microservices';
+
+export interface RedisTransportSettings {
+  url: string;
+  /** Reconnect attempts before giving up; Astral processes never give up by default. */
+  retryAttempts?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * A command queued while Redis is unreachable is failed after this many reconnect attempts (ioredis
+ * `maxRetriesPerRequest`), so the offline queue holds at most about (N + 1) × (retry delay + connect
+ * time) of traffic and never replays stale messages after a long outage.
+ */
+export const REDIS_OFFLINE_RETRIES = 2;
+/** A connect attempt to an address that does not answer (a partition) gives up after this long. */
+export const REDIS_CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * Redis transport options with explicit reconnect settings. Without retryAttempts/retryDelay the Nest
+ * server stops reconnecting after the first drop, so both are always set.
+ *
+ * The offline queue is bounded in time: requests and events sent through a Nest client while Redis is
+ * away already fail at once (the client's connection promise is rejected while it reconnects), and the
+ * callers have timeouts and retries; what can still queue (a server's reply to a request that was in
+ * flight when Redis went away) is failed after REDIS_OFFLINE_RETRIES reconnect attempts — about 1 s on
+ * a refused connection, about 10 s on a partition — instead of waiting, without bound, to be replayed.
+ * The queue stays enabled so that quit() while Redis is away still closes cleanly, and subscriptions
+ * are restored by ioredis on reconnect (autoResubscribe) whatever the queue.
+ */
+export function redisTransport(settings: RedisTransportSettings): RedisOptions {
+  const u = new URL(settings.url);
+  return {
+    transport: Transport.REDIS,
+    options: {
+      host: u.hostname,
+      port: Number(u.port || 6379),
+      ...(u.password && { password: decodeURIComponent(u.password) }),
+      ...(u.username && { username: decodeURIComponent(u.username) }),
+      ...(u.pathname.length > 1 && { db: Number(u.pathname.slice(1)) }),
+      retryAttempts: settings.retryAttempts ?? Number.MAX_SAFE_INTEGER,
+      retryDelay: settings.retryDelayMs ?? 250,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: REDIS_OFFLINE_RETRIES,
+      connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    },
+  };
+}
