@@ -1,7 +1,7 @@
 import { ArrayMaxSize, Equals, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { Refused, UnknownToPeer } from './common';
-import { STREAM_ID } from './streams';
+import { STREAM_ID_PATTERN } from './streams';
 
 const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 
@@ -34,7 +34,7 @@ export class MembershipAccepted {
 export type MembershipJoinReply = MembershipAccepted | Refused;
 
 export class CarriedRef {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsInt() @Min(0) @Max(1000)
@@ -83,7 +83,7 @@ export class MembershipRehome {
 }
 
 export class SupernodeCarriersRequest {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsUUID()

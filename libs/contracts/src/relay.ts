@@ -1,8 +1,8 @@
 import { IsIn, IsObject, IsInt, IsOptional, IsString, IsUrl, IsUUID, Matches, MaxLength, Min } from 'class-validator';
-import { STREAM_ID } from './streams';
+import { STREAM_ID_PATTERN } from './streams';
 
 export class AuthorizePublish {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   /** sha256 of the stream key, hex. The key itself never leaves the agent. */
@@ -14,7 +14,7 @@ export class AdmitForward {
   @IsUUID()
   ticketId!: string;
 
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsUUID()
@@ -33,7 +33,7 @@ export class RevokeForward {
 }
 
 export class OpenUpstream {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsUUID()
@@ -44,7 +44,7 @@ export class OpenUpstream {
 }
 
 export class CloseUpstream {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 }
 
@@ -58,7 +58,7 @@ export class RelayStreamEvent {
   @IsUUID()
   nodeId!: string;
 
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsIn(['publish', 'upstream'])
@@ -69,7 +69,7 @@ export class UpstreamLost {
   @IsUUID()
   nodeId!: string;
 
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsOptional() @IsUUID()

@@ -20,11 +20,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsHost, IsPort, Refused, UnknownToPeer } from './common';
-import { STREAM_ID } from './streams';
+import { STREAM_ID_PATTERN } from './streams';
 
 /** A viewer's agent asks a candidate for a ticket: a promise to forward one stream to it. */
 export class TicketRequest {
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsUUID()
@@ -67,7 +67,7 @@ export class TicketOffer {
   @IsUUID()
   ticketId!: string;
 
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   /** The offering node. */
@@ -151,7 +151,7 @@ export class TicketEnded {
   @IsUUID()
   nodeId!: string;
 
-  @Matches(STREAM_ID)
+  @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
   @IsString() @MaxLength(200)

@@ -10,3 +10,4 @@ export * from './ffprobe';
 export * from './forward-tree';
 export * from './netns';
 export * from './rtmp-wire';
+export * from './synthetic-flv';

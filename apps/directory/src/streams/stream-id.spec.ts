@@ -1,4 +1,4 @@
-import { STREAM_ID } from '@astral/contracts';
+import { STREAM_ID_MAX_LENGTH, STREAM_ID_PATTERN } from '@astral/contracts';
 import { newStreamId, slugify } from './stream-id';
 
 describe(slugify.name, () => {
@@ -19,7 +19,11 @@ describe(newStreamId.name, () => {
     expect(newStreamId('My Show', () => '3f9a2c')).toBe('my-show-3f9a2c');
   });
 
-  it.each(['My Show', '', '!!!', 'x', 'Ü'.repeat(300), 'a-b--c'])('matches STREAM_ID for %j', (title) => {
-    expect(newStreamId(title)).toMatch(STREAM_ID);
-  });
+  it.each(['My Show', '', '!!!', 'x', 'Ü'.repeat(300), 'a-b--c', 'a'.repeat(300)])(
+    'matches STREAM_ID_PATTERN for %j',
+    (title) => {
+      expect(newStreamId(title)).toMatch(STREAM_ID_PATTERN);
+      expect(newStreamId(title).length).toBeLessThanOrEqual(STREAM_ID_MAX_LENGTH);
+    },
+  );
 });

@@ -8,7 +8,7 @@ import {
   ListedStream,
   PlayUrls,
   PublishReply,
-  STREAM_ID,
+  STREAM_ID_PATTERN,
   StreamInfo,
   TicketEnded,
   TicketOffer,
@@ -196,7 +196,7 @@ export class StreamsService implements BeforeApplicationShutdown {
 
   /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
   async watch(streamId: string, seed = false): Promise<WatchReply> {
-    if (!STREAM_ID.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
+    if (!STREAM_ID_PATTERN.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
     const existing = this.carried.get(streamId);
     if (existing) {
       if (seed) existing.seed = true;

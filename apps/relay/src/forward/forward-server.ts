@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AstralError, STREAM_ID } from '@astral/contracts';
+import { AstralError, STREAM_ID_PATTERN, STREAM_ID_RULE } from '@astral/contracts';
 import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
 import { ListenerGuard, LogThrottle, hardenHttpServer } from '@astral/net';
-import { RelayService, sendJson } from '../relay.service';
+import { RelayService } from '../relay.service';
+import { sendJson } from './send-json';
 import { RELAY_LOGGER, RELAY_NODE_CONFIG } from '../relay.tokens';
 
 const FORWARD_PATH = /^\/forward\/([^/]*)\.flv$/;
@@ -102,8 +103,8 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
     }
     const m = FORWARD_PATH.exec(url.pathname);
     if (m) {
-      if (!STREAM_ID.test(m[1])) {
-        this.refuse(req, res, 400, new AstralError('bad-request', 'the stream id must be 3-64 lowercase letters, digits or dashes'));
+      if (!STREAM_ID_PATTERN.test(m[1])) {
+        this.refuse(req, res, 400, new AstralError('bad-request', `the stream id ${STREAM_ID_RULE}`));
         return;
       }
       this.relay.serveForward(m[1], url.ticket, res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
