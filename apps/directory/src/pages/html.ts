@@ -71,7 +71,8 @@ function layout(title: string, body: Html): string {
     </html> `.text;
 }
 
-export interface PlayUrls {
+/** A carrier's links on the stream page (a view model of the page, not a reply): its RTMP and HTTP-FLV URLs. */
+export interface CarrierLink {
   nodeId: string;
   hops: number;
   rtmp: string;
@@ -167,8 +168,8 @@ const PLAYER_SCRIPT = `
 })();
 `;
 
-export function renderStreamPage(stream: StreamInfo, plays: PlayUrls[]): string {
-  const items = plays.map(
+export function renderStreamPage(stream: StreamInfo, carriers: CarrierLink[]): string {
+  const items = carriers.map(
     (p) =>
       html`<li>
         node <code>${p.nodeId}</code> (hops ${p.hops}): <a href="${p.rtmp}"><code>${p.rtmp}</code></a> ·
@@ -185,7 +186,7 @@ export function renderStreamPage(stream: StreamInfo, plays: PlayUrls[]): string 
             <button type="submit">Use</button>
           </form>
           <script type="application/json" id="astral-play">
-            ${scriptJson({ streamId: stream.streamId, carriers: plays.map((p) => ({ nodeId: p.nodeId, hops: p.hops, flv: p.flv })) })}
+            ${scriptJson({ streamId: stream.streamId, carriers: carriers.map((p) => ({ nodeId: p.nodeId, hops: p.hops, flv: p.flv })) })}
           </script>
           <script src="/assets/mpegts.js"></script>
           <script>
