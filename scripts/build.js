@@ -2,11 +2,13 @@
 'use strict';
 // `npm run build`: tsc -p tsconfig.build.json through the TypeScript API, plus the two things plain tsc does not do:
 //  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim on) reads the request
-//     classes (libs/contracts, *.dto.ts) and the HTTP controllers of each app with the type checker, and this script
+//     classes of each app (every file of libs/contracts, the app's *.dto.ts) with the type checker, and this script
 //     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
 //     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
 //     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
 //     (integer), @IsIn (enum) and @Matches with a regex constant (the plugin reads only regex literals).
+//     Controllers are not visited: the replies are interfaces, whose return types the plugin can only call Object
+//     (apps/directory/src/openapi/replies.ts documents them).
 //  2. Browser assets: apps/*/src/**/assets/ (plain .js, served as they are) are copied into dist/.
 // `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
 const fs = require('node:fs');
@@ -19,13 +21,12 @@ const TSCONFIG = path.join(ROOT, 'tsconfig.build.json');
 const CHECK_ONLY = process.argv.includes('--check-openapi');
 
 /** Each app with an OpenAPI document: its sources, plus the contracts its controllers take. */
-const OPENAPI_APPS = [];
+const OPENAPI_APPS = ['apps/directory/src', 'apps/node-agent/src'];
 const CONTRACTS = 'libs/contracts/src/';
 const PLUGIN_OPTIONS = {
   classValidatorShim: true,
-  // Request classes: the contracts (every file) and the apps' *.dto.ts; controllers: the HTTP ones.
+  // Request classes: the contracts (every file) and the apps' *.dto.ts.
   dtoFileNameSuffix: ['.dto.ts', `/${CONTRACTS}`],
-  controllerFileNameSuffix: ['.http.controller.ts', 'health.controller.ts'],
   introspectComments: false,
 };
 /** Asset directories copied as they are (relative to ROOT, mirrored under outDir). */
@@ -73,9 +74,30 @@ function regexLiteral(arg, checker) {
   return ts.isRegularExpressionLiteral(decl.initializer) ? decl.initializer.text : undefined;
 }
 
+/** `type` for a property typed by an interface, which has no runtime value for the plugin's `() => X` to name. */
+function interfaceTypeOf(prop, checker) {
+  const type = checker.getTypeAtLocation(prop);
+  const element = checker.isArrayType(type) ? checker.getTypeArguments(type)[0] : undefined;
+  const symbol = (element ?? type).getSymbol();
+  if (!symbol || !(symbol.flags & ts.SymbolFlags.Interface) || symbol.flags & ts.SymbolFlags.Class)
+    return undefined;
+  const f = ts.factory;
+  const object = f.createIdentifier('Object');
+  return f.createArrowFunction(
+    undefined,
+    undefined,
+    [],
+    undefined,
+    undefined,
+    element ? f.createArrayLiteralExpression([object]) : object,
+  );
+}
+
 /** What the shim misses on one property, as replacements of its metadata keys (undefined removes a key). */
 function shimExtras(prop, checker) {
   const extras = {};
+  const interfaceType = interfaceTypeOf(prop, checker);
+  if (interfaceType) extras.type = interfaceType;
   if (decoratorCall(prop, 'IsInt')) extras.type = ts.factory.createStringLiteral('integer');
   const matches = decoratorCall(prop, 'Matches');
   if (matches && matches.arguments.length) {
@@ -85,40 +107,52 @@ function shimExtras(prop, checker) {
   }
   const isIn = decoratorCall(prop, 'IsIn');
   if (isIn && isIn.arguments.length && ts.isArrayLiteralExpression(isIn.arguments[0])) {
-    const values = isIn.arguments[0].elements.filter(ts.isStringLiteral).map((e) => ts.factory.createStringLiteral(e.text));
+    const values = isIn.arguments[0].elements
+      .filter(ts.isStringLiteral)
+      .map((e) => ts.factory.createStringLiteral(e.text));
     extras.enum = ts.factory.createArrayLiteralExpression(values);
   }
   return extras;
 }
 
 function withExtras(objectLiteral, extras) {
-  const kept = objectLiteral.properties.filter((p) => !(p.name && ts.isIdentifier(p.name) && p.name.text in extras));
+  const kept = objectLiteral.properties.filter(
+    (p) => !(p.name && ts.isIdentifier(p.name) && p.name.text in extras),
+  );
   const added = Object.entries(extras)
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => ts.factory.createPropertyAssignment(key, value));
   return ts.factory.createObjectLiteralExpression([...kept, ...added]);
 }
 
-/** Applies shimExtras to the plugin's model metadata of one file: { ClassName: { prop: {…} } }. */
+/**
+ * The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, for the request
+ * classes only: those with a decorated property (validation rules). Filters, clients and transports are left out.
+ */
 function completeModels(sourceFile, classes, checker) {
   const out = {};
   for (const [className, classMeta] of Object.entries(classes)) {
-    const cls = sourceFile.statements.find((s) => ts.isClassDeclaration(s) && s.name && s.name.text === className);
-    if (!cls || !ts.isObjectLiteralExpression(classMeta)) {
-      out[className] = classMeta;
-      continue;
-    }
+    const cls = sourceFile.statements.find(
+      (s) => ts.isClassDeclaration(s) && s.name && s.name.text === className,
+    );
+    const rules = cls && cls.members.some((m) => ts.isPropertyDeclaration(m) && decoratorsOf(m).length);
+    if (!rules || !ts.isObjectLiteralExpression(classMeta)) continue;
     const props = classMeta.properties.map((p) => {
-      const member = cls.members.find((m) => ts.isPropertyDeclaration(m) && m.name.getText(sourceFile) === p.name.text);
+      const member = cls.members.find(
+        (m) => ts.isPropertyDeclaration(m) && m.name.getText(sourceFile) === p.name.text,
+      );
       if (!member || !ts.isPropertyAssignment(p) || !ts.isObjectLiteralExpression(p.initializer)) return p;
-      return ts.factory.createPropertyAssignment(p.name.text, withExtras(p.initializer, shimExtras(member, checker)));
+      return ts.factory.createPropertyAssignment(
+        p.name.text,
+        withExtras(p.initializer, shimExtras(member, checker)),
+      );
     });
     out[className] = ts.factory.createObjectLiteralExpression(props, true);
   }
   return out;
 }
 
-function printMetadata(collected, typeImports) {
+function printMetadata(models, typeImports) {
   const f = ts.factory;
   const entries = (list) =>
     f.createArrayLiteralExpression(
@@ -143,7 +177,10 @@ function printMetadata(collected, typeImports) {
           undefined,
           f.createObjectLiteralExpression(
             Object.entries(typeImports).map(([key, expr]) =>
-              f.createPropertyAssignment(f.createComputedPropertyName(f.createStringLiteral(key)), f.createIdentifier(expr)),
+              f.createPropertyAssignment(
+                f.createComputedPropertyName(f.createStringLiteral(key)),
+                f.createIdentifier(expr),
+              ),
             ),
             true,
           ),
@@ -156,13 +193,7 @@ function printMetadata(collected, typeImports) {
     [
       f.createPropertyAssignment(
         f.createStringLiteral('@nestjs/swagger'),
-        f.createObjectLiteralExpression(
-          [
-            f.createPropertyAssignment('models', entries(collected.models)),
-            f.createPropertyAssignment('controllers', entries(collected.controllers)),
-          ],
-          true,
-        ),
+        f.createObjectLiteralExpression([f.createPropertyAssignment('models', entries(models))], true),
       ),
     ],
     true,
@@ -182,7 +213,6 @@ function printMetadata(collected, typeImports) {
   const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
   const file = ts.createSourceFile('plugin-metadata.ts', '', ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   return (
-    '/* eslint-disable */\n' +
     '// Generated by scripts/build.js (npm run build) with the @nestjs/swagger plugin: do not edit.\n' +
     printer.printNode(ts.EmitHint.Unspecified, fn, file) +
     '\n'
@@ -196,25 +226,25 @@ async function openApiMetadata(program, appDir) {
   const within = [path.join(ROOT, appDir) + path.sep, path.join(ROOT, CONTRACTS)];
   const files = program
     .getSourceFiles()
-    .filter((sf) => !sf.isDeclarationFile && within.some((dir) => path.resolve(sf.fileName).startsWith(dir)));
+    .filter((sf) => !sf.isDeclarationFile && within.some((dir) => path.resolve(sf.fileName).startsWith(dir)))
+    .filter((sf) => PLUGIN_OPTIONS.dtoFileNameSuffix.some((suffix) => sf.fileName.includes(suffix)));
   for (const sf of files) visitor.visit(program, sf);
-  const { models, controllers } = visitor.collect();
+  const { models } = visitor.collect();
   const checker = program.getTypeChecker();
   const completed = models
     .map(([importExpr, classes]) => {
       const file = path.resolve(outDir, importExpr.arguments[0].text + '.ts');
       const sf = program.getSourceFile(file);
-      // Classes without a documented property (filters, transports) are left out.
-      const described = Object.fromEntries(
-        Object.entries(classes).filter(([, meta]) => !ts.isObjectLiteralExpression(meta) || meta.properties.length),
-      );
-      return [importExpr, sf ? completeModels(sf, described, checker) : described];
+      return [importExpr, sf ? completeModels(sf, classes, checker) : {}];
     })
     .filter(([, classes]) => Object.keys(classes).length);
-  const text = printMetadata({ models: completed, controllers }, visitor.typeImports);
+  const text = printMetadata(completed, visitor.typeImports);
   const target = path.join(outDir, 'plugin-metadata.ts');
   const prettier = require('prettier');
-  const formatted = await prettier.format(text, { ...(await prettier.resolveConfig(target)), filepath: target });
+  const formatted = await prettier.format(text, {
+    ...(await prettier.resolveConfig(target)),
+    filepath: target,
+  });
   return { target, text: formatted };
 }
 
@@ -239,7 +269,9 @@ async function main() {
   }
   if (CHECK_ONLY) {
     if (stale.length) {
-      console.error(`OpenAPI metadata out of date: ${stale.join(', ')}. Run \`npm run build\` and commit the result.`);
+      console.error(
+        `OpenAPI metadata out of date: ${stale.join(', ')}. Run \`npm run build\` and commit the result.`,
+      );
       process.exit(1);
     }
     return;

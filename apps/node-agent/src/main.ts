@@ -23,6 +23,7 @@ import {
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
+import openApiPluginMetadata from './openapi/plugin-metadata';
 import { AgentEvents } from './events/agent-events';
 import { attachEventsSocket } from './events/events.gateway';
 
@@ -63,6 +64,8 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   const transport = redisTransport({ url: config.redisUrl });
   // The Redis controllers declare their own RPC validation pipe and error filter.
   app.connectMicroservice({ strategy: new NodeAddressedRedisServer(nodeId, transport.options) }, { inheritAppConfig: false });
+  // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
+  await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
   SwaggerModule.setup(
     'api/docs',
     app,
