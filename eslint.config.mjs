@@ -15,4 +15,24 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['@astral/*/*'] }],
     },
   },
+  // Browser scripts served as they are (the directory's page assets): no type information, browser globals,
+  // mpegts.js loaded before them by its own <script>.
+  { files: ['apps/*/src/**/assets/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['apps/*/src/**/assets/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2019,
+      sourceType: 'script',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        localStorage: 'readonly',
+        URLSearchParams: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        mpegts: 'readonly',
+      },
+    },
+  },
 );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { AstralError, DirectoryPatterns, RegisterNodeRequest } from '@astral/contracts';
+import { AstralError, DirectoryPatterns, RegisterNodeRequest, STREAM_ID_PATTERN } from '@astral/contracts';
 import { DirectoryClient, redisTransport, request } from '@astral/transport';
 import { RedisHandle, freePort, sleep, startRedis, waitFor } from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
@@ -126,6 +126,9 @@ describe('Directory', () => {
     expect(reg.required).toEqual(expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']));
     expect(reg.required).not.toContain('uploadLimitBps');
     expect(reg.properties.rtmpPort).toMatchObject({ type: 'integer', maximum: 65535 });
+    // Patterns held in constants (HOST, STREAM_ID_PATTERN), which the swagger plugin alone does not read (scripts/build.js).
+    expect(reg.properties.host).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' });
+    expect(doc.components.schemas.StreamRef.properties.streamId).toMatchObject({ pattern: STREAM_ID_PATTERN.source });
   });
 
   it('registers two nodes, idempotently', async () => {
@@ -368,6 +371,13 @@ describe('Directory', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(100_000);
+    // The player is a file of its own, after mpegts.js; the page has no inline script.
+    expect(page).toContain('<script src="/assets/mpegts.js"></script>\n          <script src="/assets/stream-player.js"></script>');
+    const player = await fetch(`${h.httpUrl}/assets/stream-player.js`);
+    expect(player.status).toBe(200);
+    expect(player.headers.get('content-type')).toContain('javascript');
+    expect(player.headers.get('cache-control')).toBe('public, max-age=3600');
+    expect(await player.text()).toContain("document.getElementById('astral-play')");
   });
 
   it('creates one stream per idempotency key over HTTP', async () => {

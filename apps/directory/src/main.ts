@@ -15,7 +15,7 @@ import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } fro
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connectBus, redisTransport, useValidation } from '@astral/transport';
 import { assertSchemaCurrent } from './database/data-source';
-import { describeRequestSchemas } from './openapi/contract-schemas';
+import openApiPluginMetadata from './openapi/plugin-metadata';
 import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig, directoryListenerLimits } from './directory.config';
@@ -52,7 +52,8 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
     useValidation(app, new AstralExceptionFilter());
     connectBus(app, new DirectoryRedisServer(redisTransport({ url: config.redisUrl }).options));
-    describeRequestSchemas();
+    // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
+    await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
     const openApi = new DocumentBuilder()
       .setTitle('Astral directory')
       .setDescription('Nodes, supernodes and streams of an Astral network. The same functions are Redis patterns (libs/contracts).')

@@ -18,6 +18,7 @@ import {
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
+import openApiPluginMetadata from './openapi/plugin-metadata';
 import { AgentEvents } from './events/agent-events';
 import { attachEventsSocket } from './events/events.gateway';
 
@@ -57,6 +58,8 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
   connectBus(app, new NodeAddressedRedisServer(nodeId, redisTransport({ url: config.redisUrl }).options));
+  // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
+  await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
   SwaggerModule.setup(
     'api/docs',
     app,

@@ -45,6 +45,47 @@ describe(renderStreamPage.name, () => {
   });
 });
 
+describe(`${renderStreamPage.name}'s player`, () => {
+  const carrier = (nodeId: string) => ({
+    nodeId,
+    hops: 1,
+    ...playUrls(stream.streamId, { host: '10.0.0.2', rtmpPort: 1935, httpPort: 8000 }),
+  });
+  const playerData = (page: string): unknown => {
+    const m = /<script type="application\/json" id="astral-play">([\s\S]*?)<\/script>/.exec(page);
+    if (!m) throw new Error('the page has no astral-play data block');
+    return JSON.parse(m[1]) as unknown;
+  };
+
+  it('loads its scripts from /assets and has no inline code', () => {
+    const sut = renderStreamPage(stream, [carrier('n1')]);
+    const scripts = sut.match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts).toEqual([
+      '<script type="application/json" id="astral-play">',
+      '<script src="/assets/mpegts.js">',
+      '<script src="/assets/stream-player.js">',
+    ]);
+  });
+
+  it('passes the stream id and the carriers as JSON that no value can close', () => {
+    const sut = renderStreamPage(stream, [carrier('n1'), carrier('</script><script>alert(1)</script>\u2028')]);
+    expect(sut.match(/<\/script>/g)).toHaveLength(3);
+    expect(playerData(sut)).toEqual({
+      streamId: 'my-show-3f9a2c',
+      carriers: [
+        { nodeId: 'n1', hops: 1, flv: 'http://10.0.0.2:8000/live/my-show-3f9a2c.flv' },
+        { nodeId: '</script><script>alert(1)</script>\u2028', hops: 1, flv: 'http://10.0.0.2:8000/live/my-show-3f9a2c.flv' },
+      ],
+    });
+  });
+
+  it('is left out for an ended stream', () => {
+    const sut = renderStreamPage({ ...stream, status: 'ended' }, []);
+    expect(sut).toContain('This stream has ended.');
+    expect(sut).not.toContain('<script');
+  });
+});
+
 describe(renderStreamsPage.name, () => {
   it('keeps the search text inside the attribute', () => {
     const sut = renderStreamsPage({ items: [stream], total: 1, page: 1, pageSize: 50 }, '"><script>');

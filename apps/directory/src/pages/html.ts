@@ -71,7 +71,8 @@ function layout(title: string, body: Html): string {
     </html> `.text;
 }
 
-export interface PlayUrls {
+/** A carrier's links on the stream page (a view model of the page, not a reply): its RTMP and HTTP-FLV URLs. */
+export interface CarrierLink {
   nodeId: string;
   hops: number;
   rtmp: string;
@@ -114,61 +115,16 @@ export function renderStreamsPage(page: StreamPage, q: string): string {
   );
 }
 
-/** JSON inside a <script> element: `<` is escaped so no `</script>` can close it early. */
+/**
+ * JSON inside a <script type="application/json"> element, the page's data for its player script
+ * (assets/stream-player.js): `<` is escaped so no `</script>` can close it early, U+2028/U+2029 for old parsers.
+ */
 function scriptJson(value: unknown): Html {
   return new Html(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'));
 }
 
-/**
- * The player: tries the viewer's own node first (its HTTP-FLV base from ?node=, else the last one
- * saved in this browser, else http://localhost:8000), then every carrier nearest the source first.
- * A source that errors or delivers no frame within a few seconds is skipped for the next one.
- */
-const PLAYER_SCRIPT = `
-(function () {
-  var cfg = JSON.parse(document.getElementById('astral-play').textContent);
-  var video = document.getElementById('player');
-  var status = document.getElementById('play-status');
-  var form = document.getElementById('local-node');
-  var input = form.elements.namedItem('node');
-  var params = new URLSearchParams(location.search);
-  var base = params.get('node') || localStorage.getItem('astral.localNode') || 'http://localhost:8000';
-  input.value = base;
-  form.addEventListener('submit', function () { localStorage.setItem('astral.localNode', input.value); });
-  if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) {
-    status.textContent = 'This browser cannot play live FLV (no Media Source Extensions).';
-    return;
-  }
-  var candidates = [{ label: 'your node (' + base + ')', url: base.replace(/\\/+$/, '') + '/live/' + encodeURIComponent(cfg.streamId) + '.flv' }]
-    .concat(cfg.carriers.map(function (c) { return { label: 'node ' + c.nodeId + ' (hops ' + c.hops + ')', url: c.flv }; }));
-  var player = null, index = -1, watchdog = null;
-  function next(reason) {
-    if (watchdog) clearTimeout(watchdog);
-    if (player) { try { player.destroy(); } catch (e) {} player = null; }
-    index++;
-    if (index >= candidates.length) { status.textContent = 'No node could play this stream (' + reason + ').'; return; }
-    var c = candidates[index];
-    status.textContent = 'Connecting to ' + c.label + '…';
-    video.dataset.source = c.url;
-    player = mpegts.createPlayer({ type: 'flv', isLive: true, url: c.url }, { enableStashBuffer: false, liveBufferLatencyChasing: true });
-    player.on(mpegts.Events.ERROR, function (type, detail) { next(type + ': ' + detail); });
-    player.attachMediaElement(video);
-    player.load();
-    var p = player.play();
-    if (p && p.catch) p.catch(function () {});
-    var started = video.currentTime;
-    watchdog = setTimeout(function () { if (video.currentTime <= started) next('no video from ' + c.label); }, 6000);
-  }
-  video.addEventListener('playing', function () {
-    if (watchdog) clearTimeout(watchdog);
-    status.textContent = 'Playing from ' + candidates[index].label + '.';
-  });
-  next('');
-})();
-`;
-
-export function renderStreamPage(stream: StreamInfo, plays: PlayUrls[]): string {
-  const items = plays.map(
+export function renderStreamPage(stream: StreamInfo, carriers: CarrierLink[]): string {
+  const items = carriers.map(
     (p) =>
       html`<li>
         node <code>${p.nodeId}</code> (hops ${p.hops}): <a href="${p.rtmp}"><code>${p.rtmp}</code></a> ·
@@ -185,12 +141,10 @@ export function renderStreamPage(stream: StreamInfo, plays: PlayUrls[]): string 
             <button type="submit">Use</button>
           </form>
           <script type="application/json" id="astral-play">
-            ${scriptJson({ streamId: stream.streamId, carriers: plays.map((p) => ({ nodeId: p.nodeId, hops: p.hops, flv: p.flv })) })}
+            ${scriptJson({ streamId: stream.streamId, carriers: carriers.map((p) => ({ nodeId: p.nodeId, hops: p.hops, flv: p.flv })) })}
           </script>
           <script src="/assets/mpegts.js"></script>
-          <script>
-            ${new Html(PLAYER_SCRIPT)}
-          </script>`;
+          <script src="/assets/stream-player.js"></script>`;
   return layout(
     stream.title,
     html`<h1>${stream.title}</h1>

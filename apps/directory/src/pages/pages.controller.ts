@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ListStreamsRequest, StreamRef } from '@astral/contracts';
 import { NodesService } from '../nodes/nodes.service';
 import { StreamsService } from '../streams/streams.service';
 import { playUrls, renderNodesPage, renderStreamPage, renderStreamsPage } from './html';
+import { pageAsset } from './page-assets';
 
-let mpegtsJs: string | undefined;
-
-/** Server-rendered HTML pages. The one script is the stream page's player, with mpegts.js served from here. */
+/** Server-rendered HTML pages, and the stream page's two scripts: mpegts.js and the player (no inline script). */
 @ApiExcludeController()
 @Controller()
 export class PagesController {
@@ -49,7 +47,14 @@ export class PagesController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   @Header('Cache-Control', 'public, max-age=3600')
   mpegts(): string {
-    mpegtsJs ??= readFileSync(require.resolve('mpegts.js/dist/mpegts.js'), 'utf8');
-    return mpegtsJs;
+    return pageAsset('mpegts.js');
+  }
+
+  /** The stream page's player (assets/stream-player.js); it reads the page's <script type="application/json">. */
+  @Get('assets/stream-player.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=3600')
+  streamPlayer(): string {
+    return pageAsset('stream-player.js');
   }
 }

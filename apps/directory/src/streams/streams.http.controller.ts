@@ -1,6 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsUUID, Min } from 'class-validator';
 import {
   CarrierInfo,
   CreateStreamRequest,
@@ -11,16 +10,8 @@ import {
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
 import { CarrierInfoDoc, StreamInfoDoc, StreamPageDoc } from '../openapi/replies';
+import { AnnounceBody } from './streams.dto';
 import { StreamsService } from './streams.service';
-
-/** AnnounceStream over HTTP: the stream id is in the path. */
-export class AnnounceBody {
-  @IsUUID()
-  nodeId!: string;
-
-  @IsOptional() @IsInt() @Min(0)
-  bitrateBps?: number;
-}
 
 @ApiTags('streams')
 @Controller('api/streams')

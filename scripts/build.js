@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run build`: tsc -p tsconfig.build.json through the TypeScript API, plus the two things plain tsc does not do:
+//  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim on) reads the request
+//     classes of each app (every file of libs/contracts, the app's *.dto.ts) with the type checker, and this script
+//     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
+//     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
+//     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
+//     (integer), @IsIn (enum) and @Matches with a regex constant (the plugin reads only regex literals).
+//     Controllers are not visited: the replies are interfaces, whose return types the plugin can only call Object
+//     (apps/directory/src/openapi/replies.ts documents them).
+//  2. Browser assets: apps/*/src/**/assets/ (plain .js, served as they are) are copied into dist/.
+// `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
+const fs = require('node:fs');
+const path = require('node:path');
+const ts = require('typescript');
+const { ReadonlyVisitor } = require('@nestjs/swagger/plugin');
+
+const ROOT = path.join(__dirname, '..');
+const TSCONFIG = path.join(ROOT, 'tsconfig.build.json');
+const CHECK_ONLY = process.argv.includes('--check-openapi');
+
+/** Each app with an OpenAPI document: its sources, plus the contracts its controllers take. */
+const OPENAPI_APPS = ['apps/directory/src', 'apps/node-agent/src'];
+const CONTRACTS = 'libs/contracts/src/';
+const PLUGIN_OPTIONS = {
+  classValidatorShim: true,
+  // Request classes: the contracts (every file) and the apps' *.dto.ts.
+  dtoFileNameSuffix: ['.dto.ts', `/${CONTRACTS}`],
+  introspectComments: false,
+};
+/** Asset directories copied as they are (relative to ROOT, mirrored under outDir). */
+const ASSET_DIRS = ['apps/directory/src/pages/assets'];
+
+const formatHost = {
+  getCanonicalFileName: (f) => f,
+  getCurrentDirectory: () => ROOT,
+  getNewLine: () => ts.sys.newLine,
+};
+
+function readConfig() {
+  const parsed = ts.getParsedCommandLineOfConfigFile(TSCONFIG, undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.formatDiagnostics([d], formatHost));
+    },
+  });
+  if (parsed.errors.length) throw new Error(ts.formatDiagnostics(parsed.errors, formatHost));
+  return parsed;
+}
+
+// ---- OpenAPI metadata ----------------------------------------------------------------------------
+
+function decoratorsOf(node) {
+  return (ts.canHaveDecorators(node) && ts.getDecorators(node)) || [];
+}
+
+function decoratorCall(node, name) {
+  for (const d of decoratorsOf(node)) {
+    const e = d.expression;
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === name) return e;
+  }
+  return undefined;
+}
+
+/** The regex literal an argument stands for: the literal itself or a `const X = /…/` it names (imports followed). */
+function regexLiteral(arg, checker) {
+  if (ts.isRegularExpressionLiteral(arg)) return arg.text;
+  if (!ts.isIdentifier(arg)) return undefined;
+  let symbol = checker.getSymbolAtLocation(arg);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  const decl = symbol && symbol.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
+  return ts.isRegularExpressionLiteral(decl.initializer) ? decl.initializer.text : undefined;
+}
+
+/** `type` for a property typed by an interface, which has no runtime value for the plugin's `() => X` to name. */
+function interfaceTypeOf(prop, checker) {
+  const type = checker.getTypeAtLocation(prop);
+  const element = checker.isArrayType(type) ? checker.getTypeArguments(type)[0] : undefined;
+  const symbol = (element ?? type).getSymbol();
+  if (!symbol || !(symbol.flags & ts.SymbolFlags.Interface) || symbol.flags & ts.SymbolFlags.Class)
+    return undefined;
+  const f = ts.factory;
+  const object = f.createIdentifier('Object');
+  return f.createArrowFunction(
+    undefined,
+    undefined,
+    [],
+    undefined,
+    undefined,
+    element ? f.createArrayLiteralExpression([object]) : object,
+  );
+}
+
+/** What the shim misses on one property, as replacements of its metadata keys (undefined removes a key). */
+function shimExtras(prop, checker) {
+  const extras = {};
+  const interfaceType = interfaceTypeOf(prop, checker);
+  if (interfaceType) extras.type = interfaceType;
+  if (decoratorCall(prop, 'IsInt')) extras.type = ts.factory.createStringLiteral('integer');
+  const matches = decoratorCall(prop, 'Matches');
+  if (matches && matches.arguments.length) {
+    const m = /^\/(.*)\/([a-z]*)$/s.exec(regexLiteral(matches.arguments[0], checker) ?? '');
+    // A pattern with flags (/…/i) has no OpenAPI form: leave it out rather than document a stricter one.
+    extras.pattern = m && !m[2] ? ts.factory.createStringLiteral(m[1]) : undefined;
+  }
+  const isIn = decoratorCall(prop, 'IsIn');
+  if (isIn && isIn.arguments.length && ts.isArrayLiteralExpression(isIn.arguments[0])) {
+    const values = isIn.arguments[0].elements
+      .filter(ts.isStringLiteral)
+      .map((e) => ts.factory.createStringLiteral(e.text));
+    extras.enum = ts.factory.createArrayLiteralExpression(values);
+  }
+  return extras;
+}
+
+function withExtras(objectLiteral, extras) {
+  const kept = objectLiteral.properties.filter(
+    (p) => !(p.name && ts.isIdentifier(p.name) && p.name.text in extras),
+  );
+  const added = Object.entries(extras)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => ts.factory.createPropertyAssignment(key, value));
+  return ts.factory.createObjectLiteralExpression([...kept, ...added]);
+}
+
+/**
+ * The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, for the request
+ * classes only: those with a decorated property (validation rules). Filters, clients and transports are left out.
+ */
+function completeModels(sourceFile, classes, checker) {
+  const out = {};
+  for (const [className, classMeta] of Object.entries(classes)) {
+    const cls = sourceFile.statements.find(
+      (s) => ts.isClassDeclaration(s) && s.name && s.name.text === className,
+    );
+    const rules = cls && cls.members.some((m) => ts.isPropertyDeclaration(m) && decoratorsOf(m).length);
+    if (!rules || !ts.isObjectLiteralExpression(classMeta)) continue;
+    const props = classMeta.properties.map((p) => {
+      const member = cls.members.find(
+        (m) => ts.isPropertyDeclaration(m) && m.name.getText(sourceFile) === p.name.text,
+      );
+      if (!member || !ts.isPropertyAssignment(p) || !ts.isObjectLiteralExpression(p.initializer)) return p;
+      return ts.factory.createPropertyAssignment(
+        p.name.text,
+        withExtras(p.initializer, shimExtras(member, checker)),
+      );
+    });
+    out[className] = ts.factory.createObjectLiteralExpression(props, true);
+  }
+  return out;
+}
+
+function printMetadata(models, typeImports) {
+  const f = ts.factory;
+  const entries = (list) =>
+    f.createArrayLiteralExpression(
+      list.map(([importExpr, classes]) =>
+        f.createArrayLiteralExpression([
+          importExpr,
+          f.createObjectLiteralExpression(
+            Object.entries(classes).map(([name, meta]) => f.createPropertyAssignment(name, meta)),
+            true,
+          ),
+        ]),
+      ),
+      true,
+    );
+  const typeImportsVar = f.createVariableStatement(
+    undefined,
+    f.createVariableDeclarationList(
+      [
+        f.createVariableDeclaration(
+          't',
+          undefined,
+          undefined,
+          f.createObjectLiteralExpression(
+            Object.entries(typeImports).map(([key, expr]) =>
+              f.createPropertyAssignment(
+                f.createComputedPropertyName(f.createStringLiteral(key)),
+                f.createIdentifier(expr),
+              ),
+            ),
+            true,
+          ),
+        ),
+      ],
+      ts.NodeFlags.Const,
+    ),
+  );
+  const body = f.createObjectLiteralExpression(
+    [
+      f.createPropertyAssignment(
+        f.createStringLiteral('@nestjs/swagger'),
+        f.createObjectLiteralExpression([f.createPropertyAssignment('models', entries(models))], true),
+      ),
+    ],
+    true,
+  );
+  const fn = f.createExportAssignment(
+    undefined,
+    undefined,
+    f.createArrowFunction(
+      [f.createToken(ts.SyntaxKind.AsyncKeyword)],
+      undefined,
+      [],
+      undefined,
+      undefined,
+      f.createBlock([typeImportsVar, f.createReturnStatement(body)], true),
+    ),
+  );
+  const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+  const file = ts.createSourceFile('plugin-metadata.ts', '', ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  return (
+    '// Generated by scripts/build.js (npm run build) with the @nestjs/swagger plugin: do not edit.\n' +
+    printer.printNode(ts.EmitHint.Unspecified, fn, file) +
+    '\n'
+  );
+}
+
+/** The metadata file of one app, as text (prettier-formatted like the rest of the tree). */
+async function openApiMetadata(program, appDir) {
+  const outDir = path.join(ROOT, appDir, 'openapi');
+  const visitor = new ReadonlyVisitor({ ...PLUGIN_OPTIONS, pathToSource: outDir });
+  const within = [path.join(ROOT, appDir) + path.sep, path.join(ROOT, CONTRACTS)];
+  const files = program
+    .getSourceFiles()
+    .filter((sf) => !sf.isDeclarationFile && within.some((dir) => path.resolve(sf.fileName).startsWith(dir)))
+    .filter((sf) => PLUGIN_OPTIONS.dtoFileNameSuffix.some((suffix) => sf.fileName.includes(suffix)));
+  for (const sf of files) visitor.visit(program, sf);
+  const { models } = visitor.collect();
+  const checker = program.getTypeChecker();
+  const completed = models
+    .map(([importExpr, classes]) => {
+      const file = path.resolve(outDir, importExpr.arguments[0].text + '.ts');
+      const sf = program.getSourceFile(file);
+      return [importExpr, sf ? completeModels(sf, classes, checker) : {}];
+    })
+    .filter(([, classes]) => Object.keys(classes).length);
+  const text = printMetadata(completed, visitor.typeImports);
+  const target = path.join(outDir, 'plugin-metadata.ts');
+  const prettier = require('prettier');
+  const formatted = await prettier.format(text, {
+    ...(await prettier.resolveConfig(target)),
+    filepath: target,
+  });
+  return { target, text: formatted };
+}
+
+// ---- build ---------------------------------------------------------------------------------------
+
+function report(diagnostics) {
+  if (!diagnostics.length) return;
+  const format = process.stdout.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics;
+  process.stdout.write(format(diagnostics, formatHost) + '\n');
+}
+
+async function main() {
+  const config = readConfig();
+  let program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+  const stale = [];
+  for (const app of OPENAPI_APPS) {
+    const { target, text } = await openApiMetadata(program, app);
+    const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
+    if (current === text) continue;
+    stale.push(path.relative(ROOT, target));
+    if (!CHECK_ONLY) fs.writeFileSync(target, text);
+  }
+  if (CHECK_ONLY) {
+    if (stale.length) {
+      console.error(
+        `OpenAPI metadata out of date: ${stale.join(', ')}. Run \`npm run build\` and commit the result.`,
+      );
+      process.exit(1);
+    }
+    return;
+  }
+  if (stale.length) {
+    console.log(`build: wrote ${stale.join(', ')}`);
+    program = ts.createProgram({ rootNames: config.fileNames, options: config.options, oldProgram: program });
+  }
+  const diagnostics = [...ts.getPreEmitDiagnostics(program)];
+  const emitted = program.emit();
+  diagnostics.push(...emitted.diagnostics);
+  report(diagnostics);
+
+  const outDir = config.options.outDir;
+  for (const dir of ASSET_DIRS) {
+    fs.cpSync(path.join(ROOT, dir), path.join(outDir, dir), { recursive: true });
+  }
+  if (diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) process.exit(1);
+}
+
+main().catch((err) => {
+  console.error(`build failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});
