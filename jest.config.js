@@ -10,7 +10,9 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const moduleNameMapper = { '^@astral/(contracts|media|config|testing|overlay|net|transport)$': '<rootDir>/libs/$1/src' };
+const moduleNameMapper = {
+  '^@astral/(contracts|media|config|testing|overlay|net|transport)$': '<rootDir>/libs/$1/src',
+};
 module.exports = {
   // e2e suites start real networks of processes; on 2 cores they run one at a time.
   maxWorkers: 1,

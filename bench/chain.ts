@@ -22,10 +22,14 @@ export async function chainBench(args: string[]): Promise<void> {
     const published = new Map<number, number>();
     await bed.publish(relays[0], streamId, (ts) => published.set(ts, performance.now()));
     for (let i = 1; i <= hops; i++) {
-      await waitFor(async () => (await relays[i - 1].stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 10), {
-        timeoutMs: 15_000,
-        what: `the stream at hop ${i - 1}`,
-      });
+      await waitFor(
+        async () =>
+          (await relays[i - 1].stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 10),
+        {
+          timeoutMs: 15_000,
+          what: `the stream at hop ${i - 1}`,
+        },
+      );
       await bed.pull(relays[i], relays[i - 1], streamId);
     }
     const arrivals = relays.map(() => new Map<number, number>());
@@ -43,7 +47,8 @@ export async function chainBench(args: string[]): Promise<void> {
     await sleep(seconds * 1000);
     const t1 = performance.now();
     await sleep(1000);
-    for (const [i, reader] of readers.entries()) for (const f of reader.videoFrames) arrivals[i].set(f.timestamp, f.arrivalMs);
+    for (const [i, reader] of readers.entries())
+      for (const f of reader.videoFrames) arrivals[i].set(f.timestamp, f.arrivalMs);
     const window = [...published.entries()].filter(([, at]) => at >= t0 && at < t1).map(([ts]) => ts);
     const perHop: number[] = [];
     const byHop: { hop: number; p50: number; p95: number }[] = [];
@@ -56,7 +61,10 @@ export async function chainBench(args: string[]): Promise<void> {
       byHop.push({ hop: i, p50: percentile(d, 50), p95: percentile(d, 95) });
     }
     perHop.sort((a, b) => a - b);
-    const ingest = window.filter((ts) => arrivals[0].has(ts)).map((ts) => arrivals[0].get(ts)! - published.get(ts)!).sort((a, b) => a - b);
+    const ingest = window
+      .filter((ts) => arrivals[0].has(ts))
+      .map((ts) => arrivals[0].get(ts)! - published.get(ts)!)
+      .sort((a, b) => a - b);
     const tail = relays[hops];
     let decodable = false;
     let probe = '';
@@ -76,10 +84,20 @@ export async function chainBench(args: string[]): Promise<void> {
         relays: hops + 1,
         seconds,
         measuredAt: 'forward ports (relay-to-relay path)',
-        perHopLatencyMs: { p50: percentile(perHop, 50), p95: percentile(perHop, 95), max: perHop[perHop.length - 1] },
+        perHopLatencyMs: {
+          p50: percentile(perHop, 50),
+          p95: percentile(perHop, 95),
+          max: perHop[perHop.length - 1],
+        },
         endToEndMs: { p50: percentile(ingest, 50) + percentile(perHop, 50) * hops },
-        ingestToFirstRelayMs: { p50: percentile(ingest, 50), p95: percentile(ingest, 95), what: 'publisher write → source relay forward port (through node-media-server)' },
-        hopsDetail: Object.fromEntries(byHop.map((h) => [`hop${h.hop}`, `p50 ${h.p50.toFixed(2)} / p95 ${h.p95.toFixed(2)}`])),
+        ingestToFirstRelayMs: {
+          p50: percentile(ingest, 50),
+          p95: percentile(ingest, 95),
+          what: 'publisher write → source relay forward port (through node-media-server)',
+        },
+        hopsDetail: Object.fromEntries(
+          byHop.map((h) => [`hop${h.hop}`, `p50 ${h.p50.toFixed(2)} / p95 ${h.p95.toFixed(2)}`]),
+        ),
         framesPublished: window.length,
         framesReceivedAtTail: window.filter((ts) => arrivals[hops].has(ts)).length,
         decodable,

@@ -105,11 +105,9 @@ export async function churnBench(args: string[]): Promise<void> {
   let kills = 0;
   let failedRejoins = 0;
   try {
-    const created = await httpJson<PublishReply>(
-      'POST',
-      `${net.nodes[0].apiUrl}/api/streams`,
-      { title: 'churn' },
-    );
+    const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+      title: 'churn',
+    });
     const streamId = created.streamId;
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
     await publisher.start();

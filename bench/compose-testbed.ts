@@ -130,7 +130,10 @@ export async function composeBench(args: string[]): Promise<void> {
     for (const k of orphans) {
       const r = await FlvTagReader.open(flv(k, streamId));
       players.set(k, r);
-      await waitFor(() => r.videoFrames.some((f) => f.keyframe), { timeoutMs: 15_000, what: `a keyframe at node${k}` });
+      await waitFor(() => r.videoFrames.some((f) => f.keyframe), {
+        timeoutMs: 15_000,
+        what: `a keyframe at node${k}`,
+      });
     }
     const t1 = Date.now();
     const p1 = performance.now();
@@ -145,7 +148,8 @@ export async function composeBench(args: string[]): Promise<void> {
         while (!reattached.has(k) && Date.now() - t1 < 120_000) {
           const c = (await status(k))?.streams.find((x) => x.streamId === streamId);
           if (c) lastPath.set(k, c.path);
-          if (c?.upstreamNodeId && c.path[0] === idOf(1) && !c.path.includes(idOf(victim))) reattached.set(k, Date.now() - t1);
+          if (c?.upstreamNodeId && c.path[0] === idOf(1) && !c.path.includes(idOf(victim)))
+            reattached.set(k, Date.now() - t1);
           else await sleep(50);
         }
       }),
@@ -161,7 +165,8 @@ export async function composeBench(args: string[]): Promise<void> {
       const seen: { atMs: number; gapMs: number }[] = [];
       for (const f of frames) {
         if (f.arrivalMs < p1) continue;
-        if (f.arrivalMs - prev >= OUTAGE_MS) seen.push({ atMs: Math.round(prev - p1), gapMs: Math.round(f.arrivalMs - prev) });
+        if (f.arrivalMs - prev >= OUTAGE_MS)
+          seen.push({ atMs: Math.round(prev - p1), gapMs: Math.round(f.arrivalMs - prev) });
         prev = f.arrivalMs;
       }
       outages.set(k, seen);

@@ -8,7 +8,15 @@ import Table from 'cli-table3';
 import { RegisterNodeRequest } from '@astral/contracts';
 import { DirectoryClient, redisTransport } from '@astral/transport';
 import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
-import { freePort, makeTempDir, removeTempDir, sleep, spawnAstral, startRedis, waitFor } from '@astral/testing';
+import {
+  freePort,
+  makeTempDir,
+  removeTempDir,
+  sleep,
+  spawnAstral,
+  startRedis,
+  waitFor,
+} from '@astral/testing';
 
 /**
  * The directory under load, as one replica (a real `astral directory` process) on SQLite or
@@ -45,7 +53,8 @@ function percentile(sorted: number[], p: number): number {
 
 function rssOf(pid: number): { rssMb: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMb: Math.round(kb('VmHWM') / 102.4) / 10 };
 }
 
@@ -76,7 +85,15 @@ export async function run(argv: string[]): Promise<void> {
   const dir = makeTempDir('astral-bench-directory-');
   const redis = await startRedis();
   let scratch: ScratchDatabase | null = null;
-  const dirArgs = ['directory', '--port', String(await freePort()), '--redis', redis.url, '--log-level', 'warn'];
+  const dirArgs = [
+    'directory',
+    '--port',
+    String(await freePort()),
+    '--redis',
+    redis.url,
+    '--log-level',
+    'warn',
+  ];
   dirArgs.push('--heartbeat-ms', String(heartbeatMs), '--data-dir', join(dir, 'data'));
   try {
     if (backend === 'postgres') {
@@ -89,7 +106,10 @@ export async function run(argv: string[]): Promise<void> {
     }
     const directory = spawnAstral('directory', dirArgs, { logFile: join(dir, 'directory.log') });
     const httpUrl = `http://127.0.0.1:${dirArgs[2]}`;
-    await waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, { timeoutMs: 30_000, what: 'the directory' });
+    await waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, {
+      timeoutMs: 30_000,
+      what: 'the directory',
+    });
 
     const proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
     await proxy.connect();

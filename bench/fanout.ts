@@ -13,7 +13,11 @@ interface Phase {
 }
 
 /** Opens `k` consumers (in batches, to keep the accept queue sane), measures for `seconds`. */
-async function measure(relay: TestRelay, urls: string[], seconds: number): Promise<{ phase: Phase; consumers: RawConsumer[] }> {
+async function measure(
+  relay: TestRelay,
+  urls: string[],
+  seconds: number,
+): Promise<{ phase: Phase; consumers: RawConsumer[] }> {
   const consumers: RawConsumer[] = [];
   for (let i = 0; i < urls.length; i += 50) {
     const opened = await Promise.allSettled(urls.slice(i, i + 50).map((u) => RawConsumer.open(u, 20_000)));
@@ -34,7 +38,13 @@ async function measure(relay: TestRelay, urls: string[], seconds: number): Promi
   const bytes = consumers.reduce((n, c) => n + c.bytes, 0) - bytes0;
   const egressMbps = (bytes * 8) / s / 1e6;
   return {
-    phase: { consumers: consumers.filter((c) => !c.ended).length, egressMbps, relayCpuPercent: cpuPercent, mbpsPerCore: egressMbps / (cpuPercent / 100), rssMb: rss },
+    phase: {
+      consumers: consumers.filter((c) => !c.ended).length,
+      egressMbps,
+      relayCpuPercent: cpuPercent,
+      mbpsPerCore: egressMbps / (cpuPercent / 100),
+      rssMb: rss,
+    },
     consumers,
   };
 }
@@ -55,18 +65,27 @@ export async function fanoutBench(args: string[]): Promise<void> {
     const relay = await bed.startRelay('fanout', { logLevel: 'warn' });
     const streamId = 'bench-fanout';
     await bed.publish(relay, streamId);
-    await waitFor(async () => (await relay.stats()).streams.find((s) => s.streamId === streamId && s.bitrateBps > 0), {
-      timeoutMs: 15_000,
-      what: 'the stream to flow',
-    });
+    await waitFor(
+      async () => (await relay.stats()).streams.find((s) => s.streamId === streamId && s.bitrateBps > 0),
+      {
+        timeoutMs: 15_000,
+        what: 'the stream to flow',
+      },
+    );
     const tokens: string[] = [];
     for (let i = 0; i < k; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, k - i) }, () => relay.admit(streamId)));
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, k - i) }, () => relay.admit(streamId)),
+      );
       tokens.push(...batch.map((b) => b.token));
     }
     const before = await relay.stats();
     const tagsIn0 = before.streams.find((s) => s.streamId === streamId)!.tagsIn;
-    const fwd = await measure(relay, tokens.map((t) => relay.forwardUrl(streamId, t)), seconds);
+    const fwd = await measure(
+      relay,
+      tokens.map((t) => relay.forwardUrl(streamId, t)),
+      seconds,
+    );
     const after = await relay.stats();
     const stream = after.streams.find((s) => s.streamId === streamId)!;
     const dropped = stream.forwards.reduce((n, f) => n + f.droppedTags, 0);
@@ -74,7 +93,11 @@ export async function fanoutBench(args: string[]): Promise<void> {
     for (const c of fwd.consumers) c.close();
     await sleep(1000);
 
-    const peer = await measure(relay, Array.from({ length: k }, () => relay.httpFlvUrl(streamId)), seconds);
+    const peer = await measure(
+      relay,
+      Array.from({ length: k }, () => relay.httpFlvUrl(streamId)),
+      seconds,
+    );
     for (const c of peer.consumers) c.close();
 
     report(

@@ -12,7 +12,15 @@
  * flowing at node 2 (tagsIn advancing during the run, video frames received after it).
  */
 import { join, resolve } from 'node:path';
-import { ManagedProcess, LocalNetwork, repoRoot, sleep, spawnManaged, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  ManagedProcess,
+  LocalNetwork,
+  repoRoot,
+  sleep,
+  spawnManaged,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { receives } from '../apps/cli/src/commands/demo.command';
 import { FUZZ_PORTS, FuzzInput, FuzzPort, InputGenerator, buildSeeds } from './fuzz/corpus';
 import { CrashRecord, saveCulprit, saveSuspects } from './fuzz/crash-store';
@@ -27,14 +35,18 @@ const SLOW_AT_ONCE = 2;
 export async function fuzzBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const port = flags.get('port') as FuzzPort;
-  if (!FUZZ_PORTS.includes(port)) throw new Error(`--port must be one of ${FUZZ_PORTS.join(', ')} (got ${String(flags.get('port'))})`);
+  if (!FUZZ_PORTS.includes(port))
+    throw new Error(`--port must be one of ${FUZZ_PORTS.join(', ')} (got ${String(flags.get('port'))})`);
   const minutes = Number(flags.get('minutes') ?? 1);
   const seed = Number(flags.get('seed') ?? Date.now() % 2 ** 31);
   const concurrency = Number(flags.get('concurrency') ?? 16);
   const timeoutMs = Number(flags.get('timeout-ms') ?? 1500);
   const maxInputs = Number(flags.get('max-inputs') ?? 1_000_000);
   const maxCrashes = Number(flags.get('max-crashes') ?? 3);
-  const outDir = resolve(flags.get('out') ?? join(repoRoot(), '.astral', 'fuzz', `${port}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const outDir = resolve(
+    flags.get('out') ??
+      join(repoRoot(), '.astral', 'fuzz', `${port}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  );
   const log = (line: string): void => void process.stderr.write(`fuzz: ${line}\n`);
   log(`port ${port}, ${minutes} min, seed ${seed}; logs and crash inputs under ${outDir}`);
 
@@ -53,9 +65,18 @@ export async function fuzzBench(args: string[]): Promise<void> {
         ? new FuzzTarget('directory', () => directory, null, `${net.directoryUrl}/healthz`)
         : port === 'api'
           ? new FuzzTarget('node1 agent', () => n1.process, 'agent', `${n1.apiUrl}/api/status`)
-          : new FuzzTarget('node1 relay', () => n1.process, 'relay', `http://${host}:${n1.ports.forward}/healthz`);
+          : new FuzzTarget(
+              'node1 relay',
+              () => n1.process,
+              'relay',
+              `http://${host}:${n1.ports.forward}/healthz`,
+            );
     const rng = new Rng(seed);
-    const gen = new InputGenerator(port, buildSeeds(port, { host, port: targetPort, streamId: stream.streamId, tags: sampleTags(), seed }, rng), rng);
+    const gen = new InputGenerator(
+      port,
+      buildSeeds(port, { host, port: targetPort, streamId: stream.streamId, tags: sampleTags(), seed }, rng),
+      rng,
+    );
 
     await sleep(3000);
     const rssBefore = target.rssMb();
@@ -87,7 +108,10 @@ export async function fuzzBench(args: string[]): Promise<void> {
     };
     const recover = async (): Promise<void> => {
       if (!target.parentRunning()) return restartSource();
-      await waitFor(() => target.healthy(), { timeoutMs: 60_000, what: `${target.name} back after a restart` });
+      await waitFor(() => target.healthy(), {
+        timeoutMs: 60_000,
+        what: `${target.name} back after a restart`,
+      });
       // A supervised relay restart cuts the publisher's upload: publish a new stream to go on fuzzing a node that relays one.
       await sleep(1000);
       if (port !== 'directory' && stream?.publishError) {
@@ -106,7 +130,10 @@ export async function fuzzBench(args: string[]): Promise<void> {
       let release!: () => void;
       gate = new Promise<void>((r) => (release = r));
       const seen = new Set<number>();
-      const suspects = [...inflight.values(), ...recent.filter((r) => r.outcome !== 'refused').map((r) => r.input)]
+      const suspects = [
+        ...inflight.values(),
+        ...recent.filter((r) => r.outcome !== 'refused').map((r) => r.input),
+      ]
         .sort((a, b) => b.n - a.n)
         .filter((i) => !seen.has(i.n) && seen.add(i.n))
         .slice(0, 32);
@@ -114,9 +141,19 @@ export async function fuzzBench(args: string[]): Promise<void> {
       const stack = crashLines(target.logSince(logOffset));
       const dir = join(outDir, `crash-${crashes.length + 1}`);
       saveSuspects(dir, suspects, stack);
-      const record: CrashRecord = { afterInputs: sent, atSeconds: (Date.now() - t0) / 1000, exit: target.exitStatus(), stack, dir, suspects: suspects.length, culprit: null };
+      const record: CrashRecord = {
+        afterInputs: sent,
+        atSeconds: (Date.now() - t0) / 1000,
+        exit: target.exitStatus(),
+        stack,
+        dir,
+        suspects: suspects.length,
+        culprit: null,
+      };
       crashes.push(record);
-      log(`CRASH ${crashes.length} after ${sent} inputs (${record.exit}); ${suspects.length} suspects saved in ${dir}`);
+      log(
+        `CRASH ${crashes.length} after ${sent} inputs (${record.exit}); ${suspects.length} suspects saved in ${dir}`,
+      );
       for (const line of stack.slice(0, 12)) log(`  | ${line}`);
       try {
         await recover();
@@ -128,8 +165,17 @@ export async function fuzzBench(args: string[]): Promise<void> {
           if (target.signature() === before) continue;
           await sleep(300);
           const culpritStack = crashLines(target.logSince(offset));
-          record.culprit = { n: s.n, label: s.label, how: s.how, ops: s.ops, file: saveCulprit(dir, s, culpritStack), stack: culpritStack };
-          log(`  culprit: input ${s.n} (${s.how}: ${s.label}${s.ops.length ? ` + ${s.ops.join(',')}` : ''}), saved as ${record.culprit.file}`);
+          record.culprit = {
+            n: s.n,
+            label: s.label,
+            how: s.how,
+            ops: s.ops,
+            file: saveCulprit(dir, s, culpritStack),
+            stack: culpritStack,
+          };
+          log(
+            `  culprit: input ${s.n} (${s.how}: ${s.label}${s.ops.length ? ` + ${s.ops.join(',')}` : ''}), saved as ${record.culprit.file}`,
+          );
           await recover();
           break;
         }
@@ -176,7 +222,10 @@ export async function fuzzBench(args: string[]): Promise<void> {
     };
     let rssPeak = rssBefore;
     const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, target.rssMb() || 0)), 1000);
-    const progress = setInterval(() => log(`${sent} inputs, ${crashes.length} crashes, ${((Date.now() - t0) / 1000).toFixed(0)} s`), 15_000);
+    const progress = setInterval(
+      () => log(`${sent} inputs, ${crashes.length} crashes, ${((Date.now() - t0) / 1000).toFixed(0)} s`),
+      15_000,
+    );
     await Promise.all(Array.from({ length: concurrency }, worker));
     clearInterval(progress);
     clearInterval(rssTimer);
@@ -192,7 +241,9 @@ export async function fuzzBench(args: string[]): Promise<void> {
     const receivedAfter = await receives(n2.playUrls(current.streamId).httpFlv, 25, 20_000);
     const streamKeptFlowing = receivedAfter && flow.maxStallMs <= 3000 && streamRestarts === 0;
     for (const c of crashes) {
-      log(`crash after ${c.afterInputs} inputs: ${c.exit}; culprit ${c.culprit ? `${c.culprit.label} (${c.culprit.file})` : 'not isolated'}; inputs in ${c.dir}`);
+      log(
+        `crash after ${c.afterInputs} inputs: ${c.exit}; culprit ${c.culprit ? `${c.culprit.label} (${c.culprit.file})` : 'not isolated'}; inputs in ${c.dir}`,
+      );
     }
     report(
       `fuzz ${port}`,
@@ -209,16 +260,31 @@ export async function fuzzBench(args: string[]): Promise<void> {
         target: target.name,
         rssMb: { before: rssBefore, peak: rssPeak, after: rssAfter, samePid: pidBefore === target.pid() },
         healthyAfter,
-        streamFlow: { samplesAtNode2: flow.samples, advancing: flow.advancing, maxStallMs: flow.maxStallMs, receivedAfter, sourceRestarts: streamRestarts },
-        replies: Object.fromEntries([...replies].map(([how, m]) => [how, Object.fromEntries([...m].sort((a, b) => b[1] - a[1]))])),
-        crashDetails: crashes.map((c) => ({ afterInputs: c.afterInputs, exit: c.exit, error: c.stack.find((l) => /Error/.test(l)) ?? c.stack[0] ?? '', culprit: c.culprit?.label ?? null, culpritFile: c.culprit?.file ?? null, dir: c.dir })),
+        streamFlow: {
+          samplesAtNode2: flow.samples,
+          advancing: flow.advancing,
+          maxStallMs: flow.maxStallMs,
+          receivedAfter,
+          sourceRestarts: streamRestarts,
+        },
+        replies: Object.fromEntries(
+          [...replies].map(([how, m]) => [how, Object.fromEntries([...m].sort((a, b) => b[1] - a[1]))]),
+        ),
+        crashDetails: crashes.map((c) => ({
+          afterInputs: c.afterInputs,
+          exit: c.exit,
+          error: c.stack.find((l) => /Error/.test(l)) ?? c.stack[0] ?? '',
+          culprit: c.culprit?.label ?? null,
+          culpritFile: c.culprit?.file ?? null,
+          dir: c.dir,
+        })),
         outDir,
       },
       flags.get('json'),
     );
   } finally {
     flow.stop();
-    await (stream)?.publisher.stop().catch(() => undefined);
+    await stream?.publisher.stop().catch(() => undefined);
     if (directory !== net.directory) await directory.stop('SIGTERM', 10_000);
     await net.stop();
   }

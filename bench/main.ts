@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   // the temp dirs go with the exit hook. Loaded here: @astral/* resolves only after the registration above.
   const { onTerminationSignal, stopAllProcesses } = await import('@astral/testing');
   onTerminationSignal(() => stopAllProcesses(5000), 130);
-  await (await load())(args);
+  await (
+    await load()
+  )(args);
 }
 
 main().then(

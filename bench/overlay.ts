@@ -49,8 +49,16 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
   });
   const published: { ts: number; at: number }[] = [];
   const readers = new Map<number, FlvTagReader>();
-  const created = await httpJson<{ streamId: string; publishUrl: string }>('POST', `${net.nodes[0].apiUrl}/api/streams`, { title: 'bench' });
-  const publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl, onVideoFrame: (ts) => published.push({ ts, at: Date.now() }) });
+  const created = await httpJson<{ streamId: string; publishUrl: string }>(
+    'POST',
+    `${net.nodes[0].apiUrl}/api/streams`,
+    { title: 'bench' },
+  );
+  const publisher = new FlvFilePublisher({
+    file: sampleFlvPath(),
+    url: created.publishUrl,
+    onVideoFrame: (ts) => published.push({ ts, at: Date.now() }),
+  });
   await publisher.start();
   // The source admits forwards once it has measured the stream's bit rate (about a second of video).
   await sleep(2000);
@@ -58,14 +66,21 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
   for (let i = 1; i < nodes; i++) {
     const node = net.nodes[i];
     const t0 = performance.now();
-    await waitFor(() => httpJson('POST', `${node.apiUrl}/api/streams/${created.streamId}/watch`).catch(() => null), {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      what: `node ${i + 1} to get a ticket`,
-    });
+    await waitFor(
+      () => httpJson('POST', `${node.apiUrl}/api/streams/${created.streamId}/watch`).catch(() => null),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: `node ${i + 1} to get a ticket`,
+      },
+    );
     const reader = await FlvTagReader.open(node.playUrls(created.streamId).httpFlv);
     readers.set(i, reader);
-    await waitFor(() => reader.videoFrames.some((f) => f.keyframe), { timeoutMs: 15_000, intervalMs: 10, what: `a keyframe at node ${i + 1}` });
+    await waitFor(() => reader.videoFrames.some((f) => f.keyframe), {
+      timeoutMs: 15_000,
+      intervalMs: 10,
+      what: `a keyframe at node ${i + 1}`,
+    });
     joinMs.push(reader.videoFrames.find((f) => f.keyframe)!.arrivalMs - t0);
   }
   return {
@@ -93,7 +108,8 @@ export async function treeBench(args: string[]): Promise<void> {
   const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
   try {
     await sleep(3000);
-    const sentBy = (s: RelayStats) => s.streams.find((x) => x.streamId === o.streamId)?.forwards.reduce((n, f) => n + f.bytesSent, 0) ?? 0;
+    const sentBy = (s: RelayStats) =>
+      s.streams.find((x) => x.streamId === o.streamId)?.forwards.reduce((n, f) => n + f.bytesSent, 0) ?? 0;
     const viewerBytes = () => [...o.readers.values()].reduce((n, r) => n + r.bytes, 0);
     const a = await httpJson<RelayStats>('GET', o.net.nodes[0].forwardStatsUrl);
     const va = viewerBytes();
@@ -117,8 +133,12 @@ export async function treeBench(args: string[]): Promise<void> {
     }
     const viewers = nodes - 1;
     const measured = b.streams.find((x) => x.streamId === o.streamId)?.bitrateBps ?? bitrate;
-    const statuses = await Promise.all(o.net.nodes.slice(1).map((n) => httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`)));
-    const maxDepth = Math.max(...statuses.map((s) => s.streams.find((x) => x.streamId === o.streamId)?.hops ?? 0));
+    const statuses = await Promise.all(
+      o.net.nodes.slice(1).map((n) => httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`)),
+    );
+    const maxDepth = Math.max(
+      ...statuses.map((s) => s.streams.find((x) => x.streamId === o.streamId)?.hops ?? 0),
+    );
     const joins = [...o.joinMs].sort((x, y) => x - y);
     const t = await forwardTree(o.net, o.streamId);
     report(
@@ -158,9 +178,13 @@ export async function failoverBench(args: string[]): Promise<void> {
     for (let i = 1; i < nodes; i++) {
       const victim = o.net.nodes[i];
       const t = await forwardTree(o.net, o.streamId);
-      const orphans = descendants(t, victim.nodeId).map((id) => o.net.nodes.find((n) => n.nodeId === id)!.index);
+      const orphans = descendants(t, victim.nodeId).map(
+        (id) => o.net.nodes.find((n) => n.nodeId === id)!.index,
+      );
       if (orphans.length === 0) continue; // a leaf: nothing to recover
-      const lastTs = new Map(orphans.map((k) => [k, Math.max(0, ...(o.readers.get(k)?.videoTimestamps ?? [0]))]));
+      const lastTs = new Map(
+        orphans.map((k) => [k, Math.max(0, ...(o.readers.get(k)?.videoTimestamps ?? [0]))]),
+      );
       kills++;
       const killedAt = performance.now();
       victim.kill('SIGKILL');
@@ -170,12 +194,21 @@ export async function failoverBench(args: string[]): Promise<void> {
         orphans.map(async (k) => {
           const r = o.readers.get(k)!;
           try {
-            await waitFor(() => r.videoFrames.some((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!), {
-              timeoutMs: 15_000,
-              intervalMs: 10,
-              what: `a new keyframe at node ${k + 1}`,
-            });
-            recovery.push(r.videoFrames.find((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!)!.arrivalMs - killedAt);
+            await waitFor(
+              () =>
+                r.videoFrames.some(
+                  (f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!,
+                ),
+              {
+                timeoutMs: 15_000,
+                intervalMs: 10,
+                what: `a new keyframe at node ${k + 1}`,
+              },
+            );
+            recovery.push(
+              r.videoFrames.find((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!)!
+                .arrivalMs - killedAt,
+            );
           } catch {
             recovery.push(15_000);
           }
@@ -184,12 +217,15 @@ export async function failoverBench(args: string[]): Promise<void> {
       // The victim comes back as a fresh viewer, so the next round has a full tree again.
       await victim.process.exited;
       await victim.start();
-      await waitFor(() => httpJson('POST', `${victim.apiUrl}/api/streams/${o.streamId}/watch`).catch(() => null), {
-        // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
-        timeoutMs: 90_000,
-        intervalMs: 300,
-        what: `node ${i + 1} to watch again`,
-      });
+      await waitFor(
+        () => httpJson('POST', `${victim.apiUrl}/api/streams/${o.streamId}/watch`).catch(() => null),
+        {
+          // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
+          timeoutMs: 90_000,
+          intervalMs: 300,
+          what: `node ${i + 1} to watch again`,
+        },
+      );
       o.readers.set(i, await FlvTagReader.open(victim.playUrls(o.streamId).httpFlv));
       await sleep(1500);
     }
@@ -201,7 +237,11 @@ export async function failoverBench(args: string[]): Promise<void> {
         nodes,
         interiorKills: kills,
         orphansMeasured: recovery.length,
-        recoveryMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] ?? NaN },
+        recoveryMs: {
+          p50: percentile(sorted, 50),
+          p95: percentile(sorted, 95),
+          max: sorted[sorted.length - 1] ?? NaN,
+        },
         playerDisconnects,
       },
       flags.get('json'),

@@ -14,7 +14,16 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RelayStats } from '@astral/contracts';
 import { parseFlvFile, isVideoFrame } from '@astral/media';
-import { LocalNetwork, ManagedProcess, httpJson, sampleFlvPath, sleep, spawnAstral, spawnManaged, startLocalNetwork } from '@astral/testing';
+import {
+  LocalNetwork,
+  ManagedProcess,
+  httpJson,
+  sampleFlvPath,
+  sleep,
+  spawnAstral,
+  spawnManaged,
+  startLocalNetwork,
+} from '@astral/testing';
 import { watch } from '../apps/cli/src/commands/demo.command';
 import { createStream } from '../apps/cli/src/commands/publish.command';
 import { childWithRole } from './fuzz/target';
@@ -75,7 +84,8 @@ class LogTally {
       const text = readFileSync(f).subarray(from, size).toString('utf8');
       const end = text.lastIndexOf('\n') + 1; // whole lines only
       this.offsets.set(f, from + Buffer.byteLength(text.slice(0, end)));
-      for (const [k, v] of Object.entries(countMatches(text.slice(0, end), LOG_PATTERNS))) this.counts[k] += v;
+      for (const [k, v] of Object.entries(countMatches(text.slice(0, end), LOG_PATTERNS)))
+        this.counts[k] += v;
     }
   }
 }
@@ -87,13 +97,20 @@ export async function soakBench(args: string[]): Promise<void> {
   const durationMs = (hours * 60 + minutes) * 60_000;
   if (!(durationMs > 0)) throw new Error('give --hours H and/or --minutes M (a positive duration)');
   const publisherKind = flags.get('publisher') ?? 'rtmp';
-  if (publisherKind !== 'rtmp' && publisherKind !== 'astral') throw new Error('--publisher must be rtmp (ffmpeg) or astral');
+  if (publisherKind !== 'rtmp' && publisherKind !== 'astral')
+    throw new Error('--publisher must be rtmp (ffmpeg) or astral');
   const jsonFile = flags.get('json');
   const log = (line: string): void => void process.stderr.write(`soak: ${line}\n`);
 
   const sample = sampleFlvPath();
-  const frameMs = frameIntervalMs(parseFlvFile(readFileSync(sample)).tags.filter(isVideoFrame).map((t) => t.timestamp));
-  const net = await startLocalNetwork({ nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }, { uploadLimit: '4mbit' }] });
+  const frameMs = frameIntervalMs(
+    parseFlvFile(readFileSync(sample))
+      .tags.filter(isVideoFrame)
+      .map((t) => t.timestamp),
+  );
+  const net = await startLocalNetwork({
+    nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }, { uploadLimit: '4mbit' }],
+  });
   const [n1, n2, n3] = net.nodes;
   log(`network up; logs in ${net.logDir}`);
   const players: SoakPlayer[] = [];
@@ -126,8 +143,15 @@ export async function soakBench(args: string[]): Promise<void> {
       gapsOver1s: Object.fromEntries(players.map((p) => [p.name, s[p.name].gapsOver1s])),
       maxTimestampLeapMs: Object.fromEntries(players.map((p) => [p.name, s[p.name].maxTimestampLeapMs])),
       reconnects: { ...reconnects, total: Object.values(reconnects).reduce((a, b) => a + b, 0) },
-      rssMb: Object.fromEntries(Object.keys({ ...rssStart, ...rssEnd }).map((k) => [k, { start: rssStart[k] ?? null, end: rssEnd[k] ?? null, max: rssMax[k] ?? null }])),
-      players: Object.fromEntries(players.map((p) => [p.name, { ...s[p.name], reconnects: p.reconnects, lastError: p.lastError }])),
+      rssMb: Object.fromEntries(
+        Object.keys({ ...rssStart, ...rssEnd }).map((k) => [
+          k,
+          { start: rssStart[k] ?? null, end: rssEnd[k] ?? null, max: rssMax[k] ?? null },
+        ]),
+      ),
+      players: Object.fromEntries(
+        players.map((p) => [p.name, { ...s[p.name], reconnects: p.reconnects, lastError: p.lastError }]),
+      ),
       timeline,
     };
   };
@@ -135,7 +159,21 @@ export async function soakBench(args: string[]): Promise<void> {
     const r = result(status);
     if (print) {
       const { timeline: tl, players: pl, ...table } = r;
-      report('soak', { ...table, players: Object.fromEntries(Object.entries(pl as Record<string, Record<string, unknown>>).map(([k, v]) => [k, { frames: v.frames, maxGapMs: v.maxGapMs, maxForwardLeapMs: v.maxForwardLeapMs, maxBackwardLeapMs: v.maxBackwardLeapMs }])), timelineSamples: (tl as unknown[]).length });
+      report('soak', {
+        ...table,
+        players: Object.fromEntries(
+          Object.entries(pl as Record<string, Record<string, unknown>>).map(([k, v]) => [
+            k,
+            {
+              frames: v.frames,
+              maxGapMs: v.maxGapMs,
+              maxForwardLeapMs: v.maxForwardLeapMs,
+              maxBackwardLeapMs: v.maxBackwardLeapMs,
+            },
+          ]),
+        ),
+        timelineSamples: (tl as unknown[]).length,
+      });
     }
     if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(r, null, 2)}\n`);
   };
@@ -157,7 +195,26 @@ export async function soakBench(args: string[]): Promise<void> {
       const logFile = join(net.logDir, 'publisher.log');
       const p =
         publisherKind === 'rtmp'
-          ? spawnManaged('publisher', ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', sample, '-c', 'copy', '-f', 'flv', created.rtmpUrl], { command: 'ffmpeg', logFile })
+          ? spawnManaged(
+              'publisher',
+              [
+                '-hide_banner',
+                '-nostdin',
+                '-loglevel',
+                'warning',
+                '-re',
+                '-stream_loop',
+                '-1',
+                '-i',
+                sample,
+                '-c',
+                'copy',
+                '-f',
+                'flv',
+                created.rtmpUrl,
+              ],
+              { command: 'ffmpeg', logFile },
+            )
           : spawnAstral('publisher', ['publish', sample, '--publish-url', created.publishUrl], { logFile });
       publisher = p;
       p.onExit((exit) => {
@@ -174,10 +231,18 @@ export async function soakBench(args: string[]): Promise<void> {
     const a2 = await watch(n2, streamId);
     const a3 = await watch(n3, streamId);
     const names = new Map(net.nodes.map((n) => [n.nodeId, n.name]));
-    chain = { node2Upstream: names.get(a2.upstreamNodeId) ?? a2.upstreamNodeId, node3Upstream: names.get(a3.upstreamNodeId) ?? a3.upstreamNodeId, node3Hops: a3.hops };
-    log(`stream ${streamId}: node2 ← ${String(chain.node2Upstream)}, node3 ← ${String(chain.node3Upstream)} (${a3.hops} hops)`);
+    chain = {
+      node2Upstream: names.get(a2.upstreamNodeId) ?? a2.upstreamNodeId,
+      node3Upstream: names.get(a3.upstreamNodeId) ?? a3.upstreamNodeId,
+      node3Hops: a3.hops,
+    };
+    log(
+      `stream ${streamId}: node2 ← ${String(chain.node2Upstream)}, node3 ← ${String(chain.node3Upstream)} (${a3.hops} hops)`,
+    );
     players.push(new HttpFlvSoakPlayer('httpFlv', a3.play.httpFlv, new TagTimeline(frameMs)));
-    players.push(new RtmpSoakPlayer('rtmp', a3.play.rtmp, new TagTimeline(frameMs), join(net.logDir, 'rtmp-player.log')));
+    players.push(
+      new RtmpSoakPlayer('rtmp', a3.play.rtmp, new TagTimeline(frameMs), join(net.logDir, 'rtmp-player.log')),
+    );
     for (const p of players) await p.start();
     t0 = Date.now();
     Object.assign(rssStart, rssSample(processPids(net, publisher)));
@@ -196,13 +261,18 @@ export async function soakBench(args: string[]): Promise<void> {
     const pollUpstreams = async (): Promise<void> => {
       tally.scan(net.nodes.map((n) => n.logFile));
       for (const n of [n2, n3]) {
-        const stats = await httpJson<RelayStats>('GET', n.forwardStatsUrl, undefined, { timeoutMs: 3000 }).catch(() => null);
+        const stats = await httpJson<RelayStats>('GET', n.forwardStatsUrl, undefined, {
+          timeoutMs: 3000,
+        }).catch(() => null);
         const up = stats?.streams.find((s) => s.streamId === streamId)?.upstreamNodeId ?? null;
         if (upstreamOf.has(n.name) && upstreamOf.get(n.name) !== up) upstreamChanges++;
         upstreamOf.set(n.name, up);
       }
     };
-    timers.push(setInterval(minute, 60_000), setInterval(() => void pollUpstreams(), 10_000));
+    timers.push(
+      setInterval(minute, 60_000),
+      setInterval(() => void pollUpstreams(), 10_000),
+    );
     const deadline = t0 + durationMs;
     while (!stopping && Date.now() < deadline) await sleep(Math.min(1000, deadline - Date.now()));
     // Stopped by a signal: main's handler stops the processes and exits; returning would exit at once.

@@ -6,7 +6,11 @@ const fs = require('node:fs');
 const dist = path.join(__dirname, '..', 'dist');
 const main = path.join(dist, 'apps', 'cli', 'src', 'main.js');
 if (!fs.existsSync(main)) {
-  console.error('astral: the compiled code is missing (dist/). Run `npm install` (or `npm run build`) in ' + path.dirname(__dirname) + ' first.');
+  console.error(
+    'astral: the compiled code is missing (dist/). Run `npm install` (or `npm run build`) in ' +
+      path.dirname(__dirname) +
+      ' first.',
+  );
   process.exit(1);
 }
 require('tsconfig-paths').register({

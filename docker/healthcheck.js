@@ -12,8 +12,15 @@ const probes = {
 probes.node = [...probes.agent, ...probes.relay];
 const urls = probes[(env.ASTRAL_ROLE || '').trim()];
 if (!urls) process.exit(0);
-Promise.all(urls.map((u) => fetch(u, { signal: AbortSignal.timeout(2500) }).then((r) => {
-  if (!r.ok) throw new Error(`${u}: HTTP ${r.status}`);
-})))
+Promise.all(
+  urls.map((u) =>
+    fetch(u, { signal: AbortSignal.timeout(2500) }).then((r) => {
+      if (!r.ok) throw new Error(`${u}: HTTP ${r.status}`);
+    }),
+  ),
+)
   .then(() => process.exit(0))
-  .catch((err) => { process.stderr.write(`unhealthy: ${err.message}\n`); process.exit(1); });
+  .catch((err) => {
+    process.stderr.write(`unhealthy: ${err.message}\n`);
+    process.exit(1);
+  });

@@ -29,4 +29,7 @@ async function json(method, url) {
       }
     }
   }
-})().catch((err) => { console.error(`testbed-watch: ${err.message}`); process.exit(1); });
+})().catch((err) => {
+  console.error(`testbed-watch: ${err.message}`);
+  process.exit(1);
+});

@@ -27,9 +27,14 @@ function ensurePostgres() {
   const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql') : [];
   if (versions.length === 0) return;
   console.error(`check-system-deps: starting PostgreSQL ${versions[0]}`);
-  spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start'], { stdio: 'inherit' });
+  spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0], 'main', 'start'], {
+    stdio: 'inherit',
+  });
   for (let i = 0; i < 30 && !ready(); i++) spawnSync('sleep', ['1']);
-  if (!ready()) console.error('check-system-deps: PostgreSQL is not answering on 127.0.0.1:5432; the PostgreSQL suites will fail');
+  if (!ready())
+    console.error(
+      'check-system-deps: PostgreSQL is not answering on 127.0.0.1:5432; the PostgreSQL suites will fail',
+    );
 }
 
 function onPath(program) {
@@ -64,7 +69,10 @@ if (isRoot && onPath('apt-get')) {
   const update = spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
   const install =
     update.status === 0
-      ? spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { stdio: 'inherit', env })
+      ? spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], {
+          stdio: 'inherit',
+          env,
+        })
       : update;
   missing = missingPrograms();
   if (install.status === 0 && missing.length === 0) {
@@ -72,7 +80,9 @@ if (isRoot && onPath('apt-get')) {
     ensurePostgres();
     process.exit(0);
   }
-  console.error(`check-system-deps: the installation failed; still missing: ${missing.map((r) => r.program).join(', ')}`);
+  console.error(
+    `check-system-deps: the installation failed; still missing: ${missing.map((r) => r.program).join(', ')}`,
+  );
   process.exit(1);
 }
 

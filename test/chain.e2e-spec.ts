@@ -5,7 +5,17 @@ import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { AgentPatterns, AstralError, RelayStats, addressed } from '@astral/contracts';
 import { PeerClient, redisTransport, request } from '@astral/transport';
-import { FlvTagReader, HttpJsonError, LocalNetwork, ffprobe, httpJson, sampleFlvPath, sleep, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  FlvTagReader,
+  HttpJsonError,
+  LocalNetwork,
+  ffprobe,
+  httpJson,
+  sampleFlvPath,
+  sleep,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
 /**
@@ -20,7 +30,9 @@ describe('A → B → C chain', () => {
 
   beforeAll(async () => {
     // The sample is ~1.05 Mbit/s on the wire: 1.5 Mbit/s admits one forward, not two.
-    net = await startLocalNetwork({ nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }, { uploadLimit: '4mbit' }] });
+    net = await startLocalNetwork({
+      nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }, { uploadLimit: '4mbit' }],
+    });
   }, 200_000);
 
   afterAll(async () => {
@@ -42,14 +54,20 @@ describe('A → B → C chain', () => {
       await publisher.start();
 
       const watchB = await waitFor(
-        () => httpJson<WatchReply>('POST', `${node(B).apiUrl}/api/streams/${stream.streamId}/watch`).catch(() => null),
+        () =>
+          httpJson<WatchReply>('POST', `${node(B).apiUrl}/api/streams/${stream.streamId}/watch`).catch(
+            () => null,
+          ),
         { timeoutMs: 20_000, intervalMs: 500, what: 'B to get a ticket' },
       );
       expect(watchB.upstreamNodeId).toBe(node(A).nodeId);
       expect(watchB.hops).toBe(1);
       // Give A's relay a moment to measure the forward it now serves.
       await sleep(1500);
-      const watchC = await httpJson<WatchReply>('POST', `${node(C).apiUrl}/api/streams/${stream.streamId}/watch`);
+      const watchC = await httpJson<WatchReply>(
+        'POST',
+        `${node(C).apiUrl}/api/streams/${stream.streamId}/watch`,
+      );
       expect(watchC.upstreamNodeId).toBe(node(B).nodeId);
       expect(watchC.hops).toBe(2);
 
@@ -64,7 +82,9 @@ describe('A → B → C chain', () => {
       const received = new Set(reader.videoTimestamps);
       const delivered = sent.filter((ts) => received.has(ts)).length;
       const ratio = delivered / sent.length;
-      console.log(JSON.stringify({ framesPublished: sent.length, framesDeliveredAtC: delivered, deliveryRatio: ratio }));
+      console.log(
+        JSON.stringify({ framesPublished: sent.length, framesDeliveredAtC: delivered, deliveryRatio: ratio }),
+      );
       expect(sent.length).toBeGreaterThan(200);
       expect(ratio).toBeGreaterThanOrEqual(0.95);
     } catch (err) {
@@ -108,13 +128,18 @@ describe('A → B → C chain', () => {
       // A real RTMP publisher with a wrong key is refused too.
       const rtmpWrong = stream.rtmpUrl.replace(/key=[^&]+/, 'key=wrong');
       const code = await new Promise<number | null>((resolve) => {
-        execFile('ffmpeg', ['-v', 'error', '-re', '-i', sampleFlvPath(), '-t', '5', '-c', 'copy', '-f', 'flv', rtmpWrong], { timeout: 20_000 }, (err) =>
-          resolve(err ? ((err as { code?: number }).code ?? -1) : 0),
+        execFile(
+          'ffmpeg',
+          ['-v', 'error', '-re', '-i', sampleFlvPath(), '-t', '5', '-c', 'copy', '-f', 'flv', rtmpWrong],
+          { timeout: 20_000 },
+          (err) => resolve(err ? ((err as { code?: number }).code ?? -1) : 0),
         );
       });
       expect(code).not.toBe(0);
       const log = readFileSync(node(A).logFile, 'utf8');
-      expect(log).toMatch(/"reason":"wrong stream key".*"msg":"publish refused"|publish refused.*wrong stream key/);
+      expect(log).toMatch(
+        /"reason":"wrong stream key".*"msg":"publish refused"|publish refused.*wrong stream key/,
+      );
       expect(log).toMatch(/no stream key given/);
       expect(log).not.toContain('not-the-key');
       expect(log).not.toContain(stream.key);
@@ -124,7 +149,9 @@ describe('A → B → C chain', () => {
     }, 60_000);
 
     it('answers a watch of an unknown stream with 404 and a JSON error', async () => {
-      const err = await httpJson('POST', `${node(B).apiUrl}/api/streams/no-such-stream/watch`).catch((e: unknown) => e);
+      const err = await httpJson('POST', `${node(B).apiUrl}/api/streams/no-such-stream/watch`).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(HttpJsonError);
       expect((err as HttpJsonError).status).toBe(404);
       expect((err as HttpJsonError).body).toMatchObject({ status: 404, error: 'not-found' });
@@ -135,10 +162,14 @@ describe('A → B → C chain', () => {
       const raw = new Redis(net.redisUrl);
       try {
         const channel = addressed(AgentPatterns.TicketRequest, node(A).nodeId);
-        const bad = await request(client, channel, { streamId: 'X!', requesterId: 'nobody' }, 3000).catch((e: unknown) => e);
+        const bad = await request(client, channel, { streamId: 'X!', requesterId: 'nobody' }, 3000).catch(
+          (e: unknown) => e,
+        );
         expect(bad).toBeInstanceOf(AstralError);
         expect((bad as AstralError).status).toBe(400);
-        expect(Object.keys((bad as AstralError).fields ?? {})).toEqual(expect.arrayContaining(['streamId', 'requesterId']));
+        expect(Object.keys((bad as AstralError).fields ?? {})).toEqual(
+          expect.arrayContaining(['streamId', 'requesterId']),
+        );
         await raw.publish(channel, 'this is not json');
         await raw.publish(channel, JSON.stringify({ id: 'x', pattern: channel, data: null }));
         await raw.publish(addressed(AgentPatterns.RelayStats, node(A).nodeId), '{"data":{"nodeId":1}}');
@@ -146,7 +177,10 @@ describe('A → B → C chain', () => {
         // Still answering: a well-formed request from an unknown node is refused, not crashed on.
         const peers = new PeerClient(client, 3000);
         const refused = await peers
-          .requestTicket(node(A).nodeId, { streamId: stream.streamId, requesterId: '00000000-0000-4000-8000-000000000000' })
+          .requestTicket(node(A).nodeId, {
+            streamId: stream.streamId,
+            requesterId: '00000000-0000-4000-8000-000000000000',
+          })
           .catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(AstralError);
         expect((refused as AstralError).status).toBe(403);

@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { dirname, join } from 'node:path';
-import { encodeFlvFile, FlvFilePublisher, FlvParser, FlvTag, isMetadata, isSequenceHeader, isVideoFrame, parseFlvFile, PublishError } from '@astral/media';
+import {
+  encodeFlvFile,
+  FlvFilePublisher,
+  FlvParser,
+  FlvTag,
+  isMetadata,
+  isSequenceHeader,
+  isVideoFrame,
+  parseFlvFile,
+  PublishError,
+} from '@astral/media';
 import {
   FlvTagReader,
   ffprobe,
@@ -45,7 +55,13 @@ async function startIngest(handler?: (req: IncomingMessage, res: ServerResponse)
   url: string;
   received: Received;
 }> {
-  const received: Received = { header: false, metadata: 0, sequenceHeaders: 0, videoTimestamps: [], ended: false };
+  const received: Received = {
+    header: false,
+    metadata: 0,
+    sequenceHeaders: 0,
+    videoTimestamps: [],
+    ended: false,
+  };
   const server = createServer((req, res) => {
     if (handler?.(req, res)) return;
     const parser = new FlvParser();
@@ -113,7 +129,10 @@ describe('spawnManaged', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(sut.running).toBe(false);
     expect(runningProcesses()).not.toContain(sut);
-    await waitFor(() => !alive(pid) && !alive(Number(grandchild)), { what: 'the child and grandchild to be gone', timeoutMs: 3000 });
+    await waitFor(() => !alive(pid) && !alive(Number(grandchild)), {
+      what: 'the child and grandchild to be gone',
+      timeoutMs: 3000,
+    });
     rmSync(logFile, { force: true });
   });
 
@@ -136,7 +155,10 @@ describe(FlvFilePublisher.name, () => {
     try {
       await sut.start();
       await sut.done;
-      await waitFor(() => ingest.received.ended, { what: 'the ingest to see the end of the upload', timeoutMs: 5000 });
+      await waitFor(() => ingest.received.ended, {
+        what: 'the ingest to see the end of the upload',
+        timeoutMs: 5000,
+      });
     } finally {
       await sut.stop();
       ingest.server.close();
@@ -174,7 +196,10 @@ describe(FlvFilePublisher.name, () => {
       await sut.stop();
       ingest.server.close();
     }
-    await waitFor(() => ingest.received.ended, { what: 'the ingest to see the end of the upload', timeoutMs: 5000 });
+    await waitFor(() => ingest.received.ended, {
+      what: 'the ingest to see the end of the upload',
+      timeoutMs: 5000,
+    });
   });
 
   it('fails with a clear error when the server refuses the publish', async () => {

@@ -2,7 +2,15 @@ import type { PublishReply } from '@astral/contracts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
-import { LocalNetwork, httpJson, makeTempDir, removeTempDir, sampleFlvPath, startLocalNetwork, waitFor } from '@astral/testing';
+import {
+  LocalNetwork,
+  httpJson,
+  makeTempDir,
+  removeTempDir,
+  sampleFlvPath,
+  startLocalNetwork,
+  waitFor,
+} from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
 const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,7 +45,9 @@ describe('directory pages in a browser', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian) or set ASTRAL_CHROMIUM`);
+      throw new Error(
+        `chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian) or set ASTRAL_CHROMIUM`,
+      );
     }
     net = await startLocalNetwork({ nodes: [{}] });
   }, 200_000);
@@ -51,12 +61,17 @@ describe('directory pages in a browser', () => {
 
   it('plays a live stream picked from the stream list', async () => {
     const node = net!.nodes[0];
-    const stream = await httpJson<PublishReply>('POST', `${node.apiUrl}/api/streams`, { title: 'Browser test live' });
+    const stream = await httpJson<PublishReply>('POST', `${node.apiUrl}/api/streams`, {
+      title: 'Browser test live',
+    });
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });
     await publisher.start();
     await waitFor(
       async () => {
-        const s = await httpJson<{ status: string }>('GET', `${net!.directoryUrl}/api/streams/${stream.streamId}`);
+        const s = await httpJson<{ status: string }>(
+          'GET',
+          `${net!.directoryUrl}/api/streams/${stream.streamId}`,
+        );
         return s.status === 'live';
       },
       { timeoutMs: 20_000, intervalMs: 250, what: 'the stream to be live in the directory' },
@@ -81,7 +96,9 @@ describe('directory pages in a browser', () => {
       const video = page.locator('video#player');
       await video.waitFor({ state: 'attached', timeout: 5000 });
       // Playback has started once currentTime moves at all.
-      await page.waitForFunction('document.querySelector("video#player").currentTime > 0.2', null, { timeout: 20_000 });
+      await page.waitForFunction('document.querySelector("video#player").currentTime > 0.2', null, {
+        timeout: 20_000,
+      });
       const t0 = await video.evaluate((v) => (v as unknown as MediaTime).currentTime);
       const samples: number[] = [t0];
       for (let i = 0; i < 5; i++) {

@@ -48,10 +48,21 @@ interface Backend {
 /** A private PostgreSQL cluster, run as the postgres user (initdb refuses root), on a free port. */
 async function privatePostgres(): Promise<Backend> {
   const root = '/usr/lib/postgresql';
-  const version = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))[0] : undefined;
-  if (!version) throw new Error(`no PostgreSQL binaries under ${root}/*/bin; install them: apt-get install postgresql`);
+  const version = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))[0]
+    : undefined;
+  if (!version)
+    throw new Error(`no PostgreSQL binaries under ${root}/*/bin; install them: apt-get install postgresql`);
   const bin = (name: string): string => join(root, version, 'bin', name);
-  const asPostgres = (program: string, args: string[]): string[] => ['--reuid=postgres', '--regid=postgres', '--init-groups', program, ...args];
+  const asPostgres = (program: string, args: string[]): string[] => [
+    '--reuid=postgres',
+    '--regid=postgres',
+    '--init-groups',
+    program,
+    ...args,
+  ];
   const dir = makeTempDir('astral-outage-pg-');
   const data = join(dir, 'data');
   const { stdout: uid } = await run('id', ['-u', 'postgres']);
@@ -59,10 +70,25 @@ async function privatePostgres(): Promise<Backend> {
   chownSync(dir, Number(uid), Number(gid));
   const port = await freePort();
   let server: ManagedProcess | undefined;
-  const pgCtlStop = (): Promise<unknown> => run('setpriv', asPostgres(bin('pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w']));
+  const pgCtlStop = (): Promise<unknown> =>
+    run('setpriv', asPostgres(bin('pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w']));
   const start = async (): Promise<void> => {
-    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'];
-    const p = spawnManaged('postgres', asPostgres(bin('postgres'), args), { command: 'setpriv', logFile: join(dir, 'postgres.log') });
+    const args = [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ];
+    const p = spawnManaged('postgres', asPostgres(bin('postgres'), args), {
+      command: 'setpriv',
+      logFile: join(dir, 'postgres.log'),
+    });
     server = p;
     await waitFor(
       async () => {
@@ -74,11 +100,28 @@ async function privatePostgres(): Promise<Backend> {
     );
   };
   try {
-    await run('setpriv', asPostgres(bin('initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', '--locale=C']));
+    await run(
+      'setpriv',
+      asPostgres(bin('initdb'), [
+        '-D',
+        data,
+        '-A',
+        'trust',
+        '-U',
+        'postgres',
+        '-N',
+        '-E',
+        'UTF8',
+        '--locale=C',
+      ]),
+    );
     await start();
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', url], { logFile: join(dir, 'migrate.log') });
-    if ((await migrate.exited).code !== 0) throw new Error(`astral directory migrate failed: ${migrate.readLog()}`);
+    const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', url], {
+      logFile: join(dir, 'migrate.log'),
+    });
+    if ((await migrate.exited).code !== 0)
+      throw new Error(`astral directory migrate failed: ${migrate.readLog()}`);
     return {
       flags: ['--database-url', url],
       downCheck: 'database',
@@ -124,10 +167,14 @@ function lockedSqlite(): Backend {
     downCheck: 'database-writes',
     // better-sqlite3 waits for a lock synchronously (busy timeout), so the whole directory is held up: the
     // first probe to fail may be the database write or the Redis PING that could not be answered meanwhile.
-    suspendedLine: /^(database unreachable: .*database is locked|Redis unreachable: PING: no answer within \d+ ms); expiry suspended$/,
+    suspendedLine:
+      /^(database unreachable: .*database is locked|Redis unreachable: PING: no answer within \d+ ms); expiry suspended$/,
     failsFast: false,
     breakIt: async () => {
-      const p = spawnManaged('sqlite-lock', ['-e', locker, file], { cwd: repoRoot(), logFile: join(dir, 'lock.log') });
+      const p = spawnManaged('sqlite-lock', ['-e', locker, file], {
+        cwd: repoRoot(),
+        logFile: join(dir, 'lock.log'),
+      });
       holder = p;
       await waitFor(
         () => {
@@ -190,11 +237,24 @@ describe.each([
     redis = await startRedis();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const args = ['directory', '--port', String(port), '--redis', redis.url, '--heartbeat-ms', String(HEARTBEAT_MS)];
-    const dir = spawnAstral('directory', [...args, '--log-level', 'info', ...backend.flags], { logFile: join(logDir, 'directory.log') });
+    const args = [
+      'directory',
+      '--port',
+      String(port),
+      '--redis',
+      redis.url,
+      '--heartbeat-ms',
+      String(HEARTBEAT_MS),
+    ];
+    const dir = spawnAstral('directory', [...args, '--log-level', 'info', ...backend.flags], {
+      logFile: join(logDir, 'directory.log'),
+    });
     directory = dir;
     const alive = (): void => {
-      if (!dir.running) throw new WaitAbortedError(`the directory exited ${JSON.stringify(dir.exitStatus)}: ${dir.readLog(4000)}`);
+      if (!dir.running)
+        throw new WaitAbortedError(
+          `the directory exited ${JSON.stringify(dir.exitStatus)}: ${dir.readLog(4000)}`,
+        );
     };
     const ready = async (): Promise<boolean> => {
       alive();
@@ -231,9 +291,12 @@ describe.each([
       timers.push(t);
       beating.set(fleet[i].nodeId, t);
     }
-    const listed = async (): Promise<string[]> => (await httpJson<NodeInfo[]>('GET', `${url}/api/nodes`)).map((n) => n.nodeId).sort();
+    const listed = async (): Promise<string[]> =>
+      (await httpJson<NodeInfo[]>('GET', `${url}/api/nodes`)).map((n) => n.nodeId).sort();
     const live = async (): Promise<string[]> =>
-      (await httpJson<StreamPage>('GET', `${url}/api/streams?status=live&pageSize=100`)).items.map((s) => s.streamId).sort();
+      (await httpJson<StreamPage>('GET', `${url}/api/streams?status=live&pageSize=100`)).items
+        .map((s) => s.streamId)
+        .sort();
     const everyone = fleet.map((n) => n.nodeId).sort();
     // Steady state, past the directory's own start-up grace.
     await sleep(2 * EXPIRY_MS);
@@ -247,15 +310,22 @@ describe.each([
     await sleep(1000);
     if (backend.failsFast) {
       // A heartbeat or registration the database cannot record gets a clear 503, over HTTP and Redis.
-      const hb = await fetch(`${url}/api/nodes/${fleet[0].nodeId}/heartbeat`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+      const hb = await fetch(`${url}/api/nodes/${fleet[0].nodeId}/heartbeat`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(5000),
+      });
       expect(hb.status).toBe(503);
-      expect(((await hb.json()) as { message: string }).message).toMatch(/could not record the heartbeat .* database is unreachable/);
+      expect(((await hb.json()) as { message: string }).message).toMatch(
+        /could not record the heartbeat .* database is unreachable/,
+      );
       const refused = await sut.register(fleet[0]).then(
         () => undefined,
         (err: unknown) => err as { status?: number; message?: string },
       );
       expect(refused?.status).toBe(503);
-      expect(refused?.message).toMatch(/could not record the registration of node .* database is unreachable/);
+      expect(refused?.message).toMatch(
+        /could not record the registration of node .* database is unreachable/,
+      );
     }
     while (Date.now() < outageEnds - 2500) {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
@@ -272,7 +342,11 @@ describe.each([
     await backend.restore();
 
     // Back: ready again, expiry resumes one window after the last failure, and nobody was expired.
-    await waitFor(ready, { timeoutMs: 30_000, intervalMs: 200, what: 'the directory to be ready after the outage' });
+    await waitFor(ready, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the directory to be ready after the outage',
+    });
     await waitFor(() => readLogLines(dir).some((l) => l.msg?.endsWith('; expiry resumed')), {
       timeoutMs: 30_000,
       what: 'the "expiry resumed" log line',
@@ -304,6 +378,10 @@ describe.each([
     expect((await sut.getStream({ streamId: streams[NODES - 1] })).status).toBe('ended');
     expect(await listed()).toEqual(everyone.filter((id) => id !== gone));
     expect(await live()).toEqual(streams.slice(0, NODES - 1).sort());
-    expect(readLogLines(dir).filter((l) => l.msg === 'nodes expired after missing heartbeats').map((l) => l.nodeIds)).toEqual([[gone]]);
+    expect(
+      readLogLines(dir)
+        .filter((l) => l.msg === 'nodes expired after missing heartbeats')
+        .map((l) => l.nodeIds),
+    ).toEqual([[gone]]);
   }, 180_000);
 });

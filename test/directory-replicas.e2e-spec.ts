@@ -16,7 +16,12 @@ import {
   waitFor,
   WaitAbortedError,
 } from '@astral/testing';
-import { DEFAULT_PG_ADMIN_URL, ScratchDatabase, connectSql, createScratchDatabase } from '../apps/directory/src/database/pg-admin';
+import {
+  DEFAULT_PG_ADMIN_URL,
+  ScratchDatabase,
+  connectSql,
+  createScratchDatabase,
+} from '../apps/directory/src/database/pg-admin';
 
 const PG_ADMIN_URL = process.env.ASTRAL_TEST_PG_URL ?? DEFAULT_PG_ADMIN_URL;
 
@@ -41,7 +46,19 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     const port = await freePort();
     const proc = spawnAstral(
       name,
-      ['directory', '--port', String(port), '--database-url', dbUrl, '--redis', redis!.url, '--log-level', 'warn', '--heartbeat-ms', '60000'],
+      [
+        'directory',
+        '--port',
+        String(port),
+        '--database-url',
+        dbUrl,
+        '--redis',
+        redis!.url,
+        '--log-level',
+        'warn',
+        '--heartbeat-ms',
+        '60000',
+      ],
       { logFile: join(logDir, `${name}.log`) },
     );
     replicas.push(proc);
@@ -111,7 +128,8 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
             sut.register(node),
             sut.heartbeat({ nodeId: node.nodeId, childCount: i }),
           ]);
-          if (reply.node.nodeId !== node.nodeId || reply.node.host !== node.host) mismatches.push(JSON.stringify(reply.node));
+          if (reply.node.nodeId !== node.nodeId || reply.node.host !== node.host)
+            mismatches.push(JSON.stringify(reply.node));
           killHalfway();
         }
       }),
@@ -139,7 +157,9 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     // Heartbeats are events: every replica applies them (last-seen, member count), idempotently.
     const last = await waitFor(
       async () => {
-        const r = await db!.query<{ n: string }[]>('SELECT COUNT(*) AS n FROM nodes WHERE child_count = $1', [PER_NODE - 1]);
+        const r = await db!.query<{ n: string }[]>('SELECT COUNT(*) AS n FROM nodes WHERE child_count = $1', [
+          PER_NODE - 1,
+        ]);
         return Number(r[0].n) === NODES ? true : undefined;
       },
       { timeoutMs: 5000, what: 'the last heartbeat of every node' },
@@ -148,8 +168,12 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
 
     // Requests answered by both replicas agree: one stream per CreateStream, the id every reply gave.
     const c = await startReplica('directory-c');
-    const streams = await Promise.all(fleet.map((n, i) => sut.createStream({ sourceNodeId: n.nodeId, title: `show ${i}` })));
-    const ids = (await db!.query<{ stream_id: string }[]>('SELECT stream_id FROM streams')).map((r) => r.stream_id);
+    const streams = await Promise.all(
+      fleet.map((n, i) => sut.createStream({ sourceNodeId: n.nodeId, title: `show ${i}` })),
+    );
+    const ids = (await db!.query<{ stream_id: string }[]>('SELECT stream_id FROM streams')).map(
+      (r) => r.stream_id,
+    );
     expect(ids.sort()).toEqual(streams.map((s) => s.streamId).sort());
     const removed = await Promise.all(fleet.slice(0, 5).map((n) => sut.unregister({ nodeId: n.nodeId })));
     expect(removed).toEqual(Array(5).fill({ removed: true }));

@@ -10,7 +10,11 @@ import {
   PendingMigrationsError,
   assertSchemaCurrent,
 } from '../apps/directory/src/database/data-source';
-import { DEFAULT_PG_ADMIN_URL, ScratchDatabase, createScratchDatabase } from '../apps/directory/src/database/pg-admin';
+import {
+  DEFAULT_PG_ADMIN_URL,
+  ScratchDatabase,
+  createScratchDatabase,
+} from '../apps/directory/src/database/pg-admin';
 import { DirectoryTransactions } from '../apps/directory/src/database/transactions';
 import { DirectoryConfig } from '../apps/directory/src/directory.config';
 import { DirectoryMetrics } from '../apps/directory/src/metrics/directory-metrics';
@@ -23,7 +27,8 @@ import { StreamsService } from '../apps/directory/src/streams/streams.service';
 const PG_ADMIN_URL = process.env.ASTRAL_TEST_PG_URL ?? DEFAULT_PG_ADMIN_URL;
 
 /** A uniquely named database; fails (never skips) with how to start PostgreSQL when it is not reachable. */
-const createTestDatabase = (prefix: string): Promise<ScratchDatabase> => createScratchDatabase(prefix, PG_ADMIN_URL);
+const createTestDatabase = (prefix: string): Promise<ScratchDatabase> =>
+  createScratchDatabase(prefix, PG_ADMIN_URL);
 
 function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
   return {
@@ -73,7 +78,8 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
       'SupernodeCapacity1710000000000',
       'RequestLedger1720000000000',
     ]);
-    if (backend === 'postgres') await expect(assertSchemaCurrent(settings)).rejects.toBeInstanceOf(PendingMigrationsError);
+    if (backend === 'postgres')
+      await expect(assertSchemaCurrent(settings)).rejects.toBeInstanceOf(PendingMigrationsError);
     const applied = await ds.runMigrations({ transaction: 'each' });
     expect(applied.map((m) => m.name)).toHaveLength(3);
     expect(await pendingMigrations(ds)).toEqual([]);
@@ -81,8 +87,19 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     await assertSchemaCurrent(settings);
 
     const transactions = new DirectoryTransactions(ds);
-    nodes = new NodesService(ds.getRepository(NodeEntity), ds, transactions, config, new DirectoryMetrics(ds));
-    streams = new StreamsService(ds.getRepository(StreamEntity), ds.getRepository(StreamCarrierEntity), nodes, transactions);
+    nodes = new NodesService(
+      ds.getRepository(NodeEntity),
+      ds,
+      transactions,
+      config,
+      new DirectoryMetrics(ds),
+    );
+    streams = new StreamsService(
+      ds.getRepository(StreamEntity),
+      ds.getRepository(StreamCarrierEntity),
+      nodes,
+      transactions,
+    );
   });
 
   const registrations = async (nodeId: string): Promise<number> =>
@@ -94,11 +111,19 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     const replies = await Promise.all(Array.from({ length: 8 }, () => nodes.register(req, key)));
     expect(new Set(replies.map((r) => r.node.nodeId)).size).toBe(1);
     expect(await registrations(req.nodeId)).toBe(1);
-    await Promise.all(Array.from({ length: 5 }, () => nodes.register({ ...req, host: '10.0.0.2' }, `redis:${randomUUID()}`)));
+    await Promise.all(
+      Array.from({ length: 5 }, () => nodes.register({ ...req, host: '10.0.0.2' }, `redis:${randomUUID()}`)),
+    );
     await nodes.register(req);
     expect(await registrations(req.nodeId)).toBe(7);
     const [row] = await nodes.list().then((all) => all.filter((n) => n.nodeId === req.nodeId));
-    expect(row).toMatchObject({ host: '10.0.0.1', supernode: false, maxChildren: null, childCount: 0, uploadLimitBps: null });
+    expect(row).toMatchObject({
+      host: '10.0.0.1',
+      supernode: false,
+      maxChildren: null,
+      childCount: 0,
+      uploadLimitBps: null,
+    });
     expect(await ds.getRepository(NodeEntity).countBy({ nodeId: req.nodeId })).toBe(1);
   });
 
@@ -118,23 +143,39 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     // A re-registration keeps the role.
     await nodes.register(c);
     expect((await nodes.supernodes({ nodeId: b.nodeId })).map((n) => n.nodeId)).toEqual([c.nodeId, a.nodeId]);
-    expect(await nodes.demote({ nodeId: c.nodeId })).toMatchObject({ supernode: false, maxChildren: null, childCount: 0 });
-    await expect(nodes.promote({ nodeId: randomUUID(), maxChildren: 1 })).rejects.toMatchObject({ status: 404 });
+    expect(await nodes.demote({ nodeId: c.nodeId })).toMatchObject({
+      supernode: false,
+      maxChildren: null,
+      childCount: 0,
+    });
+    await expect(nodes.promote({ nodeId: randomUUID(), maxChildren: 1 })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('creates one stream per request key and searches titles with LIKE characters escaped', async () => {
     const src = nodeRequest();
     await nodes.register(src);
     const key = `redis:${randomUUID()}`;
-    const created = await Promise.all(Array.from({ length: 4 }, () => streams.create({ sourceNodeId: src.nodeId, title: '50% off_sale' }, key)));
+    const created = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        streams.create({ sourceNodeId: src.nodeId, title: '50% off_sale' }, key),
+      ),
+    );
     expect(new Set(created.map((s) => s.streamId)).size).toBe(1);
     await streams.create({ sourceNodeId: src.nodeId, title: '50 percent' });
     expect((await streams.list({ q: '50%' })).items.map((s) => s.streamId)).toEqual([created[0].streamId]);
     expect((await streams.list({ q: 'f_s' })).total).toBe(1);
     expect((await streams.list({ q: '50', pageSize: 1, page: 2 })).items).toHaveLength(1);
-    const live = await streams.announce({ streamId: created[0].streamId, nodeId: src.nodeId, bitrateBps: 1_000_000 });
+    const live = await streams.announce({
+      streamId: created[0].streamId,
+      nodeId: src.nodeId,
+      bitrateBps: 1_000_000,
+    });
     expect(live).toMatchObject({ status: 'live', bitrateBps: 1_000_000 });
-    expect((await streams.listCarriers({ streamId: live.streamId })).map((c) => c.nodeId)).toEqual([src.nodeId]);
+    expect((await streams.listCarriers({ streamId: live.streamId })).map((c) => c.nodeId)).toEqual([
+      src.nodeId,
+    ]);
   });
 
   it('expires silent nodes: their streams end and their supernode role goes', async () => {
@@ -166,16 +207,22 @@ describe('astral directory migrate (PostgreSQL)', () => {
     db = await createTestDatabase('astral_dir_migrate');
     logDir = makeTempDir('astral-dir-migrate-');
     const log = `${logDir}/out.log`;
-    const refused = spawnAstral('directory', ['directory', '--database-url', db.url, '--port', '0'], { logFile: log });
+    const refused = spawnAstral('directory', ['directory', '--database-url', db.url, '--port', '0'], {
+      logFile: log,
+    });
     const exit = await refused.exited;
     expect(exit.code).toBe(1);
     expect(refused.readLog()).toMatch(/3 migration\(s\) pending .*astral directory migrate/);
 
-    const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], { logFile: log });
+    const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
+      logFile: log,
+    });
     expect((await migrate.exited).code).toBe(0);
     expect(migrate.readLog()).toContain('applied RequestLedger1720000000000');
     expect(migrate.readLog()).toContain('3 migration(s) applied');
-    const again = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], { logFile: log });
+    const again = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
+      logFile: log,
+    });
     expect((await again.exited).code).toBe(0);
     expect(again.readLog()).toContain('schema is current');
   }, 60_000);

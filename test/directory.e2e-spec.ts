@@ -117,10 +117,21 @@ describe('Directory', () => {
     expect(await ui.text()).toContain('swagger');
     const doc = (await (await fetch(`${h.httpUrl}/api/docs/openapi.json`)).json()) as {
       paths: Record<string, unknown>;
-      components: { schemas: Record<string, { required?: string[]; properties: Record<string, { type?: string; maximum?: number }> }> };
+      components: {
+        schemas: Record<
+          string,
+          { required?: string[]; properties: Record<string, { type?: string; maximum?: number }> }
+        >;
+      };
     };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/nodes', '/api/supernodes', '/api/streams', '/api/streams/{streamId}', '/readyz']),
+      expect.arrayContaining([
+        '/api/nodes',
+        '/api/supernodes',
+        '/api/streams',
+        '/api/streams/{streamId}',
+        '/readyz',
+      ]),
     );
     const reg = doc.components.schemas.RegisterNodeRequest;
     expect(reg.required).toEqual(expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']));
@@ -128,7 +139,9 @@ describe('Directory', () => {
     expect(reg.properties.rtmpPort).toMatchObject({ type: 'integer', maximum: 65535 });
     // Patterns held in constants (HOST, STREAM_ID_PATTERN), which the swagger plugin alone does not read (scripts/build.js).
     expect(reg.properties.host).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' });
-    expect(doc.components.schemas.StreamRef.properties.streamId).toMatchObject({ pattern: STREAM_ID_PATTERN.source });
+    expect(doc.components.schemas.StreamRef.properties.streamId).toMatchObject({
+      pattern: STREAM_ID_PATTERN.source,
+    });
   });
 
   it('registers two nodes, idempotently', async () => {
@@ -174,7 +187,9 @@ describe('Directory', () => {
     const near = nodeRequest({ host: '10.0.0.9' });
     const full = nodeRequest({ host: '10.0.0.8' });
     for (const n of [far, near, full]) await h.sut.register(n);
-    await expect(h.sut.promoteSupernode({ nodeId: randomUUID(), maxChildren: 5 })).rejects.toMatchObject({ status: 404 });
+    await expect(h.sut.promoteSupernode({ nodeId: randomUUID(), maxChildren: 5 })).rejects.toMatchObject({
+      status: 404,
+    });
     expect(await h.sut.promoteSupernode({ nodeId: far.nodeId, maxChildren: 5 })).toMatchObject({
       supernode: true,
       maxChildren: 5,
@@ -185,7 +200,9 @@ describe('Directory', () => {
     await h.sut.heartbeat({ nodeId: full.nodeId, childCount: 2 });
     await h.sut.heartbeat({ nodeId: near.nodeId, childCount: 1 });
     await eventually(async () =>
-      (await h.sut.listSupernodes()).find((n) => n.nodeId === full.nodeId)?.childCount === 2 ? true : undefined,
+      (await h.sut.listSupernodes()).find((n) => n.nodeId === full.nodeId)?.childCount === 2
+        ? true
+        : undefined,
     );
 
     const ranked = await h.sut.listSupernodes({ hint: '10.0.0.1', nodeId: near.nodeId });
@@ -199,7 +216,10 @@ describe('Directory', () => {
     await h.sut.unregister({ nodeId: joining.node.nodeId });
 
     const http = await fetch(`${h.httpUrl}/api/supernodes?hint=192.168.0.1&limit=2`);
-    expect(((await http.json()) as { nodeId: string }[]).map((n) => n.nodeId)).toEqual([far.nodeId, near.nodeId]);
+    expect(((await http.json()) as { nodeId: string }[]).map((n) => n.nodeId)).toEqual([
+      far.nodeId,
+      near.nodeId,
+    ]);
     const demoted = await fetch(`${h.httpUrl}/api/nodes/${far.nodeId}/supernode`, { method: 'DELETE' });
     expect(await demoted.json()).toMatchObject({ supernode: false, maxChildren: null });
     expect(await h.sut.demoteSupernode({ nodeId: near.nodeId })).toMatchObject({ supernode: false });
@@ -365,14 +385,19 @@ describe('Directory', () => {
     const config = /<script type="application\/json" id="astral-play">([\s\S]*?)<\/script>/.exec(page)?.[1];
     expect(JSON.parse(config ?? 'null')).toMatchObject({
       streamId,
-      carriers: [{ nodeId: nodeA.nodeId, hops: 0, flv: `http://10.0.0.1:8001/live/${streamId}.flv` }, { hops: 1 }],
+      carriers: [
+        { nodeId: nodeA.nodeId, hops: 0, flv: `http://10.0.0.1:8001/live/${streamId}.flv` },
+        { hops: 1 },
+      ],
     });
     const js = await fetch(`${h.httpUrl}/assets/mpegts.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(100_000);
     // The player is a file of its own, after mpegts.js; the page has no inline script.
-    expect(page).toContain('<script src="/assets/mpegts.js"></script>\n          <script src="/assets/stream-player.js"></script>');
+    expect(page).toContain(
+      '<script src="/assets/mpegts.js"></script>\n          <script src="/assets/stream-player.js"></script>',
+    );
     const player = await fetch(`${h.httpUrl}/assets/stream-player.js`);
     expect(player.status).toBe(200);
     expect(player.headers.get('content-type')).toContain('javascript');
@@ -454,14 +479,23 @@ describe('Directory', () => {
       const replies: unknown[] = [];
       await sub.subscribe(`${DirectoryPatterns.UnregisterNode}.reply`);
       sub.on('message', (_channel: string, message: string) => replies.push(JSON.parse(message)));
-      const packet = JSON.stringify({ pattern: DirectoryPatterns.UnregisterNode, data: { nodeId: node.nodeId }, id: randomUUID() });
+      const packet = JSON.stringify({
+        pattern: DirectoryPatterns.UnregisterNode,
+        data: { nodeId: node.nodeId },
+        id: randomUUID(),
+      });
       await pub.publish(DirectoryPatterns.UnregisterNode, packet);
       await pub.publish(DirectoryPatterns.UnregisterNode, packet);
       await eventually(() =>
-        Promise.resolve(replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined),
+        Promise.resolve(
+          replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined,
+        ),
       );
       const answers = replies.filter((r) => (r as { response?: unknown }).response !== undefined);
-      expect(answers.map((r) => (r as { response: unknown }).response)).toEqual([{ removed: true }, { removed: true }]);
+      expect(answers.map((r) => (r as { response: unknown }).response)).toEqual([
+        { removed: true },
+        { removed: true },
+      ]);
       // A new request (a new packet id) is a new unregistration: the node is gone now.
       expect(await h.sut.unregister({ nodeId: node.nodeId })).toEqual({ removed: false });
     } finally {

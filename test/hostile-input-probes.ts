@@ -25,7 +25,11 @@ function openSocket(port: number): Promise<Socket> {
  * Connects, then runs `feed` (which writes to the socket and may stop once the server answers), and
  * collects the answer until the server closes or `timeoutMs` passes; the client then destroys its side.
  */
-async function exchange(port: number, timeoutMs: number, feed: (s: Socket, answered: () => boolean) => Promise<void>): Promise<RawExchange> {
+async function exchange(
+  port: number,
+  timeoutMs: number,
+  feed: (s: Socket, answered: () => boolean) => Promise<void>,
+): Promise<RawExchange> {
   const started = Date.now();
   const socket = await openSocket(port);
   const chunks: Buffer[] = [];
@@ -97,7 +101,11 @@ export const randomGarbage = (bytes = 64 * 1024): Buffer => randomBytes(bytes);
  * Opens `count` connections at once and holds them for `holdMs`; reports how many the server closed
  * (refused) and how many were still open, then closes them all.
  */
-export async function flood(port: number, count: number, holdMs = 1000): Promise<{ refused: number; held: number }> {
+export async function flood(
+  port: number,
+  count: number,
+  holdMs = 1000,
+): Promise<{ refused: number; held: number }> {
   const sockets: Socket[] = [];
   const closed = new Set<Socket>();
   await Promise.all(
@@ -136,7 +144,10 @@ export function alive(pid: number): boolean {
 export function childPid(parentPid: number, lastArg: string): number | null {
   let children: string[];
   try {
-    children = readFileSync(`/proc/${parentPid}/task/${parentPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    children = readFileSync(`/proc/${parentPid}/task/${parentPid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   } catch {
     return null;
   }

@@ -54,12 +54,15 @@ function parse(text: string): Obj[] {
 function renderBaseInJs(dir: string): Obj[] {
   const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as unknown as Kustomization;
   const objs = k.resources.flatMap((r) => parse(readFileSync(join(dir, r), 'utf8')));
-  const images = new Map<string, string>((k.images ?? []).map((i) => [i.name, `${i.newName ?? i.name}:${i.newTag}`]));
+  const images = new Map<string, string>(
+    (k.images ?? []).map((i) => [i.name, `${i.newName ?? i.name}:${i.newTag}`]),
+  );
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object')
       for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
-        if (key === 'image' && typeof val === 'string' && images.has(val)) (v as Record<string, unknown>)[key] = images.get(val);
+        if (key === 'image' && typeof val === 'string' && images.has(val))
+          (v as Record<string, unknown>)[key] = images.get(val);
         else visit(val);
       }
   };
@@ -69,7 +72,10 @@ function renderBaseInJs(dir: string): Obj[] {
 
 const kubectl = hasKubectl();
 const targets = kubectl ? ['base', 'overlays/dev', 'overlays/prod'] : ['base'];
-if (!kubectl) process.stderr.write('k8s.e2e-spec: kubectl not found, rendering the base with the JS renderer; overlays skipped\n');
+if (!kubectl)
+  process.stderr.write(
+    'k8s.e2e-spec: kubectl not found, rendering the base with the JS renderer; overlays skipped\n',
+  );
 
 function render(target: string): Obj[] {
   const dir = join(K8S, target);
@@ -78,7 +84,9 @@ function render(target: string): Obj[] {
 }
 
 function podSpecs(o: Obj): PodSpec[] {
-  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) && o.spec?.template ? [o.spec.template.spec] : [];
+  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) && o.spec?.template
+    ? [o.spec.template.spec]
+    : [];
 }
 
 describe.each(targets)('k8s/%s', (target) => {
@@ -89,14 +97,27 @@ describe.each(targets)('k8s/%s', (target) => {
 
   it('renders the expected objects', () => {
     const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`);
-    for (const k of ['Deployment/directory', 'PodDisruptionBudget/directory', 'Job/directory-migrate', 'StatefulSet/seeder', 'NetworkPolicy/seeder'])
+    for (const k of [
+      'Deployment/directory',
+      'PodDisruptionBudget/directory',
+      'Job/directory-migrate',
+      'StatefulSet/seeder',
+      'NetworkPolicy/seeder',
+    ])
       expect(kinds).toContain(k);
     if (target === 'overlays/prod') {
       expect(kinds).not.toContain('StatefulSet/redis');
       expect(kinds).not.toContain('StatefulSet/postgres');
       expect(kinds).not.toContain('Secret/astral-secrets');
     } else {
-      expect(kinds).toEqual(expect.arrayContaining(['StatefulSet/redis', 'StatefulSet/postgres', 'Secret/astral-secrets', 'ConfigMap/astral-config']));
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          'StatefulSet/redis',
+          'StatefulSet/postgres',
+          'Secret/astral-secrets',
+          'ConfigMap/astral-config',
+        ]),
+      );
     }
   });
 
@@ -113,7 +134,11 @@ describe.each(targets)('k8s/%s', (target) => {
   it('rejects an invalid object (the validator really validates)', () => {
     const bad = structuredClone(objs.find((o) => o.kind === 'Deployment')!);
     bad.spec!.replicas = 'two';
-    const r = spawnSync(process.execPath, [join(__dirname, 'k8s', 'validate-k8s.mjs')], { input: JSON.stringify([bad]), encoding: 'utf8', cwd: ROOT });
+    const r = spawnSync(process.execPath, [join(__dirname, 'k8s', 'validate-k8s.mjs')], {
+      input: JSON.stringify([bad]),
+      encoding: 'utf8',
+      cwd: ROOT,
+    });
     expect(JSON.parse(r.stdout) as unknown[]).toHaveLength(1);
   });
 
@@ -123,11 +148,16 @@ describe.each(targets)('k8s/%s', (target) => {
         for (const c of spec.containers) {
           const where = `${o.kind}/${o.metadata.name}/${c.name}`;
           expect([where, c.image]).not.toEqual([where, expect.stringMatching(/(:latest$)|^[^:]+$/)]);
-          expect([where, c.resources?.requests && c.resources?.limits ? 'ok' : 'missing']).toEqual([where, 'ok']);
+          expect([where, c.resources?.requests && c.resources?.limits ? 'ok' : 'missing']).toEqual([
+            where,
+            'ok',
+          ]);
           for (const e of c.env ?? [])
-            if (/PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/.test(e.name)) expect([where, e.name, e.value]).toEqual([where, e.name, undefined]);
+            if (/PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/.test(e.name))
+              expect([where, e.name, e.value]).toEqual([where, e.name, undefined]);
           if (o.kind === 'Job') continue;
-          for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const) expect([where, p, Boolean(c[p])]).toEqual([where, p, true]);
+          for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const)
+            expect([where, p, Boolean(c[p])]).toEqual([where, p, true]);
           expect([where, Boolean(c.lifecycle?.preStop)]).toEqual([where, true]);
         }
   });
@@ -140,4 +170,3 @@ describe.each(targets)('k8s/%s', (target) => {
     expect(seeder.spec?.template?.spec.containers.map((c) => c.name)).toEqual(['agent', 'relay']);
   });
 });
-

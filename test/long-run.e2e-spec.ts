@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVideoFrame, parseFlvFile } from '@astral/media';
-import { LocalNetwork, ManagedProcess, sampleFlvPath, sleep, spawnAstral, spawnManaged, startLocalNetwork } from '@astral/testing';
+import {
+  LocalNetwork,
+  ManagedProcess,
+  sampleFlvPath,
+  sleep,
+  spawnAstral,
+  spawnManaged,
+  startLocalNetwork,
+} from '@astral/testing';
 import { watch } from '../apps/cli/src/commands/demo.command';
 import { createStream } from '../apps/cli/src/commands/publish.command';
 import { HttpFlvSoakPlayer, RtmpSoakPlayer, SoakPlayer } from '../bench/soak/players';
@@ -28,40 +36,91 @@ describe(`a stream relayed over two hops for ${seconds} s at the default timeout
     await net?.stop();
   }, 60_000);
 
-  it('has no gap over 1 s, no timestamp jump, no reconnect, over RTMP and HTTP-FLV, for both publishers', async () => {
-    const sample = sampleFlvPath();
-    const frameMs = frameIntervalMs(parseFlvFile(readFileSync(sample)).tags.filter(isVideoFrame).map((t) => t.timestamp));
-    // node1 can send one copy of each stream, so node3 pulls from node2: two hops.
-    net = await startLocalNetwork({ nodes: [{ uploadLimit: '2.5mbit' }, { uploadLimit: '5mbit' }, { uploadLimit: '5mbit' }] });
-    const [n1, n2, n3] = net.nodes;
-    const streams: { kind: string; streamId: string }[] = [];
-    for (const kind of ['rtmp', 'astral']) {
-      const created = await createStream(n1.apiUrl, `long run ${kind}`);
-      const logFile = join(net.logDir, `publisher-${kind}.log`);
-      publishers.push(
-        kind === 'rtmp'
-          ? spawnManaged(`publisher-${kind}`, ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', sample, '-c', 'copy', '-f', 'flv', created.rtmpUrl], { command: 'ffmpeg', logFile })
-          : spawnAstral(`publisher-${kind}`, ['publish', sample, '--publish-url', created.publishUrl], { logFile }),
+  it(
+    'has no gap over 1 s, no timestamp jump, no reconnect, over RTMP and HTTP-FLV, for both publishers',
+    async () => {
+      const sample = sampleFlvPath();
+      const frameMs = frameIntervalMs(
+        parseFlvFile(readFileSync(sample))
+          .tags.filter(isVideoFrame)
+          .map((t) => t.timestamp),
       );
-      streams.push({ kind, streamId: created.streamId });
-    }
-    for (const { kind, streamId } of streams) {
-      await watch(n2, streamId);
-      const at3 = await watch(n3, streamId);
-      expect(at3.hops).toBe(2);
-      players.push(new HttpFlvSoakPlayer(`${kind}-httpFlv`, at3.play.httpFlv, new TagTimeline(frameMs)));
-      players.push(new RtmpSoakPlayer(`${kind}-rtmp`, at3.play.rtmp, new TagTimeline(frameMs), join(net.logDir, `${kind}-rtmp-player.log`)));
-    }
-    for (const p of players) await p.start();
-    await sleep(seconds * 1000);
-    const summaries = Object.fromEntries(players.map((p) => [p.name, { ...p.timeline.summary(), reconnects: p.reconnects, lastError: p.lastError }]));
-    console.log(JSON.stringify({ seconds, frameMs, players: summaries }, null, 1));
-    for (const [name, s] of Object.entries(summaries)) {
-      expect({ name, frames: s.frames >= (seconds * 1000 * 0.95) / frameMs }).toEqual({ name, frames: true });
-      expect({ name, gapsOver1s: s.gapsOver1s, reconnects: s.reconnects, sessions: s.sessions }).toEqual({ name, gapsOver1s: 0, reconnects: 0, sessions: 1 });
-      expect({ name, leap: s.maxTimestampLeapMs <= 2 * frameMs }).toEqual({ name, leap: true });
-    }
-    const relayLogs = [n2, n3].map((n) => readFileSync(n.logFile, 'utf8')).join('\n');
-    expect(relayLogs).not.toMatch(/local republish interrupted|HTTP 408/);
-  }, (seconds + 180) * 1000);
+      // node1 can send one copy of each stream, so node3 pulls from node2: two hops.
+      net = await startLocalNetwork({
+        nodes: [{ uploadLimit: '2.5mbit' }, { uploadLimit: '5mbit' }, { uploadLimit: '5mbit' }],
+      });
+      const [n1, n2, n3] = net.nodes;
+      const streams: { kind: string; streamId: string }[] = [];
+      for (const kind of ['rtmp', 'astral']) {
+        const created = await createStream(n1.apiUrl, `long run ${kind}`);
+        const logFile = join(net.logDir, `publisher-${kind}.log`);
+        publishers.push(
+          kind === 'rtmp'
+            ? spawnManaged(
+                `publisher-${kind}`,
+                [
+                  '-hide_banner',
+                  '-nostdin',
+                  '-loglevel',
+                  'warning',
+                  '-re',
+                  '-stream_loop',
+                  '-1',
+                  '-i',
+                  sample,
+                  '-c',
+                  'copy',
+                  '-f',
+                  'flv',
+                  created.rtmpUrl,
+                ],
+                { command: 'ffmpeg', logFile },
+              )
+            : spawnAstral(`publisher-${kind}`, ['publish', sample, '--publish-url', created.publishUrl], {
+                logFile,
+              }),
+        );
+        streams.push({ kind, streamId: created.streamId });
+      }
+      for (const { kind, streamId } of streams) {
+        await watch(n2, streamId);
+        const at3 = await watch(n3, streamId);
+        expect(at3.hops).toBe(2);
+        players.push(new HttpFlvSoakPlayer(`${kind}-httpFlv`, at3.play.httpFlv, new TagTimeline(frameMs)));
+        players.push(
+          new RtmpSoakPlayer(
+            `${kind}-rtmp`,
+            at3.play.rtmp,
+            new TagTimeline(frameMs),
+            join(net.logDir, `${kind}-rtmp-player.log`),
+          ),
+        );
+      }
+      for (const p of players) await p.start();
+      await sleep(seconds * 1000);
+      const summaries = Object.fromEntries(
+        players.map((p) => [
+          p.name,
+          { ...p.timeline.summary(), reconnects: p.reconnects, lastError: p.lastError },
+        ]),
+      );
+      console.log(JSON.stringify({ seconds, frameMs, players: summaries }, null, 1));
+      for (const [name, s] of Object.entries(summaries)) {
+        expect({ name, frames: s.frames >= (seconds * 1000 * 0.95) / frameMs }).toEqual({
+          name,
+          frames: true,
+        });
+        expect({ name, gapsOver1s: s.gapsOver1s, reconnects: s.reconnects, sessions: s.sessions }).toEqual({
+          name,
+          gapsOver1s: 0,
+          reconnects: 0,
+          sessions: 1,
+        });
+        expect({ name, leap: s.maxTimestampLeapMs <= 2 * frameMs }).toEqual({ name, leap: true });
+      }
+      const relayLogs = [n2, n3].map((n) => readFileSync(n.logFile, 'utf8')).join('\n');
+      expect(relayLogs).not.toMatch(/local republish interrupted|HTTP 408/);
+    },
+    (seconds + 180) * 1000,
+  );
 });

@@ -12,10 +12,23 @@ import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from '../bench/
  */
 function ffmpegPublish(url: string, seconds: number, tsOffsetS = 0): Promise<number | null> {
   return new Promise((resolve) => {
-    const args = ['-hide_banner', '-loglevel', 'error', '-re', '-i', sampleFlvPath(), '-t', String(seconds), '-c', 'copy'];
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-re',
+      '-i',
+      sampleFlvPath(),
+      '-t',
+      String(seconds),
+      '-c',
+      'copy',
+    ];
     if (tsOffsetS) args.push('-output_ts_offset', String(tsOffsetS));
     args.push('-f', 'flv', url);
-    execFile('ffmpeg', args, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL' }, (err) => resolve(err ? 1 : 0));
+    execFile('ffmpeg', args, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL' }, (err) =>
+      resolve(err ? 1 : 0),
+    );
   });
 }
 
@@ -35,53 +48,73 @@ describe('a publisher that reconnects within the grace window', () => {
     await bed?.stop();
   }, 60_000);
 
-  it('keeps every player connected and the timestamps continuous, over HTTP-FLV then RTMP', () =>
-    withLogsOnFailure(
-      () => bed.logs(6000),
-      async () => {
-        const key = randomBytes(12).toString('base64url');
-        await A.control.authorizePublish({ streamId, keyHash: sha256Hex(key) });
-        const first = ffmpegPublish(`${A.httpFlvUrl(streamId)}?key=${key}`, 8);
-        await waitFor(async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30), {
-          timeoutMs: 10_000,
-          what: 'the first publish at A',
-        });
-        await bed.pull(B, A, streamId);
-        await waitFor(async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30), {
-          timeoutMs: 10_000,
-          what: 'the stream at B',
-        });
-        const seen: Record<string, number[]> = { A: [], B: [] };
-        const readers = await Promise.all(
-          (['A', 'B'] as const).map((n) =>
-            FlvTagReader.open((n === 'A' ? A : B).httpFlvUrl(streamId), (tag) => {
-              if (isVideoFrame(tag)) seen[n].push(tag.timestamp);
-            }),
-          ),
-        );
-        expect(await first).toBe(0);
-        await sleep(1500);
-        // The same client comes back over RTMP with a clock 300 s ahead. B's pull stalled meanwhile (its
-        // upstream sent nothing for the stall bound): it pulls again, as its agent does on `upstream lost`.
-        const second = ffmpegPublish(`${A.rtmpUrl(streamId)}?key=${key}`, 6, 300);
-        const tagsBefore = (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn;
-        await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > tagsBefore + 30, {
-          timeoutMs: 10_000,
-          what: 'the resumed publish at A',
-        });
-        await bed.pull(B, A, streamId);
-        expect(await second).toBe(0);
-        await sleep(1000);
-        for (const r of readers) r.close();
-        for (const [node, ts] of Object.entries(seen)) {
-          const steps = ts.slice(1).map((t, i) => t - ts[i]);
-          const worst = { back: Math.min(0, ...steps), forward: Math.max(...steps) };
-          console.log(JSON.stringify({ node, frames: ts.length, first: ts[0], last: ts[ts.length - 1], worst }));
-          // Both publishes reached the player: 8 s, then most of 6 s.
-          expect(ts.length).toBeGreaterThan(250);
-          expect({ node, back: worst.back >= 0, forward: worst.forward <= 100 }).toEqual({ node, back: true, forward: true });
-        }
-        for (const r of readers) expect(r.error).toBeNull();
-      },
-    ), 90_000);
+  it(
+    'keeps every player connected and the timestamps continuous, over HTTP-FLV then RTMP',
+    () =>
+      withLogsOnFailure(
+        () => bed.logs(6000),
+        async () => {
+          const key = randomBytes(12).toString('base64url');
+          await A.control.authorizePublish({ streamId, keyHash: sha256Hex(key) });
+          const first = ffmpegPublish(`${A.httpFlvUrl(streamId)}?key=${key}`, 8);
+          await waitFor(
+            async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
+            {
+              timeoutMs: 10_000,
+              what: 'the first publish at A',
+            },
+          );
+          await bed.pull(B, A, streamId);
+          await waitFor(
+            async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
+            {
+              timeoutMs: 10_000,
+              what: 'the stream at B',
+            },
+          );
+          const seen: Record<string, number[]> = { A: [], B: [] };
+          const readers = await Promise.all(
+            (['A', 'B'] as const).map((n) =>
+              FlvTagReader.open((n === 'A' ? A : B).httpFlvUrl(streamId), (tag) => {
+                if (isVideoFrame(tag)) seen[n].push(tag.timestamp);
+              }),
+            ),
+          );
+          expect(await first).toBe(0);
+          await sleep(1500);
+          // The same client comes back over RTMP with a clock 300 s ahead. B's pull stalled meanwhile (its
+          // upstream sent nothing for the stall bound): it pulls again, as its agent does on `upstream lost`.
+          const second = ffmpegPublish(`${A.rtmpUrl(streamId)}?key=${key}`, 6, 300);
+          const tagsBefore = (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn;
+          await waitFor(
+            async () =>
+              (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > tagsBefore + 30,
+            {
+              timeoutMs: 10_000,
+              what: 'the resumed publish at A',
+            },
+          );
+          await bed.pull(B, A, streamId);
+          expect(await second).toBe(0);
+          await sleep(1000);
+          for (const r of readers) r.close();
+          for (const [node, ts] of Object.entries(seen)) {
+            const steps = ts.slice(1).map((t, i) => t - ts[i]);
+            const worst = { back: Math.min(0, ...steps), forward: Math.max(...steps) };
+            console.log(
+              JSON.stringify({ node, frames: ts.length, first: ts[0], last: ts[ts.length - 1], worst }),
+            );
+            // Both publishes reached the player: 8 s, then most of 6 s.
+            expect(ts.length).toBeGreaterThan(250);
+            expect({ node, back: worst.back >= 0, forward: worst.forward <= 100 }).toEqual({
+              node,
+              back: true,
+              forward: true,
+            });
+          }
+          for (const r of readers) expect(r.error).toBeNull();
+        },
+      ),
+    90_000,
+  );
 });

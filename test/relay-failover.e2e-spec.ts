@@ -7,7 +7,10 @@ import { FlvTagReader, makeTempDir, removeTempDir, sleep, waitFor } from '@astra
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
 
 /** UpstreamLost events of one relay, as its agent would receive them (raw Redis subscription). */
-async function watchUpstreamLost(redisUrl: string, nodeId: string): Promise<{ events: { at: number; msg: UpstreamLost }[]; close(): void }> {
+async function watchUpstreamLost(
+  redisUrl: string,
+  nodeId: string,
+): Promise<{ events: { at: number; msg: UpstreamLost }[]; close(): void }> {
   const sub = new Redis(redisUrl);
   const channel = addressed(AgentPatterns.RelayUpstreamLost, nodeId);
   const events: { at: number; msg: UpstreamLost }[] = [];
@@ -21,8 +24,11 @@ async function watchUpstreamLost(redisUrl: string, nodeId: string): Promise<{ ev
 
 function decodeErrors(file: string): Promise<string> {
   return new Promise((resolve) => {
-    execFile('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], { timeout: 60_000 }, (err, _out, stderr) =>
-      resolve(err ? `${err.message}\n${stderr}` : stderr.trim()),
+    execFile(
+      'ffmpeg',
+      ['-v', 'error', '-i', file, '-f', 'null', '-'],
+      { timeout: 60_000 },
+      (err, _out, stderr) => resolve(err ? `${err.message}\n${stderr}` : stderr.trim()),
     );
   });
 }
@@ -42,18 +48,28 @@ describe('relay failover', () => {
 
   beforeAll(async () => {
     bed = await startRelayTestbed();
-    [A, B, C] = await Promise.all([bed.startRelay('relayA'), bed.startRelay('relayB'), bed.startRelay('relayC')]);
+    [A, B, C] = await Promise.all([
+      bed.startRelay('relayA'),
+      bed.startRelay('relayB'),
+      bed.startRelay('relayC'),
+    ]);
     await bed.publish(A, streamId);
-    await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50), {
-      timeoutMs: 15_000,
-      what: 'the stream at A',
-    });
+    await waitFor(
+      async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
+      {
+        timeoutMs: 15_000,
+        what: 'the stream at A',
+      },
+    );
     try {
       await bed.pull(B, A, streamId);
-      await waitFor(async () => (await B.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50), {
-        timeoutMs: 15_000,
-        what: 'the stream at B',
-      });
+      await waitFor(
+        async () => (await B.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
+        {
+          timeoutMs: 15_000,
+          what: 'the stream at B',
+        },
+      );
       await bed.pull(C, B, streamId);
     } catch (err) {
       console.log(bed.logs(4000));
@@ -76,22 +92,50 @@ describe('relay failover', () => {
       });
       const out = join(dir, 'player.flv');
       let reconnects = 0;
-      const player = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', C.rtmpUrl(streamId), '-c', 'copy', '-flush_packets', '1', '-f', 'flv', out], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const player = spawn(
+        'ffmpeg',
+        [
+          '-v',
+          'error',
+          '-nostdin',
+          '-i',
+          C.rtmpUrl(streamId),
+          '-c',
+          'copy',
+          '-flush_packets',
+          '1',
+          '-f',
+          'flv',
+          out,
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       ffmpeg = player;
       let playerErr = '';
       player.stderr?.on('data', (d: Buffer) => (playerErr += d.toString()));
       player.on('exit', () => reconnects++);
       await reader.waitForFrames(50, 15_000);
-      await waitFor(() => (statSync(out, { throwIfNoEntry: false })?.size ?? 0) > 50_000, { timeoutMs: 15_000, what: 'ffmpeg output' });
+      await waitFor(() => (statSync(out, { throwIfNoEntry: false })?.size ?? 0) > 50_000, {
+        timeoutMs: 15_000,
+        what: 'ffmpeg output',
+      });
       await sleep(3000);
 
       const killedAt = performance.now();
       B.process.kill('SIGKILL');
-      const event = await waitFor(() => lost.events[0], { timeoutMs: 5000, intervalMs: 20, what: 'C to report its upstream lost' });
+      const event = await waitFor(() => lost.events[0], {
+        timeoutMs: 5000,
+        intervalMs: 20,
+        what: 'C to report its upstream lost',
+      });
       const { token } = await A.admit(streamId, C.nodeId);
-      await C.control.openUpstream({ streamId, upstreamNodeId: A.nodeId, url: A.forwardUrl(streamId, token) });
+      await C.control.openUpstream({
+        streamId,
+        upstreamNodeId: A.nodeId,
+        url: A.forwardUrl(streamId, token),
+      });
       const switchedAt = performance.now();
       await sleep(8000);
       const sizeBefore = statSync(out).size;
@@ -136,7 +180,9 @@ describe('relay failover', () => {
       expect(errors).toBe('');
       const stats = await C.stats();
       expect(stats.streams.find((s) => s.streamId === streamId)?.upstreamNodeId).toBe(A.nodeId);
-      expect(await (await fetch(C.metricsUrl)).text()).toMatch(/astral_relay_upstream_switches_total\{[^}]*\} 1/);
+      expect(await (await fetch(C.metricsUrl)).text()).toMatch(
+        /astral_relay_upstream_switches_total\{[^}]*\} 1/,
+      );
     } catch (err) {
       console.log(bed.logs(4000));
       throw err;
@@ -149,15 +195,24 @@ describe('relay failover', () => {
     const lost = await watchUpstreamLost(bed.redis.url, D.nodeId);
     try {
       await bed.pull(D, C, streamId);
-      await waitFor(async () => (await D.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50), {
-        timeoutMs: 15_000,
-        what: 'the stream at D',
-      });
+      await waitFor(
+        async () => (await D.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
+        {
+          timeoutMs: 15_000,
+          what: 'the stream at D',
+        },
+      );
       const t0 = performance.now();
       const exit = C.process.stop('SIGTERM', 15_000);
-      const event = await waitFor(() => lost.events[0], { timeoutMs: 5000, intervalMs: 10, what: 'D to report its upstream lost' });
+      const event = await waitFor(() => lost.events[0], {
+        timeoutMs: 5000,
+        intervalMs: 10,
+        what: 'D to report its upstream lost',
+      });
       const { code } = await exit;
-      console.log(JSON.stringify({ reportMs: Math.round(event.at - t0), reason: event.msg.reason, exitCode: code }));
+      console.log(
+        JSON.stringify({ reportMs: Math.round(event.at - t0), reason: event.msg.reason, exitCode: code }),
+      );
       expect(event.msg.reason).toMatch(/leaving/);
       expect(event.at - t0).toBeLessThan(1000);
       expect(code).toBe(0);

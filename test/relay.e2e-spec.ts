@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { FlvFilePublisher, FlvTag, FlvTagType, isKeyframe, isMetadata, isSequenceHeader, isVideoFrame } from '@astral/media';
+import {
+  FlvFilePublisher,
+  FlvTag,
+  FlvTagType,
+  isKeyframe,
+  isMetadata,
+  isSequenceHeader,
+  isVideoFrame,
+} from '@astral/media';
 import { FlvTagReader, sampleFlvPath, sleep, waitFor } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RawConsumer } from '../bench/lib/raw-consumer';
@@ -25,7 +33,10 @@ describe('relay data plane', () => {
     publishKey = key;
     // Let the meter see a few seconds of the stream.
     const stream = await waitFor(
-      async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.bitrateBps > 0 && s.keyframeIntervalMs !== null),
+      async () =>
+        (await A.stats()).streams.find(
+          (s) => s.streamId === streamId && s.bitrateBps > 0 && s.keyframeIntervalMs !== null,
+        ),
       { timeoutMs: 15_000, intervalMs: 250, what: 'the stream to be measured at A' },
     );
     await sleep(3000);
@@ -50,10 +61,13 @@ describe('relay data plane', () => {
     await failWithLogs(async () => {
       const second = 'relay-second';
       await bed.publish(A, second);
-      await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === second && s.tagsIn > 60), {
-        timeoutMs: 10_000,
-        what: 'the second stream at A',
-      });
+      await waitFor(
+        async () => (await A.stats()).streams.find((s) => s.streamId === second && s.tagsIn > 60),
+        {
+          timeoutMs: 10_000,
+          what: 'the second stream at A',
+        },
+      );
       for (const id of [streamId, second, streamId]) {
         const { token } = await A.admit(id);
         const tags: FlvTag[] = [];
@@ -73,14 +87,20 @@ describe('relay data plane', () => {
   }, 60_000);
 
   it('refuses a forward without a valid ticket with 403 and a log line', async () => {
-    for (const url of [A.forwardUrl(streamId, 'not-a-real-ticket-token-0000'), A.forwardUrl(streamId, '').replace('?ticket=', '')]) {
+    for (const url of [
+      A.forwardUrl(streamId, 'not-a-real-ticket-token-0000'),
+      A.forwardUrl(streamId, '').replace('?ticket=', ''),
+    ]) {
       const res = await fetch(url);
       expect(res.status).toBe(403);
       await res.body?.cancel();
     }
     const { token } = await A.admit('some-other-stream');
     expect((await fetch(A.forwardUrl(streamId, token))).status).toBe(403);
-    await waitFor(() => /"msg":"forward refused"/.test(readFileSync(A.logFile, 'utf8')), { timeoutMs: 3000, what: 'a refusal log line' });
+    await waitFor(() => /"msg":"forward refused"/.test(readFileSync(A.logFile, 'utf8')), {
+      timeoutMs: 3000,
+      what: 'a refusal log line',
+    });
   });
 
   it('keeps total egress within 5% of the upload limit (2.5× the bitrate) when 3 forwards want more', async () => {
@@ -89,7 +109,8 @@ describe('relay data plane', () => {
       await A.control.setUploadLimit({ uploadLimitBps: limit });
       const consumers: RawConsumer[] = [];
       try {
-        for (let i = 0; i < 3; i++) consumers.push(await RawConsumer.open(A.forwardUrl(streamId, (await A.admit(streamId)).token)));
+        for (let i = 0; i < 3; i++)
+          consumers.push(await RawConsumer.open(A.forwardUrl(streamId, (await A.admit(streamId)).token)));
         await sleep(3000); // past the joins' GOP bursts
         const total = (): number => consumers.reduce((n, c) => n + c.bytes, 0);
         const samples: number[] = [];
@@ -107,7 +128,16 @@ describe('relay data plane', () => {
         const rate = ((prev.b - b0) * 8) / seconds;
         const perConsumer = consumers.map((c, i) => ((c.bytes - each0[i]) * 8) / seconds);
         const stats = await A.stats();
-        console.log(JSON.stringify({ limit, rate, ratio: rate / limit, perSecond: samples.map(Math.round), perConsumer: perConsumer.map(Math.round), egressBps: stats.egressBps }));
+        console.log(
+          JSON.stringify({
+            limit,
+            rate,
+            ratio: rate / limit,
+            perSecond: samples.map(Math.round),
+            perConsumer: perConsumer.map(Math.round),
+            egressBps: stats.egressBps,
+          }),
+        );
         expect(stats.uploadLimitBps).toBe(limit);
         expect(Math.abs(rate / limit - 1)).toBeLessThan(0.05);
         // Three full-rate forwards do not fit: every consumer gets less than the stream's rate.
@@ -151,8 +181,20 @@ describe('relay data plane', () => {
       const log = readFileSync(A.logFile, 'utf8')
         .split('\n')
         .filter((l) => l.includes(stuckTicket.ticketId));
-      const lagLines = log.filter((l) => /forward lagging|"msg":"forward closed".*lagging|lagging.*"msg":"forward closed"/.test(l));
-      console.log(JSON.stringify({ rss0, rssMax, growthMb: rssMax - rss0, framesInWindow: sent.length, ratios, stuckBytes: stuck.bytes, lagLines }));
+      const lagLines = log.filter((l) =>
+        /forward lagging|"msg":"forward closed".*lagging|lagging.*"msg":"forward closed"/.test(l),
+      );
+      console.log(
+        JSON.stringify({
+          rss0,
+          rssMax,
+          growthMb: rssMax - rss0,
+          framesInWindow: sent.length,
+          ratios,
+          stuckBytes: stuck.bytes,
+          lagLines,
+        }),
+      );
       for (const r of readers) r.close();
       stuck.close();
       expect(sent.length).toBeGreaterThan(450);
@@ -172,7 +214,11 @@ describe('relay data plane', () => {
         what: 'the accepted publish to flow',
       });
       await good.stop();
-      const wrong = new FlvFilePublisher({ file: sampleFlvPath(), url: `${A.httpFlvUrl(streamId)}?key=definitely-wrong-key`, durationSec: 5 });
+      const wrong = new FlvFilePublisher({
+        file: sampleFlvPath(),
+        url: `${A.httpFlvUrl(streamId)}?key=definitely-wrong-key`,
+        durationSec: 5,
+      });
       wrong.on('error', () => undefined);
       await wrong.start().catch(() => undefined);
       await expect(wrong.done).rejects.toThrow();
@@ -204,7 +250,9 @@ describe('relay data plane', () => {
     ]) {
       expect(text).toContain(name);
     }
-    expect(text).toMatch(new RegExp(`astral_relay_stream_bitrate_bps\\{[^}]*stream_id="${streamId}"[^}]*\\} [1-9]`));
+    expect(text).toMatch(
+      new RegExp(`astral_relay_stream_bitrate_bps\\{[^}]*stream_id="${streamId}"[^}]*\\} [1-9]`),
+    );
     expect(text).toMatch(/astral_relay_egress_bytes_total\{[^}]*\} [1-9]/);
   });
 });

@@ -4,8 +4,24 @@
  * (spliced with each other), and random bytes.
  */
 import { FlvTag, encodeFlvHeader, encodeFlvTag } from '@astral/media';
-import { BAD_REQUEST_LINES, HOSTILE_JSON, METHODS, Seed, generatedJson, hugeHeaders, httpRequest, mutatedPath, webSocketUpgrade } from './http-corpus';
-import { Builder, connectWithWrongObject, connectWithoutCommandObject, handshake, rtmpSession } from './rtmp-corpus';
+import {
+  BAD_REQUEST_LINES,
+  HOSTILE_JSON,
+  METHODS,
+  Seed,
+  generatedJson,
+  hugeHeaders,
+  httpRequest,
+  mutatedPath,
+  webSocketUpgrade,
+} from './http-corpus';
+import {
+  Builder,
+  connectWithWrongObject,
+  connectWithoutCommandObject,
+  handshake,
+  rtmpSession,
+} from './rtmp-corpus';
 import { MutationOp, Rng, mutate } from './mutators';
 
 export const FUZZ_PORTS = ['rtmp', 'http', 'forward', 'api', 'directory'] as const;
@@ -32,9 +48,12 @@ export interface FuzzInput {
   slow: boolean;
 }
 
-const get = (target: string, headers: [string, string][] = [['Host', '127.0.0.1']]): Buffer => httpRequest({ method: 'GET', target, headers });
+const get = (target: string, headers: [string, string][] = [['Host', '127.0.0.1']]): Buffer =>
+  httpRequest({ method: 'GET', target, headers });
 const seed = (label: string, bytes: Buffer | Builder, slow = false): Seed =>
-  bytes instanceof Builder ? { label, bytes: bytes.build(), fields: bytes.fields, slow } : { label, bytes, slow };
+  bytes instanceof Builder
+    ? { label, bytes: bytes.build(), fields: bytes.fields, slow }
+    : { label, bytes, slow };
 
 /** An FLV body (header and tags) with every tag's DataSize recorded as a length field. */
 export function flvBody(tags: readonly FlvTag[]): Builder {
@@ -54,7 +73,8 @@ function randomId(rng: Rng): string {
 function httpSeeds(c: CorpusContext, rng: Rng): Seed[] {
   const flv = flvBody(c.tags);
   const body = flv.build();
-  const post = (target: string, b: Buffer, chunked = true): Buffer => httpRequest({ method: 'POST', target, body: b, chunked });
+  const post = (target: string, b: Buffer, chunked = true): Buffer =>
+    httpRequest({ method: 'POST', target, body: b, chunked });
   return [
     seed('play the live stream', get(`/live/${c.streamId}.flv`)),
     seed('play an unknown stream', get(`/live/${randomId(rng)}.flv`)),
@@ -65,16 +85,52 @@ function httpSeeds(c: CorpusContext, rng: Rng): Seed[] {
     seed('FLV POST, wrong key', post(`/live/${randomId(rng)}.flv?key=wrong`, body)),
     seed('FLV POST to the live stream, wrong key', post(`/live/${c.streamId}.flv?key=wrong`, body)),
     seed('FLV POST, header only', post(`/live/${randomId(rng)}.flv?key=x`, body.subarray(0, 13))),
-    seed('FLV POST, truncated tag', post(`/live/${randomId(rng)}.flv?key=x`, body.subarray(0, Math.min(body.length - 1, 13 + 11 + 20)))),
-    seed('FLV POST, 16 MB tag claim', post(`/live/${randomId(rng)}.flv?key=x`, Buffer.concat([body.subarray(0, 13), Buffer.from([9, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0])]))),
+    seed(
+      'FLV POST, truncated tag',
+      post(`/live/${randomId(rng)}.flv?key=x`, body.subarray(0, Math.min(body.length - 1, 13 + 11 + 20))),
+    ),
+    seed(
+      'FLV POST, 16 MB tag claim',
+      post(
+        `/live/${randomId(rng)}.flv?key=x`,
+        Buffer.concat([body.subarray(0, 13), Buffer.from([9, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0])]),
+      ),
+    ),
     seed('FLV POST, random body', post(`/live/${randomId(rng)}.flv?key=x`, rng.bytes(4096))),
-    seed('POST, Content-Length lie', httpRequest({ method: 'POST', target: `/live/${randomId(rng)}.flv`, headers: [['Host', 'h'], ['Content-Length', '999999999']], body: rng.bytes(100), noLength: true })),
-    seed('1 MiB header', httpRequest({ method: 'GET', target: `/live/${c.streamId}.flv`, headers: hugeHeaders(1 << 20, false) })),
-    seed('80 KB of headers', httpRequest({ method: 'GET', target: '/live/x.flv', headers: hugeHeaders(80_000, true) })),
-    seed('slowloris GET', get(`/live/${c.streamId}.flv`, [['Host', '127.0.0.1'], ['X-Slow', 'a'.repeat(200)]]), true),
+    seed(
+      'POST, Content-Length lie',
+      httpRequest({
+        method: 'POST',
+        target: `/live/${randomId(rng)}.flv`,
+        headers: [
+          ['Host', 'h'],
+          ['Content-Length', '999999999'],
+        ],
+        body: rng.bytes(100),
+        noLength: true,
+      }),
+    ),
+    seed(
+      '1 MiB header',
+      httpRequest({ method: 'GET', target: `/live/${c.streamId}.flv`, headers: hugeHeaders(1 << 20, false) }),
+    ),
+    seed(
+      '80 KB of headers',
+      httpRequest({ method: 'GET', target: '/live/x.flv', headers: hugeHeaders(80_000, true) }),
+    ),
+    seed(
+      'slowloris GET',
+      get(`/live/${c.streamId}.flv`, [
+        ['Host', '127.0.0.1'],
+        ['X-Slow', 'a'.repeat(200)],
+      ]),
+      true,
+    ),
     seed('HEAD the live stream', httpRequest({ method: 'HEAD', target: `/live/${c.streamId}.flv` })),
     seed('OPTIONS *', httpRequest({ method: 'OPTIONS', target: '*' })),
-  ].map((s) => (s.label.startsWith('FLV POST') ? { ...s, fields: shift(flv.fields, s.bytes.length - body.length) } : s));
+  ].map((s) =>
+    s.label.startsWith('FLV POST') ? { ...s, fields: shift(flv.fields, s.bytes.length - body.length) } : s,
+  );
 }
 
 /** Length fields of a body at the end of a request: offsets moved by the request head's length. */
@@ -93,12 +149,35 @@ function forwardSeeds(c: CorpusContext, rng: Rng): Seed[] {
     seed('stats', get('/stats')),
     seed('metrics', get('/metrics')),
     seed('healthz', get('/healthz')),
-    seed('1 MiB header', httpRequest({ method: 'GET', target: '/stats', headers: hugeHeaders(1 << 20, false) })),
-    seed('80 KB of headers', httpRequest({ method: 'GET', target: '/stats', headers: hugeHeaders(80_000, true) })),
-    seed('slowloris GET', get(`/forward/${c.streamId}.flv?ticket=x`, [['Host', '127.0.0.1'], ['X-Slow', 'a'.repeat(200)]]), true),
-    seed('POST random body', httpRequest({ method: 'POST', target: `/forward/${c.streamId}.flv`, body: rng.bytes(2048), chunked: true })),
+    seed(
+      '1 MiB header',
+      httpRequest({ method: 'GET', target: '/stats', headers: hugeHeaders(1 << 20, false) }),
+    ),
+    seed(
+      '80 KB of headers',
+      httpRequest({ method: 'GET', target: '/stats', headers: hugeHeaders(80_000, true) }),
+    ),
+    seed(
+      'slowloris GET',
+      get(`/forward/${c.streamId}.flv?ticket=x`, [
+        ['Host', '127.0.0.1'],
+        ['X-Slow', 'a'.repeat(200)],
+      ]),
+      true,
+    ),
+    seed(
+      'POST random body',
+      httpRequest({
+        method: 'POST',
+        target: `/forward/${c.streamId}.flv`,
+        body: rng.bytes(2048),
+        chunked: true,
+      }),
+    ),
     seed('WebSocket upgrade to /', webSocketUpgrade('/')),
-    ...BAD_REQUEST_LINES.map((l) => seed(`request line ${l.slice(0, 30)}`, Buffer.from(`${l}\r\nHost: 127.0.0.1\r\n\r\n`))),
+    ...BAD_REQUEST_LINES.map((l) =>
+      seed(`request line ${l.slice(0, 30)}`, Buffer.from(`${l}\r\nHost: 127.0.0.1\r\n\r\n`)),
+    ),
   ];
 }
 
@@ -145,28 +224,79 @@ function jsonSeeds(routes: readonly [string, string][], c: CorpusContext, rng: R
   const bodies = [...HOSTILE_JSON, ...generatedJson(c.seed, 40)];
   const out: Seed[] = [];
   for (const [method, path] of routes) {
-    const target = path.replace('{id}', rng.chance(0.5) ? randomId(rng) : '00000000-0000-4000-8000-000000000000');
-    if (method === 'GET' || method === 'DELETE') out.push(seed(`${method} ${path}`, httpRequest({ method, target })));
+    const target = path.replace(
+      '{id}',
+      rng.chance(0.5) ? randomId(rng) : '00000000-0000-4000-8000-000000000000',
+    );
+    if (method === 'GET' || method === 'DELETE')
+      out.push(seed(`${method} ${path}`, httpRequest({ method, target })));
     else {
       for (let i = 0; i < 3; i++) {
         const body = Buffer.from(rng.pick(bodies), 'utf8');
-        out.push(seed(`${method} ${path} JSON`, httpRequest({ method, target, headers: [['Host', '127.0.0.1'], ['Content-Type', 'application/json']], body })));
+        out.push(
+          seed(
+            `${method} ${path} JSON`,
+            httpRequest({
+              method,
+              target,
+              headers: [
+                ['Host', '127.0.0.1'],
+                ['Content-Type', 'application/json'],
+              ],
+              body,
+            }),
+          ),
+        );
       }
     }
   }
-  out.push(seed('deep JSON (3000 levels)', httpRequest({ method: 'POST', target: routes === API_ROUTES ? '/api/streams' : '/api/nodes', headers: [['Host', 'h'], ['Content-Type', 'application/json']], body: Buffer.from(HOSTILE_JSON[0]) })));
-  out.push(seed('1 MiB header', httpRequest({ method: 'GET', target: '/healthz', headers: hugeHeaders(1 << 20, false) })));
-  out.push(seed('slowloris GET', get('/healthz', [['Host', '127.0.0.1'], ['X-Slow', 'a'.repeat(200)]]), true));
+  out.push(
+    seed(
+      'deep JSON (3000 levels)',
+      httpRequest({
+        method: 'POST',
+        target: routes === API_ROUTES ? '/api/streams' : '/api/nodes',
+        headers: [
+          ['Host', 'h'],
+          ['Content-Type', 'application/json'],
+        ],
+        body: Buffer.from(HOSTILE_JSON[0]),
+      }),
+    ),
+  );
+  out.push(
+    seed(
+      '1 MiB header',
+      httpRequest({ method: 'GET', target: '/healthz', headers: hugeHeaders(1 << 20, false) }),
+    ),
+  );
+  out.push(
+    seed(
+      'slowloris GET',
+      get('/healthz', [
+        ['Host', '127.0.0.1'],
+        ['X-Slow', 'a'.repeat(200)],
+      ]),
+      true,
+    ),
+  );
   out.push(seed('WebSocket upgrade to /', webSocketUpgrade('/')));
-  for (const l of BAD_REQUEST_LINES.slice(0, 4)) out.push(seed(`request line ${l.slice(0, 30)}`, Buffer.from(`${l}\r\nHost: h\r\n\r\n`)));
+  for (const l of BAD_REQUEST_LINES.slice(0, 4))
+    out.push(seed(`request line ${l.slice(0, 30)}`, Buffer.from(`${l}\r\nHost: h\r\n\r\n`)));
   return out;
 }
 
 function rtmpSeeds(c: CorpusContext, rng: Rng): Seed[] {
   const base = { host: c.host, port: c.port, app: 'live' };
   return [
-    seed('publish session, wrong key', rtmpSession({ ...base, stream: `${randomId(rng)}?key=wrong`, mode: 'publish', tags: c.tags })),
-    seed('publish to the live stream, wrong key', rtmpSession({ ...base, stream: `${c.streamId}?key=wrong`, mode: 'publish', tags: c.tags })),
+    seed(
+      'publish session, wrong key',
+      rtmpSession({ ...base, stream: `${randomId(rng)}?key=wrong`, mode: 'publish', tags: c.tags }),
+    ),
+    seed(
+      'publish to the live stream, wrong key',
+      rtmpSession({ ...base, stream: `${c.streamId}?key=wrong`, mode: 'publish', tags: c.tags }),
+    ),
     seed('play the live stream', rtmpSession({ ...base, stream: c.streamId, mode: 'play' })),
     seed('play an unknown stream', rtmpSession({ ...base, stream: randomId(rng), mode: 'play' })),
     seed('connect without a command object (issue 11 kill)', connectWithoutCommandObject()),
@@ -253,7 +383,18 @@ export class InputGenerator {
     const rest = eol < 0 ? '' : text.slice(eol);
     const choice = rng.int(3);
     const line =
-      choice === 0 ? `${rng.pick(METHODS)} ${target} ${version}` : choice === 1 ? `${method} ${mutatedPath(rng, target)} ${version}` : rng.pick(BAD_REQUEST_LINES);
-    return { n, how: 'variant', label: `${s.label} / ${['method', 'path', 'request line'][choice]}`, ops: [], bytes: Buffer.from(line + rest, 'latin1'), slow: false };
+      choice === 0
+        ? `${rng.pick(METHODS)} ${target} ${version}`
+        : choice === 1
+          ? `${method} ${mutatedPath(rng, target)} ${version}`
+          : rng.pick(BAD_REQUEST_LINES);
+    return {
+      n,
+      how: 'variant',
+      label: `${s.label} / ${['method', 'path', 'request line'][choice]}`,
+      ops: [],
+      bytes: Buffer.from(line + rest, 'latin1'),
+      slow: false,
+    };
   }
 }

@@ -26,7 +26,9 @@ export function httpRequest(r: HttpRequestSpec): Buffer {
   let body = r.body ?? Buffer.alloc(0);
   if (r.chunked) {
     lines.push('Transfer-Encoding: chunked');
-    body = body.length ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : Buffer.from('0\r\n\r\n');
+    body = body.length
+      ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+      : Buffer.from('0\r\n\r\n');
   } else if (r.body && !r.noLength) lines.push(`Content-Length: ${r.body.length}`);
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]);
 }
@@ -48,7 +50,9 @@ export function webSocketUpgrade(target: string, extra: [string, string][] = [])
 
 /** `{"a":` or `[` repeated `depth` times: about 3,000 levels fit in 6 KB. */
 export function deepJson(depth: number, kind: 'array' | 'object' = 'object'): string {
-  return kind === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return kind === 'array'
+    ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 /** Hand-made hostile JSON texts (some are not JSON at all). */
@@ -80,7 +84,21 @@ export const HOSTILE_JSON: readonly string[] = [
 export function generatedJson(seed: number, count: number): string[] {
   const value = fc.oneof(
     fc.jsonValue({ maxDepth: 6 }),
-    fc.dictionary(fc.constantFrom('title', 'description', 'uploadLimit', 'maxChildren', 'nodeId', 'streamId', '__proto__', 'constructor', 'addresses', 'bitrateBps'), fc.jsonValue({ maxDepth: 3 })),
+    fc.dictionary(
+      fc.constantFrom(
+        'title',
+        'description',
+        'uploadLimit',
+        'maxChildren',
+        'nodeId',
+        'streamId',
+        '__proto__',
+        'constructor',
+        'addresses',
+        'bitrateBps',
+      ),
+      fc.jsonValue({ maxDepth: 3 }),
+    ),
   );
   return fc.sample(value, { seed, numRuns: count }).map((v) => JSON.stringify(v) ?? 'null');
 }
@@ -96,7 +114,30 @@ export interface Seed {
 
 /** Random ASCII-ish path segments: reserved characters, percent escapes, dot segments, long runs. */
 export function mutatedPath(rng: Rng, base: string): string {
-  const pieces = ['~', '%', '%00', '%2e%2e', '..', '//', '?', '#', '[', ']', '@', ':', ';', '*', '\\', ' ', '%ff', 'é', '\u0000', '{', '}', '|'];
+  const pieces = [
+    '~',
+    '%',
+    '%00',
+    '%2e%2e',
+    '..',
+    '//',
+    '?',
+    '#',
+    '[',
+    ']',
+    '@',
+    ':',
+    ';',
+    '*',
+    '\\',
+    ' ',
+    '%ff',
+    'é',
+    '\u0000',
+    '{',
+    '}',
+    '|',
+  ];
   const chars = [...base];
   const n = rng.range(1, 4);
   for (let i = 0; i < n; i++) {
@@ -108,7 +149,22 @@ export function mutatedPath(rng: Rng, base: string): string {
   return chars.join('');
 }
 
-export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT', 'PRI', 'get', 'G ET', '', 'XYZZY'];
+export const METHODS = [
+  'GET',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'PRI',
+  'get',
+  'G ET',
+  '',
+  'XYZZY',
+];
 
 /** Request lines that are malformed on purpose; the first is issue 11's forward-port kill. */
 export const BAD_REQUEST_LINES: readonly string[] = [
@@ -126,7 +182,11 @@ export const BAD_REQUEST_LINES: readonly string[] = [
 
 /** A header block of about `bytes` bytes: one huge header, or many small ones. */
 export function hugeHeaders(bytes: number, many: boolean): [string, string][] {
-  if (!many) return [['Host', '127.0.0.1'], ['X-Pad', 'p'.repeat(bytes)]];
+  if (!many)
+    return [
+      ['Host', '127.0.0.1'],
+      ['X-Pad', 'p'.repeat(bytes)],
+    ];
   const out: [string, string][] = [['Host', '127.0.0.1']];
   for (let i = 0; out.length * 16 < bytes; i++) out.push([`X-H${i}`, 'v']);
   return out;

@@ -34,7 +34,8 @@ describe('byte mutations', () => {
     expect(out.length).toBe(seedBytes.length);
     expect(seedBytes).toEqual(copy);
     let bits = 0;
-    for (let i = 0; i < out.length; i++) bits += [...(out[i] ^ seedBytes[i]).toString(2)].filter((x) => x === '1').length;
+    for (let i = 0; i < out.length; i++)
+      bits += [...(out[i] ^ seedBytes[i]).toString(2)].filter((x) => x === '1').length;
     expect(bits).toBe(1);
   });
 
@@ -69,12 +70,20 @@ describe('byte mutations', () => {
   });
 
   it('mutate is reproducible by seed and reports its ops', () => {
-    const a = mutate(seedBytes, new Rng(77), { donors: [Buffer.from('xyz')], fields: [{ offset: 4, size: 2 }] });
-    const b = mutate(seedBytes, new Rng(77), { donors: [Buffer.from('xyz')], fields: [{ offset: 4, size: 2 }] });
+    const a = mutate(seedBytes, new Rng(77), {
+      donors: [Buffer.from('xyz')],
+      fields: [{ offset: 4, size: 2 }],
+    });
+    const b = mutate(seedBytes, new Rng(77), {
+      donors: [Buffer.from('xyz')],
+      fields: [{ offset: 4, size: 2 }],
+    });
     expect(a.bytes).toEqual(b.bytes);
     expect(a.ops).toEqual(b.ops);
     expect(a.ops.length).toBeGreaterThanOrEqual(1);
-    expect(mutate(Buffer.alloc(300_000, 1), new Rng(1), { maxBytes: 1000 }).bytes.length).toBeLessThanOrEqual(1000);
+    expect(mutate(Buffer.alloc(300_000, 1), new Rng(1), { maxBytes: 1000 }).bytes.length).toBeLessThanOrEqual(
+      1000,
+    );
   });
 });
 
@@ -99,7 +108,13 @@ describe('RTMP encoder', () => {
     expect(bytes[0]).toBe(0x03);
     const body = bytes.subarray(1 + 1536 + 1536 + 12);
     // 'connect', then the number 1 (transaction id), then nothing: no command object.
-    expect(body).toEqual(Buffer.concat([Buffer.from([0x02, 0x00, 0x07]), Buffer.from('connect'), Buffer.from([0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0])]));
+    expect(body).toEqual(
+      Buffer.concat([
+        Buffer.from([0x02, 0x00, 0x07]),
+        Buffer.from('connect'),
+        Buffer.from([0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]),
+      ]),
+    );
     expect(bytes.readUIntBE(1 + 3072 + 4, 3)).toBe(body.length);
   });
 });
@@ -109,7 +124,11 @@ describe('corpus', () => {
 
   it('never sends the agent its leave command or a settings change that parses, but does send hostile settings bodies', () => {
     const leave = httpRequest({ method: 'POST', target: '/api/leave' });
-    const limit = httpRequest({ method: 'PATCH', target: '/api/settings', body: Buffer.from('{"uploadLimit":"1"}') });
+    const limit = httpRequest({
+      method: 'PATCH',
+      target: '/api/settings',
+      body: Buffer.from('{"uploadLimit":"1"}'),
+    });
     const deep = httpRequest({ method: 'PATCH', target: '/api/settings', body: Buffer.from('[[[[]]]]') });
     expect(isLegitimatelyDestructive('api', leave)).toBe(true);
     expect(isLegitimatelyDestructive('api', limit)).toBe(true);
@@ -129,7 +148,9 @@ describe('corpus', () => {
         expect(again.next().bytes.equals(input.bytes)).toBe(true);
         kinds.add(input.how);
       }
-      expect(kinds).toEqual(new Set(port === 'rtmp' ? ['seed', 'mutant', 'random'] : ['seed', 'variant', 'mutant', 'random']));
+      expect(kinds).toEqual(
+        new Set(port === 'rtmp' ? ['seed', 'mutant', 'random'] : ['seed', 'variant', 'mutant', 'random']),
+      );
     }
   });
 });

@@ -66,7 +66,9 @@ export function insertBytes(input: Buffer, rng: Rng, maxLen = 64): Buffer {
   const at = rng.int(input.length + 1);
   const len = rng.range(1, maxLen);
   // Half of the time a run of one "interesting" byte, otherwise random bytes.
-  const filler = rng.chance(0.5) ? Buffer.alloc(len, rng.pick([0x00, 0xff, 0x7f, 0x80, 0x41, 0x0a, 0x0d, 0x25])) : rng.bytes(len);
+  const filler = rng.chance(0.5)
+    ? Buffer.alloc(len, rng.pick([0x00, 0xff, 0x7f, 0x80, 0x41, 0x0a, 0x0d, 0x25]))
+    : rng.bytes(len);
   return Buffer.concat([input.subarray(0, at), filler, input.subarray(at)]);
 }
 
@@ -94,7 +96,15 @@ export function corruptLength(input: Buffer, field: LengthField, rng: Rng): Buff
   const out = Buffer.from(input);
   const max = 2 ** (8 * field.size) - 1;
   const current = out.readUIntBE(field.offset, field.size);
-  const candidates = [0, 1, max, max - 1, Math.min(max, current + 1), Math.max(0, current - 1), rng.int(max + 1)];
+  const candidates = [
+    0,
+    1,
+    max,
+    max - 1,
+    Math.min(max, current + 1),
+    Math.max(0, current - 1),
+    rng.int(max + 1),
+  ];
   out.writeUIntBE(rng.pick(candidates), field.offset, field.size);
   return out;
 }
@@ -114,7 +124,12 @@ export type MutationOp = 'bitflip' | 'insert' | 'delete' | 'truncate' | 'splice'
  * Applies 1 to `maxOps` random mutations to `seed`. Returns the bytes and the ops applied, in order
  * (for the report and the saved crash inputs).
  */
-export function mutate(seed: Buffer, rng: Rng, ctx: MutationContext = {}, maxOps = 3): { bytes: Buffer; ops: MutationOp[] } {
+export function mutate(
+  seed: Buffer,
+  rng: Rng,
+  ctx: MutationContext = {},
+  maxOps = 3,
+): { bytes: Buffer; ops: MutationOp[] } {
   const maxBytes = ctx.maxBytes ?? 256 * 1024;
   let bytes: Buffer = Buffer.from(seed);
   const ops: MutationOp[] = [];

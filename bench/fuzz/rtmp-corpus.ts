@@ -80,15 +80,27 @@ export function amfCommand(...values: AmfValue[]): Builder {
  * One RTMP message as chunks: a type-0 header (fmt 0, csid < 64), then type-3 continuation headers
  * every `chunkSize` bytes. The 3-byte message length is recorded as a length field.
  */
-export function rtmpMessage(csid: number, type: number, streamId: number, payload: Builder, timestamp = 0, chunkSize = 4096): Builder {
+export function rtmpMessage(
+  csid: number,
+  type: number,
+  streamId: number,
+  payload: Builder,
+  timestamp = 0,
+  chunkSize = 4096,
+): Builder {
   const body = payload.build();
   const out = new Builder();
-  out.uint(csid & 0x3f, 1).uint(Math.min(timestamp, 0xffffff), 3).uint(body.length, 3, true).uint(type, 1);
+  out
+    .uint(csid & 0x3f, 1)
+    .uint(Math.min(timestamp, 0xffffff), 3)
+    .uint(body.length, 3, true)
+    .uint(type, 1);
   const sid = Buffer.alloc(4);
   sid.writeUInt32LE(streamId);
   out.push(sid);
   const headerSize = out.length;
-  for (const f of payload.fields) if (f.offset < chunkSize) out.fields.push({ offset: headerSize + f.offset, size: f.size });
+  for (const f of payload.fields)
+    if (f.offset < chunkSize) out.fields.push({ offset: headerSize + f.offset, size: f.size });
   for (let at = 0; at < body.length; at += chunkSize) {
     if (at > 0) out.uint(0xc0 | (csid & 0x3f), 1);
     out.push(body.subarray(at, at + chunkSize));
@@ -122,7 +134,17 @@ export interface RtmpSessionOptions {
 export function rtmpSession(o: RtmpSessionOptions): Builder {
   const tcUrl = `rtmp://${o.host}:${o.port}/${o.app}`;
   const s = new Builder().append(handshake()).append(setChunkSize(4096));
-  const connect = { app: o.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; FMSc/1.0)', tcUrl, fpad: false, capabilities: 15, audioCodecs: 4071, videoCodecs: 252, videoFunction: 1 };
+  const connect = {
+    app: o.app,
+    type: 'nonprivate',
+    flashVer: 'FMLE/3.0 (compatible; FMSc/1.0)',
+    tcUrl,
+    fpad: false,
+    capabilities: 15,
+    audioCodecs: 4071,
+    videoCodecs: 252,
+    videoFunction: 1,
+  };
   s.append(rtmpMessage(3, 20, 0, amfCommand('connect', 1, connect)));
   if (o.mode === 'publish') {
     s.append(rtmpMessage(3, 20, 0, amfCommand('releaseStream', 2, null, o.stream)));

@@ -25,7 +25,13 @@ export function classifyReply(first: Buffer): Outcome {
   return 'bytes';
 }
 
-export function sendInput(host: string, port: number, bytes: Buffer, slow: boolean, options: SendOptions = {}): Promise<Outcome> {
+export function sendInput(
+  host: string,
+  port: number,
+  bytes: Buffer,
+  slow: boolean,
+  options: SendOptions = {},
+): Promise<Outcome> {
   const timeoutMs = options.timeoutMs ?? 1500;
   return new Promise((resolve) => {
     let outcome: Outcome | null = null;
@@ -65,7 +71,8 @@ export function sendInput(host: string, port: number, bytes: Buffer, slow: boole
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') finish('refused');
-      else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') finish(head ? classifyReply(head) : 'reset');
+      else if (err.code === 'ECONNRESET' || err.code === 'EPIPE')
+        finish(head ? classifyReply(head) : 'reset');
       else finish(`error-${err.code ?? 'unknown'}`);
     });
     socket.on('end', () => finish(head ? classifyReply(head) : 'closed'));

@@ -24,7 +24,8 @@ export async function startStream(source: LocalNode, viewer: LocalNode): Promise
   const live: LiveStream = { streamId: created.streamId, publisher, publishError: null };
   publisher.on('error', (err: Error) => (live.publishError = err.message));
   await publisher.start();
-  if (!(await receives(created.play.httpFlv, 5, 30_000))) throw new Error(`${source.name} does not play ${created.streamId}`);
+  if (!(await receives(created.play.httpFlv, 5, 30_000)))
+    throw new Error(`${source.name} does not play ${created.streamId}`);
   await watch(viewer, created.streamId);
   await waitFor(async () => ((await tagsIn(viewer, created.streamId)) ?? 0) > 10, {
     timeoutMs: 30_000,

@@ -9,7 +9,11 @@ import { rssMbSync } from '../lib/proc-sampler';
 /** The pids of a process's direct children (from /proc, Linux). */
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -80,7 +84,9 @@ export class FuzzTarget {
 
   exitStatus(): string {
     const p = this.parent();
-    return p.running ? `${this.role ?? 'process'} pid changed (restarted by its supervisor)` : JSON.stringify(p.exitStatus);
+    return p.running
+      ? `${this.role ?? 'process'} pid changed (restarted by its supervisor)`
+      : JSON.stringify(p.exitStatus);
   }
 
   rssMb(): number {

@@ -30,7 +30,9 @@ export class RawConsumer {
         reject(new Error(`no response from ${u.pathname} in ${timeoutMs} ms`));
       }, timeoutMs);
       socket.setNoDelay(true);
-      socket.once('connect', () => socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`));
+      socket.once('connect', () =>
+        socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
+      );
       socket.on('data', (chunk: Buffer) => {
         this.bytes += chunk.length;
         if (this.status === null) {

@@ -51,7 +51,11 @@ export interface RelayTestbed {
   relays: TestRelay[];
   startRelay(name: string, options?: TestRelayOptions): Promise<TestRelay>;
   /** Authorises a fresh key on `relay` and publishes the sample there in real time (looped). */
-  publish(relay: TestRelay, streamId: string, onVideoFrame?: (ts: number) => void): Promise<{ publisher: FlvFilePublisher; key: string }>;
+  publish(
+    relay: TestRelay,
+    streamId: string,
+    onVideoFrame?: (ts: number) => void,
+  ): Promise<{ publisher: FlvFilePublisher; key: string }>;
   /** Makes `down` pull `streamId` from `up` (admit on up, openUpstream on down). */
   pull(down: TestRelay, up: TestRelay, streamId: string): Promise<void>;
   logs(maxBytesEach?: number): string;
@@ -73,14 +77,29 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     mkdirSync(dataDir, { recursive: true });
     const nodeId = randomUUID();
     writeFileSync(join(dataDir, 'node-id'), `${nodeId}\n`);
-    const ports = { rtmp: await freePort(), http: await freePort(), forward: await freePort(), api: await freePort() };
+    const ports = {
+      rtmp: await freePort(),
+      http: await freePort(),
+      forward: await freePort(),
+      api: await freePort(),
+    };
     const args = ['relay', '--data-dir', dataDir, '--redis', redis.url, '--host', '127.0.0.1'];
-    args.push('--rtmp-port', String(ports.rtmp), '--http-port', String(ports.http), '--forward-port', String(ports.forward));
+    args.push(
+      '--rtmp-port',
+      String(ports.rtmp),
+      '--http-port',
+      String(ports.http),
+      '--forward-port',
+      String(ports.forward),
+    );
     args.push('--api-port', String(ports.api), '--upload-limit', options.uploadLimit ?? 'unlimited');
     args.push('--log-level', options.logLevel ?? 'info');
     if (options.stallMs !== undefined) args.push('--stall-ms', String(options.stallMs));
     const logFile = join(root, `${name}.log`);
-    const proc = spawnAstral(name, args, { logFile, ...(options.env && { env: { ...process.env, ...options.env } }) });
+    const proc = spawnAstral(name, args, {
+      logFile,
+      ...(options.env && { env: { ...process.env, ...options.env } }),
+    });
     const control = new RelayControlClient(client, nodeId, 3000);
     const base = `http://127.0.0.1:${ports.forward}`;
     const relay: TestRelay = {
@@ -107,12 +126,17 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     relays.push(relay);
     await waitFor(
       async () => {
-        if (!proc.running) throw new WaitAbortedError(`${name} exited during start-up: ${proc.readLog(3000)}`);
+        if (!proc.running)
+          throw new WaitAbortedError(`${name} exited during start-up: ${proc.readLog(3000)}`);
         if (!(await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok) return false;
         await control.stats();
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 100, what: `relay ${name} to answer on its forward port and over Redis` },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: `relay ${name} to answer on its forward port and over Redis`,
+      },
     );
     return relay;
   };
@@ -124,7 +148,11 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     publish: async (relay, streamId, onVideoFrame) => {
       const key = randomBytes(18).toString('base64url');
       await relay.control.authorizePublish({ streamId, keyHash: sha256Hex(key) });
-      const publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: `${relay.httpFlvUrl(streamId)}?key=${key}`, onVideoFrame });
+      const publisher = new FlvFilePublisher({
+        file: sampleFlvPath(),
+        url: `${relay.httpFlvUrl(streamId)}?key=${key}`,
+        onVideoFrame,
+      });
       publisher.on('error', () => undefined);
       publishers.push(publisher);
       await publisher.start();
@@ -132,9 +160,14 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     },
     pull: async (down, up, streamId) => {
       const { token } = await up.admit(streamId, down.nodeId);
-      await down.control.openUpstream({ streamId, upstreamNodeId: up.nodeId, url: up.forwardUrl(streamId, token) });
+      await down.control.openUpstream({
+        streamId,
+        upstreamNodeId: up.nodeId,
+        url: up.forwardUrl(streamId, token),
+      });
     },
-    logs: (maxBytesEach = 3000) => relays.map((r) => `----- ${r.name} -----\n${r.process.readLog(maxBytesEach)}`).join('\n'),
+    logs: (maxBytesEach = 3000) =>
+      relays.map((r) => `----- ${r.name} -----\n${r.process.readLog(maxBytesEach)}`).join('\n'),
     stop: async () => {
       await Promise.all(publishers.map((p) => p.stop(2000).catch(() => undefined)));
       await Promise.all(relays.map((r) => r.process.stop('SIGTERM', 10_000)));

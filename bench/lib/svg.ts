@@ -62,7 +62,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Math.round(v / step) * step);
   return out;
 }
 
@@ -93,7 +94,9 @@ function legend(width: number, names: { name: string; color: string; dashed?: bo
   names.forEach((n, i) => {
     const y = M.top + 8 + i * 16;
     const x = width - M.right - 220;
-    out.push(`<line x1="${x}" y1="${y}" x2="${x + 20}" y2="${y}" stroke="${n.color}" stroke-width="3"${n.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
+    out.push(
+      `<line x1="${x}" y1="${y}" x2="${x + 20}" y2="${y}" stroke="${n.color}" stroke-width="3"${n.dashed ? ' stroke-dasharray="5,3"' : ''}/>`,
+    );
     out.push(`<text x="${x + 26}" y="${y + 4}">${escapeXml(n.name)}</text>`);
   });
   return out;
@@ -118,7 +121,9 @@ export function lineChart(o: LineChartOptions): string {
     : niceTicks(xLo, xHi);
   for (const t of xTicks) {
     const x = px(t);
-    body.push(`<line x1="${x}" y1="${height - M.bottom}" x2="${x}" y2="${height - M.bottom + 5}" stroke="black"/>`);
+    body.push(
+      `<line x1="${x}" y1="${height - M.bottom}" x2="${x}" y2="${height - M.bottom + 5}" stroke="black"/>`,
+    );
     body.push(`<text x="${x}" y="${height - M.bottom + 18}" text-anchor="middle">${fmt(t)}</text>`);
   }
   for (const t of niceTicks(yLo, yHi)) {
@@ -131,10 +136,19 @@ export function lineChart(o: LineChartOptions): string {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     if (pts.length === 0) return;
     const d = pts.map((p, k) => `${k ? 'L' : 'M'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
-    body.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`);
-    if (!s.dashed) for (const p of pts) body.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
+    body.push(
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>`,
+    );
+    if (!s.dashed)
+      for (const p of pts)
+        body.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
   });
-  body.push(...legend(width, o.series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length], dashed: s.dashed }))));
+  body.push(
+    ...legend(
+      width,
+      o.series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length], dashed: s.dashed })),
+    ),
+  );
   return frame(width, height, o.title, body);
 }
 
@@ -160,11 +174,20 @@ export function barChart(o: BarChartOptions): string {
       const v = s.values[ci];
       if (!Number.isFinite(v)) return;
       const y = py(Math.max(v, yLo));
-      body.push(`<rect x="${(gx + si * barW).toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(py(yLo) - y).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`);
+      body.push(
+        `<rect x="${(gx + si * barW).toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(py(yLo) - y).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"/>`,
+      );
     });
-    body.push(`<text x="${gx + groupW * 0.4}" y="${height - M.bottom + 18}" text-anchor="middle">${escapeXml(c)}</text>`);
+    body.push(
+      `<text x="${gx + groupW * 0.4}" y="${height - M.bottom + 18}" text-anchor="middle">${escapeXml(c)}</text>`,
+    );
   });
-  body.push(...legend(width, o.series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length] }))));
+  body.push(
+    ...legend(
+      width,
+      o.series.map((s, i) => ({ name: s.name, color: COLORS[i % COLORS.length] })),
+    ),
+  );
   return frame(width, height, o.title, body);
 }
 

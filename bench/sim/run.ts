@@ -59,12 +59,20 @@ export function simBench(args: string[]): Promise<void> {
   };
   const results = sizes.map((nodes) => {
     const r = simulate({ nodes, ...common });
-    console.error(`sim: ${nodes} nodes (${policy}): served ${r.served}/${r.servable}, depth ${r.depth.max}/${r.depth.bound}, ${Math.round(r.runtimeMs)} ms wall, ${Math.round(r.cpuMs)} ms CPU`);
+    console.error(
+      `sim: ${nodes} nodes (${policy}): served ${r.served}/${r.servable}, depth ${r.depth.max}/${r.depth.bound}, ${Math.round(r.runtimeMs)} ms wall, ${Math.round(r.cpuMs)} ms CPU`,
+    );
     return r;
   });
   // --baseline: also run today's agent policy at each N, for the plot.
-  const baseline = flags.has('baseline') && policy !== 'agent' ? sizes.map((nodes) => simulate({ nodes, ...common, policy: 'agent' })) : [];
-  for (const r of baseline) console.error(`sim: ${r.params.nodes} nodes (agent): served ${r.served}/${r.servable}, ${Math.round(r.cpuMs)} ms CPU`);
+  const baseline =
+    flags.has('baseline') && policy !== 'agent'
+      ? sizes.map((nodes) => simulate({ nodes, ...common, policy: 'agent' }))
+      : [];
+  for (const r of baseline)
+    console.error(
+      `sim: ${r.params.nodes} nodes (agent): served ${r.served}/${r.servable}, ${Math.round(r.cpuMs)} ms CPU`,
+    );
   if (results.length > 1) {
     const svg = flags.get('svg') ?? 'docs/bench/offload-vs-n.svg';
     writeSvg(
@@ -78,11 +86,23 @@ export function simBench(args: string[]): Promise<void> {
         yMax: 1,
         series: [
           { name: `offload, ${policy}`, points: results.map((r) => ({ x: r.params.nodes, y: r.offload })) },
-          { name: `served ÷ servable, ${policy}`, points: results.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })) },
+          {
+            name: `served ÷ servable, ${policy}`,
+            points: results.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })),
+          },
           ...(baseline.length
-            ? [{ name: 'served ÷ servable, agent today', points: baseline.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })) }]
+            ? [
+                {
+                  name: 'served ÷ servable, agent today',
+                  points: baseline.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })),
+                },
+              ]
             : []),
-          { name: 'offload bound 1 − 1/n', points: results.map((r) => ({ x: r.params.nodes, y: 1 - 1 / r.viewers })), dashed: true },
+          {
+            name: 'offload bound 1 − 1/n',
+            points: results.map((r) => ({ x: r.params.nodes, y: 1 - 1 / r.viewers })),
+            dashed: true,
+          },
         ],
       }),
     );
@@ -90,7 +110,14 @@ export function simBench(args: string[]): Promise<void> {
   }
   for (const r of results) report(`sim: ${r.params.nodes} nodes, ${policy} policy`, summary(r));
   const json = flags.get('json');
-  const all = { runs: results.map(summary), ...(baseline.length ? { agentBaseline: baseline.map(summary) } : {}) };
-  if (json) writeFileSync(json, `${JSON.stringify(results.length === 1 && !baseline.length ? summary(results[0]) : all, null, 2)}\n`);
+  const all = {
+    runs: results.map(summary),
+    ...(baseline.length ? { agentBaseline: baseline.map(summary) } : {}),
+  };
+  if (json)
+    writeFileSync(
+      json,
+      `${JSON.stringify(results.length === 1 && !baseline.length ? summary(results[0]) : all, null, 2)}\n`,
+    );
   return Promise.resolve();
 }

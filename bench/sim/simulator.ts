@@ -272,7 +272,10 @@ export function simulate(input: SimParams): SimResult {
       n.beatPending = false;
       const sn = nodes[n.supernode];
       const carried = n.hops >= 0 ? [{ streamId, hops: n.hops }] : [];
-      const carrying = p.policy === 'improved' ? advertisedCarrying(carried, n.limitBps, n.committedBps, () => BITRATE) : carried;
+      const carrying =
+        p.policy === 'improved'
+          ? advertisedCarrying(carried, n.limitBps, n.committedBps, () => BITRATE)
+          : carried;
       sn.members!.heartbeat(n.id, carrying, q.now);
     });
   }
@@ -325,7 +328,8 @@ export function simulate(input: SimParams): SimResult {
     for (const c of listCarriers()) if (!seen.has(c.nodeId)) carriers.push(c);
     delay = Math.max(delay, rtt(n, dirPos));
     const order = candidateOrder(n.id, carriers, n.knownSupernodes, source.id);
-    const asked = p.policy === 'improved' ? candidateWindow(order, attempt, p.askAtOnce) : order.slice(0, p.askAtOnce);
+    const asked =
+      p.policy === 'improved' ? candidateWindow(order, attempt, p.askAtOnce) : order.slice(0, p.askAtOnce);
     const offers: (OfferCandidate & { node: SimNode })[] = [];
     const rtts = new Map<string, number>();
     let roundTrip = 0;
@@ -340,15 +344,34 @@ export function simulate(input: SimParams): SimResult {
       if (c.hops < 0 || c.path.includes(n.id) || c === n) continue;
       const admits =
         p.policy === 'improved'
-          ? admitsRequester(c.limitBps, c.committedBps, BITRATE, n.cap > 0, q.now - n.arrivedAt > WATCH_DEADLINE_MS, p.reservedSlots)
+          ? admitsRequester(
+              c.limitBps,
+              c.committedBps,
+              BITRATE,
+              n.cap > 0,
+              q.now - n.arrivedAt > WATCH_DEADLINE_MS,
+              p.reservedSlots,
+            )
           : admitsForward(c.limitBps, c.committedBps, BITRATE);
       if (!admits) continue;
-      offers.push({ nodeId: c.id, hops: c.hops + 1, path: c.path, headroomBps: headroomAfter(c.limitBps, c.committedBps, BITRATE), node: c });
+      offers.push({
+        nodeId: c.id,
+        hops: c.hops + 1,
+        path: c.path,
+        headroomBps: headroomAfter(c.limitBps, c.committedBps, BITRATE),
+        node: c,
+      });
       c.committedBps += BITRATE; // an offer reserves until it is confirmed, cancelled or expires
       directoryCarrying(c);
     }
     q.after(delay + roundTrip, () => {
-      const { chosen, rejected } = selectOffer(n.id, offers, rtts, new Set(), p.policy === 'improved' ? source.id : undefined);
+      const { chosen, rejected } = selectOffer(
+        n.id,
+        offers,
+        rtts,
+        new Set(),
+        p.policy === 'improved' ? source.id : undefined,
+      );
       for (const o of rejected) {
         msgs.ticketCancel++;
         o.node.committedBps -= BITRATE;
@@ -357,7 +380,8 @@ export function simulate(input: SimParams): SimResult {
       }
       if (!chosen) {
         const elapsed = q.now - since;
-        if (elapsed < WATCH_DEADLINE_MS) q.after(Math.min(1000, 150 * (attempt + 1)), () => watch(n, since, attempt + 1));
+        if (elapsed < WATCH_DEADLINE_MS)
+          q.after(Math.min(1000, 150 * (attempt + 1)), () => watch(n, since, attempt + 1));
         else if (p.policy === 'improved') q.after(RETRY_LATER_MS, () => watch(n, q.now, attempt + 1));
         return;
       }
@@ -416,11 +440,17 @@ export function simulate(input: SimParams): SimResult {
       memberBeats += b;
       memberBeatsAt.set(x.supernode, (memberBeatsAt.get(x.supernode) ?? 0) + b);
     }
-    if (x.servedAt >= 0 && x.idx !== 0) msgs.ticketHeartbeat += 2 * Math.floor((T - x.servedAt) / TICKET_HEARTBEAT_MS);
+    if (x.servedAt >= 0 && x.idx !== 0)
+      msgs.ticketHeartbeat += 2 * Math.floor((T - x.servedAt) / TICKET_HEARTBEAT_MS);
   }
   msgs.membershipHeartbeat = memberBeats;
   const dirTotal =
-    msgs.directoryRegister + msgs.directoryListSupernodes + msgs.directoryPromote + msgs.directoryCarrying + msgs.directoryListCarriers + msgs.directoryHeartbeat;
+    msgs.directoryRegister +
+    msgs.directoryListSupernodes +
+    msgs.directoryPromote +
+    msgs.directoryCarrying +
+    msgs.directoryListCarriers +
+    msgs.directoryHeartbeat;
   const snRates = supernodes.map((s) => {
     const alive = (T - nodes[s].arrivedAt) / 1000;
     return ((memberBeatsAt.get(s) ?? 0) + (supernodeEventMsgs.get(s) ?? 0)) / Math.max(1, alive);
@@ -449,7 +479,10 @@ export function simulate(input: SimParams): SimResult {
       boundAll: Math.ceil(Math.log(p.nodes) / Math.log(sumU / n)) + 2,
     },
     supernodes: supernodes.length,
-    membersPerSupernode: { mean: mean(supernodes.map((s) => nodes[s].members!.size)), max: Math.max(...supernodes.map((s) => nodes[s].members!.size)) },
+    membersPerSupernode: {
+      mean: mean(supernodes.map((s) => nodes[s].members!.size)),
+      max: Math.max(...supernodes.map((s) => nodes[s].members!.size)),
+    },
     ticketAttempts: { mean: mean(attempts), max: Math.max(...attempts) },
     joinToServedMs: { p50: pct(joinToServed, 50), p95: pct(joinToServed, 95) },
     messages: {

@@ -114,7 +114,16 @@ export class RtmpSoakPlayer implements SoakPlayer {
   }
 
   private spawn(): void {
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-rw_timeout', '15000000', '-i', this.url];
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'warning',
+      '-rw_timeout',
+      '15000000',
+      '-i',
+      this.url,
+    ];
     args.push('-c', 'copy', '-copyts', '-flush_packets', '1', '-f', 'flv', `tcp://127.0.0.1:${this.port}`);
     const p = spawnManaged(this.name, args, { command: 'ffmpeg', logFile: this.logFile });
     this.ffmpeg = p;

@@ -63,7 +63,16 @@ describe('TagTimeline', () => {
 
 describe('countMatches', () => {
   it('counts matching lines per pattern', () => {
-    const text = ['a local republish interrupted; retrying', 'upstream lost', 'x', 'upstream lost again'].join('\n');
-    expect(countMatches(text, { r: /republish interrupted/, u: /upstream lost/, none: /zzz/ })).toEqual({ r: 1, u: 2, none: 0 });
+    const text = [
+      'a local republish interrupted; retrying',
+      'upstream lost',
+      'x',
+      'upstream lost again',
+    ].join('\n');
+    expect(countMatches(text, { r: /republish interrupted/, u: /upstream lost/, none: /zzz/ })).toEqual({
+      r: 1,
+      u: 2,
+      none: 0,
+    });
   });
 });

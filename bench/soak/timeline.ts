@@ -75,7 +75,8 @@ export class TagTimeline {
       const leap = d < 0 ? d : d - this.frameMs;
       if (d < 0) this.maxBack = Math.max(this.maxBack, -d);
       else this.maxFwd = Math.max(this.maxFwd, leap);
-      if (Math.abs(leap) > this.leapThresholdMs && this.leaps.length < this.keep) this.leaps.push({ atMs: at, leapMs: leap });
+      if (Math.abs(leap) > this.leapThresholdMs && this.leaps.length < this.keep)
+        this.leaps.push({ atMs: at, leapMs: leap });
     }
     this.frames++;
     this.lastArrival = arrivalMs;
@@ -108,6 +109,7 @@ export class TagTimeline {
 /** Lines of a log text that match each pattern (counted once per line per pattern). */
 export function countMatches(text: string, patterns: Record<string, RegExp>): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
-  for (const line of text.split('\n')) for (const [k, re] of Object.entries(patterns)) if (re.test(line)) out[k]++;
+  for (const line of text.split('\n'))
+    for (const [k, re] of Object.entries(patterns)) if (re.test(line)) out[k]++;
   return out;
 }

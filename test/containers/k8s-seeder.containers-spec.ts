@@ -174,10 +174,7 @@ describeIf('the rendered k8s seeder pod under podman kube play', () => {
         'GET',
         `http://127.0.0.1:${ports.get(9000)}/healthz`,
       );
-      const listed = await httpJson<NodeInfo[]>(
-        'GET',
-        `${net.directoryUrl}/api/nodes`,
-      );
+      const listed = await httpJson<NodeInfo[]>('GET', `${net.directoryUrl}/api/nodes`);
       const containers = podman(['ps', '--filter', `pod=${net.prefix}-seeder-0`, '--format', '{{.Names}}'])
         .split('\n')
         .filter(Boolean)

@@ -85,8 +85,7 @@ describe('Astral network in containers', () => {
       source = net.nodes[0];
       await net.startPublisher(source);
       streamId = await waitFor(
-        async () =>
-          (await httpJson<ListedStream[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
+        async () => (await httpJson<ListedStream[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
         { timeoutMs: 60_000, intervalMs: 500, what: 'the published stream at node 1' },
       );
       // As docker/testbed-watch.js does: each node in turn, once the previous one carries the stream.

@@ -22,7 +22,13 @@ describe('restartDelay', () => {
   it('stays bounded for absurd failure counts and follows a custom policy', () => {
     expect(restartDelay(10_000, 0).delayMs).toBe(DEFAULT_BACKOFF.maxMs);
     expect(restartDelay(-3, 0)).toEqual({ delayMs: 500, failures: 1 });
-    expect(restartDelay(3, 10, { initialMs: 100, maxMs: 500, resetAfterMs: 5 })).toEqual({ delayMs: 100, failures: 1 });
-    expect(restartDelay(2, 1, { initialMs: 100, maxMs: 350, resetAfterMs: 5 })).toEqual({ delayMs: 350, failures: 3 });
+    expect(restartDelay(3, 10, { initialMs: 100, maxMs: 500, resetAfterMs: 5 })).toEqual({
+      delayMs: 100,
+      failures: 1,
+    });
+    expect(restartDelay(2, 1, { initialMs: 100, maxMs: 350, resetAfterMs: 5 })).toEqual({
+      delayMs: 350,
+      failures: 3,
+    });
   });
 });

@@ -23,14 +23,20 @@ export interface RunServiceOptions {
  * reach a process both directly and forwarded by `astral node start`); if close() takes longer than
  * `closeTimeoutMs`, the process exits 1.
  */
-export async function runService(name: string, start: () => Promise<Closable>, options: RunServiceOptions = {}): Promise<void> {
+export async function runService(
+  name: string,
+  start: () => Promise<Closable>,
+  options: RunServiceOptions = {},
+): Promise<void> {
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   installProcessPolicy(createLogger(name, undefined, options.logLevel ?? 'info'), { name });
   let service: Closable;
   try {
     service = await start();
   } catch (err) {
-    process.stderr.write(`astral ${name}: failed to start: ${errorMessage(explainStartupError(err, options.redisUrl))}\n`);
+    process.stderr.write(
+      `astral ${name}: failed to start: ${errorMessage(explainStartupError(err, options.redisUrl))}\n`,
+    );
     process.exit(1);
   }
   let closing = false;
@@ -38,7 +44,9 @@ export async function runService(name: string, start: () => Promise<Closable>, o
     if (closing) return;
     closing = true;
     const timer = setTimeout(() => {
-      process.stderr.write(`astral ${name}: did not stop within ${closeTimeoutMs} ms after ${signal}; exiting\n`);
+      process.stderr.write(
+        `astral ${name}: did not stop within ${closeTimeoutMs} ms after ${signal}; exiting\n`,
+      );
       process.exit(1);
     }, closeTimeoutMs);
     timer.unref();
@@ -70,7 +78,11 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, r
  * came before (`failures`): 500 ms, 1 s, 2 s, … up to 30 s, back to 500 ms after a run of 60 s.
  * Returns the delay and the failure count to pass next time.
  */
-export function restartDelay(failures: number, ranForMs: number, policy: BackoffPolicy = DEFAULT_BACKOFF): { delayMs: number; failures: number } {
+export function restartDelay(
+  failures: number,
+  ranForMs: number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+): { delayMs: number; failures: number } {
   const previous = ranForMs >= policy.resetAfterMs ? 0 : Math.max(0, failures);
   const delayMs = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(previous, 30));
   return { delayMs, failures: previous + 1 };

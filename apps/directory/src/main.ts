@@ -45,7 +45,11 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
   });
   try {
     // Limits of the HTTP port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
-    hardenHttpServer(app.getHttpServer(), new ListenerGuard('directory HTTP', directoryListenerLimits(config), logger), logger);
+    hardenHttpServer(
+      app.getHttpServer(),
+      new ListenerGuard('directory HTTP', directoryListenerLimits(config), logger),
+      logger,
+    );
     app.use(requireJsonBody);
     app.useBodyParser('json', jsonBodyOptions('64kb'));
     // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
@@ -56,7 +60,9 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
     const openApi = new DocumentBuilder()
       .setTitle('Astral directory')
-      .setDescription('Nodes, supernodes and streams of an Astral network. The same functions are Redis patterns (libs/contracts).')
+      .setDescription(
+        'Nodes, supernodes and streams of an Astral network. The same functions are Redis patterns (libs/contracts).',
+      )
       .setVersion('0.1.0')
       .build();
     SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {

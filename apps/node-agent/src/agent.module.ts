@@ -24,12 +24,23 @@ export class AgentModule {
   static register(config: NodeConfig, nodeId: string, log: Logger): DynamicModule {
     return {
       module: AgentModule,
-      controllers: [TicketsController, MembershipController, RelayEventsController, StreamsHttpController, TicketsHttpController, StatusHttpController, SettingsHttpController],
+      controllers: [
+        TicketsController,
+        MembershipController,
+        RelayEventsController,
+        StreamsHttpController,
+        TicketsHttpController,
+        StatusHttpController,
+        SettingsHttpController,
+      ],
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AGENT_NODE_ID, useValue: nodeId },
         { provide: AGENT_LOGGER, useValue: log },
-        { provide: AGENT_CLIENT, useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })) },
+        {
+          provide: AGENT_CLIENT,
+          useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })),
+        },
         DirectoryLink,
         RelayLink,
         CarriedStreams,

@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { AstralErrorFilter, NodeAddressedRedisServer, connectBus, redisTransport, useValidation } from '@astral/transport';
+import {
+  AstralErrorFilter,
+  NodeAddressedRedisServer,
+  connectBus,
+  redisTransport,
+  useValidation,
+} from '@astral/transport';
 import {
   NODE_ENV,
   NodeConfig,
@@ -38,7 +44,9 @@ export function corsOriginAllowed(origin: string | undefined, directoryOrigin: s
  * Starts a node's agent: its local HTTP API, its Redis listener for tickets and relay events,
  * and its membership in the directory. Nothing runs on import.
  */
-export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<{ close(): Promise<void>; nodeId: string; apiUrl: string }> {
+export async function startAgent(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ close(): Promise<void>; nodeId: string; apiUrl: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const log = createLogger('node-agent', nodeId, config.logLevel);
@@ -67,7 +75,9 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
       app,
       new DocumentBuilder()
         .setTitle('Astral node')
-        .setDescription('Local control API of an Astral node: status, settings, streams (publish, watch, seed), tickets, leave. Events: WebSocket /api/events.')
+        .setDescription(
+          'Local control API of an Astral node: status, settings, streams (publish, watch, seed), tickets, leave. Events: WebSocket /api/events.',
+        )
         .setVersion('0.1.0')
         .build(),
     ),
@@ -79,7 +89,13 @@ export async function startAgent(env: NodeJS.ProcessEnv = process.env): Promise<
     throw explainStartupError(err, config.redisUrl);
   }
   await app.listen(config.apiPort, config.host);
-  const wss = attachEventsSocket(app.getHttpServer(), app.get(AgentEvents), (o) => corsOriginAllowed(o, config.directoryOrigin), log, config.idleTimeoutMs / 3);
+  const wss = attachEventsSocket(
+    app.getHttpServer(),
+    app.get(AgentEvents),
+    (o) => corsOriginAllowed(o, config.directoryOrigin),
+    log,
+    config.idleTimeoutMs / 3,
+  );
   const apiUrl = `http://${urlHost(config.host)}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {

@@ -1,7 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NodeAddressedRedisServer, redisTransport, useValidation } from '@astral/transport';
-import { NODE_ENV, NodeConfig, PinoNestLogger, adoptProcessPolicyLogger, createLogger, loadConfig, loadOrCreateNodeId } from '@astral/config';
+import {
+  NODE_ENV,
+  NodeConfig,
+  PinoNestLogger,
+  adoptProcessPolicyLogger,
+  createLogger,
+  loadConfig,
+  loadOrCreateNodeId,
+} from '@astral/config';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
 import { RelayControlErrorFilter } from './control/control-error.filter';
@@ -10,7 +18,9 @@ import { RelayControlErrorFilter } from './control/control-error.filter';
  * Starts a node's relay: the embedded media server (RTMP and HTTP-FLV), the forward server, and the
  * Redis listener for its agent's commands. Nothing runs on import.
  */
-export async function startRelay(env: NodeJS.ProcessEnv = process.env): Promise<{ close(): Promise<void>; nodeId: string }> {
+export async function startRelay(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ close(): Promise<void>; nodeId: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
@@ -25,7 +35,12 @@ export async function startRelay(env: NodeJS.ProcessEnv = process.env): Promise<
   await app.listen();
   app.get(RelayService).announceReady();
   log.info(
-    { rtmpPort: config.rtmpPort, httpPort: config.httpPort, forwardPort: config.forwardPort, uploadLimitBps: config.uploadLimitBps ?? null },
+    {
+      rtmpPort: config.rtmpPort,
+      httpPort: config.httpPort,
+      forwardPort: config.forwardPort,
+      uploadLimitBps: config.uploadLimitBps ?? null,
+    },
     'relay ready',
   );
   return {

@@ -1,7 +1,15 @@
 import pino, { DestinationStream, Logger } from 'pino';
 
 /** Fields whose values are secrets wherever they appear in a log object. */
-export const REDACT_PATHS = ['key', 'token', 'password', '*.key', '*.token', '*.password', 'req.headers.authorization'];
+export const REDACT_PATHS = [
+  'key',
+  'token',
+  'password',
+  '*.key',
+  '*.token',
+  '*.password',
+  'req.headers.authorization',
+];
 
 /** Query-string secrets inside free text, e.g. a URL with ?key=… or &ticket=…. */
 const SECRET_IN_TEXT = /([?&](?:key|token|ticket|sign)=)[^&\s"']+/gi;
@@ -14,7 +22,12 @@ export function scrubSecrets(text: string): string {
  * The structured JSON logger of every Astral process: one line per event, with the app and node id
  * on each line, secrets redacted.
  */
-export function createLogger(app: string, nodeId: string | undefined, level = 'info', destination?: DestinationStream): Logger {
+export function createLogger(
+  app: string,
+  nodeId: string | undefined,
+  level = 'info',
+  destination?: DestinationStream,
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { app, ...(nodeId && { nodeId }), pid: process.pid },

@@ -26,10 +26,18 @@ export class PinoNestLogger implements LoggerService {
     return seen?.suppressed ?? 0;
   }
 
-  private write(level: 'info' | 'warn' | 'error' | 'debug' | 'trace', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'warn' | 'error' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
     const text =
-      message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message) ?? String(message);
+      message instanceof Error
+        ? message.message
+        : typeof message === 'string'
+          ? message
+          : (JSON.stringify(message) ?? String(message));
     const repeated = this.fold(`${level}|${String(context)}|${text}`);
     if (repeated < 0) return;
     const extra = { ...(typeof context === 'string' && { context }), ...(repeated > 0 && { repeated }) };

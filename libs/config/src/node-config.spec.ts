@@ -17,12 +17,15 @@ describe(NodeConfig.name, () => {
   });
 
   it('treats "unlimited" as no limit and 0 as a real limit', () => {
-    expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_UPLOAD_LIMIT: 'unlimited' }).uploadLimitBps).toBeUndefined();
+    expect(
+      loadConfig(NodeConfig, NODE_ENV, { ASTRAL_UPLOAD_LIMIT: 'unlimited' }).uploadLimitBps,
+    ).toBeUndefined();
     expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_UPLOAD_LIMIT: '0' }).uploadLimitBps).toBe(0);
   });
 
   it('fails fast naming each bad variable', () => {
-    const run = () => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_RTMP_PORT: '70000', ASTRAL_UPLOAD_LIMIT: 'fast' });
+    const run = () =>
+      loadConfig(NodeConfig, NODE_ENV, { ASTRAL_RTMP_PORT: '70000', ASTRAL_UPLOAD_LIMIT: 'fast' });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(/ASTRAL_RTMP_PORT="70000"/);
     expect(run).toThrow(/ASTRAL_UPLOAD_LIMIT="fast"/);

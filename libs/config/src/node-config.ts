@@ -1,6 +1,17 @@
 import 'reflect-metadata';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { parseBitrate } from './units';
 
 /** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
@@ -24,7 +35,8 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
 
 /** Settings shared by the two processes of one node: its agent and its relay. */
 export class NodeConfig {
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   dataDir: string = '.astral/node';
 
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
@@ -34,73 +46,105 @@ export class NodeConfig {
   @Matches(/^[A-Za-z0-9.:-]+$/)
   host: string = '127.0.0.1';
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   rtmpPort: number = 1935;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   httpPort: number = 8000;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   forwardPort: number = 9000;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   apiPort: number = 7000;
 
   /** Bits per second; unset means unlimited. Accepts 3mbit, 2500k, 800000. */
-  @IsOptional() @Transform(toBitrate) @IsInt({ message: 'must be a bit rate such as 3mbit, 2500k or unlimited' }) @Min(0)
+  @IsOptional()
+  @Transform(toBitrate)
+  @IsInt({ message: 'must be a bit rate such as 3mbit, 2500k or unlimited' })
+  @Min(0)
   uploadLimitBps?: number;
 
   /** Origin of the directory's web pages, allowed by CORS on the node's local API. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   directoryOrigin?: string;
 
   /** How long the relay waits without data before it declares its upstream lost. */
-  @IsInt() @Min(100) @Max(60000)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   stallMs: number = 1500;
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error'])
   logLevel: string = 'info';
 
   /** Static seed supernodes, tried before the directory's list: `nodeId@host:forwardPort`, comma-separated. */
-  @IsOptional() @Matches(/^([0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})(,[0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})*$/i, {
+  @IsOptional()
+  @Matches(/^([0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})(,[0-9a-f-]{36}@[A-Za-z0-9.:-]+:\d{1,5})*$/i, {
     message: 'must be a comma-separated list of nodeId@host:forwardPort',
   })
   seeds?: string;
 
   /** How many members this node accepts when it is a supernode. */
-  @IsInt() @Min(1) @Max(100000)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   maxChildren: number = 100;
 
   /** Promote itself when no supernode is left to join (else it waits and retries). */
-  @Transform(toBoolean) @IsBoolean({ message: 'must be true or false' })
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
   promoteWhenOrphaned: boolean = true;
 
   /** Interval of membership and ticket heartbeats; 3 missed end the membership or the ticket. */
-  @IsInt() @Min(100) @Max(60000)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   peerHeartbeatMs: number = 1000;
 
   /** Connections one listening port (RTMP, HTTP-FLV, forward, API) holds open at once; more are refused. */
-  @IsInt() @Min(1) @Max(1_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   maxConnections: number = 10_000;
 
   /** Connections one remote address may hold open on one port. */
-  @IsInt() @Min(1) @Max(1_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   maxConnectionsPerAddress: number = 1_000;
 
   /** From accept until the peer has said what it wants (HTTP request head; RTMP handshake, connect and publish/play). */
-  @IsInt() @Min(100) @Max(600_000)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   handshakeTimeoutMs: number = 10_000;
 
   /** A connection with no byte read or written for this long is closed. */
-  @IsInt() @Min(1000) @Max(3_600_000)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
   idleTimeoutMs: number = 60_000;
 
   /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
-  @IsInt() @Min(65_536) @Max(1_073_741_824)
+  @IsInt()
+  @Min(65_536)
+  @Max(1_073_741_824)
   playerQueueBytes: number = 8 * 1024 * 1024;
 
   /** A stream whose publisher disconnected stays live this long, so the same publisher can resume seamlessly. */
-  @IsInt() @Min(0) @Max(600_000)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   publishGraceMs: number = 30_000;
 }
 

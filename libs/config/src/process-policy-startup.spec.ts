@@ -1,4 +1,9 @@
-import { RedisUnreachableError, explainStartupError, isRedisConnectError, withoutCredentials } from './process-policy-startup';
+import {
+  RedisUnreachableError,
+  explainStartupError,
+  isRedisConnectError,
+  withoutCredentials,
+} from './process-policy-startup';
 
 describe('explainStartupError', () => {
   const url = 'redis://user:pa55word@127.0.0.1:6390/2';

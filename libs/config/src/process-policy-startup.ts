@@ -31,12 +31,20 @@ export class RedisUnreachableError extends Error {
  * closed." on a refused or dropped connect, the offline-queue and retry errors, or a socket error.
  */
 export function isRedisConnectError(err: unknown, redisUrl: string): boolean {
-  if (!(err instanceof Error)) return typeof err === 'string' && /Connection lost|Connection is closed/i.test(err);
+  if (!(err instanceof Error))
+    return typeof err === 'string' && /Connection lost|Connection is closed/i.test(err);
   if (err instanceof RedisUnreachableError) return false;
   if (/^Connection is closed\.?$/.test(err.message)) return true;
-  if (err.name === 'MaxRetriesPerRequestError' || /enableOfflineQueue|Reached the max retries/.test(err.message)) return true;
+  if (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /enableOfflineQueue|Reached the max retries/.test(err.message)
+  )
+    return true;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)) {
+  if (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)
+  ) {
     try {
       const u = new URL(redisUrl);
       return err.message.endsWith(`:${u.port || '6379'}`) || err.message.endsWith(` ${u.hostname}`);

@@ -1,13 +1,22 @@
 import { Writable } from 'node:stream';
 import { createLogger } from './logging';
-import { EXIT_UNCAUGHT, adoptProcessPolicyLogger, describeFault, installProcessPolicy } from './process-policy';
+import {
+  EXIT_UNCAUGHT,
+  adoptProcessPolicyLogger,
+  describeFault,
+  installProcessPolicy,
+} from './process-policy';
 
 /** A real pino logger writing JSON lines into an array. */
-function capture(nodeId = 'node-a'): { lines: Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
+function capture(nodeId = 'node-a'): {
+  lines: Record<string, unknown>[];
+  log: ReturnType<typeof createLogger>;
+} {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   });
@@ -16,7 +25,10 @@ function capture(nodeId = 'node-a'): { lines: Record<string, unknown>[]; log: Re
 
 /** The listener the policy added for `event` (installed after `before` was taken). */
 function added(event: 'uncaughtException' | 'unhandledRejection', before: unknown[]): (e: unknown) => void {
-  const now: unknown[] = event === 'uncaughtException' ? process.listeners('uncaughtException') : process.listeners('unhandledRejection');
+  const now: unknown[] =
+    event === 'uncaughtException'
+      ? process.listeners('uncaughtException')
+      : process.listeners('unhandledRejection');
   const fresh = now.filter((l) => !before.includes(l));
   expect(fresh).toHaveLength(1);
   return fresh[0] as (e: unknown) => void;
@@ -24,7 +36,9 @@ function added(event: 'uncaughtException' | 'unhandledRejection', before: unknow
 
 describe('describeFault', () => {
   it('keeps name, message, code and stack of an Error, with URL secrets scrubbed', () => {
-    const err = Object.assign(new TypeError('bad url http://h/live/x.flv?key=s3cret&x=1'), { code: 'ERR_INVALID_URL' });
+    const err = Object.assign(new TypeError('bad url http://h/live/x.flv?key=s3cret&x=1'), {
+      code: 'ERR_INVALID_URL',
+    });
     const f = describeFault('uncaughtException', err);
     expect(f).toMatchObject({ kind: 'uncaughtException', name: 'TypeError', code: 'ERR_INVALID_URL' });
     expect(f.message).toBe('bad url http://h/live/x.flv?key=[redacted]&x=1');
@@ -33,7 +47,10 @@ describe('describeFault', () => {
   });
 
   it('describes a non-Error reason (a string, an object) as text', () => {
-    expect(describeFault('unhandledRejection', 'Error: Connection lost')).toMatchObject({ name: 'string', message: 'Error: Connection lost' });
+    expect(describeFault('unhandledRejection', 'Error: Connection lost')).toMatchObject({
+      name: 'string',
+      message: 'Error: Connection lost',
+    });
     expect(describeFault('unhandledRejection', { status: 'error' }).message).toBe('{"status":"error"}');
     expect(describeFault('unhandledRejection', undefined).message).toBe('undefined');
   });
@@ -54,7 +71,11 @@ describe('installProcessPolicy', () => {
     added('unhandledRejection', before)(new Error("Stream isn't writeable"));
     expect(exit).not.toHaveBeenCalled();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'error', nodeId: 'node-a', fault: { kind: 'unhandledRejection', message: "Stream isn't writeable" } });
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      nodeId: 'node-a',
+      fault: { kind: 'unhandledRejection', message: "Stream isn't writeable" },
+    });
     expect((lines[0].fault as { stack: string }).stack).toContain('process-policy.spec');
   });
 
@@ -63,11 +84,20 @@ describe('installProcessPolicy', () => {
     const exit = jest.fn();
     const stderr: string[] = [];
     const before = process.listeners('uncaughtException');
-    uninstall = installProcessPolicy(log, { exit, name: 'relay', stderr: { write: (l: string) => stderr.push(l) } });
+    uninstall = installProcessPolicy(log, {
+      exit,
+      name: 'relay',
+      stderr: { write: (l: string) => stderr.push(l) },
+    });
     added('uncaughtException', before)(new TypeError('Invalid URL ?token=abc'));
     expect(exit).toHaveBeenCalledWith(EXIT_UNCAUGHT);
     expect(EXIT_UNCAUGHT).toBe(70);
-    expect(lines[0]).toMatchObject({ level: 'fatal', nodeId: 'node-a', exitCode: 70, fault: { name: 'TypeError', message: 'Invalid URL ?token=[redacted]' } });
+    expect(lines[0]).toMatchObject({
+      level: 'fatal',
+      nodeId: 'node-a',
+      exitCode: 70,
+      fault: { name: 'TypeError', message: 'Invalid URL ?token=[redacted]' },
+    });
     expect(stderr.join('')).toContain('astral relay: uncaught exception, exiting with 70');
     expect(stderr.join('')).not.toContain('abc');
   });

@@ -39,7 +39,7 @@ export function describeFault(kind: FaultReport['kind'], fault: unknown): FaultR
   }
   let message: string;
   try {
-    message = typeof fault === 'string' ? fault : JSON.stringify(fault) ?? String(fault);
+    message = typeof fault === 'string' ? fault : (JSON.stringify(fault) ?? String(fault));
   } catch {
     message = String(fault);
   }
@@ -83,7 +83,10 @@ export function installProcessPolicy(log: Logger, options: ProcessPolicyOptions 
     const fault = describeFault('uncaughtException', err);
     const exit = state.options.exit ?? ((code: number) => process.exit(code));
     try {
-      state.log.fatal({ fault, exitCode: EXIT_UNCAUGHT }, `uncaught exception; state unknown, exiting with ${EXIT_UNCAUGHT}: ${fault.message}`);
+      state.log.fatal(
+        { fault, exitCode: EXIT_UNCAUGHT },
+        `uncaught exception; state unknown, exiting with ${EXIT_UNCAUGHT}: ${fault.message}`,
+      );
       (state.options.stderr ?? process.stderr).write(
         `astral ${state.options.name ?? 'process'}: uncaught exception, exiting with ${EXIT_UNCAUGHT} so it is restarted: ${fault.message}\n`,
       );

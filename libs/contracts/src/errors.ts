@@ -11,13 +11,7 @@ export interface AstralErrorBody {
 }
 
 export type AstralErrorCode =
-  | 'bad-request'
-  | 'not-found'
-  | 'forbidden'
-  | 'conflict'
-  | 'no-capacity'
-  | 'timeout'
-  | 'unavailable';
+  'bad-request' | 'not-found' | 'forbidden' | 'conflict' | 'no-capacity' | 'timeout' | 'unavailable';
 
 const STATUS: Record<AstralErrorCode, number> = {
   'bad-request': 400,
@@ -44,7 +38,12 @@ export class AstralError extends Error {
   }
 
   toBody(): AstralErrorBody {
-    return { status: this.status, error: this.code, message: this.message, ...(this.fields && { fields: this.fields }) };
+    return {
+      status: this.status,
+      error: this.code,
+      message: this.message,
+      ...(this.fields && { fields: this.fields }),
+    };
   }
 
   static fromBody(body: unknown): AstralError {

@@ -1,4 +1,17 @@
-import { ArrayMaxSize, Equals, IsArray, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  Equals,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Type } from 'class-transformer';
 import { Refused, UnknownToPeer } from './common';
 import { STREAM_ID_PATTERN } from './streams';
@@ -13,7 +26,9 @@ export class MembershipJoin {
   @Matches(HOST)
   host!: string;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   forwardPort!: number;
 }
 
@@ -24,10 +39,13 @@ export class MembershipAccepted {
   @IsUUID()
   supernodeId!: string;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   heartbeatMs!: number;
 
-  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
   knownSupernodes!: string[];
 }
 
@@ -37,7 +55,9 @@ export class CarriedRef {
   @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
-  @IsInt() @Min(0) @Max(1000)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   hops!: number;
 }
 
@@ -46,7 +66,10 @@ export class MembershipHeartbeat {
   @IsUUID()
   nodeId!: string;
 
-  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => CarriedRef)
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => CarriedRef)
   carrying!: CarriedRef[];
 }
 
@@ -55,7 +78,9 @@ export class MembershipHeartbeatOk {
   @Equals(true)
   ok!: true;
 
-  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
   knownSupernodes!: string[];
 }
 
@@ -65,7 +90,8 @@ export class MembershipLeave {
   @IsUUID()
   nodeId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }
 
@@ -74,11 +100,13 @@ export class MembershipRehome {
   @IsUUID()
   supernodeId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 
   /** Another supernode the member may try first. */
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   suggestedSupernodeId?: string;
 }
 

@@ -22,16 +22,24 @@ export class NodeAddress {
   @Matches(HOST, { message: 'host must be a hostname or an IP address' })
   host!: string;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   rtmpPort!: number;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   httpPort!: number;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   forwardPort!: number;
 
-  @IsInt() @Min(1) @Max(65535)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   apiPort!: number;
 }
 
@@ -40,10 +48,13 @@ export class RegisterNodeRequest extends NodeAddress {
   nodeId!: string;
 
   /** Bits per second this node may upload; absent means unlimited. */
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   uploadLimitBps?: number;
 
-  @IsString() @MaxLength(32)
+  @IsString()
+  @MaxLength(32)
   version!: string;
 }
 
@@ -51,11 +62,15 @@ export class NodeHeartbeat {
   @IsUUID()
   nodeId!: string;
 
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   forwards?: number;
 
   /** For a supernode: how many member nodes it has now. */
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   childCount?: number;
 }
 
@@ -64,20 +79,27 @@ export class PromoteSupernode {
   @IsUUID()
   nodeId!: string;
 
-  @IsInt() @Min(1) @Max(100000)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   maxChildren!: number;
 }
 
 /** Supernodes for a joining node: those with spare capacity first, then the closest by the hint. */
 export class ListSupernodesRequest {
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   nodeId?: string;
 
   /** The joining node's address; supernodes sharing more of its prefix are considered closer. */
-  @IsOptional() @Matches(HOST)
+  @IsOptional()
+  @Matches(HOST)
   hint?: string;
 
-  @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 }
 
@@ -87,7 +109,8 @@ export class NodeRef {
 }
 
 export class ListNodesRequest {
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   supernodesOnly?: boolean;
 }
 
@@ -100,29 +123,41 @@ export class NodeInfo extends NodeAddress {
   supernode!: boolean;
 
   /** For supernodes: the cap on members and how many it has (from its heartbeats). */
-  @ValidateIf((n: NodeInfo) => n.maxChildren !== null) @IsInt() @Min(0)
+  @ValidateIf((n: NodeInfo) => n.maxChildren !== null)
+  @IsInt()
+  @Min(0)
   maxChildren!: number | null;
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   childCount!: number;
 
-  @ValidateIf((n: NodeInfo) => n.uploadLimitBps !== null) @IsInt() @Min(0)
+  @ValidateIf((n: NodeInfo) => n.uploadLimitBps !== null)
+  @IsInt()
+  @Min(0)
   uploadLimitBps!: number | null;
 
-  @IsString() @MaxLength(40)
+  @IsString()
+  @MaxLength(40)
   lastSeenAt!: string;
 
-  @IsString() @MaxLength(32)
+  @IsString()
+  @MaxLength(32)
   version!: string;
 }
 
 export class RegisterNodeReply {
-  @ValidateNested() @Type(() => NodeInfo)
+  @ValidateNested()
+  @Type(() => NodeInfo)
   node!: NodeInfo;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   heartbeatIntervalMs!: number;
 
-  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => NodeInfo)
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => NodeInfo)
   supernodes!: NodeInfo[];
 }

@@ -1,4 +1,15 @@
-import { IsIn, IsObject, IsInt, IsOptional, IsString, IsUrl, IsUUID, Matches, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsObject,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { STREAM_ID_PATTERN } from './streams';
 
 export class AuthorizePublish {
@@ -28,7 +39,8 @@ export class RevokeForward {
   @IsUUID()
   ticketId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }
 
@@ -50,7 +62,9 @@ export class CloseUpstream {
 
 export class SetUploadLimit {
   /** Bits per second; absent means unlimited. */
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   uploadLimitBps?: number;
 }
 
@@ -72,10 +86,12 @@ export class UpstreamLost {
   @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   upstreamNodeId?: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }
 
@@ -86,7 +102,8 @@ export class ForwardClosed {
   @IsUUID()
   ticketId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }
 

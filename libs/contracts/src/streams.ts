@@ -1,6 +1,17 @@
 import { Type } from 'class-transformer';
 import { IsHost, IsPort } from './common';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 export const STREAM_ID_MIN_LENGTH = 3;
 export const STREAM_ID_MAX_LENGTH = 64;
@@ -12,17 +23,19 @@ export const STREAM_ID_PATTERN = new RegExp(
   `^[a-z0-9][a-z0-9-]{${STREAM_ID_MIN_LENGTH - 1},${STREAM_ID_MAX_LENGTH - 1}}$`,
 );
 /** What STREAM_ID_PATTERN asks, for error messages ("the stream id must be …"). */
-export const STREAM_ID_RULE =
-  `must be ${STREAM_ID_MIN_LENGTH}-${STREAM_ID_MAX_LENGTH} lowercase letters, digits or dashes`;
+export const STREAM_ID_RULE = `must be ${STREAM_ID_MIN_LENGTH}-${STREAM_ID_MAX_LENGTH} lowercase letters, digits or dashes`;
 
 export class CreateStreamRequest {
   @IsUUID()
   sourceNodeId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   title!: string;
 
-  @IsOptional() @IsString() @MaxLength(2000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
   description?: string;
 }
 
@@ -35,21 +48,33 @@ export class AnnounceStream extends StreamRef {
   @IsUUID()
   nodeId!: string;
 
-  @IsOptional() @IsInt() @Min(0)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
   bitrateBps?: number;
 }
 
 export class ListStreamsRequest {
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   q?: string;
 
-  @IsOptional() @IsIn(['live', 'ended', 'created', 'any'])
+  @IsOptional()
+  @IsIn(['live', 'ended', 'created', 'any'])
   status?: 'live' | 'ended' | 'created' | 'any';
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   page?: number;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   pageSize?: number;
 }
 
@@ -58,7 +83,9 @@ export class CarryingStream extends StreamRef {
   @IsUUID()
   nodeId!: string;
 
-  @IsInt() @Min(0) @Max(1000)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   hops!: number;
 
   @IsBoolean()
@@ -91,7 +118,9 @@ export class CarrierInfo {
   @IsUUID()
   nodeId!: string;
 
-  @IsInt() @Min(0) @Max(1000)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   hops!: number;
 
   @IsHost()

@@ -31,15 +31,20 @@ export class TicketRequest {
   requesterId!: string;
 
   /** Nodes the requester will not take the stream from (its descendants and lost upstreams). */
-  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
   exclude?: string[];
 
   /** Whether the requester can forward the stream itself (its upload limit is not 0). */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   canForward?: boolean;
 
   /** The requester has waited long: it may take a forwarder's last free slots even if it cannot forward. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   patient?: boolean;
 }
 
@@ -58,7 +63,8 @@ export class TicketCancel {
   @IsUUID()
   requesterId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }
 
@@ -75,19 +81,25 @@ export class TicketOffer {
   nodeId!: string;
 
   /** Distance from the source: the source offers 1, its children 2, ... */
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   hops!: number;
 
   /** The offering node's upstream path, source first, itself last: a requester on it would make a loop. */
-  @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
   path!: string[];
 
   /** Spare upload after this forward, bits per second (Infinity is sent as null). */
-  @ValidateIf((o: TicketOffer) => o.headroomBps !== null) @IsNumber()
+  @ValidateIf((o: TicketOffer) => o.headroomBps !== null)
+  @IsNumber()
   headroomBps!: number | null;
 
   /** The offer lapses if not confirmed by then (epoch ms). */
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   expiresAt!: number;
 
   @IsHost()
@@ -100,12 +112,17 @@ export class TicketOffer {
    * The stream's bit rate as the offerer measures it (bits/s). The requester admits its own downstream
    * requests with it until its relay has measured the stream itself (about a second after the pull).
    */
-  @IsOptional() @IsNumber() @Min(0)
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
   bitrateBps?: number;
 }
 
 export class TicketOffered {
-  @IsDefined() @IsObject() @ValidateNested() @Type(() => TicketOffer)
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TicketOffer)
   offer!: TicketOffer;
 }
 
@@ -137,7 +154,10 @@ export class TicketHeartbeatOk {
   @Equals(true)
   ok!: true;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
   path?: string[];
 }
 
@@ -154,6 +174,7 @@ export class TicketEnded {
   @Matches(STREAM_ID_PATTERN)
   streamId!: string;
 
-  @IsString() @MaxLength(200)
+  @IsString()
+  @MaxLength(200)
   reason!: string;
 }

@@ -9,7 +9,8 @@ const tag = (type: FlvTagType, timestamp: number, head: number[], size = 16): Fl
   Buffer.from(head).copy(data);
   return { type, timestamp, streamId: 0, data };
 };
-const metadata = (): FlvTag => tag(FlvTagType.Script, 0, [0x02, 0x00, 0x0a, ...Buffer.from('onMetaData'), 0x08]);
+const metadata = (): FlvTag =>
+  tag(FlvTagType.Script, 0, [0x02, 0x00, 0x0a, ...Buffer.from('onMetaData'), 0x08]);
 const videoHeader = (): FlvTag => tag(FlvTagType.Video, 0, [0x17, 0x00, 0, 0, 0]);
 const audioHeader = (): FlvTag => tag(FlvTagType.Audio, 0, [0xaf, 0x00, 0x12, 0x10], 4);
 const keyframe = (ts: number, size = 16): FlvTag => tag(FlvTagType.Video, ts, [0x17, 0x01, 0, 0, 0], size);
@@ -60,7 +61,11 @@ describe(GopCache.name, () => {
 
   it('drops a GOP that outgrows maxTags and waits for the next keyframe', () => {
     const sut = new GopCache({ maxTags: 3, maxBytes: 1 << 20 });
-    expect([keyframe(0), interframe(40), interframe(80)].map((t) => sut.add(t))).toEqual(['keyframe', 'frame', 'frame']);
+    expect([keyframe(0), interframe(40), interframe(80)].map((t) => sut.add(t))).toEqual([
+      'keyframe',
+      'frame',
+      'frame',
+    ]);
     expect(sut.add(interframe(120))).toBe('skipped');
     expect(sut.gopLength).toBe(0);
     expect(sut.bytes).toBe(0);

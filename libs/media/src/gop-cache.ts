@@ -1,4 +1,11 @@
-import { FlvTag, isAudioSequenceHeader, isKeyframe, isMetadata, isVideoFrame, isVideoSequenceHeader } from './flv/flv-tag';
+import {
+  FlvTag,
+  isAudioSequenceHeader,
+  isKeyframe,
+  isMetadata,
+  isVideoFrame,
+  isVideoSequenceHeader,
+} from './flv/flv-tag';
 
 export interface GopCacheLimits {
   /** Upper bound on bytes kept for the current group of pictures. */

@@ -9,12 +9,19 @@ const video = (timestamp: number, cts = 0, key = false): FlvTag => {
   data.writeUIntBE(cts < 0 ? cts + 0x1000000 : cts, 2, 3);
   return { type: FlvTagType.Video, timestamp, streamId: 0, data };
 };
-const audio = (timestamp: number): FlvTag => ({ type: FlvTagType.Audio, timestamp, streamId: 0, data: Buffer.from([0xaf, 1, 0]) });
+const audio = (timestamp: number): FlvTag => ({
+  type: FlvTagType.Audio,
+  timestamp,
+  streamId: 0,
+  data: Buffer.from([0xaf, 1, 0]),
+});
 
 describe(RelayedTimeline.name, () => {
   it('passes timestamps through while the input runs forward', () => {
     const sut = new RelayedTimeline();
-    expect([video(1000, 0, true), audio(1010), video(1040), audio(1033)].map((t) => sut.map(t))).toEqual([1000, 1010, 1040, 1033]);
+    expect([video(1000, 0, true), audio(1010), video(1040), audio(1033)].map((t) => sut.map(t))).toEqual([
+      1000, 1010, 1040, 1033,
+    ]);
   });
 
   it('continues after everything already output across a switch to an upstream on another timeline', () => {
@@ -50,7 +57,14 @@ describe(RelayedTimeline.name, () => {
   it('keeps every track strictly increasing for any input and any switches', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ type: fc.constantFrom('a', 'v', 'switch'), ts: fc.integer({ min: 0, max: 2 ** 31 }), cts: fc.integer({ min: -200, max: 200 }) }), { maxLength: 300 }),
+        fc.array(
+          fc.record({
+            type: fc.constantFrom('a', 'v', 'switch'),
+            ts: fc.integer({ min: 0, max: 2 ** 31 }),
+            cts: fc.integer({ min: -200, max: 200 }),
+          }),
+          { maxLength: 300 },
+        ),
         (steps) => {
           const sut = new RelayedTimeline();
           const last = new Map<number, number>();

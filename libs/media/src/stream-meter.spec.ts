@@ -22,15 +22,18 @@ function play(sut: StreamMeter, startAt: number, until = Infinity): number {
 }
 
 describe(StreamMeter.name, () => {
-  it.each([0, 1_700_000_000_437])('measures the sample at its real bitrate, 25 fps and a keyframe a second (clock from %d)', (startAt) => {
-    const sut = new StreamMeter();
-    const now = play(sut, startAt);
-    const m = sut.measure(now);
-    expect(Math.abs(m.bitrateBps / fileBitrateBps - 1)).toBeLessThan(0.1);
-    expect(m.peakBitrateBps).toBeGreaterThanOrEqual(m.bitrateBps);
-    expect(m.fps).toBeCloseTo(25, 0);
-    expect(m.keyframeIntervalMs).toBeCloseTo(1000, -1);
-  });
+  it.each([0, 1_700_000_000_437])(
+    'measures the sample at its real bitrate, 25 fps and a keyframe a second (clock from %d)',
+    (startAt) => {
+      const sut = new StreamMeter();
+      const now = play(sut, startAt);
+      const m = sut.measure(now);
+      expect(Math.abs(m.bitrateBps / fileBitrateBps - 1)).toBeLessThan(0.1);
+      expect(m.peakBitrateBps).toBeGreaterThanOrEqual(m.bitrateBps);
+      expect(m.fps).toBeCloseTo(25, 0);
+      expect(m.keyframeIntervalMs).toBeCloseTo(1000, -1);
+    },
+  );
 
   it('stays within 10% of the real bitrate at every second once the window is full', () => {
     for (const startAt of [0, 250, 999]) {
@@ -58,7 +61,12 @@ describe(StreamMeter.name, () => {
 
   it('counts a constant synthetic stream exactly', () => {
     const sut = new StreamMeter(5000);
-    const frame = (ts: number): FlvTag => ({ type: FlvTagType.Video, timestamp: ts, streamId: 0, data: Buffer.from([0x27, 0x01, 0, 0, 0]) });
+    const frame = (ts: number): FlvTag => ({
+      type: FlvTagType.Video,
+      timestamp: ts,
+      streamId: 0,
+      data: Buffer.from([0x27, 0x01, 0, 0, 0]),
+    });
     // 1250 bytes every 40 ms: 25 fps and 250 kbit/s.
     for (let t = 0; t < 10_000; t += 40) sut.record(frame(t), 1250, t);
     const m = sut.measure(10_000);

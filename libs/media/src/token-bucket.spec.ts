@@ -15,18 +15,21 @@ function simulate(sut: TokenBucket, fromMs: number, toMs: number): number {
 }
 
 describe(TokenBucket.name, () => {
-  it.each([1_000_000, 2_500_000, 50_000_000])('holds a greedy sender to %d bit/s within 5%% over 5 s', (bps) => {
-    const burst = burstFor(bps);
-    const sut = new TokenBucket(bps, burst, 0);
-    const sent = simulate(sut, 0, 5000);
-    const allowed = (bps / 8) * 5;
-    // Never more than the burst plus the rate; the sustained rate (after the burst) within 5%.
-    expect(sent).toBeLessThanOrEqual(burst + allowed);
-    expect(Math.abs((sent - burst) / allowed - 1)).toBeLessThan(0.05);
-    // And the rate measured once the initial burst is spent.
-    const steady = simulate(sut, 5000, 10_000);
-    expect(Math.abs(steady / allowed - 1)).toBeLessThan(0.05);
-  });
+  it.each([1_000_000, 2_500_000, 50_000_000])(
+    'holds a greedy sender to %d bit/s within 5%% over 5 s',
+    (bps) => {
+      const burst = burstFor(bps);
+      const sut = new TokenBucket(bps, burst, 0);
+      const sent = simulate(sut, 0, 5000);
+      const allowed = (bps / 8) * 5;
+      // Never more than the burst plus the rate; the sustained rate (after the burst) within 5%.
+      expect(sent).toBeLessThanOrEqual(burst + allowed);
+      expect(Math.abs((sent - burst) / allowed - 1)).toBeLessThan(0.05);
+      // And the rate measured once the initial burst is spent.
+      const steady = simulate(sut, 5000, 10_000);
+      expect(Math.abs(steady / allowed - 1)).toBeLessThan(0.05);
+    },
+  );
 
   it('grants a take after waiting waitMs, and not a millisecond earlier', () => {
     const op = fc.record({ advanceMs: fc.nat({ max: 50 }), bytes: fc.integer({ min: 1, max: 200_000 }) });

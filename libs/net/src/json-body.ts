@@ -39,17 +39,25 @@ export function nonJsonBodyReason(headers: IncomingMessage['headers']): string |
  * deeper than MAX_JSON_DEPTH before it is parsed (class-transformer and the validation pipe recurse,
  * and a 6 KB body nested 3000 levels overflowed the stack with an HTTP 500).
  */
-export function jsonBodyOptions(limit = '64kb'): { limit: string; verify: (req: IncomingMessage, res: ServerResponse, buf: Buffer) => void } {
+export function jsonBodyOptions(limit = '64kb'): {
+  limit: string;
+  verify: (req: IncomingMessage, res: ServerResponse, buf: Buffer) => void;
+} {
   return {
     limit,
     verify: (_req, _res, buf) => {
-      if (jsonDepthExceeds(buf, MAX_JSON_DEPTH)) throw new BodyRefusal(400, `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
+      if (jsonDepthExceeds(buf, MAX_JSON_DEPTH))
+        throw new BodyRefusal(400, `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
     },
   };
 }
 
 /** Express/connect middleware: a request with a body that is not declared JSON is refused with 400. */
-export function requireJsonBody(req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
+export function requireJsonBody(
+  req: IncomingMessage,
+  _res: ServerResponse,
+  next: (err?: unknown) => void,
+): void {
   const reason = nonJsonBodyReason(req.headers);
   next(reason === null ? undefined : new BodyRefusal(400, reason));
 }

@@ -56,12 +56,16 @@ export class ListenerGuard {
     const address = socket.remoteAddress ?? 'unknown';
     // A socket error is the peer's business: it closes the connection, and is never thrown into the process.
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.note('socket error', address, { err: err.message });
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE')
+        this.note('socket error', address, { err: err.message });
     });
     const refused = this.gate.admit(address);
     if (refused) {
       this.note('connection refused', address, {
-        reason: refused === 'listener-full' ? `port has ${this.limits.maxConnections} connections open` : `address has ${this.limits.maxPerAddress} connections open`,
+        reason:
+          refused === 'listener-full'
+            ? `port has ${this.limits.maxConnections} connections open`
+            : `address has ${this.limits.maxPerAddress} connections open`,
       });
       socket.destroy();
       return;
@@ -88,11 +92,24 @@ export class ListenerGuard {
   private note(what: string, address: string, fields: Record<string, unknown>): void {
     const suppressed = this.throttle.take(`${what}|${address}`);
     if (suppressed === null) return;
-    this.log.warn({ listener: this.name, remote: address, ...fields, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) }, `${this.name}: ${what}`);
+    this.log.warn(
+      {
+        listener: this.name,
+        remote: address,
+        ...fields,
+        ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
+      },
+      `${this.name}: ${what}`,
+    );
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 function clientErrorStatus(err: NodeJS.ErrnoException): number {
   if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
@@ -137,7 +154,16 @@ export function hardenHttpServer(server: HttpServer, guard: ListenerGuard, log: 
     const address = socket.remoteAddress ?? 'unknown';
     const suppressed = throttle.take(`${status}|${address}`);
     if (suppressed !== null && err.code !== 'ECONNRESET') {
-      log.warn({ listener: guard.name, remote: address, status, code: err.code, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) }, `${guard.name}: malformed request refused`);
+      log.warn(
+        {
+          listener: guard.name,
+          remote: address,
+          status,
+          code: err.code,
+          ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
+        },
+        `${guard.name}: malformed request refused`,
+      );
     }
     // Already answered: the parser fails again on the bytes still arriving; the lingering close below ends it.
     if ((socket as AnsweredSocket)[ANSWERED]) return;
@@ -146,7 +172,11 @@ export function hardenHttpServer(server: HttpServer, guard: ListenerGuard, log: 
       return;
     }
     (socket as AnsweredSocket)[ANSWERED] = true;
-    const body = JSON.stringify({ status, error: 'bad-request', message: `malformed HTTP request (${err.code ?? err.message})` });
+    const body = JSON.stringify({
+      status,
+      error: 'bad-request',
+      message: `malformed HTTP request (${err.code ?? err.message})`,
+    });
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );

@@ -68,7 +68,13 @@ export class SupernodeMembers {
   join(nodeId: string, host: string, forwardPort: number, now: number): boolean {
     const existing = this.members.get(nodeId);
     if (!existing && this.members.size >= this.maxChildren) return false;
-    this.members.set(nodeId, { nodeId, host, forwardPort, lastSeen: now, carrying: existing?.carrying ?? [] });
+    this.members.set(nodeId, {
+      nodeId,
+      host,
+      forwardPort,
+      lastSeen: now,
+      carrying: existing?.carrying ?? [],
+    });
     return true;
   }
 

@@ -1,13 +1,31 @@
 import { candidateOrder, failoverExclusion, selectOffer } from './ticket-selection';
 import { admitsForward, headroomAfter } from './headroom';
 
-const offer = (nodeId: string, hops: number, path: string[], headroomBps: number | null = 1000) => ({ nodeId, hops, path, headroomBps });
+const offer = (nodeId: string, hops: number, path: string[], headroomBps: number | null = 1000) => ({
+  nodeId,
+  hops,
+  path,
+  headroomBps,
+});
 
 describe(selectOffer.name, () => {
   it('prefers fewer hops, then lower RTT, then more headroom', () => {
-    const offers = [offer('b', 2, ['a', 'b'], 5000), offer('c', 2, ['a', 'c'], 9000), offer('d', 3, ['a', 'b', 'd'])];
+    const offers = [
+      offer('b', 2, ['a', 'b'], 5000),
+      offer('c', 2, ['a', 'c'], 9000),
+      offer('d', 3, ['a', 'b', 'd']),
+    ];
     expect(selectOffer('x', offers).chosen?.nodeId).toBe('c');
-    expect(selectOffer('x', offers, new Map([['b', 1], ['c', 5]])).chosen?.nodeId).toBe('b');
+    expect(
+      selectOffer(
+        'x',
+        offers,
+        new Map([
+          ['b', 1],
+          ['c', 5],
+        ]),
+      ).chosen?.nodeId,
+    ).toBe('b');
     expect(selectOffer('x', [offer('d', 3, []), offer('e', 1, [])]).chosen?.nodeId).toBe('e');
   });
 
@@ -18,7 +36,11 @@ describe(selectOffer.name, () => {
   });
 
   it('takes the source only when no other node offers', () => {
-    const offers = [offer('src', 1, ['src']), offer('b', 2, ['src', 'b'], 10), offer('c', 3, ['src', 'b', 'c'])];
+    const offers = [
+      offer('src', 1, ['src']),
+      offer('b', 2, ['src', 'b'], 10),
+      offer('c', 3, ['src', 'b', 'c']),
+    ];
     const sut = selectOffer('x', offers, new Map([['src', 0.1]]), new Set(), 'src');
     expect(sut.chosen?.nodeId).toBe('b');
     expect(sut.rejected.map((o) => o.nodeId)).toEqual(['src', 'c']);
@@ -28,7 +50,12 @@ describe(selectOffer.name, () => {
   });
 
   it('returns no choice when every offer would loop or is excluded', () => {
-    const sut = selectOffer('b', [offer('d', 3, ['a', 'b', 'd']), offer('c', 2, ['a', 'c'])], new Map(), new Set(['c']));
+    const sut = selectOffer(
+      'b',
+      [offer('d', 3, ['a', 'b', 'd']), offer('c', 2, ['a', 'c'])],
+      new Map(),
+      new Set(['c']),
+    );
     expect(sut.chosen).toBeNull();
     expect(sut.rejected).toHaveLength(2);
   });
@@ -36,9 +63,19 @@ describe(selectOffer.name, () => {
 
 describe(candidateOrder.name, () => {
   it('asks carriers first, then supernodes, then the source, without duplicates or self', () => {
-    expect(candidateOrder('me', [{ nodeId: 'c', hops: 2 }, { nodeId: 'src', hops: 0 }, { nodeId: 'b', hops: 1 }, { nodeId: 'me', hops: 1 }], ['s1', 'b'], 'src')).toEqual(
-      ['b', 'c', 's1', 'src'],
-    );
+    expect(
+      candidateOrder(
+        'me',
+        [
+          { nodeId: 'c', hops: 2 },
+          { nodeId: 'src', hops: 0 },
+          { nodeId: 'b', hops: 1 },
+          { nodeId: 'me', hops: 1 },
+        ],
+        ['s1', 'b'],
+        'src',
+      ),
+    ).toEqual(['b', 'c', 's1', 'src']);
   });
 
   it('leaves out excluded nodes, including a lost source', () => {

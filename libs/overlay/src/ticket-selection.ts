@@ -22,7 +22,9 @@ export function selectOffer<T extends OfferCandidate>(
   exclude: ReadonlySet<string> = new Set(),
   lastResortId?: string,
 ): { chosen: T | null; rejected: T[] } {
-  const allowed = offers.filter((o) => !o.path.includes(requesterId) && o.nodeId !== requesterId && !exclude.has(o.nodeId));
+  const allowed = offers.filter(
+    (o) => !o.path.includes(requesterId) && o.nodeId !== requesterId && !exclude.has(o.nodeId),
+  );
   const others = allowed.filter((o) => o.nodeId !== lastResortId);
   const usable = others.length > 0 ? others : allowed;
   const rtt = (o: T) => rttMs.get(o.nodeId) ?? Number.POSITIVE_INFINITY;
@@ -68,6 +70,10 @@ export function candidateOrder(
  * transient stall it may be the only node that can serve, when every other carrier is below this one);
  * nobody on the retries after a failed attempt (a node that is really gone does not answer).
  */
-export function failoverExclusion(lostNodeId: string | null | undefined, sourceNodeId: string, firstAttempt: boolean): Set<string> {
+export function failoverExclusion(
+  lostNodeId: string | null | undefined,
+  sourceNodeId: string,
+  firstAttempt: boolean,
+): Set<string> {
   return new Set(lostNodeId && firstAttempt && lostNodeId !== sourceNodeId ? [lostNodeId] : []);
 }

@@ -12,7 +12,16 @@ describe('pathBelow', () => {
   });
 
   it('rejects replies that are not a list of node ids', () => {
-    for (const bad of [undefined, null, 'src', [], [1, 2], ['src', ''], { 0: 'src' }, Array.from({ length: 1001 }, () => 'x')]) {
+    for (const bad of [
+      undefined,
+      null,
+      'src',
+      [],
+      [1, 2],
+      ['src', ''],
+      { 0: 'src' },
+      Array.from({ length: 1001 }, () => 'x'),
+    ]) {
       expect(pathBelow(bad, 'a')).toBeNull();
     }
   });

@@ -26,25 +26,34 @@ export function ffprobe(url: string, options: FfprobeOptions = {}): Promise<{ st
   args.push('-show_entries', 'stream=codec_type,codec_name,nb_read_frames', '-count_frames');
   args.push('-read_intervals', `%+${readSeconds}`, '-of', 'json', url);
   return new Promise((resolve, reject) => {
-    execFile('ffprobe', args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const safeUrl = redactUrl(url);
-      if (err) {
-        const why = err.killed ? `killed after ${timeoutMs} ms` : err.message.split('\n')[0];
-        reject(new Error(`ffprobe ${safeUrl} failed (${why}): ${stderr.trim().slice(0, 1000)}`));
-        return;
-      }
-      try {
-        const parsed = JSON.parse(stdout) as { streams?: { codec_type?: string; codec_name?: string; nb_read_frames?: string }[] };
-        resolve({
-          streams: (parsed.streams ?? []).map((s) => ({
-            codec_type: s.codec_type ?? '',
-            codec_name: s.codec_name ?? '',
-            nb_read_frames: Number(s.nb_read_frames ?? 0),
-          })),
-        });
-      } catch {
-        reject(new Error(`ffprobe ${safeUrl} printed no JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`));
-      }
-    });
+    execFile(
+      'ffprobe',
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const safeUrl = redactUrl(url);
+        if (err) {
+          const why = err.killed ? `killed after ${timeoutMs} ms` : err.message.split('\n')[0];
+          reject(new Error(`ffprobe ${safeUrl} failed (${why}): ${stderr.trim().slice(0, 1000)}`));
+          return;
+        }
+        try {
+          const parsed = JSON.parse(stdout) as {
+            streams?: { codec_type?: string; codec_name?: string; nb_read_frames?: string }[];
+          };
+          resolve({
+            streams: (parsed.streams ?? []).map((s) => ({
+              codec_type: s.codec_type ?? '',
+              codec_name: s.codec_name ?? '',
+              nb_read_frames: Number(s.nb_read_frames ?? 0),
+            })),
+          });
+        } catch {
+          reject(
+            new Error(`ffprobe ${safeUrl} printed no JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`),
+          );
+        }
+      },
+    );
   });
 }

@@ -1,6 +1,15 @@
 import { ClientRequest, IncomingMessage, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { FlvHeader, FlvParser, FlvTag, FlvTagType, isKeyframe, isMetadata, isSequenceHeader, isVideoFrame } from '@astral/media';
+import {
+  FlvHeader,
+  FlvParser,
+  FlvTag,
+  FlvTagType,
+  isKeyframe,
+  isMetadata,
+  isSequenceHeader,
+  isVideoFrame,
+} from '@astral/media';
 import { redactUrl } from './http-json';
 import { waitFor } from './wait-for';
 
@@ -49,7 +58,9 @@ export class FlvTagReader {
     return new Promise((resolve, reject) => {
       const req = request(this.url, { method: 'GET', agent: false, timeout: timeoutMs });
       this.req = req;
-      req.once('timeout', () => req.destroy(new Error(`no response from ${redactUrl(this.url)} in ${timeoutMs} ms`)));
+      req.once('timeout', () =>
+        req.destroy(new Error(`no response from ${redactUrl(this.url)} in ${timeoutMs} ms`)),
+      );
       req.once('error', (err) => {
         this.finish(err);
         reject(err);
@@ -123,7 +134,8 @@ export class FlvTagReader {
     for (const tag of tags) {
       if (isMetadata(tag)) this.metadataTags++;
       else if (isSequenceHeader(tag)) this.sequenceHeaders++;
-      else if (isVideoFrame(tag)) this.videoFrames.push({ timestamp: tag.timestamp, arrivalMs: now, keyframe: isKeyframe(tag) });
+      else if (isVideoFrame(tag))
+        this.videoFrames.push({ timestamp: tag.timestamp, arrivalMs: now, keyframe: isKeyframe(tag) });
       else if (tag.type === FlvTagType.Audio) this.audioTags++;
       this.onTag?.(tag, now);
     }

@@ -11,7 +11,10 @@ export async function forwardTree(net: LocalNetwork, streamId: string): Promise<
       .map(async (n) => {
         const s = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
         const st = s?.streams.find((x) => x.streamId === streamId);
-        out.set(n.nodeId, st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : []);
+        out.set(
+          n.nodeId,
+          st ? st.forwards.filter((f) => f.state !== 'closed').map((f) => f.downstreamNodeId) : [],
+        );
       }),
   );
   return out;

@@ -1,7 +1,14 @@
 import type { NodeStatus } from '@astral/contracts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManagedProcess, ProcessExit, makeTempDir, removeTempDir, spawnAstral, spawnManaged } from './managed-process';
+import {
+  ManagedProcess,
+  ProcessExit,
+  makeTempDir,
+  removeTempDir,
+  spawnAstral,
+  spawnManaged,
+} from './managed-process';
 import { freePort } from './ports';
 import { RedisHandle, startRedis } from './redis';
 import { astralBin } from './repo-root';
@@ -109,7 +116,10 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
   let redis: RedisHandle | null = null;
   let directory: ManagedProcess | null = null;
   const nodes: LocalNode[] = [];
-  const processes = (): ManagedProcess[] => [...nodes.map((n) => n.process), ...(directory ? [directory] : [])];
+  const processes = (): ManagedProcess[] => [
+    ...nodes.map((n) => n.process),
+    ...(directory ? [directory] : []),
+  ];
   const logs = (maxBytesEach = 4000): string =>
     processes()
       .map((p) => `----- ${p.name} (${p.logFile ?? 'no log file'}) -----\n${p.readLog(maxBytesEach)}`)
@@ -138,7 +148,15 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     const directoryUrl = `http://${host}:${directoryPort}`;
     const directoryDir = join(dataRoot, 'directory');
     mkdirSync(directoryDir, { recursive: true });
-    const dirArgs = ['directory', '--port', String(directoryPort), '--host', host, '--data-dir', directoryDir];
+    const dirArgs = [
+      'directory',
+      '--port',
+      String(directoryPort),
+      '--host',
+      host,
+      '--data-dir',
+      directoryDir,
+    ];
     dirArgs.push('--redis', redisUrl, '--log-level', logLevel);
     if (options.heartbeatMs !== undefined) dirArgs.push('--heartbeat-ms', String(options.heartbeatMs));
     const dir = spawnAstral('directory', dirArgs, { env: baseEnv, logFile: join(logDir, 'directory.log') });
@@ -152,7 +170,12 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     );
 
     for (const [index, nodeOptions] of options.nodes.entries()) {
-      const ports: NodePorts = nodeOptions.ports ?? { rtmp: await port(), http: await port(), forward: await port(), api: await port() };
+      const ports: NodePorts = nodeOptions.ports ?? {
+        rtmp: await port(),
+        http: await port(),
+        forward: await port(),
+        api: await port(),
+      };
       nodes.push(
         makeNode({
           index,
@@ -251,7 +274,11 @@ function makeNode(a: MakeNodeArgs): LocalNode {
           const res = await fetch(`${node.apiUrl}/api/status`, { signal: AbortSignal.timeout(2000) });
           return res.ok ? ((await res.json()) as Pick<NodeStatus, 'nodeId'>) : false;
         },
-        { timeoutMs: a.readyTimeoutMs, intervalMs: 200, what: `${name}'s agent at ${node.apiUrl}/api/status` },
+        {
+          timeoutMs: a.readyTimeoutMs,
+          intervalMs: 200,
+          what: `${name}'s agent at ${node.apiUrl}/api/status`,
+        },
       );
       node.nodeId = status.nodeId;
     },

@@ -165,12 +165,20 @@ export class ManagedProcess {
 }
 
 /** Starts a tracked child: `command` (default node) with `args`. */
-export function spawnManaged(name: string, args: string[], options: SpawnManagedOptions = {}): ManagedProcess {
+export function spawnManaged(
+  name: string,
+  args: string[],
+  options: SpawnManagedOptions = {},
+): ManagedProcess {
   return new ManagedProcess(name, args, options);
 }
 
 /** Starts a tracked `astral <cliArgs>` child: node bin/astral.js from this repository. */
-export function spawnAstral(name: string, cliArgs: string[], options: SpawnManagedOptions = {}): ManagedProcess {
+export function spawnAstral(
+  name: string,
+  cliArgs: string[],
+  options: SpawnManagedOptions = {},
+): ManagedProcess {
   return new ManagedProcess(name, [astralBin(), ...cliArgs], { ...options, command: process.execPath });
 }
 
@@ -203,7 +211,10 @@ export function removeTempDir(dir: string): void {
  * ignored; a third kills every tracked child and exits at once. Returns a function that uninstalls
  * the handlers.
  */
-export function onTerminationSignal(cleanup: (signal: NodeJS.Signals) => Promise<void>, exitCode = 0): () => void {
+export function onTerminationSignal(
+  cleanup: (signal: NodeJS.Signals) => Promise<void>,
+  exitCode = 0,
+): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals): void => {
     count++;
@@ -211,7 +222,9 @@ export function onTerminationSignal(cleanup: (signal: NodeJS.Signals) => Promise
       cleanup(signal).then(
         () => process.exit(exitCode),
         (err: unknown) => {
-          console.error(`astral: clean-up after ${signal} failed: ${err instanceof Error ? err.message : String(err)}`);
+          console.error(
+            `astral: clean-up after ${signal} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
           process.exit(1);
         },
       );

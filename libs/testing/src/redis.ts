@@ -39,7 +39,9 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): P
  * Starts a private redis-server on a free port of `host` (default 127.0.0.1), in a temp dir, without persistence, and
  * waits until it answers PING. Requires redis-server on PATH (apt-get install redis-server).
  */
-export async function startRedis(options: { port?: number; timeoutMs?: number; host?: string } = {}): Promise<RedisHandle> {
+export async function startRedis(
+  options: { port?: number; timeoutMs?: number; host?: string } = {},
+): Promise<RedisHandle> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = makeTempDir('astral-redis-');
@@ -67,7 +69,11 @@ export async function startRedis(options: { port?: number; timeoutMs?: number; h
         }
         return pingRedis(port, host);
       },
-      { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 20, what: `redis-server to answer PING on port ${port}` },
+      {
+        timeoutMs: options.timeoutMs ?? 10_000,
+        intervalMs: 20,
+        what: `redis-server to answer PING on port ${port}`,
+      },
     );
   };
 

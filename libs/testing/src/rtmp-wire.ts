@@ -40,7 +40,10 @@ export function amf0Command(name: string, transactionId: number, ...values: Amf0
 }
 
 /** One message as type-0 chunks of `chunkSize` (RTMP's default 128) on chunk stream `csid`. */
-export function rtmpChunks(payload: Buffer, options: { type?: number; csid?: number; streamId?: number; timestamp?: number; chunkSize?: number } = {}): Buffer {
+export function rtmpChunks(
+  payload: Buffer,
+  options: { type?: number; csid?: number; streamId?: number; timestamp?: number; chunkSize?: number } = {},
+): Buffer {
   const { type = 20, csid = 3, streamId = 0, timestamp = 0, chunkSize = 128 } = options;
   const header = Buffer.alloc(12);
   header[0] = csid & 0x3f;
@@ -65,7 +68,11 @@ export function rtmpC0C1(): Buffer {
 }
 
 /** Connects and completes the handshake (C0C1, S0S1S2, C2); resolves with the socket, ready for chunks. */
-export function rtmpHandshake(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<{ socket: Socket; received: () => Buffer }> {
+export function rtmpHandshake(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 5000,
+): Promise<{ socket: Socket; received: () => Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, host);
     const chunks: Buffer[] = [];

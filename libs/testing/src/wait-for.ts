@@ -14,7 +14,11 @@ export class WaitForTimeoutError extends Error {
     readonly lastError?: unknown,
   ) {
     const cause =
-      lastError instanceof Error ? lastError.message : lastError !== undefined ? JSON.stringify(lastError) : '';
+      lastError instanceof Error
+        ? lastError.message
+        : lastError !== undefined
+          ? JSON.stringify(lastError)
+          : '';
     super(`timed out after ${timeoutMs} ms waiting for ${what}${cause ? ` (last error: ${cause})` : ''}`);
     this.name = WaitForTimeoutError.name;
   }
@@ -67,4 +71,3 @@ export async function withLogsOnFailure(logs: () => string, body: () => Promise<
     throw err;
   }
 }
-

@@ -135,7 +135,12 @@ export class PeerClient {
     return request(this.client, addressed(AgentPatterns.MembershipJoin, supernodeId), req, this.timeoutMs);
   }
   membershipHeartbeat(supernodeId: string, req: MembershipHeartbeat): Promise<MembershipHeartbeatReply> {
-    return request(this.client, addressed(AgentPatterns.MembershipHeartbeat, supernodeId), req, this.timeoutMs);
+    return request(
+      this.client,
+      addressed(AgentPatterns.MembershipHeartbeat, supernodeId),
+      req,
+      this.timeoutMs,
+    );
   }
   leaveSupernode(supernodeId: string, msg: MembershipLeave): Promise<void> {
     return emit(this.client, addressed(AgentPatterns.MembershipLeave, supernodeId), msg);

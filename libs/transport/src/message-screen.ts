@@ -32,20 +32,38 @@ export function screenMessage(raw: string | Buffer, maxBytes = MAX_MESSAGE_BYTES
   const bytes = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
   if (bytes > maxBytes) {
     const id = TRAILING_ID.exec(text.slice(-160))?.[1];
-    return { ok: false, kind: 'too-large', reason: `message of ${bytes} bytes is over the ${maxBytes}-byte limit`, ...(id && { id }) };
+    return {
+      ok: false,
+      kind: 'too-large',
+      reason: `message of ${bytes} bytes is over the ${maxBytes}-byte limit`,
+      ...(id && { id }),
+    };
   }
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
     const id = TRAILING_ID.exec(text.slice(-160))?.[1];
-    return { ok: false, kind: 'too-deep', reason: `message nested deeper than ${MAX_JSON_DEPTH} levels`, ...(id && { id }) };
+    return {
+      ok: false,
+      kind: 'too-deep',
+      reason: `message nested deeper than ${MAX_JSON_DEPTH} levels`,
+      ...(id && { id }),
+    };
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, kind: 'not-json', reason: `message is not JSON (${err instanceof Error ? err.message : String(err)})` };
+    return {
+      ok: false,
+      kind: 'not-json',
+      reason: `message is not JSON (${err instanceof Error ? err.message : String(err)})`,
+    };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, kind: 'bad-shape', reason: 'message is not a packet object ({"pattern":…,"data":…,"id":…})' };
+    return {
+      ok: false,
+      kind: 'bad-shape',
+      reason: 'message is not a packet object ({"pattern":…,"data":…,"id":…})',
+    };
   }
   const packet = value as Record<string, unknown>;
   const id = typeof packet.id === 'string' && PACKET_ID.test(packet.id) ? packet.id : undefined;
@@ -53,7 +71,15 @@ export function screenMessage(raw: string | Buffer, maxBytes = MAX_MESSAGE_BYTES
     return { ok: false, kind: 'bad-shape', reason: 'packet id must be 1-80 letters, digits or dashes' };
   }
   if (typeof packet.pattern !== 'string' || packet.pattern.length === 0 || packet.pattern.length > 200) {
-    return { ok: false, kind: 'bad-shape', reason: 'packet pattern must be a string of 1-200 characters', ...(id && { id }) };
+    return {
+      ok: false,
+      kind: 'bad-shape',
+      reason: 'packet pattern must be a string of 1-200 characters',
+      ...(id && { id }),
+    };
   }
-  return { ok: true, packet: { pattern: packet.pattern, ...('data' in packet && { data: packet.data }), ...(id && { id }) } };
+  return {
+    ok: true,
+    packet: { pattern: packet.pattern, ...('data' in packet && { data: packet.data }), ...(id && { id }) },
+  };
 }

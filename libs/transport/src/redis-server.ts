@@ -21,7 +21,12 @@ export class ScreenedRedisServer extends ServerRedis {
     super(options ?? {});
   }
 
-  override handleMessage(channel: string, buffer: string, pub: RedisPublisher, pattern: string): Promise<unknown> {
+  override handleMessage(
+    channel: string,
+    buffer: string,
+    pub: RedisPublisher,
+    pattern: string,
+  ): Promise<unknown> {
     const screened = screenMessage(buffer);
     if (!screened.ok) {
       this.refused[screened.kind] = (this.refused[screened.kind] ?? 0) + 1;
@@ -37,15 +42,31 @@ export class ScreenedRedisServer extends ServerRedis {
       }
       if (!screened.id) return Promise.resolve();
       const err = new AstralError('bad-request', `refused: ${screened.reason}`).toBody();
-      return this.safely(channel, pub.publish(this.getReplyPattern(channel), JSON.stringify({ id: screened.id, err, isDisposed: true })));
+      return this.safely(
+        channel,
+        pub.publish(
+          this.getReplyPattern(channel),
+          JSON.stringify({ id: screened.id, err, isDisposed: true }),
+        ),
+      );
     }
     return this.safely(channel, this.handleScreened(channel, screened.packet, pub, pattern));
   }
 
   /** Nest's own handling of a packet that passed the screen; a subclass may wrap it (the directory keeps the id). */
-  protected handleScreened(channel: string, packet: ScreenedPacket, pub: RedisPublisher, pattern: string): Promise<unknown> {
+  protected handleScreened(
+    channel: string,
+    packet: ScreenedPacket,
+    pub: RedisPublisher,
+    pattern: string,
+  ): Promise<unknown> {
     // Handed on already parsed: parseMessage below passes objects through.
-    return super.handleMessage(channel, packet as unknown as string, pub as Parameters<ServerRedis['handleMessage']>[2], pattern);
+    return super.handleMessage(
+      channel,
+      packet as unknown as string,
+      pub as Parameters<ServerRedis['handleMessage']>[2],
+      pattern,
+    );
   }
 
   override parseMessage(content: unknown): Record<string, unknown> {
@@ -56,7 +77,11 @@ export class ScreenedRedisServer extends ServerRedis {
 
   private safely(channel: string, work: Promise<unknown>): Promise<unknown> {
     return work.catch((err: unknown) => {
-      this.logger.error({ msg: 'redis message handling failed', channel: channel.slice(0, 200), err: err instanceof Error ? err.message : String(err) });
+      this.logger.error({
+        msg: 'redis message handling failed',
+        channel: channel.slice(0, 200),
+        err: err instanceof Error ? err.message : String(err),
+      });
     });
   }
 }
@@ -83,4 +108,3 @@ export class NodeAddressedRedisServer extends ScreenedRedisServer {
     super.addHandler(concrete, callback, isEventHandler, extras);
   }
 }
-

@@ -5,7 +5,11 @@ import { LocalNetwork, ProcessExit } from '@astral/testing';
 const SUPERVISOR_LINE = /^astral node: (the (agent|relay) (died|is back|exited during start-up).*)$/;
 
 /** New complete lines appended to `file` since `offset`; returns them and the next offset. */
-export function readNewLines(file: string, offset: number, maxBytes = 256 * 1024): { lines: string[]; offset: number } {
+export function readNewLines(
+  file: string,
+  offset: number,
+  maxBytes = 256 * 1024,
+): { lines: string[]; offset: number } {
   let size: number;
   try {
     size = statSync(file).size;
@@ -37,7 +41,11 @@ function describeExit(exit: ProcessExit): string {
  * log, where its supervisor writes it), and when a whole node stopped, with why and the last lines of
  * its log. The rest of the network keeps running. Returns a function that stops watching.
  */
-export function watchNetwork(net: LocalNetwork, log: (line: string) => void, quiet: () => boolean): () => void {
+export function watchNetwork(
+  net: LocalNetwork,
+  log: (line: string) => void,
+  quiet: () => boolean,
+): () => void {
   const offsets = new Map<string, number>();
   for (const node of net.nodes) offsets.set(node.logFile, readNewLines(node.logFile, 0).offset);
   const scan = (): void => {
@@ -62,7 +70,9 @@ export function watchNetwork(net: LocalNetwork, log: (line: string) => void, qui
         .split('\n')
         .filter((l) => l.startsWith('astral ') && !l.startsWith('astral node: ready'))
         .slice(-3);
-      log(`astral demo: ${node.name} (node ${node.nodeId}) stopped (${describeExit(exit)}); the rest of the network keeps running`);
+      log(
+        `astral demo: ${node.name} (node ${node.nodeId}) stopped (${describeExit(exit)}); the rest of the network keeps running`,
+      );
       for (const l of tail) log(`astral demo:   ${node.name} said: ${l}`);
       log(`astral demo:   its log: ${node.logFile}`);
     });

@@ -80,7 +80,11 @@ async function acquireRedis(): Promise<RedisSource | null> {
     // Optional dependency: only used when it happens to be installed.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('redis-memory-server') as {
-      RedisMemoryServer: new () => { getHost(): Promise<string>; getPort(): Promise<number>; stop(): Promise<unknown> };
+      RedisMemoryServer: new () => {
+        getHost(): Promise<string>;
+        getPort(): Promise<number>;
+        stop(): Promise<unknown>;
+      };
     };
     const server = new mod.RedisMemoryServer();
     const url = `redis://${await server.getHost()}:${await server.getPort()}`;
@@ -119,7 +123,13 @@ export async function watch(node: LocalNode, streamId: string): Promise<WatchAns
         return await httpJson<WatchAnswer>('POST', `${node.apiUrl}/api/streams/${streamId}/watch`, {});
       } catch (err) {
         // 404 (not announced yet) and 5xx (no offer yet) are worth retrying; other refusals are final.
-        if (err instanceof HttpJsonError && err.status >= 400 && err.status < 500 && err.status !== 404 && err.status !== 409) {
+        if (
+          err instanceof HttpJsonError &&
+          err.status >= 400 &&
+          err.status < 500 &&
+          err.status !== 404 &&
+          err.status !== 409
+        ) {
           throw new WaitAbortedError(err.message);
         }
         throw err;
@@ -131,7 +141,9 @@ export async function watch(node: LocalNode, streamId: string): Promise<WatchAns
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start a directory and N nodes on loopback, publish the sample and let the relay chain build itself')
+    .description(
+      'start a directory and N nodes on loopback, publish the sample and let the relay chain build itself',
+    )
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--base-port <port>', 'use consecutive ports from here (default: random free ports)')
@@ -171,7 +183,9 @@ export function demoCommand(): Command {
       const cleanup = (): Promise<void> =>
         (cleaning ??= (async () => {
           await publisher?.stop().catch(() => undefined);
-          await network?.stop().catch((err: unknown) => log(`astral demo: stopping the network: ${errorMessage(err)}`));
+          await network
+            ?.stop()
+            .catch((err: unknown) => log(`astral demo: stopping the network: ${errorMessage(err)}`));
           await redis.stop().catch(() => undefined);
           removeTempDir(tmp);
         })());
@@ -206,7 +220,9 @@ export function demoCommand(): Command {
           dataRoot: join(tmp, 'data'),
           logDir,
           basePort,
-          nodes: Array.from({ length: count }, (_, i) => ({ uploadLimit: i === 0 ? SOURCE_LIMIT : VIEWER_LIMIT })),
+          nodes: Array.from({ length: count }, (_, i) => ({
+            uploadLimit: i === 0 ? SOURCE_LIMIT : VIEWER_LIMIT,
+          })),
         });
       } catch (err) {
         return fail('the network did not start', err);
@@ -234,7 +250,9 @@ export function demoCommand(): Command {
           p.on('error', (err: Error) => {
             if (shuttingDown || interrupted || publisher !== p) return;
             if (!source.process.running) {
-              log(`astral demo: the publisher stopped (${errorMessage(err)}); ${source.name} is gone, so it stays stopped`);
+              log(
+                `astral demo: the publisher stopped (${errorMessage(err)}); ${source.name} is gone, so it stays stopped`,
+              );
               return;
             }
             log(`astral demo: the publisher stopped (${errorMessage(err)}); publishing again in 2 s`);
@@ -294,7 +312,15 @@ export function demoCommand(): Command {
         out(
           renderTable(
             ['node', 'upload limit', 'upstream', 'hops', 'playing', 'RTMP', 'HTTP-FLV'],
-            summary.map((s) => [s.node, s.uploadLimit, s.upstream, s.hops, s.receiving ? 'yes' : 'NO', s.play.rtmp, s.play.httpFlv]),
+            summary.map((s) => [
+              s.node,
+              s.uploadLimit,
+              s.upstream,
+              s.hops,
+              s.receiving ? 'yes' : 'NO',
+              s.play.rtmp,
+              s.play.httpFlv,
+            ]),
           ),
         );
         out('Try:');

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { runService } from '../lifecycle';
 import { DIRECTORY_FLAGS, addFlags, envFromFlags } from './node-options';
 
-const MIGRATE_FLAGS = DIRECTORY_FLAGS.filter((f) => ['data-dir', 'database-url', 'log-level'].includes(f.flag));
+const MIGRATE_FLAGS = DIRECTORY_FLAGS.filter((f) =>
+  ['data-dir', 'database-url', 'log-level'].includes(f.flag),
+);
 
 /** `astral directory migrate`: applies pending migrations, prints them, and exits. */
 function migrateCommand(): Command {
@@ -18,14 +20,19 @@ function migrateCommand(): Command {
     const config = loadConfig(DirectoryConfig, DIRECTORY_ENV, env);
     const where = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
     const applied = await migrateDirectory(config);
-    if (applied.length === 0) process.stdout.write(`astral directory migrate: ${where}: schema is current, nothing to apply\n`);
+    if (applied.length === 0)
+      process.stdout.write(`astral directory migrate: ${where}: schema is current, nothing to apply\n`);
     for (const name of applied) process.stdout.write(`applied ${name}\n`);
-    if (applied.length > 0) process.stdout.write(`astral directory migrate: ${where}: ${applied.length} migration(s) applied\n`);
+    if (applied.length > 0)
+      process.stdout.write(`astral directory migrate: ${where}: ${applied.length} migration(s) applied\n`);
   });
 }
 
 export function directoryCommand(): Command {
-  return addFlags(new Command('directory').description('run the directory service (HTML pages and JSON API)'), DIRECTORY_FLAGS)
+  return addFlags(
+    new Command('directory').description('run the directory service (HTML pages and JSON API)'),
+    DIRECTORY_FLAGS,
+  )
     .addCommand(migrateCommand())
     .action(async (opts: Record<string, unknown>) => {
       const env = envFromFlags(DIRECTORY_FLAGS, opts);

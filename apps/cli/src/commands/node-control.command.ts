@@ -57,7 +57,9 @@ function control<A extends unknown[]>(
     } catch (err) {
       if (err instanceof NodeApiError) {
         const fields = err.fields
-          ? Object.entries(err.fields).map(([f, msgs]) => `\n  ${f}: ${msgs.join('; ')}`).join('')
+          ? Object.entries(err.fields)
+              .map(([f, msgs]) => `\n  ${f}: ${msgs.join('; ')}`)
+              .join('')
           : '';
         process.stderr.write(`${label}: ${err.message}${fields}\n`);
       } else {
@@ -76,78 +78,128 @@ export function addNodeControlCommands(node: Command): Command {
     else out(renderStatus(s));
   });
 
-  control(node, 'settings', 'show the upload limit and supernode capacity, or change them', async (api, opts) => {
-    const uploadLimit = opts.uploadLimit as string | undefined;
-    const maxChildren = opts.maxChildren as number | undefined;
-    const changing = uploadLimit !== undefined || maxChildren !== undefined;
-    const s = changing ? await api.updateSettings({ uploadLimit, maxChildren }) : await api.settings();
-    if (opts.json) printJson(s);
-    else out(`${changing ? 'Settings changed.\n' : ''}${renderSettings(s)}`);
-  })
+  control(
+    node,
+    'settings',
+    'show the upload limit and supernode capacity, or change them',
+    async (api, opts) => {
+      const uploadLimit = opts.uploadLimit as string | undefined;
+      const maxChildren = opts.maxChildren as number | undefined;
+      const changing = uploadLimit !== undefined || maxChildren !== undefined;
+      const s = changing ? await api.updateSettings({ uploadLimit, maxChildren }) : await api.settings();
+      if (opts.json) printJson(s);
+      else out(`${changing ? 'Settings changed.\n' : ''}${renderSettings(s)}`);
+    },
+  )
     .option('--upload-limit <rate>', 'new upload limit: 3mbit, 2500k, 800000, 0 (never forward) or unlimited')
     .option('--max-children <n>', 'members accepted when this node is a supernode', positiveInt);
 
-  control(node, 'nodes', "this node's supernode and members, and the nodes the directory knows", async (api, opts) => {
-    const n = await api.nodes();
-    if (opts.json) return printJson(n);
-    const self = await api.status().then(
-      (s) => s.nodeId,
-      () => null,
-    );
-    out(renderNodes(n, self));
-  });
+  control(
+    node,
+    'nodes',
+    "this node's supernode and members, and the nodes the directory knows",
+    async (api, opts) => {
+      const n = await api.nodes();
+      if (opts.json) return printJson(n);
+      const self = await api.status().then(
+        (s) => s.nodeId,
+        () => null,
+      );
+      out(renderNodes(n, self));
+    },
+  );
 
-  control(node, 'streams', 'the streams this node carries (published, watched or seeded)', async (api, opts) => {
-    const list = await api.streams();
-    if (opts.json) printJson(list);
-    else out(renderStreams(list));
-  });
+  control(
+    node,
+    'streams',
+    'the streams this node carries (published, watched or seeded)',
+    async (api, opts) => {
+      const list = await api.streams();
+      if (opts.json) printJson(list);
+      else out(renderStreams(list));
+    },
+  );
 
-  control(node, 'publish', 'create a stream sourced at this node; prints its play URLs and OBS settings', async (api, opts) => {
-    const title = opts.title as string;
-    const description = opts.description as string | undefined;
-    const p = await api.publish({ title, ...(description !== undefined && { description }) });
-    if (opts.json) printJson(p);
-    else out(renderPublished(p));
-  })
+  control(
+    node,
+    'publish',
+    'create a stream sourced at this node; prints its play URLs and OBS settings',
+    async (api, opts) => {
+      const title = opts.title as string;
+      const description = opts.description as string | undefined;
+      const p = await api.publish({ title, ...(description !== undefined && { description }) });
+      if (opts.json) printJson(p);
+      else out(renderPublished(p));
+    },
+  )
     .requiredOption('--title <title>', 'stream title')
     .option('--description <text>', 'stream description');
 
-  control<[string]>(node, 'watch', 'get a stream onto this node (a ticket from the best upstream) to play it locally', async (api, opts, stream) => {
-    const w = await api.watch(stream);
-    if (opts.json) printJson(w);
-    else out(renderWatch(w));
-  }).argument('<stream>', 'stream id');
+  control<[string]>(
+    node,
+    'watch',
+    'get a stream onto this node (a ticket from the best upstream) to play it locally',
+    async (api, opts, stream) => {
+      const w = await api.watch(stream);
+      if (opts.json) printJson(w);
+      else out(renderWatch(w));
+    },
+  ).argument('<stream>', 'stream id');
 
-  control<[string]>(node, 'seed', 'carry a stream without a local player, to forward it to others', async (api, opts, stream) => {
-    const w = await api.seed(stream);
-    if (opts.json) printJson(w);
-    else out(renderWatch(w));
-  }).argument('<stream>', 'stream id');
+  control<[string]>(
+    node,
+    'seed',
+    'carry a stream without a local player, to forward it to others',
+    async (api, opts, stream) => {
+      const w = await api.seed(stream);
+      if (opts.json) printJson(w);
+      else out(renderWatch(w));
+    },
+  ).argument('<stream>', 'stream id');
 
-  control<[string]>(node, 'stop', 'stop watching or seeding a stream (gives its ticket back)', async (api, opts, stream) => {
-    const r = await api.stop(stream);
-    if (opts.json) printJson({ streamId: stream, ...r });
-    else out(`Stopped: this node no longer carries ${stream}.`);
-  }).argument('<stream>', 'stream id');
+  control<[string]>(
+    node,
+    'stop',
+    'stop watching or seeding a stream (gives its ticket back)',
+    async (api, opts, stream) => {
+      const r = await api.stop(stream);
+      if (opts.json) printJson({ streamId: stream, ...r });
+      else out(`Stopped: this node no longer carries ${stream}.`);
+    },
+  ).argument('<stream>', 'stream id');
 
-  control(node, 'tickets', 'tickets this node gave (outgoing forwards) and holds (incoming streams)', async (api, opts) => {
-    const t = await api.tickets();
-    if (opts.json) printJson(t);
-    else out(renderTickets(t));
-  });
+  control(
+    node,
+    'tickets',
+    'tickets this node gave (outgoing forwards) and holds (incoming streams)',
+    async (api, opts) => {
+      const t = await api.tickets();
+      if (opts.json) printJson(t);
+      else out(renderTickets(t));
+    },
+  );
 
-  control<[string]>(node, 'revoke', 'end an outgoing ticket: stop forwarding to that node', async (api, opts, ticket) => {
-    const r = await api.revoke(ticket);
-    if (opts.json) printJson({ ticketId: ticket, ...r });
-    else out(`Revoked ticket ${ticket}: the downstream node will look for another upstream.`);
-  }).argument('<ticket>', 'ticket id (from `astral node tickets`)');
+  control<[string]>(
+    node,
+    'revoke',
+    'end an outgoing ticket: stop forwarding to that node',
+    async (api, opts, ticket) => {
+      const r = await api.revoke(ticket);
+      if (opts.json) printJson({ ticketId: ticket, ...r });
+      else out(`Revoked ticket ${ticket}: the downstream node will look for another upstream.`);
+    },
+  ).argument('<ticket>', 'ticket id (from `astral node tickets`)');
 
-  control(node, 'leave', 'leave the network gracefully: members re-parent, then the node stops', async (api, opts) => {
-    const r = await api.leave();
-    if (opts.json) printJson(r);
-    else out(`The node at ${api.base} is leaving the network and will stop.`);
-  });
+  control(
+    node,
+    'leave',
+    'leave the network gracefully: members re-parent, then the node stops',
+    async (api, opts) => {
+      const r = await api.leave();
+      if (opts.json) printJson(r);
+      else out(`The node at ${api.base} is leaving the network and will stop.`);
+    },
+  );
 
   control(node, 'events', "print the node's events as they happen, until Ctrl-C", async (api, opts) => {
     await followEvents(api.base, (event) => (opts.json ? printJsonLine(event) : out(renderEvent(event))));

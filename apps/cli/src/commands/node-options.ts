@@ -7,16 +7,48 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   { flag: 'host', env: 'ASTRAL_HOST', description: 'address the relay binds and advertises' },
   { flag: 'rtmp-port', env: 'ASTRAL_RTMP_PORT', description: 'RTMP port (publish and play)' },
   { flag: 'http-port', env: 'ASTRAL_HTTP_PORT', description: 'HTTP-FLV port (publish and play)' },
-  { flag: 'forward-port', env: 'ASTRAL_FORWARD_PORT', description: 'port serving streams to downstream relays' },
+  {
+    flag: 'forward-port',
+    env: 'ASTRAL_FORWARD_PORT',
+    description: 'port serving streams to downstream relays',
+  },
   { flag: 'api-port', env: 'ASTRAL_API_PORT', description: "agent's local HTTP API port" },
-  { flag: 'upload-limit', env: 'ASTRAL_UPLOAD_LIMIT', description: 'upload limit, e.g. 3mbit, 2500k, unlimited' },
-  { flag: 'directory-origin', env: 'ASTRAL_DIRECTORY_ORIGIN', description: "directory web origin (allowed by CORS)" },
-  { flag: 'stall-ms', env: 'ASTRAL_STALL_MS', description: 'ms without data before the upstream counts as lost' },
+  {
+    flag: 'upload-limit',
+    env: 'ASTRAL_UPLOAD_LIMIT',
+    description: 'upload limit, e.g. 3mbit, 2500k, unlimited',
+  },
+  {
+    flag: 'directory-origin',
+    env: 'ASTRAL_DIRECTORY_ORIGIN',
+    description: 'directory web origin (allowed by CORS)',
+  },
+  {
+    flag: 'stall-ms',
+    env: 'ASTRAL_STALL_MS',
+    description: 'ms without data before the upstream counts as lost',
+  },
   { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
-  { flag: 'seeds', env: 'ASTRAL_SEEDS', description: 'seed supernodes: nodeId@host:forwardPort, comma-separated' },
-  { flag: 'max-children', env: 'ASTRAL_MAX_CHILDREN', description: 'members accepted as a supernode (default 100)' },
-  { flag: 'promote-when-orphaned', env: 'ASTRAL_PROMOTE_WHEN_ORPHANED', description: 'true or false: promote when no supernode takes the node' },
-  { flag: 'peer-heartbeat-ms', env: 'ASTRAL_PEER_HEARTBEAT_MS', description: 'membership and ticket heartbeat interval (3 missed end them)' },
+  {
+    flag: 'seeds',
+    env: 'ASTRAL_SEEDS',
+    description: 'seed supernodes: nodeId@host:forwardPort, comma-separated',
+  },
+  {
+    flag: 'max-children',
+    env: 'ASTRAL_MAX_CHILDREN',
+    description: 'members accepted as a supernode (default 100)',
+  },
+  {
+    flag: 'promote-when-orphaned',
+    env: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
+    description: 'true or false: promote when no supernode takes the node',
+  },
+  {
+    flag: 'peer-heartbeat-ms',
+    env: 'ASTRAL_PEER_HEARTBEAT_MS',
+    description: 'membership and ticket heartbeat interval (3 missed end them)',
+  },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [
@@ -24,7 +56,11 @@ export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }
   { flag: 'host', env: 'ASTRAL_DIRECTORY_HOST', description: 'address to bind' },
   { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (SQLite database)' },
   { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' },
-  { flag: 'database-url', env: 'DATABASE_URL', description: 'PostgreSQL URL (default: SQLite in the data dir)' },
+  {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    description: 'PostgreSQL URL (default: SQLite in the data dir)',
+  },
   { flag: 'heartbeat-ms', env: 'ASTRAL_HEARTBEAT_MS', description: 'expected node heartbeat interval' },
   { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
 ];

@@ -19,22 +19,34 @@ export function relayCommand(): Command {
   return addFlags(new Command('relay').description("run a node's relay (data plane)"), NODE_FLAGS).action(
     async (opts: Record<string, unknown>) => {
       const env = envFromFlags(NODE_FLAGS, opts);
-      await runService('relay', async () => (await import('../../../relay/src/main')).startRelay(env), serviceOptions(env));
+      await runService(
+        'relay',
+        async () => (await import('../../../relay/src/main')).startRelay(env),
+        serviceOptions(env),
+      );
     },
   );
 }
 
 export function agentCommand(): Command {
-  return addFlags(new Command('agent').description("run a node's agent (control plane and local API)"), NODE_FLAGS).action(
-    async (opts: Record<string, unknown>) => {
-      const env = envFromFlags(NODE_FLAGS, opts);
-      await runService('agent', async () => (await import('../../../node-agent/src/main')).startAgent(env), serviceOptions(env));
-    },
-  );
+  return addFlags(
+    new Command('agent').description("run a node's agent (control plane and local API)"),
+    NODE_FLAGS,
+  ).action(async (opts: Record<string, unknown>) => {
+    const env = envFromFlags(NODE_FLAGS, opts);
+    await runService(
+      'agent',
+      async () => (await import('../../../node-agent/src/main')).startAgent(env),
+      serviceOptions(env),
+    );
+  });
 }
 
 function serviceOptions(env: NodeJS.ProcessEnv): { redisUrl: string; logLevel?: string } {
-  return { redisUrl: env.REDIS_URL || new NodeConfig().redisUrl, logLevel: env.ASTRAL_LOG_LEVEL || undefined };
+  return {
+    redisUrl: env.REDIS_URL || new NodeConfig().redisUrl,
+    logLevel: env.ASTRAL_LOG_LEVEL || undefined,
+  };
 }
 
 type Role = 'agent' | 'relay';
@@ -111,8 +123,28 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
   const host = reachable(config.host);
   const apiUrl = `http://${host}:${config.apiPort}`;
   const halves: Record<Role, Half> = {
-    agent: { role: 'agent', probeUrl: `${apiUrl}/api/status`, anyAnswer: true, proc: null, startedAt: 0, ready: false, failures: 0, restarts: 0, timer: null },
-    relay: { role: 'relay', probeUrl: `http://${host}:${config.forwardPort}/healthz`, anyAnswer: false, proc: null, startedAt: 0, ready: false, failures: 0, restarts: 0, timer: null },
+    agent: {
+      role: 'agent',
+      probeUrl: `${apiUrl}/api/status`,
+      anyAnswer: true,
+      proc: null,
+      startedAt: 0,
+      ready: false,
+      failures: 0,
+      restarts: 0,
+      timer: null,
+    },
+    relay: {
+      role: 'relay',
+      probeUrl: `http://${host}:${config.forwardPort}/healthz`,
+      anyAnswer: false,
+      proc: null,
+      startedAt: 0,
+      ready: false,
+      failures: 0,
+      restarts: 0,
+      timer: null,
+    },
   };
   let up = false;
   let stopping = false;
@@ -150,8 +182,13 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
           if (half.proc !== proc || !proc.running) return;
           half.ready = true;
           if (half.restarts > 0) {
-            say(`the ${half.role} is back (restart ${half.restarts}, ready after ${seconds(Date.now() - half.startedAt)})`);
-            log.info({ half: half.role, restarts: half.restarts, pid: proc.pid }, `${half.role} restarted and ready`);
+            say(
+              `the ${half.role} is back (restart ${half.restarts}, ready after ${seconds(Date.now() - half.startedAt)})`,
+            );
+            log.info(
+              { half: half.role, restarts: half.restarts, pid: proc.pid },
+              `${half.role} restarted and ready`,
+            );
           }
           if (!up && halves.agent.ready && halves.relay.ready) printSummary();
           return;
@@ -186,7 +223,9 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
     const next = restartDelay(half.failures, ranForMs);
     half.failures = next.failures;
     half.restarts++;
-    say(`the ${half.role} died (${describe(exit)}) after ${seconds(ranForMs)}; restarting it in ${seconds(next.delayMs)}`);
+    say(
+      `the ${half.role} died (${describe(exit)}) after ${seconds(ranForMs)}; restarting it in ${seconds(next.delayMs)}`,
+    );
     log.error(
       { half: half.role, exit, pid: proc.pid, ranForMs, restartInMs: next.delayMs, restart: half.restarts },
       `${half.role} died (${describe(exit)}); restarting it`,
@@ -228,7 +267,9 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
 export function nodeCommand(): Command {
   const node = new Command('node').description('control a node');
   addFlags(
-    node.command('start').description('run a whole node: agent and relay as two supervised processes, restarted if they die'),
+    node
+      .command('start')
+      .description('run a whole node: agent and relay as two supervised processes, restarted if they die'),
     NODE_FLAGS,
   ).action(async (opts: Record<string, unknown>) => startNode(envFromFlags(NODE_FLAGS, opts)));
   return addNodeControlCommands(node);

@@ -6,18 +6,29 @@ import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderRecord } from '../output';
 
 /** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */
-export function obsSettings(created: Pick<PublishReply, 'streamId' | 'key' | 'rtmpUrl'>): PublishReply['obs'] {
+export function obsSettings(
+  created: Pick<PublishReply, 'streamId' | 'key' | 'rtmpUrl'>,
+): PublishReply['obs'] {
   const url = new URL(created.rtmpUrl);
   const segments = url.pathname.split('/').filter(Boolean);
   const last = segments.pop() ?? created.streamId;
   const server = `${url.protocol}//${url.host}/${segments.join('/')}`;
-  const streamKey = url.search.includes('key=') ? `${last}${url.search}` : `${created.streamId}?key=${encodeURIComponent(created.key)}`;
+  const streamKey = url.search.includes('key=')
+    ? `${last}${url.search}`
+    : `${created.streamId}?key=${encodeURIComponent(created.key)}`;
   return { server, streamKey };
 }
 
 /** Creates a stream on a node through its agent's API. */
-export async function createStream(nodeApiUrl: string, title: string, description?: string): Promise<PublishReply> {
-  return httpJson<PublishReply>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, { title, description });
+export async function createStream(
+  nodeApiUrl: string,
+  title: string,
+  description?: string,
+): Promise<PublishReply> {
+  return httpJson<PublishReply>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, {
+    title,
+    description,
+  });
 }
 
 interface PublishOptions {
@@ -94,7 +105,9 @@ export function publishCommand(): Command {
         process.stderr.write(`astral publish: ${errorMessage(err)}\n`);
         process.exit(1);
       }
-      process.stderr.write(`astral publish: stopped after ${publisher.framesSent} video frames, ${publisher.loops} loops\n`);
+      process.stderr.write(
+        `astral publish: stopped after ${publisher.framesSent} video frames, ${publisher.loops} loops\n`,
+      );
       process.exit(0);
     });
 }

@@ -92,7 +92,12 @@ export function composeTestbed(o: ComposeTestbedOptions): Record<string, unknown
       environment: { ...env, ASTRAL_ROLE: combined ? 'node' : 'agent' },
       volumes: [`node${k}-data:/data`],
       // The relay joins this container's network namespace: its ports are published here.
-      ports: [`127.0.0.1:${p}:7000`, `127.0.0.1:${p + 1}:1935`, `127.0.0.1:${p + 2}:8000`, `127.0.0.1:${p + 3}:9000`],
+      ports: [
+        `127.0.0.1:${p}:7000`,
+        `127.0.0.1:${p + 1}:1935`,
+        `127.0.0.1:${p + 2}:8000`,
+        `127.0.0.1:${p + 3}:9000`,
+      ],
       depends_on: ['redis', 'directory'],
       restart: 'unless-stopped',
       stop_grace_period: '25s',
@@ -143,7 +148,11 @@ export function toYaml(value: unknown, indent = 0): string {
     if (entries.length === 0) return ' {}\n';
     return (
       (indent === 0 ? '' : '\n') +
-      entries.map(([k, v]) => `${pad}${/^[A-Za-z0-9_.-]+$/.test(k) ? k : JSON.stringify(k)}:${toYaml(v, indent + 2)}`).join('')
+      entries
+        .map(
+          ([k, v]) => `${pad}${/^[A-Za-z0-9_.-]+$/.test(k) ? k : JSON.stringify(k)}:${toYaml(v, indent + 2)}`,
+        )
+        .join('')
     );
   }
   return ` ${typeof value === 'string' ? JSON.stringify(value) : String(value)}\n`;
@@ -151,13 +160,15 @@ export function toYaml(value: unknown, indent = 0): string {
 
 function positive(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw new InvalidArgumentError('must be an integer from 1 to 200');
+  if (!Number.isInteger(n) || n < 1 || n > 200)
+    throw new InvalidArgumentError('must be an integer from 1 to 200');
   return n;
 }
 
 function octet(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 254) throw new InvalidArgumentError('must be an integer from 1 to 254');
+  if (!Number.isInteger(n) || n < 1 || n > 254)
+    throw new InvalidArgumentError('must be an integer from 1 to 254');
   return n;
 }
 
@@ -171,17 +182,30 @@ export function testbedCommand(): Command {
   const testbed = new Command('testbed').description('container and host-level testbed networks');
   testbed
     .command('compose')
-    .description('write a compose file: Redis, the directory, N nodes (agent + relay containers), a looping publisher')
+    .description(
+      'write a compose file: Redis, the directory, N nodes (agent + relay containers), a looping publisher',
+    )
     .option('--nodes <n>', 'number of nodes', positive, 3)
     .option('--upload-limit <rate>', "every node's upload limit, e.g. 3mbit (default: unlimited)")
     .option('--source-upload-limit <rate>', "node 1's upload limit (default: --upload-limit)")
-    .option('--postgres', 'the directory uses PostgreSQL from $DATABASE_URL (external) and runs its migrations first')
+    .option(
+      '--postgres',
+      'the directory uses PostgreSQL from $DATABASE_URL (external) and runs its migrations first',
+    )
     .option('--image <ref>', 'Astral image', DEFAULT_IMAGE)
     .option('--redis-image <ref>', 'Redis image', DEFAULT_REDIS_IMAGE)
-    .option('--base-port <port>', 'host ports: directory at it, node K at +10K (API, RTMP, HTTP-FLV, forward)', Number, 18000)
+    .option(
+      '--base-port <port>',
+      'host ports: directory at it, node K at +10K (API, RTMP, HTTP-FLV, forward)',
+      Number,
+      18000,
+    )
     .option('--project <name>', 'compose project name', 'astral-testbed')
     .addOption(
-      new Option('--layout <layout>', 'split: agent + relay containers per node; combined: one `node start` container (podman-compose 1.0.3)')
+      new Option(
+        '--layout <layout>',
+        'split: agent + relay containers per node; combined: one `node start` container (podman-compose 1.0.3)',
+      )
         .choices(['split', 'combined'])
         .default('split'),
     )
@@ -192,7 +216,9 @@ export function testbedCommand(): Command {
       )}`;
       if (opts.out) {
         writeFileSync(opts.out, yaml);
-        process.stderr.write(`astral testbed: wrote ${opts.out} (${opts.nodes} nodes); start it with: podman-compose -f ${opts.out} up -d\n`);
+        process.stderr.write(
+          `astral testbed: wrote ${opts.out} (${opts.nodes} nodes); start it with: podman-compose -f ${opts.out} up -d\n`,
+        );
       } else process.stdout.write(yaml);
     });
   testbed
@@ -201,20 +227,44 @@ export function testbedCommand(): Command {
       'start a testbed on this machine and run it until Ctrl-C: --netns puts each node (agent + relay) in its own network ' +
         'namespace with its own address and a tbf-shaped uplink (needs root), publishes the sample at node 1 and makes the others watch',
     )
-    .option('--netns', 'network namespaces (the only kind `up` starts; `astral demo` runs on loopback, `testbed compose` in containers)')
+    .option(
+      '--netns',
+      'network namespaces (the only kind `up` starts; `astral demo` runs on loopback, `testbed compose` in containers)',
+    )
     .option('--nodes <n>', 'number of nodes', positive, 6)
-    .option('--uplink <rate>', "each node's uplink, shaped with tc tbf (the relays' upload limit is 90% of it)", '3mbit')
-    .option('--tag <tag>', 'names of namespaces (astral-TAG-nK), links and rules; leftovers with it are swept at start', 'tb')
+    .option(
+      '--uplink <rate>',
+      "each node's uplink, shaped with tc tbf (the relays' upload limit is 90% of it)",
+      '3mbit',
+    )
+    .option(
+      '--tag <tag>',
+      'names of namespaces (astral-TAG-nK), links and rules; leftovers with it are swept at start',
+      'tb',
+    )
     .option('--subnet <octet>', 'use 10.OCTET.0.0/24', octet, 77)
     .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)', seconds)
     .option('--json', 'print the summary as JSON')
     .option('--log-level <level>', 'testbed log level (JSON lines on stderr)', 'info')
-    .action(async (opts: { netns?: boolean; nodes: number; uplink: string; tag: string; subnet: number; duration?: number; json?: boolean; logLevel: string }) => {
-      if (!opts.netns) {
-        process.stderr.write('astral testbed up: give --netns (loopback: `astral demo`; containers: `astral testbed compose`)\n');
-        process.exit(2);
-      }
-      process.exit(await runNetnsTestbed(opts));
-    });
+    .action(
+      async (opts: {
+        netns?: boolean;
+        nodes: number;
+        uplink: string;
+        tag: string;
+        subnet: number;
+        duration?: number;
+        json?: boolean;
+        logLevel: string;
+      }) => {
+        if (!opts.netns) {
+          process.stderr.write(
+            'astral testbed up: give --netns (loopback: `astral demo`; containers: `astral testbed compose`)\n',
+          );
+          process.exit(2);
+        }
+        process.exit(await runNetnsTestbed(opts));
+      },
+    );
   return testbed;
 }

@@ -11,7 +11,11 @@ import { SupernodeCapacity1710000000000 } from './migrations/1710000000000-Super
 import { RequestLedger1720000000000 } from './migrations/1720000000000-RequestLedger';
 
 export const DIRECTORY_ENTITIES = [NodeEntity, StreamEntity, StreamCarrierEntity, ProcessedRequestEntity];
-export const DIRECTORY_MIGRATIONS = [Initial1700000000000, SupernodeCapacity1710000000000, RequestLedger1720000000000];
+export const DIRECTORY_MIGRATIONS = [
+  Initial1700000000000,
+  SupernodeCapacity1710000000000,
+  RequestLedger1720000000000,
+];
 
 export type DatabaseSettings = Pick<DirectoryConfig, 'databaseUrl' | 'dataDir'>;
 
@@ -30,7 +34,13 @@ export function directoryDataSourceOptions(config: DatabaseSettings): DataSource
     logging: false,
   };
   if (config.databaseUrl) {
-    return { type: 'postgres', url: config.databaseUrl, migrationsRun: false, extra: { max: 20, options: '-c synchronous_commit=off' }, ...common };
+    return {
+      type: 'postgres',
+      url: config.databaseUrl,
+      migrationsRun: false,
+      extra: { max: 20, options: '-c synchronous_commit=off' },
+      ...common,
+    };
   }
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true });
@@ -67,9 +77,13 @@ export async function pendingMigrations(ds: DataSource): Promise<string[]> {
     const hasTable = await runner.hasTable(ds.options.migrationsTableName ?? 'migrations');
     const applied = new Set<string>(
       hasTable
-        ? ((await runner.query(`SELECT name FROM ${ds.driver.escape(ds.options.migrationsTableName ?? 'migrations')}`)) as {
-            name: string;
-          }[]).map((r) => r.name)
+        ? (
+            (await runner.query(
+              `SELECT name FROM ${ds.driver.escape(ds.options.migrationsTableName ?? 'migrations')}`,
+            )) as {
+              name: string;
+            }[]
+          ).map((r) => r.name)
         : [],
     );
     return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));

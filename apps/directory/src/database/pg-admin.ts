@@ -32,12 +32,21 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
  * A new, uniquely named PostgreSQL database, for tests and benchmarks; fails with a message saying how
  * to start PostgreSQL when it cannot be reached.
  */
-export async function createScratchDatabase(prefix: string, adminUrl = DEFAULT_PG_ADMIN_URL): Promise<ScratchDatabase> {
-  const name = `${prefix}_${Date.now()}_${randomUUID().slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+export async function createScratchDatabase(
+  prefix: string,
+  adminUrl = DEFAULT_PG_ADMIN_URL,
+): Promise<ScratchDatabase> {
+  const name = `${prefix}_${Date.now()}_${randomUUID().slice(0, 8)}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
   await adminQuery(adminUrl, `CREATE DATABASE "${name}"`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return { name, url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return {
+    name,
+    url: url.toString(),
+    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
 
 /** A plain connection to run SQL against a database (rows come back as objects). */

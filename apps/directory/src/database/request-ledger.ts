@@ -35,7 +35,11 @@ export async function claimRequest(
 }
 
 /** Records what the first caller answered, for the others to answer the same. */
-export async function recordResult(m: EntityManager, requestKey: string | undefined, result: string): Promise<void> {
+export async function recordResult(
+  m: EntityManager,
+  requestKey: string | undefined,
+  result: string,
+): Promise<void> {
   if (!requestKey) return;
   await m.update(ProcessedRequestEntity, { requestKey }, { result });
 }
@@ -45,4 +49,3 @@ export async function pruneRequests(m: EntityManager, before: number): Promise<n
   const r = await m.delete(ProcessedRequestEntity, { processedAt: LessThan(before) });
   return r.affected ?? 0;
 }
-

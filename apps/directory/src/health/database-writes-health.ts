@@ -18,7 +18,8 @@ export class DatabaseWritesHealthIndicator {
     const check = this.indicators.check(key);
     const writes = this.gate.writeState();
     const trouble = this.gate.latestTrouble();
-    const expiry = trouble && now - trouble.at < this.gate.graceMs ? `suspended: ${trouble.reason}` : 'running';
+    const expiry =
+      trouble && now - trouble.at < this.gate.graceMs ? `suspended: ${trouble.reason}` : 'running';
     if (!writes.failing) return check.up({ expiry });
     return check.down({
       message: `${writes.activity ?? 'write'} not recorded: ${writes.message ?? 'unknown error'}`,

@@ -41,8 +41,16 @@ export class DirectoryMetrics {
       });
     };
     gauge('astral_directory_nodes', 'Registered nodes.', 'SELECT COUNT(*) AS n FROM nodes');
-    gauge('astral_directory_supernodes', 'Registered supernodes.', 'SELECT COUNT(*) AS n FROM nodes WHERE supernode = TRUE');
-    gauge('astral_directory_live_streams', 'Streams now live.', "SELECT COUNT(*) AS n FROM streams WHERE status = 'live'");
+    gauge(
+      'astral_directory_supernodes',
+      'Registered supernodes.',
+      'SELECT COUNT(*) AS n FROM nodes WHERE supernode = TRUE',
+    );
+    gauge(
+      'astral_directory_live_streams',
+      'Streams now live.',
+      "SELECT COUNT(*) AS n FROM streams WHERE status = 'live'",
+    );
     collectDefaultMetrics({ register: this.registry, prefix: 'astral_directory_' });
   }
 

@@ -24,10 +24,20 @@ describe(ExpiryGate.name, () => {
     const clock = new Clock();
     const gate = new ExpiryGate(INTERVAL, clock.now);
     const first = gate.decide(clock.advance(INTERVAL));
-    expect(first).toMatchObject({ sweep: false, source: 'start', change: 'suspended', resumesAt: clock.now - INTERVAL + GRACE });
+    expect(first).toMatchObject({
+      sweep: false,
+      source: 'start',
+      change: 'suspended',
+      resumesAt: clock.now - INTERVAL + GRACE,
+    });
     expect(first.reason).toMatch(/directory starting/);
     expect(gate.decide(clock.advance(GRACE - INTERVAL - 1))).toMatchObject({ sweep: false });
-    expect(gate.decide(clock.advance(1))).toEqual({ sweep: true, change: 'resumed', suspendedMs: GRACE, source: 'start' });
+    expect(gate.decide(clock.advance(1))).toEqual({
+      sweep: true,
+      change: 'resumed',
+      suspendedMs: GRACE,
+      source: 'start',
+    });
   });
 
   it('suspends on a failed heartbeat write, logs once, and resumes a full window after the last failure', () => {
@@ -56,7 +66,12 @@ describe(ExpiryGate.name, () => {
     expect(gate.decide(clock.now)).toMatchObject({ sweep: false, resumesAt: lastFailure + GRACE });
     expect(gate.decide(lastFailure + GRACE - 1).sweep).toBe(false);
     const resumed = gate.decide(lastFailure + GRACE);
-    expect(resumed).toEqual({ sweep: true, change: 'resumed', suspendedMs: lastFailure + GRACE - firstFailure, source: 'database' });
+    expect(resumed).toEqual({
+      sweep: true,
+      change: 'resumed',
+      suspendedMs: lastFailure + GRACE - firstFailure,
+      source: 'database',
+    });
     expect(gate.decide(lastFailure + GRACE + INTERVAL)).toEqual({ sweep: true });
   });
 
@@ -64,11 +79,20 @@ describe(ExpiryGate.name, () => {
     const clock = new Clock();
     const gate = new ExpiryGate(INTERVAL);
     gate.redisTrouble(clock.now, 'no PONG within 500 ms');
-    expect(gate.decide(clock.now)).toMatchObject({ sweep: false, source: 'redis', reason: 'Redis unreachable: no PONG within 500 ms', change: 'suspended' });
+    expect(gate.decide(clock.now)).toMatchObject({
+      sweep: false,
+      source: 'redis',
+      reason: 'Redis unreachable: no PONG within 500 ms',
+      change: 'suspended',
+    });
     gate.databaseFailed(clock.advance(GRACE - 100), 'database is locked', 'heartbeat');
     // The Redis trouble alone would have let the sweep run now; the database's keeps it suspended.
     const d = gate.decide(clock.advance(200));
-    expect(d).toMatchObject({ sweep: false, source: 'database', reason: 'database unreachable: database is locked' });
+    expect(d).toMatchObject({
+      sweep: false,
+      source: 'database',
+      reason: 'database unreachable: database is locked',
+    });
     expect(d.change).toBeUndefined();
     expect(gate.decide(clock.now - 200 + GRACE)).toMatchObject({ sweep: true, change: 'resumed' });
   });
@@ -78,7 +102,12 @@ describe(ExpiryGate.name, () => {
     const gate = new ExpiryGate(INTERVAL);
     gate.databaseFailed(clock.now, 'new', 'sweep');
     gate.databaseFailed(clock.now - 5000, 'old', 'heartbeat');
-    expect(gate.latestTrouble()).toEqual({ source: 'database', since: clock.now - 5000, at: clock.now, reason: 'database unreachable: new' });
+    expect(gate.latestTrouble()).toEqual({
+      source: 'database',
+      since: clock.now - 5000,
+      at: clock.now,
+      reason: 'database unreachable: new',
+    });
   });
 
   it('reports writes as failing until one succeeds, but not for probe failures', () => {
@@ -90,7 +119,12 @@ describe(ExpiryGate.name, () => {
     const since = clock.advance(10);
     gate.databaseFailed(since, 'database is locked', 'heartbeat');
     gate.databaseFailed(clock.advance(5000), 'database is locked again', 'registration');
-    expect(gate.writeState()).toEqual({ failing: true, since, message: 'database is locked again', activity: 'registration' });
+    expect(gate.writeState()).toEqual({
+      failing: true,
+      since,
+      message: 'database is locked again',
+      activity: 'registration',
+    });
     gate.databaseWrote(clock.advance(1));
     expect(gate.writeState()).toEqual({ failing: false });
     // A new streak starts at its own first failure.
@@ -133,6 +167,11 @@ describe('ExpiryGate with a stalled database', () => {
       change: 'suspended',
     });
     expect(gate.writeState()).toEqual({ failing: false });
-    expect(gate.decide(releasedAt + GRACE)).toEqual({ sweep: true, change: 'resumed', suspendedMs: releasedAt + GRACE - lockedAt, source: 'database' });
+    expect(gate.decide(releasedAt + GRACE)).toEqual({
+      sweep: true,
+      change: 'resumed',
+      suspendedMs: releasedAt + GRACE - lockedAt,
+      source: 'database',
+    });
   });
 });

@@ -61,7 +61,12 @@ export class ExpiryGate {
     readonly marginMs = 1000,
   ) {
     if (startedAt !== undefined) {
-      this.note('start', startedAt, startedAt, 'directory starting: heartbeats sent before it ran were not recorded');
+      this.note(
+        'start',
+        startedAt,
+        startedAt,
+        'directory starting: heartbeats sent before it ran were not recorded',
+      );
     }
   }
 
@@ -78,7 +83,12 @@ export class ExpiryGate {
     this.note('database', startedAt, now, `database unreachable: ${message}`);
     if (activity === 'probe') return;
     if (this.writeFailure && this.writeFailure.at >= this.lastWriteOkAt) {
-      this.writeFailure = { ...this.writeFailure, at: Math.max(now, this.writeFailure.at), message, activity };
+      this.writeFailure = {
+        ...this.writeFailure,
+        at: Math.max(now, this.writeFailure.at),
+        message,
+        activity,
+      };
     } else {
       this.writeFailure = { since: now, at: now, message, activity };
     }
@@ -91,7 +101,8 @@ export class ExpiryGate {
   databaseStalled(now: number, message: string, startedAt = now): void {
     // "unreachable" says more than "stalled": within one episode it stays the reason.
     const known = this.troubles.get('database');
-    const keep = known && startedAt - known.at <= this.graceMs && known.reason.startsWith('database unreachable');
+    const keep =
+      known && startedAt - known.at <= this.graceMs && known.reason.startsWith('database unreachable');
     this.note('database', startedAt, now, keep ? known.reason : `database stalled: ${message}`);
   }
 
@@ -148,6 +159,11 @@ export class ExpiryGate {
       return;
     }
     const continues = known && since - known.at <= this.graceMs;
-    this.troubles.set(source, { source, since: continues ? Math.min(known.since, since) : since, at, reason });
+    this.troubles.set(source, {
+      source,
+      since: continues ? Math.min(known.since, since) : since,
+      at,
+      reason,
+    });
   }
 }

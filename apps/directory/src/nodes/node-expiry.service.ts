@@ -40,7 +40,12 @@ export class NodeExpiry implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly config: DirectoryConfig,
   ) {
-    this.redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => 500 });
+    this.redis = new Redis(config.redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1000,
+      retryStrategy: () => 500,
+    });
     this.redis.on('error', () => undefined);
   }
 
@@ -90,9 +95,14 @@ export class NodeExpiry implements OnApplicationBootstrap, OnModuleDestroy {
   /** One line when expiry is suspended, one when it resumes. */
   private report(d: ExpiryDecision): void {
     if (d.change === 'suspended') {
-      const fields = { reason: d.reason, resumesAt: new Date(d.resumesAt ?? 0).toISOString(), graceMs: this.gate.graceMs };
+      const fields = {
+        reason: d.reason,
+        resumesAt: new Date(d.resumesAt ?? 0).toISOString(),
+        graceMs: this.gate.graceMs,
+      };
       // Start-up is routine; an outage is worth a warning.
-      if (d.source === 'start') this.logger.log({ msg: `${d.reason}; expiry starts after one expiry window`, ...fields });
+      if (d.source === 'start')
+        this.logger.log({ msg: `${d.reason}; expiry starts after one expiry window`, ...fields });
       else this.logger.warn({ msg: `${d.reason}; expiry suspended`, ...fields });
     } else if (d.change === 'resumed' && d.source === 'start') {
       this.logger.log({ msg: 'expiry running', graceMs: this.gate.graceMs });

@@ -15,7 +15,11 @@ import { NodesHttpController } from './nodes.http.controller';
     NodesService,
     NodeExpiry,
     // One gate per process, started now: heartbeats sent before this directory ran were not recorded by it.
-    { provide: ExpiryGate, useFactory: (config: DirectoryConfig) => new ExpiryGate(config.heartbeatIntervalMs, Date.now()), inject: [DirectoryConfig] },
+    {
+      provide: ExpiryGate,
+      useFactory: (config: DirectoryConfig) => new ExpiryGate(config.heartbeatIntervalMs, Date.now()),
+      inject: [DirectoryConfig],
+    },
   ],
   exports: [NodesService, ExpiryGate],
 })

@@ -110,7 +110,11 @@ export class NodesService {
   private async applyRegistration(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     const now = Date.now();
     const postgres = this.dataSource.options.type === 'postgres';
-    const upsert = async (m: EntityManager, inc: number, claimKey?: string): Promise<{ node: NodeEntity; claimed: boolean }> => {
+    const upsert = async (
+      m: EntityManager,
+      inc: number,
+      claimKey?: string,
+    ): Promise<{ node: NodeEntity; claimed: boolean }> => {
       const [sql, params] = m.connection.driver.escapeQueryWithParameters(
         claimKey ? CLAIM_AND_UPSERT_NODE : UPSERT_NODE,
         {
@@ -178,7 +182,10 @@ export class NodesService {
 
   /** Makes a node a supernode with a cap on members. Idempotent (the last cap wins). */
   async promote(req: PromoteSupernode): Promise<NodeInfo> {
-    const r = await this.nodes.update({ nodeId: req.nodeId }, { supernode: true, maxChildren: req.maxChildren });
+    const r = await this.nodes.update(
+      { nodeId: req.nodeId },
+      { supernode: true, maxChildren: req.maxChildren },
+    );
     if (!r.affected) throw new AstralError('not-found', `node ${req.nodeId} is not registered`);
     this.logger.log({ msg: 'supernode promoted', nodeId: req.nodeId, maxChildren: req.maxChildren });
     return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: req.nodeId }));
@@ -186,7 +193,10 @@ export class NodesService {
 
   /** Takes the supernode role away. Idempotent. */
   async demote(ref: NodeRef): Promise<NodeInfo> {
-    const r = await this.nodes.update({ nodeId: ref.nodeId }, { supernode: false, maxChildren: null, childCount: 0 });
+    const r = await this.nodes.update(
+      { nodeId: ref.nodeId },
+      { supernode: false, maxChildren: null, childCount: 0 },
+    );
     if (!r.affected) throw new AstralError('not-found', `node ${ref.nodeId} is not registered`);
     this.logger.log({ msg: 'supernode demoted', nodeId: ref.nodeId });
     return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: ref.nodeId }));
@@ -224,18 +234,23 @@ export class NodesService {
     const cutoff = now - expiryAfterMs(this.config);
     const expired = await this.transactions.run(async (m) => {
       if (m.connection.options.type === 'postgres') {
-        const [{ locked }] = await m.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-          EXPIRY_LOCK,
-        ]);
+        const [{ locked }] = await m.query<{ locked: boolean }[]>(
+          'SELECT pg_try_advisory_xact_lock($1) AS locked',
+          [EXPIRY_LOCK],
+        );
         if (!locked) return [];
       }
-      const rows = await m.find(NodeEntity, { select: { nodeId: true }, where: { lastSeenAt: LessThan(cutoff) } });
+      const rows = await m.find(NodeEntity, {
+        select: { nodeId: true },
+        where: { lastSeenAt: LessThan(cutoff) },
+      });
       const ids = rows.map((r) => r.nodeId);
       await departNodes(m, ids, now);
       await pruneRequests(m, now - REQUEST_KEY_TTL_MS);
       return ids;
     });
-    if (expired.length > 0) this.logger.warn({ msg: 'nodes expired after missing heartbeats', nodeIds: expired });
+    if (expired.length > 0)
+      this.logger.warn({ msg: 'nodes expired after missing heartbeats', nodeIds: expired });
     return expired;
   }
 }

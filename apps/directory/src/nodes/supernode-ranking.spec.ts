@@ -1,6 +1,11 @@
 import { commonPrefixLength, rankSupernodes, SupernodeCandidate } from './supernode-ranking';
 
-const sn = (nodeId: string, host: string, childCount: number, maxChildren: number | null = 10): SupernodeCandidate => ({
+const sn = (
+  nodeId: string,
+  host: string,
+  childCount: number,
+  maxChildren: number | null = 10,
+): SupernodeCandidate => ({
   nodeId,
   host,
   childCount,
@@ -19,7 +24,11 @@ describe(rankSupernodes.name, () => {
   });
 
   it('orders by child count without a hint, treats no cap as room, and applies the limit', () => {
-    const sut = rankSupernodes([sn('a', 'h', 3), sn('b', 'h', 1), sn('c', 'h', 50, null), sn('d', 'h', 10)], undefined, 3);
+    const sut = rankSupernodes(
+      [sn('a', 'h', 3), sn('b', 'h', 1), sn('c', 'h', 50, null), sn('d', 'h', 10)],
+      undefined,
+      3,
+    );
     expect(sut.map((s) => s.nodeId)).toEqual(['b', 'a', 'c']);
   });
 

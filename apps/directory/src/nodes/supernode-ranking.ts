@@ -24,7 +24,11 @@ export function hasSpareCapacity(s: SupernodeCandidate): boolean {
  * longest common prefix of the host string); then the fewest members; the node id breaks ties so
  * every replica answers in the same order.
  */
-export function rankSupernodes<T extends SupernodeCandidate>(supernodes: T[], hint?: string, limit = 20): T[] {
+export function rankSupernodes<T extends SupernodeCandidate>(
+  supernodes: T[],
+  hint?: string,
+  limit = 20,
+): T[] {
   const keyed = supernodes.map((s) => ({
     s,
     spare: hasSpareCapacity(s) ? 0 : 1,

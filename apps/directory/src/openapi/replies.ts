@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { CarrierInfo, NodeInfo, RegisterNodeReply, StreamInfo, StreamPage, StreamStatus } from '@astral/contracts';
+import type {
+  CarrierInfo,
+  NodeInfo,
+  RegisterNodeReply,
+  StreamInfo,
+  StreamPage,
+  StreamStatus,
+} from '@astral/contracts';
 
 /** OpenAPI shapes of the replies (the contracts declare them as interfaces, which leave no runtime trace). */
 export class NodeInfoDoc implements NodeInfo {

@@ -68,13 +68,20 @@ describe(`${renderStreamPage.name}'s player`, () => {
   });
 
   it('passes the stream id and the carriers as JSON that no value can close', () => {
-    const sut = renderStreamPage(stream, [carrier('n1'), carrier('</script><script>alert(1)</script>\u2028')]);
+    const sut = renderStreamPage(stream, [
+      carrier('n1'),
+      carrier('</script><script>alert(1)</script>\u2028'),
+    ]);
     expect(sut.match(/<\/script>/g)).toHaveLength(3);
     expect(playerData(sut)).toEqual({
       streamId: 'my-show-3f9a2c',
       carriers: [
         { nodeId: 'n1', hops: 1, flv: 'http://10.0.0.2:8000/live/my-show-3f9a2c.flv' },
-        { nodeId: '</script><script>alert(1)</script>\u2028', hops: 1, flv: 'http://10.0.0.2:8000/live/my-show-3f9a2c.flv' },
+        {
+          nodeId: '</script><script>alert(1)</script>\u2028',
+          hops: 1,
+          flv: 'http://10.0.0.2:8000/live/my-show-3f9a2c.flv',
+        },
       ],
     });
   });

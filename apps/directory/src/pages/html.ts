@@ -120,7 +120,12 @@ export function renderStreamsPage(page: StreamPage, q: string): string {
  * (assets/stream-player.js): `<` is escaped so no `</script>` can close it early, U+2028/U+2029 for old parsers.
  */
 function scriptJson(value: unknown): Html {
-  return new Html(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'));
+  return new Html(
+    JSON.stringify(value)
+      .replace(/</g, '\\u003c')
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029'),
+  );
 }
 
 export function renderStreamPage(stream: StreamInfo, carriers: CarrierLink[]): string {

@@ -19,7 +19,9 @@ export class StreamsHttpController {
   constructor(private readonly streams: StreamsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List and search streams (title search, status filter, pagination), newest first' })
+  @ApiOperation({
+    summary: 'List and search streams (title search, status filter, pagination), newest first',
+  })
   @ApiOkResponse({ type: StreamPageDoc })
   list(@Query() req: ListStreamsRequest): Promise<StreamPage> {
     return this.streams.list(req);
@@ -27,7 +29,11 @@ export class StreamsHttpController {
 
   @Post()
   @HttpCode(200)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key returns the same stream.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A retry with the same key returns the same stream.',
+  })
   @ApiOperation({ summary: 'Create a stream (status created) on a registered source node' })
   @ApiOkResponse({ type: StreamInfoDoc })
   create(@Body() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {

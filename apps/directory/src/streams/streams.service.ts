@@ -55,12 +55,18 @@ export class StreamsService {
       const claim = await claimRequest(m, requestKey, DirectoryPatterns.CreateStream);
       if (!claim.first) {
         const earlier = claim.result ? await m.findOneBy(StreamEntity, { streamId: claim.result }) : null;
-        if (!earlier) throw new AstralError('conflict', 'this request was already handled without a stream; send a new one');
+        if (!earlier)
+          throw new AstralError(
+            'conflict',
+            'this request was already handled without a stream; send a new one',
+          );
         return earlier;
       }
       for (let attempt = 0; attempt < 5; attempt++) {
         const streamId = requestKey
-          ? newStreamId(req.title, () => createHash('sha256').update(`${requestKey}#${attempt}`).digest('hex').slice(0, 6))
+          ? newStreamId(req.title, () =>
+              createHash('sha256').update(`${requestKey}#${attempt}`).digest('hex').slice(0, 6),
+            )
           : newStreamId(req.title);
         if (await m.existsBy(StreamEntity, { streamId })) continue;
         const created = m.create(StreamEntity, {

@@ -17,7 +17,9 @@ export class DirectoryRedisServer extends ScreenedRedisServer {
   }
 
   /** Runs after the screen: `packet` is parsed, and its id, if any, is 1-80 letters, digits or dashes. */
-  protected override handleScreened(...args: Parameters<ScreenedRedisServer['handleScreened']>): Promise<unknown> {
+  protected override handleScreened(
+    ...args: Parameters<ScreenedRedisServer['handleScreened']>
+  ): Promise<unknown> {
     const id = args[1].id;
     return current.run(id && `redis:${id}`, () => super.handleScreened(...args));
   }
@@ -27,10 +29,12 @@ export class DirectoryRedisServer extends ScreenedRedisServer {
  * The idempotency key of the request being handled: `redis:<packet id>` over Redis, `http:<key>` for
  * an HTTP request with an `Idempotency-Key` header, else undefined (the request is applied as new).
  */
-export const RequestKey = createParamDecorator((_data: unknown, ctx: ExecutionContext): string | undefined => {
-  if (ctx.getType() === 'http') {
-    const header = ctx.switchToHttp().getRequest<Request>().header('idempotency-key');
-    return header ? `http:${header.slice(0, 80)}` : undefined;
-  }
-  return current.getStore();
-});
+export const RequestKey = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string | undefined => {
+    if (ctx.getType() === 'http') {
+      const header = ctx.switchToHttp().getRequest<Request>().header('idempotency-key');
+      return header ? `http:${header.slice(0, 80)}` : undefined;
+    }
+    return current.getStore();
+  },
+);

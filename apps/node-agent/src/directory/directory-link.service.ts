@@ -54,15 +54,23 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
         this.heartbeatIntervalMs = reply.heartbeatIntervalMs;
         this.registered = true;
         for (const n of reply.supernodes) this.knownNodes.set(n.nodeId, n);
-        this.log.info({ heartbeatIntervalMs: reply.heartbeatIntervalMs, supernodes: reply.supernodes.length }, 'registered with the directory');
+        this.log.info(
+          { heartbeatIntervalMs: reply.heartbeatIntervalMs, supernodes: reply.supernodes.length },
+          'registered with the directory',
+        );
         this.scheduleHeartbeat();
         for (const h of this.registeredHandlers) {
-          h().catch((err: Error) => this.log.warn({ err: err.message }, 'start-up step after registration failed'));
+          h().catch((err: Error) =>
+            this.log.warn({ err: err.message }, 'start-up step after registration failed'),
+          );
         }
         return;
       } catch (err) {
         const delay = Math.min(5000, 250 * attempt);
-        this.log.warn({ err: (err as Error).message, attempt }, `directory did not accept the registration; retrying in ${delay} ms`);
+        this.log.warn(
+          { err: (err as Error).message, attempt },
+          `directory did not accept the registration; retrying in ${delay} ms`,
+        );
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -91,8 +99,14 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
       const beat =
         ++this.beats % 10 === 0
           ? this.directory.register(this.registration()).then(() => undefined)
-          : this.directory.heartbeat({ nodeId: this.nodeId, forwards: this.forwardsNow(), childCount: this.childCountNow() });
-      beat.catch((err: Error) => this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'));
+          : this.directory.heartbeat({
+              nodeId: this.nodeId,
+              forwards: this.forwardsNow(),
+              childCount: this.childCountNow(),
+            });
+      beat.catch((err: Error) =>
+        this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'),
+      );
     }, this.heartbeatIntervalMs);
   }
 
@@ -113,7 +127,10 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
       await this.directory.unregister({ nodeId: this.nodeId });
       this.log.info('unregistered from the directory');
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not unregister; the directory will expire this node');
+      this.log.warn(
+        { err: (err as Error).message },
+        'could not unregister; the directory will expire this node',
+      );
     }
   }
 

@@ -20,7 +20,8 @@ export function attachEventsSocket(
   const wss = new WebSocketServer({
     server,
     path: AGENT_EVENTS_PATH,
-    verifyClient: ({ origin }: { origin: string; req: IncomingMessage }) => originAllowed(origin || undefined),
+    verifyClient: ({ origin }: { origin: string; req: IncomingMessage }) =>
+      originAllowed(origin || undefined),
   });
   wss.on('connection', (ws) => {
     const unsubscribe = events.subscribe((event) => {

@@ -13,7 +13,12 @@ import {
 } from '@astral/contracts';
 import { PeerClient } from '@astral/transport';
 import { Logger, NodeConfig, parseSeeds } from '@astral/config';
-import { SupernodeCandidate, SupernodeMembers, advertisedCarrying, orderSupernodeCandidates } from '@astral/overlay';
+import {
+  SupernodeCandidate,
+  SupernodeMembers,
+  advertisedCarrying,
+  orderSupernodeCandidates,
+} from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { CarriedStreams } from '../streams/carried-streams';
@@ -73,7 +78,9 @@ export class MembershipService implements OnApplicationShutdown {
     if (this.role === 'supernode') {
       this.directoryLink.directory
         .promoteSupernode({ nodeId: this.nodeId, maxChildren: max })
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'could not update the supernode capacity'));
+        .catch((err: Error) =>
+          this.log.warn({ err: err.message }, 'could not update the supernode capacity'),
+        );
     }
   }
 
@@ -87,15 +94,27 @@ export class MembershipService implements OnApplicationShutdown {
   }
 
   private async candidates(exclude: Set<string>): Promise<SupernodeCandidate[]> {
-    const byId = new Map<string, { nodeId: string; host: string; forwardPort: number; childCount: number; maxChildren: number | null }>();
-    for (const s of parseSeeds(this.config.seeds)) byId.set(s.nodeId, { ...s, childCount: 0, maxChildren: null });
+    const byId = new Map<
+      string,
+      { nodeId: string; host: string; forwardPort: number; childCount: number; maxChildren: number | null }
+    >();
+    for (const s of parseSeeds(this.config.seeds))
+      byId.set(s.nodeId, { ...s, childCount: 0, maxChildren: null });
     try {
-      const listed: NodeInfo[] = await this.directoryLink.directory.listSupernodes({ nodeId: this.nodeId, hint: this.config.host });
+      const listed: NodeInfo[] = await this.directoryLink.directory.listSupernodes({
+        nodeId: this.nodeId,
+        hint: this.config.host,
+      });
       for (const n of listed) byId.set(n.nodeId, n);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'directory did not list supernodes; using seeds and known supernodes');
+      this.log.warn(
+        { err: (err as Error).message },
+        'directory did not list supernodes; using seeds and known supernodes',
+      );
     }
-    for (const id of this.knownSupernodes) if (!byId.has(id)) byId.set(id, { nodeId: id, host: '', forwardPort: 0, childCount: 0, maxChildren: null });
+    for (const id of this.knownSupernodes)
+      if (!byId.has(id))
+        byId.set(id, { nodeId: id, host: '', forwardPort: 0, childCount: 0, maxChildren: null });
     const measured = await Promise.all(
       [...byId.values()]
         .filter((c) => c.nodeId !== this.nodeId && !exclude.has(c.nodeId))
@@ -114,13 +133,20 @@ export class MembershipService implements OnApplicationShutdown {
     const previous = this.supernodeId;
     this.stopHeartbeats();
     const candidates = await this.candidates(exclude);
-    const request: MembershipJoin = { nodeId: this.nodeId, host: this.config.host, forwardPort: this.config.forwardPort };
+    const request: MembershipJoin = {
+      nodeId: this.nodeId,
+      host: this.config.host,
+      forwardPort: this.config.forwardPort,
+    };
     for (const c of candidates) {
       let reply: MembershipJoinReply;
       try {
         reply = await this.peers.join(c.nodeId, request);
       } catch (err) {
-        this.log.debug({ supernodeId: c.nodeId, err: (err as Error).message }, 'supernode did not answer the join');
+        this.log.debug(
+          { supernodeId: c.nodeId, err: (err as Error).message },
+          'supernode did not answer the join',
+        );
         continue;
       }
       if ('refused' in reply) {
@@ -157,9 +183,15 @@ export class MembershipService implements OnApplicationShutdown {
 
   private async promote(why: string): Promise<void> {
     try {
-      await this.directoryLink.directory.promoteSupernode({ nodeId: this.nodeId, maxChildren: this.members.capacity });
+      await this.directoryLink.directory.promoteSupernode({
+        nodeId: this.nodeId,
+        maxChildren: this.members.capacity,
+      });
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'directory did not record the promotion; acting as a supernode anyway');
+      this.log.warn(
+        { err: (err as Error).message },
+        'directory did not record the promotion; acting as a supernode anyway',
+      );
     }
     this.role = 'supernode';
     this.supernodeId = null;
@@ -169,7 +201,10 @@ export class MembershipService implements OnApplicationShutdown {
   }
 
   private async demote(): Promise<void> {
-    for (const id of this.members.ids()) void this.peers.rehome(id, { supernodeId: this.nodeId, reason: 'supernode demoted' }).catch(() => undefined);
+    for (const id of this.members.ids())
+      void this.peers
+        .rehome(id, { supernodeId: this.nodeId, reason: 'supernode demoted' })
+        .catch(() => undefined);
     for (const id of this.members.ids()) this.members.leave(id);
     await this.directoryLink.directory.demoteSupernode({ nodeId: this.nodeId }).catch(() => undefined);
   }
@@ -191,7 +226,12 @@ export class MembershipService implements OnApplicationShutdown {
     const msg: MembershipHeartbeat = {
       nodeId: this.nodeId,
       // Only what we could forward one more copy of: viewers should not ask nodes that must refuse.
-      carrying: advertisedCarrying(this.carried.all(), this.tickets.limitBps, this.tickets.committedBps(), (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0),
+      carrying: advertisedCarrying(
+        this.carried.all(),
+        this.tickets.limitBps,
+        this.tickets.committedBps(),
+        (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0,
+      ),
     };
     let reply: MembershipHeartbeatReply;
     try {
@@ -229,11 +269,17 @@ export class MembershipService implements OnApplicationShutdown {
     }
     this.log.info({ memberId: req.nodeId, members: this.members.size }, 'member joined');
     this.events.publish({ type: 'node-joined', nodeId: req.nodeId, role: 'member' });
-    return { accepted: true, supernodeId: this.nodeId, heartbeatMs: this.config.peerHeartbeatMs, knownSupernodes: [...this.knownSupernodes] };
+    return {
+      accepted: true,
+      supernodeId: this.nodeId,
+      heartbeatMs: this.config.peerHeartbeatMs,
+      knownSupernodes: [...this.knownSupernodes],
+    };
   }
 
   handleHeartbeat(msg: MembershipHeartbeat): MembershipHeartbeatReply {
-    if (this.role !== 'supernode' || !this.members.heartbeat(msg.nodeId, msg.carrying, Date.now())) return { unknown: true };
+    if (this.role !== 'supernode' || !this.members.heartbeat(msg.nodeId, msg.carrying, Date.now()))
+      return { unknown: true };
     return { ok: true, knownSupernodes: [...this.knownSupernodes] };
   }
 
@@ -256,7 +302,14 @@ export class MembershipService implements OnApplicationShutdown {
     if (this.role !== 'supernode') throw new AstralError('conflict', 'not a supernode');
     const own = this.carried.get(streamId);
     const list: CarrierInfo[] = this.members.carriers(streamId).map((c) => ({ ...c, apiPort: 0 }));
-    if (own) list.unshift({ nodeId: this.nodeId, hops: own.hops, host: this.config.host, forwardPort: this.config.forwardPort, apiPort: this.config.apiPort });
+    if (own)
+      list.unshift({
+        nodeId: this.nodeId,
+        hops: own.hops,
+        host: this.config.host,
+        forwardPort: this.config.forwardPort,
+        apiPort: this.config.apiPort,
+      });
     return list.sort((a, b) => a.hops - b.hops);
   }
 
@@ -267,13 +320,21 @@ export class MembershipService implements OnApplicationShutdown {
     if (this.role === 'supernode') {
       const others = [...this.knownSupernodes].filter((id) => id !== this.nodeId);
       await Promise.all(
-        this.members
-          .ids()
-          .map((id) => this.peers.rehome(id, { supernodeId: this.nodeId, reason: 'supernode leaving', suggestedSupernodeId: others[0] }).catch(() => undefined)),
+        this.members.ids().map((id) =>
+          this.peers
+            .rehome(id, {
+              supernodeId: this.nodeId,
+              reason: 'supernode leaving',
+              suggestedSupernodeId: others[0],
+            })
+            .catch(() => undefined),
+        ),
       );
       await this.directoryLink.directory.demoteSupernode({ nodeId: this.nodeId }).catch(() => undefined);
     } else if (this.supernodeId) {
-      await this.peers.leaveSupernode(this.supernodeId, { nodeId: this.nodeId, reason: 'leaving' }).catch(() => undefined);
+      await this.peers
+        .leaveSupernode(this.supernodeId, { nodeId: this.nodeId, reason: 'leaving' })
+        .catch(() => undefined);
     }
   }
 

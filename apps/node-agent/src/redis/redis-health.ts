@@ -24,7 +24,8 @@ export class RedisHealth implements OnApplicationShutdown {
       const wasDown = this.down;
       this.down = String(status) !== 'connected';
       if (!this.down) this.upSince = Date.now();
-      if (this.down && !wasDown) this.log.warn('Redis connection lost; peer expiry is suspended until it is back');
+      if (this.down && !wasDown)
+        this.log.warn('Redis connection lost; peer expiry is suspended until it is back');
       if (!this.down && wasDown) this.log.info('Redis connection back');
     });
   }

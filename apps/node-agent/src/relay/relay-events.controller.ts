@@ -54,7 +54,10 @@ export class RelayEventsController {
 
   @OnEvent(AgentPatterns.RelayUpstreamLost)
   upstreamLost(@Payload() msg: UpstreamLost): Promise<void> {
-    return this.guard('upstream lost', this.streams.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason));
+    return this.guard(
+      'upstream lost',
+      this.streams.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason),
+    );
   }
 
   @OnEvent(AgentPatterns.RelayForwardClosed)

@@ -41,7 +41,9 @@ export class RelayLink {
   async relayReady(): Promise<void> {
     this.log.info('relay is ready; replaying its state');
     for (const h of this.readyHandlers) {
-      await h().catch((err: Error) => this.log.warn({ err: err.message }, 'could not replay state to the relay'));
+      await h().catch((err: Error) =>
+        this.log.warn({ err: err.message }, 'could not replay state to the relay'),
+      );
     }
   }
 }

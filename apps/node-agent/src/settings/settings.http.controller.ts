@@ -31,7 +31,9 @@ export class SettingsHttpController {
   }
 
   @Get('nodes')
-  @ApiOperation({ summary: 'Known nodes: this node\'s role, its supernode, its members, and the directory\'s nodes' })
+  @ApiOperation({
+    summary: "Known nodes: this node's role, its supernode, its members, and the directory's nodes",
+  })
   async nodes(): Promise<NodesReply> {
     return {
       role: this.membership.role,

@@ -25,11 +25,17 @@ export class StatusHttpController {
   /** Node status; answers 503 until the node is registered with the directory. */
   @Get('status')
   status(): NodeStatus {
-    if (!this.directoryLink.isRegistered) throw new AstralError('unavailable', 'not registered with the directory yet');
+    if (!this.directoryLink.isRegistered)
+      throw new AstralError('unavailable', 'not registered with the directory yet');
     return {
       nodeId: this.nodeId,
       host: this.config.host,
-      ports: { rtmp: this.config.rtmpPort, http: this.config.httpPort, forward: this.config.forwardPort, api: this.config.apiPort },
+      ports: {
+        rtmp: this.config.rtmpPort,
+        http: this.config.httpPort,
+        forward: this.config.forwardPort,
+        api: this.config.apiPort,
+      },
       role: this.membership.role,
       supernodeId: this.membership.supernodeId,
       members: this.membership.role === 'supernode' ? this.membership.members.size : null,

@@ -4,10 +4,14 @@ import { PublishStreamRequest } from '@astral/contracts';
 
 export class PublishStreamBody implements PublishStreamRequest {
   @ApiProperty({ example: 'My show' })
-  @IsString() @MinLength(1) @MaxLength(200)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
   title!: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @MaxLength(2000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
   description?: string;
 }

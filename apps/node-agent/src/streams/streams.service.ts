@@ -16,7 +16,14 @@ import {
 } from '@astral/contracts';
 import { PeerClient } from '@astral/transport';
 import { Logger, NodeConfig, urlHost } from '@astral/config';
-import { candidateOrder, candidateWindow, failoverExclusion, pathBelow, samePath, selectOffer } from '@astral/overlay';
+import {
+  candidateOrder,
+  candidateWindow,
+  failoverExclusion,
+  pathBelow,
+  samePath,
+  selectOffer,
+} from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
@@ -72,19 +79,27 @@ export class StreamsService implements BeforeApplicationShutdown {
    */
   private heartbeatUpstreams(): void {
     for (const c of this.carried.all()) {
-      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.ticketId || this.failovers.has(c.streamId)) continue;
+      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.ticketId || this.failovers.has(c.streamId))
+        continue;
       const { streamId, upstreamNodeId, ticketId } = c;
       this.heartbeatPeers.ticketHeartbeat(upstreamNodeId, { ticketId, requesterId: this.nodeId }).then(
         (reply) => {
           this.heartbeatMisses.set(ticketId, 0);
-          if ('unknown' in reply) void this.upstreamLost(streamId, upstreamNodeId, 'the upstream no longer knows our ticket');
-          else if (reply.path !== undefined) this.followUpstreamPath(streamId, ticketId, upstreamNodeId, reply.path);
+          if ('unknown' in reply)
+            void this.upstreamLost(streamId, upstreamNodeId, 'the upstream no longer knows our ticket');
+          else if (reply.path !== undefined)
+            this.followUpstreamPath(streamId, ticketId, upstreamNodeId, reply.path);
         },
         () => {
           if (!this.redisHealth.peersAccountable()) return;
           const misses = (this.heartbeatMisses.get(ticketId) ?? 0) + 1;
           this.heartbeatMisses.set(ticketId, misses);
-          if (misses >= 3) void this.upstreamLost(streamId, upstreamNodeId, 'ticket expired: the upstream missed 3 heartbeats');
+          if (misses >= 3)
+            void this.upstreamLost(
+              streamId,
+              upstreamNodeId,
+              'ticket expired: the upstream missed 3 heartbeats',
+            );
         },
       );
     }
@@ -95,16 +110,28 @@ export class StreamsService implements BeforeApplicationShutdown {
    * path and hops follow (and the directory's hop count with them), so loop checks see the real tree.
    * Finding itself on the upstream's path means a forwarding loop: re-parent at once.
    */
-  private followUpstreamPath(streamId: string, ticketId: string, upstreamNodeId: string, upstreamPath: unknown): void {
+  private followUpstreamPath(
+    streamId: string,
+    ticketId: string,
+    upstreamNodeId: string,
+    upstreamPath: unknown,
+  ): void {
     const c = this.carried.get(streamId);
     if (!c || c.ticketId !== ticketId || this.failovers.has(streamId)) return;
     const below = pathBelow(upstreamPath, this.nodeId);
     if (below === null) {
-      this.log.warn({ streamId, upstreamNodeId }, 'ignored a malformed upstream path in a ticket heartbeat reply');
+      this.log.warn(
+        { streamId, upstreamNodeId },
+        'ignored a malformed upstream path in a ticket heartbeat reply',
+      );
       return;
     }
     if ('loop' in below) {
-      void this.upstreamLost(streamId, upstreamNodeId, 'a forwarding loop: this node is on its upstream’s path');
+      void this.upstreamLost(
+        streamId,
+        upstreamNodeId,
+        'a forwarding loop: this node is on its upstream’s path',
+      );
       return;
     }
     if (samePath(below.path, c.path)) return;
@@ -114,7 +141,9 @@ export class StreamsService implements BeforeApplicationShutdown {
     if (hopsChanged) {
       this.directory
         .carrying({ streamId, nodeId: this.nodeId, hops: below.hops, carrying: true })
-        .catch((err: Error) => this.log.debug({ err: err.message, streamId }, 'hop count not sent to the directory'));
+        .catch((err: Error) =>
+          this.log.debug({ err: err.message, streamId }, 'hop count not sent to the directory'),
+        );
     }
   }
 
@@ -137,7 +166,10 @@ export class StreamsService implements BeforeApplicationShutdown {
 
   playUrls(streamId: string): PlayUrls {
     const h = this.hostForUrl();
-    return { rtmp: `rtmp://${h}:${this.config.rtmpPort}/live/${streamId}`, httpFlv: `http://${h}:${this.config.httpPort}/live/${streamId}.flv` };
+    return {
+      rtmp: `rtmp://${h}:${this.config.rtmpPort}/live/${streamId}`,
+      httpFlv: `http://${h}:${this.config.httpPort}/live/${streamId}.flv`,
+    };
   }
 
   /** Creates a stream sourced at this node and returns its secret key (shown to the caller only). */
@@ -154,7 +186,10 @@ export class StreamsService implements BeforeApplicationShutdown {
         break;
       } catch (err) {
         if (attempt >= 3) throw err;
-        this.log.warn({ streamId: stream.streamId, attempt, err: (err as Error).message }, 'relay did not take the publish key; trying again');
+        this.log.warn(
+          { streamId: stream.streamId, attempt, err: (err as Error).message },
+          'relay did not take the publish key; trying again',
+        );
       }
     }
     this.log.info({ streamId: stream.streamId }, 'stream created; waiting for the publisher');
@@ -172,7 +207,16 @@ export class StreamsService implements BeforeApplicationShutdown {
   /** The relay has a stream: a local publish began, or an upstream pull started. */
   async relayStreamLive(streamId: string, origin: 'publish' | 'upstream'): Promise<void> {
     if (origin !== 'publish') return;
-    this.carried.set({ streamId, origin, path: [this.nodeId], hops: 0, upstreamNodeId: null, ticketId: null, since: Date.now(), seed: false });
+    this.carried.set({
+      streamId,
+      origin,
+      path: [this.nodeId],
+      hops: 0,
+      upstreamNodeId: null,
+      ticketId: null,
+      since: Date.now(),
+      seed: false,
+    });
     this.events.publish({ type: 'stream-live', streamId, origin });
     await this.directory.announceStream({ streamId, nodeId: this.nodeId });
     this.log.info({ streamId }, 'stream is live; announced to the directory');
@@ -196,7 +240,8 @@ export class StreamsService implements BeforeApplicationShutdown {
 
   /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
   async watch(streamId: string, seed = false): Promise<WatchReply> {
-    if (!STREAM_ID_PATTERN.test(streamId)) throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
+    if (!STREAM_ID_PATTERN.test(streamId))
+      throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
     const existing = this.carried.get(streamId);
     if (existing) {
       if (seed) existing.seed = true;
@@ -204,14 +249,23 @@ export class StreamsService implements BeforeApplicationShutdown {
     }
     const stream = await this.directory.getStream({ streamId });
     if (stream.status !== 'live') {
-      throw new AstralError('conflict', `stream ${streamId} is ${stream.status}, not live; try again once it is live`);
+      throw new AstralError(
+        'conflict',
+        `stream ${streamId} is ${stream.status}, not live; try again once it is live`,
+      );
     }
     const carried = await this.acquire(stream, new Set(), seed);
     return this.watchResult(carried);
   }
 
   private watchResult(c: CarriedStream): WatchReply {
-    return { streamId: c.streamId, seed: c.seed, upstreamNodeId: c.upstreamNodeId, hops: c.hops, play: this.playUrls(c.streamId) };
+    return {
+      streamId: c.streamId,
+      seed: c.seed,
+      upstreamNodeId: c.upstreamNodeId,
+      hops: c.hops,
+      play: this.playUrls(c.streamId),
+    };
   }
 
   /**
@@ -225,10 +279,12 @@ export class StreamsService implements BeforeApplicationShutdown {
       this.membership.role === 'supernode'
         ? Promise.resolve(this.membership.carriers(streamId))
         : supernodeId
-          ? this.shortPeers.supernodeCarriers(supernodeId, { streamId, requesterId: this.nodeId }).catch((err: Error) => {
-              this.log.debug({ err: err.message }, 'supernode did not list carriers');
-              return [] as CarrierInfo[];
-            })
+          ? this.shortPeers
+              .supernodeCarriers(supernodeId, { streamId, requesterId: this.nodeId })
+              .catch((err: Error) => {
+                this.log.debug({ err: err.message }, 'supernode did not list carriers');
+                return [] as CarrierInfo[];
+              })
           : Promise.resolve([] as CarrierInfo[]),
       this.directory.listCarriers({ streamId }),
     ]);
@@ -270,7 +326,10 @@ export class StreamsService implements BeforeApplicationShutdown {
       const reasons: string[] = [];
       replies.forEach((r, i) => {
         if (r.status === 'fulfilled' && 'offer' in r.value) offers.push(r.value.offer);
-        else reasons.push(`${asked[i].slice(0, 8)}: ${r.status === 'fulfilled' && 'refused' in r.value ? r.value.refused : (r as PromiseRejectedResult).reason}`);
+        else
+          reasons.push(
+            `${asked[i].slice(0, 8)}: ${r.status === 'fulfilled' && 'refused' in r.value ? r.value.refused : (r as PromiseRejectedResult).reason}`,
+          );
       });
       if (offers.length === 0) {
         lastReason = reasons.join('; ');
@@ -290,8 +349,15 @@ export class StreamsService implements BeforeApplicationShutdown {
         continue;
       }
       try {
-        const confirmed = await this.peers.confirmTicket(chosen.nodeId, { ticketId: chosen.ticketId, requesterId: this.nodeId });
-        await this.relayLink.relay.openUpstream({ streamId: stream.streamId, upstreamNodeId: chosen.nodeId, url: confirmed.forwardUrl });
+        const confirmed = await this.peers.confirmTicket(chosen.nodeId, {
+          ticketId: chosen.ticketId,
+          requesterId: this.nodeId,
+        });
+        await this.relayLink.relay.openUpstream({
+          streamId: stream.streamId,
+          upstreamNodeId: chosen.nodeId,
+          url: confirmed.forwardUrl,
+        });
         const carried: CarriedStream = {
           streamId: stream.streamId,
           origin: 'upstream',
@@ -305,16 +371,38 @@ export class StreamsService implements BeforeApplicationShutdown {
           upstreamBitrateBps: chosen.bitrateBps,
         };
         this.carried.set(carried);
-        this.events.publish({ type: 'ticket-created', ticketId: chosen.ticketId, streamId: stream.streamId, direction: 'incoming', peerId: chosen.nodeId });
-        await this.directory.carrying({ streamId: stream.streamId, nodeId: this.nodeId, hops: chosen.hops, carrying: true });
-        this.log.info({ streamId: stream.streamId, upstreamNodeId: chosen.nodeId, hops: chosen.hops, rttMs: rtts.get(chosen.nodeId) }, 'ticket confirmed; pulling');
+        this.events.publish({
+          type: 'ticket-created',
+          ticketId: chosen.ticketId,
+          streamId: stream.streamId,
+          direction: 'incoming',
+          peerId: chosen.nodeId,
+        });
+        await this.directory.carrying({
+          streamId: stream.streamId,
+          nodeId: this.nodeId,
+          hops: chosen.hops,
+          carrying: true,
+        });
+        this.log.info(
+          {
+            streamId: stream.streamId,
+            upstreamNodeId: chosen.nodeId,
+            hops: chosen.hops,
+            rttMs: rtts.get(chosen.nodeId),
+          },
+          'ticket confirmed; pulling',
+        );
         return carried;
       } catch (err) {
         lastReason = `confirm with ${chosen.nodeId} failed: ${(err as Error).message}`;
         this.cancelTicket(chosen.nodeId, chosen.ticketId, 'confirm failed');
       }
     }
-    throw new AstralError('no-capacity', `no node could forward stream ${stream.streamId} within ${WATCH_DEADLINE_MS / 1000} s (${lastReason})`);
+    throw new AstralError(
+      'no-capacity',
+      `no node could forward stream ${stream.streamId} within ${WATCH_DEADLINE_MS / 1000} s (${lastReason})`,
+    );
   }
 
   private cancelTicket(nodeId: string, ticketId: string, reason: string): void {
@@ -327,7 +415,13 @@ export class StreamsService implements BeforeApplicationShutdown {
    * The relay lost its upstream: get a new ticket that excludes the lost node (see failoverExclusion:
    * never the source, and not on the retries, `excludeLost` false) and re-point the relay.
    */
-  async upstreamLost(streamId: string, lostNodeId: string | undefined, reason: string, cancelOld = true, excludeLost = true): Promise<void> {
+  async upstreamLost(
+    streamId: string,
+    lostNodeId: string | undefined,
+    reason: string,
+    cancelOld = true,
+    excludeLost = true,
+  ): Promise<void> {
     const c = this.carried.get(streamId);
     if (!c || c.origin !== 'upstream' || this.leaving || this.failovers.has(streamId)) return;
     this.failovers.add(streamId);
@@ -345,8 +439,17 @@ export class StreamsService implements BeforeApplicationShutdown {
       const next = await this.acquire(stream, failoverExclusion(lost, stream.sourceNodeId, excludeLost));
       if (cancelOld && lost && oldTicket) this.cancelTicket(lost, oldTicket, `re-parented: ${reason}`);
       const recoveryMs = Date.now() - started;
-      this.log.info({ streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs, reason }, 'upstream switched');
-      this.events.publish({ type: 'upstream-switched', streamId, from: lost ?? null, to: next.upstreamNodeId ?? '', recoveryMs });
+      this.log.info(
+        { streamId, lostNodeId: lost, upstreamNodeId: next.upstreamNodeId, recoveryMs, reason },
+        'upstream switched',
+      );
+      this.events.publish({
+        type: 'upstream-switched',
+        streamId,
+        from: lost ?? null,
+        to: next.upstreamNodeId ?? '',
+        recoveryMs,
+      });
     } catch (err) {
       this.log.warn({ streamId, err: (err as Error).message }, 'failover failed; trying again in 1 s');
       this.retryFailover(streamId, lostNodeId, reason);
@@ -358,7 +461,8 @@ export class StreamsService implements BeforeApplicationShutdown {
   /** Keeps trying while the node still wants the stream (Redis may be restarting, peers re-homing). */
   private retryFailover(streamId: string, lostNodeId: string | undefined, reason: string): void {
     setTimeout(() => {
-      if (!this.leaving && this.carried.get(streamId)?.origin === 'upstream') void this.upstreamLost(streamId, lostNodeId, reason, true, false);
+      if (!this.leaving && this.carried.get(streamId)?.origin === 'upstream')
+        void this.upstreamLost(streamId, lostNodeId, reason, true, false);
     }, 1000).unref();
   }
 
@@ -371,17 +475,28 @@ export class StreamsService implements BeforeApplicationShutdown {
       this.cancelTicket(c.upstreamNodeId, c.ticketId, 'stopped watching');
     }
     await this.relayLink.relay.closeUpstream({ streamId }).catch(() => undefined);
-    await this.directory.carrying({ streamId, nodeId: this.nodeId, hops: c.hops, carrying: false }).catch(() => undefined);
+    await this.directory
+      .carrying({ streamId, nodeId: this.nodeId, hops: c.hops, carrying: false })
+      .catch(() => undefined);
     return true;
   }
 
   private async replayToRelay(): Promise<void> {
-    for (const [streamId, keyHash] of this.keyHashes) await this.relayLink.relay.authorizePublish({ streamId, keyHash });
+    for (const [streamId, keyHash] of this.keyHashes)
+      await this.relayLink.relay.authorizePublish({ streamId, keyHash });
     // A relay that restarted lost its pulls: open them again on the tickets this node still holds.
     for (const c of this.carried.all()) {
-      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.forwardUrl || this.failovers.has(c.streamId)) continue;
-      await this.relayLink.relay.openUpstream({ streamId: c.streamId, upstreamNodeId: c.upstreamNodeId, url: c.forwardUrl });
-      this.log.info({ streamId: c.streamId, upstreamNodeId: c.upstreamNodeId }, 'relay restarted: pull opened again');
+      if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.forwardUrl || this.failovers.has(c.streamId))
+        continue;
+      await this.relayLink.relay.openUpstream({
+        streamId: c.streamId,
+        upstreamNodeId: c.upstreamNodeId,
+        url: c.forwardUrl,
+      });
+      this.log.info(
+        { streamId: c.streamId, upstreamNodeId: c.upstreamNodeId },
+        'relay restarted: pull opened again',
+      );
     }
   }
 
@@ -394,7 +509,8 @@ export class StreamsService implements BeforeApplicationShutdown {
     clearInterval(this.heartbeatTimer);
     await this.tickets.drain('leaving', 3000);
     for (const c of this.carried.all()) {
-      if (c.origin === 'upstream' && c.upstreamNodeId && c.ticketId) this.cancelTicket(c.upstreamNodeId, c.ticketId, 'leaving');
+      if (c.origin === 'upstream' && c.upstreamNodeId && c.ticketId)
+        this.cancelTicket(c.upstreamNodeId, c.ticketId, 'leaving');
     }
     await this.membership.leave();
     await this.directoryLink.leave();

@@ -20,7 +20,12 @@ export class TicketsHttpController {
       incoming: this.carried
         .all()
         .filter((c) => c.origin === 'upstream')
-        .map((c) => ({ ticketId: c.ticketId, streamId: c.streamId, upstreamNodeId: c.upstreamNodeId, hops: c.hops })),
+        .map((c) => ({
+          ticketId: c.ticketId,
+          streamId: c.streamId,
+          upstreamNodeId: c.upstreamNodeId,
+          hops: c.hops,
+        })),
     };
   }
 

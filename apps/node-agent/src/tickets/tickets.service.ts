@@ -55,7 +55,10 @@ export class TicketsService implements OnApplicationShutdown {
     relayLink.onReady(() => this.replayAdmissions());
     // Timers run before I/O in each turn of the event loop: after the loop was held up (a loaded machine),
     // heartbeats may still wait in the socket. Deciding after one I/O phase (setImmediate) reads them first.
-    this.expiryTimer = setInterval(() => setImmediate(() => this.expireSilentTickets()), config.peerHeartbeatMs);
+    this.expiryTimer = setInterval(
+      () => setImmediate(() => this.expireSilentTickets()),
+      config.peerHeartbeatMs,
+    );
   }
 
   onApplicationShutdown(): void {
@@ -68,7 +71,8 @@ export class TicketsService implements OnApplicationShutdown {
     const now = Date.now();
     if (!this.redisHealth.peersAccountable(now)) {
       // Heartbeats could not cross; restart the clock so nobody is expired for Redis's outage.
-      for (const t of this.tickets.values()) if (t.state === 'confirmed') t.lastHeartbeat = Math.max(t.lastHeartbeat, now);
+      for (const t of this.tickets.values())
+        if (t.state === 'confirmed') t.lastHeartbeat = Math.max(t.lastHeartbeat, now);
       return;
     }
     const limit = now - 3 * this.config.peerHeartbeatMs;
@@ -117,7 +121,8 @@ export class TicketsService implements OnApplicationShutdown {
     let sum = 0;
     // The larger of the relay's current measure and the rate the ticket was admitted at: a 5 s average
     // that dips must not make room that the stream will use again.
-    for (const t of this.tickets.values()) sum += Math.max(this.relayLink.streamStats(t.streamId)?.bitrateBps ?? 0, t.bitrateBps);
+    for (const t of this.tickets.values())
+      sum += Math.max(this.relayLink.streamStats(t.streamId)?.bitrateBps ?? 0, t.bitrateBps);
     return sum;
   }
 
@@ -132,18 +137,26 @@ export class TicketsService implements OnApplicationShutdown {
       return refuse('the requester is upstream of this node (a loop)');
     }
     if (!(await this.directoryLink.isKnownNode(req.requesterId))) {
-      this.log.warn({ requesterId: req.requesterId, streamId: req.streamId }, 'ticket request from an unknown node refused');
+      this.log.warn(
+        { requesterId: req.requesterId, streamId: req.streamId },
+        'ticket request from an unknown node refused',
+      );
       throw new AstralError('forbidden', `node ${req.requesterId} is not registered with the directory`);
     }
     // The larger of our relay's measurement and the upstream's (from its offer): right after the pull
     // starts our relay has seen a second or two, often without a keyframe, and under-measures.
-    const bitrate = Math.max(this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0, stream.upstreamBitrateBps ?? 0);
+    const bitrate = Math.max(
+      this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0,
+      stream.upstreamBitrateBps ?? 0,
+    );
     if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
     const committed = this.committedBps();
     if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
     // The last free slots go to requesters that can forward in turn, so the top of the tree does not fill
     // with leaves; a requester that cannot forward gets them once it has waited.
-    if (!admitsRequester(this.uploadLimitBps, committed, bitrate, req.canForward ?? true, req.patient ?? false)) {
+    if (
+      !admitsRequester(this.uploadLimitBps, committed, bitrate, req.canForward ?? true, req.patient ?? false)
+    ) {
       return refuse('last slots kept for nodes that can forward');
     }
     const ticketId = randomUUID();
@@ -159,7 +172,10 @@ export class TicketsService implements OnApplicationShutdown {
       token: null,
       lastHeartbeat: Date.now(),
     });
-    this.timers.set(ticketId, setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS));
+    this.timers.set(
+      ticketId,
+      setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS),
+    );
     return {
       offer: {
         ticketId,
@@ -187,21 +203,40 @@ export class TicketsService implements OnApplicationShutdown {
 
   async confirm(msg: TicketConfirm): Promise<TicketConfirmReply> {
     const t = this.tickets.get(msg.ticketId);
-    if (!t || t.requesterId !== msg.requesterId) throw new AstralError('not-found', `no offer ${msg.ticketId} for this requester`);
+    if (!t || t.requesterId !== msg.requesterId)
+      throw new AstralError('not-found', `no offer ${msg.ticketId} for this requester`);
     if (t.state === 'offered' && t.expiresAt !== null && t.expiresAt < Date.now()) {
       throw new AstralError('conflict', `offer ${msg.ticketId} has lapsed; ask again`);
     }
-    if (!this.carried.get(t.streamId)) throw new AstralError('conflict', 'this node no longer carries the stream');
+    if (!this.carried.get(t.streamId))
+      throw new AstralError('conflict', 'this node no longer carries the stream');
     const token = t.token ?? randomBytes(24).toString('base64url');
-    await this.relayLink.relay.admitForward({ ticketId: t.ticketId, streamId: t.streamId, downstreamNodeId: t.requesterId, token });
+    await this.relayLink.relay.admitForward({
+      ticketId: t.ticketId,
+      streamId: t.streamId,
+      downstreamNodeId: t.requesterId,
+      token,
+    });
     const timer = this.timers.get(t.ticketId);
     if (timer) clearTimeout(timer);
     this.timers.delete(t.ticketId);
     Object.assign(t, { state: 'confirmed', token, expiresAt: null, lastHeartbeat: Date.now() });
-    this.log.info({ ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId }, 'ticket confirmed');
-    this.events.publish({ type: 'ticket-created', ticketId: t.ticketId, streamId: t.streamId, direction: 'outgoing', peerId: t.requesterId });
+    this.log.info(
+      { ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId },
+      'ticket confirmed',
+    );
+    this.events.publish({
+      type: 'ticket-created',
+      ticketId: t.ticketId,
+      streamId: t.streamId,
+      direction: 'outgoing',
+      peerId: t.requesterId,
+    });
     const host = urlHost(this.config.host);
-    return { ticketId: t.ticketId, forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}` };
+    return {
+      ticketId: t.ticketId,
+      forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}`,
+    };
   }
 
   async cancel(msg: TicketCancel): Promise<void> {
@@ -224,7 +259,13 @@ export class TicketsService implements OnApplicationShutdown {
         .catch((err: Error) => this.log.debug({ err: err.message }, 'ticket end not delivered'));
     }
     if (t.state === 'confirmed') {
-      this.events.publish({ type: 'ticket-ended', ticketId, streamId: t.streamId, direction: 'outgoing', reason });
+      this.events.publish({
+        type: 'ticket-ended',
+        ticketId,
+        streamId: t.streamId,
+        direction: 'outgoing',
+        reason,
+      });
     }
     const timer = this.timers.get(ticketId);
     if (timer) clearTimeout(timer);
@@ -232,7 +273,9 @@ export class TicketsService implements OnApplicationShutdown {
     if (t.state === 'confirmed') {
       await this.relayLink.relay
         .revokeForward({ ticketId, reason })
-        .catch((err: Error) => this.log.warn({ err: err.message, ticketId }, 'relay did not confirm the revoke'));
+        .catch((err: Error) =>
+          this.log.warn({ err: err.message, ticketId }, 'relay did not confirm the revoke'),
+        );
     }
     this.log.info({ ticketId, streamId: t.streamId, requesterId: t.requesterId, reason }, 'ticket ended');
     return true;
@@ -249,7 +292,8 @@ export class TicketsService implements OnApplicationShutdown {
 
   /** Ends every ticket of a stream this node no longer carries. */
   async endStream(streamId: string, reason: string): Promise<void> {
-    for (const t of [...this.tickets.values()]) if (t.streamId === streamId) await this.end(t.ticketId, reason);
+    for (const t of [...this.tickets.values()])
+      if (t.streamId === streamId) await this.end(t.ticketId, reason);
   }
 
   async endAll(reason: string): Promise<void> {
@@ -264,7 +308,12 @@ export class TicketsService implements OnApplicationShutdown {
     const confirmed = [...this.tickets.values()].filter((t) => t.state === 'confirmed');
     for (const t of confirmed) {
       this.peers
-        .ticketEnded(t.requesterId, { ticketId: t.ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
+        .ticketEnded(t.requesterId, {
+          ticketId: t.ticketId,
+          nodeId: this.nodeId,
+          streamId: t.streamId,
+          reason,
+        })
         .catch(() => undefined);
     }
     const deadline = Date.now() + timeoutMs;
@@ -272,15 +321,22 @@ export class TicketsService implements OnApplicationShutdown {
       await new Promise((r) => setTimeout(r, 50));
     }
     const left = confirmed.filter((t) => this.tickets.has(t.ticketId)).length;
-    if (confirmed.length > 0) this.log.info({ children: confirmed.length, stillAttached: left }, 'downstream nodes re-parented');
+    if (confirmed.length > 0)
+      this.log.info({ children: confirmed.length, stillAttached: left }, 'downstream nodes re-parented');
     await this.endAll(reason);
   }
 
   private async replayAdmissions(): Promise<void> {
-    if (this.uploadLimitBps !== null) await this.relayLink.relay.setUploadLimit({ uploadLimitBps: this.uploadLimitBps });
+    if (this.uploadLimitBps !== null)
+      await this.relayLink.relay.setUploadLimit({ uploadLimitBps: this.uploadLimitBps });
     for (const t of this.tickets.values()) {
       if (t.state === 'confirmed' && t.token) {
-        await this.relayLink.relay.admitForward({ ticketId: t.ticketId, streamId: t.streamId, downstreamNodeId: t.requesterId, token: t.token });
+        await this.relayLink.relay.admitForward({
+          ticketId: t.ticketId,
+          streamId: t.streamId,
+          downstreamNodeId: t.requesterId,
+          token: t.token,
+        });
       }
     }
   }

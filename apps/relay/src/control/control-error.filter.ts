@@ -18,9 +18,19 @@ export class RelayControlErrorFilter implements RpcExceptionFilter<unknown> {
     const channel = host.switchToRpc().getContext<RedisContext>().getChannel?.();
     const status = typeof body === 'object' && body !== null ? body.status : undefined;
     if (typeof status === 'number' && status < 500) {
-      this.logger.warn({ msg: 'control request refused', channel, status, error: body.message, fields: body.fields });
+      this.logger.warn({
+        msg: 'control request refused',
+        channel,
+        status,
+        error: body.message,
+        fields: body.fields,
+      });
     } else {
-      this.logger.error({ msg: 'control request failed', channel, err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : exception });
+      this.logger.error({
+        msg: 'control request failed',
+        channel,
+        err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : exception,
+      });
     }
     return throwError(() => body);
   }

@@ -56,5 +56,4 @@ export class RelayControlController {
   stats(): RelayStats {
     return this.relay.stats();
   }
-
 }

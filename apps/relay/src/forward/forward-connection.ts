@@ -1,5 +1,13 @@
 import { Socket } from 'node:net';
-import { FlvTag, encodeCloseTag, encodeFlvHeader, encodeFlvTag, isKeyframe, isMetadata, isSequenceHeader } from '@astral/media';
+import {
+  FlvTag,
+  encodeCloseTag,
+  encodeFlvHeader,
+  encodeFlvTag,
+  isKeyframe,
+  isMetadata,
+  isSequenceHeader,
+} from '@astral/media';
 import { ForwardConnectionStats } from '@astral/contracts';
 import { StreamConsumer } from '../hub/stream-consumer';
 import { BudgetedSender, UploadBudget } from './upload-budget';
@@ -167,7 +175,10 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
     this.resetQueue();
     this.waitingForKeyframe = true;
     if (this.cutbacks.length >= this.limits.maxCutbacks) {
-      this.close(`lagging: ${why}, ${this.cutbacks.length} times within ${this.limits.lagWindowMs / 1000} s`, 'lagging');
+      this.close(
+        `lagging: ${why}, ${this.cutbacks.length} times within ${this.limits.lagWindowMs / 1000} s`,
+        'lagging',
+      );
       return;
     }
     this.onCutback?.(why, dropped);
@@ -233,13 +244,21 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
       queuedBytes: this.queuedBytes + this.socket.writableLength + this.kernelQueued,
       lagMs: this.lagMs,
       droppedTags: this.droppedTags,
-      state: this.closed ? 'closed' : this.waitingForKeyframe ? 'lagging' : this.bytesSent > 0 ? 'live' : 'joining',
+      state: this.closed
+        ? 'closed'
+        : this.waitingForKeyframe
+          ? 'lagging'
+          : this.bytesSent > 0
+            ? 'live'
+            : 'joining',
     };
   }
 
   /** Media time between the newest tag seen and the last one written (0 when nothing waits). */
   get mediaLagMs(): number {
-    return this.newestTs !== null && this.lastSentTs !== null ? Math.max(0, this.newestTs - this.lastSentTs) : 0;
+    return this.newestTs !== null && this.lastSentTs !== null
+      ? Math.max(0, this.newestTs - this.lastSentTs)
+      : 0;
   }
 
   /**
@@ -249,7 +268,8 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
   closeWithReason(reason: string): void {
     if (this.closed) return;
     this.resetQueue();
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeFlvTag(encodeCloseTag(reason, this.newestTs ?? 0)));
+    if (!this.socket.destroyed && this.socket.writable)
+      this.socket.write(encodeFlvTag(encodeCloseTag(reason, this.newestTs ?? 0)));
     this.close(reason, 'graceful');
   }
 

@@ -2,7 +2,10 @@ import { requestPath } from './forward-server';
 
 describe('requestPath', () => {
   it('reads the path and the ticket of an origin-form target', () => {
-    expect(requestPath('/forward/abc.flv?ticket=t0k')).toEqual({ pathname: '/forward/abc.flv', ticket: 't0k' });
+    expect(requestPath('/forward/abc.flv?ticket=t0k')).toEqual({
+      pathname: '/forward/abc.flv',
+      ticket: 't0k',
+    });
     expect(requestPath(undefined)).toEqual({ pathname: '/', ticket: null });
   });
 

@@ -72,9 +72,17 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
       this.route(req, res);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.log.error({ remote: req.socket.remoteAddress, method: req.method, err: message }, 'forward port: request failed');
+      this.log.error(
+        { remote: req.socket.remoteAddress, method: req.method, err: message },
+        'forward port: request failed',
+      );
       if (res.headersSent) res.destroy();
-      else sendJson(res, 500, new AstralError('unavailable', `the relay failed to serve this request: ${message}`).toBody());
+      else
+        sendJson(
+          res,
+          500,
+          new AstralError('unavailable', `the relay failed to serve this request: ${message}`).toBody(),
+        );
     }
   }
 
@@ -83,7 +91,12 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
     const suppressed = this.refusals.take(`${status}|${remote}`);
     if (suppressed !== null) {
       this.log.warn(
-        { remote, status, reason: error.message, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) },
+        {
+          remote,
+          status,
+          reason: error.message,
+          ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
+        },
         'forward port: request refused',
       );
     }
@@ -94,7 +107,15 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
     res.setHeader('Access-Control-Allow-Origin', '*');
     const url = requestPath(req.url);
     if (!url) {
-      this.refuse(req, res, 400, new AstralError('bad-request', 'the request target is not a valid URL path; try GET /forward/<streamId>.flv?ticket=…'));
+      this.refuse(
+        req,
+        res,
+        400,
+        new AstralError(
+          'bad-request',
+          'the request target is not a valid URL path; try GET /forward/<streamId>.flv?ticket=…',
+        ),
+      );
       return;
     }
     if (req.method !== 'GET') {
@@ -117,11 +138,19 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
           res.writeHead(200, { 'Content-Type': this.relay.metrics.contentType });
           res.end(text);
         },
-        (err: Error) => sendJson(res, 503, new AstralError('unavailable', `metrics failed: ${err.message}`).toBody()),
+        (err: Error) =>
+          sendJson(res, 503, new AstralError('unavailable', `metrics failed: ${err.message}`).toBody()),
       );
       return;
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', nodeId: this.relay.nodeId });
-    sendJson(res, 404, new AstralError('not-found', `no route ${url.pathname.slice(0, 200)}; try /forward/<streamId>.flv, /stats or /metrics`).toBody());
+    sendJson(
+      res,
+      404,
+      new AstralError(
+        'not-found',
+        `no route ${url.pathname.slice(0, 200)}; try /forward/<streamId>.flv, /stats or /metrics`,
+      ).toBody(),
+    );
   }
 }

@@ -21,7 +21,11 @@ export function procHexIPv4(address: string): string | null {
     .join('');
 }
 
-export function probeKeyOf(localPort: number, remoteAddress: string | undefined, remotePort: number | undefined): string {
+export function probeKeyOf(
+  localPort: number,
+  remoteAddress: string | undefined,
+  remotePort: number | undefined,
+): string {
   const ip = remoteAddress ? (procHexIPv4(remoteAddress) ?? '*') : '*';
   return `${localPort.toString(16).toUpperCase().padStart(4, '0')}>${ip}:${(remotePort ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
@@ -31,7 +35,12 @@ export function probeKeyOf(localPort: number, remoteAddress: string | undefined,
  * With `localPorts` (hex, as in the file), rows of other local ports are skipped before they are split:
  * on a busy host the file lists every socket, and only the forward server's own matter.
  */
-export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, number>, localPorts?: ReadonlySet<string>): void {
+export function parseProcNetTcp(
+  text: string,
+  v6: boolean,
+  into: Map<string, number>,
+  localPorts?: ReadonlySet<string>,
+): void {
   // Rows are "%4d: %08X:%04X %08X:%04X %02X %08X:%08X ..." (IPv6: 32 hex digits of address).
   const portAt = 2 + (v6 ? 32 : 8) + 1;
   let start = text.indexOf('\n') + 1;
@@ -42,7 +51,8 @@ export function parseProcNetTcp(text: string, v6: boolean, into: Map<string, num
     start = end + 1;
     if (localPorts) {
       const colon = text.indexOf(':', row);
-      if (colon < 0 || colon >= end || !localPorts.has(text.slice(colon + portAt, colon + portAt + 4))) continue;
+      if (colon < 0 || colon >= end || !localPorts.has(text.slice(colon + portAt, colon + portAt + 4)))
+        continue;
     }
     const cols = text.slice(row, end).trim().split(/\s+/);
     if (cols.length < 5 || cols[3] !== '01') continue; // ESTABLISHED only
@@ -111,8 +121,18 @@ export class SendQueueProbe {
     const queues = new Map<string, number>();
     // Each file costs a walk of the kernel's whole TCP hash table: read only the family in use.
     const sockets = [...this.sockets];
-    const read = (file: string, wanted: boolean) => (wanted ? readFile(file, 'latin1').catch(() => '') : Promise.resolve(''));
-    const [v4, v6] = await Promise.all([read('/proc/net/tcp', sockets.some((s) => !s.probeV6)), read('/proc/net/tcp6', sockets.some((s) => s.probeV6))]);
+    const read = (file: string, wanted: boolean) =>
+      wanted ? readFile(file, 'latin1').catch(() => '') : Promise.resolve('');
+    const [v4, v6] = await Promise.all([
+      read(
+        '/proc/net/tcp',
+        sockets.some((s) => !s.probeV6),
+      ),
+      read(
+        '/proc/net/tcp6',
+        sockets.some((s) => s.probeV6),
+      ),
+    ]);
     if (!v4 && !v6) {
       this.disabled = true;
       this.stop();

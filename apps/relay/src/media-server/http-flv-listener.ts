@@ -16,7 +16,11 @@ export interface HttpFlvAccess {
   /** Checks a publish before its body is read: null to accept, or the status and reason. */
   checkPublish(app: string, name: string, key: string | null): { status: number; message: string } | null;
   /** A publish whose first media tag arrived: returns its sink, or a refusal. */
-  startPublish(app: string, name: string, remote: string): HttpFlvPublish | { status: number; message: string };
+  startPublish(
+    app: string,
+    name: string,
+    remote: string,
+  ): HttpFlvPublish | { status: number; message: string };
 }
 
 export interface HttpFlvPublish {
@@ -40,7 +44,17 @@ function reply(res: ServerResponse, status: number, error: string, message: stri
 }
 
 function errorName(status: number): string {
-  return status === 404 ? 'not-found' : status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 409 ? 'conflict' : status === 503 ? 'unavailable' : 'bad-request';
+  return status === 404
+    ? 'not-found'
+    : status === 401
+      ? 'unauthorized'
+      : status === 403
+        ? 'forbidden'
+        : status === 409
+          ? 'conflict'
+          : status === 503
+            ? 'unavailable'
+            : 'bad-request';
 }
 
 function parseTarget(url: string | undefined): { app: string; name: string; query: URLSearchParams } | null {
@@ -82,7 +96,13 @@ export class HttpFlvListener {
   listen(port: number, host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(err.code === 'EADDRINUSE' ? `HTTP-FLV port ${host}:${port} is in use; choose another with --http-port` : `HTTP-FLV listener failed: ${err.message}`)),
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `HTTP-FLV port ${host}:${port} is in use; choose another with --http-port`
+              : `HTTP-FLV listener failed: ${err.message}`,
+          ),
+        ),
       );
       this.server.listen(port, host, () => resolve());
     });
@@ -109,17 +129,28 @@ export class HttpFlvListener {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Max-Age': '600' });
+      res.writeHead(204, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+        'Access-Control-Max-Age': '600',
+      });
       res.end();
       return;
     }
     const target = parseTarget(req.url);
     if (!target) {
-      reply(res, 404, 'not-found', 'no such path; play /live/<streamId>.flv, publish by POST to /live/<streamId>.flv?key=<stream key>');
+      reply(
+        res,
+        404,
+        'not-found',
+        'no such path; play /live/<streamId>.flv, publish by POST to /live/<streamId>.flv?key=<stream key>',
+      );
       return;
     }
-    if (req.method === 'GET' || req.method === 'HEAD') return this.play(req, res, target.app, target.name, remote);
-    if (req.method === 'POST') return this.publish(req, res, target.app, target.name, target.query.get('key'), remote);
+    if (req.method === 'GET' || req.method === 'HEAD')
+      return this.play(req, res, target.app, target.name, remote);
+    if (req.method === 'POST')
+      return this.publish(req, res, target.app, target.name, target.query.get('key'), remote);
     res.setHeader('Allow', 'GET, HEAD, POST, OPTIONS');
     reply(res, 405, 'bad-request', `${req.method} is not served here; GET plays, POST publishes`);
   }
@@ -130,7 +161,11 @@ export class HttpFlvListener {
       reply(res, found.status, errorName(found.status), found.message);
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'video/x-flv', 'Cache-Control': 'no-cache, no-store', 'Access-Control-Allow-Origin': '*' });
+    res.writeHead(200, {
+      'Content-Type': 'video/x-flv',
+      'Cache-Control': 'no-cache, no-store',
+      'Access-Control-Allow-Origin': '*',
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;
@@ -155,8 +190,10 @@ export class HttpFlvListener {
   ): void {
     const queue = new PlayerQueue(sink, this.playerLimits, classifyFlvTag);
     const streamPath = `/${app}/${name}`;
-    queue.onCutback = (queued) => this.log.warn({ remote, streamPath, queued }, `${kind} player lagging: cut back to the next keyframe`);
-    queue.onDisconnect = (reason) => this.log.warn({ remote, streamPath, reason }, `${kind} player disconnected`);
+    queue.onCutback = (queued) =>
+      this.log.warn({ remote, streamPath, queued }, `${kind} player lagging: cut back to the next keyframe`);
+    queue.onDisconnect = (reason) =>
+      this.log.warn({ remote, streamPath, reason }, `${kind} player disconnected`);
     const session: BroadcastSession = {
       ...newSessionFields(),
       id: `astral-play-${randomUUID()}`,
@@ -178,10 +215,20 @@ export class HttpFlvListener {
     sink.onClose(() => removePlayer(broadcast, session));
   }
 
-  private publish(req: IncomingMessage, res: ServerResponse, app: string, name: string, key: string | null, remote: string): void {
+  private publish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: string,
+    name: string,
+    key: string | null,
+    remote: string,
+  ): void {
     const refusal = this.access.checkPublish(app, name, key);
     if (refusal) {
-      this.log.warn({ remote, protocol: 'http-flv', app, streamId: name, reason: refusal.message }, 'publish refused');
+      this.log.warn(
+        { remote, protocol: 'http-flv', app, streamId: name, reason: refusal.message },
+        'publish refused',
+      );
       reply(res, refusal.status, errorName(refusal.status), refusal.message);
       req.resume();
       return;
@@ -196,7 +243,10 @@ export class HttpFlvListener {
       if (done) return;
       done = true;
       req.removeAllListeners('data');
-      this.log.warn({ remote, protocol: 'http-flv', streamId: name, tags, reason: message }, 'publish refused');
+      this.log.warn(
+        { remote, protocol: 'http-flv', streamId: name, tags, reason: message },
+        'publish refused',
+      );
       sink?.end();
       sink = null;
       reply(res, status, errorName(status), message);
@@ -214,7 +264,8 @@ export class HttpFlvListener {
         if (!sink) {
           // Metadata before the first media tag is held: the stream goes live with media, not before.
           if (tag.type !== FlvTagType.Audio && tag.type !== FlvTagType.Video) {
-            if (held.length >= 16) return fail(400, 'more than 16 script tags before the first audio or video tag');
+            if (held.length >= 16)
+              return fail(400, 'more than 16 script tags before the first audio or video tag');
             held.push(tag);
             continue;
           }
@@ -233,13 +284,17 @@ export class HttpFlvListener {
           sink.tag(tag.type, tag.timestamp, tag.data);
           tags += 1;
         } catch (err) {
-          return fail(400, `unreadable ${tag.type === FlvTagType.Video ? 'video' : tag.type === FlvTagType.Audio ? 'audio' : 'script'} tag: ${(err as Error).message}`);
+          return fail(
+            400,
+            `unreadable ${tag.type === FlvTagType.Video ? 'video' : tag.type === FlvTagType.Audio ? 'audio' : 'script'} tag: ${(err as Error).message}`,
+          );
         }
       }
     });
     // A body that never gets to its first media tag is refused, not held open.
     const firstTagTimer = setTimeout(() => {
-      if (!sink) fail(408, `no audio or video tag within ${this.guard.limits.handshakeTimeoutMs} ms of the request`);
+      if (!sink)
+        fail(408, `no audio or video tag within ${this.guard.limits.handshakeTimeoutMs} ms of the request`);
     }, this.guard.limits.handshakeTimeoutMs);
     firstTagTimer.unref();
     const finish = (): void => {
@@ -249,7 +304,8 @@ export class HttpFlvListener {
       sink?.end();
       sink = null;
       if (!res.headersSent && !res.destroyed) {
-        if (tags === 0) reply(res, 400, 'bad-request', 'the body held no audio or video tag; nothing was published');
+        if (tags === 0)
+          reply(res, 400, 'bad-request', 'the body held no audio or video tag; nothing was published');
         else reply(res, 200, 'ok', `publish ended after ${tags} tags`);
       }
     };
@@ -260,11 +316,19 @@ export class HttpFlvListener {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const target = parseTarget(req.url);
-    const found = target ? this.access.playable(target.app, target.name) : { status: 404, message: 'no such path; play /live/<streamId>.flv' };
+    const found = target
+      ? this.access.playable(target.app, target.name)
+      : { status: 404, message: 'no such path; play /live/<streamId>.flv' };
     if (!target || !('postPlay' in found)) {
       const refusal = found as { status: number; message: string };
-      const body = JSON.stringify({ status: refusal.status, error: errorName(refusal.status), message: refusal.message });
-      socket.end(`HTTP/1.1 ${refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        status: refusal.status,
+        error: errorName(refusal.status),
+        message: refusal.message,
+      });
+      socket.end(
+        `HTTP/1.1 ${refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {

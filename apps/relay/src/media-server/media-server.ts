@@ -80,12 +80,16 @@ export class MediaServer {
     // structured log, scrubbed, before it is constructed.
     routeNmsLogs((message, level) => {
       const lvl = level === 'error' || level === 'warn' ? 'warn' : 'debug';
-      if (this.log.isLevelEnabled(lvl)) this.log[lvl]({ component: 'node-media-server' }, scrubSecrets(message));
+      if (this.log.isLevelEnabled(lvl))
+        this.log[lvl]({ component: 'node-media-server' }, scrubSecrets(message));
     });
     this.nms = createNms(join(options.dataDir, 'media-server'));
     this.nms.on('prePublish', (s) => {
       if (this.authorized.has(s) || this.internal.has(s)) return;
-      this.log.warn({ streamPath: s.streamPath }, 'publish refused: it did not come through an Astral listener');
+      this.log.warn(
+        { streamPath: s.streamPath },
+        'publish refused: it did not come through an Astral listener',
+      );
       s.close();
     });
     this.nms.on('postPublish', (s) => {
@@ -113,7 +117,10 @@ export class MediaServer {
         checkPlay: (app, name) =>
           app === LIVE_APP && hasPublisher(this.streamPath(name))
             ? null
-            : { code: 'NetStream.Play.StreamNotFound', description: `stream ${name} is not live on this node` },
+            : {
+                code: 'NetStream.Play.StreamNotFound',
+                description: `stream ${name} is not live on this node`,
+              },
       },
       options.publishGraceMs,
       playerLimits,
@@ -124,7 +131,9 @@ export class MediaServer {
       {
         playable: (app, name) => {
           const b = app === LIVE_APP ? findBroadcast(this.streamPath(name)) : undefined;
-          return b && b.publisher != null ? b : { status: 404, message: `stream ${name} is not live on this node` };
+          return b && b.publisher != null
+            ? b
+            : { status: 404, message: `stream ${name} is not live on this node` };
         },
         checkPublish: (app, name, key) => {
           const refusal = this.checkKey(app, name, key);
@@ -181,9 +190,14 @@ export class MediaServer {
     return started;
   }
 
-  private startPublish(name: string, remote: string, internal: boolean): HttpFlvPublish | { status: number; message: string } {
+  private startPublish(
+    name: string,
+    remote: string,
+    internal: boolean,
+  ): HttpFlvPublish | { status: number; message: string } {
     const streamPath = this.streamPath(name);
-    if (isPublishing(streamPath)) return { status: 409, message: `stream ${name} already has a publisher on this node` };
+    if (isPublishing(streamPath))
+      return { status: 409, message: `stream ${name} already has a publisher on this node` };
     const broadcast = ensureBroadcast(streamPath, this.options.publishGraceMs);
     const session: BroadcastSession = {
       ...newSessionFields(),
@@ -217,20 +231,36 @@ export class MediaServer {
 
   private checkKey(app: string, name: string, key: string | null): KeyRefusal | null {
     if (app !== LIVE_APP) {
-      return { status: 404, rtmpCode: 'NetStream.Publish.BadName', reason: `unknown application "${app}" (publish to /${LIVE_APP}/<streamId>)` };
+      return {
+        status: 404,
+        rtmpCode: 'NetStream.Publish.BadName',
+        reason: `unknown application "${app}" (publish to /${LIVE_APP}/<streamId>)`,
+      };
     }
     const expected = this.keyHashes.get(name);
     if (!expected) {
-      return { status: 404, rtmpCode: 'NetStream.Publish.BadName', reason: `unknown stream ${name} (create it first with \`astral publish\` or POST /api/streams)` };
+      return {
+        status: 404,
+        rtmpCode: 'NetStream.Publish.BadName',
+        reason: `unknown stream ${name} (create it first with \`astral publish\` or POST /api/streams)`,
+      };
     }
     if (!key) {
-      return { status: 401, rtmpCode: 'NetStream.Publish.Unauthorized', reason: 'no stream key given (append ?key=<stream key> to the stream name)' };
+      return {
+        status: 401,
+        rtmpCode: 'NetStream.Publish.Unauthorized',
+        reason: 'no stream key given (append ?key=<stream key> to the stream name)',
+      };
     }
     if (!timingSafeEqual(sha256(key), expected)) {
       return { status: 403, rtmpCode: 'NetStream.Publish.Unauthorized', reason: 'wrong stream key' };
     }
     if (isPublishing(this.streamPath(name))) {
-      return { status: 409, rtmpCode: 'NetStream.Publish.BadName', reason: `stream ${name} already has a publisher on this node` };
+      return {
+        status: 409,
+        rtmpCode: 'NetStream.Publish.BadName',
+        reason: `stream ${name} already has a publisher on this node`,
+      };
     }
     return null;
   }

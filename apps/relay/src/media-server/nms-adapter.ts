@@ -54,8 +54,19 @@ export interface BroadcastSession {
 }
 
 const STAT_FIELDS = [
-  'inBytes', 'outBytes', 'playCount', 'videoCodec', 'videoWidth', 'videoHeight', 'videoFramerate', 'videoDatarate',
-  'audioCodec', 'audioChannels', 'audioSamplerate', 'audioDatarate', 'endTime',
+  'inBytes',
+  'outBytes',
+  'playCount',
+  'videoCodec',
+  'videoWidth',
+  'videoHeight',
+  'videoFramerate',
+  'videoDatarate',
+  'audioCodec',
+  'audioChannels',
+  'audioSamplerate',
+  'audioDatarate',
+  'endTime',
 ] as const;
 
 export function newSessionFields(): Record<string, number> {
@@ -122,7 +133,10 @@ export function ensureBroadcast(streamPath: string, publishGraceMs: number): Nms
     bi.broadcastMessage = (packet) => {
       // Frames only (flags 1 audio, 3 keyframe, 4 inter frame): sequence headers carry the publisher's own
       // time, often 0, and are not played.
-      if ((packet.codec_type === 8 || packet.codec_type === 9) && (packet.flags === 1 || packet.flags === 3 || packet.flags === 4)) {
+      if (
+        (packet.codec_type === 8 || packet.codec_type === 9) &&
+        (packet.flags === 1 || packet.flags === 3 || packet.flags === 4)
+      ) {
         if (resumedFrom !== null) {
           shift = resumedFrom + RESUME_STEP_MS - packet.dts;
           resumedFrom = null;
@@ -184,7 +198,12 @@ export interface RtmpHooks {
   /** `connect` arrived with a usable command object. */
   onConnect(app: string): string | null;
   /** Returns null to accept, or the status code and description sent to the client before closing. */
-  onPublish(session: BroadcastSession, app: string, name: string, query: URLSearchParams): { code: string; description: string } | null;
+  onPublish(
+    session: BroadcastSession,
+    app: string,
+    name: string,
+    query: URLSearchParams,
+  ): { code: string; description: string } | null;
   onPlay(session: BroadcastSession, app: string, name: string): { code: string; description: string } | null;
   /** After a publish or play was accepted: the session is a real publisher or player now. */
   onStarted(session: BroadcastSession): void;
@@ -203,7 +222,10 @@ const RTMP_MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 function splitName(raw: unknown): { name: string; query: URLSearchParams } {
   const text = typeof raw === 'string' ? raw : '';
   const q = text.indexOf('?');
-  return { name: q < 0 ? text : text.slice(0, q), query: new URLSearchParams(q < 0 ? '' : text.slice(q + 1)) };
+  return {
+    name: q < 0 ? text : text.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : text.slice(q + 1)),
+  };
 }
 
 /**
@@ -212,7 +234,10 @@ function splitName(raw: unknown): { name: string; query: URLSearchParams } {
  * connect, publish and play are checked by the hooks before node-media-server answers them.
  */
 export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: RtmpHooks): BroadcastSession {
-  const session = new RtmpSession(socket) as unknown as BroadcastSession & { rtmp: NmsRtmp; onData: (d: Buffer) => void };
+  const session = new RtmpSession(socket) as unknown as BroadcastSession & {
+    rtmp: NmsRtmp;
+    onData: (d: Buffer) => void;
+  };
   const rtmp = session.rtmp;
   let faulted = false;
   const refuse = (streamId: number, code: string, description: string): void => {
@@ -222,7 +247,13 @@ export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: Rt
   const connect = rtmp.onConnect.bind(rtmp);
   rtmp.onConnect = (invoke) => {
     const cmd = invoke.cmdObj as Record<string, unknown> | null | undefined;
-    if (!cmd || typeof cmd !== 'object' || typeof cmd.app !== 'string' || typeof cmd.tcUrl !== 'string' || !URL.canParse(cmd.tcUrl)) {
+    if (
+      !cmd ||
+      typeof cmd !== 'object' ||
+      typeof cmd.app !== 'string' ||
+      typeof cmd.tcUrl !== 'string' ||
+      !URL.canParse(cmd.tcUrl)
+    ) {
       throw new Error('connect without a command object carrying app and a valid tcUrl');
     }
     const refusal = hooks.onConnect(cmd.app);
@@ -252,9 +283,15 @@ export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: Rt
   const alloc = rtmp.packetAlloc.bind(rtmp);
   rtmp.packetAlloc = () => {
     const { type, length } = rtmp.parserPacket.header;
-    const limit = !session.isPublisher ? RTMP_UNAUTHENTICATED_MESSAGE_MAX : type === 8 || type === 9 ? RTMP_MEDIA_MESSAGE_MAX : RTMP_OTHER_MESSAGE_MAX;
-    if (length > limit) throw new Error(`message of ${length} bytes (type ${type}) exceeds the limit of ${limit}`);
-    if (rtmp.inPackets.size > RTMP_MAX_CHUNK_STREAMS) throw new Error(`more than ${RTMP_MAX_CHUNK_STREAMS} chunk streams`);
+    const limit = !session.isPublisher
+      ? RTMP_UNAUTHENTICATED_MESSAGE_MAX
+      : type === 8 || type === 9
+        ? RTMP_MEDIA_MESSAGE_MAX
+        : RTMP_OTHER_MESSAGE_MAX;
+    if (length > limit)
+      throw new Error(`message of ${length} bytes (type ${type}) exceeds the limit of ${limit}`);
+    if (rtmp.inPackets.size > RTMP_MAX_CHUNK_STREAMS)
+      throw new Error(`more than ${RTMP_MAX_CHUNK_STREAMS} chunk streams`);
     alloc();
   };
   const control = rtmp.controlHandler.bind(rtmp);
@@ -262,7 +299,8 @@ export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: Rt
     const { type, length } = rtmp.parserPacket.header;
     if (type === 1) {
       const size = length >= 4 ? rtmp.parserPacket.payload.readUInt32BE(0) : 0;
-      if (size < 1 || size > RTMP_MAX_CHUNK_SIZE) throw new Error(`chunk size ${size} is out of range (1 to ${RTMP_MAX_CHUNK_SIZE})`);
+      if (size < 1 || size > RTMP_MAX_CHUNK_SIZE)
+        throw new Error(`chunk size ${size} is out of range (1 to ${RTMP_MAX_CHUNK_SIZE})`);
     }
     control();
   };

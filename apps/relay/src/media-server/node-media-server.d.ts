@@ -20,7 +20,10 @@ declare module 'node-media-server' {
 
   export default class NodeMediaServer {
     constructor(config: Record<string, unknown>, configPath?: string);
-    on(event: 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay' | 'postPlay' | 'donePlay', listener: (session: NmsSession) => void): void;
+    on(
+      event: 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay' | 'postPlay' | 'donePlay',
+      listener: (session: NmsSession) => void,
+    ): void;
     run(): Promise<void>;
     stop(): Promise<void>;
   }
@@ -40,7 +43,13 @@ declare module 'node-media-server/src/core/context.js' {
      * Adds a player: an FLV one gets the FLV header, metadata, sequence headers and the GOP cache through
      * `sendBuffer`, then every tag. Returns a refusal message, or null.
      */
-    postPlay(session: { id: string; ip: string; protocol: string; streamPath: string; sendBuffer(buffer: Buffer): void }): string | null;
+    postPlay(session: {
+      id: string;
+      ip: string;
+      protocol: string;
+      streamPath: string;
+      sendBuffer(buffer: Buffer): void;
+    }): string | null;
     donePlay(session: { id: string }): void;
   }
   const context: {

@@ -34,7 +34,9 @@ describe('classifying what node-media-server writes to players', () => {
     expect(classifyFlvTag(flvTag(8, AAC_HEADER))).toBe('header');
     expect(classifyFlvTag(flvTag(8, AAC))).toBe('frame');
     expect(classifyFlvTag(flvTag(18, [2, 0, 10]))).toBe('header');
-    expect(classifyFlvTag(Buffer.from('FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00', 'latin1'))).toBe('header');
+    expect(classifyFlvTag(Buffer.from('FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00', 'latin1'))).toBe(
+      'header',
+    );
   });
 
   it('RTMP messages, with and without an extended timestamp', () => {

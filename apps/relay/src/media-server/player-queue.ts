@@ -42,7 +42,9 @@ export class PlayerQueue {
     if (this.closed) return;
     const queued = this.sink.queuedBytes();
     if (queued > this.limits.maxQueuedBytes) {
-      return this.disconnect(`player is not reading: ${queued} bytes queued (limit ${this.limits.maxQueuedBytes})`);
+      return this.disconnect(
+        `player is not reading: ${queued} bytes queued (limit ${this.limits.maxQueuedBytes})`,
+      );
     }
     const kind = this.classify(buffer);
     if (kind !== 'header') {

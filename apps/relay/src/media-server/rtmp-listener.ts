@@ -6,7 +6,12 @@ import { PlayerQueue, PlayerQueueLimits, classifyRtmpMessage } from './player-qu
 
 export interface RtmpAccess {
   /** null to accept; else the RTMP status code and the reason the publisher is told. */
-  checkPublish(session: BroadcastSession, app: string, name: string, key: string | null): { code: string; description: string } | null;
+  checkPublish(
+    session: BroadcastSession,
+    app: string,
+    name: string,
+    key: string | null,
+  ): { code: string; description: string } | null;
   checkPlay(app: string, name: string): { code: string; description: string } | null;
 }
 
@@ -35,7 +40,13 @@ export class RtmpListener {
   listen(port: number, host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(err.code === 'EADDRINUSE' ? `RTMP port ${host}:${port} is in use; choose another with --rtmp-port` : `RTMP listener failed: ${err.message}`)),
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `RTMP port ${host}:${port} is in use; choose another with --rtmp-port`
+              : `RTMP listener failed: ${err.message}`,
+          ),
+        ),
       );
       this.server.listen(port, host, () => resolve());
     });
@@ -53,15 +64,24 @@ export class RtmpListener {
     socket.setNoDelay(true);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const hooks: RtmpHooks = {
-      onConnect: (app) => (app.length > 0 && app.length <= 64 ? null : `application name of ${app.length} characters`),
+      onConnect: (app) =>
+        app.length > 0 && app.length <= 64 ? null : `application name of ${app.length} characters`,
       onPublish: (session, app, name, query) => {
         const refusal = this.access.checkPublish(session, app, name, query.get('key'));
-        if (refusal) this.log.warn({ remote, protocol: 'rtmp', app, streamId: name.slice(0, 80), reason: refusal.description }, 'publish refused');
+        if (refusal)
+          this.log.warn(
+            { remote, protocol: 'rtmp', app, streamId: name.slice(0, 80), reason: refusal.description },
+            'publish refused',
+          );
         return refusal;
       },
       onPlay: (_session, app, name) => {
         const refusal = this.access.checkPlay(app, name);
-        if (refusal) this.log.info({ remote, app, streamId: name.slice(0, 80), reason: refusal.description }, 'RTMP play refused');
+        if (refusal)
+          this.log.info(
+            { remote, app, streamId: name.slice(0, 80), reason: refusal.description },
+            'RTMP play refused',
+          );
         return refusal;
       },
       onStarted: () => this.guard.handshakeDone(socket),
@@ -69,7 +89,10 @@ export class RtmpListener {
         this.faultCount += 1;
         const suppressed = this.faults.take(socket.remoteAddress ?? '');
         if (suppressed !== null) {
-          this.log.warn({ remote, err: err.message, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) }, 'RTMP peer sent what the protocol code cannot read; connection closed');
+          this.log.warn(
+            { remote, err: err.message, ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }) },
+            'RTMP peer sent what the protocol code cannot read; connection closed',
+          );
         }
       },
     };
@@ -84,8 +107,13 @@ export class RtmpListener {
       this.playerLimits,
       classifyRtmpMessage,
     );
-    queue.onCutback = (queued) => this.log.warn({ remote, streamPath: session.streamPath, queued }, 'RTMP player lagging: cut back to the next keyframe');
-    queue.onDisconnect = (reason) => this.log.warn({ remote, streamPath: session.streamPath, reason }, 'RTMP player disconnected');
+    queue.onCutback = (queued) =>
+      this.log.warn(
+        { remote, streamPath: session.streamPath, queued },
+        'RTMP player lagging: cut back to the next keyframe',
+      );
+    queue.onDisconnect = (reason) =>
+      this.log.warn({ remote, streamPath: session.streamPath, reason }, 'RTMP player disconnected');
     session.sendBuffer = (buffer: Buffer) => queue.offer(buffer);
   }
 }

@@ -16,7 +16,15 @@ export interface RelayMetricsSnapshot {
   counters: RelayCounters;
   forwards: number;
   uploadLimitBps: number | null;
-  streams: { streamId: string; origin: string; bitrateBps: number; peakBitrateBps: number; fps: number; viewers: number; forwards: number }[];
+  streams: {
+    streamId: string;
+    origin: string;
+    bitrateBps: number;
+    peakBitrateBps: number;
+    fps: number;
+    viewers: number;
+    forwards: number;
+  }[];
 }
 
 /**
@@ -43,14 +51,46 @@ export class RelayMetrics {
         },
       });
     };
-    counter('astral_relay_egress_bytes_total', 'Bytes sent to downstream relays (FLV, after the upload budget)', (c) => c.egressBytes);
-    counter('astral_relay_dropped_tags_total', 'Tags dropped for slow downstream relays (cut back to a keyframe)', (c) => c.droppedTags);
-    counter('astral_relay_cutbacks_total', 'Forward connections cut back to the next keyframe for lagging', (c) => c.cutbacks);
-    counter('astral_relay_forwards_disconnected_lagging_total', 'Forward connections closed because they kept lagging', (c) => c.forwardsDisconnectedLagging);
-    counter('astral_relay_upstream_switches_total', 'Times a relayed stream was pointed at another (or the same, again) upstream', (c) => c.upstreamSwitches);
-    counter('astral_relay_upstreams_lost_total', 'Upstream connections lost (EOF, error, stall, close tag)', (c) => c.upstreamsLost);
-    counter('astral_relay_publishes_refused_total', 'Publish attempts refused (wrong, missing or unknown key)', (c) => c.publishesRefused);
-    counter('astral_relay_forwards_refused_total', 'Forward requests refused (no or unknown ticket)', (c) => c.forwardsRefused);
+    counter(
+      'astral_relay_egress_bytes_total',
+      'Bytes sent to downstream relays (FLV, after the upload budget)',
+      (c) => c.egressBytes,
+    );
+    counter(
+      'astral_relay_dropped_tags_total',
+      'Tags dropped for slow downstream relays (cut back to a keyframe)',
+      (c) => c.droppedTags,
+    );
+    counter(
+      'astral_relay_cutbacks_total',
+      'Forward connections cut back to the next keyframe for lagging',
+      (c) => c.cutbacks,
+    );
+    counter(
+      'astral_relay_forwards_disconnected_lagging_total',
+      'Forward connections closed because they kept lagging',
+      (c) => c.forwardsDisconnectedLagging,
+    );
+    counter(
+      'astral_relay_upstream_switches_total',
+      'Times a relayed stream was pointed at another (or the same, again) upstream',
+      (c) => c.upstreamSwitches,
+    );
+    counter(
+      'astral_relay_upstreams_lost_total',
+      'Upstream connections lost (EOF, error, stall, close tag)',
+      (c) => c.upstreamsLost,
+    );
+    counter(
+      'astral_relay_publishes_refused_total',
+      'Publish attempts refused (wrong, missing or unknown key)',
+      (c) => c.publishesRefused,
+    );
+    counter(
+      'astral_relay_forwards_refused_total',
+      'Forward requests refused (no or unknown ticket)',
+      (c) => c.forwardsRefused,
+    );
 
     new Gauge({
       name: 'astral_relay_forwards',
@@ -68,7 +108,11 @@ export class RelayMetrics {
         this.set(snapshot().uploadLimitBps ?? -1);
       },
     });
-    const perStream = (name: string, help: string, pick: (s: RelayMetricsSnapshot['streams'][number]) => number): void => {
+    const perStream = (
+      name: string,
+      help: string,
+      pick: (s: RelayMetricsSnapshot['streams'][number]) => number,
+    ): void => {
       new Gauge({
         name,
         help,
@@ -80,8 +124,16 @@ export class RelayMetrics {
         },
       });
     };
-    perStream('astral_relay_stream_bitrate_bps', 'Measured stream bit rate, average over the window (bits/s)', (s) => s.bitrateBps);
-    perStream('astral_relay_stream_peak_bitrate_bps', 'Measured stream bit rate, highest one-second rate in the window', (s) => s.peakBitrateBps);
+    perStream(
+      'astral_relay_stream_bitrate_bps',
+      'Measured stream bit rate, average over the window (bits/s)',
+      (s) => s.bitrateBps,
+    );
+    perStream(
+      'astral_relay_stream_peak_bitrate_bps',
+      'Measured stream bit rate, highest one-second rate in the window',
+      (s) => s.peakBitrateBps,
+    );
     perStream('astral_relay_stream_fps', 'Measured video frames per second', (s) => s.fps);
     perStream('astral_relay_stream_viewers', 'Players attached to the local media server', (s) => s.viewers);
     perStream('astral_relay_stream_forwards', 'Forward connections serving the stream', (s) => s.forwards);

@@ -35,7 +35,11 @@ export class LocalRepublisher implements StreamConsumer {
       // A tag node-media-server cannot read is skipped for local players; forwards still carry it.
       this.rejectedTags += 1;
       const suppressed = this.faults.take('tag');
-      if (suppressed !== null) this.log.warn({ err: (err as Error).message, type: tag.type, suppressed }, 'local players skip an unreadable tag');
+      if (suppressed !== null)
+        this.log.warn(
+          { err: (err as Error).message, type: tag.type, suppressed },
+          'local players skip an unreadable tag',
+        );
     }
   }
 

@@ -1,6 +1,14 @@
 import http, { ClientRequest, IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { FlvParser, FlvTag, FlvTagType, isKeyframe, isSequenceHeader, readCloseTag, RelayedTimeline } from '@astral/media';
+import {
+  FlvParser,
+  FlvTag,
+  FlvTagType,
+  isKeyframe,
+  isSequenceHeader,
+  readCloseTag,
+  RelayedTimeline,
+} from '@astral/media';
 
 import { Logger } from '@astral/config';
 
@@ -145,7 +153,13 @@ export class UpstreamClient {
     this.pending?.close();
     this.pending = null;
     this.pendingHeaders = [];
-    const pull = new Pull(url, upstreamNodeId, this.stallMs, (p, tags) => this.onTags(p, tags), (p, reason) => this.onLost(p, reason));
+    const pull = new Pull(
+      url,
+      upstreamNodeId,
+      this.stallMs,
+      (p, tags) => this.onTags(p, tags),
+      (p, reason) => this.onLost(p, reason),
+    );
     if (this.active && !this.activeWaitingForKeyframe && this.lastInputTs !== null) {
       this.pending = pull;
     } else {
@@ -192,10 +206,14 @@ export class UpstreamClient {
     this.pending = null;
     this.activeWaitingForKeyframe = false;
     previous?.close();
-    for (const h of this.pendingHeaders) this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+    for (const h of this.pendingHeaders)
+      this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
     this.pendingHeaders = [];
     if (foreign) this.rebaser.discontinuity();
-    this.log.info({ streamId: this.streamId, upstreamNodeId: this.active?.upstreamNodeId }, 'switched upstream without a gap');
+    this.log.info(
+      { streamId: this.streamId, upstreamNodeId: this.active?.upstreamNodeId },
+      'switched upstream without a gap',
+    );
     this.emit(tag);
   }
 
@@ -214,7 +232,8 @@ export class UpstreamClient {
         this.active = this.pending;
         this.pending = null;
         this.activeWaitingForKeyframe = true;
-        for (const h of this.pendingHeaders) this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+        for (const h of this.pendingHeaders)
+          this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
         this.pendingHeaders = [];
         this.rebaser.discontinuity();
         return;

@@ -16,7 +16,12 @@ function amf0String(s: string): Buffer {
  * (e.g. "leaving"), so the downstream relay can re-parent at once instead of waiting for a stall.
  */
 export function encodeCloseTag(reason: string, timestamp = 0): FlvTag {
-  return { type: FlvTagType.Script, timestamp, streamId: 0, data: Buffer.concat([amf0String(NAME), amf0String(reason)]) };
+  return {
+    type: FlvTagType.Script,
+    timestamp,
+    streamId: 0,
+    data: Buffer.concat([amf0String(NAME), amf0String(reason)]),
+  };
 }
 
 /** The reason of a close tag, or null if the tag is something else. */

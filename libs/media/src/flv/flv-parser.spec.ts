@@ -142,7 +142,9 @@ describe(FlvParser.name, () => {
       const head = sample.subarray(0, 64 * 1024);
       const damage = fc.record({
         length: fc.integer({ min: 0, max: head.length }),
-        flips: fc.array(fc.record({ at: fc.nat({ max: head.length - 1 }), bit: fc.nat({ max: 7 }) }), { maxLength: 8 }),
+        flips: fc.array(fc.record({ at: fc.nat({ max: head.length - 1 }), bit: fc.nat({ max: 7 }) }), {
+          maxLength: 8,
+        }),
       });
       fc.assert(
         fc.property(damage, chunkSizes, ({ length, flips }, sizes) => {
@@ -186,9 +188,9 @@ describe(FlvParser.name, () => {
       const sut = new FlvParser();
       expect(sut.push(Buffer.from('FL'))).toEqual([]);
       expect(() => sut.push(Buffer.from('X'))).toThrow(/signature/);
-      expect(() => new FlvParser().push(Buffer.from(sample.toString('latin1').replace(/^FLV/, 'FLX'), 'latin1'))).toThrow(
-        FlvParseError,
-      );
+      expect(() =>
+        new FlvParser().push(Buffer.from(sample.toString('latin1').replace(/^FLV/, 'FLX'), 'latin1')),
+      ).toThrow(FlvParseError);
     });
 
     it('an out-of-range header size', () => {
@@ -198,7 +200,9 @@ describe(FlvParser.name, () => {
     });
 
     it('an encrypted (filtered) tag', () => {
-      expect(() => new FlvParser().push(tagHeaderDeclaring(10, 0x20 | FlvTagType.Video))).toThrow(/encrypted/);
+      expect(() => new FlvParser().push(tagHeaderDeclaring(10, 0x20 | FlvTagType.Video))).toThrow(
+        /encrypted/,
+      );
     });
 
     it('an unknown tag type', () => {
@@ -222,19 +226,28 @@ describe(FlvParser.name, () => {
 describe(encodeFlvTag.name, () => {
   it('writes tags that parse back to the same tags, extended timestamps included', () => {
     fc.assert(
-      fc.property(fc.array(tagArb, { maxLength: 20 }), fc.boolean(), fc.boolean(), (tags, hasAudio, hasVideo) => {
-        const sut = new FlvParser();
-        const parsed = sut.push(Buffer.concat([encodeFlvHeader(hasAudio, hasVideo), ...tags.map((t) => encodeFlvTag(t))]));
-        expect(parsed).toEqual(tags);
-        expect(sut.header).toMatchObject({ hasAudio, hasVideo });
-      }),
+      fc.property(
+        fc.array(tagArb, { maxLength: 20 }),
+        fc.boolean(),
+        fc.boolean(),
+        (tags, hasAudio, hasVideo) => {
+          const sut = new FlvParser();
+          const parsed = sut.push(
+            Buffer.concat([encodeFlvHeader(hasAudio, hasVideo), ...tags.map((t) => encodeFlvTag(t))]),
+          );
+          expect(parsed).toEqual(tags);
+          expect(sut.header).toMatchObject({ hasAudio, hasVideo });
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('writes the timestamp override instead of the tag timestamp', () => {
     const tag = sampleTags[10];
-    const [sut] = new FlvParser({ headerless: true }).push(Buffer.concat([Buffer.alloc(4), encodeFlvTag(tag, 0x12345678)]));
+    const [sut] = new FlvParser({ headerless: true }).push(
+      Buffer.concat([Buffer.alloc(4), encodeFlvTag(tag, 0x12345678)]),
+    );
     expect(sut).toEqual({ ...tag, timestamp: 0x12345678 });
   });
 

@@ -56,7 +56,9 @@ export class FlvParser {
     this.queuedBytes += chunk.length;
     if (this.buffered.length + this.queuedBytes < this.needed) return [];
     this.buffered =
-      this.buffered.length === 0 && this.queued.length === 1 ? chunk : Buffer.concat([this.buffered, ...this.queued]);
+      this.buffered.length === 0 && this.queued.length === 1
+        ? chunk
+        : Buffer.concat([this.buffered, ...this.queued]);
     this.queued = [];
     this.queuedBytes = 0;
     const tags: FlvTag[] = [];
@@ -143,7 +145,11 @@ export class FlvParser {
 }
 
 /** Parses a whole FLV file held in memory. */
-export function parseFlvFile(file: Buffer): { header: FlvHeader; tags: FlvTag[]; trailingPreviousTagSize: boolean } {
+export function parseFlvFile(file: Buffer): {
+  header: FlvHeader;
+  tags: FlvTag[];
+  trailingPreviousTagSize: boolean;
+} {
   const parser = new FlvParser({ maxTagSize: FLV_MAX_TAG_SIZE });
   const tags = parser.push(file);
   if (!parser.header) throw new FlvParseError('file too short for an FLV header');

@@ -50,8 +50,8 @@ export function isSequenceHeader(tag: FlvTag): boolean {
 
 /** A video frame that a decoder shows: not a sequence header, not an end-of-sequence marker. */
 export function isVideoFrame(tag: FlvTag): boolean {
-  return tag.type === FlvTagType.Video && tag.data.length > 1 && !(
-    (tag.data[0] & 0x0f) === 7 && tag.data[1] !== 1
+  return (
+    tag.type === FlvTagType.Video && tag.data.length > 1 && !((tag.data[0] & 0x0f) === 7 && tag.data[1] !== 1)
   );
 }
 

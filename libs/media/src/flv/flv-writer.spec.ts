@@ -10,7 +10,12 @@ describe(decodeFlvTag.name, () => {
     for (const tag of tags.slice(0, 300)) {
       const wire = encodeFlvTag(tag);
       const back = decodeFlvTag(wire)!;
-      expect(back).toEqual({ type: tag.type, timestamp: tag.timestamp, streamId: tag.streamId, data: tag.data });
+      expect(back).toEqual({
+        type: tag.type,
+        timestamp: tag.timestamp,
+        streamId: tag.streamId,
+        data: tag.data,
+      });
       expect(back.data.buffer).toBe(wire.buffer);
     }
   });

@@ -40,7 +40,11 @@ export function decodeFlvTag(wire: Buffer): FlvTag | null {
   const type = (wire[0] & 0x1f) as FlvTagType;
   if (!TAG_TYPES.has(type)) return null;
   const size = wire.readUIntBE(1, 3);
-  if (wire.length !== FLV_TAG_HEADER_SIZE + size + 4 || wire.readUInt32BE(FLV_TAG_HEADER_SIZE + size) !== FLV_TAG_HEADER_SIZE + size) return null;
+  if (
+    wire.length !== FLV_TAG_HEADER_SIZE + size + 4 ||
+    wire.readUInt32BE(FLV_TAG_HEADER_SIZE + size) !== FLV_TAG_HEADER_SIZE + size
+  )
+    return null;
   return {
     type,
     timestamp: (wire.readUIntBE(4, 3) | (wire[7] << 24)) >>> 0,
@@ -58,7 +62,9 @@ export function encodeFlvFile(headerRaw: Buffer, tags: FlvTag[], trailingPreviou
   tags.forEach((tag, i) => {
     const encoded = encodeFlvTag(tag);
     // PreviousTagSize of the last tag is only written if the source had one.
-    parts.push(i === tags.length - 1 && !trailingPreviousTagSize ? encoded.subarray(0, encoded.length - 4) : encoded);
+    parts.push(
+      i === tags.length - 1 && !trailingPreviousTagSize ? encoded.subarray(0, encoded.length - 4) : encoded,
+    );
   });
   return Buffer.concat(parts);
 }

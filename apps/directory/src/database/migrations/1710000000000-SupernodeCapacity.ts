@@ -9,7 +9,10 @@ export class SupernodeCapacity1710000000000 implements MigrationInterface {
       new TableColumn({ name: 'max_children', type: 'integer', isNullable: true }),
       new TableColumn({ name: 'child_count', type: 'integer', default: 0 }),
     ]);
-    await queryRunner.createIndex('nodes', new TableIndex({ name: 'idx_nodes_supernode', columnNames: ['supernode'] }));
+    await queryRunner.createIndex(
+      'nodes',
+      new TableIndex({ name: 'idx_nodes_supernode', columnNames: ['supernode'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

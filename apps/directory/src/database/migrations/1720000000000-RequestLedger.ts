@@ -24,7 +24,10 @@ export class RequestLedger1720000000000 implements MigrationInterface {
       'processed_requests',
       new TableIndex({ name: 'idx_processed_requests_at', columnNames: ['processed_at'] }),
     );
-    await queryRunner.addColumn('nodes', new TableColumn({ name: 'registrations', type: 'integer', default: 0 }));
+    await queryRunner.addColumn(
+      'nodes',
+      new TableColumn({ name: 'registrations', type: 'integer', default: 0 }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
