@@ -15,11 +15,12 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+/** A host as a node registers it: hostname or IP address characters (a loose check; IsHost is the strict one). */
+export const HOST_PATTERN = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 
 /** How a node can be reached: its relay's ports and its agent's local API. */
 export class NodeAddress {
-  @Matches(HOST, { message: 'host must be a hostname or an IP address' })
+  @Matches(HOST_PATTERN, { message: 'host must be a hostname or an IP address' })
   host!: string;
 
   @IsInt()
@@ -93,7 +94,7 @@ export class ListSupernodesRequest {
 
   /** The joining node's address; supernodes sharing more of its prefix are considered closer. */
   @IsOptional()
-  @Matches(HOST)
+  @Matches(HOST_PATTERN)
   hint?: string;
 
   @IsOptional()

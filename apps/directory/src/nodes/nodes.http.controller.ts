@@ -1,16 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  HeartbeatBody,
+  ListNodesQuery,
+  ListSupernodesQuery,
   NodeHeartbeat,
   NodeInfo,
   NodeRef,
+  PromoteBody,
   PromoteSupernode,
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
 import { NodeInfoDoc, RegisterNodeReplyDoc } from '../openapi/replies';
-import { HeartbeatBody, ListNodesQuery, ListSupernodesQuery, PromoteBody } from './nodes.dto';
 import { NodesService } from './nodes.service';
 
 const IDEMPOTENCY = ApiHeader({

@@ -263,7 +263,7 @@ export default async () => {
           },
         ],
         [
-          import('../nodes/nodes.dto'),
+          import('../../../../libs/contracts/src/directory-http'),
           {
             ListNodesQuery: {
               supernodesOnly: { required: false, type: () => Boolean },
@@ -280,11 +280,6 @@ export default async () => {
             PromoteBody: {
               maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
             },
-          },
-        ],
-        [
-          import('../streams/streams.dto'),
-          {
             AnnounceBody: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               bitrateBps: { required: false, minimum: 0, type: 'integer' },

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AnnounceBody,
   CarrierInfo,
   CreateStreamRequest,
   ListStreamsRequest,
@@ -10,7 +11,6 @@ import {
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
 import { CarrierInfoDoc, StreamInfoDoc, StreamPageDoc } from '../openapi/replies';
-import { AnnounceBody } from './streams.dto';
 import { StreamsService } from './streams.service';
 
 @ApiTags('streams')

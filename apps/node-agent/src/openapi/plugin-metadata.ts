@@ -263,6 +263,30 @@ export default async () => {
           },
         ],
         [
+          import('../../../../libs/contracts/src/directory-http'),
+          {
+            ListNodesQuery: {
+              supernodesOnly: { required: false, type: () => Boolean },
+            },
+            ListSupernodesQuery: {
+              nodeId: { required: false, type: () => String, format: 'uuid' },
+              hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
+            },
+            HeartbeatBody: {
+              forwards: { required: false, minimum: 0, type: 'integer' },
+              childCount: { required: false, minimum: 0, type: 'integer' },
+            },
+            PromoteBody: {
+              maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
+            },
+            AnnounceBody: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              bitrateBps: { required: false, minimum: 0, type: 'integer' },
+            },
+          },
+        ],
+        [
           import('../streams/streams.dto'),
           {
             PublishStreamBody: {
