@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // `npm run build`: tsc -p tsconfig.build.json through the TypeScript API, plus the two things plain tsc does not do:
-//  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim on) reads the request
-//     classes of each app (every file of libs/contracts, the app's *.dto.ts) with the type checker, and this script
+//  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim and introspectComments
+//     on) reads the request classes (every file of libs/contracts) with the type checker, and this script
 //     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
 //     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
 //     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
@@ -25,9 +25,10 @@ const OPENAPI_APPS = ['apps/directory/src', 'apps/node-agent/src'];
 const CONTRACTS = 'libs/contracts/src/';
 const PLUGIN_OPTIONS = {
   classValidatorShim: true,
-  // Request classes: the contracts (every file) and the apps' *.dto.ts.
-  dtoFileNameSuffix: ['.dto.ts', `/${CONTRACTS}`],
-  introspectComments: false,
+  // Request and reply classes: every file of the contracts (the apps declare none of their own).
+  dtoFileNameSuffix: [`/${CONTRACTS}`],
+  // A property's JSDoc is its description, and its `@example` tag its example.
+  introspectComments: true,
 };
 /** Asset directories copied as they are (relative to ROOT, mirrored under outDir). */
 const ASSET_DIRS = ['apps/directory/src/pages/assets'];

@@ -32,13 +32,23 @@ export default async () => {
             },
             RegisterNodeRequest: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              uploadLimitBps: { required: false, minimum: 0, type: 'integer' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second this node may upload; absent means unlimited.',
+                minimum: 0,
+                type: 'integer',
+              },
               version: { required: true, type: () => String, maxLength: 32 },
             },
             NodeHeartbeat: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               forwards: { required: false, minimum: 0, type: 'integer' },
-              childCount: { required: false, minimum: 0, type: 'integer' },
+              childCount: {
+                required: false,
+                description: 'For a supernode: how many member nodes it has now.',
+                minimum: 0,
+                type: 'integer',
+              },
             },
             PromoteSupernode: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -46,7 +56,13 @@ export default async () => {
             },
             ListSupernodesRequest: {
               nodeId: { required: false, type: () => String, format: 'uuid' },
-              hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              hint: {
+                required: false,
+                type: () => String,
+                description:
+                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
+                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
+              },
               limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
             },
             NodeRef: {
@@ -58,7 +74,13 @@ export default async () => {
             NodeInfo: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               supernode: { required: true, type: () => Boolean },
-              maxChildren: { required: true, nullable: true, minimum: 0, type: 'integer' },
+              maxChildren: {
+                required: true,
+                nullable: true,
+                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
+                minimum: 0,
+                type: 'integer',
+              },
               childCount: { required: true, minimum: 0, type: 'integer' },
               uploadLimitBps: { required: true, nullable: true, minimum: 0, type: 'integer' },
               lastSeenAt: { required: true, type: () => String, maxLength: 40 },
@@ -116,9 +138,26 @@ export default async () => {
             TicketRequest: {
               streamId: { required: true, type: () => String },
               requesterId: { required: true, type: () => String, format: 'uuid' },
-              exclude: { required: false, type: () => [String], format: 'uuid', maxItems: 1000 },
-              canForward: { required: false, type: () => Boolean },
-              patient: { required: false, type: () => Boolean },
+              exclude: {
+                required: false,
+                type: () => [String],
+                description:
+                  'Nodes the requester will not take the stream from (its descendants and lost upstreams).',
+                format: 'uuid',
+                maxItems: 1000,
+              },
+              canForward: {
+                required: false,
+                type: () => Boolean,
+                description:
+                  'Whether the requester can forward the stream itself (its upload limit is not 0).',
+              },
+              patient: {
+                required: false,
+                type: () => Boolean,
+                description:
+                  "The requester has waited long: it may take a forwarder's last free slots even if it cannot forward.",
+              },
             },
             TicketConfirm: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -132,21 +171,60 @@ export default async () => {
             TicketOffer: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
               streamId: { required: true, type: () => String },
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, minimum: 1, maximum: 1000, type: 'integer' },
-              path: { required: true, type: () => [String], format: 'uuid', maxItems: 1000 },
-              headroomBps: { required: true, type: () => Number, nullable: true },
-              expiresAt: { required: true, minimum: 0, type: 'integer' },
+              nodeId: {
+                required: true,
+                type: () => String,
+                description: 'The offering node.',
+                format: 'uuid',
+              },
+              hops: {
+                required: true,
+                description: 'Distance from the source: the source offers 1, its children 2, ...',
+                minimum: 1,
+                maximum: 1000,
+                type: 'integer',
+              },
+              path: {
+                required: true,
+                type: () => [String],
+                description:
+                  "The offering node's upstream path, source first, itself last: a requester on it would make a loop.",
+                format: 'uuid',
+                maxItems: 1000,
+              },
+              headroomBps: {
+                required: true,
+                type: () => Number,
+                nullable: true,
+                description: 'Spare upload after this forward, bits per second (Infinity is sent as null).',
+              },
+              expiresAt: {
+                required: true,
+                description: 'The offer lapses if not confirmed by then (epoch ms).',
+                minimum: 0,
+                type: 'integer',
+              },
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: () => Number },
-              bitrateBps: { required: false, type: () => Number, minimum: 0 },
+              bitrateBps: {
+                required: false,
+                type: () => Number,
+                description:
+                  "The stream's bit rate as the offerer measures it (bits/s). The requester admits its own downstream\nrequests with it until its relay has measured the stream itself (about a second after the pull).",
+                minimum: 0,
+              },
             },
             TicketOffered: {
               offer: { required: true, type: () => t['../../../../libs/contracts/src/tickets'].TicketOffer },
             },
             TicketConfirmReply: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              forwardUrl: { required: true, type: () => String, format: 'uri' },
+              forwardUrl: {
+                required: true,
+                type: () => String,
+                description: "Where the requester's relay pulls from, token included.",
+                format: 'uri',
+              },
             },
             TicketHeartbeat: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -201,7 +279,12 @@ export default async () => {
             MembershipRehome: {
               supernodeId: { required: true, type: () => String, format: 'uuid' },
               reason: { required: true, type: () => String, maxLength: 200 },
-              suggestedSupernodeId: { required: false, type: () => String, format: 'uuid' },
+              suggestedSupernodeId: {
+                required: false,
+                type: () => String,
+                description: 'Another supernode the member may try first.',
+                format: 'uuid',
+              },
             },
             SupernodeCarriersRequest: {
               streamId: { required: true, type: () => String },
@@ -214,7 +297,12 @@ export default async () => {
           {
             AuthorizePublish: {
               streamId: { required: true, type: () => String },
-              keyHash: { required: true, type: () => String, pattern: '^[a-f0-9]{64}$' },
+              keyHash: {
+                required: true,
+                type: () => String,
+                description: 'sha256 of the stream key, hex. The key itself never leaves the agent.',
+                pattern: '^[a-f0-9]{64}$',
+              },
             },
             AdmitForward: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -235,7 +323,12 @@ export default async () => {
               streamId: { required: true, type: () => String },
             },
             SetUploadLimit: {
-              uploadLimitBps: { required: false, minimum: 0, type: 'integer' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second; absent means unlimited.',
+                minimum: 0,
+                type: 'integer',
+              },
             },
             RelayStreamEvent: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -255,10 +348,39 @@ export default async () => {
             },
             RelayStatsReport: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              stats: { required: true, type: () => Object },
+              stats: {
+                required: true,
+                description: 'RelayStats; checked as an object only, since our own relay produces it.',
+                type: () => Object,
+              },
             },
             RelayReady: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+          },
+        ],
+        [
+          import('../../../../libs/contracts/src/agent-api'),
+          {
+            PublishStreamRequest: {
+              title: { required: true, type: () => String, example: 'My show', minLength: 1, maxLength: 200 },
+              description: { required: false, type: () => String, maxLength: 2000 },
+            },
+            UpdateSettingsRequest: {
+              uploadLimit: {
+                required: false,
+                type: () => String,
+                description: 'Upload limit: 3mbit, 2500k, 800000, 0 (never forward) or unlimited',
+                example: '3mbit',
+              },
+              maxChildren: {
+                required: false,
+                description: 'Members accepted when this node is a supernode',
+                example: 100,
+                minimum: 1,
+                maximum: 100000,
+                type: 'integer',
+              },
             },
           },
         ],
