@@ -6,9 +6,10 @@
 //     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
 //     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
 //     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
-//     (integer), @IsIn (enum) and @Matches with a regex constant (the plugin reads only regex literals).
-//     Controllers are not visited: the replies are interfaces, whose return types the plugin can only call Object
-//     (apps/directory/src/openapi/replies.ts documents them).
+//     (integer), @IsPort (integer 1-65535), @IsIn (enum), @Matches with a regex constant (the plugin reads only
+//     regex literals) and the contracts' documenting type aliases (IsoDateTime: format date-time, …). Replies are documented where they are classes
+//     (named by the controllers' @ApiOkResponse); controllers are not visited, since from a return type that is
+//     an interface the plugin could only say Object.
 //  2. Browser assets: apps/*/src/**/assets/ (plain .js, served as they are) are copied into dist/.
 // `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
 const fs = require('node:fs');
@@ -94,12 +95,38 @@ function interfaceTypeOf(prop, checker) {
   );
 }
 
+/**
+ * The contracts' documenting type aliases (libs/contracts/src/common.ts) and what each adds to a property typed
+ * by it, alone or with null: for reply classes that are built as plain objects and carry no validation rules.
+ */
+const TYPE_ALIASES = {
+  IsoDateTime: { format: 'date-time' },
+  Uuid: { format: 'uuid' },
+  Integer: { type: 'integer' },
+};
+
+/** What the property's type alias (see TYPE_ALIASES) adds, if it has one. */
+function aliasExtras(prop) {
+  const node = prop.type;
+  const parts = node && ts.isUnionTypeNode(node) ? node.types : node ? [node] : [];
+  const ref = parts.find((t) => ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName));
+  const extras = (ref && TYPE_ALIASES[ref.typeName.text]) || {};
+  return Object.fromEntries(Object.entries(extras).map(([k, v]) => [k, ts.factory.createStringLiteral(v)]));
+}
+
 /** What the shim misses on one property, as replacements of its metadata keys (undefined removes a key). */
 function shimExtras(prop, checker) {
+  const f = ts.factory;
   const extras = {};
   const interfaceType = interfaceTypeOf(prop, checker);
   if (interfaceType) extras.type = interfaceType;
-  if (decoratorCall(prop, 'IsInt')) extras.type = ts.factory.createStringLiteral('integer');
+  if (decoratorCall(prop, 'IsInt')) extras.type = f.createStringLiteral('integer');
+  if (decoratorCall(prop, 'IsPort')) {
+    extras.type = f.createStringLiteral('integer');
+    extras.minimum = f.createNumericLiteral(1);
+    extras.maximum = f.createNumericLiteral(65535);
+  }
+  Object.assign(extras, aliasExtras(prop));
   const matches = decoratorCall(prop, 'Matches');
   if (matches && matches.arguments.length) {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(regexLiteral(matches.arguments[0], checker) ?? '');
@@ -127,17 +154,24 @@ function withExtras(objectLiteral, extras) {
 }
 
 /**
- * The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, for the request
- * classes only: those with a decorated property (validation rules). Filters, clients and transports are left out.
+ * Whether a class describes a message: it has a decorated property (a validated request or reply), or it has
+ * properties only (a reply built as a plain object, such as StreamInfo). Errors and other classes with methods
+ * are left out.
  */
+function isMessageClass(cls) {
+  const props = cls.members.filter(ts.isPropertyDeclaration);
+  if (props.some((m) => decoratorsOf(m).length)) return true;
+  return props.length > 0 && props.length === cls.members.length;
+}
+
+/** The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, message classes only. */
 function completeModels(sourceFile, classes, checker) {
   const out = {};
   for (const [className, classMeta] of Object.entries(classes)) {
     const cls = sourceFile.statements.find(
       (s) => ts.isClassDeclaration(s) && s.name && s.name.text === className,
     );
-    const rules = cls && cls.members.some((m) => ts.isPropertyDeclaration(m) && decoratorsOf(m).length);
-    if (!rules || !ts.isObjectLiteralExpression(classMeta)) continue;
+    if (!cls || !isMessageClass(cls) || !ts.isObjectLiteralExpression(classMeta)) continue;
     const props = classMeta.properties.map((p) => {
       const member = cls.members.find(
         (m) => ts.isPropertyDeclaration(m) && m.name.getText(sourceFile) === p.name.text,

@@ -14,6 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import type { IsoDateTime } from './common';
 
 /** A host as a node registers it: hostname or IP address characters (a loose check; IsHost is the strict one). */
 export const HOST_PATTERN = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
@@ -133,6 +134,7 @@ export class NodeInfo extends NodeAddress {
   @Min(0)
   childCount!: number;
 
+  /** Bits per second; null is unlimited. */
   @ValidateIf((n: NodeInfo) => n.uploadLimitBps !== null)
   @IsInt()
   @Min(0)
@@ -140,7 +142,7 @@ export class NodeInfo extends NodeAddress {
 
   @IsString()
   @MaxLength(40)
-  lastSeenAt!: string;
+  lastSeenAt!: IsoDateTime;
 
   @IsString()
   @MaxLength(32)

@@ -13,7 +13,6 @@ import {
   RegisterNodeRequest,
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
-import { NodeInfoDoc, RegisterNodeReplyDoc } from '../openapi/replies';
 import { NodesService } from './nodes.service';
 
 const IDEMPOTENCY = ApiHeader({
@@ -29,7 +28,7 @@ export class NodesHttpController {
 
   @Get('nodes')
   @ApiOperation({ summary: 'List nodes' })
-  @ApiOkResponse({ type: [NodeInfoDoc] })
+  @ApiOkResponse({ type: [NodeInfo] })
   list(@Query() query: ListNodesQuery): Promise<NodeInfo[]> {
     return this.nodes.list(query);
   }
@@ -38,7 +37,7 @@ export class NodesHttpController {
   @HttpCode(200)
   @IDEMPOTENCY
   @ApiOperation({ summary: 'Register a node (or refresh its addresses)' })
-  @ApiOkResponse({ type: RegisterNodeReplyDoc })
+  @ApiOkResponse({ type: RegisterNodeReply })
   register(@Body() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
     return this.nodes.register(req, key);
   }
@@ -61,7 +60,7 @@ export class NodesHttpController {
 
   @Get('supernodes')
   @ApiOperation({ summary: 'Supernodes for a joining node: spare capacity first, then closest to the hint' })
-  @ApiOkResponse({ type: [NodeInfoDoc] })
+  @ApiOkResponse({ type: [NodeInfo] })
   supernodes(@Query() query: ListSupernodesQuery): Promise<NodeInfo[]> {
     return this.nodes.supernodes(query);
   }
@@ -69,7 +68,7 @@ export class NodesHttpController {
   @Post('nodes/:nodeId/supernode')
   @HttpCode(200)
   @ApiOperation({ summary: 'Promote a node to supernode' })
-  @ApiOkResponse({ type: NodeInfoDoc })
+  @ApiOkResponse({ type: NodeInfo })
   promote(@Param() ref: NodeRef, @Body() body: PromoteBody): Promise<NodeInfo> {
     const req: PromoteSupernode = { nodeId: ref.nodeId, maxChildren: body.maxChildren };
     return this.nodes.promote(req);
@@ -77,7 +76,7 @@ export class NodesHttpController {
 
   @Delete('nodes/:nodeId/supernode')
   @ApiOperation({ summary: 'Demote a supernode' })
-  @ApiOkResponse({ type: NodeInfoDoc })
+  @ApiOkResponse({ type: NodeInfo })
   demote(@Param() ref: NodeRef): Promise<NodeInfo> {
     return this.nodes.demote(ref);
   }
