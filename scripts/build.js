@@ -6,10 +6,11 @@
 //     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
 //     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
 //     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
-//     (integer), @IsPort (integer 1-65535), @IsIn (enum), @Matches with a regex constant (the plugin reads only
-//     regex literals) and the contracts' documenting type aliases (IsoDateTime: format date-time, …). Replies are documented where they are classes
-//     (named by the controllers' @ApiOkResponse); controllers are not visited, since from a return type that is
-//     an interface the plugin could only say Object.
+//     (integer), @IsPort (integer 1-65535), @IsIn (enum), @Matches with a regex constant or a `new RegExp` of
+//     constants (the plugin reads only regex literals) and the contracts' documenting type aliases (IsoDateTime:
+//     format date-time, …). Replies are documented where they are classes (named by the controllers'
+//     @ApiOkResponse); controllers are not visited, since from a return type that is an interface the plugin
+//     could only say Object.
 //  2. Browser assets: apps/*/src/**/assets/ (plain .js, served as they are) are copied into dist/.
 // `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
 const fs = require('node:fs');
@@ -65,15 +66,70 @@ function decoratorCall(node, name) {
   return undefined;
 }
 
-/** The regex literal an argument stands for: the literal itself or a `const X = /…/` it names (imports followed). */
+/** The declaration a name stands for, following imports. */
+function declarationOf(identifier, checker) {
+  let symbol = checker.getSymbolAtLocation(identifier);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  return symbol && symbol.valueDeclaration;
+}
+
+/**
+ * The value of a constant expression (string and number literals, templates, + - * on them, and names of
+ * `const`s holding them), or undefined: enough for patterns built from length constants, such as
+ * STREAM_ID_PATTERN's `new RegExp(`^…{${STREAM_ID_MIN_LENGTH - 1},…}$`)`.
+ */
+function constantValue(node, checker) {
+  if (ts.isParenthesizedExpression(node)) return constantValue(node.expression, checker);
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+  if (ts.isNumericLiteral(node)) return Number(node.text);
+  if (ts.isTemplateExpression(node)) {
+    let text = node.head.text;
+    for (const span of node.templateSpans) {
+      const value = constantValue(span.expression, checker);
+      if (value === undefined) return undefined;
+      text += String(value) + span.literal.text;
+    }
+    return text;
+  }
+  if (ts.isBinaryExpression(node)) {
+    const left = constantValue(node.left, checker);
+    const right = constantValue(node.right, checker);
+    if (left === undefined || right === undefined) return undefined;
+    switch (node.operatorToken.kind) {
+      case ts.SyntaxKind.PlusToken:
+        return typeof left === 'string' || typeof right === 'string' ? `${left}${right}` : left + right;
+      case ts.SyntaxKind.MinusToken:
+        return typeof left === 'number' && typeof right === 'number' ? left - right : undefined;
+      case ts.SyntaxKind.AsteriskToken:
+        return typeof left === 'number' && typeof right === 'number' ? left * right : undefined;
+      default:
+        return undefined;
+    }
+  }
+  if (ts.isIdentifier(node)) {
+    const decl = declarationOf(node, checker);
+    const isConst =
+      decl && ts.isVariableDeclaration(decl) && ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const;
+    return isConst && decl.initializer ? constantValue(decl.initializer, checker) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The regex an argument stands for, as literal text (/…/flags): a regex literal, `new RegExp(source, flags?)` of
+ * constant strings, or a `const X` holding either (imports followed).
+ */
 function regexLiteral(arg, checker) {
   if (ts.isRegularExpressionLiteral(arg)) return arg.text;
+  if (ts.isNewExpression(arg) && ts.isIdentifier(arg.expression) && arg.expression.text === 'RegExp') {
+    const [source, flags] = (arg.arguments ?? []).map((a) => constantValue(a, checker));
+    const constant = typeof source === 'string' && (arg.arguments.length < 2 || typeof flags === 'string');
+    return constant ? `/${source}/${flags ?? ''}` : undefined;
+  }
   if (!ts.isIdentifier(arg)) return undefined;
-  let symbol = checker.getSymbolAtLocation(arg);
-  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-  const decl = symbol && symbol.valueDeclaration;
+  const decl = declarationOf(arg, checker);
   if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
-  return ts.isRegularExpressionLiteral(decl.initializer) ? decl.initializer.text : undefined;
+  return ts.isIdentifier(decl.initializer) ? undefined : regexLiteral(decl.initializer, checker);
 }
 
 /** `type` for a property typed by an interface, which has no runtime value for the plugin's `() => X` to name. */

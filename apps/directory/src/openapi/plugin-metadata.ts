@@ -113,7 +113,7 @@ export default async () => {
               description: { required: false, type: () => String, maxLength: 2000 },
             },
             StreamRef: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             AnnounceStream: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -177,7 +177,7 @@ export default async () => {
           import('../../../../libs/contracts/src/tickets'),
           {
             TicketRequest: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               requesterId: { required: true, type: () => String, format: 'uuid' },
               exclude: {
                 required: false,
@@ -211,7 +211,7 @@ export default async () => {
             },
             TicketOffer: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               nodeId: {
                 required: true,
                 type: () => String,
@@ -278,7 +278,7 @@ export default async () => {
             TicketEnded: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               reason: { required: true, type: () => String, maxLength: 200 },
             },
           },
@@ -298,7 +298,7 @@ export default async () => {
               knownSupernodes: { required: true, type: () => [String], format: 'uuid', maxItems: 1000 },
             },
             CarriedRef: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
             },
             MembershipHeartbeat: {
@@ -328,7 +328,7 @@ export default async () => {
               },
             },
             SupernodeCarriersRequest: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               requesterId: { required: true, type: () => String, format: 'uuid' },
             },
           },
@@ -337,7 +337,7 @@ export default async () => {
           import('../../../../libs/contracts/src/relay'),
           {
             AuthorizePublish: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               keyHash: {
                 required: true,
                 type: () => String,
@@ -347,7 +347,7 @@ export default async () => {
             },
             AdmitForward: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               downstreamNodeId: { required: true, type: () => String, format: 'uuid' },
               token: { required: true, type: () => String, pattern: '^[A-Za-z0-9_-]{16,128}$' },
             },
@@ -356,12 +356,12 @@ export default async () => {
               reason: { required: true, type: () => String, maxLength: 200 },
             },
             OpenUpstream: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: true, type: () => String, format: 'uuid' },
               url: { required: true, type: () => String, format: 'uri' },
             },
             CloseUpstream: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             SetUploadLimit: {
               uploadLimitBps: {
@@ -373,12 +373,12 @@ export default async () => {
             },
             RelayStreamEvent: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               origin: { required: true, enum: ['publish', 'upstream'] },
             },
             UpstreamLost: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: false, type: () => String, format: 'uuid' },
               reason: { required: true, type: () => String, maxLength: 200 },
             },
