@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 // `npm run build`: tsc -p tsconfig.build.json through the TypeScript API, plus the two things plain tsc does not do:
-//  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim on) reads the request
-//     classes of each app (every file of libs/contracts, the app's *.dto.ts) with the type checker, and this script
+//  1. OpenAPI metadata. The @nestjs/swagger CLI plugin (its ReadonlyVisitor, classValidatorShim and introspectComments
+//     on) reads the request classes (every file of libs/contracts) with the type checker, and this script
 //     prints what it found to apps/<app>/src/openapi/plugin-metadata.ts (committed; main.ts hands it to
 //     SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit transformer, so that jest (swc, no
 //     type checker) documents the same schemas as dist/. The script fills in what the shim leaves out: @IsInt
-//     (integer), @IsIn (enum) and @Matches with a regex constant (the plugin reads only regex literals).
-//     Controllers are not visited: the replies are interfaces, whose return types the plugin can only call Object
-//     (apps/directory/src/openapi/replies.ts documents them).
+//     (integer), @IsPort (integer 1-65535), @IsIn (enum), @Matches with a regex constant or a `new RegExp` of
+//     constants (the plugin reads only regex literals) and the contracts' documenting type aliases (IsoDateTime:
+//     format date-time, …). Replies are documented where they are classes (named by the controllers'
+//     @ApiOkResponse); controllers are not visited, since from a return type that is an interface the plugin
+//     could only say Object.
 //  2. Browser assets: apps/*/src/**/assets/ (plain .js, served as they are) are copied into dist/.
 // `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
 const fs = require('node:fs');
@@ -25,9 +27,10 @@ const OPENAPI_APPS = ['apps/directory/src', 'apps/node-agent/src'];
 const CONTRACTS = 'libs/contracts/src/';
 const PLUGIN_OPTIONS = {
   classValidatorShim: true,
-  // Request classes: the contracts (every file) and the apps' *.dto.ts.
-  dtoFileNameSuffix: ['.dto.ts', `/${CONTRACTS}`],
-  introspectComments: false,
+  // Request and reply classes: every file of the contracts (the apps declare none of their own).
+  dtoFileNameSuffix: [`/${CONTRACTS}`],
+  // A property's JSDoc is its description, and its `@example` tag its example.
+  introspectComments: true,
 };
 /** Asset directories copied as they are (relative to ROOT, mirrored under outDir). */
 const ASSET_DIRS = ['apps/directory/src/pages/assets'];
@@ -63,15 +66,70 @@ function decoratorCall(node, name) {
   return undefined;
 }
 
-/** The regex literal an argument stands for: the literal itself or a `const X = /…/` it names (imports followed). */
+/** The declaration a name stands for, following imports. */
+function declarationOf(identifier, checker) {
+  let symbol = checker.getSymbolAtLocation(identifier);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+  return symbol && symbol.valueDeclaration;
+}
+
+/**
+ * The value of a constant expression (string and number literals, templates, + - * on them, and names of
+ * `const`s holding them), or undefined: enough for patterns built from length constants, such as
+ * STREAM_ID_PATTERN's `new RegExp(`^…{${STREAM_ID_MIN_LENGTH - 1},…}$`)`.
+ */
+function constantValue(node, checker) {
+  if (ts.isParenthesizedExpression(node)) return constantValue(node.expression, checker);
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
+  if (ts.isNumericLiteral(node)) return Number(node.text);
+  if (ts.isTemplateExpression(node)) {
+    let text = node.head.text;
+    for (const span of node.templateSpans) {
+      const value = constantValue(span.expression, checker);
+      if (value === undefined) return undefined;
+      text += String(value) + span.literal.text;
+    }
+    return text;
+  }
+  if (ts.isBinaryExpression(node)) {
+    const left = constantValue(node.left, checker);
+    const right = constantValue(node.right, checker);
+    if (left === undefined || right === undefined) return undefined;
+    switch (node.operatorToken.kind) {
+      case ts.SyntaxKind.PlusToken:
+        return typeof left === 'string' || typeof right === 'string' ? `${left}${right}` : left + right;
+      case ts.SyntaxKind.MinusToken:
+        return typeof left === 'number' && typeof right === 'number' ? left - right : undefined;
+      case ts.SyntaxKind.AsteriskToken:
+        return typeof left === 'number' && typeof right === 'number' ? left * right : undefined;
+      default:
+        return undefined;
+    }
+  }
+  if (ts.isIdentifier(node)) {
+    const decl = declarationOf(node, checker);
+    const isConst =
+      decl && ts.isVariableDeclaration(decl) && ts.getCombinedNodeFlags(decl) & ts.NodeFlags.Const;
+    return isConst && decl.initializer ? constantValue(decl.initializer, checker) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The regex an argument stands for, as literal text (/…/flags): a regex literal, `new RegExp(source, flags?)` of
+ * constant strings, or a `const X` holding either (imports followed).
+ */
 function regexLiteral(arg, checker) {
   if (ts.isRegularExpressionLiteral(arg)) return arg.text;
+  if (ts.isNewExpression(arg) && ts.isIdentifier(arg.expression) && arg.expression.text === 'RegExp') {
+    const [source, flags] = (arg.arguments ?? []).map((a) => constantValue(a, checker));
+    const constant = typeof source === 'string' && (arg.arguments.length < 2 || typeof flags === 'string');
+    return constant ? `/${source}/${flags ?? ''}` : undefined;
+  }
   if (!ts.isIdentifier(arg)) return undefined;
-  let symbol = checker.getSymbolAtLocation(arg);
-  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-  const decl = symbol && symbol.valueDeclaration;
+  const decl = declarationOf(arg, checker);
   if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
-  return ts.isRegularExpressionLiteral(decl.initializer) ? decl.initializer.text : undefined;
+  return ts.isIdentifier(decl.initializer) ? undefined : regexLiteral(decl.initializer, checker);
 }
 
 /** `type` for a property typed by an interface, which has no runtime value for the plugin's `() => X` to name. */
@@ -93,12 +151,38 @@ function interfaceTypeOf(prop, checker) {
   );
 }
 
+/**
+ * The contracts' documenting type aliases (libs/contracts/src/common.ts) and what each adds to a property typed
+ * by it, alone or with null: for reply classes that are built as plain objects and carry no validation rules.
+ */
+const TYPE_ALIASES = {
+  IsoDateTime: { format: 'date-time' },
+  Uuid: { format: 'uuid' },
+  Integer: { type: 'integer' },
+};
+
+/** What the property's type alias (see TYPE_ALIASES) adds, if it has one. */
+function aliasExtras(prop) {
+  const node = prop.type;
+  const parts = node && ts.isUnionTypeNode(node) ? node.types : node ? [node] : [];
+  const ref = parts.find((t) => ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName));
+  const extras = (ref && TYPE_ALIASES[ref.typeName.text]) || {};
+  return Object.fromEntries(Object.entries(extras).map(([k, v]) => [k, ts.factory.createStringLiteral(v)]));
+}
+
 /** What the shim misses on one property, as replacements of its metadata keys (undefined removes a key). */
 function shimExtras(prop, checker) {
+  const f = ts.factory;
   const extras = {};
   const interfaceType = interfaceTypeOf(prop, checker);
   if (interfaceType) extras.type = interfaceType;
-  if (decoratorCall(prop, 'IsInt')) extras.type = ts.factory.createStringLiteral('integer');
+  if (decoratorCall(prop, 'IsInt')) extras.type = f.createStringLiteral('integer');
+  if (decoratorCall(prop, 'IsPort')) {
+    extras.type = f.createStringLiteral('integer');
+    extras.minimum = f.createNumericLiteral(1);
+    extras.maximum = f.createNumericLiteral(65535);
+  }
+  Object.assign(extras, aliasExtras(prop));
   const matches = decoratorCall(prop, 'Matches');
   if (matches && matches.arguments.length) {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(regexLiteral(matches.arguments[0], checker) ?? '');
@@ -126,17 +210,24 @@ function withExtras(objectLiteral, extras) {
 }
 
 /**
- * The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, for the request
- * classes only: those with a decorated property (validation rules). Filters, clients and transports are left out.
+ * Whether a class describes a message: it has a decorated property (a validated request or reply), or it has
+ * properties only (a reply built as a plain object, such as StreamInfo). Errors and other classes with methods
+ * are left out.
  */
+function isMessageClass(cls) {
+  const props = cls.members.filter(ts.isPropertyDeclaration);
+  if (props.some((m) => decoratorsOf(m).length)) return true;
+  return props.length > 0 && props.length === cls.members.length;
+}
+
+/** The plugin's model metadata of one file ({ ClassName: { prop: {…} } }) with shimExtras applied, message classes only. */
 function completeModels(sourceFile, classes, checker) {
   const out = {};
   for (const [className, classMeta] of Object.entries(classes)) {
     const cls = sourceFile.statements.find(
       (s) => ts.isClassDeclaration(s) && s.name && s.name.text === className,
     );
-    const rules = cls && cls.members.some((m) => ts.isPropertyDeclaration(m) && decoratorsOf(m).length);
-    if (!rules || !ts.isObjectLiteralExpression(classMeta)) continue;
+    if (!cls || !isMessageClass(cls) || !ts.isObjectLiteralExpression(classMeta)) continue;
     const props = classMeta.properties.map((p) => {
       const member = cls.members.find(
         (m) => ts.isPropertyDeclaration(m) && m.name.getText(sourceFile) === p.name.text,

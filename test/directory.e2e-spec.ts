@@ -137,11 +137,22 @@ describe('Directory', () => {
     expect(reg.required).toEqual(expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']));
     expect(reg.required).not.toContain('uploadLimitBps');
     expect(reg.properties.rtmpPort).toMatchObject({ type: 'integer', maximum: 65535 });
-    // Patterns held in constants (HOST, STREAM_ID_PATTERN), which the swagger plugin alone does not read (scripts/build.js).
+    // Patterns held in constants (HOST_PATTERN, STREAM_ID_PATTERN), which the swagger plugin alone does not read (scripts/build.js).
     expect(reg.properties.host).toMatchObject({ type: 'string', pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' });
     expect(doc.components.schemas.StreamRef.properties.streamId).toMatchObject({
       pattern: STREAM_ID_PATTERN.source,
     });
+    // Replies are the contracts' classes: nullable fields, date-time formats and port ranges documented.
+    const { NodeInfo, StreamInfo, CarrierInfo } = doc.components.schemas;
+    expect(NodeInfo.properties.lastSeenAt).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(NodeInfo.properties.uploadLimitBps).toMatchObject({ type: 'integer', nullable: true });
+    expect(StreamInfo.required).toEqual(expect.arrayContaining(['streamId', 'startedAt', 'endedAt']));
+    expect(StreamInfo.properties.startedAt).toMatchObject({
+      type: 'string',
+      format: 'date-time',
+      nullable: true,
+    });
+    expect(CarrierInfo.properties.forwardPort).toMatchObject({ type: 'integer', minimum: 1, maximum: 65535 });
   });
 
   it('registers two nodes, idempotently', async () => {

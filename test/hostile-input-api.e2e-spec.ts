@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AgentPatterns, DirectoryPatterns, addressed } from '@astral/contracts';
-import { WireReply, redisTransport, request } from '@astral/transport';
+import { AgentPatterns, DirectoryPatterns, WireReply, addressed } from '@astral/contracts';
+import { redisTransport, request } from '@astral/transport';
 import { LocalNetwork, sleep, startLocalNetwork, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import {

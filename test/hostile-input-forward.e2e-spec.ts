@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { AstralError, RelayPatterns, addressed } from '@astral/contracts';
-import { WireReply } from '@astral/transport';
+import { AstralError, RelayPatterns, WireReply, addressed } from '@astral/contracts';
 import { FlvTagReader, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';

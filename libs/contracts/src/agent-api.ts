@@ -1,3 +1,4 @@
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { NodeInfo } from './nodes';
 import type { RelayStats } from './relay';
 
@@ -65,8 +66,16 @@ export interface NodeStatus {
 }
 
 /** POST /api/streams. */
-export interface PublishStreamRequest {
-  title: string;
+export class PublishStreamRequest {
+  /** @example 'My show' */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  title!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
   description?: string;
 }
 
@@ -132,9 +141,26 @@ export interface NodeSettings {
 }
 
 /** PATCH /api/settings. */
-export interface UpdateSettingsRequest {
-  /** 3mbit, 2500k, 800000, 0 (never forward) or unlimited. */
+export class UpdateSettingsRequest {
+  /**
+   * Upload limit: 3mbit, 2500k, 800000, 0 (never forward) or unlimited
+   * @example '3mbit'
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^(unlimited|\d+(\.\d+)?\s*(k|m|g)?(bit|bps)?)$/i, {
+    message: 'uploadLimit must be like 3mbit, 2500k, 0 or unlimited',
+  })
   uploadLimit?: string;
+
+  /**
+   * Members accepted when this node is a supernode
+   * @example 100
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   maxChildren?: number;
 }
 

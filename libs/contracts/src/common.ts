@@ -53,6 +53,17 @@ export class UnknownToPeer {
   unknown!: true;
 }
 
+/*
+ * Documenting aliases for the fields of replies built as plain objects (no validation rules to read): the
+ * OpenAPI metadata (scripts/build.js) gives them their format or integer type.
+ */
+/** An instant as ISO 8601 text, e.g. 2024-05-01T12:00:00.000Z (OpenAPI: format date-time). */
+export type IsoDateTime = string;
+/** A node id (OpenAPI: format uuid). */
+export type Uuid = string;
+/** A whole number (OpenAPI: type integer). */
+export type Integer = number;
+
 /** A request with no fields (the relay's stats). */
 export type EmptyPayload = Record<string, never>;
 

@@ -11,3 +11,4 @@ export * from './tickets';
 export * from './membership';
 export * from './relay';
 export * from './agent-api';
+export * from './directory-http';

@@ -14,12 +14,14 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import type { IsoDateTime } from './common';
 
-const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+/** A host as a node registers it: hostname or IP address characters (a loose check; IsHost is the strict one). */
+export const HOST_PATTERN = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 
 /** How a node can be reached: its relay's ports and its agent's local API. */
 export class NodeAddress {
-  @Matches(HOST, { message: 'host must be a hostname or an IP address' })
+  @Matches(HOST_PATTERN, { message: 'host must be a hostname or an IP address' })
   host!: string;
 
   @IsInt()
@@ -93,7 +95,7 @@ export class ListSupernodesRequest {
 
   /** The joining node's address; supernodes sharing more of its prefix are considered closer. */
   @IsOptional()
-  @Matches(HOST)
+  @Matches(HOST_PATTERN)
   hint?: string;
 
   @IsOptional()
@@ -132,6 +134,7 @@ export class NodeInfo extends NodeAddress {
   @Min(0)
   childCount!: number;
 
+  /** Bits per second; null is unlimited. */
   @ValidateIf((n: NodeInfo) => n.uploadLimitBps !== null)
   @IsInt()
   @Min(0)
@@ -139,7 +142,7 @@ export class NodeInfo extends NodeAddress {
 
   @IsString()
   @MaxLength(40)
-  lastSeenAt!: string;
+  lastSeenAt!: IsoDateTime;
 
   @IsString()
   @MaxLength(32)

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsHost, IsPort } from './common';
+import { IsHost, IsPort, type Integer, type IsoDateTime, type Uuid } from './common';
 import {
   IsBoolean,
   IsIn,
@@ -94,23 +94,31 @@ export class CarryingStream extends StreamRef {
 
 export type StreamStatus = 'created' | 'live' | 'ended';
 
-export interface StreamInfo {
-  streamId: string;
-  title: string;
-  description: string;
-  sourceNodeId: string;
-  status: StreamStatus;
-  bitrateBps: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
+/**
+ * A stream as the directory lists it. A reply shape, built as a plain object and not validated on receipt
+ * (a class so that OpenAPI documents it).
+ */
+export class StreamInfo {
+  streamId!: string;
+  title!: string;
+  description!: string;
+  sourceNodeId!: Uuid;
+  status!: StreamStatus;
+  /** Bits per second, as the source measured it; null until it announced one. */
+  bitrateBps!: Integer | null;
+  createdAt!: IsoDateTime;
+  /** Null until the stream went live. */
+  startedAt!: IsoDateTime | null;
+  /** Null until the stream ended. */
+  endedAt!: IsoDateTime | null;
 }
 
-export interface StreamPage {
-  items: StreamInfo[];
-  total: number;
-  page: number;
-  pageSize: number;
+/** One page of ListStreams, newest first; a reply shape like StreamInfo. */
+export class StreamPage {
+  items!: StreamInfo[];
+  total!: Integer;
+  page!: Integer;
+  pageSize!: Integer;
 }
 
 /** A node that carries a stream, as the directory or a supernode lists it; validated on receipt. */

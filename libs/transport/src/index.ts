@@ -9,4 +9,3 @@ export * from './send';
 export * from './reply-check';
 export * from './clients';
 export * from './bus-handlers';
-export * from './wire';

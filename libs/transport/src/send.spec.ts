@@ -1,10 +1,9 @@
 import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AgentPatterns, AstralError, TicketOffered, addressed } from '@astral/contracts';
+import { AgentPatterns, AstralError, TicketOffered, WireReply, addressed } from '@astral/contracts';
 import { RedisHandle, startRedis } from '@astral/testing';
 import { redisTransport } from './redis-transport';
 import { request } from './send';
-import { WireReply } from './wire';
 
 const peer = '6f1c2c39-8a47-4c5e-9d1b-0a8f3e0c2b11';
 const requesterId = '0b5e0a1e-3c1d-4f7a-9a2b-5d6e7f8a9b0c';

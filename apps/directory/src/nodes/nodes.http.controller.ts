@@ -1,16 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  HeartbeatBody,
+  ListNodesQuery,
+  ListSupernodesQuery,
   NodeHeartbeat,
   NodeInfo,
   NodeRef,
+  PromoteBody,
   PromoteSupernode,
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
-import { NodeInfoDoc, RegisterNodeReplyDoc } from '../openapi/replies';
-import { HeartbeatBody, ListNodesQuery, ListSupernodesQuery, PromoteBody } from './nodes.dto';
 import { NodesService } from './nodes.service';
 
 const IDEMPOTENCY = ApiHeader({
@@ -26,7 +28,7 @@ export class NodesHttpController {
 
   @Get('nodes')
   @ApiOperation({ summary: 'List nodes' })
-  @ApiOkResponse({ type: [NodeInfoDoc] })
+  @ApiOkResponse({ type: [NodeInfo] })
   list(@Query() query: ListNodesQuery): Promise<NodeInfo[]> {
     return this.nodes.list(query);
   }
@@ -35,7 +37,7 @@ export class NodesHttpController {
   @HttpCode(200)
   @IDEMPOTENCY
   @ApiOperation({ summary: 'Register a node (or refresh its addresses)' })
-  @ApiOkResponse({ type: RegisterNodeReplyDoc })
+  @ApiOkResponse({ type: RegisterNodeReply })
   register(@Body() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
     return this.nodes.register(req, key);
   }
@@ -58,7 +60,7 @@ export class NodesHttpController {
 
   @Get('supernodes')
   @ApiOperation({ summary: 'Supernodes for a joining node: spare capacity first, then closest to the hint' })
-  @ApiOkResponse({ type: [NodeInfoDoc] })
+  @ApiOkResponse({ type: [NodeInfo] })
   supernodes(@Query() query: ListSupernodesQuery): Promise<NodeInfo[]> {
     return this.nodes.supernodes(query);
   }
@@ -66,7 +68,7 @@ export class NodesHttpController {
   @Post('nodes/:nodeId/supernode')
   @HttpCode(200)
   @ApiOperation({ summary: 'Promote a node to supernode' })
-  @ApiOkResponse({ type: NodeInfoDoc })
+  @ApiOkResponse({ type: NodeInfo })
   promote(@Param() ref: NodeRef, @Body() body: PromoteBody): Promise<NodeInfo> {
     const req: PromoteSupernode = { nodeId: ref.nodeId, maxChildren: body.maxChildren };
     return this.nodes.promote(req);
@@ -74,7 +76,7 @@ export class NodesHttpController {
 
   @Delete('nodes/:nodeId/supernode')
   @ApiOperation({ summary: 'Demote a supernode' })
-  @ApiOkResponse({ type: NodeInfoDoc })
+  @ApiOkResponse({ type: NodeInfo })
   demote(@Param() ref: NodeRef): Promise<NodeInfo> {
     return this.nodes.demote(ref);
   }

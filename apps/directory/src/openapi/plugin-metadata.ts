@@ -2,6 +2,7 @@
 export default async () => {
   const t = {
     ['../../../../libs/contracts/src/nodes']: await import('../../../../libs/contracts/src/nodes'),
+    ['../../../../libs/contracts/src/streams']: await import('../../../../libs/contracts/src/streams'),
     ['../../../../libs/contracts/src/tickets']: await import('../../../../libs/contracts/src/tickets'),
     ['../../../../libs/contracts/src/membership']: await import('../../../../libs/contracts/src/membership'),
     ['../../../../libs/contracts/src/relay']: await import('../../../../libs/contracts/src/relay'),
@@ -32,13 +33,23 @@ export default async () => {
             },
             RegisterNodeRequest: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              uploadLimitBps: { required: false, minimum: 0, type: 'integer' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second this node may upload; absent means unlimited.',
+                minimum: 0,
+                type: 'integer',
+              },
               version: { required: true, type: () => String, maxLength: 32 },
             },
             NodeHeartbeat: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               forwards: { required: false, minimum: 0, type: 'integer' },
-              childCount: { required: false, minimum: 0, type: 'integer' },
+              childCount: {
+                required: false,
+                description: 'For a supernode: how many member nodes it has now.',
+                minimum: 0,
+                type: 'integer',
+              },
             },
             PromoteSupernode: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -46,7 +57,13 @@ export default async () => {
             },
             ListSupernodesRequest: {
               nodeId: { required: false, type: () => String, format: 'uuid' },
-              hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              hint: {
+                required: false,
+                type: () => String,
+                description:
+                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
+                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
+              },
               limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
             },
             NodeRef: {
@@ -58,10 +75,22 @@ export default async () => {
             NodeInfo: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               supernode: { required: true, type: () => Boolean },
-              maxChildren: { required: true, nullable: true, minimum: 0, type: 'integer' },
+              maxChildren: {
+                required: true,
+                nullable: true,
+                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
+                minimum: 0,
+                type: 'integer',
+              },
               childCount: { required: true, minimum: 0, type: 'integer' },
-              uploadLimitBps: { required: true, nullable: true, minimum: 0, type: 'integer' },
-              lastSeenAt: { required: true, type: () => String, maxLength: 40 },
+              uploadLimitBps: {
+                required: true,
+                nullable: true,
+                description: 'Bits per second; null is unlimited.',
+                minimum: 0,
+                type: 'integer',
+              },
+              lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
               version: { required: true, type: () => String, maxLength: 32 },
             },
             RegisterNodeReply: {
@@ -84,7 +113,7 @@ export default async () => {
               description: { required: false, type: () => String, maxLength: 2000 },
             },
             StreamRef: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             AnnounceStream: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -101,12 +130,46 @@ export default async () => {
               hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
               carrying: { required: true, type: () => Boolean },
             },
+            StreamInfo: {
+              streamId: { required: true, type: () => String },
+              title: { required: true, type: () => String },
+              description: { required: true, type: () => String },
+              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
+              status: { required: true, enum: ['live', 'ended', 'created'] },
+              bitrateBps: {
+                required: true,
+                nullable: true,
+                description: 'Bits per second, as the source measured it; null until it announced one.',
+                type: 'integer',
+              },
+              createdAt: { required: true, type: () => String, format: 'date-time' },
+              startedAt: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'Null until the stream went live.',
+                format: 'date-time',
+              },
+              endedAt: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'Null until the stream ended.',
+                format: 'date-time',
+              },
+            },
+            StreamPage: {
+              items: { required: true, type: () => [t['../../../../libs/contracts/src/streams'].StreamInfo] },
+              total: { required: true, type: 'integer' },
+              page: { required: true, type: 'integer' },
+              pageSize: { required: true, type: 'integer' },
+            },
             CarrierInfo: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
               host: { required: true, type: () => String },
-              forwardPort: { required: true, type: () => Number },
-              apiPort: { required: true, type: () => Number },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
             },
           },
         ],
@@ -114,11 +177,28 @@ export default async () => {
           import('../../../../libs/contracts/src/tickets'),
           {
             TicketRequest: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               requesterId: { required: true, type: () => String, format: 'uuid' },
-              exclude: { required: false, type: () => [String], format: 'uuid', maxItems: 1000 },
-              canForward: { required: false, type: () => Boolean },
-              patient: { required: false, type: () => Boolean },
+              exclude: {
+                required: false,
+                type: () => [String],
+                description:
+                  'Nodes the requester will not take the stream from (its descendants and lost upstreams).',
+                format: 'uuid',
+                maxItems: 1000,
+              },
+              canForward: {
+                required: false,
+                type: () => Boolean,
+                description:
+                  'Whether the requester can forward the stream itself (its upload limit is not 0).',
+              },
+              patient: {
+                required: false,
+                type: () => Boolean,
+                description:
+                  "The requester has waited long: it may take a forwarder's last free slots even if it cannot forward.",
+              },
             },
             TicketConfirm: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -131,22 +211,61 @@ export default async () => {
             },
             TicketOffer: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, minimum: 1, maximum: 1000, type: 'integer' },
-              path: { required: true, type: () => [String], format: 'uuid', maxItems: 1000 },
-              headroomBps: { required: true, type: () => Number, nullable: true },
-              expiresAt: { required: true, minimum: 0, type: 'integer' },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+              nodeId: {
+                required: true,
+                type: () => String,
+                description: 'The offering node.',
+                format: 'uuid',
+              },
+              hops: {
+                required: true,
+                description: 'Distance from the source: the source offers 1, its children 2, ...',
+                minimum: 1,
+                maximum: 1000,
+                type: 'integer',
+              },
+              path: {
+                required: true,
+                type: () => [String],
+                description:
+                  "The offering node's upstream path, source first, itself last: a requester on it would make a loop.",
+                format: 'uuid',
+                maxItems: 1000,
+              },
+              headroomBps: {
+                required: true,
+                type: () => Number,
+                nullable: true,
+                description: 'Spare upload after this forward, bits per second (Infinity is sent as null).',
+              },
+              expiresAt: {
+                required: true,
+                description: 'The offer lapses if not confirmed by then (epoch ms).',
+                minimum: 0,
+                type: 'integer',
+              },
               host: { required: true, type: () => String },
-              forwardPort: { required: true, type: () => Number },
-              bitrateBps: { required: false, type: () => Number, minimum: 0 },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              bitrateBps: {
+                required: false,
+                type: () => Number,
+                description:
+                  "The stream's bit rate as the offerer measures it (bits/s). The requester admits its own downstream\nrequests with it until its relay has measured the stream itself (about a second after the pull).",
+                minimum: 0,
+              },
             },
             TicketOffered: {
               offer: { required: true, type: () => t['../../../../libs/contracts/src/tickets'].TicketOffer },
             },
             TicketConfirmReply: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              forwardUrl: { required: true, type: () => String, format: 'uri' },
+              forwardUrl: {
+                required: true,
+                type: () => String,
+                description: "Where the requester's relay pulls from, token included.",
+                format: 'uri',
+              },
             },
             TicketHeartbeat: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -159,7 +278,7 @@ export default async () => {
             TicketEnded: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               reason: { required: true, type: () => String, maxLength: 200 },
             },
           },
@@ -179,7 +298,7 @@ export default async () => {
               knownSupernodes: { required: true, type: () => [String], format: 'uuid', maxItems: 1000 },
             },
             CarriedRef: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
             },
             MembershipHeartbeat: {
@@ -201,10 +320,15 @@ export default async () => {
             MembershipRehome: {
               supernodeId: { required: true, type: () => String, format: 'uuid' },
               reason: { required: true, type: () => String, maxLength: 200 },
-              suggestedSupernodeId: { required: false, type: () => String, format: 'uuid' },
+              suggestedSupernodeId: {
+                required: false,
+                type: () => String,
+                description: 'Another supernode the member may try first.',
+                format: 'uuid',
+              },
             },
             SupernodeCarriersRequest: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               requesterId: { required: true, type: () => String, format: 'uuid' },
             },
           },
@@ -213,12 +337,17 @@ export default async () => {
           import('../../../../libs/contracts/src/relay'),
           {
             AuthorizePublish: {
-              streamId: { required: true, type: () => String },
-              keyHash: { required: true, type: () => String, pattern: '^[a-f0-9]{64}$' },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+              keyHash: {
+                required: true,
+                type: () => String,
+                description: 'sha256 of the stream key, hex. The key itself never leaves the agent.',
+                pattern: '^[a-f0-9]{64}$',
+              },
             },
             AdmitForward: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               downstreamNodeId: { required: true, type: () => String, format: 'uuid' },
               token: { required: true, type: () => String, pattern: '^[A-Za-z0-9_-]{16,128}$' },
             },
@@ -227,24 +356,29 @@ export default async () => {
               reason: { required: true, type: () => String, maxLength: 200 },
             },
             OpenUpstream: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: true, type: () => String, format: 'uuid' },
               url: { required: true, type: () => String, format: 'uri' },
             },
             CloseUpstream: {
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             SetUploadLimit: {
-              uploadLimitBps: { required: false, minimum: 0, type: 'integer' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second; absent means unlimited.',
+                minimum: 0,
+                type: 'integer',
+              },
             },
             RelayStreamEvent: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               origin: { required: true, enum: ['publish', 'upstream'] },
             },
             UpstreamLost: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              streamId: { required: true, type: () => String },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: false, type: () => String, format: 'uuid' },
               reason: { required: true, type: () => String, maxLength: 200 },
             },
@@ -255,7 +389,11 @@ export default async () => {
             },
             RelayStatsReport: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              stats: { required: true, type: () => Object },
+              stats: {
+                required: true,
+                description: 'RelayStats; checked as an object only, since our own relay produces it.',
+                type: () => Object,
+              },
             },
             RelayReady: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -263,7 +401,32 @@ export default async () => {
           },
         ],
         [
-          import('../nodes/nodes.dto'),
+          import('../../../../libs/contracts/src/agent-api'),
+          {
+            PublishStreamRequest: {
+              title: { required: true, type: () => String, example: 'My show', minLength: 1, maxLength: 200 },
+              description: { required: false, type: () => String, maxLength: 2000 },
+            },
+            UpdateSettingsRequest: {
+              uploadLimit: {
+                required: false,
+                type: () => String,
+                description: 'Upload limit: 3mbit, 2500k, 800000, 0 (never forward) or unlimited',
+                example: '3mbit',
+              },
+              maxChildren: {
+                required: false,
+                description: 'Members accepted when this node is a supernode',
+                example: 100,
+                minimum: 1,
+                maximum: 100000,
+                type: 'integer',
+              },
+            },
+          },
+        ],
+        [
+          import('../../../../libs/contracts/src/directory-http'),
           {
             ListNodesQuery: {
               supernodesOnly: { required: false, type: () => Boolean },
@@ -280,11 +443,6 @@ export default async () => {
             PromoteBody: {
               maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
             },
-          },
-        ],
-        [
-          import('../streams/streams.dto'),
-          {
             AnnounceBody: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               bitrateBps: { required: false, minimum: 0, type: 'integer' },

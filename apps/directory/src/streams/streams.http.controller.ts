@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AnnounceBody,
   CarrierInfo,
   CreateStreamRequest,
   ListStreamsRequest,
@@ -9,8 +10,6 @@ import {
   StreamRef,
 } from '@astral/contracts';
 import { RequestKey } from '../transport/request-key';
-import { CarrierInfoDoc, StreamInfoDoc, StreamPageDoc } from '../openapi/replies';
-import { AnnounceBody } from './streams.dto';
 import { StreamsService } from './streams.service';
 
 @ApiTags('streams')
@@ -22,7 +21,7 @@ export class StreamsHttpController {
   @ApiOperation({
     summary: 'List and search streams (title search, status filter, pagination), newest first',
   })
-  @ApiOkResponse({ type: StreamPageDoc })
+  @ApiOkResponse({ type: StreamPage })
   list(@Query() req: ListStreamsRequest): Promise<StreamPage> {
     return this.streams.list(req);
   }
@@ -35,14 +34,14 @@ export class StreamsHttpController {
     description: 'A retry with the same key returns the same stream.',
   })
   @ApiOperation({ summary: 'Create a stream (status created) on a registered source node' })
-  @ApiOkResponse({ type: StreamInfoDoc })
+  @ApiOkResponse({ type: StreamInfo })
   create(@Body() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {
     return this.streams.create(req, key);
   }
 
   @Get(':streamId')
   @ApiOperation({ summary: 'One stream' })
-  @ApiOkResponse({ type: StreamInfoDoc })
+  @ApiOkResponse({ type: StreamInfo })
   get(@Param() ref: StreamRef): Promise<StreamInfo> {
     return this.streams.info(ref);
   }
@@ -50,7 +49,7 @@ export class StreamsHttpController {
   @Post(':streamId/announce')
   @HttpCode(200)
   @ApiOperation({ summary: 'The source announces the stream live, or updates its measured bit rate' })
-  @ApiOkResponse({ type: StreamInfoDoc })
+  @ApiOkResponse({ type: StreamInfo })
   announce(@Param() ref: StreamRef, @Body() body: AnnounceBody): Promise<StreamInfo> {
     return this.streams.announce({ streamId: ref.streamId, ...body });
   }
@@ -58,14 +57,14 @@ export class StreamsHttpController {
   @Post(':streamId/end')
   @HttpCode(200)
   @ApiOperation({ summary: 'End a stream (idempotent)' })
-  @ApiOkResponse({ type: StreamInfoDoc })
+  @ApiOkResponse({ type: StreamInfo })
   end(@Param() ref: StreamRef): Promise<StreamInfo> {
     return this.streams.end(ref);
   }
 
   @Get(':streamId/carriers')
   @ApiOperation({ summary: 'Nodes carrying the stream, nearest the source first' })
-  @ApiOkResponse({ type: [CarrierInfoDoc] })
+  @ApiOkResponse({ type: [CarrierInfo] })
   carriers(@Param() ref: StreamRef): Promise<CarrierInfo[]> {
     return this.streams.listCarriers(ref);
   }

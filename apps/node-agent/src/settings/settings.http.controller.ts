@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { parseBitrate } from '@astral/config';
-import { LeaveReply, NodeSettings, NodesReply } from '@astral/contracts';
+import { LeaveReply, NodeSettings, NodesReply, UpdateSettingsRequest } from '@astral/contracts';
 import { TicketsService } from '../tickets/tickets.service';
 import { MembershipService } from '../membership/membership.service';
 import { DirectoryLink } from '../directory/directory-link.service';
-import { UpdateSettingsBody } from './settings.dto';
 
 @ApiTags('node')
 @Controller('api')
@@ -24,7 +23,7 @@ export class SettingsHttpController {
 
   @Patch('settings')
   @ApiOperation({ summary: 'Change the upload limit or the supernode capacity at run time' })
-  async update(@Body() body: UpdateSettingsBody): Promise<NodeSettings> {
+  async update(@Body() body: UpdateSettingsRequest): Promise<NodeSettings> {
     if (body.uploadLimit !== undefined) await this.tickets.setUploadLimit(parseBitrate(body.uploadLimit));
     if (body.maxChildren !== undefined) this.membership.setMaxChildren(body.maxChildren);
     return this.settings();

@@ -1,7 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AstralError, ListedStream, PublishReply, StopWatchReply, WatchReply } from '@astral/contracts';
-import { PublishStreamBody } from './streams.dto';
+import {
+  AstralError,
+  ListedStream,
+  PublishReply,
+  PublishStreamRequest,
+  StopWatchReply,
+  WatchReply,
+} from '@astral/contracts';
 import { StreamsService } from './streams.service';
 
 /** The node's local API for streams: publish, watch, stop. */
@@ -18,7 +24,7 @@ export class StreamsHttpController {
   /** Creates a stream sourced here; the reply holds its secret key. */
   @Post()
   @HttpCode(201)
-  publish(@Body() body: PublishStreamBody): Promise<PublishReply> {
+  publish(@Body() body: PublishStreamRequest): Promise<PublishReply> {
     return this.streams.publish(body.title, body.description);
   }
 

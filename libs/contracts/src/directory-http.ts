@@ -1,5 +1,11 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { HOST_PATTERN } from './nodes';
+
+/**
+ * The directory's HTTP forms of bus requests (apps/directory's *.http.controller.ts): query strings, where
+ * booleans and numbers arrive as text, and bodies whose id is in the path. Same rules as the bus requests.
+ */
 
 /** ListNodesRequest as a query string, where booleans arrive as text. */
 export class ListNodesQuery {
@@ -18,7 +24,7 @@ export class ListSupernodesQuery {
   nodeId?: string;
 
   @IsOptional()
-  @Matches(/^[A-Za-z0-9.:\-[\]]{1,253}$/)
+  @Matches(HOST_PATTERN)
   hint?: string;
 
   @IsOptional()
@@ -29,7 +35,7 @@ export class ListSupernodesQuery {
   limit?: number;
 }
 
-/** A heartbeat over HTTP: the node id is in the path. */
+/** NodeHeartbeat over HTTP: the node id is in the path. */
 export class HeartbeatBody {
   @IsOptional()
   @IsInt()
@@ -42,10 +48,21 @@ export class HeartbeatBody {
   childCount?: number;
 }
 
-/** A promotion over HTTP: the node id is in the path. */
+/** PromoteSupernode over HTTP: the node id is in the path. */
 export class PromoteBody {
   @IsInt()
   @Min(1)
   @Max(100000)
   maxChildren!: number;
+}
+
+/** AnnounceStream over HTTP: the stream id is in the path. */
+export class AnnounceBody {
+  @IsUUID()
+  nodeId!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  bitrateBps?: number;
 }
