@@ -12,3 +12,4 @@ export * from './forward-tree';
 export * from './netns';
 export * from './rtmp-wire';
 export * from './synthetic-flv';
+export * from './viewers';
