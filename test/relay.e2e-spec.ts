@@ -61,13 +61,7 @@ describe('relay data plane', () => {
     await failWithLogs(async () => {
       const second = 'relay-second';
       await bed.publish(A, second);
-      await waitFor(
-        async () => (await A.stats()).streams.find((s) => s.streamId === second && s.tagsIn > 60),
-        {
-          timeoutMs: 10_000,
-          what: 'the second stream at A',
-        },
-      );
+      await A.waitForTagsIn(second, 60, { timeoutMs: 10_000, what: 'the second stream at A' });
       for (const id of [streamId, second, streamId]) {
         const { token } = await A.admit(id);
         const tags: FlvTag[] = [];
@@ -209,10 +203,7 @@ describe('relay data plane', () => {
     await failWithLogs(async () => {
       const id = 'relay-auth';
       const { publisher: good } = await bed.publish(A, id);
-      await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === id && s.tagsIn > 30), {
-        timeoutMs: 10_000,
-        what: 'the accepted publish to flow',
-      });
+      await A.waitForTagsIn(id, 30, { timeoutMs: 10_000, what: 'the accepted publish to flow' });
       await good.stop();
       const wrong = new FlvFilePublisher({
         file: sampleFlvPath(),
