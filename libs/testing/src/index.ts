@@ -3,6 +3,7 @@ export * from './wait-for';
 export * from './http-json';
 export * from './repo-root';
 export * from './managed-process';
+export * from './process-alive';
 export * from './ffmpeg-publish';
 export * from './redis';
 export * from './local-network';
