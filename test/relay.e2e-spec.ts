@@ -8,7 +8,7 @@ import {
   isSequenceHeader,
   isVideoFrame,
 } from '@astral/media';
-import { FlvTagReader, sampleFlvPath, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, sampleFlvPath, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RawConsumer } from '../bench/lib/raw-consumer';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
@@ -48,14 +48,8 @@ describe('relay data plane', () => {
     await bed?.stop();
   }, 60_000);
 
-  const failWithLogs = async (body: () => Promise<void>): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      console.log(bed.logs(4000));
-      throw err;
-    }
-  };
+  const failWithLogs = (body: () => Promise<void>): Promise<void> =>
+    withLogsOnFailure(() => bed.logs(4000), body);
 
   it('sends a joining downstream metadata, sequence headers, then a keyframe first; on several streams', async () => {
     await failWithLogs(async () => {
