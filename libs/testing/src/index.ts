@@ -14,3 +14,4 @@ export * from './netns';
 export * from './rtmp-wire';
 export * from './synthetic-flv';
 export * from './viewers';
+export * from './node-requests';
