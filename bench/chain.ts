@@ -22,14 +22,10 @@ export async function chainBench(args: string[]): Promise<void> {
     const published = new Map<number, number>();
     await bed.publish(relays[0], streamId, (ts) => published.set(ts, performance.now()));
     for (let i = 1; i <= hops; i++) {
-      await waitFor(
-        async () =>
-          (await relays[i - 1].stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 10),
-        {
-          timeoutMs: 15_000,
-          what: `the stream at hop ${i - 1}`,
-        },
-      );
+      await relays[i - 1].waitForTagsIn(streamId, 10, {
+        timeoutMs: 15_000,
+        what: `the stream at hop ${i - 1}`,
+      });
       await bed.pull(relays[i], relays[i - 1], streamId);
     }
     const arrivals = relays.map(() => new Map<number, number>());

@@ -29,17 +29,12 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { FlvFilePublisher, parseFlvFile } from '@astral/media';
+import { FlvFilePublisher } from '@astral/media';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sampleBitrateBps } from './lib/flv-bitrate';
 import { parseFlags, percentile, report } from './lib/report';
 import { lineChart, writeSvg } from './lib/svg';
-
-function sampleBitrate(): number {
-  const file = readFileSync(sampleFlvPath());
-  const { tags } = parseFlvFile(file);
-  return (file.length * 8000) / (tags[tags.length - 1].timestamp - tags[0].timestamp);
-}
 
 /** One viewer's presence: reader attached, from `from` (first frame, performance.now()) to `to`. */
 interface Presence {
@@ -83,7 +78,7 @@ export async function churnBench(args: string[]): Promise<void> {
   const streams = Number(flags.get('upload-limit-streams') ?? 3);
   const svgFile = flags.get('svg') ?? 'docs/bench/continuity.svg';
   const heartbeatMs = 1000;
-  const limitBps = Math.round((streams + 0.4) * sampleBitrate());
+  const limitBps = Math.round((streams + 0.4) * sampleBitrateBps());
   const t00 = performance.now();
   const net = await startLocalNetwork({
     nodes: Array.from({ length: nodes }, () => ({

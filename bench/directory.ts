@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import {
   spawnAstral,
   startRedis,
   waitFor,
+  registerNodeRequest,
 } from '@astral/testing';
 
 /**
@@ -114,16 +114,12 @@ export async function run(argv: string[]): Promise<void> {
     const proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 30_000);
-    const fleet: RegisterNodeRequest[] = Array.from({ length: nodes }, (_, i) => ({
-      nodeId: randomUUID(),
-      host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-      rtmpPort: 1935,
-      httpPort: 8000,
-      forwardPort: 9000,
-      apiPort: 7000,
-      uploadLimitBps: 3_000_000,
-      version: '0.1.0',
-    }));
+    const fleet: RegisterNodeRequest[] = Array.from({ length: nodes }, (_, i) =>
+      registerNodeRequest({
+        host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        uploadLimitBps: 3_000_000,
+      }),
+    );
 
     // Phase 1: registrations.
     const latencies: number[] = [];

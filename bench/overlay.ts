@@ -15,17 +15,9 @@ import {
   waitFor,
 } from '@astral/testing';
 import { NodeStatus, RelayStats } from '@astral/contracts';
-import { FlvFilePublisher, parseFlvFile } from '@astral/media';
-import { readFileSync } from 'node:fs';
+import { FlvFilePublisher } from '@astral/media';
+import { sampleBitrateBps } from './lib/flv-bitrate';
 import { parseFlags, percentile, report } from './lib/report';
-
-/** The sample's average bit rate on the wire, bits per second. */
-function sampleBitrate(): number {
-  const file = readFileSync(sampleFlvPath());
-  const { tags } = parseFlvFile(file);
-  const spanMs = tags[tags.length - 1].timestamp - tags[0].timestamp;
-  return (file.length * 8000) / spanMs;
-}
 
 interface Overlay {
   net: LocalNetwork;
@@ -102,7 +94,7 @@ export async function treeBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const nodes = Number(flags.get('nodes') ?? 10);
   const streams = Number(flags.get('upload-limit-streams') ?? 2);
-  const bitrate = sampleBitrate();
+  const bitrate = sampleBitrateBps();
   // Room for `streams` copies at the sample's peak, not for one more.
   const limitBps = Math.round((streams + 0.4) * bitrate);
   const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
@@ -168,7 +160,7 @@ export async function treeBench(args: string[]): Promise<void> {
 export async function failoverBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const nodes = Number(flags.get('nodes') ?? 10);
-  const limitBps = Math.round(2.4 * sampleBitrate());
+  const limitBps = Math.round(2.4 * sampleBitrateBps());
   const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
   const recovery: number[] = [];
   let kills = 0;

@@ -22,13 +22,21 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlvParser, FlvTagType } from '@astral/media';
-import { ManagedProcess, makeTempDir, removeTempDir, sampleFlvPath, sleep, waitFor } from '@astral/testing';
+import {
+  ManagedProcess,
+  makeTempDir,
+  removeTempDir,
+  sampleFlvPath,
+  sleep,
+  spawnFfmpegLoopPublisher,
+  waitFor,
+} from '@astral/testing';
 import { chainBench } from './chain';
 import { fanoutBench } from './fanout';
 import { treeBench } from './overlay';
 import { CpuWindow } from './lib/proc-sampler';
 import { parseFlags, percentile, report } from './lib/report';
-import { NginxRtmp, ffmpegPublish, nginxAvailable, startNginxRtmp } from './peers/nginx-rtmp';
+import { NginxRtmp, nginxAvailable, startNginxRtmp } from './peers/nginx-rtmp';
 import { RtmpPlayer } from './peers/rtmp-player';
 import { groupedBarSvg, writeSvgFile } from './peers/svg';
 
@@ -140,7 +148,14 @@ export async function peersBench(args: string[]): Promise<void> {
     await Promise.all(nginxes.splice(0).map((x) => x.stop()));
   };
   const publish = async (to: NginxRtmp, stream: string): Promise<void> => {
-    publishers.push(ffmpegPublish(sampleFlvPath(), to.rtmpUrl(stream), join(tmp, `publish-${to.name}.log`)));
+    publishers.push(
+      spawnFfmpegLoopPublisher(
+        'ffmpeg-publish',
+        sampleFlvPath(),
+        to.rtmpUrl(stream),
+        join(tmp, `publish-${to.name}.log`),
+      ),
+    );
     await sleep(1500);
   };
   try {

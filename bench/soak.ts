@@ -21,7 +21,7 @@ import {
   sampleFlvPath,
   sleep,
   spawnAstral,
-  spawnManaged,
+  spawnFfmpegLoopPublisher,
   startLocalNetwork,
 } from '@astral/testing';
 import { watch } from '../apps/cli/src/commands/demo.command';
@@ -195,26 +195,7 @@ export async function soakBench(args: string[]): Promise<void> {
       const logFile = join(net.logDir, 'publisher.log');
       const p =
         publisherKind === 'rtmp'
-          ? spawnManaged(
-              'publisher',
-              [
-                '-hide_banner',
-                '-nostdin',
-                '-loglevel',
-                'warning',
-                '-re',
-                '-stream_loop',
-                '-1',
-                '-i',
-                sample,
-                '-c',
-                'copy',
-                '-f',
-                'flv',
-                created.rtmpUrl,
-              ],
-              { command: 'ffmpeg', logFile },
-            )
+          ? spawnFfmpegLoopPublisher('publisher', sample, created.rtmpUrl, logFile)
           : spawnAstral('publisher', ['publish', sample, '--publish-url', created.publishUrl], { logFile });
       publisher = p;
       p.onExit((exit) => {

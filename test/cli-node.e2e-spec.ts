@@ -7,6 +7,7 @@ import {
   sampleFlvPath,
   startLocalNetwork,
   waitFor,
+  withLogsOnFailure,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -55,14 +56,7 @@ describe('astral node … (control a running node through its local API)', () =>
 
   const api = (i: number): string => net.nodes[i].apiUrl;
 
-  const step = async (fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-    } catch (err) {
-      console.log(net.logs(3000));
-      throw err;
-    }
-  };
+  const step = (fn: () => Promise<void>): Promise<void> => withLogsOnFailure(() => net.logs(3000), fn);
 
   it(
     'status: the node id, as JSON and as a table',

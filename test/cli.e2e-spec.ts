@@ -22,24 +22,10 @@ import {
   runningProcesses,
   sampleFlvPath,
   spawnManaged,
+  processAlive,
   startRedis,
   waitFor,
 } from '@astral/testing';
-
-/** True while the pid names a process that is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 interface Received {
   header: boolean;
@@ -119,7 +105,7 @@ describe('spawnManaged', () => {
       timeoutMs: 5000,
     });
     const pid = sut.pid as number;
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     expect(runningProcesses()).toContain(sut);
 
     const started = Date.now();
@@ -129,7 +115,7 @@ describe('spawnManaged', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(sut.running).toBe(false);
     expect(runningProcesses()).not.toContain(sut);
-    await waitFor(() => !alive(pid) && !alive(Number(grandchild)), {
+    await waitFor(() => !processAlive(pid) && !processAlive(Number(grandchild)), {
       what: 'the child and grandchild to be gone',
       timeoutMs: 3000,
     });

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import {
   startRedis,
   waitFor,
   WaitAbortedError,
+  registerNodeRequest,
 } from '@astral/testing';
 import { expiryAfterMs } from '../apps/directory/src/directory.config';
 
@@ -265,15 +265,9 @@ describe.each([
     proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 10_000);
-    const fleet: RegisterNodeRequest[] = Array.from({ length: NODES }, (_, i) => ({
-      nodeId: randomUUID(),
-      host: `10.7.0.${i + 1}`,
-      rtmpPort: 1935,
-      httpPort: 8000,
-      forwardPort: 9000,
-      apiPort: 7000,
-      version: '0.1.0',
-    }));
+    const fleet: RegisterNodeRequest[] = Array.from({ length: NODES }, (_, i) =>
+      registerNodeRequest({ host: `10.7.0.${i + 1}` }),
+    );
     const streams: string[] = [];
     for (const node of fleet) {
       await sut.register(node);

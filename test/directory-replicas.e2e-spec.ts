@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
@@ -15,6 +14,7 @@ import {
   startRedis,
   waitFor,
   WaitAbortedError,
+  registerNodeRequest,
 } from '@astral/testing';
 import {
   DEFAULT_PG_ADMIN_URL,
@@ -102,15 +102,9 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 15_000);
 
-    const fleet: RegisterNodeRequest[] = Array.from({ length: NODES }, (_, i) => ({
-      nodeId: randomUUID(),
-      host: `10.9.0.${i + 1}`,
-      rtmpPort: 1935,
-      httpPort: 8000,
-      forwardPort: 9000,
-      apiPort: 7000,
-      version: '0.1.0',
-    }));
+    const fleet: RegisterNodeRequest[] = Array.from({ length: NODES }, (_, i) =>
+      registerNodeRequest({ host: `10.9.0.${i + 1}` }),
+    );
     let done = 0;
     let killedAt = -1;
     const killHalfway = (): void => {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { RegisterNodeRequest } from '@astral/contracts';
-import { makeTempDir, removeTempDir, spawnAstral } from '@astral/testing';
+import { makeTempDir, registerNodeRequest, removeTempDir, spawnAstral } from '@astral/testing';
 import {
   DatabaseSettings,
   createDirectoryDataSource,
@@ -29,19 +28,6 @@ const PG_ADMIN_URL = process.env.ASTRAL_TEST_PG_URL ?? DEFAULT_PG_ADMIN_URL;
 /** A uniquely named database; fails (never skips) with how to start PostgreSQL when it is not reachable. */
 const createTestDatabase = (prefix: string): Promise<ScratchDatabase> =>
   createScratchDatabase(prefix, PG_ADMIN_URL);
-
-function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
-  return {
-    nodeId: randomUUID(),
-    host: '10.0.0.1',
-    rtmpPort: 1935,
-    httpPort: 8000,
-    forwardPort: 9000,
-    apiPort: 7000,
-    version: '0.1.0',
-    ...overrides,
-  };
-}
 
 describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (backend) => {
   let settings: DatabaseSettings;
@@ -106,7 +92,7 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     (await ds.getRepository(NodeEntity).findOneByOrFail({ nodeId })).registrations;
 
   it('registers a node once per request key, however often the request is delivered', async () => {
-    const req = nodeRequest();
+    const req = registerNodeRequest({ host: '10.0.0.1' });
     const key = `redis:${randomUUID()}`;
     const replies = await Promise.all(Array.from({ length: 8 }, () => nodes.register(req, key)));
     expect(new Set(replies.map((r) => r.node.nodeId)).size).toBe(1);
@@ -128,9 +114,9 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
   });
 
   it('keeps supernodes with their capacity and ranks them', async () => {
-    const a = nodeRequest({ host: '10.1.0.5' });
-    const b = nodeRequest({ host: '172.16.0.5' });
-    const c = nodeRequest({ host: '10.1.0.6' });
+    const a = registerNodeRequest({ host: '10.1.0.5' });
+    const b = registerNodeRequest({ host: '172.16.0.5' });
+    const c = registerNodeRequest({ host: '10.1.0.6' });
     for (const n of [a, b, c]) await nodes.register(n);
     await nodes.promote({ nodeId: a.nodeId, maxChildren: 1 });
     await nodes.promote({ nodeId: b.nodeId, maxChildren: 3 });
@@ -154,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
   });
 
   it('creates one stream per request key and searches titles with LIKE characters escaped', async () => {
-    const src = nodeRequest();
+    const src = registerNodeRequest();
     await nodes.register(src);
     const key = `redis:${randomUUID()}`;
     const created = await Promise.all(
@@ -179,7 +165,7 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
   });
 
   it('expires silent nodes: their streams end and their supernode role goes', async () => {
-    const silent = nodeRequest();
+    const silent = registerNodeRequest();
     await nodes.register(silent);
     await nodes.promote({ nodeId: silent.nodeId, maxChildren: 5 });
     const s = await streams.create({ sourceNodeId: silent.nodeId, title: 'bye' });

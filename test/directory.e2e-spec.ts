@@ -4,27 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { AstralError, DirectoryPatterns, RegisterNodeRequest, STREAM_ID_PATTERN } from '@astral/contracts';
+import { AstralError, DirectoryPatterns, STREAM_ID_PATTERN } from '@astral/contracts';
 import { DirectoryClient, redisTransport, request } from '@astral/transport';
-import { RedisHandle, freePort, sleep, startRedis, waitFor } from '@astral/testing';
+import { RedisHandle, freePort, registerNodeRequest, sleep, startRedis, waitFor } from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
 
 /** Polls until check returns a value (not undefined), or fails after timeoutMs. */
 const eventually = <T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> =>
   waitFor(check, { timeoutMs, intervalMs: 50, what: 'the directory to reach the expected state' });
-
-function nodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
-  return {
-    nodeId: randomUUID(),
-    host: '127.0.0.1',
-    rtmpPort: 1935,
-    httpPort: 8000,
-    forwardPort: 9000,
-    apiPort: 7000,
-    version: '0.1.0',
-    ...overrides,
-  };
-}
 
 /** One directory with its own redis-server, data directory and Redis client. */
 class Harness {
@@ -87,8 +74,8 @@ class Harness {
 
 describe('Directory', () => {
   const h = new Harness();
-  const nodeA = nodeRequest({ host: '10.0.0.1', rtmpPort: 1936, httpPort: 8001 });
-  const nodeB = nodeRequest({ host: '10.0.0.2', uploadLimitBps: 3_000_000 });
+  const nodeA = registerNodeRequest({ host: '10.0.0.1', rtmpPort: 1936, httpPort: 8001 });
+  const nodeB = registerNodeRequest({ host: '10.0.0.2', uploadLimitBps: 3_000_000 });
   let streamId: string;
 
   beforeAll(async () => {
@@ -194,9 +181,9 @@ describe('Directory', () => {
   });
 
   it('promotes, ranks and demotes supernodes', async () => {
-    const far = nodeRequest({ host: '192.168.7.7' });
-    const near = nodeRequest({ host: '10.0.0.9' });
-    const full = nodeRequest({ host: '10.0.0.8' });
+    const far = registerNodeRequest({ host: '192.168.7.7' });
+    const near = registerNodeRequest({ host: '10.0.0.9' });
+    const full = registerNodeRequest({ host: '10.0.0.8' });
     for (const n of [far, near, full]) await h.sut.register(n);
     await expect(h.sut.promoteSupernode({ nodeId: randomUUID(), maxChildren: 5 })).rejects.toMatchObject({
       status: 404,
@@ -222,7 +209,7 @@ describe('Directory', () => {
     expect(all.map((n) => n.nodeId)).toEqual([near.nodeId, far.nodeId, full.nodeId]);
     expect((await h.sut.listSupernodes({ limit: 1 })).length).toBe(1);
     // The register reply offers the same ranking, hinted by the joining node's host.
-    const joining = await h.sut.register(nodeRequest({ host: '10.0.0.77' }));
+    const joining = await h.sut.register(registerNodeRequest({ host: '10.0.0.77' }));
     expect(joining.supernodes.map((n) => n.nodeId)).toEqual([near.nodeId, far.nodeId, full.nodeId]);
     await h.sut.unregister({ nodeId: joining.node.nodeId });
 
@@ -355,11 +342,11 @@ describe('Directory', () => {
     const huge = await fetch(`${h.httpUrl}/api/nodes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...nodeRequest(), version: 'x'.repeat(70 * 1024) }),
+      body: JSON.stringify({ ...registerNodeRequest(), version: 'x'.repeat(70 * 1024) }),
     });
     expect(huge.status).toBe(413);
 
-    const extra = nodeRequest();
+    const extra = registerNodeRequest();
     const ok = await fetch(`${h.httpUrl}/api/nodes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -449,7 +436,7 @@ describe('Directory', () => {
 
   it('rejects an invalid Redis payload with 400 and field errors', async () => {
     const err = await request(h.proxy, DirectoryPatterns.RegisterNode, {
-      ...nodeRequest(),
+      ...registerNodeRequest(),
       nodeId: 'x',
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AstralError);
@@ -482,7 +469,7 @@ describe('Directory', () => {
   });
 
   it('answers a request delivered twice (as two replicas see it) alike, applying it once', async () => {
-    const node = nodeRequest();
+    const node = registerNodeRequest();
     await h.sut.register(node);
     const sub = new Redis(h.redis.url);
     const pub = new Redis(h.redis.url);
@@ -552,8 +539,8 @@ describe('Directory', () => {
     }, 60000);
 
     it('removes a silent node and ends its live stream', async () => {
-      const silent = nodeRequest();
-      const alive = nodeRequest();
+      const silent = registerNodeRequest();
+      const alive = registerNodeRequest();
       await x.sut.register(silent);
       const registeredAt = Date.now();
       await x.sut.register(alive);

@@ -7,7 +7,7 @@ import {
   sampleFlvPath,
   sleep,
   spawnAstral,
-  spawnManaged,
+  spawnFfmpegLoopPublisher,
   startLocalNetwork,
 } from '@astral/testing';
 import { watch } from '../apps/cli/src/commands/demo.command';
@@ -56,26 +56,7 @@ describe(`a stream relayed over two hops for ${seconds} s at the default timeout
         const logFile = join(net.logDir, `publisher-${kind}.log`);
         publishers.push(
           kind === 'rtmp'
-            ? spawnManaged(
-                `publisher-${kind}`,
-                [
-                  '-hide_banner',
-                  '-nostdin',
-                  '-loglevel',
-                  'warning',
-                  '-re',
-                  '-stream_loop',
-                  '-1',
-                  '-i',
-                  sample,
-                  '-c',
-                  'copy',
-                  '-f',
-                  'flv',
-                  created.rtmpUrl,
-                ],
-                { command: 'ffmpeg', logFile },
-              )
+            ? spawnFfmpegLoopPublisher(`publisher-${kind}`, sample, created.rtmpUrl, logFile)
             : spawnAstral(`publisher-${kind}`, ['publish', sample, '--publish-url', created.publishUrl], {
                 logFile,
               }),

@@ -6,6 +6,7 @@ import {
   FlvTagReader,
   LocalNode,
   NetnsNetwork,
+  deliveryRatios,
   descendants,
   forwardTree,
   httpJson,
@@ -16,6 +17,7 @@ import {
   sleep,
   startNetnsNetwork,
   waitFor,
+  watchAtEveryViewer,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -109,21 +111,7 @@ describeIfNetns('Network-namespace testbed', () => {
     `keeps every node within its ${UPLINK} tbf uplink and delivers ≥ 95% of frames to all ${N - 1} viewers`,
     withLogs(async () => {
       const n = nw();
-      for (let i = 1; i < N; i++) {
-        await waitFor(
-          () => httpJson('POST', `${n.nodes[i].apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-          {
-            timeoutMs: 30_000,
-            intervalMs: 300,
-            what: `node ${i + 1} to get a ticket`,
-          },
-        );
-        readers.set(i, await FlvTagReader.open(n.nodes[i].playUrls(streamId).httpFlv));
-      }
-      await waitFor(() => [...readers.values()].every((r) => r.videoFrames.length > 0), {
-        timeoutMs: 20_000,
-        what: 'frames at every viewer',
-      });
+      await watchAtEveryViewer(n.nodes, streamId, readers, { ticketMs: 30_000, framesMs: 20_000 });
 
       // Frames: ≥ 95% of the frames published in an 8 s window must reach every viewer.
       const t0 = Date.now();
@@ -142,13 +130,7 @@ describeIfNetns('Network-namespace testbed', () => {
       const after = await snapshot();
       await sleep(2000);
       const sent = published.filter((p) => p.at >= t0 && p.at < t1).map((p) => p.ts);
-      const ratios = [...readers.entries()].map(([i, r]) => {
-        const got = new Set(r.videoTimestamps);
-        return {
-          node: i + 1,
-          ratio: Math.round((1000 * sent.filter((ts) => got.has(ts)).length) / sent.length) / 1000,
-        };
-      });
+      const ratios = deliveryRatios(sent, readers);
 
       // Uplinks: forwards × stream bit rate within the relay's limit (90% of the tbf rate), and the
       // measured egress (relay bytes and tbf counters) within the tbf rate.

@@ -8,6 +8,7 @@ import {
   FlvTagReader,
   LocalNetwork,
   LocalNode,
+  deliveryRatios,
   descendants,
   forwardTree,
   httpJson,
@@ -15,6 +16,7 @@ import {
   sleep,
   startLocalNetwork,
   waitFor,
+  watchAtEveryViewer,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -114,30 +116,13 @@ describe('Overlay', () => {
 
   it('builds a tree within every upload limit and delivers ≥ 95% of frames to all 9 viewers', async () => {
     try {
-      for (let i = 1; i < N; i++) {
-        await waitFor(
-          () => httpJson('POST', `${net.nodes[i].apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-          {
-            timeoutMs: 20_000,
-            intervalMs: 300,
-            what: `node ${i + 1} to get a ticket`,
-          },
-        );
-        readers.set(i, await FlvTagReader.open(net.nodes[i].playUrls(streamId).httpFlv));
-      }
-      await waitFor(() => [...readers.values()].every((r) => r.videoFrames.length > 0), {
-        timeoutMs: 15_000,
-        what: 'frames at every viewer',
-      });
+      await watchAtEveryViewer(net.nodes, streamId, readers, { ticketMs: 20_000, framesMs: 15_000 });
       const t0 = Date.now();
       await sleep(8000);
       const t1 = Date.now();
       await sleep(2000);
       const sent = published.filter((p) => p.at >= t0 && p.at < t1).map((p) => p.ts);
-      const ratios = [...readers.entries()].map(([i, r]) => {
-        const got = new Set(r.videoTimestamps);
-        return { node: i + 1, ratio: sent.filter((ts) => got.has(ts)).length / sent.length };
-      });
+      const ratios = deliveryRatios(sent, readers);
       console.log(JSON.stringify({ framesPublished: sent.length, ratios }));
       for (const r of ratios) expect(r.ratio).toBeGreaterThanOrEqual(0.95);
 

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isVideoFrame } from '@astral/media';
-import { FlvTagReader, sampleFlvPath, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
+import { FlvTagReader, ffmpegPublishFor, sleep, withLogsOnFailure } from '@astral/testing';
 import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from '../bench/lib/relay-testbed';
 
 /**
@@ -10,28 +9,6 @@ import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from '../bench/
  * stopped, whatever the new publish's clock says (here it restarts at 0 over HTTP-FLV, then runs 300 s ahead
  * over RTMP). node-media-server alone shifted by the whole previous timeline: a leap for every player.
  */
-function ffmpegPublish(url: string, seconds: number, tsOffsetS = 0): Promise<number | null> {
-  return new Promise((resolve) => {
-    const args = [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-i',
-      sampleFlvPath(),
-      '-t',
-      String(seconds),
-      '-c',
-      'copy',
-    ];
-    if (tsOffsetS) args.push('-output_ts_offset', String(tsOffsetS));
-    args.push('-f', 'flv', url);
-    execFile('ffmpeg', args, { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL' }, (err) =>
-      resolve(err ? 1 : 0),
-    );
-  });
-}
-
 describe('a publisher that reconnects within the grace window', () => {
   let bed: RelayTestbed;
   let A: TestRelay;
@@ -56,22 +33,10 @@ describe('a publisher that reconnects within the grace window', () => {
         async () => {
           const key = randomBytes(12).toString('base64url');
           await A.control.authorizePublish({ streamId, keyHash: sha256Hex(key) });
-          const first = ffmpegPublish(`${A.httpFlvUrl(streamId)}?key=${key}`, 8);
-          await waitFor(
-            async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
-            {
-              timeoutMs: 10_000,
-              what: 'the first publish at A',
-            },
-          );
+          const first = ffmpegPublishFor(`${A.httpFlvUrl(streamId)}?key=${key}`, 8);
+          await A.waitForTagsIn(streamId, 30, { timeoutMs: 10_000, what: 'the first publish at A' });
           await bed.pull(B, A, streamId);
-          await waitFor(
-            async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
-            {
-              timeoutMs: 10_000,
-              what: 'the stream at B',
-            },
-          );
+          await B.waitForTagsIn(streamId, 30, { timeoutMs: 10_000, what: 'the stream at B' });
           const seen: Record<string, number[]> = { A: [], B: [] };
           const readers = await Promise.all(
             (['A', 'B'] as const).map((n) =>
@@ -80,22 +45,18 @@ describe('a publisher that reconnects within the grace window', () => {
               }),
             ),
           );
-          expect(await first).toBe(0);
+          expect((await first).code).toBe(0);
           await sleep(1500);
           // The same client comes back over RTMP with a clock 300 s ahead. B's pull stalled meanwhile (its
           // upstream sent nothing for the stall bound): it pulls again, as its agent does on `upstream lost`.
-          const second = ffmpegPublish(`${A.rtmpUrl(streamId)}?key=${key}`, 6, 300);
+          const second = ffmpegPublishFor(`${A.rtmpUrl(streamId)}?key=${key}`, 6, { tsOffsetS: 300 });
           const tagsBefore = (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn;
-          await waitFor(
-            async () =>
-              (await A.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > tagsBefore + 30,
-            {
-              timeoutMs: 10_000,
-              what: 'the resumed publish at A',
-            },
-          );
+          await A.waitForTagsIn(streamId, tagsBefore + 30, {
+            timeoutMs: 10_000,
+            what: 'the resumed publish at A',
+          });
           await bed.pull(B, A, streamId);
-          expect(await second).toBe(0);
+          expect((await second).code).toBe(0);
           await sleep(1000);
           for (const r of readers) r.close();
           for (const [node, ts] of Object.entries(seen)) {

@@ -54,22 +54,10 @@ describe('relay failover', () => {
       bed.startRelay('relayC'),
     ]);
     await bed.publish(A, streamId);
-    await waitFor(
-      async () => (await A.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
-      {
-        timeoutMs: 15_000,
-        what: 'the stream at A',
-      },
-    );
+    await A.waitForTagsIn(streamId, 50, { timeoutMs: 15_000, what: 'the stream at A' });
     try {
       await bed.pull(B, A, streamId);
-      await waitFor(
-        async () => (await B.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
-        {
-          timeoutMs: 15_000,
-          what: 'the stream at B',
-        },
-      );
+      await B.waitForTagsIn(streamId, 50, { timeoutMs: 15_000, what: 'the stream at B' });
       await bed.pull(C, B, streamId);
     } catch (err) {
       console.log(bed.logs(4000));
@@ -195,13 +183,7 @@ describe('relay failover', () => {
     const lost = await watchUpstreamLost(bed.redis.url, D.nodeId);
     try {
       await bed.pull(D, C, streamId);
-      await waitFor(
-        async () => (await D.stats()).streams.find((s) => s.streamId === streamId && s.tagsIn > 50),
-        {
-          timeoutMs: 15_000,
-          what: 'the stream at D',
-        },
-      );
+      await D.waitForTagsIn(streamId, 50, { timeoutMs: 15_000, what: 'the stream at D' });
       const t0 = performance.now();
       const exit = C.process.stop('SIGTERM', 15_000);
       const event = await waitFor(() => lost.events[0], {

@@ -6,10 +6,10 @@ import {
   Amf0,
   FlvTagReader,
   amf0Command,
+  ffmpegPublishFor,
   ffprobe,
   rtmpChunks,
   rtmpHandshake,
-  sampleFlvPath,
   sleep,
   waitFor,
   withLogsOnFailure,
@@ -67,31 +67,6 @@ function rawRequest(port: number, bytes: Buffer | string, timeoutMs = 8000): Pro
   });
 }
 
-function ffmpegPublish(url: string, seconds: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'info',
-        '-re',
-        '-i',
-        sampleFlvPath(),
-        '-t',
-        String(seconds),
-        '-c',
-        'copy',
-        '-f',
-        'flv',
-        url,
-      ],
-      { timeout: (seconds + 15) * 1000, killSignal: 'SIGKILL' },
-      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
-  });
-}
-
 /** The audio and video codecs ffprobe found (a metadata stream, if any, left out). */
 const avCodecs = (probe: { streams: { codec_name: string }[] }): string[] =>
   probe.streams
@@ -120,21 +95,9 @@ describe('relay ports under hostile input', () => {
     });
     B = await bed.startRelay('B');
     await bed.publish(A, streamId);
-    await waitFor(
-      async () => (await A.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
-      {
-        timeoutMs: 15_000,
-        what: 'the stream at A',
-      },
-    );
+    await A.waitForTagsIn(streamId, 30, { timeoutMs: 15_000, what: 'the stream at A' });
     await bed.pull(B, A, streamId);
-    await waitFor(
-      async () => (await B.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > 30),
-      {
-        timeoutMs: 15_000,
-        what: 'the stream relayed to B',
-      },
-    );
+    await B.waitForTagsIn(streamId, 30, { timeoutMs: 15_000, what: 'the stream relayed to B' });
     await sleep(2000);
     rssStart = rssMbSync(A.process.pid!);
   }, 90_000);
@@ -148,13 +111,10 @@ describe('relay ports under hostile input', () => {
     expect(A.process.running).toBe(true);
     expect((await fetch(`http://127.0.0.1:${A.ports.forward}/healthz`)).ok).toBe(true);
     const before = (await B.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn;
-    await waitFor(
-      async () => (await B.stats()).streams.find((s) => s.streamId === streamId)!.tagsIn > before + 20,
-      {
-        timeoutMs: 5000,
-        what: 'the stream to keep flowing to B',
-      },
-    );
+    await B.waitForTagsIn(streamId, before + 20, {
+      timeoutMs: 5000,
+      what: 'the stream to keep flowing to B',
+    });
   };
 
   const withLogs = (body: () => Promise<void>): Promise<void> =>
@@ -233,7 +193,9 @@ describe('relay ports under hostile input', () => {
 
   it('RTMP: a wrong key tells the publisher why; playing an unknown stream is refused at once', () =>
     withLogs(async () => {
-      const wrong = await ffmpegPublish(`${A.rtmpUrl(streamId)}?key=definitely-wrong`, 3);
+      const wrong = await ffmpegPublishFor(`${A.rtmpUrl(streamId)}?key=definitely-wrong`, 3, {
+        logLevel: 'info',
+      });
       expect(wrong.code).not.toBe(0);
       expect(wrong.stderr).toMatch(/wrong stream key/);
       const t0 = performance.now();
@@ -244,14 +206,8 @@ describe('relay ports under hostile input', () => {
       // Twin: the right key publishes over RTMP, and the stream plays.
       const key = randomBytes(12).toString('base64url');
       await A.control.authorizePublish({ streamId: 'hostile-rtmp', keyHash: sha256Hex(key) });
-      const publishing = ffmpegPublish(`${A.rtmpUrl('hostile-rtmp')}?key=${key}`, 8);
-      await waitFor(
-        async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-rtmp' && s.tagsIn > 30),
-        {
-          timeoutMs: 10_000,
-          what: 'the RTMP publish at A',
-        },
-      );
+      const publishing = ffmpegPublishFor(`${A.rtmpUrl('hostile-rtmp')}?key=${key}`, 8, { logLevel: 'info' });
+      await A.waitForTagsIn('hostile-rtmp', 30, { timeoutMs: 10_000, what: 'the RTMP publish at A' });
       const probe = await ffprobe(A.httpFlvUrl('hostile-rtmp'), { readSeconds: 2 });
       expect(avCodecs(probe)).toEqual(['aac', 'h264']);
       console.log(JSON.stringify({ rtmpPublishedStreams: probe.streams }));
@@ -362,14 +318,13 @@ describe('relay ports under hostile input', () => {
       );
       await stillServing();
       // Twin: the sample with the right key goes live and plays.
-      const publishing = ffmpegPublish(`${A.httpFlvUrl('hostile-ingest')}?key=${key}`, 6);
-      await waitFor(
-        async () => (await A.stats()).streams.some((s) => s.streamId === 'hostile-ingest' && s.tagsIn > 30),
-        {
-          timeoutMs: 10_000,
-          what: 'the real HTTP-FLV publish to go live',
-        },
-      );
+      const publishing = ffmpegPublishFor(`${A.httpFlvUrl('hostile-ingest')}?key=${key}`, 6, {
+        logLevel: 'info',
+      });
+      await A.waitForTagsIn('hostile-ingest', 30, {
+        timeoutMs: 10_000,
+        what: 'the real HTTP-FLV publish to go live',
+      });
       await publishing;
     }));
 

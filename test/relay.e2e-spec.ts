@@ -8,7 +8,7 @@ import {
   isSequenceHeader,
   isVideoFrame,
 } from '@astral/media';
-import { FlvTagReader, sampleFlvPath, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, sampleFlvPath, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RawConsumer } from '../bench/lib/raw-consumer';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
@@ -48,26 +48,14 @@ describe('relay data plane', () => {
     await bed?.stop();
   }, 60_000);
 
-  const failWithLogs = async (body: () => Promise<void>): Promise<void> => {
-    try {
-      await body();
-    } catch (err) {
-      console.log(bed.logs(4000));
-      throw err;
-    }
-  };
+  const failWithLogs = (body: () => Promise<void>): Promise<void> =>
+    withLogsOnFailure(() => bed.logs(4000), body);
 
   it('sends a joining downstream metadata, sequence headers, then a keyframe first; on several streams', async () => {
     await failWithLogs(async () => {
       const second = 'relay-second';
       await bed.publish(A, second);
-      await waitFor(
-        async () => (await A.stats()).streams.find((s) => s.streamId === second && s.tagsIn > 60),
-        {
-          timeoutMs: 10_000,
-          what: 'the second stream at A',
-        },
-      );
+      await A.waitForTagsIn(second, 60, { timeoutMs: 10_000, what: 'the second stream at A' });
       for (const id of [streamId, second, streamId]) {
         const { token } = await A.admit(id);
         const tags: FlvTag[] = [];
@@ -209,10 +197,7 @@ describe('relay data plane', () => {
     await failWithLogs(async () => {
       const id = 'relay-auth';
       const { publisher: good } = await bed.publish(A, id);
-      await waitFor(async () => (await A.stats()).streams.find((s) => s.streamId === id && s.tagsIn > 30), {
-        timeoutMs: 10_000,
-        what: 'the accepted publish to flow',
-      });
+      await A.waitForTagsIn(id, 30, { timeoutMs: 10_000, what: 'the accepted publish to flow' });
       await good.stop();
       const wrong = new FlvFilePublisher({
         file: sampleFlvPath(),

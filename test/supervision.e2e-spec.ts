@@ -6,6 +6,7 @@ import {
   freePort,
   httpJson,
   makeTempDir,
+  processAlive,
   removeTempDir,
   sampleFlvPath,
   spawnAstral,
@@ -13,6 +14,7 @@ import {
   startRedis,
   waitFor,
   WaitAbortedError,
+  withLogsOnFailure,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { receives } from '../apps/cli/src/commands/demo.command';
@@ -33,15 +35,6 @@ function halves(nodePid: number): { agent?: number; relay?: number } {
   return found;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('astral node start supervises its halves', () => {
   let net: LocalNetwork;
   let publisher: FlvFilePublisher | null = null;
@@ -57,14 +50,7 @@ describe('astral node start supervises its halves', () => {
 
   const node = () => net.nodes[0];
   const healthz = () => `http://127.0.0.1:${node().ports.forward}/healthz`;
-  const step = async (fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-    } catch (err) {
-      console.log(net.logs(6000));
-      throw err;
-    }
-  };
+  const step = (fn: () => Promise<void>): Promise<void> => withLogsOnFailure(() => net.logs(6000), fn);
 
   it(
     'prints a summary once both halves are ready: node id, API URL and ports',
@@ -178,7 +164,7 @@ describe('astral node start supervises its halves', () => {
         expect(children.agent && children.relay).toBeTruthy();
         const exit = await node().stop(30_000);
         expect(exit).toEqual({ code: 0, signal: null });
-        await waitFor(() => !alive(children.agent!) && !alive(children.relay!), {
+        await waitFor(() => !processAlive(children.agent!) && !processAlive(children.relay!), {
           timeoutMs: 5000,
           what: 'both halves gone',
         });

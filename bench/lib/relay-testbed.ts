@@ -42,6 +42,8 @@ export interface TestRelay {
   statsUrl: string;
   metricsUrl: string;
   stats(): Promise<RelayStats>;
+  /** Waits until `streamId` at this relay has taken in more than `tags` tags (FLV tags in, from /stats). */
+  waitForTagsIn(streamId: string, tags: number, options: { timeoutMs: number; what: string }): Promise<void>;
   /** Admits a forward of `streamId` and returns its ticket token. */
   admit(streamId: string, downstreamNodeId?: string): Promise<{ ticketId: string; token: string }>;
 }
@@ -116,6 +118,12 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
       statsUrl: `${base}/stats`,
       metricsUrl: `${base}/metrics`,
       stats: async () => (await (await fetch(`${base}/stats`)).json()) as RelayStats,
+      waitForTagsIn: async (streamId, tags, options) => {
+        await waitFor(
+          async () => (await relay.stats()).streams.some((s) => s.streamId === streamId && s.tagsIn > tags),
+          options,
+        );
+      },
       admit: async (streamId, downstreamNodeId = randomUUID()) => {
         const ticketId = randomUUID();
         const token = randomBytes(24).toString('base64url');

@@ -151,29 +151,3 @@ export async function startNginxRtmp(
     },
   };
 }
-
-/** `ffmpeg -re -stream_loop -1 -i <file> -c copy -f flv <url>`: the sample published in real time over RTMP. */
-export function ffmpegPublish(file: string, url: string, logFile: string): ManagedProcess {
-  return spawnManaged(
-    'ffmpeg-publish',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'warning',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      file,
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      url,
-    ],
-    {
-      command: 'ffmpeg',
-      logFile,
-    },
-  );
-}

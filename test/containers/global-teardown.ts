@@ -4,16 +4,8 @@
  * service that globalSetup started and deletes its socket directory.
  */
 import { rmSync } from 'node:fs';
+import { processAlive } from '@astral/testing';
 import { RUN_PREFIX_ENV, SERVICE_PID_ENV, STATE_DIR_ENV, removeByPrefix } from './podman-env';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export default async function globalTeardown(): Promise<void> {
   const prefix = process.env[RUN_PREFIX_ENV];
@@ -27,10 +19,10 @@ export default async function globalTeardown(): Promise<void> {
     }
   }
   const pid = Number(process.env[SERVICE_PID_ENV]);
-  if (pid > 0 && alive(pid)) {
+  if (pid > 0 && processAlive(pid)) {
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   const state = process.env[STATE_DIR_ENV];
   if (state) rmSync(state, { recursive: true, force: true });

@@ -1,13 +1,13 @@
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
-import { EnvMap } from '@astral/config';
-import type { ListenerLimits } from '@astral/net';
+import { EnvMap, LISTENER_LIMITS_ENV, ListenerLimitsConfig } from '@astral/config';
 
 /**
  * Settings of the directory service, read once from the environment by `loadConfig`. Every property
  * has an explicit type: loadConfig's implicit conversion of env strings relies on the emitted
- * design:type, which is `Object` for an unannotated initialiser under SWC.
+ * design:type, which is `Object` for an unannotated initialiser under SWC. The listener limits apply to
+ * its HTTP port.
  */
-export class DirectoryConfig {
+export class DirectoryConfig extends ListenerLimitsConfig {
   /** HTTP port; 0 picks a free one (the bound port is reported by startDirectory). */
   @IsInt()
   @Min(0)
@@ -38,30 +38,6 @@ export class DirectoryConfig {
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
   logLevel: string = 'info';
-
-  /** Connections the HTTP port holds open at once; more are refused (as a node's ports). */
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxConnections: number = 10_000;
-
-  /** Connections one remote address may hold open on the HTTP port. */
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxConnectionsPerAddress: number = 1_000;
-
-  /** From accept until a whole HTTP request head has arrived. */
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  handshakeTimeoutMs: number = 10_000;
-
-  /** A connection with no byte read or written for this long is closed. */
-  @IsInt()
-  @Min(1000)
-  @Max(3_600_000)
-  idleTimeoutMs: number = 60_000;
 }
 
 export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
@@ -72,21 +48,8 @@ export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
   databaseUrl: 'DATABASE_URL',
   heartbeatIntervalMs: 'ASTRAL_HEARTBEAT_MS',
   logLevel: 'ASTRAL_LOG_LEVEL',
-  maxConnections: 'ASTRAL_MAX_CONNECTIONS',
-  maxConnectionsPerAddress: 'ASTRAL_MAX_CONNECTIONS_PER_ADDRESS',
-  handshakeTimeoutMs: 'ASTRAL_HANDSHAKE_TIMEOUT_MS',
-  idleTimeoutMs: 'ASTRAL_IDLE_TIMEOUT_MS',
+  ...LISTENER_LIMITS_ENV,
 };
-
-/** The limits of the directory's HTTP port, as libs/net's ListenerGuard takes them. */
-export function directoryListenerLimits(config: DirectoryConfig): ListenerLimits {
-  return {
-    maxConnections: config.maxConnections,
-    maxPerAddress: config.maxConnectionsPerAddress,
-    handshakeTimeoutMs: config.handshakeTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-  };
-}
 
 /** A node that has not been seen for this long is removed. */
 export function expiryAfterMs(config: Pick<DirectoryConfig, 'heartbeatIntervalMs'>): number {

@@ -6,6 +6,7 @@ import {
   adoptProcessPolicyLogger,
   createLogger,
   explainStartupError,
+  listenerLimits,
   loadConfig,
   PinoNestLogger,
   withoutCredentials,
@@ -18,7 +19,7 @@ import { assertSchemaCurrent } from './database/data-source';
 import openApiPluginMetadata from './openapi/plugin-metadata';
 import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
-import { DIRECTORY_ENV, DirectoryConfig, directoryListenerLimits } from './directory.config';
+import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
 
 export interface RunningDirectory {
@@ -47,7 +48,7 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // Limits of the HTTP port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
     hardenHttpServer(
       app.getHttpServer(),
-      new ListenerGuard('directory HTTP', directoryListenerLimits(config), logger),
+      new ListenerGuard('directory HTTP', listenerLimits(config), logger),
       logger,
     );
     app.use(requireJsonBody);

@@ -17,7 +17,7 @@ import {
   explainStartupError,
   loadConfig,
   loadOrCreateNodeId,
-  nodeListenerLimits,
+  listenerLimits,
   urlHost,
 } from '@astral/config';
 
@@ -56,7 +56,7 @@ export async function startAgent(
     bodyParser: false,
   });
   // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
-  hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', nodeListenerLimits(config), log), log);
+  hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', listenerLimits(config), log), log);
   app.use(requireJsonBody);
   app.useBodyParser('json', jsonBodyOptions('64kb'));
   app.enableCors({

@@ -9,7 +9,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { ServerResponse } from 'node:http';
 import { AdmitForward, OpenUpstream, RelayStats } from '@astral/contracts';
 import { AgentNotifier } from '@astral/transport';
-import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
+import { Logger, NodeConfig, listenerLimits } from '@astral/config';
 import { UploadBudget } from './forward/upload-budget';
 import { SendQueueProbe } from './forward/send-queue-probe';
 import { RelayForwards } from './forward/relay-forwards';
@@ -68,7 +68,7 @@ export class RelayService
         rtmpPort: config.rtmpPort,
         httpPort: config.httpPort,
         dataDir: config.dataDir,
-        limits: nodeListenerLimits(config),
+        limits: listenerLimits(config),
         playerQueueBytes: config.playerQueueBytes,
         publishGraceMs: config.publishGraceMs,
       },

@@ -1,3 +1,4 @@
+export * from './listener-limits-config';
 export * from './load-config';
 export * from './units';
 export * from './logging';

@@ -12,6 +12,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { LISTENER_LIMITS_ENV, ListenerLimitsConfig } from './listener-limits-config';
 import { parseBitrate } from './units';
 
 /** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
@@ -33,8 +34,11 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
   return ['true', '1', 'yes'].includes(v) ? true : ['false', '0', 'no'].includes(v) ? false : value;
 };
 
-/** Settings shared by the two processes of one node: its agent and its relay. */
-export class NodeConfig {
+/**
+ * Settings shared by the two processes of one node: its agent and its relay. The listener limits apply
+ * to each of its listening ports (RTMP, HTTP-FLV, forward, API).
+ */
+export class NodeConfig extends ListenerLimitsConfig {
   @IsString()
   @MinLength(1)
   dataDir: string = '.astral/node';
@@ -111,30 +115,6 @@ export class NodeConfig {
   @Max(60000)
   peerHeartbeatMs: number = 1000;
 
-  /** Connections one listening port (RTMP, HTTP-FLV, forward, API) holds open at once; more are refused. */
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxConnections: number = 10_000;
-
-  /** Connections one remote address may hold open on one port. */
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxConnectionsPerAddress: number = 1_000;
-
-  /** From accept until the peer has said what it wants (HTTP request head; RTMP handshake, connect and publish/play). */
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  handshakeTimeoutMs: number = 10_000;
-
-  /** A connection with no byte read or written for this long is closed. */
-  @IsInt()
-  @Min(1000)
-  @Max(3_600_000)
-  idleTimeoutMs: number = 60_000;
-
   /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
   @IsInt()
   @Min(65_536)
@@ -146,21 +126,6 @@ export class NodeConfig {
   @Min(0)
   @Max(600_000)
   publishGraceMs: number = 30_000;
-}
-
-/** The connection limits of one node's listening ports, as libs/net's ListenerGuard takes them. */
-export function nodeListenerLimits(config: NodeConfig): {
-  maxConnections: number;
-  maxPerAddress: number;
-  handshakeTimeoutMs: number;
-  idleTimeoutMs: number;
-} {
-  return {
-    maxConnections: config.maxConnections,
-    maxPerAddress: config.maxConnectionsPerAddress,
-    handshakeTimeoutMs: config.handshakeTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-  };
 }
 
 export interface SeedNode {
@@ -194,10 +159,7 @@ export const NODE_ENV = {
   maxChildren: 'ASTRAL_MAX_CHILDREN',
   promoteWhenOrphaned: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
   peerHeartbeatMs: 'ASTRAL_PEER_HEARTBEAT_MS',
-  maxConnections: 'ASTRAL_MAX_CONNECTIONS',
-  maxConnectionsPerAddress: 'ASTRAL_MAX_CONNECTIONS_PER_ADDRESS',
-  handshakeTimeoutMs: 'ASTRAL_HANDSHAKE_TIMEOUT_MS',
-  idleTimeoutMs: 'ASTRAL_IDLE_TIMEOUT_MS',
+  ...LISTENER_LIMITS_ENV,
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
 } as const;

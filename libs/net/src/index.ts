@@ -3,3 +3,4 @@ export * from './json-depth';
 export * from './log-throttle';
 export * from './listener-guard';
 export * from './json-body';
+export * from './listen';

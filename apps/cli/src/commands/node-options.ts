@@ -1,9 +1,16 @@
 import { Command } from 'commander';
 
+const REDIS_FLAG = { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' };
+const LOG_LEVEL_FLAG = {
+  flag: 'log-level',
+  env: 'ASTRAL_LOG_LEVEL',
+  description: 'trace, debug, info, warn or error',
+};
+
 /** The CLI flags of a node (agent and relay) and the NodeConfig environment variables they set. */
 export const NODE_FLAGS: { flag: string; env: string; description: string }[] = [
   { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (holds the node id)' },
-  { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' },
+  REDIS_FLAG,
   { flag: 'host', env: 'ASTRAL_HOST', description: 'address the relay binds and advertises' },
   { flag: 'rtmp-port', env: 'ASTRAL_RTMP_PORT', description: 'RTMP port (publish and play)' },
   { flag: 'http-port', env: 'ASTRAL_HTTP_PORT', description: 'HTTP-FLV port (publish and play)' },
@@ -28,7 +35,7 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     env: 'ASTRAL_STALL_MS',
     description: 'ms without data before the upstream counts as lost',
   },
-  { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
+  LOG_LEVEL_FLAG,
   {
     flag: 'seeds',
     env: 'ASTRAL_SEEDS',
@@ -55,14 +62,14 @@ export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }
   { flag: 'port', env: 'ASTRAL_DIRECTORY_PORT', description: 'HTTP port (default 8080)' },
   { flag: 'host', env: 'ASTRAL_DIRECTORY_HOST', description: 'address to bind' },
   { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (SQLite database)' },
-  { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' },
+  REDIS_FLAG,
   {
     flag: 'database-url',
     env: 'DATABASE_URL',
     description: 'PostgreSQL URL (default: SQLite in the data dir)',
   },
   { flag: 'heartbeat-ms', env: 'ASTRAL_HEARTBEAT_MS', description: 'expected node heartbeat interval' },
-  { flag: 'log-level', env: 'ASTRAL_LOG_LEVEL', description: 'trace, debug, info, warn or error' },
+  LOG_LEVEL_FLAG,
 ];
 
 function camel(flag: string): string {

@@ -66,6 +66,21 @@ interface Half {
   timer: NodeJS.Timeout | null;
 }
 
+/** A half not started yet. */
+function stoppedHalf(role: Role, probeUrl: string, anyAnswer: boolean): Half {
+  return {
+    role,
+    probeUrl,
+    anyAnswer,
+    proc: null,
+    startedAt: 0,
+    ready: false,
+    failures: 0,
+    restarts: 0,
+    timer: null,
+  };
+}
+
 /** The address to reach a listener bound to `host` from this machine. */
 function reachable(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
@@ -123,28 +138,8 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
   const host = reachable(config.host);
   const apiUrl = `http://${host}:${config.apiPort}`;
   const halves: Record<Role, Half> = {
-    agent: {
-      role: 'agent',
-      probeUrl: `${apiUrl}/api/status`,
-      anyAnswer: true,
-      proc: null,
-      startedAt: 0,
-      ready: false,
-      failures: 0,
-      restarts: 0,
-      timer: null,
-    },
-    relay: {
-      role: 'relay',
-      probeUrl: `http://${host}:${config.forwardPort}/healthz`,
-      anyAnswer: false,
-      proc: null,
-      startedAt: 0,
-      ready: false,
-      failures: 0,
-      restarts: 0,
-      timer: null,
-    },
+    agent: stoppedHalf('agent', `${apiUrl}/api/status`, true),
+    relay: stoppedHalf('relay', `http://${host}:${config.forwardPort}/healthz`, false),
   };
   let up = false;
   let stopping = false;

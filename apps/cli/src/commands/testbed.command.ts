@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runNetnsTestbed } from '../testbed/netns-testbed';
+import { NetnsTestbedOptions, runNetnsTestbed } from '../testbed/netns-testbed';
 
 /**
  * `astral testbed compose`: writes a compose file (docker compose / podman-compose) for a container testbed:
@@ -246,25 +246,14 @@ export function testbedCommand(): Command {
     .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)', seconds)
     .option('--json', 'print the summary as JSON')
     .option('--log-level <level>', 'testbed log level (JSON lines on stderr)', 'info')
-    .action(
-      async (opts: {
-        netns?: boolean;
-        nodes: number;
-        uplink: string;
-        tag: string;
-        subnet: number;
-        duration?: number;
-        json?: boolean;
-        logLevel: string;
-      }) => {
-        if (!opts.netns) {
-          process.stderr.write(
-            'astral testbed up: give --netns (loopback: `astral demo`; containers: `astral testbed compose`)\n',
-          );
-          process.exit(2);
-        }
-        process.exit(await runNetnsTestbed(opts));
-      },
-    );
+    .action(async (opts: NetnsTestbedOptions & { netns?: boolean }) => {
+      if (!opts.netns) {
+        process.stderr.write(
+          'astral testbed up: give --netns (loopback: `astral demo`; containers: `astral testbed compose`)\n',
+        );
+        process.exit(2);
+      }
+      process.exit(await runNetnsTestbed(opts));
+    });
   return testbed;
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AstralError, STREAM_ID_PATTERN, STREAM_ID_RULE } from '@astral/contracts';
-import { Logger, NodeConfig, nodeListenerLimits } from '@astral/config';
-import { ListenerGuard, LogThrottle, hardenHttpServer } from '@astral/net';
+import { Logger, NodeConfig, listenerLimits } from '@astral/config';
+import { ListenerGuard, LogThrottle, hardenHttpServer, listenOn } from '@astral/net';
 import { RelayService } from '../relay.service';
 import { sendJson } from './send-json';
 import { RELAY_LOGGER, RELAY_NODE_CONFIG } from '../relay.tokens';
@@ -39,19 +39,11 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
     const server = http.createServer((req, res) => this.handle(req, res));
     // Connection caps, handshake and idle timeouts (a forward's writes count as activity, so a healthy
     // forward is never idle), and malformed requests answered 400/408/431 instead of a reset.
-    const guard = new ListenerGuard('forward port', nodeListenerLimits(this.config), this.log);
+    const guard = new ListenerGuard('forward port', listenerLimits(this.config), this.log);
     hardenHttpServer(server, guard, this.log);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `forward port ${this.config.host}:${this.config.forwardPort} is in use; choose another with --forward-port`
-              : `forward server failed to listen: ${err.message}`,
-          ),
-        ),
-      );
-      server.listen(this.config.forwardPort, this.config.host, () => resolve());
+    await listenOn(server, this.config.forwardPort, this.config.host, {
+      what: 'forward',
+      flag: '--forward-port',
     });
     this.server = server;
     this.log.info({ port: this.config.forwardPort }, 'forward server listening');

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger } from '@astral/config';
 import { FlvParser, FlvTag, FlvTagType } from '@astral/media';
-import { ListenerGuard, hardenHttpServer } from '@astral/net';
+import { ListenerGuard, hardenHttpServer, listenOn } from '@astral/net';
 import { BroadcastSession, NmsBroadcast, addPlayer, newSessionFields, removePlayer } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyFlvTag } from './player-queue';
 
@@ -94,18 +94,7 @@ export class HttpFlvListener {
   }
 
   listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `HTTP-FLV port ${host}:${port} is in use; choose another with --http-port`
-              : `HTTP-FLV listener failed: ${err.message}`,
-          ),
-        ),
-      );
-      this.server.listen(port, host, () => resolve());
-    });
+    return listenOn(this.server, port, host, { what: 'HTTP-FLV', flag: '--http-port' });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import net, { Server, Socket } from 'node:net';
 import type { Logger } from '@astral/config';
-import { ListenerGuard, LogThrottle } from '@astral/net';
+import { ListenerGuard, LogThrottle, listenOn } from '@astral/net';
 import { BroadcastSession, RtmpHooks, runRtmpSession } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyRtmpMessage } from './player-queue';
 
@@ -38,18 +38,7 @@ export class RtmpListener {
   }
 
   listen(port: number, host: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            err.code === 'EADDRINUSE'
-              ? `RTMP port ${host}:${port} is in use; choose another with --rtmp-port`
-              : `RTMP listener failed: ${err.message}`,
-          ),
-        ),
-      );
-      this.server.listen(port, host, () => resolve());
-    });
+    return listenOn(this.server, port, host, { what: 'RTMP', flag: '--rtmp-port' });
   }
 
   close(): Promise<void> {
