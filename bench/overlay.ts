@@ -14,7 +14,7 @@ import {
   startLocalNetwork,
   waitFor,
 } from '@astral/testing';
-import { NodeStatus, RelayStats } from '@astral/contracts';
+import { NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import { FlvFilePublisher } from '@astral/media';
 import { sampleBitrateBps } from './lib/flv-bitrate';
 import { parseFlags, percentile, report } from './lib/report';
@@ -41,11 +41,9 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
   });
   const published: { ts: number; at: number }[] = [];
   const readers = new Map<number, FlvTagReader>();
-  const created = await httpJson<{ streamId: string; publishUrl: string }>(
-    'POST',
-    `${net.nodes[0].apiUrl}/api/streams`,
-    { title: 'bench' },
-  );
+  const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+    title: 'bench',
+  });
   const publisher = new FlvFilePublisher({
     file: sampleFlvPath(),
     url: created.publishUrl,

@@ -1,4 +1,4 @@
-import type { PublishReply } from '@astral/contracts';
+import type { PublishReply, StreamInfo } from '@astral/contracts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
@@ -68,10 +68,7 @@ describe('directory pages in a browser', () => {
     await publisher.start();
     await waitFor(
       async () => {
-        const s = await httpJson<{ status: string }>(
-          'GET',
-          `${net!.directoryUrl}/api/streams/${stream.streamId}`,
-        );
+        const s = await httpJson<StreamInfo>('GET', `${net!.directoryUrl}/api/streams/${stream.streamId}`);
         return s.status === 'live';
       },
       { timeoutMs: 20_000, intervalMs: 250, what: 'the stream to be live in the directory' },

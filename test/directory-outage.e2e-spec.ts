@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { NodeInfo, RegisterNodeRequest, StreamPage } from '@astral/contracts';
+import { AstralErrorBody, NodeInfo, RegisterNodeRequest, StreamPage } from '@astral/contracts';
 import { DirectoryClient, redisTransport } from '@astral/transport';
 import {
   ManagedProcess,
@@ -309,7 +309,7 @@ describe.each([
         signal: AbortSignal.timeout(5000),
       });
       expect(hb.status).toBe(503);
-      expect(((await hb.json()) as { message: string }).message).toMatch(
+      expect(((await hb.json()) as AstralErrorBody).message).toMatch(
         /could not record the heartbeat .* database is unreachable/,
       );
       const refused = await sut.register(fleet[0]).then(

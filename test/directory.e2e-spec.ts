@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { AstralError, DirectoryPatterns, STREAM_ID_PATTERN } from '@astral/contracts';
+import {
+  AstralError,
+  AstralErrorBody,
+  DirectoryPatterns,
+  NodeInfo,
+  STREAM_ID_PATTERN,
+  StreamInfo,
+} from '@astral/contracts';
 import { DirectoryClient, redisTransport, request } from '@astral/transport';
 import { RedisHandle, freePort, registerNodeRequest, sleep, startRedis, waitFor } from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
@@ -214,10 +221,7 @@ describe('Directory', () => {
     await h.sut.unregister({ nodeId: joining.node.nodeId });
 
     const http = await fetch(`${h.httpUrl}/api/supernodes?hint=192.168.0.1&limit=2`);
-    expect(((await http.json()) as { nodeId: string }[]).map((n) => n.nodeId)).toEqual([
-      far.nodeId,
-      near.nodeId,
-    ]);
+    expect(((await http.json()) as NodeInfo[]).map((n) => n.nodeId)).toEqual([far.nodeId, near.nodeId]);
     const demoted = await fetch(`${h.httpUrl}/api/nodes/${far.nodeId}/supernode`, { method: 'DELETE' });
     expect(await demoted.json()).toMatchObject({ supernode: false, maxChildren: null });
     expect(await h.sut.demoteSupernode({ nodeId: near.nodeId })).toMatchObject({ supernode: false });
@@ -326,9 +330,9 @@ describe('Directory', () => {
       body: JSON.stringify({ nodeId: 'x', host: 'bad host!', rtmpPort: 70000 }),
     });
     expect(bad.status).toBe(400);
-    const body = (await bad.json()) as { status: number; error: string; fields: Record<string, string[]> };
+    const body = (await bad.json()) as AstralErrorBody;
     expect(body).toMatchObject({ status: 400, error: 'bad-request' });
-    expect(Object.keys(body.fields)).toEqual(
+    expect(Object.keys(body.fields ?? {})).toEqual(
       expect.arrayContaining(['nodeId', 'host', 'rtmpPort', 'version']),
     );
 
@@ -411,11 +415,11 @@ describe('Directory', () => {
         body: JSON.stringify({ sourceNodeId: nodeA.nodeId, title: 'Retried' }),
       });
     const key = randomUUID();
-    const first = (await (await post(key)).json()) as { streamId: string };
-    const again = (await (await post(key)).json()) as { streamId: string };
+    const first = (await (await post(key)).json()) as StreamInfo;
+    const again = (await (await post(key)).json()) as StreamInfo;
     expect(again.streamId).toBe(first.streamId);
     expect((await h.sut.listStreams({ q: 'retried' })).total).toBe(1);
-    const other = (await (await post(randomUUID())).json()) as { streamId: string };
+    const other = (await (await post(randomUUID())).json()) as StreamInfo;
     expect(other.streamId).not.toBe(first.streamId);
     for (const id of [first.streamId, other.streamId]) {
       expect((await fetch(`${h.httpUrl}/api/streams/${id}/end`, { method: 'POST' })).status).toBe(200);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AgentPatterns, DirectoryPatterns, WireReply, addressed } from '@astral/contracts';
+import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply } from '@astral/contracts';
 import { redisTransport, request } from '@astral/transport';
 import { LocalNetwork, sleep, startLocalNetwork, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
@@ -94,7 +94,7 @@ describe('hostile input: agent API and directory HTTP', () => {
       await withLogs(async () => {
         const deep = await call(t, t.jsonRoute.method, t.jsonRoute.path, deepJson(3000));
         expect(deep.status).toBe(400);
-        expect(((await deep.json()) as { message: string }).message).toMatch(/nested deeper than 32 levels/);
+        expect(((await deep.json()) as AstralErrorBody).message).toMatch(/nested deeper than 32 levels/);
         await waitFor(
           () => /request refused|request rejected/.test(t.log()) && t.log().includes('nested deeper'),
           {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeStatus, RelayStats } from '@astral/contracts';
+import { NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import {
   FlvTagReader,
   LocalNode,
@@ -75,7 +75,7 @@ describeIfNetns('Network-namespace testbed', () => {
     const source = net.nodes[0];
     const created = await waitFor(
       () =>
-        httpJson<{ streamId: string; publishUrl: string }>('POST', `${source.apiUrl}/api/streams`, {
+        httpJson<PublishReply>('POST', `${source.apiUrl}/api/streams`, {
           title: 'netns',
         }),
       { timeoutMs: 30_000, intervalMs: 1000, what: 'node 1 to create the stream' },

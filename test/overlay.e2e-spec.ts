@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { AstralError, NodeStatus, RelayStats } from '@astral/contracts';
+import { AstralError, NodeInfo, NodesReply, NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import { PeerClient, redisTransport } from '@astral/transport';
 import {
   FlvTagReader,
@@ -45,8 +45,7 @@ describe('Overlay', () => {
 
   const tree = () => forwardTree(net, streamId);
   /** A node's membership view: its role, its supernode and (as a supernode) the ids of its members. */
-  const membership = (n: LocalNode) =>
-    httpJson<{ role: string; supernodeId: string | null; members: string[] }>('GET', `${n.apiUrl}/api/nodes`);
+  const membership = (n: LocalNode) => httpJson<NodesReply>('GET', `${n.apiUrl}/api/nodes`);
   /** The statuses of the given nodes once none of them is still joining. */
   const settledRoles = (nodes: LocalNode[]) =>
     waitFor(
@@ -93,11 +92,9 @@ describe('Overlay', () => {
       heartbeatMs: 1000,
     });
     client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
-    const created = await httpJson<{ streamId: string; publishUrl: string }>(
-      'POST',
-      `${net.nodes[0].apiUrl}/api/streams`,
-      { title: 'Overlay' },
-    );
+    const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+      title: 'Overlay',
+    });
     streamId = created.streamId;
     publisher = new FlvFilePublisher({
       file: sampleFlvPath(),
@@ -361,10 +358,7 @@ describe('Overlay', () => {
         expect((await membership(byId(id))).members.length).toBeLessThanOrEqual(caps.get(id)!);
       await waitFor(
         async () => {
-          const listed = await httpJson<{ nodeId: string; supernode: boolean }[]>(
-            'GET',
-            `${net.directoryUrl}/api/nodes`,
-          );
+          const listed = await httpJson<NodeInfo[]>('GET', `${net.directoryUrl}/api/nodes`);
           const running = new Set(net.nodes.filter((n) => n.process.running).map((n) => n.nodeId));
           return (
             listed.filter((n) => n.supernode).every((n) => running.has(n.nodeId)) &&

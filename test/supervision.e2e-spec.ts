@@ -1,3 +1,4 @@
+import type { NodeStatus, PublishReply } from '@astral/contracts';
 import { execFileSync } from 'node:child_process';
 import {
   LocalNetwork,
@@ -76,11 +77,9 @@ describe('astral node start supervises its halves', () => {
     'restarts a SIGKILLed relay; the agent keeps its API and replays the publish key to the new relay',
     () =>
       step(async () => {
-        const created = await httpJson<{ streamId: string; publishUrl: string }>(
-          'POST',
-          `${node().apiUrl}/api/streams`,
-          { title: 'supervised' },
-        );
+        const created = await httpJson<PublishReply>('POST', `${node().apiUrl}/api/streams`, {
+          title: 'supervised',
+        });
         const before = halves(node().process.pid!);
         expect(before.agent).toBeDefined();
         expect(before.relay).toBeDefined();
@@ -100,7 +99,7 @@ describe('astral node start supervises its halves', () => {
         );
         expect(node().process.running).toBe(true);
         expect(after.agent).toBe(before.agent);
-        const status = await httpJson<{ nodeId: string }>('GET', `${node().apiUrl}/api/status`);
+        const status = await httpJson<NodeStatus>('GET', `${node().apiUrl}/api/status`);
         expect(status.nodeId).toBe(node().nodeId);
         // The supervisor says so once its own readiness probe of the new relay answers (it may lag ours).
         await waitFor(() => /the relay is back \(restart 1/.test(node().process.readLog(200_000)), {
@@ -142,9 +141,7 @@ describe('astral node start supervises its halves', () => {
             const h = halves(node().process.pid!);
             if (!h.agent || h.agent === before.agent) return null;
             // 200 only once the new agent is registered with the directory again.
-            return (await httpJson<{ nodeId: string }>('GET', `${node().apiUrl}/api/status`).catch(
-              () => null,
-            ))
+            return (await httpJson<NodeStatus>('GET', `${node().apiUrl}/api/status`).catch(() => null))
               ? h
               : null;
           },
