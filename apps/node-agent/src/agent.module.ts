@@ -7,7 +7,14 @@ import { DirectoryLink } from './directory/directory-link.service';
 import { RelayLink } from './relay/relay-link.service';
 import { RelayEventsController } from './relay/relay-events.controller';
 import { CarriedStreams } from './streams/carried-streams';
-import { StreamsService } from './streams/streams.service';
+import { PublishService } from './streams/publish.service';
+import { WatchService } from './streams/watch.service';
+import { RelayReplay } from './streams/relay-replay.service';
+import { TicketAcquisition } from './upstream/ticket-acquisition.service';
+import { UpstreamHeartbeat } from './upstream/upstream-heartbeat.service';
+import { FailoverService } from './failover/failover.service';
+import { NodeLeaving } from './leave/node-leaving';
+import { GracefulLeave } from './leave/graceful-leave.service';
 import { StreamsHttpController } from './streams/streams.http.controller';
 import { TicketsService } from './tickets/tickets.service';
 import { TicketsController } from './tickets/tickets.controller';
@@ -48,7 +55,14 @@ export class AgentModule {
         RedisHealth,
         MembershipService,
         TicketsService,
-        StreamsService,
+        NodeLeaving,
+        TicketAcquisition,
+        PublishService,
+        WatchService,
+        FailoverService,
+        UpstreamHeartbeat,
+        RelayReplay,
+        GracefulLeave,
       ],
     };
   }

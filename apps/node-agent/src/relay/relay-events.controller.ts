@@ -12,7 +12,8 @@ import { OnEvent } from '@astral/transport';
 import { Logger } from '@astral/config';
 import { AGENT_LOGGER } from '../agent.tokens';
 import { RelayLink } from './relay-link.service';
-import { StreamsService } from '../streams/streams.service';
+import { PublishService } from '../streams/publish.service';
+import { FailoverService } from '../failover/failover.service';
 import { TicketsService } from '../tickets/tickets.service';
 
 /** Events from this node's relay. Handlers never throw into the transport: failures are logged. */
@@ -20,7 +21,8 @@ import { TicketsService } from '../tickets/tickets.service';
 export class RelayEventsController {
   constructor(
     private readonly relayLink: RelayLink,
-    private readonly streams: StreamsService,
+    private readonly publishing: PublishService,
+    private readonly failover: FailoverService,
     private readonly tickets: TicketsService,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
   ) {}
@@ -44,19 +46,19 @@ export class RelayEventsController {
 
   @OnEvent(AgentPatterns.RelayStreamLive)
   live(@Payload() msg: RelayStreamEvent): Promise<void> {
-    return this.guard('stream live', this.streams.relayStreamLive(msg.streamId, msg.origin));
+    return this.guard('stream live', this.publishing.relayStreamLive(msg.streamId, msg.origin));
   }
 
   @OnEvent(AgentPatterns.RelayStreamEnded)
   ended(@Payload() msg: RelayStreamEvent): Promise<void> {
-    return this.guard('stream ended', this.streams.relayStreamEnded(msg.streamId, msg.origin));
+    return this.guard('stream ended', this.publishing.relayStreamEnded(msg.streamId, msg.origin));
   }
 
   @OnEvent(AgentPatterns.RelayUpstreamLost)
   upstreamLost(@Payload() msg: UpstreamLost): Promise<void> {
     return this.guard(
       'upstream lost',
-      this.streams.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason),
+      this.failover.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason),
     );
   }
 

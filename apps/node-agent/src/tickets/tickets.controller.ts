@@ -13,14 +13,14 @@ import {
 } from '@astral/contracts';
 import { OnEvent, OnRequest } from '@astral/transport';
 import { TicketsService } from './tickets.service';
-import { StreamsService } from '../streams/streams.service';
+import { FailoverService } from '../failover/failover.service';
 
 /** Ticket negotiation with other nodes, on this node's own Redis channels. */
 @Controller()
 export class TicketsController {
   constructor(
     private readonly tickets: TicketsService,
-    private readonly streams: StreamsService,
+    private readonly failover: FailoverService,
   ) {}
 
   @OnRequest(AgentPatterns.TicketRequest)
@@ -46,6 +46,6 @@ export class TicketsController {
   /** Our upstream ended the ticket we hold: re-parent now. */
   @OnEvent(AgentPatterns.TicketEnded)
   ended(@Payload() msg: TicketEnded): Promise<void> {
-    return this.streams.ticketEnded(msg);
+    return this.failover.ticketEnded(msg);
   }
 }
