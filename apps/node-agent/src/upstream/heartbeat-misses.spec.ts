@@ -33,4 +33,14 @@ describe(HeartbeatMisses.name, () => {
     expect(sut.count('t2')).toBe(1);
     expect(sut.missed('t1')).toBe(true);
   });
+
+  it('forgets the tickets no longer held, and keeps the count of those still held', () => {
+    sut.missed('t1');
+    sut.missed('t2');
+    sut.missed('t2');
+    sut.keepOnly(new Set(['t2', 't3']));
+    expect(sut.size).toBe(1);
+    expect(sut.count('t1')).toBe(0);
+    expect(sut.count('t2')).toBe(2);
+  });
 });

@@ -10,7 +10,7 @@ export class HeartbeatMisses {
 
   /** The upstream answered the heartbeat for this ticket. */
   answered(ticketId: string): void {
-    this.misses.set(ticketId, 0);
+    this.misses.delete(ticketId);
   }
 
   /** The heartbeat for this ticket went unanswered; true when the upstream now counts as lost. */
@@ -18,6 +18,16 @@ export class HeartbeatMisses {
     const misses = (this.misses.get(ticketId) ?? 0) + 1;
     this.misses.set(ticketId, misses);
     return misses >= HEARTBEAT_MISS_LIMIT;
+  }
+
+  /** Forgets the tickets this node no longer holds, so a node that changes upstreams for days keeps no stale counts. */
+  keepOnly(held: ReadonlySet<string>): void {
+    for (const ticketId of this.misses.keys()) if (!held.has(ticketId)) this.misses.delete(ticketId);
+  }
+
+  /** Tickets with at least one miss counted. */
+  get size(): number {
+    return this.misses.size;
   }
 
   count(ticketId: string): number {

@@ -42,6 +42,9 @@ export class UpstreamHeartbeat {
    * misses, or an upstream that no longer knows the ticket, count as a lost upstream.
    */
   private heartbeatUpstreams(): void {
+    const held = new Set<string>();
+    for (const c of this.carried.all()) if (c.ticketId) held.add(c.ticketId);
+    this.misses.keepOnly(held);
     for (const c of this.carried.all()) {
       if (c.origin !== 'upstream' || !c.upstreamNodeId || !c.ticketId || this.failover.inProgress(c.streamId))
         continue;
