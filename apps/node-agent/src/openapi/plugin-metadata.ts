@@ -22,6 +22,35 @@ export default async () => {
           },
         ],
         [
+          import('../../../../libs/contracts/src/directory-http'),
+          {
+            ListNodesQuery: {
+              supernodesOnly: { required: false, type: () => Boolean },
+            },
+            ListSupernodesQuery: {
+              nodeId: { required: false, type: () => String, format: 'uuid' },
+              hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
+            },
+            HeartbeatBody: {
+              forwards: { required: false, minimum: 0, type: 'integer' },
+              childCount: {
+                required: false,
+                description: 'For a supernode: how many member nodes it has now.',
+                minimum: 0,
+                type: 'integer',
+              },
+            },
+            PromoteBody: {
+              maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
+            },
+            AnnounceBody: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              bitrateBps: { required: false, minimum: 0, type: 'integer' },
+            },
+          },
+        ],
+        [
           import('../../../../libs/contracts/src/nodes'),
           {
             NodeAddress: {
@@ -43,17 +72,9 @@ export default async () => {
             },
             NodeHeartbeat: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              forwards: { required: false, minimum: 0, type: 'integer' },
-              childCount: {
-                required: false,
-                description: 'For a supernode: how many member nodes it has now.',
-                minimum: 0,
-                type: 'integer',
-              },
             },
             PromoteSupernode: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
             },
             ListSupernodesRequest: {
               nodeId: { required: false, type: () => String, format: 'uuid' },
@@ -116,8 +137,7 @@ export default async () => {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             AnnounceStream: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              bitrateBps: { required: false, minimum: 0, type: 'integer' },
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
             },
             ListStreamsRequest: {
               q: { required: false, type: () => String, maxLength: 200 },
@@ -422,30 +442,6 @@ export default async () => {
                 maximum: 100000,
                 type: 'integer',
               },
-            },
-          },
-        ],
-        [
-          import('../../../../libs/contracts/src/directory-http'),
-          {
-            ListNodesQuery: {
-              supernodesOnly: { required: false, type: () => Boolean },
-            },
-            ListSupernodesQuery: {
-              nodeId: { required: false, type: () => String, format: 'uuid' },
-              hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
-            },
-            HeartbeatBody: {
-              forwards: { required: false, minimum: 0, type: 'integer' },
-              childCount: { required: false, minimum: 0, type: 'integer' },
-            },
-            PromoteBody: {
-              maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
-            },
-            AnnounceBody: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              bitrateBps: { required: false, minimum: 0, type: 'integer' },
             },
           },
         ],
