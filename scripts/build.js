@@ -2,14 +2,14 @@
 'use strict';
 // `npm run build`: tsc -p tsconfig.build.json through the TypeScript API, plus the two things plain tsc does not do:
 //  1. OpenAPI metadata (scripts/build/openapi-metadata.js): the @nestjs/swagger CLI plugin's findings about the
-//     contracts' classes, written to apps/<app>/src/openapi/plugin-metadata.ts (committed) before the emit.
+//     contracts' classes, written to libs/contracts/src/openapi/plugin-metadata.ts (committed) before the emit.
 //  2. Browser assets (scripts/build/assets.js): apps/*/src/**/assets/ (plain .js, served as they are) are copied
 //     into dist/.
-// `node scripts/build.js --check-openapi` only checks that the committed metadata files are current (exit 1 if not).
+// `node scripts/build.js --check-openapi` only checks that the committed metadata file is current (exit 1 if not).
 const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
-const { OPENAPI_APPS, openApiMetadata } = require('./build/openapi-metadata');
+const { openApiMetadata } = require('./build/openapi-metadata');
 const { copyAssets } = require('./build/assets');
 
 const ROOT = path.join(__dirname, '..');
@@ -42,25 +42,21 @@ function report(diagnostics) {
 async function main() {
   const config = readConfig();
   let program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
-  const stale = [];
-  for (const app of OPENAPI_APPS) {
-    const { target, text } = await openApiMetadata(program, app);
-    const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
-    if (current === text) continue;
-    stale.push(path.relative(ROOT, target));
-    if (!CHECK_ONLY) fs.writeFileSync(target, text);
-  }
+  const { target, text } = await openApiMetadata(program);
+  const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
+  const stale = current !== text;
   if (CHECK_ONLY) {
-    if (stale.length) {
+    if (stale) {
       console.error(
-        `OpenAPI metadata out of date: ${stale.join(', ')}. Run \`npm run build\` and commit the result.`,
+        `OpenAPI metadata out of date: ${path.relative(ROOT, target)}. Run \`npm run build\` and commit the result.`,
       );
       process.exit(1);
     }
     return;
   }
-  if (stale.length) {
-    console.log(`build: wrote ${stale.join(', ')}`);
+  if (stale) {
+    fs.writeFileSync(target, text);
+    console.log(`build: wrote ${path.relative(ROOT, target)}`);
     program = ts.createProgram({ rootNames: config.fileNames, options: config.options, oldProgram: program });
   }
   const diagnostics = [...ts.getPreEmitDiagnostics(program)];

@@ -1,26 +1,27 @@
 'use strict';
 // The OpenAPI half of `npm run build` (scripts/build.js): the @nestjs/swagger CLI plugin (its ReadonlyVisitor,
-// classValidatorShim and introspectComments on) reads the request classes (every file of libs/contracts) with the
-// type checker, and openApiMetadata prints what it found as the text of apps/<app>/src/openapi/plugin-metadata.ts
-// (committed; main.ts hands it to SwaggerModule.loadPluginMetadata). A file rather than the plugin's emit
-// transformer, so that jest (swc, no type checker) documents the same schemas as dist/. It fills in what the shim
-// leaves out: @IsInt (integer), @IsPort (integer 1-65535), @IsIn (enum), @Matches with a regex constant or a
-// `new RegExp` of constants (the plugin reads only regex literals) and the contracts' documenting type aliases
-// (IsoDateTime: format date-time, …). Replies are documented where they are classes (named by the controllers'
-// @ApiOkResponse); controllers are not visited, since from a return type that is an interface the plugin could
-// only say Object.
+// classValidatorShim and introspectComments on) reads the request classes (every file of libs/contracts) with
+// the type checker, and openApiMetadata prints what it found as the text of
+// libs/contracts/src/openapi/plugin-metadata.ts (committed; exported as openApiPluginMetadata, which each app's
+// main.ts hands to SwaggerModule.loadPluginMetadata). One file for both apps, since the apps declare no request
+// or reply classes of their own. A file rather than the plugin's emit transformer, so that jest (swc, no type
+// checker) documents the same schemas as dist/. It fills in what the shim leaves out: @IsInt (integer), @IsPort
+// (integer 1-65535), @IsIn (enum), @Matches with a regex constant or a `new RegExp` of constants (the plugin
+// reads only regex literals) and the contracts' documenting type aliases (IsoDateTime: format date-time, …).
+// Replies are documented where they are classes (named by the controllers' @ApiOkResponse); controllers are not
+// visited, since from a return type that is an interface the plugin could only say Object.
 const path = require('node:path');
 const ts = require('typescript');
 const { ReadonlyVisitor } = require('@nestjs/swagger/plugin');
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Each app with an OpenAPI document: its sources, plus the contracts its controllers take. */
-const OPENAPI_APPS = ['apps/directory/src', 'apps/node-agent/src'];
+/** Where the request and reply classes are (the apps declare none of their own), and the metadata file goes. */
 const CONTRACTS = 'libs/contracts/src/';
+const OUT_DIR = path.join(ROOT, CONTRACTS, 'openapi');
 const PLUGIN_OPTIONS = {
   classValidatorShim: true,
-  // Request and reply classes: every file of the contracts (the apps declare none of their own).
+  // Request and reply classes: every file of the contracts.
   dtoFileNameSuffix: [`/${CONTRACTS}`],
   // A property's JSDoc is its description, and its `@example` tag its example.
   introspectComments: true,
@@ -282,27 +283,26 @@ function printMetadata(models, typeImports) {
   );
 }
 
-/** The metadata file of one app, as text (prettier-formatted like the rest of the tree). */
-async function openApiMetadata(program, appDir) {
-  const outDir = path.join(ROOT, appDir, 'openapi');
-  const visitor = new ReadonlyVisitor({ ...PLUGIN_OPTIONS, pathToSource: outDir });
-  const within = [path.join(ROOT, appDir) + path.sep, path.join(ROOT, CONTRACTS)];
+/** The contracts' metadata file, as text (prettier-formatted like the rest of the tree). */
+async function openApiMetadata(program) {
+  const visitor = new ReadonlyVisitor({ ...PLUGIN_OPTIONS, pathToSource: OUT_DIR });
   const files = program
     .getSourceFiles()
-    .filter((sf) => !sf.isDeclarationFile && within.some((dir) => path.resolve(sf.fileName).startsWith(dir)))
-    .filter((sf) => PLUGIN_OPTIONS.dtoFileNameSuffix.some((suffix) => sf.fileName.includes(suffix)));
+    .filter(
+      (sf) => !sf.isDeclarationFile && path.resolve(sf.fileName).startsWith(path.join(ROOT, CONTRACTS)),
+    );
   for (const sf of files) visitor.visit(program, sf);
   const { models } = visitor.collect();
   const checker = program.getTypeChecker();
   const completed = models
     .map(([importExpr, classes]) => {
-      const file = path.resolve(outDir, importExpr.arguments[0].text + '.ts');
+      const file = path.resolve(OUT_DIR, importExpr.arguments[0].text + '.ts');
       const sf = program.getSourceFile(file);
       return [importExpr, sf ? completeModels(sf, classes, checker) : {}];
     })
     .filter(([, classes]) => Object.keys(classes).length);
   const text = printMetadata(completed, visitor.typeImports);
-  const target = path.join(outDir, 'plugin-metadata.ts');
+  const target = path.join(OUT_DIR, 'plugin-metadata.ts');
   const prettier = require('prettier');
   const formatted = await prettier.format(text, {
     ...(await prettier.resolveConfig(target)),
@@ -311,4 +311,4 @@ async function openApiMetadata(program, appDir) {
   return { target, text: formatted };
 }
 
-module.exports = { OPENAPI_APPS, openApiMetadata };
+module.exports = { openApiMetadata };
