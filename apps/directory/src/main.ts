@@ -16,7 +16,7 @@ import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } fro
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connectBus, redisTransport, useValidation } from '@astral/transport';
 import { assertSchemaCurrent } from './database/data-source';
-import openApiPluginMetadata from './openapi/plugin-metadata';
+import { openApiPluginMetadata } from '@astral/contracts';
 import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';

@@ -24,7 +24,7 @@ import {
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
-import openApiPluginMetadata from './openapi/plugin-metadata';
+import { openApiPluginMetadata } from '@astral/contracts';
 import { AgentEvents } from './events/agent-events';
 import { attachEventsSocket } from './events/events.gateway';
 

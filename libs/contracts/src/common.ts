@@ -10,6 +10,9 @@ import {
   registerDecorator,
 } from 'class-validator';
 
+/** A host as a node registers it: hostname or IP address characters (a loose check; IsHost is the strict one). */
+export const HOST_PATTERN = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+
 /** A DNS name: dot-separated labels of letters, digits and inner dashes, at most 253 characters. */
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;

@@ -1,10 +1,11 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
-import { HOST_PATTERN } from './nodes';
+import { HOST_PATTERN } from './common';
 
 /**
  * The directory's HTTP forms of bus requests (apps/directory's *.http.controller.ts): query strings, where
- * booleans and numbers arrive as text, and bodies whose id is in the path. Same rules as the bus requests.
+ * booleans and numbers arrive as text, and bodies whose id is in the path. Same rules as the bus requests: a body
+ * is the bus request's base class (NodeHeartbeat extends HeartbeatBody with the id), so they are declared once.
  */
 
 /** ListNodesRequest as a query string, where booleans arrive as text. */
@@ -42,6 +43,7 @@ export class HeartbeatBody {
   @Min(0)
   forwards?: number;
 
+  /** For a supernode: how many member nodes it has now. */
   @IsOptional()
   @IsInt()
   @Min(0)

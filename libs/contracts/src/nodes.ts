@@ -14,10 +14,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import type { IsoDateTime } from './common';
-
-/** A host as a node registers it: hostname or IP address characters (a loose check; IsHost is the strict one). */
-export const HOST_PATTERN = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+import { HOST_PATTERN, type IsoDateTime } from './common';
+import { HeartbeatBody, PromoteBody } from './directory-http';
 
 /** How a node can be reached: its relay's ports and its agent's local API. */
 export class NodeAddress {
@@ -60,31 +58,16 @@ export class RegisterNodeRequest extends NodeAddress {
   version!: string;
 }
 
-export class NodeHeartbeat {
+/** HeartbeatBody and the node's id (over HTTP the id is in the path). */
+export class NodeHeartbeat extends HeartbeatBody {
   @IsUUID()
   nodeId!: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  forwards?: number;
-
-  /** For a supernode: how many member nodes it has now. */
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  childCount?: number;
 }
 
 /** A node becomes a supernode (it had no supernode with room to join, or it was asked to). */
-export class PromoteSupernode {
+export class PromoteSupernode extends PromoteBody {
   @IsUUID()
   nodeId!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(100000)
-  maxChildren!: number;
 }
 
 /** Supernodes for a joining node: those with spare capacity first, then the closest by the hint. */

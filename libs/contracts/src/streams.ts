@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsHost, IsPort, type Integer, type IsoDateTime, type Uuid } from './common';
+import { AnnounceBody } from './directory-http';
 import {
   IsBoolean,
   IsIn,
@@ -44,14 +45,10 @@ export class StreamRef {
   streamId!: string;
 }
 
-export class AnnounceStream extends StreamRef {
-  @IsUUID()
-  nodeId!: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  bitrateBps?: number;
+/** AnnounceBody and the stream's id (over HTTP the id is in the path). */
+export class AnnounceStream extends AnnounceBody {
+  @Matches(STREAM_ID_PATTERN, { message: `streamId ${STREAM_ID_RULE}` })
+  streamId!: string;
 }
 
 export class ListStreamsRequest {
