@@ -4,7 +4,9 @@
  * service that globalSetup started and deletes its socket directory.
  */
 import { rmSync } from 'node:fs';
-import { processAlive } from '@astral/testing';
+// A relative path: jest runs globalSetup/globalTeardown outside its module registry, so moduleNameMapper
+// (the @astral/* names) does not apply here.
+import { processAlive } from '../../libs/testing/src/process-alive';
 import { RUN_PREFIX_ENV, SERVICE_PID_ENV, STATE_DIR_ENV, removeByPrefix } from './podman-env';
 
 export default async function globalTeardown(): Promise<void> {
