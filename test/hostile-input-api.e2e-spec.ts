@@ -4,10 +4,16 @@ import Redis from 'ioredis';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply } from '@astral/contracts';
 import { redisTransport, request } from '@astral/transport';
-import { LocalNetwork, sleep, startLocalNetwork, waitFor, withLogsOnFailure } from '@astral/testing';
+import {
+  LocalNetwork,
+  processAlive,
+  sleep,
+  startLocalNetwork,
+  waitFor,
+  withLogsOnFailure,
+} from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import {
-  alive,
   childPid,
   deepJson,
   flood,
@@ -148,7 +154,7 @@ describe('hostile input: agent API and directory HTTP', () => {
           what: `the refusal in the ${t.name} log`,
         });
         expect((await call(t, 'GET', t.healthPath)).status).toBe(200);
-        expect(alive(t.pid())).toBe(true);
+        expect(processAlive(t.pid())).toBe(true);
         const grown = rssMbSync(t.pid()) - rssBefore[t.name];
         console.log(JSON.stringify({ target: t.name, rssBeforeMb: rssBefore[t.name], rssGrowthMb: grown }));
         expect(grown).toBeLessThan(32);
@@ -189,7 +195,7 @@ describe('hostile input: agent API and directory HTTP', () => {
       const nodes = await request(client, DirectoryPatterns.ListNodes, {});
       expect(nodes.map((n) => n.nodeId)).toContain(net.nodes[0].nodeId);
       expect((await call(targets[0], 'GET', '/api/status')).status).toBe(200);
-      expect(alive(agentPid) && alive(net.directory.pid!)).toBe(true);
+      expect(processAlive(agentPid) && processAlive(net.directory.pid!)).toBe(true);
     });
   }, 60_000);
 });

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { AstralError, RelayPatterns, WireReply, addressed } from '@astral/contracts';
-import { FlvTagReader, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
+import { FlvTagReader, processAlive, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
 import {
-  alive,
   deepJson,
   flood,
   hugeHeader,
@@ -81,7 +80,7 @@ describe('hostile input: forward port and relay control', () => {
       const ex = await sendRaw(A.ports.forward, 'GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       expect(statusOf(ex)).toBe(400);
       expect(ex.text).toMatch(/not a valid URL path/);
-      expect(alive(A.process.pid!)).toBe(true);
+      expect(processAlive(A.process.pid!)).toBe(true);
       expect(await healthz()).toBe(200);
       await waitFor(() => relayLog().includes('forward port: request refused'), {
         timeoutMs: 5000,
@@ -184,7 +183,7 @@ describe('hostile input: forward port and relay control', () => {
 
   it('is alive afterwards, its RSS grew less than 32 MB, and the forward opened before the attacks kept flowing', async () => {
     await withLogs(async () => {
-      expect(alive(A.process.pid!)).toBe(true);
+      expect(processAlive(A.process.pid!)).toBe(true);
       expect(A.process.running).toBe(true);
       const grown = rssMbSync(A.process.pid!) - rssBefore;
       console.log(JSON.stringify({ relayRssBeforeMb: rssBefore, relayRssGrowthMb: grown }));

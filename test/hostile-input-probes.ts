@@ -131,15 +131,6 @@ export async function flood(
 /** JSON nested `depth` levels deep (about 2 bytes a level). */
 export const deepJson = (depth = 3000): string => '['.repeat(depth) + ']'.repeat(depth);
 
-/** Whether a process still exists (and is not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    return !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** The child of `parentPid` whose command line ends with `lastArg` (e.g. the agent of `astral node start`). */
 export function childPid(parentPid: number, lastArg: string): number | null {
   let children: string[];
