@@ -11,13 +11,6 @@ export interface ListenerLimits extends ConnectionCaps {
   idleTimeoutMs: number;
 }
 
-export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
-  maxConnections: 10_000,
-  maxPerAddress: 1_000,
-  handshakeTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
-};
-
 const HANDSHAKE_TIMER = Symbol('astral.handshakeTimer');
 type GuardedSocket = Socket & { [HANDSHAKE_TIMER]?: NodeJS.Timeout };
 
