@@ -9,3 +9,4 @@ export * from './send';
 export * from './reply-check';
 export * from './clients';
 export * from './bus-handlers';
+export * from './acl';
