@@ -11,7 +11,7 @@ const swc = [
   },
 ];
 const moduleNameMapper = {
-  '^@astral/(contracts|media|config|testing|overlay|net|transport)$': '<rootDir>/libs/$1/src',
+  '^@astral/(contracts|media|config|testing|overlay|net|transport|identity)$': '<rootDir>/libs/$1/src',
 };
 module.exports = {
   // e2e suites start real networks of processes; on 2 cores they run one at a time.

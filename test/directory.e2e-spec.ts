@@ -513,10 +513,10 @@ describe('Directory', () => {
     const cooking = (await h.sut.listStreams({ q: 'cooking' })).items[0];
     expect(cooking.status).toBe('ended');
 
-    const ended = await h.sut.endStream({ streamId });
+    const ended = await h.sut.endStream({ streamId, nodeId: nodeA.nodeId });
     expect(ended.status).toBe('ended');
     expect(ended.endedAt).not.toBeNull();
-    expect(await h.sut.endStream({ streamId })).toEqual(ended);
+    expect(await h.sut.endStream({ streamId, nodeId: nodeA.nodeId })).toEqual(ended);
     expect(await h.sut.listCarriers({ streamId })).toEqual([]);
     await expect(h.sut.announceStream({ streamId, nodeId: nodeA.nodeId })).rejects.toMatchObject({
       status: 409,

@@ -2,7 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ClientProxyFactory } from '@nestjs/microservices';
 import { redisTransport } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
-import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from './agent.tokens';
+import { NodeKeys } from '@astral/identity';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from './agent.tokens';
 import { DirectoryLink } from './directory/directory-link.service';
 import { RelayLink } from './relay/relay-link.service';
 import { RelayEventsController } from './relay/relay-events.controller';
@@ -28,7 +29,7 @@ import { SettingsHttpController } from './settings/settings.http.controller';
 
 @Module({})
 export class AgentModule {
-  static register(config: NodeConfig, nodeId: string, log: Logger): DynamicModule {
+  static register(config: NodeConfig, nodeId: string, keys: NodeKeys, log: Logger): DynamicModule {
     return {
       module: AgentModule,
       controllers: [
@@ -43,6 +44,7 @@ export class AgentModule {
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AGENT_NODE_ID, useValue: nodeId },
+        { provide: AGENT_NODE_KEYS, useValue: keys },
         { provide: AGENT_LOGGER, useValue: log },
         {
           provide: AGENT_CLIENT,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { loadOrCreateNodeKeys } from '@astral/identity';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import {
@@ -49,12 +50,16 @@ export async function startAgent(
 ): Promise<{ close(): Promise<void>; nodeId: string; apiUrl: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
+  const keys = loadOrCreateNodeKeys(config.dataDir);
   const log = createLogger('node-agent', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const app = await NestFactory.create<NestExpressApplication>(AgentModule.register(config, nodeId, log), {
-    logger: new PinoNestLogger(log),
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AgentModule.register(config, nodeId, keys, log),
+    {
+      logger: new PinoNestLogger(log),
+      bodyParser: false,
+    },
+  );
   // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
   hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', listenerLimits(config), log), log);
   app.use(requireJsonBody);

@@ -15,6 +15,7 @@ import {
   CarrierInfo,
   CarryingStream,
   CreateStreamRequest,
+  EndStreamRequest,
   ListStreamsRequest,
   StreamInfo,
   StreamPage,
@@ -73,7 +74,7 @@ export interface BusMap {
   [DirectoryPatterns.ListSupernodes]: [ListSupernodesRequest, NodeInfo[]];
   [DirectoryPatterns.CreateStream]: [CreateStreamRequest, StreamInfo];
   [DirectoryPatterns.AnnounceStream]: [AnnounceStream, StreamInfo];
-  [DirectoryPatterns.EndStream]: [StreamRef, StreamInfo];
+  [DirectoryPatterns.EndStream]: [EndStreamRequest, StreamInfo];
   [DirectoryPatterns.GetStream]: [StreamRef, StreamInfo];
   [DirectoryPatterns.ListStreams]: [ListStreamsRequest, StreamPage];
   [DirectoryPatterns.ListCarriers]: [StreamRef, CarrierInfo[]];

@@ -80,3 +80,6 @@ export interface ClosedReply {
 export interface RemovedReply {
   removed: boolean;
 }
+
+/** An Ed25519 public key as Astral writes it: the raw 32 bytes in base64url, without padding. */
+export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;

@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { HOST_PATTERN, type IsoDateTime } from './common';
+import { HOST_PATTERN, PUBLIC_KEY_PATTERN, type IsoDateTime } from './common';
 import { HeartbeatBody, PromoteBody } from './directory-http';
 
 /** How a node can be reached: its relay's ports and its agent's local API. */
@@ -56,6 +56,15 @@ export class RegisterNodeRequest extends NodeAddress {
   @IsString()
   @MaxLength(32)
   version!: string;
+
+  /**
+   * The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it
+   * at the node's first registration and refuses the id with any other key from then on.
+   */
+  @Matches(PUBLIC_KEY_PATTERN, {
+    message: 'publicKey must be an Ed25519 public key: 43 base64url characters',
+  })
+  publicKey!: string;
 }
 
 /** HeartbeatBody and the node's id (over HTTP the id is in the path). */
@@ -130,6 +139,11 @@ export class NodeInfo extends NodeAddress {
   @IsString()
   @MaxLength(32)
   version!: string;
+
+  /** The key the node registered with; null for a node registered before keys existed. */
+  @ValidateIf((n: NodeInfo) => n.publicKey !== null)
+  @Matches(PUBLIC_KEY_PATTERN)
+  publicKey!: string | null;
 }
 
 export class RegisterNodeReply {

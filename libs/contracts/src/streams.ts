@@ -45,6 +45,12 @@ export class StreamRef {
   streamId!: string;
 }
 
+/** The stream's source node ends it: only the node that published a stream may end it over the bus. */
+export class EndStreamRequest extends StreamRef {
+  @IsUUID()
+  nodeId!: string;
+}
+
 /** AnnounceBody and the stream's id (over HTTP the id is in the path). */
 export class AnnounceStream extends AnnounceBody {
   @Matches(STREAM_ID_PATTERN, { message: `streamId ${STREAM_ID_RULE}` })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisterNodeRequest } from '@astral/contracts';
+import { generateNodeKeys } from '@astral/identity';
 
 /** A valid registration of a fresh node (new id, default ports, on 127.0.0.1), with `overrides` applied. */
 export function registerNodeRequest(overrides: Partial<RegisterNodeRequest> = {}): RegisterNodeRequest {
@@ -11,6 +12,7 @@ export function registerNodeRequest(overrides: Partial<RegisterNodeRequest> = {}
     forwardPort: 9000,
     apiPort: 7000,
     version: '0.1.0',
+    publicKey: generateNodeKeys().publicKey,
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ import {
   StreamInfo,
   StreamPage,
   StreamRef,
+  EndStreamRequest,
   TicketCancel,
   TicketConfirm,
   TicketConfirmReply,
@@ -92,8 +93,8 @@ export class DirectoryClient {
   announceStream(req: AnnounceStream): Promise<StreamInfo> {
     return request(this.client, DirectoryPatterns.AnnounceStream, req, this.timeoutMs);
   }
-  endStream(ref: StreamRef): Promise<StreamInfo> {
-    return request(this.client, DirectoryPatterns.EndStream, ref, this.timeoutMs);
+  endStream(req: EndStreamRequest): Promise<StreamInfo> {
+    return request(this.client, DirectoryPatterns.EndStream, req, this.timeoutMs);
   }
   getStream(ref: StreamRef): Promise<StreamInfo> {
     return request(this.client, DirectoryPatterns.GetStream, ref, this.timeoutMs);

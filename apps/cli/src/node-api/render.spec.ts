@@ -62,6 +62,7 @@ const node = (nodeId: string, supernode: boolean): NodeInfo => ({
   childCount: supernode ? 1 : 0,
   uploadLimitBps: null,
   lastSeenAt: new Date(NOW - 1000).toISOString(),
+  publicKey: null,
   version: '0.1.0',
 });
 

@@ -67,5 +67,6 @@ export function toNodeInfo(n: NodeEntity): NodeInfo {
     uploadLimitBps: n.uploadLimitBps,
     lastSeenAt: new Date(n.lastSeenAt).toISOString(),
     version: n.version,
+    publicKey: null,
   };
 }

@@ -10,6 +10,7 @@ import {
   StreamInfo,
   StreamPage,
   StreamRef,
+  EndStreamRequest,
 } from '@astral/contracts';
 import { OnEvent, OnRequest } from '@astral/transport';
 import { RequestKey } from '../transport/request-key';
@@ -31,8 +32,8 @@ export class StreamsController {
   }
 
   @OnRequest(DirectoryPatterns.EndStream)
-  end(@Payload() ref: StreamRef): Promise<StreamInfo> {
-    return this.streams.end(ref);
+  end(@Payload() req: EndStreamRequest): Promise<StreamInfo> {
+    return this.streams.end(req);
   }
 
   @OnRequest(DirectoryPatterns.GetStream)

@@ -3,7 +3,8 @@ import { ClientProxy } from '@nestjs/microservices';
 import { NodeInfo } from '@astral/contracts';
 import { DirectoryClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
-import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
+import { NodeKeys } from '@astral/identity';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -29,6 +30,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
+    @Inject(AGENT_NODE_KEYS) private readonly keys: NodeKeys,
   ) {
     this.directory = new DirectoryClient(client, 3000);
   }
@@ -79,6 +81,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private registration() {
     return {
       nodeId: this.nodeId,
+      publicKey: this.keys.publicKey,
       host: this.config.host,
       rtmpPort: this.config.rtmpPort,
       httpPort: this.config.httpPort,

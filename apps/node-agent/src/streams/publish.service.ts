@@ -93,7 +93,7 @@ export class PublishService {
     this.events.publish({ type: 'stream-ended', streamId });
     await this.tickets.endStream(streamId, 'the stream ended');
     if (origin === 'publish') {
-      await this.directory.endStream({ streamId });
+      await this.directory.endStream({ streamId, nodeId: this.nodeId });
       this.log.info({ streamId }, 'publisher stopped; stream ended in the directory');
     }
   }

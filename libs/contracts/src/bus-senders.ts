@@ -1,0 +1,109 @@
+import { AgentPatterns, DirectoryPatterns, RelayPatterns, patternOf } from './patterns';
+import { BusPattern, PayloadOf } from './bus-map';
+
+/**
+ * Who may send a pattern (docs/SECURITY.md). Every channel a sender writes names the sender
+ * (`<channel>@<sender>`), and Redis ACLs let a node write only channels that name itself, so the
+ * receiving server knows who sent each message and checks it here before any handler runs:
+ *
+ * - `self`: only the addressed node itself (a relay obeys only its own agent, an agent believes only
+ *   its own relay's events);
+ * - `{ field }`: the payload field names the sender (a node registers, heartbeats, ends streams and asks
+ *   for tickets only as itself);
+ * - `any`: reads, which anyone with bus access may make.
+ */
+export type SenderRule<T> = 'self' | 'any' | { field: StringFieldOf<T> };
+type StringFieldOf<T> = { [K in keyof T]-?: T[K] extends string ? K : never }[keyof T] & string;
+
+/** A sender that is not a node: the directory, or an operator's tool (reads only). */
+export const DIRECTORY_SENDER = 'directory';
+export const OPERATOR_SENDER = 'operator';
+const NODE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isSenderId(s: string): boolean {
+  return NODE_ID.test(s) || s === DIRECTORY_SENDER || s === OPERATOR_SENDER;
+}
+
+export const BUS_SENDERS: { [P in BusPattern]: SenderRule<PayloadOf<P>> } = {
+  [DirectoryPatterns.RegisterNode]: { field: 'nodeId' },
+  [DirectoryPatterns.NodeHeartbeat]: { field: 'nodeId' },
+  [DirectoryPatterns.UnregisterNode]: { field: 'nodeId' },
+  [DirectoryPatterns.ListNodes]: 'any',
+  [DirectoryPatterns.PromoteSupernode]: { field: 'nodeId' },
+  [DirectoryPatterns.DemoteSupernode]: { field: 'nodeId' },
+  [DirectoryPatterns.ListSupernodes]: 'any',
+  [DirectoryPatterns.CreateStream]: { field: 'sourceNodeId' },
+  [DirectoryPatterns.AnnounceStream]: { field: 'nodeId' },
+  [DirectoryPatterns.EndStream]: { field: 'nodeId' },
+  [DirectoryPatterns.GetStream]: 'any',
+  [DirectoryPatterns.ListStreams]: 'any',
+  [DirectoryPatterns.ListCarriers]: 'any',
+  [DirectoryPatterns.Carrying]: { field: 'nodeId' },
+
+  [AgentPatterns.TicketRequest]: { field: 'requesterId' },
+  [AgentPatterns.TicketConfirm]: { field: 'requesterId' },
+  [AgentPatterns.TicketCancel]: { field: 'requesterId' },
+  [AgentPatterns.TicketHeartbeat]: { field: 'requesterId' },
+  [AgentPatterns.TicketEnded]: { field: 'nodeId' },
+  [AgentPatterns.MembershipJoin]: { field: 'nodeId' },
+  [AgentPatterns.MembershipHeartbeat]: { field: 'nodeId' },
+  [AgentPatterns.MembershipLeave]: { field: 'nodeId' },
+  [AgentPatterns.MembershipRehome]: { field: 'supernodeId' },
+  [AgentPatterns.SupernodeCarriers]: { field: 'requesterId' },
+  [AgentPatterns.RelayStreamLive]: 'self',
+  [AgentPatterns.RelayStreamEnded]: 'self',
+  [AgentPatterns.RelayUpstreamLost]: 'self',
+  [AgentPatterns.RelayForwardClosed]: 'self',
+  [AgentPatterns.RelayStats]: 'self',
+  [AgentPatterns.RelayReady]: 'self',
+
+  [RelayPatterns.AuthorizePublish]: 'self',
+  [RelayPatterns.AdmitForward]: 'self',
+  [RelayPatterns.RevokeForward]: 'self',
+  [RelayPatterns.OpenUpstream]: 'self',
+  [RelayPatterns.CloseUpstream]: 'self',
+  [RelayPatterns.SetUploadLimit]: 'self',
+  [RelayPatterns.GetStats]: 'self',
+};
+
+/** The part of a channel before its sender: `node.<id>.tickets.request@<sender>` → both halves. */
+export function splitSender(channel: string): { base: string; sender: string } | null {
+  const at = channel.lastIndexOf('@');
+  if (at <= 0) return null;
+  return { base: channel.slice(0, at), sender: channel.slice(at + 1) };
+}
+
+/** The channel a sender writes for a pattern's concrete channel. */
+export function fromSender(channel: string, sender: string): string {
+  return `${channel}@${sender}`;
+}
+
+/** The addressed node of a concrete node- or relay-addressed channel, or null for a directory channel. */
+export function targetOf(base: string): string | null {
+  const parts = base.split('.');
+  return (parts[0] === 'node' || parts[0] === 'relay') && parts.length > 2 ? parts[1] : null;
+}
+
+export type SenderVerdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Whether `sender` may send `data` on the concrete channel `base` (without its sender suffix). Pure:
+ * the transport server calls it for every message, after the message screen and before validation.
+ */
+export function senderAllowed(base: string, sender: string, data: unknown): SenderVerdict {
+  if (!isSenderId(sender)) return { ok: false, reason: 'the sender is not a node id' };
+  const pattern = patternOf(base);
+  const rule = (BUS_SENDERS as Record<string, SenderRule<Record<string, string>> | undefined>)[pattern];
+  if (rule === undefined) return { ok: false, reason: 'unknown pattern' };
+  if (rule === 'any') return { ok: true };
+  if (rule === 'self') {
+    return targetOf(base) === sender
+      ? { ok: true }
+      : { ok: false, reason: 'only the node itself may send this' };
+  }
+  const value =
+    typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[rule.field] : undefined;
+  return value === sender && NODE_ID.test(sender)
+    ? { ok: true }
+    : { ok: false, reason: `${rule.field} must be the sender's own id` };
+}

@@ -1,0 +1,3 @@
+export * from './signature';
+export * from './node-keys';
+export * from './replay-guard';
