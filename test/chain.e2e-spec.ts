@@ -1,10 +1,10 @@
 import type { PublishReply, WatchReply } from '@astral/contracts';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { AgentPatterns, AstralError, RelayStats, addressed } from '@astral/contracts';
-import { PeerClient, redisTransport, request } from '@astral/transport';
+import { PeerClient, claimingBusClient, request } from '@astral/transport';
 import {
   FlvTagReader,
   HttpJsonError,
@@ -158,7 +158,7 @@ describe('A → B → C chain', () => {
     });
 
     it('rejects a malformed Redis message with a validation error and keeps the agent running', async () => {
-      const client: ClientProxy = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
+      const client: ClientProxy = claimingBusClient({ url: net.redisUrl });
       const raw = new Redis(net.redisUrl);
       try {
         const channel = addressed(AgentPatterns.TicketRequest, node(A).nodeId);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply } from '@astral/contracts';
-import { redisTransport, request } from '@astral/transport';
+import { claimingBusClient, request } from '@astral/transport';
 import {
   LocalNetwork,
   processAlive,
@@ -76,7 +76,7 @@ describe('hostile input: agent API and directory HTTP', () => {
     expect(agentPid).toBeGreaterThan(0);
     redis = new Redis(net.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
-    client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
+    client = claimingBusClient({ url: net.redisUrl });
     for (const t of targets) rssBefore[t.name] = rssMbSync(t.pid());
   }, 120_000);
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { AstralError, NodeInfo, NodesReply, NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
-import { PeerClient, redisTransport } from '@astral/transport';
+import { PeerClient, claimingBusClient } from '@astral/transport';
 import {
   FlvTagReader,
   LocalNetwork,
@@ -91,7 +91,7 @@ describe('Overlay', () => {
       })),
       heartbeatMs: 1000,
     });
-    client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
+    client = claimingBusClient({ url: net.redisUrl });
     const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
       title: 'Overlay',
     });

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { RelayStats } from '@astral/contracts';
-import { RelayControlClient, redisTransport } from '@astral/transport';
+import { RelayControlClient, claimingBusClient } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,
@@ -70,7 +70,7 @@ export const sha256Hex = (text: string): string => createHash('sha256').update(t
 export async function startRelayTestbed(): Promise<RelayTestbed> {
   const root = makeTempDir('astral-relays-');
   const redis = await startRedis();
-  const client: ClientProxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+  const client: ClientProxy = claimingBusClient({ url: redis.url });
   const relays: TestRelay[] = [];
   const publishers: FlvFilePublisher[] = [];
 

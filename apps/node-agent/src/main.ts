@@ -70,7 +70,13 @@ export async function startAgent(
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
-  connectBus(app, new NodeAddressedRedisServer(nodeId, redisTransport({ url: config.redisUrl }).options));
+  connectBus(
+    app,
+    new NodeAddressedRedisServer(
+      nodeId,
+      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
+    ),
+  );
   // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
   await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
   SwaggerModule.setup(

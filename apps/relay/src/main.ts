@@ -25,7 +25,7 @@ export async function startRelay(
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const transport = redisTransport({ url: config.redisUrl });
+  const transport = redisTransport({ url: config.redisUrl, caFile: config.redisCaFile });
   const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, log), {
     strategy: new NodeAddressedRedisServer(nodeId, transport.options),
     logger: new PinoNestLogger(log),

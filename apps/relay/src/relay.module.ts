@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
-import { redisTransport } from '@astral/transport';
+import { busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';
@@ -19,7 +18,7 @@ export class RelayModule {
         { provide: RELAY_LOGGER, useValue: log },
         {
           provide: RELAY_CLIENT,
-          useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })),
+          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
         RelayService,
         ForwardServer,

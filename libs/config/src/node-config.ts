@@ -46,6 +46,12 @@ export class NodeConfig extends ListenerLimitsConfig {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   redisUrl: string = 'redis://127.0.0.1:6379';
 
+  /** PEM CA bundle that signs the Redis server's certificate, for a `rediss://` URL (else the system's CAs). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  redisCaFile?: string;
+
   /** The address the relay binds and advertises. */
   @Matches(/^[A-Za-z0-9.:-]+$/)
   host: string = '127.0.0.1';
@@ -146,6 +152,7 @@ export function parseSeeds(seeds: string | undefined): SeedNode[] {
 export const NODE_ENV = {
   dataDir: 'ASTRAL_DATA_DIR',
   redisUrl: 'REDIS_URL',
+  redisCaFile: 'ASTRAL_REDIS_CA_FILE',
   host: 'ASTRAL_HOST',
   rtmpPort: 'ASTRAL_RTMP_PORT',
   httpPort: 'ASTRAL_HTTP_PORT',

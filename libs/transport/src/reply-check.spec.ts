@@ -42,6 +42,7 @@ const node = {
   uploadLimitBps: null,
   lastSeenAt: '2026-01-01T00:00:00.000Z',
   version: '0.1.0',
+  publicKey: null,
 };
 
 const ticketReply = replyShapeOf(AgentPatterns.TicketRequest)!;
