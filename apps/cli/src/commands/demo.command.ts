@@ -6,7 +6,6 @@ import {
   HttpJsonError,
   LocalNetwork,
   LocalNode,
-  httpJson,
   makeTempDir,
   removeTempDir,
   sampleFlvPath,
@@ -15,6 +14,7 @@ import {
   startRedis,
   waitFor,
   WaitAbortedError,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderTable } from '../output';
@@ -120,7 +120,7 @@ export async function watch(node: LocalNode, streamId: string): Promise<WatchAns
   return waitFor(
     async () => {
       try {
-        return await httpJson<WatchAnswer>('POST', `${node.apiUrl}/api/streams/${streamId}/watch`, {});
+        return await agentApi<WatchAnswer>(node, 'POST', `/api/streams/${streamId}/watch`, {});
       } catch (err) {
         // 404 (not announced yet) and 5xx (no offer yet) are worth retrying; other refusals are final.
         if (
@@ -239,7 +239,12 @@ export function demoCommand(): Command {
       const summary: DemoNodeSummary[] = [];
       let streamId: string;
       try {
-        const created = await createStream(source.apiUrl, 'Astral demo', 'fixtures/sample.flv, looped');
+        const created = await createStream(
+          source.apiUrl,
+          source.apiToken,
+          'Astral demo',
+          'fixtures/sample.flv, looped',
+        );
         streamId = created.streamId;
         log(`astral demo: created stream ${streamId} on ${source.name}; publishing fixtures/sample.flv`);
         // The publisher is started again when it stops (its node's relay restarted, say), for as long
