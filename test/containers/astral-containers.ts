@@ -4,6 +4,7 @@
  * published on 127.0.0.1 only. Images come from local storage and are never pulled.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   GenericContainer,
   ImageName,
@@ -60,6 +61,8 @@ export interface AstralNodeContainer {
   nodeId: string;
   container: StartedTestContainer;
   apiUrl: string;
+  /** The API token every node of this network has (ASTRAL_API_TOKEN). */
+  apiToken: string;
   httpFlvUrl(streamId: string): string;
   status(): Promise<NodeStatus>;
 }
@@ -72,6 +75,8 @@ export class AstralContainerNetwork {
   directoryUrl = '';
   readonly nodes: AstralNodeContainer[] = [];
   readonly prefix: string;
+  /** One API token for every node, set as ASTRAL_API_TOKEN: the suite and the publisher call the agents from outside. */
+  readonly apiToken = randomBytes(32).toString('base64url');
 
   /** `name` tells this network's containers apart from another spec's in the same run. */
   constructor(name: string) {
@@ -128,7 +133,15 @@ export class AstralContainerNetwork {
     const container = this.track(
       await this.image(ASTRAL_IMAGE, name)
         .withCommand(['node', 'start'])
-        .withEnvironment({ REDIS_URL: 'redis://redis:6379', ASTRAL_HOST: name, ASTRAL_ROLE: 'node', ...env })
+        .withEnvironment({
+          REDIS_URL: 'redis://redis:6379',
+          ASTRAL_HOST: name,
+          // Reached from the host (the published port) and from the publisher's container.
+          ASTRAL_API_HOST: name,
+          ASTRAL_API_TOKEN: this.apiToken,
+          ASTRAL_ROLE: 'node',
+          ...env,
+        })
         .withLoopbackPorts(...ASTRAL_PORTS)
         // 200 only once the agent is registered with the directory.
         .withWaitStrategy(Wait.forHttp('/api/status', 7000).forStatusCode(200))
@@ -143,6 +156,7 @@ export class AstralContainerNetwork {
       nodeId: (await status()).nodeId,
       container,
       apiUrl,
+      apiToken: this.apiToken,
       httpFlvUrl: (streamId) => `http://127.0.0.1:${flvPort}/live/${encodeURIComponent(streamId)}.flv`,
       status,
     };
@@ -162,6 +176,7 @@ export class AstralContainerNetwork {
           '--title',
           'containers suite',
         ])
+        .withEnvironment({ ASTRAL_API_TOKEN: this.apiToken })
         .withLoopbackPorts(...ASTRAL_PORTS)
         // It listens on nothing: ready once it has created the stream and prints its id.
         .withWaitStrategy(Wait.forLogMessage(/stream id/))
