@@ -48,15 +48,15 @@ export async function startAgent(
   });
   // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
   hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', listenerLimits(config), log), log);
-  // Host, Origin and token checks before anything else reads the request (docs/security/agent-api.md).
-  app.use(apiAccessMiddleware(access, log));
-  app.use(requireJsonBody);
-  app.useBodyParser('json', jsonBodyOptions('64kb'));
-  // CORS answers the directory's pages only (the access check has refused every other origin already).
+  // CORS for the directory's pages only; first, so that a refusal the page gets is readable to it.
   app.enableCors({
     origin: access.directoryOrigin ?? false,
     allowedHeaders: ['content-type', 'authorization', AGENT_CONTROL_HEADER],
   });
+  // Host, Origin and token checks before any route or body parser reads the request (docs/security/agent-api.md).
+  app.use(apiAccessMiddleware(access, log));
+  app.use(requireJsonBody);
+  app.useBodyParser('json', jsonBodyOptions('64kb'));
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
