@@ -213,6 +213,7 @@ export function testbedCommand(): Command {
       18000,
     )
     .option('--project <name>', 'compose project name', 'astral-testbed')
+    .option('--api-token <token>', "the agents' API token (default: a new random one, in the file)")
     .addOption(
       new Option(
         '--layout <layout>',
