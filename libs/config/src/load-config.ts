@@ -38,10 +38,9 @@ export function loadConfig<T extends object>(
       const variable = (envMap as Record<string, string>)[e.property];
       const what = Object.values(e.constraints ?? {}).join('; ');
       // A secret's value is never repeated in the message (it may end up in a log).
-      const shown = variable && SECRET_VARIABLE.test(variable) ? '(hidden)' : JSON.stringify(env[variable] ?? '');
-      return variable
-        ? `  ${variable}=${shown}: ${what}`
-        : `  ${e.property}: ${what}`;
+      const shown =
+        variable && SECRET_VARIABLE.test(variable) ? '(hidden)' : JSON.stringify(env[variable] ?? '');
+      return variable ? `  ${variable}=${shown}: ${what}` : `  ${e.property}: ${what}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
