@@ -332,7 +332,10 @@ export function demoCommand(): Command {
         out(`  ffplay -fflags nobuffer ${last.play.rtmp}`);
         out(`  ffplay ${last.play.httpFlv}`);
         out(`  ffprobe -v error -show_entries stream=codec_type,codec_name -of json ${last.play.httpFlv}`);
-        out(`  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --title "my stream"`);
+        // The CLI reads the node's API token from its data directory.
+        out(
+          `  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --data-dir ${source.dataDir} --title "my stream"`,
+        );
         out(`  curl ${summary[0].apiUrl}/api/status`);
         out(durationSec ? `Running for ${durationSec} s (Ctrl-C stops earlier).` : 'Press Ctrl-C to stop.');
       }
