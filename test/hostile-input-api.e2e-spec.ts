@@ -6,6 +6,7 @@ import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply
 import { claimingBusClient, request } from '@astral/transport';
 import {
   LocalNetwork,
+  agentAuthHeaders,
   processAlive,
   sleep,
   startLocalNetwork,
@@ -38,6 +39,8 @@ interface Target {
   /** A JSON request that must succeed, and where to send a body. */
   jsonRoute: { method: string; path: string; good: () => unknown };
   healthPath: string;
+  /** Headers of a legitimate caller (the agent's API token). */
+  auth: () => Record<string, string>;
 }
 
 describe('hostile input: agent API and directory HTTP', () => {
@@ -55,6 +58,7 @@ describe('hostile input: agent API and directory HTTP', () => {
       log: () => readFileSync(net.nodes[0].logFile, 'utf8'),
       jsonRoute: { method: 'PATCH', path: '/api/settings', good: () => ({ maxChildren: 50 }) },
       healthPath: '/api/status',
+      auth: () => agentAuthHeaders(net.nodes[0]),
     },
     {
       name: 'directory HTTP',
@@ -67,6 +71,7 @@ describe('hostile input: agent API and directory HTTP', () => {
         good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }),
       },
       healthPath: '/api/nodes',
+      auth: () => ({}),
     },
   ];
 
@@ -91,7 +96,8 @@ describe('hostile input: agent API and directory HTTP', () => {
   const call = (t: Target, method: string, path: string, body?: string, type = 'application/json') =>
     fetch(`http://127.0.0.1:${t.port()}${path}`, {
       method,
-      ...(body !== undefined && { body, headers: { 'Content-Type': type } }),
+      headers: { ...t.auth(), ...(body !== undefined && { 'Content-Type': type }) },
+      ...(body !== undefined && { body }),
       signal: AbortSignal.timeout(5000),
     });
 

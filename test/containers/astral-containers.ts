@@ -102,6 +102,8 @@ export interface AstralNodeContainer {
   nodeId: string;
   container: StartedTestContainer;
   apiUrl: string;
+  /** The API token every node of this network has (ASTRAL_API_TOKEN). */
+  apiToken: string;
   httpFlvUrl(streamId: string): string;
   status(): Promise<NodeStatus>;
 }
@@ -116,6 +118,8 @@ export class AstralContainerNetwork {
   readonly prefix: string;
   credentials: BusCredentials = generatedBusCredentials();
   private aclDir = '';
+  /** One API token for every node, set as ASTRAL_API_TOKEN: the suite and the publisher call the agents from outside. */
+  readonly apiToken = randomBytes(32).toString('base64url');
 
   /** `name` tells this network's containers apart from another spec's in the same run. */
   constructor(name: string) {
@@ -195,6 +199,9 @@ export class AstralContainerNetwork {
         .withEnvironment({
           REDIS_URL: this.credentials.nodeUrl,
           ASTRAL_HOST: name,
+          // Reached from the host (the published port) and from the publisher's container.
+          ASTRAL_API_HOST: name,
+          ASTRAL_API_TOKEN: this.apiToken,
           ASTRAL_ROLE: 'node',
           ...env,
         })
@@ -212,6 +219,7 @@ export class AstralContainerNetwork {
       nodeId: (await status()).nodeId,
       container,
       apiUrl,
+      apiToken: this.apiToken,
       httpFlvUrl: (streamId) => `http://127.0.0.1:${flvPort}/live/${encodeURIComponent(streamId)}.flv`,
       status,
     };
@@ -231,6 +239,7 @@ export class AstralContainerNetwork {
           '--title',
           'containers suite',
         ])
+        .withEnvironment({ ASTRAL_API_TOKEN: this.apiToken })
         .withLoopbackPorts(...ASTRAL_PORTS)
         // It listens on nothing: ready once it has created the stream and prints its id.
         .withWaitStrategy(Wait.forLogMessage(/stream id/))

@@ -5,7 +5,7 @@
  * most two and the rest hang below them: a tree. Players are ffprobe on the host, reading a node's
  * HTTP-FLV through the port published on 127.0.0.1.
  */
-import { ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
+import { agentApi, ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
 import Redis from 'ioredis';
 import { getContainerRuntimeClient } from 'testcontainers';
 import type { ListedStream, NodeStatus } from '@astral/contracts';
@@ -87,14 +87,14 @@ describe('Astral network in containers', () => {
       source = net.nodes[0];
       await net.startPublisher(source);
       streamId = await waitFor(
-        async () => (await httpJson<ListedStream[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
+        async () => (await agentApi<ListedStream[]>(source, 'GET', `/api/streams`))[0]?.streamId,
         { timeoutMs: 60_000, intervalMs: 500, what: 'the published stream at node 1' },
       );
       // As docker/testbed-watch.js does: each node in turn, once the previous one carries the stream.
       for (const node of net.nodes.slice(1)) {
         await waitFor(
           () =>
-            httpJson('POST', `${node.apiUrl}/api/streams/${encodeURIComponent(streamId)}/watch`, undefined, {
+            agentApi(node, 'POST', `/api/streams/${encodeURIComponent(streamId)}/watch`, undefined, {
               timeoutMs: 20_000,
             }),
           {

@@ -24,13 +24,24 @@ export interface WireReply<R = unknown> {
 }
 
 export type AstralErrorCode =
-  'bad-request' | 'not-found' | 'forbidden' | 'conflict' | 'no-capacity' | 'timeout' | 'unavailable';
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'misdirected'
+  | 'no-capacity'
+  | 'timeout'
+  | 'unavailable';
 
 const STATUS: Record<AstralErrorCode, number> = {
   'bad-request': 400,
+  unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  /** A request for a host name this server does not answer (421 Misdirected Request). */
+  misdirected: 421,
   'no-capacity': 429,
   unavailable: 503,
   timeout: 504,
