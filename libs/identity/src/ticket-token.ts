@@ -1,3 +1,4 @@
+import { TICKET_TOKEN_PATTERN } from '@astral/contracts';
 import { NodeKeys } from './node-keys';
 import { verifySignature } from './signature';
 
@@ -19,9 +20,6 @@ export interface TicketClaims {
 
 /** Longer tokens are refused before anything is parsed (a signed token is about 450 characters). */
 export const TICKET_TOKEN_MAX_LENGTH = 2048;
-
-/** The shape of a token on the wire: base64url(JSON claims) '.' base64url(signature). */
-export const TICKET_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,1900}\.[A-Za-z0-9_-]{86}$/;
 
 export type TicketTokenRefusal =
   'bad-format' | 'bad-signature' | 'expired' | 'wrong-upstream' | 'wrong-stream';
