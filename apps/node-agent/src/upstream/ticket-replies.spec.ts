@@ -61,19 +61,18 @@ describe(offerRefusal.name, () => {
   const mid = randomUUID();
   const offering = randomUUID();
   const listed: PeerListing = { host: '10.0.0.7', forwardPort: 9000, publicKey: null };
-  const good = (over: Partial<TicketOffer> = {}): TicketOffer =>
-    ({
-      ticketId: randomUUID(),
-      streamId: 'cam-1',
-      nodeId: offering,
-      hops: 3,
-      path: [source, mid, offering],
-      headroomBps: null,
-      expiresAt: 0,
-      host: '10.0.0.7',
-      forwardPort: 9000,
-      ...over,
-    }) as TicketOffer;
+  const good = (over: Partial<TicketOffer> = {}): TicketOffer => ({
+    ticketId: randomUUID(),
+    streamId: 'cam-1',
+    nodeId: offering,
+    hops: 3,
+    path: [source, mid, offering],
+    headroomBps: null,
+    expiresAt: 0,
+    host: '10.0.0.7',
+    forwardPort: 9000,
+    ...over,
+  });
 
   it("believes an offer at the node's listed address whose path and hops agree", () => {
     expect(offerRefusal(good(), 'cam-1', source, [listed])).toBeNull();
