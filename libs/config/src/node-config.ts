@@ -142,6 +142,15 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Max(60000)
   peerHeartbeatMs: number = 1000;
 
+  /**
+   * Lifetime of a signed ticket token (docs/security/tickets.md). Ticket heartbeats bring a fresh one
+   * once the current one is past half its life, so it must span a few heartbeats.
+   */
+  @IsInt()
+  @Min(2000)
+  @Max(3_600_000)
+  ticketTokenTtlMs: number = 60_000;
+
   /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
   @IsInt()
   @Min(65_536)
@@ -189,6 +198,7 @@ export const NODE_ENV = {
   maxChildren: 'ASTRAL_MAX_CHILDREN',
   promoteWhenOrphaned: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
   peerHeartbeatMs: 'ASTRAL_PEER_HEARTBEAT_MS',
+  ticketTokenTtlMs: 'ASTRAL_TICKET_TOKEN_TTL_MS',
   ...LISTENER_LIMITS_ENV,
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',

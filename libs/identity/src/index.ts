@@ -1,3 +1,5 @@
 export * from './signature';
 export * from './node-keys';
 export * from './replay-guard';
+export * from './ticket-token';
+export * from './forward-proof';

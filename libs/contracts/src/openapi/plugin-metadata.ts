@@ -69,6 +69,13 @@ export default async () => {
                 type: 'integer',
               },
               version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                description:
+                  "The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it\nat the node's first registration and refuses the id with any other key from then on.",
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
             },
             NodeHeartbeat: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -113,6 +120,14 @@ export default async () => {
               },
               lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
               version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description:
+                  'The key the node registered with; null for a node registered before keys existed.',
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
             },
             RegisterNodeReply: {
               node: { required: true, type: () => t['../nodes'].NodeInfo },
@@ -131,6 +146,9 @@ export default async () => {
             },
             StreamRef: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+            },
+            EndStreamRequest: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
             },
             AnnounceStream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
@@ -276,11 +294,11 @@ export default async () => {
             },
             TicketConfirmReply: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              forwardUrl: {
+              token: {
                 required: true,
                 type: () => String,
-                description: "Where the requester's relay pulls from, token included.",
-                format: 'uri',
+                maxLength: 2048,
+                pattern: '^[A-Za-z0-9_-]{1,1900}\\.[A-Za-z0-9_-]{86}$',
               },
             },
             TicketHeartbeat: {
@@ -290,6 +308,13 @@ export default async () => {
             TicketHeartbeatOk: {
               ok: { required: true, type: () => Boolean },
               path: { required: false, type: () => [String], format: 'uuid', maxItems: 1000 },
+              token: {
+                required: false,
+                type: () => String,
+                description: 'A fresh token for the ticket, sent once the current one is past half its life.',
+                maxLength: 2048,
+                pattern: '^[A-Za-z0-9_-]{1,1900}\\.[A-Za-z0-9_-]{86}$',
+              },
             },
             TicketEnded: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -361,7 +386,6 @@ export default async () => {
               ticketId: { required: true, type: () => String, format: 'uuid' },
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               downstreamNodeId: { required: true, type: () => String, format: 'uuid' },
-              token: { required: true, type: () => String, pattern: '^[A-Za-z0-9_-]{16,128}$' },
             },
             RevokeForward: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -370,7 +394,21 @@ export default async () => {
             OpenUpstream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: true, type: () => String, format: 'uuid' },
-              url: { required: true, type: () => String, format: 'uri' },
+              ticketId: {
+                required: true,
+                type: () => String,
+                description:
+                  'The ticket the pull is for: the relay signs its proof of possession for it on every connect.',
+                format: 'uuid',
+              },
+              url: {
+                required: true,
+                type: () => String,
+                description:
+                  "The upstream's forward URL with the ticket token, built by the agent from the directory's listing.",
+                maxLength: 4096,
+                format: 'uri',
+              },
             },
             CloseUpstream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
