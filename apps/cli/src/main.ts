@@ -4,6 +4,7 @@ import { directoryCommand } from './commands/directory.command';
 import { agentCommand, nodeCommand, relayCommand } from './commands/node.command';
 import { publishCommand } from './commands/publish.command';
 import { testbedCommand } from './commands/testbed.command';
+import { redisCommand } from './commands/redis.command';
 import { errorMessage } from './output';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .addCommand(publishCommand())
     .addCommand(demoCommand())
     .addCommand(testbedCommand())
+    .addCommand(redisCommand())
     .showHelpAfterError();
 }
 

@@ -18,7 +18,7 @@ import {
   explainStartupError,
   loadConfig,
   loadOrCreateApiToken,
-  loadOrCreateNodeId,
+  nodeIdFor,
   listenerLimits,
   urlHost,
 } from '@astral/config';
@@ -39,7 +39,7 @@ export async function startAgent(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ close(): Promise<void>; nodeId: string; apiUrl: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
-  const nodeId = loadOrCreateNodeId(config.dataDir);
+  const nodeId = nodeIdFor(config.dataDir, config.redisUrl);
   const keys = loadOrCreateNodeKeys(config.dataDir);
   const access = apiAccessPolicy(config, config.apiToken ?? loadOrCreateApiToken(config.dataDir));
   const log = createLogger('node-agent', nodeId, config.logLevel);

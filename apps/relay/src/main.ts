@@ -8,7 +8,7 @@ import {
   adoptProcessPolicyLogger,
   createLogger,
   loadConfig,
-  loadOrCreateNodeId,
+  nodeIdFor,
 } from '@astral/config';
 import { loadOrCreateNodeKeys } from '@astral/identity';
 import { RelayModule } from './relay.module';
@@ -23,7 +23,7 @@ export async function startRelay(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ close(): Promise<void>; nodeId: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
-  const nodeId = loadOrCreateNodeId(config.dataDir);
+  const nodeId = nodeIdFor(config.dataDir, config.redisUrl);
   // The same key pair as the agent's (one file in the shared data directory): the relay checks the tokens
   // its agent signs, and signs its own proofs of possession when it pulls.
   const keys = loadOrCreateNodeKeys(config.dataDir);

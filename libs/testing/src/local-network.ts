@@ -20,6 +20,8 @@ export interface LocalNodeOptions {
   uploadLimit?: string;
   /** Extra environment for this node's agent and relay. */
   env?: NodeJS.ProcessEnv;
+  /** This node's own Redis URL (its ACL user's credentials); default the network's. */
+  redisUrl?: string;
   /** The address this node binds and advertises (default: the network's `host`), e.g. its namespace's address. */
   host?: string;
   /** Fixed ports for this node (e.g. the defaults, inside its own namespace) instead of free ones. */
@@ -35,6 +37,8 @@ export interface LocalNetworkOptions {
   nodes: LocalNodeOptions[];
   /** Use this Redis; without it a private redis-server is started (and stopped with the network). */
   redisUrl?: string;
+  /** The directory's Redis URL (its ACL user's credentials); default `redisUrl`. */
+  directoryRedisUrl?: string;
   /** Parent of the data dirs; default a temp dir removed by stop(). */
   dataRoot?: string;
   /** Where the children's logs go; default `<dataRoot>/logs`. */
@@ -160,7 +164,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
       '--data-dir',
       directoryDir,
     ];
-    dirArgs.push('--redis', redisUrl, '--log-level', logLevel);
+    dirArgs.push('--redis', options.directoryRedisUrl ?? redisUrl, '--log-level', logLevel);
     if (options.heartbeatMs !== undefined) dirArgs.push('--heartbeat-ms', String(options.heartbeatMs));
     const dir = spawnAstral('directory', dirArgs, { env: baseEnv, logFile: join(logDir, 'directory.log') });
     directory = dir;
@@ -187,7 +191,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
           nodeOptions,
           dataDir: join(dataRoot, `node${index + 1}`),
           logFile: join(logDir, `node${index + 1}.log`),
-          redisUrl,
+          redisUrl: nodeOptions.redisUrl ?? redisUrl,
           directoryUrl,
           logLevel,
           stallMs: options.stallMs,

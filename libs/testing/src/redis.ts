@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { ManagedProcess, makeTempDir, removeTempDir, spawnManaged } from './managed-process';
 import { freePort } from './ports';
@@ -16,8 +17,16 @@ export interface RedisHandle {
   restart(): Promise<void>;
 }
 
-/** Sends PING over a raw connection and resolves true on +PONG. */
-export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+/**
+ * Sends PING over a raw connection and resolves true on +PONG (or, with `authRequired`, on the NOAUTH
+ * refusal of a server whose default user is off: it answers).
+ */
+export function pingRedis(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 1000,
+  authRequired = false,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, host);
     let answer = '';
@@ -30,7 +39,8 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): P
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk: Buffer) => {
       answer += chunk.toString('latin1');
-      if (answer.includes('\r\n')) finish(answer.startsWith('+PONG'));
+      if (answer.includes('\r\n'))
+        finish(answer.startsWith('+PONG') || (authRequired && answer.startsWith('-NOAUTH')));
     });
   });
 }
@@ -40,12 +50,23 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1000): P
  * waits until it answers PING. Requires redis-server on PATH (apt-get install redis-server).
  */
 export async function startRedis(
-  options: { port?: number; timeoutMs?: number; host?: string } = {},
+  options: {
+    port?: number;
+    timeoutMs?: number;
+    host?: string;
+    /** Lines of a Redis ACL file (`user …`), loaded with --aclfile; its default user should be off. */
+    acl?: string[];
+  } = {},
 ): Promise<RedisHandle> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = makeTempDir('astral-redis-');
   const logFile = `${dir}/redis.log`;
+  const aclArgs: string[] = [];
+  if (options.acl) {
+    writeFileSync(`${dir}/users.acl`, `${options.acl.join('\n')}\n`, { mode: 0o600 });
+    aclArgs.push('--aclfile', `${dir}/users.acl`);
+  }
   let proc: ManagedProcess | null = null;
 
   const launch = async (): Promise<void> => {
@@ -55,6 +76,7 @@ export async function startRedis(
         ...['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir],
         // Protected mode refuses clients from other addresses, e.g. network namespaces on a bridge.
         ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
+        ...aclArgs,
       ],
       { command: 'redis-server', logFile },
     );
@@ -67,7 +89,7 @@ export async function startRedis(
             : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
           throw new WaitAbortedError(`redis-server did not start: ${why}`);
         }
-        return pingRedis(port, host);
+        return pingRedis(port, host, 1000, options.acl !== undefined);
       },
       {
         timeoutMs: options.timeoutMs ?? 10_000,

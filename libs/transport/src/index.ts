@@ -11,3 +11,4 @@ export * from './clients';
 export * from './bus-handlers';
 export * from './acl';
 export * from './bus-client';
+export * from './acl-admin';

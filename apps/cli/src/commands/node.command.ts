@@ -7,7 +7,7 @@ import {
   installProcessPolicy,
   loadConfig,
   loadOrCreateApiToken,
-  loadOrCreateNodeId,
+  nodeIdFor,
   urlHost,
 } from '@astral/config';
 import { ManagedProcess, ProcessExit, astralBin, spawnManaged } from '@astral/testing';
@@ -129,7 +129,7 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
   try {
     config = loadConfig(NodeConfig, NODE_ENV, env);
     // Created here, once, so that the two halves never race to create them.
-    nodeId = loadOrCreateNodeId(config.dataDir);
+    nodeId = nodeIdFor(config.dataDir, config.redisUrl);
     if (!config.apiToken) loadOrCreateApiToken(config.dataDir);
   } catch (err) {
     say(errorMessage(err));
