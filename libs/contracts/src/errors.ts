@@ -24,10 +24,18 @@ export interface WireReply<R = unknown> {
 }
 
 export type AstralErrorCode =
-  'bad-request' | 'not-found' | 'forbidden' | 'conflict' | 'no-capacity' | 'timeout' | 'unavailable';
+  | 'bad-request'
+  | 'unauthorized'
+  | 'not-found'
+  | 'forbidden'
+  | 'conflict'
+  | 'no-capacity'
+  | 'timeout'
+  | 'unavailable';
 
 const STATUS: Record<AstralErrorCode, number> = {
   'bad-request': 400,
+  unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
