@@ -12,6 +12,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values are secrets: an invalid one is described, never printed. */
+const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET)$/;
+
+function shown(variable: string, value: string | undefined): string {
+  if (value && SECRET_VARIABLE.test(variable)) return `(${value.length} characters, not shown)`;
+  return JSON.stringify(value ?? '');
+}
+
 /**
  * Reads a typed configuration once, from environment variables, and validates it. Fails fast with a
  * message naming each offending variable and what it must be. Properties without a variable keep the
@@ -35,7 +43,7 @@ export function loadConfig<T extends object>(
       const variable = (envMap as Record<string, string>)[e.property];
       const what = Object.values(e.constraints ?? {}).join('; ');
       return variable
-        ? `  ${variable}=${JSON.stringify(env[variable] ?? '')}: ${what}`
+        ? `  ${variable}=${shown(variable, env[variable])}: ${what}`
         : `  ${e.property}: ${what}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
