@@ -35,8 +35,13 @@ interface Target {
   port: () => number;
   pid: () => number;
   log: () => string;
-  /** A JSON request that must succeed, and where to send a body. */
-  jsonRoute: { method: string; path: string; good: () => unknown };
+  /** A JSON request that must succeed (with these credentials), and where to send a body. */
+  jsonRoute: {
+    method: string;
+    path: string;
+    good: () => unknown;
+    credentials?: () => Record<string, string>;
+  };
   healthPath: string;
 }
 
@@ -65,6 +70,7 @@ describe('hostile input: agent API and directory HTTP', () => {
         method: 'POST',
         path: '/api/streams',
         good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }),
+        credentials: () => ({ authorization: `Bearer ${net.operatorToken}` }),
       },
       healthPath: '/api/nodes',
     },
@@ -91,7 +97,7 @@ describe('hostile input: agent API and directory HTTP', () => {
   const call = (t: Target, method: string, path: string, body?: string, type = 'application/json') =>
     fetch(`http://127.0.0.1:${t.port()}${path}`, {
       method,
-      ...(body !== undefined && { body, headers: { 'Content-Type': type } }),
+      ...(body !== undefined && { body, headers: { 'Content-Type': type, ...t.jsonRoute.credentials?.() } }),
       signal: AbortSignal.timeout(5000),
     });
 

@@ -88,7 +88,7 @@ export class CredentialsGuard implements CanActivate {
     if (!access) return refuse('forbidden', `${route} is the operator's; a node may not call it`);
 
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const key = access.keyInBody ? body[access.keyInBody] : await this.nodes.boundKey(claim.nodeId);
+    const key = access.keyInBody ? body[access.keyInBody] : await this.boundKey(claim.nodeId);
     if (typeof key !== 'string')
       return refuse(
         'unauthorized',
@@ -114,5 +114,17 @@ export class CredentialsGuard implements CanActivate {
         );
     }
     return nodeActor(claim.nodeId);
+  }
+
+  /** The node's bound key; a database that cannot say is a 503 to retry, not a refusal of the node. */
+  private async boundKey(nodeId: string): Promise<string | undefined> {
+    try {
+      return await this.nodes.boundKey(nodeId);
+    } catch (err) {
+      throw new AstralError(
+        'unavailable',
+        `the directory could not check the signature of node ${nodeId}: its database is unreachable (${(err as Error).message}); retry in a few seconds`,
+      );
+    }
   }
 }
