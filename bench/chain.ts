@@ -30,11 +30,14 @@ export async function chainBench(args: string[]): Promise<void> {
     }
     const arrivals = relays.map(() => new Map<number, number>());
     for (const [i, r] of relays.entries()) {
-      const { token } = await r.admit(streamId);
-      const reader = await waitFor(() => FlvTagReader.open(r.forwardUrl(streamId, token)).catch(() => null), {
-        timeoutMs: 15_000,
-        what: `hop ${i}'s forward port`,
-      });
+      const forward = await r.admit(streamId);
+      const reader = await waitFor(
+        () => FlvTagReader.open(forward.url, undefined, forward.headers()).catch(() => null),
+        {
+          timeoutMs: 15_000,
+          what: `hop ${i}'s forward port`,
+        },
+      );
       reader.videoFrames.length = 0;
       readers.push(reader);
     }

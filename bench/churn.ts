@@ -23,11 +23,11 @@ import {
   LocalNetwork,
   descendants,
   forwardTree,
-  httpJson,
   sampleFlvPath,
   sleep,
   startLocalNetwork,
   waitFor,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -100,7 +100,7 @@ export async function churnBench(args: string[]): Promise<void> {
   let kills = 0;
   let failedRejoins = 0;
   try {
-    const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+    const created = await agentApi<PublishReply>(net.nodes[0], 'POST', `/api/streams`, {
       title: 'churn',
     });
     const streamId = created.streamId;
@@ -110,14 +110,11 @@ export async function churnBench(args: string[]): Promise<void> {
 
     const watch = async (i: number): Promise<void> => {
       const node = net.nodes[i];
-      await waitFor(
-        () => httpJson('POST', `${node.apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-        {
-          timeoutMs: 60_000,
-          intervalMs: 300,
-          what: `node ${i + 1} to get a ticket`,
-        },
-      );
+      await waitFor(() => agentApi(node, 'POST', `/api/streams/${streamId}/watch`).catch(() => null), {
+        timeoutMs: 60_000,
+        intervalMs: 300,
+        what: `node ${i + 1} to get a ticket`,
+      });
       const reader = await FlvTagReader.open(node.playUrls(streamId).httpFlv);
       const p: Presence = { node: i, reader, joinedAt: performance.now(), to: null };
       presences.push(p);

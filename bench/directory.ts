@@ -2,10 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
 import Table from 'cli-table3';
 import { RegisterNodeRequest } from '@astral/contracts';
-import { DirectoryClient, redisTransport } from '@astral/transport';
+import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
 import {
   freePort,
@@ -111,7 +110,7 @@ export async function run(argv: string[]): Promise<void> {
       what: 'the directory',
     });
 
-    const proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+    const proxy = claimingBusClient({ url: redis.url });
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 30_000);
     const fleet: RegisterNodeRequest[] = Array.from({ length: nodes }, (_, i) =>

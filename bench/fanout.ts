@@ -1,7 +1,7 @@
 import { sleep, waitFor } from '@astral/testing';
 import { CpuWindow, rssMbSync } from './lib/proc-sampler';
 import { RawConsumer } from './lib/raw-consumer';
-import { TestRelay, startRelayTestbed } from './lib/relay-testbed';
+import { AdmittedForward, TestRelay, startRelayTestbed } from './lib/relay-testbed';
 import { parseFlags, report } from './lib/report';
 
 interface Phase {
@@ -15,12 +15,14 @@ interface Phase {
 /** Opens `k` consumers (in batches, to keep the accept queue sane), measures for `seconds`. */
 async function measure(
   relay: TestRelay,
-  urls: string[],
+  targets: Pick<AdmittedForward, 'url' | 'headers'>[],
   seconds: number,
 ): Promise<{ phase: Phase; consumers: RawConsumer[] }> {
   const consumers: RawConsumer[] = [];
-  for (let i = 0; i < urls.length; i += 50) {
-    const opened = await Promise.allSettled(urls.slice(i, i + 50).map((u) => RawConsumer.open(u, 20_000)));
+  for (let i = 0; i < targets.length; i += 50) {
+    const opened = await Promise.allSettled(
+      targets.slice(i, i + 50).map((f) => RawConsumer.open(f.url, 20_000, f.headers())),
+    );
     for (const o of opened) if (o.status === 'fulfilled') consumers.push(o.value);
   }
   await sleep(2000); // past the joins' GOP bursts
@@ -72,20 +74,16 @@ export async function fanoutBench(args: string[]): Promise<void> {
         what: 'the stream to flow',
       },
     );
-    const tokens: string[] = [];
+    const forwards: AdmittedForward[] = [];
     for (let i = 0; i < k; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, k - i) }, () => relay.admit(streamId)),
       );
-      tokens.push(...batch.map((b) => b.token));
+      forwards.push(...batch);
     }
     const before = await relay.stats();
     const tagsIn0 = before.streams.find((s) => s.streamId === streamId)!.tagsIn;
-    const fwd = await measure(
-      relay,
-      tokens.map((t) => relay.forwardUrl(streamId, t)),
-      seconds,
-    );
+    const fwd = await measure(relay, forwards, seconds);
     const after = await relay.stats();
     const stream = after.streams.find((s) => s.streamId === streamId)!;
     const dropped = stream.forwards.reduce((n, f) => n + f.droppedTags, 0);
@@ -95,7 +93,7 @@ export async function fanoutBench(args: string[]): Promise<void> {
 
     const peer = await measure(
       relay,
-      Array.from({ length: k }, () => relay.httpFlvUrl(streamId)),
+      Array.from({ length: k }, () => ({ url: relay.httpFlvUrl(streamId), headers: () => ({}) })),
       seconds,
     );
     for (const c of peer.consumers) c.close();

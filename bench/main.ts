@@ -18,6 +18,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   compose: async () => (await import('./compose-testbed')).composeBench,
   fuzz: async () => (await import('./fuzz')).fuzzBench,
   soak: async () => (await import('./soak')).soakBench,
+  tickets: async () => (await import('./tickets')).ticketsBench,
 };
 
 async function main(): Promise<void> {

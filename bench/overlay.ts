@@ -13,6 +13,7 @@ import {
   sleep,
   startLocalNetwork,
   waitFor,
+  agentApi,
 } from '@astral/testing';
 import { NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import { FlvFilePublisher } from '@astral/media';
@@ -41,7 +42,7 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
   });
   const published: { ts: number; at: number }[] = [];
   const readers = new Map<number, FlvTagReader>();
-  const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+  const created = await agentApi<PublishReply>(net.nodes[0], 'POST', `/api/streams`, {
     title: 'bench',
   });
   const publisher = new FlvFilePublisher({
@@ -56,14 +57,11 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
   for (let i = 1; i < nodes; i++) {
     const node = net.nodes[i];
     const t0 = performance.now();
-    await waitFor(
-      () => httpJson('POST', `${node.apiUrl}/api/streams/${created.streamId}/watch`).catch(() => null),
-      {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-        what: `node ${i + 1} to get a ticket`,
-      },
-    );
+    await waitFor(() => agentApi(node, 'POST', `/api/streams/${created.streamId}/watch`).catch(() => null), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `node ${i + 1} to get a ticket`,
+    });
     const reader = await FlvTagReader.open(node.playUrls(created.streamId).httpFlv);
     readers.set(i, reader);
     await waitFor(() => reader.videoFrames.some((f) => f.keyframe), {
@@ -207,15 +205,12 @@ export async function failoverBench(args: string[]): Promise<void> {
       // The victim comes back as a fresh viewer, so the next round has a full tree again.
       await victim.process.exited;
       await victim.start();
-      await waitFor(
-        () => httpJson('POST', `${victim.apiUrl}/api/streams/${o.streamId}/watch`).catch(() => null),
-        {
-          // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
-          timeoutMs: 90_000,
-          intervalMs: 300,
-          what: `node ${i + 1} to watch again`,
-        },
-      );
+      await waitFor(() => agentApi(victim, 'POST', `/api/streams/${o.streamId}/watch`).catch(() => null), {
+        // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
+        timeoutMs: 90_000,
+        intervalMs: 300,
+        what: `node ${i + 1} to watch again`,
+      });
       o.readers.set(i, await FlvTagReader.open(victim.playUrls(o.streamId).httpFlv));
       await sleep(1500);
     }

@@ -189,7 +189,7 @@ export async function soakBench(args: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const created = await createStream(n1.apiUrl, 'soak', 'fixtures/sample.flv, looped');
+    const created = await createStream(n1.apiUrl, n1.apiToken, 'soak', 'fixtures/sample.flv, looped');
     const streamId = created.streamId;
     const startPublisher = (): void => {
       const logFile = join(net.logDir, 'publisher.log');

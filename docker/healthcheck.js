@@ -3,11 +3,14 @@
 //   directory -> :ASTRAL_DIRECTORY_PORT/healthz   relay -> :ASTRAL_FORWARD_PORT/healthz
 //   agent     -> :ASTRAL_API_PORT/api/status      node  -> both agent and relay
 const env = process.env;
-const host = env.ASTRAL_HOST && env.ASTRAL_HOST !== '0.0.0.0' ? env.ASTRAL_HOST : '127.0.0.1';
+const reachable = (h) => (h && h !== '0.0.0.0' ? h : '127.0.0.1');
+const host = reachable(env.ASTRAL_HOST);
+// The agent's API binds ASTRAL_API_HOST (default loopback), not the advertised ASTRAL_HOST.
+const apiHost = reachable(env.ASTRAL_API_HOST);
 const probes = {
   directory: [`http://127.0.0.1:${env.ASTRAL_DIRECTORY_PORT || 8080}/healthz`],
   relay: [`http://${host}:${env.ASTRAL_FORWARD_PORT || 9000}/healthz`],
-  agent: [`http://${host}:${env.ASTRAL_API_PORT || 7000}/api/status`],
+  agent: [`http://${apiHost}:${env.ASTRAL_API_PORT || 7000}/api/status`],
 };
 probes.node = [...probes.agent, ...probes.relay];
 const urls = probes[(env.ASTRAL_ROLE || '').trim()];

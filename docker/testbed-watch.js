@@ -1,10 +1,13 @@
 'use strict';
 // Testbed one-shot: waits for a stream on the first agent, then makes every other agent watch it.
 // Usage (in the Astral image): node /app/docker/testbed-watch.js http://node1-agent:7000 http://node2-agent:7000 ...
+// ASTRAL_API_TOKEN: the agents' API token (the compose file gives every node the same one).
 const [source, ...viewers] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function json(method, url) {
-  const r = await fetch(url, { method, signal: AbortSignal.timeout(15000) });
+  const token = process.env.ASTRAL_API_TOKEN;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const r = await fetch(url, { method, headers, signal: AbortSignal.timeout(15000) });
   const body = await r.text();
   if (!r.ok) throw new Error(`${method} ${url}: HTTP ${r.status} ${body.slice(0, 200)}`);
   return body ? JSON.parse(body) : null;

@@ -1,10 +1,10 @@
 import type { PublishReply, WatchReply } from '@astral/contracts';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { AgentPatterns, AstralError, RelayStats, addressed } from '@astral/contracts';
-import { PeerClient, redisTransport, request } from '@astral/transport';
+import { PeerClient, claimingBusClient, request } from '@astral/transport';
 import {
   FlvTagReader,
   HttpJsonError,
@@ -15,6 +15,7 @@ import {
   sleep,
   startLocalNetwork,
   waitFor,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -45,7 +46,7 @@ describe('A → B → C chain', () => {
 
   it('builds the chain and delivers at least 95% of the frames to C', async () => {
     try {
-      stream = await httpJson<PublishReply>('POST', `${node(A).apiUrl}/api/streams`, { title: 'Chain test' });
+      stream = await agentApi<PublishReply>(node(A), 'POST', `/api/streams`, { title: 'Chain test' });
       publisher = new FlvFilePublisher({
         file: sampleFlvPath(),
         url: stream.publishUrl,
@@ -55,19 +56,14 @@ describe('A → B → C chain', () => {
 
       const watchB = await waitFor(
         () =>
-          httpJson<WatchReply>('POST', `${node(B).apiUrl}/api/streams/${stream.streamId}/watch`).catch(
-            () => null,
-          ),
+          agentApi<WatchReply>(node(B), 'POST', `/api/streams/${stream.streamId}/watch`).catch(() => null),
         { timeoutMs: 20_000, intervalMs: 500, what: 'B to get a ticket' },
       );
       expect(watchB.upstreamNodeId).toBe(node(A).nodeId);
       expect(watchB.hops).toBe(1);
       // Give A's relay a moment to measure the forward it now serves.
       await sleep(1500);
-      const watchC = await httpJson<WatchReply>(
-        'POST',
-        `${node(C).apiUrl}/api/streams/${stream.streamId}/watch`,
-      );
+      const watchC = await agentApi<WatchReply>(node(C), 'POST', `/api/streams/${stream.streamId}/watch`);
       expect(watchC.upstreamNodeId).toBe(node(B).nodeId);
       expect(watchC.hops).toBe(2);
 
@@ -149,7 +145,7 @@ describe('A → B → C chain', () => {
     }, 60_000);
 
     it('answers a watch of an unknown stream with 404 and a JSON error', async () => {
-      const err = await httpJson('POST', `${node(B).apiUrl}/api/streams/no-such-stream/watch`).catch(
+      const err = await agentApi(node(B), 'POST', `/api/streams/no-such-stream/watch`).catch(
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(HttpJsonError);
@@ -158,7 +154,7 @@ describe('A → B → C chain', () => {
     });
 
     it('rejects a malformed Redis message with a validation error and keeps the agent running', async () => {
-      const client: ClientProxy = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
+      const client: ClientProxy = claimingBusClient({ url: net.redisUrl });
       const raw = new Redis(net.redisUrl);
       try {
         const channel = addressed(AgentPatterns.TicketRequest, node(A).nodeId);

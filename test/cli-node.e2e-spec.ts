@@ -31,9 +31,9 @@ function astral(args: string[], timeoutMs = 40_000): Promise<CliResult> {
   });
 }
 
-/** `astral node <args> --node <api> --json`, expecting exit 0 and JSON on stdout. */
-async function nodeJson<T>(apiUrl: string, ...args: string[]): Promise<T> {
-  const r = await astral(['node', ...args, '--node', apiUrl, '--json']);
+/** `astral node <args> --node <api> --data-dir <dir> --json`, expecting exit 0 and JSON on stdout. */
+async function nodeJson<T>(target: string[], ...args: string[]): Promise<T> {
+  const r = await astral(['node', ...args, ...target, '--json']);
   if (r.code !== 0) throw new Error(`astral node ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -54,7 +54,8 @@ describe('astral node … (control a running node through its local API)', () =>
     await net?.stop();
   }, 60_000);
 
-  const api = (i: number): string => net.nodes[i].apiUrl;
+  /** --node and --data-dir of node i: the CLI reads the node's API token from its data directory. */
+  const api = (i: number): string[] => ['--node', net.nodes[i].apiUrl, '--data-dir', net.nodes[i].dataDir];
 
   const step = (fn: () => Promise<void>): Promise<void> => withLogsOnFailure(() => net.logs(3000), fn);
 
@@ -64,7 +65,7 @@ describe('astral node … (control a running node through its local API)', () =>
       step(async () => {
         const status = await nodeJson<{ nodeId: string; role: string }>(api(0), 'status');
         expect(status.nodeId).toBe(net.nodes[0].nodeId);
-        const human = await astral(['node', 'status', '--node', api(0)]);
+        const human = await astral(['node', 'status', ...api(0)]);
         expect(human.code).toBe(0);
         expect(human.stdout).toContain(net.nodes[0].nodeId);
         expect(human.stdout).toContain('upload limit');
@@ -128,7 +129,7 @@ describe('astral node … (control a running node through its local API)', () =>
         // The stream turns live once the relay has the first frames.
         const watch = await waitFor(
           async () => {
-            const r = await astral(['node', 'watch', streamId, '--node', api(1), '--json']);
+            const r = await astral(['node', 'watch', streamId, ...api(1), '--json']);
             return r.code === 0 ? (JSON.parse(r.stdout) as { upstreamNodeId: string; hops: number }) : null;
           },
           { timeoutMs: 20_000, intervalMs: 500, what: 'node 2 to watch the stream' },
@@ -150,7 +151,7 @@ describe('astral node … (control a running node through its local API)', () =>
           requesterId: net.nodes[1].nodeId,
           state: 'confirmed',
         });
-        const human = await astral(['node', 'tickets', '--node', api(0)]);
+        const human = await astral(['node', 'tickets', ...api(0)]);
         expect(human.stdout).toContain('confirmed');
 
         const stopped = await nodeJson<{ stopped: boolean }>(api(1), 'stop', streamId);
@@ -164,13 +165,13 @@ describe('astral node … (control a running node through its local API)', () =>
     'errors: prints the API message and exits 1; an unreachable node names the URL and `astral node start`',
     () =>
       step(async () => {
-        const unknown = await astral(['node', 'watch', 'no-such-stream', '--node', api(1), '--json']);
+        const unknown = await astral(['node', 'watch', 'no-such-stream', ...api(1), '--json']);
         expect(unknown.code).toBe(1);
         expect(unknown.stdout).toBe('');
         expect(unknown.stderr).toMatch(/^astral node watch: .*no-such-stream/);
         expect(unknown.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
 
-        const notWatching = await astral(['node', 'stop', streamId, '--node', api(1)]);
+        const notWatching = await astral(['node', 'stop', streamId, ...api(1)]);
         expect(notWatching.code).toBe(1);
         expect(notWatching.stderr).toContain(`this node is not watching ${streamId}`);
 
@@ -184,13 +185,13 @@ describe('astral node … (control a running node through its local API)', () =>
   );
 
   /** `astral node events --json` as a child process, collecting its lines. */
-  function followEvents(apiUrl: string): {
+  function followEvents(target: string[]): {
     proc: ChildProcess;
     lines: () => string[];
     stderr: () => string;
     exited: Promise<number | null>;
   } {
-    const proc = spawn(process.execPath, [astralBin(), 'node', 'events', '--node', apiUrl, '--json'], {
+    const proc = spawn(process.execPath, [astralBin(), 'node', 'events', ...target, '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     eventClients.push(proc);

@@ -292,9 +292,7 @@ describe('directory HTTP credentials and rate limits', () => {
       (e: unknown) => e,
     )) as Error;
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toMatch(
-      /ASTRAL_OPERATOR_TOKEN=\(12 characters, not shown\): must be at least 32 characters/,
-    );
+    expect(err.message).toMatch(/ASTRAL_OPERATOR_TOKEN=\(hidden\): must be at least 32 characters/);
     expect(err.message).not.toContain('short-secret');
   });
 });

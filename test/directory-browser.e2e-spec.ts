@@ -10,6 +10,7 @@ import {
   sampleFlvPath,
   startLocalNetwork,
   waitFor,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -61,7 +62,7 @@ describe('directory pages in a browser', () => {
 
   it('plays a live stream picked from the stream list', async () => {
     const node = net!.nodes[0];
-    const stream = await httpJson<PublishReply>('POST', `${node.apiUrl}/api/streams`, {
+    const stream = await agentApi<PublishReply>(node, 'POST', `/api/streams`, {
       title: 'Browser test live',
     });
     publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });

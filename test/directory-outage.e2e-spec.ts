@@ -3,9 +3,9 @@ import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { AstralErrorBody, NodeInfo, RegisterNodeRequest, StreamPage } from '@astral/contracts';
-import { DirectoryClient, redisTransport } from '@astral/transport';
+import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,
@@ -265,7 +265,7 @@ describe.each([
     };
     await waitFor(ready, { timeoutMs: 60_000, intervalMs: 200, what: `the directory at ${url}/readyz` });
 
-    proxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+    proxy = claimingBusClient({ url: redis.url });
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 10_000);
     const fleet: RegisterNodeRequest[] = Array.from({ length: NODES }, (_, i) =>

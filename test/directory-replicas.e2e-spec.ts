@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { RegisterNodeRequest } from '@astral/contracts';
-import { DirectoryClient, redisTransport } from '@astral/transport';
+import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,
@@ -98,7 +98,7 @@ describe('directory replicas on one PostgreSQL and one Redis', () => {
   it('applies every registration exactly once when a replica is killed halfway', async () => {
     const a = await startReplica('directory-a');
     const b = await startReplica('directory-b');
-    proxy = ClientProxyFactory.create(redisTransport({ url: redis!.url }));
+    proxy = claimingBusClient({ url: redis!.url });
     await proxy.connect();
     const sut = new DirectoryClient(proxy, 15_000);
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import {
   AstralError,
@@ -12,7 +12,7 @@ import {
   STREAM_ID_PATTERN,
   StreamInfo,
 } from '@astral/contracts';
-import { DirectoryClient, redisTransport, request } from '@astral/transport';
+import { DirectoryClient, claimingBusClient, request } from '@astral/transport';
 import {
   RedisHandle,
   directoryFetch,
@@ -59,7 +59,7 @@ class Harness {
     };
     this.cleanups.push(() => this.directory?.close());
     await this.startDirectory();
-    this.proxy = ClientProxyFactory.create(redisTransport({ url: this.redis.url }));
+    this.proxy = claimingBusClient({ url: this.redis.url });
     this.cleanups.push(() => this.proxy.close());
     await this.proxy.connect();
     this.sut = new DirectoryClient(this.proxy, 5000);

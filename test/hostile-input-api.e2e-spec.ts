@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply } from '@astral/contracts';
-import { redisTransport, request } from '@astral/transport';
+import { claimingBusClient, request } from '@astral/transport';
 import {
   LocalNetwork,
+  agentAuthHeaders,
   processAlive,
   sleep,
   startLocalNetwork,
@@ -35,14 +36,11 @@ interface Target {
   port: () => number;
   pid: () => number;
   log: () => string;
-  /** A JSON request that must succeed (with these credentials), and where to send a body. */
-  jsonRoute: {
-    method: string;
-    path: string;
-    good: () => unknown;
-    credentials?: () => Record<string, string>;
-  };
+  /** A JSON request that must succeed, and where to send a body. */
+  jsonRoute: { method: string; path: string; good: () => unknown };
   healthPath: string;
+  /** Headers of a legitimate caller (the agent's API token, the directory's operator token). */
+  auth: () => Record<string, string>;
 }
 
 describe('hostile input: agent API and directory HTTP', () => {
@@ -60,6 +58,7 @@ describe('hostile input: agent API and directory HTTP', () => {
       log: () => readFileSync(net.nodes[0].logFile, 'utf8'),
       jsonRoute: { method: 'PATCH', path: '/api/settings', good: () => ({ maxChildren: 50 }) },
       healthPath: '/api/status',
+      auth: () => agentAuthHeaders(net.nodes[0]),
     },
     {
       name: 'directory HTTP',
@@ -70,9 +69,9 @@ describe('hostile input: agent API and directory HTTP', () => {
         method: 'POST',
         path: '/api/streams',
         good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }),
-        credentials: () => ({ authorization: `Bearer ${net.operatorToken}` }),
       },
       healthPath: '/api/nodes',
+      auth: () => ({ authorization: `Bearer ${net.operatorToken}` }),
     },
   ];
 
@@ -82,7 +81,7 @@ describe('hostile input: agent API and directory HTTP', () => {
     expect(agentPid).toBeGreaterThan(0);
     redis = new Redis(net.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
-    client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
+    client = claimingBusClient({ url: net.redisUrl });
     for (const t of targets) rssBefore[t.name] = rssMbSync(t.pid());
   }, 120_000);
 
@@ -97,7 +96,8 @@ describe('hostile input: agent API and directory HTTP', () => {
   const call = (t: Target, method: string, path: string, body?: string, type = 'application/json') =>
     fetch(`http://127.0.0.1:${t.port()}${path}`, {
       method,
-      ...(body !== undefined && { body, headers: { 'Content-Type': type, ...t.jsonRoute.credentials?.() } }),
+      headers: { ...t.auth(), ...(body !== undefined && { 'Content-Type': type }) },
+      ...(body !== undefined && { body }),
       signal: AbortSignal.timeout(5000),
     });
 

@@ -50,8 +50,8 @@ describe('hostile input: forward port and relay control', () => {
         what: 'the stream at A',
       },
     );
-    const { token } = await A.admit(streamId);
-    watcher = await FlvTagReader.open(A.forwardUrl(streamId, token));
+    const forward = await A.admit(streamId);
+    watcher = await FlvTagReader.open(forward.url, undefined, forward.headers());
     await watcher.waitForFrames(10, 10_000);
     redis = new Redis(bed.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
@@ -87,8 +87,8 @@ describe('hostile input: forward port and relay control', () => {
         what: 'the refusal in the relay log',
       });
       // Twin: a well-formed forward request with a ticket gets the stream.
-      const { token } = await A.admit(streamId);
-      const reader = await FlvTagReader.open(A.forwardUrl(streamId, token));
+      const forward = await A.admit(streamId);
+      const reader = await FlvTagReader.open(forward.url, undefined, forward.headers());
       await reader.waitForFrames(5, 10_000);
       reader.close();
       // A bad stream id in the path is a 400 too, not a throw.
@@ -164,7 +164,7 @@ describe('hostile input: forward port and relay control', () => {
       await sub.quit();
       // A valid packet with a bad payload gets the validation error, naming the fields.
       const bad = await A.control
-        .admitForward({ ticketId: 'nope', streamId: 'X', downstreamNodeId: 'y', token: '' })
+        .admitForward({ ticketId: 'nope', streamId: 'X', downstreamNodeId: 'y' })
         .then(
           () => null,
           (err: unknown) => err,

@@ -4,90 +4,14 @@
  * manifests follow docs/DEPLOY.md: probes, resources and preStop on every long-running container,
  * maxUnavailable 0 on the directory, no :latest, no secret values in plain env.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Obj, ROOT, kubectl, podSpecs, render, targets } from './k8s/render';
 
-const ROOT = join(__dirname, '..');
-const K8S = join(ROOT, 'k8s');
-interface Container {
-  name: string;
-  image: string;
-  env?: { name: string; value?: string }[];
-  resources?: { requests?: object; limits?: object };
-  lifecycle?: { preStop?: object };
-  startupProbe?: object;
-  livenessProbe?: object;
-  readinessProbe?: object;
-}
-interface PodSpec {
-  containers: Container[];
-}
-interface Spec {
-  replicas?: number | string;
-  strategy?: { rollingUpdate?: { maxUnavailable?: number } };
-  template?: { spec: PodSpec };
-}
-interface Obj {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  spec?: Spec;
-}
-interface Kustomization {
-  resources: string[];
-  images?: { name: string; newName?: string; newTag: string }[];
-}
-
-function hasKubectl(): boolean {
-  return spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-}
-
-function parse(text: string): Obj[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as Obj)
-    .filter((o) => o && typeof o === 'object');
-}
-
-/** The kustomize subset the base uses: resources and images (used only without kubectl). */
-function renderBaseInJs(dir: string): Obj[] {
-  const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as unknown as Kustomization;
-  const objs = k.resources.flatMap((r) => parse(readFileSync(join(dir, r), 'utf8')));
-  const images = new Map<string, string>(
-    (k.images ?? []).map((i) => [i.name, `${i.newName ?? i.name}:${i.newTag}`]),
-  );
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === 'object')
-      for (const [key, val] of Object.entries(v as Record<string, unknown>)) {
-        if (key === 'image' && typeof val === 'string' && images.has(val))
-          (v as Record<string, unknown>)[key] = images.get(val);
-        else visit(val);
-      }
-  };
-  visit(objs);
-  return objs;
-}
-
-const kubectl = hasKubectl();
-const targets = kubectl ? ['base', 'overlays/dev', 'overlays/prod'] : ['base'];
 if (!kubectl)
   process.stderr.write(
     'k8s.e2e-spec: kubectl not found, rendering the base with the JS renderer; overlays skipped\n',
   );
-
-function render(target: string): Obj[] {
-  const dir = join(K8S, target);
-  if (!kubectl) return renderBaseInJs(dir);
-  return parse(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }));
-}
-
-function podSpecs(o: Obj): PodSpec[] {
-  return ['Deployment', 'StatefulSet', 'Job'].includes(o.kind) && o.spec?.template
-    ? [o.spec.template.spec]
-    : [];
-}
 
 describe.each(targets)('k8s/%s', (target) => {
   let objs: Obj[];
@@ -109,12 +33,15 @@ describe.each(targets)('k8s/%s', (target) => {
       expect(kinds).not.toContain('StatefulSet/redis');
       expect(kinds).not.toContain('StatefulSet/postgres');
       expect(kinds).not.toContain('Secret/astral-secrets');
+      expect(kinds).not.toContain('Secret/astral-redis-acl');
     } else {
       expect(kinds).toEqual(
         expect.arrayContaining([
           'StatefulSet/redis',
           'StatefulSet/postgres',
           'Secret/astral-secrets',
+          'Secret/astral-redis-acl',
+          'NetworkPolicy/redis',
           'ConfigMap/astral-config',
         ]),
       );
@@ -153,7 +80,7 @@ describe.each(targets)('k8s/%s', (target) => {
             'ok',
           ]);
           for (const e of c.env ?? [])
-            if (/PASSWORD|SECRET|TOKEN|DATABASE_URL|REDIS_URL/.test(e.name))
+            if (/PASSWORD|SECRET|TOKEN|AUTH|DATABASE_URL|REDIS_URL/.test(e.name))
               expect([where, e.name, e.value]).toEqual([where, e.name, undefined]);
           if (o.kind === 'Job') continue;
           for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe'] as const)

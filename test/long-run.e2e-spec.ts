@@ -52,7 +52,7 @@ describe(`a stream relayed over two hops for ${seconds} s at the default timeout
       const [n1, n2, n3] = net.nodes;
       const streams: { kind: string; streamId: string }[] = [];
       for (const kind of ['rtmp', 'astral']) {
-        const created = await createStream(n1.apiUrl, `long run ${kind}`);
+        const created = await createStream(n1.apiUrl, n1.apiToken, `long run ${kind}`);
         const logFile = join(net.logDir, `publisher-${kind}.log`);
         publishers.push(
           kind === 'rtmp'

@@ -18,6 +18,7 @@ import {
   startNetnsNetwork,
   waitFor,
   watchAtEveryViewer,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -75,7 +76,7 @@ describeIfNetns('Network-namespace testbed', () => {
     const source = net.nodes[0];
     const created = await waitFor(
       () =>
-        httpJson<PublishReply>('POST', `${source.apiUrl}/api/streams`, {
+        agentApi<PublishReply>(source, 'POST', `/api/streams`, {
           title: 'netns',
         }),
       { timeoutMs: 30_000, intervalMs: 1000, what: 'node 1 to create the stream' },

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { AstralError, NodeInfo, NodesReply, NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
-import { PeerClient, redisTransport } from '@astral/transport';
+import { PeerClient, claimingBusClient } from '@astral/transport';
 import {
   FlvTagReader,
   LocalNetwork,
@@ -17,6 +17,7 @@ import {
   startLocalNetwork,
   waitFor,
   watchAtEveryViewer,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -91,8 +92,8 @@ describe('Overlay', () => {
       })),
       heartbeatMs: 1000,
     });
-    client = ClientProxyFactory.create(redisTransport({ url: net.redisUrl }));
-    const created = await httpJson<PublishReply>('POST', `${net.nodes[0].apiUrl}/api/streams`, {
+    client = claimingBusClient({ url: net.redisUrl });
+    const created = await agentApi<PublishReply>(net.nodes[0], 'POST', `/api/streams`, {
       title: 'Overlay',
     });
     streamId = created.streamId;
@@ -184,8 +185,7 @@ describe('Overlay', () => {
       const held = naming(fullest).length;
       expect(held).toBeGreaterThan(0);
       const supernode = byId(fullest);
-      if (held < MAX_CHILDREN)
-        await httpJson('PATCH', `${supernode.apiUrl}/api/settings`, { maxChildren: held });
+      if (held < MAX_CHILDREN) await agentApi(supernode, 'PATCH', `/api/settings`, { maxChildren: held });
       try {
         const reply = await new PeerClient(client, 2000).join(fullest, {
           nodeId: crypto.randomUUID(),
@@ -196,7 +196,7 @@ describe('Overlay', () => {
         expect((await membership(supernode)).members).toHaveLength(held);
       } finally {
         if (held < MAX_CHILDREN)
-          await httpJson('PATCH', `${supernode.apiUrl}/api/settings`, { maxChildren: MAX_CHILDREN });
+          await agentApi(supernode, 'PATCH', `/api/settings`, { maxChildren: MAX_CHILDREN });
       }
     }),
     60_000,
@@ -249,14 +249,11 @@ describe('Overlay', () => {
       });
       await crashed!.process.exited;
       await crashed!.start();
-      await waitFor(
-        () => httpJson('POST', `${crashed!.apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-        {
-          timeoutMs: 20_000,
-          intervalMs: 300,
-          what: 'the restarted node to get a ticket',
-        },
-      );
+      await waitFor(() => agentApi(crashed!, 'POST', `/api/streams/${streamId}/watch`).catch(() => null), {
+        timeoutMs: 20_000,
+        intervalMs: 300,
+        what: 'the restarted node to get a ticket',
+      });
       const r = await FlvTagReader.open(crashed!.playUrls(streamId).httpFlv);
       readers.set(crashed!.index, r);
       await waitFor(() => r.videoFrames.some((f) => f.keyframe), {
@@ -323,7 +320,7 @@ describe('Overlay', () => {
       if (room < members.length) {
         const roomier = others[0];
         caps.set(roomier, MAX_CHILDREN + members.length - room);
-        await httpJson('PATCH', `${byId(roomier).apiUrl}/api/settings`, { maxChildren: caps.get(roomier) });
+        await agentApi(byId(roomier), 'PATCH', `/api/settings`, { maxChildren: caps.get(roomier) });
       }
       console.log(
         JSON.stringify({
@@ -380,7 +377,7 @@ describe('Overlay', () => {
         const asker = net.nodes.find(
           (n) => n.process.running && n !== viewer && n.index > 0 && !path.includes(n.nodeId),
         )!;
-        await httpJson('PATCH', `${viewer.apiUrl}/api/settings`, { uploadLimit: '0' });
+        await agentApi(viewer, 'PATCH', `/api/settings`, { uploadLimit: '0' });
         try {
           const reply = await new PeerClient(client, 2000).requestTicket(viewer.nodeId, {
             streamId,
@@ -391,7 +388,7 @@ describe('Overlay', () => {
           const forwards = (await stats(viewer)).streams.find((s) => s.streamId === streamId)?.forwards ?? [];
           expect(forwards.filter((f) => f.state !== 'closed')).toHaveLength(0);
         } finally {
-          await httpJson('PATCH', `${viewer.apiUrl}/api/settings`, { uploadLimit: TWO_STREAMS });
+          await agentApi(viewer, 'PATCH', `/api/settings`, { uploadLimit: TWO_STREAMS });
         }
       }),
     );
@@ -419,15 +416,12 @@ describe('Overlay', () => {
         await net.redis!.restart();
         // The agents reconnect: a fresh watch negotiates tickets over Redis again.
         const node = net.nodes.find((n) => n.process.running && n.index > 0 && readers.has(n.index))!;
-        await httpJson('DELETE', `${node.apiUrl}/api/streams/${streamId}/watch`);
-        await waitFor(
-          () => httpJson('POST', `${node.apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-          {
-            timeoutMs: 20_000,
-            intervalMs: 500,
-            what: 'a watch after Redis came back',
-          },
-        );
+        await agentApi(node, 'DELETE', `/api/streams/${streamId}/watch`);
+        await waitFor(() => agentApi(node, 'POST', `/api/streams/${streamId}/watch`).catch(() => null), {
+          timeoutMs: 20_000,
+          intervalMs: 500,
+          what: 'a watch after Redis came back',
+        });
       }),
       60_000,
     );

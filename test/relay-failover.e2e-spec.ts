@@ -118,11 +118,12 @@ describe('relay failover', () => {
         intervalMs: 20,
         what: 'C to report its upstream lost',
       });
-      const { token } = await A.admit(streamId, C.nodeId);
+      const forward = await A.admit(streamId, C);
       await C.control.openUpstream({
         streamId,
         upstreamNodeId: A.nodeId,
-        url: A.forwardUrl(streamId, token),
+        ticketId: forward.ticketId,
+        url: forward.url,
       });
       const switchedAt = performance.now();
       await sleep(8000);

@@ -57,9 +57,9 @@ describe('relay data plane', () => {
       await bed.publish(A, second);
       await A.waitForTagsIn(second, 60, { timeoutMs: 10_000, what: 'the second stream at A' });
       for (const id of [streamId, second, streamId]) {
-        const { token } = await A.admit(id);
+        const forward = await A.admit(id);
         const tags: FlvTag[] = [];
-        const reader = await FlvTagReader.open(A.forwardUrl(id, token), (tag) => tags.push(tag));
+        const reader = await FlvTagReader.open(forward.url, (tag) => tags.push(tag), forward.headers());
         await reader.waitForFrames(5, 10_000);
         reader.close();
         const firstMedia = tags.findIndex((t) => !isMetadata(t) && !isSequenceHeader(t));
@@ -83,8 +83,8 @@ describe('relay data plane', () => {
       expect(res.status).toBe(403);
       await res.body?.cancel();
     }
-    const { token } = await A.admit('some-other-stream');
-    expect((await fetch(A.forwardUrl(streamId, token))).status).toBe(403);
+    const other = await A.admit('some-other-stream');
+    expect((await fetch(A.forwardUrl(streamId, other.token), { headers: other.headers() })).status).toBe(403);
     await waitFor(() => /"msg":"forward refused"/.test(readFileSync(A.logFile, 'utf8')), {
       timeoutMs: 3000,
       what: 'a refusal log line',
@@ -97,8 +97,10 @@ describe('relay data plane', () => {
       await A.control.setUploadLimit({ uploadLimitBps: limit });
       const consumers: RawConsumer[] = [];
       try {
-        for (let i = 0; i < 3; i++)
-          consumers.push(await RawConsumer.open(A.forwardUrl(streamId, (await A.admit(streamId)).token)));
+        for (let i = 0; i < 3; i++) {
+          const forward = await A.admit(streamId);
+          consumers.push(await RawConsumer.open(forward.url, undefined, forward.headers()));
+        }
         await sleep(3000); // past the joins' GOP bursts
         const total = (): number => consumers.reduce((n, c) => n + c.bytes, 0);
         const samples: number[] = [];
@@ -144,10 +146,11 @@ describe('relay data plane', () => {
     await failWithLogs(async () => {
       const pid = A.process.pid!;
       const stuckTicket = await A.admit(streamId);
-      const stuck = await RawConsumer.open(A.forwardUrl(streamId, stuckTicket.token));
+      const stuck = await RawConsumer.open(stuckTicket.url, undefined, stuckTicket.headers());
+      const [f1, f2] = [await A.admit(streamId), await A.admit(streamId)];
       const readers = [
-        await FlvTagReader.open(A.forwardUrl(streamId, (await A.admit(streamId)).token)),
-        await FlvTagReader.open(A.forwardUrl(streamId, (await A.admit(streamId)).token)),
+        await FlvTagReader.open(f1.url, undefined, f1.headers()),
+        await FlvTagReader.open(f2.url, undefined, f2.headers()),
       ];
       await Promise.all(readers.map((r) => r.waitForFrames(10)));
       await sleep(1000);

@@ -16,6 +16,7 @@ import {
   waitFor,
   WaitAbortedError,
   withLogsOnFailure,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { receives } from '../apps/cli/src/commands/demo.command';
@@ -77,7 +78,7 @@ describe('astral node start supervises its halves', () => {
     'restarts a SIGKILLed relay; the agent keeps its API and replays the publish key to the new relay',
     () =>
       step(async () => {
-        const created = await httpJson<PublishReply>('POST', `${node().apiUrl}/api/streams`, {
+        const created = await agentApi<PublishReply>(node(), 'POST', `/api/streams`, {
           title: 'supervised',
         });
         const before = halves(node().process.pid!);

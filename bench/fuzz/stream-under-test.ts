@@ -19,7 +19,7 @@ export interface LiveStream {
 
 /** Creates and publishes a stream on `source`, has `viewer` watch it, and waits until the viewer's relay receives it. */
 export async function startStream(source: LocalNode, viewer: LocalNode): Promise<LiveStream> {
-  const created = await createStream(source.apiUrl, 'fuzz target stream');
+  const created = await createStream(source.apiUrl, source.apiToken, 'fuzz target stream');
   const publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: created.publishUrl });
   const live: LiveStream = { streamId: created.streamId, publisher, publishError: null };
   publisher.on('error', (err: Error) => (live.publishError = err.message));

@@ -12,10 +12,14 @@ export class RawConsumer {
   private socket: Socket | null = null;
   private head = '';
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    /** Request headers (a forward pull's X-Astral-Proof). */
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
-  static async open(url: string, timeoutMs = 10_000): Promise<RawConsumer> {
-    const c = new RawConsumer(url);
+  static async open(url: string, timeoutMs = 10_000, headers?: Record<string, string>): Promise<RawConsumer> {
+    const c = new RawConsumer(url, headers);
     await c.open(timeoutMs);
     return c;
   }
@@ -31,7 +35,13 @@ export class RawConsumer {
       }, timeoutMs);
       socket.setNoDelay(true);
       socket.once('connect', () =>
-        socket.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: close\r\n\r\n`),
+        socket.write(
+          `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n` +
+            Object.entries(this.headers)
+              .map(([k, v]) => `${k}: ${v}\r\n`)
+              .join('') +
+            'Connection: close\r\n\r\n',
+        ),
       );
       socket.on('data', (chunk: Buffer) => {
         this.bytes += chunk.length;

@@ -1,9 +1,17 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  FORWARD_PROOF_HEADER,
+  NodeKeys,
+  generateNodeKeys,
+  loadOrCreateNodeKeys,
+  signForwardProof,
+  signTicketToken,
+} from '@astral/identity';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { RelayStats } from '@astral/contracts';
-import { RelayControlClient, redisTransport } from '@astral/transport';
+import { RelayControlClient, claimingBusClient } from '@astral/transport';
 import {
   ManagedProcess,
   RedisHandle,
@@ -27,10 +35,28 @@ export interface TestRelayOptions {
   env?: Record<string, string>;
 }
 
+/** The node a forward is admitted for: its id and its key pair (which signs the proofs). */
+export interface Downstream {
+  nodeId: string;
+  keys: NodeKeys;
+}
+
+/** A forward admitted on a test relay, as its agent would: a signed token, and the downstream's proofs. */
+export interface AdmittedForward {
+  ticketId: string;
+  token: string;
+  url: string;
+  downstream: Downstream;
+  /** The X-Astral-Proof header of one connection (a fresh proof each call). */
+  headers(): Record<string, string>;
+}
+
 /** One relay process (no agent), driven over Redis like its agent would. */
 export interface TestRelay {
   name: string;
   nodeId: string;
+  /** The relay's key pair, from its data directory (the relay loads the same file). */
+  keys: NodeKeys;
   dataDir: string;
   logFile: string;
   ports: { rtmp: number; http: number; forward: number; api: number };
@@ -44,8 +70,11 @@ export interface TestRelay {
   stats(): Promise<RelayStats>;
   /** Waits until `streamId` at this relay has taken in more than `tags` tags (FLV tags in, from /stats). */
   waitForTagsIn(streamId: string, tags: number, options: { timeoutMs: number; what: string }): Promise<void>;
-  /** Admits a forward of `streamId` and returns its ticket token. */
-  admit(streamId: string, downstreamNodeId?: string): Promise<{ ticketId: string; token: string }>;
+  /**
+   * Admits a forward of `streamId` for `downstream` (default: a fresh node id and key pair) and signs its
+   * token with this relay's key, as the agent does; `expiresAt` defaults to a minute from now.
+   */
+  admit(streamId: string, downstream?: Downstream, expiresAt?: number): Promise<AdmittedForward>;
 }
 
 export interface RelayTestbed {
@@ -70,7 +99,7 @@ export const sha256Hex = (text: string): string => createHash('sha256').update(t
 export async function startRelayTestbed(): Promise<RelayTestbed> {
   const root = makeTempDir('astral-relays-');
   const redis = await startRedis();
-  const client: ClientProxy = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+  const client: ClientProxy = claimingBusClient({ url: redis.url });
   const relays: TestRelay[] = [];
   const publishers: FlvFilePublisher[] = [];
 
@@ -79,6 +108,7 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     mkdirSync(dataDir, { recursive: true });
     const nodeId = randomUUID();
     writeFileSync(join(dataDir, 'node-id'), `${nodeId}\n`);
+    const keys = loadOrCreateNodeKeys(dataDir);
     const ports = {
       rtmp: await freePort(),
       http: await freePort(),
@@ -107,6 +137,7 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
     const relay: TestRelay = {
       name,
       nodeId,
+      keys,
       dataDir,
       logFile,
       ports,
@@ -124,11 +155,28 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
           options,
         );
       },
-      admit: async (streamId, downstreamNodeId = randomUUID()) => {
+      admit: async (
+        streamId,
+        downstream = { nodeId: randomUUID(), keys: generateNodeKeys() },
+        expiresAt = Date.now() + 60_000,
+      ) => {
         const ticketId = randomUUID();
-        const token = randomBytes(24).toString('base64url');
-        await control.admitForward({ ticketId, streamId, downstreamNodeId, token });
-        return { ticketId, token };
+        const token = signTicketToken(keys, {
+          ticketId,
+          streamId,
+          upstreamNodeId: nodeId,
+          downstreamNodeId: downstream.nodeId,
+          downstreamKey: downstream.keys.publicKey,
+          expiresAt,
+        });
+        await control.admitForward({ ticketId, streamId, downstreamNodeId: downstream.nodeId });
+        return {
+          ticketId,
+          token,
+          url: relay.forwardUrl(streamId, token),
+          downstream,
+          headers: () => ({ [FORWARD_PROOF_HEADER]: signForwardProof(downstream.keys, ticketId, nodeId) }),
+        };
       },
     };
     relays.push(relay);
@@ -167,11 +215,12 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
       return { publisher, key };
     },
     pull: async (down, up, streamId) => {
-      const { token } = await up.admit(streamId, down.nodeId);
+      const forward = await up.admit(streamId, down);
       await down.control.openUpstream({
         streamId,
         upstreamNodeId: up.nodeId,
-        url: up.forwardUrl(streamId, token),
+        ticketId: forward.ticketId,
+        url: forward.url,
       });
     },
     logs: (maxBytesEach = 3000) =>

@@ -2,7 +2,10 @@
  * Smoke test of the rendered Kubernetes seeder pod with `podman kube play`: the dev overlay is rendered
  * with `kubectl kustomize`, the seeder StatefulSet's pod template (agent + relay, the local image) is
  * played next to Redis and the directory (testcontainers, on the suite's private network), and the
- * seeder must register with the directory and answer its probes.
+ * seeder must register with the directory and answer its probes. Redis loads the overlay's own ACL file
+ * (Secret astral-redis-acl) and the directory logs in with the overlay's REDIS_URL_DIRECTORY, so the
+ * pod's credentials (REDIS_URL_SEEDER) and its securityContext (read-only root, no capabilities, emptyDir
+ * /tmp) are exercised as rendered.
  *
  * podman 4.3 (Debian bookworm) plays the pod only with these adaptations, made here and nowhere else:
  * - it plays Pods, Deployments, PVCs and ConfigMaps, not StatefulSets: the template becomes a Pod and
@@ -22,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { freePort, httpJson, waitFor } from '@astral/testing';
-import { AstralContainerNetwork } from './astral-containers';
+import { AstralContainerNetwork, BusCredentials } from './astral-containers';
 import { ROOT, podman } from './podman-env';
 
 interface EnvVar {
@@ -65,14 +68,36 @@ const skipReason = !kubectl
 if (skipReason) process.stderr.write(`k8s-seeder.containers-spec: skipped: ${skipReason}\n`);
 const describeIf = skipReason ? describe.skip : describe;
 
-/** The seeder pod of the rendered dev overlay, adapted for podman kube play as described above. */
-async function seederForKubePlay(
-  prefix: string,
-): Promise<{ yaml: string; secretJson: string; ports: Map<number, number> }> {
+function renderDevOverlay(): K8sObject[] {
   const rendered = execFileSync('kubectl', ['kustomize', join(ROOT, 'k8s', 'overlays', 'dev')], {
     encoding: 'utf8',
   });
-  const objs = parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject);
+  return parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject);
+}
+
+function secretValues(objs: K8sObject[], name: string): Record<string, string> {
+  const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === name)!;
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {}))
+    values[k] = Buffer.from(v, 'base64').toString('utf8');
+  return { ...values, ...(secret.stringData ?? {}) };
+}
+
+/** The overlay's Redis users and URLs, for the suite's Redis and directory. */
+function devBusCredentials(objs: K8sObject[]): BusCredentials {
+  const secrets = secretValues(objs, 'astral-secrets');
+  return {
+    aclFile: secretValues(objs, 'astral-redis-acl')['users.acl'],
+    directoryUrl: secrets.REDIS_URL_DIRECTORY,
+    nodeUrl: secrets.REDIS_URL_SEEDER,
+  };
+}
+
+/** The seeder pod of the rendered dev overlay, adapted for podman kube play as described above. */
+async function seederForKubePlay(
+  prefix: string,
+  objs: K8sObject[],
+): Promise<{ yaml: string; secretJson: string; ports: Map<number, number> }> {
   const config = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'astral-config')!;
   const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'astral-secrets')!;
   const sts = objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'seeder')!;
@@ -83,7 +108,10 @@ async function seederForKubePlay(
   const claims = sts.spec!.volumeClaimTemplates;
   const spec: PodSpec = { ...template.spec };
   delete spec.affinity;
-  spec.volumes = claims.map((t) => ({ name: t.metadata.name, persistentVolumeClaim: { claimName: claim } }));
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    ...claims.map((t) => ({ name: t.metadata.name, persistentVolumeClaim: { claimName: claim } })),
+  ];
   const ports = new Map<number, number>();
   for (const c of spec.containers) {
     for (const e of c.env ?? []) {
@@ -127,8 +155,9 @@ describeIf('the rendered k8s seeder pod under podman kube play', () => {
   let ports: Map<number, number>;
 
   beforeAll(async () => {
-    await net.startInfrastructure();
-    const seeder = await seederForKubePlay(net.prefix);
+    const objs = renderDevOverlay();
+    await net.startInfrastructure(devBusCredentials(objs));
+    const seeder = await seederForKubePlay(net.prefix, objs);
     ports = seeder.ports;
     writeFileSync(file, seeder.yaml);
     writeFileSync(join(dir, 'secret.json'), seeder.secretJson);
@@ -179,7 +208,16 @@ describeIf('the rendered k8s seeder pod under podman kube play', () => {
         .split('\n')
         .filter(Boolean)
         .sort();
-      console.log(JSON.stringify({ status, health, containers }));
+      const hardening = ['agent', 'relay'].map((c) =>
+        podman([
+          'inspect',
+          `${net.prefix}-seeder-0-${c}`,
+          '--format',
+          '{{.HostConfig.ReadonlyRootfs}} {{.EffectiveCaps}}',
+        ]).trim(),
+      );
+      console.log(JSON.stringify({ status, health, containers, hardening }));
+      expect(hardening).toEqual(['true []', 'true []']); // readOnlyRootFilesystem, drop [ALL] as rendered
       expect(status.host).toBe(`${net.prefix}-seeder-0`);
       expect(health).toEqual({ status: 'ok', nodeId: status.nodeId }); // agent and relay share the node id (the PVC)
       expect(listed.map((n) => n.nodeId)).toContain(status.nodeId);

@@ -5,10 +5,12 @@
  * most two and the rest hang below them: a tree. Players are ffprobe on the host, reading a node's
  * HTTP-FLV through the port published on 127.0.0.1.
  */
-import { ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
+import { agentApi, ffprobe, httpJson, sleep, waitFor } from '@astral/testing';
+import Redis from 'ioredis';
 import { getContainerRuntimeClient } from 'testcontainers';
 import type { ListedStream, NodeStatus } from '@astral/contracts';
 import { AstralContainerNetwork, AstralNodeContainer } from './astral-containers';
+import { podman } from './podman-env';
 
 const NODES = 6;
 /** The sample is about 1 Mbit/s: 2.5 Mbit/s of upload carries two copies. */
@@ -85,14 +87,14 @@ describe('Astral network in containers', () => {
       source = net.nodes[0];
       await net.startPublisher(source);
       streamId = await waitFor(
-        async () => (await httpJson<ListedStream[]>('GET', `${source.apiUrl}/api/streams`))[0]?.streamId,
+        async () => (await agentApi<ListedStream[]>(source, 'GET', `/api/streams`))[0]?.streamId,
         { timeoutMs: 60_000, intervalMs: 500, what: 'the published stream at node 1' },
       );
       // As docker/testbed-watch.js does: each node in turn, once the previous one carries the stream.
       for (const node of net.nodes.slice(1)) {
         await waitFor(
           () =>
-            httpJson('POST', `${node.apiUrl}/api/streams/${encodeURIComponent(streamId)}/watch`, undefined, {
+            agentApi(node, 'POST', `/api/streams/${encodeURIComponent(streamId)}/watch`, undefined, {
               timeoutMs: 20_000,
             }),
           {
@@ -110,6 +112,51 @@ describe('Astral network in containers', () => {
   afterAll(async () => {
     await net.stop();
   }, 120_000);
+
+  it(
+    'runs every container read-only without capabilities; Redis refuses a client without credentials and holds each role to its channels',
+    withLogs(async () => {
+      for (const c of net.containers) {
+        const hostConfig = podman([
+          'inspect',
+          c.getId(),
+          '--format',
+          '{{.HostConfig.ReadonlyRootfs}} {{.EffectiveCaps}} {{.HostConfig.SecurityOpt}}',
+        ]).trim();
+        expect([c.getName(), hostConfig]).toEqual([c.getName(), 'true [] [no-new-privileges]']);
+      }
+      const port = net.redis.getMappedPort(6379);
+      const asUser = (url: string | null) => {
+        const u = url ? new URL(url) : null;
+        return new Redis({
+          host: '127.0.0.1',
+          port,
+          ...(u && { username: u.username, password: decodeURIComponent(u.password) }),
+          lazyConnect: true,
+          enableReadyCheck: false,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+      };
+      const anonymous = asUser(null);
+      const directory = asUser(net.credentials.directoryUrl);
+      const seeder = asUser(net.credentials.nodeUrl);
+      try {
+        await anonymous.connect();
+        await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/);
+        await directory.connect();
+        await seeder.connect();
+        expect(await seeder.ping()).toBe('PONG');
+        expect(await seeder.publish(`node.${source.nodeId}.probe`, '{}')).toBeGreaterThanOrEqual(0);
+        expect(await directory.publish('directory.nodes.list.reply', '{}')).toBeGreaterThanOrEqual(0);
+        await expect(directory.publish(`node.${source.nodeId}.probe`, '{}')).rejects.toThrow(/NOPERM/);
+        await expect(seeder.get('any-key')).rejects.toThrow(/NOPERM/);
+      } finally {
+        for (const c of [anonymous, directory, seeder]) c.disconnect();
+      }
+    }),
+    60_000,
+  );
 
   it(
     'builds a tree from node 1 within every upload limit, and every leaf plays the stream',

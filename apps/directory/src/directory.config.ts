@@ -31,6 +31,12 @@ export class DirectoryConfig extends ListenerLimitsConfig {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   redisUrl: string = 'redis://127.0.0.1:6379';
 
+  /** PEM CA bundle that signs the Redis server's certificate, for a `rediss://` URL (else the system's CAs). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  redisCaFile?: string;
+
   /** Holds the SQLite file when no DATABASE_URL is set. */
   @IsString()
   @MinLength(1)
@@ -75,6 +81,7 @@ export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
   port: 'ASTRAL_DIRECTORY_PORT',
   host: 'ASTRAL_DIRECTORY_HOST',
   redisUrl: 'REDIS_URL',
+  redisCaFile: 'ASTRAL_REDIS_CA_FILE',
   dataDir: 'ASTRAL_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   heartbeatIntervalMs: 'ASTRAL_HEARTBEAT_MS',

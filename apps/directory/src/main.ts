@@ -65,7 +65,10 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
     // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
     useValidation(app, new AstralExceptionFilter());
-    connectBus(app, new DirectoryRedisServer(redisTransport({ url: config.redisUrl }).options));
+    connectBus(
+      app,
+      new DirectoryRedisServer(redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options),
+    );
     // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
     await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
     const openApi = new DocumentBuilder()

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
-import { redisTransport } from '@astral/transport';
+import { busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from './agent.tokens';
@@ -48,7 +47,7 @@ export class AgentModule {
         { provide: AGENT_LOGGER, useValue: log },
         {
           provide: AGENT_CLIENT,
-          useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })),
+          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
         DirectoryLink,
         RelayLink,

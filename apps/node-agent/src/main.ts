@@ -17,6 +17,7 @@ import {
   createLogger,
   explainStartupError,
   loadConfig,
+  loadOrCreateApiToken,
   loadOrCreateNodeId,
   listenerLimits,
   urlHost,
@@ -25,21 +26,10 @@ import {
 import { ListenerGuard, hardenHttpServer, jsonBodyOptions, requireJsonBody } from '@astral/net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AgentModule } from './agent.module';
-import { openApiPluginMetadata } from '@astral/contracts';
+import { AGENT_CONTROL_HEADER, openApiPluginMetadata } from '@astral/contracts';
 import { AgentEvents } from './events/agent-events';
 import { attachEventsSocket } from './events/events.gateway';
-
-/** Origins allowed to call the local API from a browser: the directory's pages and localhost. */
-export function corsOriginAllowed(origin: string | undefined, directoryOrigin: string | undefined): boolean {
-  if (!origin) return true; // not a browser cross-origin request (curl, the CLI)
-  if (directoryOrigin && origin === directoryOrigin) return true;
-  try {
-    const u = new URL(origin);
-    return u.hostname === 'localhost' || u.hostname === '127.0.0.1' || u.hostname === '[::1]';
-  } catch {
-    return false;
-  }
-}
+import { apiAccessMiddleware, apiAccessPolicy, checkApiAccess } from './api-access/api-access.middleware';
 
 /**
  * Starts a node's agent: its local HTTP API, its Redis listener for tickets and relay events,
@@ -51,6 +41,7 @@ export async function startAgent(
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
   const keys = loadOrCreateNodeKeys(config.dataDir);
+  const access = apiAccessPolicy(config, config.apiToken ?? loadOrCreateApiToken(config.dataDir));
   const log = createLogger('node-agent', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
   const app = await NestFactory.create<NestExpressApplication>(
@@ -62,15 +53,25 @@ export async function startAgent(
   );
   // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
   hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', listenerLimits(config), log), log);
+  // CORS for the directory's pages only; first, so that a refusal the page gets is readable to it.
+  app.enableCors({
+    origin: access.directoryOrigin ?? false,
+    allowedHeaders: ['content-type', 'authorization', AGENT_CONTROL_HEADER],
+  });
+  // Host, Origin and token checks before any route or body parser reads the request (docs/security/agent-api.md).
+  app.use(apiAccessMiddleware(access, log));
   app.use(requireJsonBody);
   app.useBodyParser('json', jsonBodyOptions('64kb'));
-  app.enableCors({
-    origin: (origin, cb) => cb(null, corsOriginAllowed(origin, config.directoryOrigin)),
-  });
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
-  connectBus(app, new NodeAddressedRedisServer(nodeId, redisTransport({ url: config.redisUrl }).options));
+  connectBus(
+    app,
+    new NodeAddressedRedisServer(
+      nodeId,
+      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
+    ),
+  );
   // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
   await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
   SwaggerModule.setup(
@@ -84,6 +85,8 @@ export async function startAgent(
           'Local control API of an Astral node: status, settings, streams (publish, watch, seed), tickets, leave. Events: WebSocket /api/events.',
         )
         .setVersion('0.1.0')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: "the node's api-token file" })
+        .addSecurityRequirements('bearer')
         .build(),
     ),
   );
@@ -93,15 +96,15 @@ export async function startAgent(
     await app.close().catch(() => undefined);
     throw explainStartupError(err, config.redisUrl);
   }
-  await app.listen(config.apiPort, config.host);
+  await app.listen(config.apiPort, config.apiHost);
   const wss = attachEventsSocket(
     app.getHttpServer(),
     app.get(AgentEvents),
-    (o) => corsOriginAllowed(o, config.directoryOrigin),
+    (req) => checkApiAccess(req, access, log),
     log,
     config.idleTimeoutMs / 3,
   );
-  const apiUrl = `http://${urlHost(config.host)}:${config.apiPort}`;
+  const apiUrl = `http://${urlHost(config.apiHost)}:${config.apiPort}`;
   log.info({ apiUrl }, 'agent ready');
   return {
     nodeId,

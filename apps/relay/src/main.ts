@@ -10,6 +10,7 @@ import {
   loadConfig,
   loadOrCreateNodeId,
 } from '@astral/config';
+import { loadOrCreateNodeKeys } from '@astral/identity';
 import { RelayModule } from './relay.module';
 import { RelayService } from './relay.service';
 import { RelayControlErrorFilter } from './control/control-error.filter';
@@ -23,10 +24,13 @@ export async function startRelay(
 ): Promise<{ close(): Promise<void>; nodeId: string }> {
   const config = loadConfig(NodeConfig, NODE_ENV, env);
   const nodeId = loadOrCreateNodeId(config.dataDir);
+  // The same key pair as the agent's (one file in the shared data directory): the relay checks the tokens
+  // its agent signs, and signs its own proofs of possession when it pulls.
+  const keys = loadOrCreateNodeKeys(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const transport = redisTransport({ url: config.redisUrl });
-  const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, log), {
+  const transport = redisTransport({ url: config.redisUrl, caFile: config.redisCaFile });
+  const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, keys, log), {
     strategy: new NodeAddressedRedisServer(nodeId, transport.options),
     logger: new PinoNestLogger(log),
   });

@@ -1,25 +1,32 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClientProxyFactory } from '@nestjs/microservices';
-import { redisTransport } from '@astral/transport';
+import { busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';
 import { RelayControlController } from './control/relay-control.controller';
-import { RELAY_CLIENT, RELAY_LOGGER, RELAY_NODE_CONFIG, RELAY_NODE_ID } from './relay.tokens';
+import { NodeKeys } from '@astral/identity';
+import {
+  RELAY_CLIENT,
+  RELAY_LOGGER,
+  RELAY_NODE_CONFIG,
+  RELAY_NODE_ID,
+  RELAY_NODE_KEYS,
+} from './relay.tokens';
 
 @Module({})
 export class RelayModule {
-  static register(config: NodeConfig, nodeId: string, log: Logger): DynamicModule {
+  static register(config: NodeConfig, nodeId: string, keys: NodeKeys, log: Logger): DynamicModule {
     return {
       module: RelayModule,
       controllers: [RelayControlController],
       providers: [
         { provide: RELAY_NODE_CONFIG, useValue: config },
         { provide: RELAY_NODE_ID, useValue: nodeId },
+        { provide: RELAY_NODE_KEYS, useValue: keys },
         { provide: RELAY_LOGGER, useValue: log },
         {
           provide: RELAY_CLIENT,
-          useFactory: () => ClientProxyFactory.create(redisTransport({ url: config.redisUrl })),
+          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
         RelayService,
         ForwardServer,

@@ -18,7 +18,14 @@ import { RelayCounters, RelayMetrics } from './metrics/relay-metrics';
 import { RelayStreams } from './streams/relay-streams';
 import { RelayStatsReporter } from './stats/relay-stats';
 import { TellAgent, agentTeller } from './agent-link';
-import { RELAY_CLIENT, RELAY_LOGGER, RELAY_NODE_CONFIG, RELAY_NODE_ID } from './relay.tokens';
+import { NodeKeys } from '@astral/identity';
+import {
+  RELAY_CLIENT,
+  RELAY_LOGGER,
+  RELAY_NODE_CONFIG,
+  RELAY_NODE_ID,
+  RELAY_NODE_KEYS,
+} from './relay.tokens';
 
 const STATS_INTERVAL_MS = 1000;
 /** How long a leaving relay waits for its close tags to reach the downstream relays. */
@@ -59,6 +66,7 @@ export class RelayService
     @Inject(RELAY_NODE_ID) readonly nodeId: string,
     @Inject(RELAY_LOGGER) private readonly log: Logger,
     @Inject(RELAY_CLIENT) client: ClientProxy,
+    @Inject(RELAY_NODE_KEYS) keys: NodeKeys,
   ) {
     this.budget = new UploadBudget(config.uploadLimitBps ?? null);
     this.tell = agentTeller(new AgentNotifier(client, nodeId), log);
@@ -85,12 +93,14 @@ export class RelayService
     const common = { nodeId, counters: this.counters, log, tell: this.tell, leaving };
     this.forwards = new RelayForwards({
       ...common,
+      publicKey: keys.publicKey,
       budget: this.budget,
       sendQueues: this.sendQueues,
       hubOf: (streamId) => this.streams.hubOf(streamId),
     });
     this.streams = new RelayStreams({
       ...common,
+      keys,
       stallMs: config.stallMs,
       media: this.media,
       closeForwards: (streamId, reason) => this.forwards.closeStream(streamId, reason),
@@ -172,8 +182,14 @@ export class RelayService
 
   // ---- the forward port (forward/forward-server.ts) ----
 
-  /** GET /forward/<streamId>.flv?ticket=<token>. */
-  serveForward(streamId: string, token: string | null, res: ServerResponse, remote: string): void {
-    this.forwards.serve(streamId, token, res, remote);
+  /** GET /forward/<streamId>.flv?ticket=<token>, with its X-Astral-Proof header. */
+  serveForward(
+    streamId: string,
+    token: string | null,
+    proof: string | string[] | undefined,
+    res: ServerResponse,
+    remote: string,
+  ): void {
+    this.forwards.serve(streamId, token, proof, res, remote);
   }
 }

@@ -5,6 +5,7 @@ export * from './logging';
 export * from './nest-logger';
 export * from './node-config';
 export * from './node-identity';
+export * from './api-token';
 export * from './process-policy';
 export * from './process-policy-startup';
 export * from './url-host';

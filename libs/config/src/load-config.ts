@@ -5,19 +5,14 @@ import { validateSync } from 'class-validator';
 /** Maps each config property to the environment variable it is read from. */
 export type EnvMap<T> = { [K in keyof T]?: string };
 
+/** Variables whose values are secrets: named in a refusal, never shown. */
+const SECRET_VARIABLE = /TOKEN|SECRET|PASSWORD/;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = ConfigError.name;
   }
-}
-
-/** Variables whose values are secrets: an invalid one is described, never printed. */
-const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET)$/;
-
-function shown(variable: string, value: string | undefined): string {
-  if (value && SECRET_VARIABLE.test(variable)) return `(${value.length} characters, not shown)`;
-  return JSON.stringify(value ?? '');
 }
 
 /**
@@ -42,9 +37,10 @@ export function loadConfig<T extends object>(
     const lines = errors.map((e) => {
       const variable = (envMap as Record<string, string>)[e.property];
       const what = Object.values(e.constraints ?? {}).join('; ');
-      return variable
-        ? `  ${variable}=${shown(variable, env[variable])}: ${what}`
-        : `  ${e.property}: ${what}`;
+      // A secret's value is never repeated in the message (it may end up in a log).
+      const shown =
+        variable && SECRET_VARIABLE.test(variable) ? '(hidden)' : JSON.stringify(env[variable] ?? '');
+      return variable ? `  ${variable}=${shown}: ${what}` : `  ${e.property}: ${what}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }

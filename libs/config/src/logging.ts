@@ -8,6 +8,10 @@ export const REDACT_PATHS = [
   '*.key',
   '*.token',
   '*.password',
+  'apiToken',
+  '*.apiToken',
+  'authorization',
+  '*.authorization',
   'req.headers.authorization',
 ];
 

@@ -37,3 +37,20 @@ describe(NodeConfig.name, () => {
     expect(() => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_SEEDS: 'nonsense' })).toThrow(/ASTRAL_SEEDS/);
   });
 });
+
+describe(`${NodeConfig.name} agent API`, () => {
+  it('binds the API on loopback unless told otherwise, apart from the advertised host', () => {
+    const sut = loadConfig(NodeConfig, NODE_ENV, { ASTRAL_HOST: '10.0.0.5' });
+    expect(sut.apiHost).toBe('127.0.0.1');
+    expect(sut.host).toBe('10.0.0.5');
+    expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_API_HOST: '0.0.0.0' }).apiHost).toBe('0.0.0.0');
+  });
+
+  it('takes a long enough API token, and never repeats a refused one', () => {
+    const good = 'x'.repeat(40);
+    expect(loadConfig(NodeConfig, NODE_ENV, { ASTRAL_API_TOKEN: good }).apiToken).toBe(good);
+    const run = () => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_API_TOKEN: 'short-secret' });
+    expect(run).toThrow(/ASTRAL_API_TOKEN=\(hidden\): must be at least 32 characters/);
+    expect(run).not.toThrow(/short-secret/);
+  });
+});

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { LISTENER_LIMITS_ENV, ListenerLimitsConfig } from './listener-limits-config';
 import { parseBitrate } from './units';
+import { API_TOKEN_PATTERN } from './api-token';
 
 /** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
 const toBitrate = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
@@ -46,6 +47,12 @@ export class NodeConfig extends ListenerLimitsConfig {
   @IsUrl({ require_tld: false, protocols: ['redis', 'rediss'], require_protocol: true })
   redisUrl: string = 'redis://127.0.0.1:6379';
 
+  /** PEM CA bundle that signs the Redis server's certificate, for a `rediss://` URL (else the system's CAs). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  redisCaFile?: string;
+
   /** The address the relay binds and advertises. */
   @Matches(/^[A-Za-z0-9.:-]+$/)
   host: string = '127.0.0.1';
@@ -70,6 +77,22 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Max(65535)
   apiPort: number = 7000;
 
+  /**
+   * The address the agent's local API binds; loopback by default, apart from the advertised `host`.
+   * Set it (e.g. to the container's or namespace's address) only where the API must be reached from
+   * outside the node, and know that its state-changing calls still need the API token.
+   */
+  @Matches(/^[A-Za-z0-9.:-]+$/)
+  apiHost: string = '127.0.0.1';
+
+  /**
+   * The agent API's token, instead of the one kept in `<dataDir>/api-token` (created at first start).
+   * For a deployment that hands the same secret to the node and to its callers.
+   */
+  @IsOptional()
+  @Matches(API_TOKEN_PATTERN, { message: 'must be at least 32 characters of A-Z a-z 0-9 - _ . ~' })
+  apiToken?: string;
+
   /** Bits per second; unset means unlimited. Accepts 3mbit, 2500k, 800000. */
   @IsOptional()
   @Transform(toBitrate)
@@ -77,7 +100,11 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Min(0)
   uploadLimitBps?: number;
 
-  /** Origin of the directory's web pages, allowed by CORS on the node's local API. */
+  /**
+   * Origin of the directory's web pages (e.g. https://directory.example.org): the only browser origin
+   * CORS allows on the node's local API, and the one whose pages may control the node with the
+   * `X-Astral-Control: 1` header instead of the API token.
+   */
   @IsOptional()
   @IsString()
   directoryOrigin?: string;
@@ -115,6 +142,15 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Max(60000)
   peerHeartbeatMs: number = 1000;
 
+  /**
+   * Lifetime of a signed ticket token (docs/security/tickets.md). Ticket heartbeats bring a fresh one
+   * once the current one is past half its life, so it must span a few heartbeats.
+   */
+  @IsInt()
+  @Min(2000)
+  @Max(3_600_000)
+  ticketTokenTtlMs: number = 60_000;
+
   /** Bytes a local player (RTMP, HTTP-FLV, WS-FLV) may have queued: past half, cut back to the next keyframe; past all, disconnected. */
   @IsInt()
   @Min(65_536)
@@ -146,11 +182,14 @@ export function parseSeeds(seeds: string | undefined): SeedNode[] {
 export const NODE_ENV = {
   dataDir: 'ASTRAL_DATA_DIR',
   redisUrl: 'REDIS_URL',
+  redisCaFile: 'ASTRAL_REDIS_CA_FILE',
   host: 'ASTRAL_HOST',
   rtmpPort: 'ASTRAL_RTMP_PORT',
   httpPort: 'ASTRAL_HTTP_PORT',
   forwardPort: 'ASTRAL_FORWARD_PORT',
   apiPort: 'ASTRAL_API_PORT',
+  apiHost: 'ASTRAL_API_HOST',
+  apiToken: 'ASTRAL_API_TOKEN',
   uploadLimitBps: 'ASTRAL_UPLOAD_LIMIT',
   directoryOrigin: 'ASTRAL_DIRECTORY_ORIGIN',
   stallMs: 'ASTRAL_STALL_MS',
@@ -159,6 +198,7 @@ export const NODE_ENV = {
   maxChildren: 'ASTRAL_MAX_CHILDREN',
   promoteWhenOrphaned: 'ASTRAL_PROMOTE_WHEN_ORPHANED',
   peerHeartbeatMs: 'ASTRAL_PEER_HEARTBEAT_MS',
+  ticketTokenTtlMs: 'ASTRAL_TICKET_TOKEN_TTL_MS',
   ...LISTENER_LIMITS_ENV,
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',

@@ -11,6 +11,16 @@ import type { RelayStats } from './relay';
 /** Where the agent serves its WebSocket of events, on the API port. */
 export const AGENT_EVENTS_PATH = '/api/events';
 
+/**
+ * The header a page of the directory's origin sends to control a node from the browser instead of the
+ * API token (`X-Astral-Control: 1`). A custom header makes the browser ask first (a CORS preflight),
+ * which the agent answers only for the directory's origin: no other page can send it.
+ */
+export const AGENT_CONTROL_HEADER = 'X-Astral-Control';
+
+/** The only value of AGENT_CONTROL_HEADER the agent accepts. */
+export const AGENT_CONTROL_VALUE = '1';
+
 /** A node's place in the overlay: joining until a supernode takes it or it promotes itself. */
 export type NodeRole = 'joining' | 'member' | 'supernode';
 
@@ -44,8 +54,14 @@ export interface CarriedStream {
   upstreamBitrateBps?: number;
 }
 
+/**
+ * A carried stream as the API shows it: without `forwardUrl`, whose `?ticket=` token is the upstream's
+ * secret for this node's relay and no business of any API caller.
+ */
+export type ShownStream = Omit<CarriedStream, 'forwardUrl'>;
+
 /** GET /api/streams: each carried stream with its local play URLs. */
-export type ListedStream = CarriedStream & { play: PlayUrls };
+export type ListedStream = ShownStream & { play: PlayUrls };
 
 /** GET /api/status; 503 until the node is registered with the directory. */
 export interface NodeStatus {
@@ -60,7 +76,7 @@ export interface NodeStatus {
   uploadLimitBps: number | null;
   /** Confirmed outgoing tickets. */
   forwards: number;
-  streams: CarriedStream[];
+  streams: ShownStream[];
   /** The relay's latest report; null until it sent one. */
   relay: RelayStats | null;
 }

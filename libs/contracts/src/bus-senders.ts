@@ -107,3 +107,18 @@ export function senderAllowed(base: string, sender: string, data: unknown): Send
     ? { ok: true }
     : { ok: false, reason: `${rule.field} must be the sender's own id` };
 }
+
+/**
+ * The sender a message claims by its payload (the node its rule names), for tools that speak for
+ * several nodes on a bus where they may (see ClaimingRedisClient); `operator` for reads.
+ */
+export function claimedSender(channel: string, data: unknown): string {
+  const rule = (BUS_SENDERS as Record<string, SenderRule<Record<string, string>> | undefined>)[
+    patternOf(channel)
+  ];
+  if (rule === 'self') return targetOf(channel) ?? OPERATOR_SENDER;
+  if (rule === undefined || rule === 'any') return OPERATOR_SENDER;
+  const value =
+    typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[rule.field] : undefined;
+  return typeof value === 'string' && isSenderId(value) ? value : OPERATOR_SENDER;
+}

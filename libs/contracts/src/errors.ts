@@ -26,9 +26,10 @@ export interface WireReply<R = unknown> {
 export type AstralErrorCode =
   | 'bad-request'
   | 'unauthorized'
-  | 'not-found'
   | 'forbidden'
+  | 'not-found'
   | 'conflict'
+  | 'misdirected'
   | 'no-capacity'
   | 'timeout'
   | 'unavailable';
@@ -39,6 +40,8 @@ const STATUS: Record<AstralErrorCode, number> = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  /** A request for a host name this server does not answer (421 Misdirected Request). */
+  misdirected: 421,
   'no-capacity': 429,
   unavailable: 503,
   timeout: 504,

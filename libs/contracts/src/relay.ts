@@ -21,6 +21,11 @@ export class AuthorizePublish {
   keyHash!: string;
 }
 
+/**
+ * A live ticket the relay may serve. The downstream still shows the ticket's signed token and proves it
+ * holds the token's downstream key (docs/security/tickets.md); the admission is what a revoke or a
+ * closed forward takes away, so an ended ticket's token is refused while it has not expired.
+ */
 export class AdmitForward {
   @IsUUID()
   ticketId!: string;
@@ -30,9 +35,6 @@ export class AdmitForward {
 
   @IsUUID()
   downstreamNodeId!: string;
-
-  @Matches(/^[A-Za-z0-9_-]{16,128}$/)
-  token!: string;
 }
 
 export class RevokeForward {
@@ -51,7 +53,13 @@ export class OpenUpstream {
   @IsUUID()
   upstreamNodeId!: string;
 
+  /** The ticket the pull is for: the relay signs its proof of possession for it on every connect. */
+  @IsUUID()
+  ticketId!: string;
+
+  /** The upstream's forward URL with the ticket token, built by the agent from the directory's listing. */
   @IsUrl({ require_tld: false, protocols: ['http'], require_protocol: true })
+  @MaxLength(4096)
   url!: string;
 }
 

@@ -10,7 +10,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUrl,
   IsUUID,
   Matches,
   Max,
@@ -128,13 +127,23 @@ export class TicketOffered {
 
 export type TicketReply = TicketOffered | Refused;
 
+/**
+ * A ticket token as it travels (docs/security/tickets.md): base64url(JSON claims) '.' base64url(Ed25519
+ * signature of the offering node). Checked in full (signature, expiry, downstream) by @astral/identity.
+ */
+export const TICKET_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,1900}\.[A-Za-z0-9_-]{86}$/;
+
+/**
+ * The upstream's signed ticket token. No address: the requester pulls from the host and forward port
+ * the directory (or its seed list) gives for the node it asked, never from one a peer names.
+ */
 export class TicketConfirmReply {
   @IsUUID()
   ticketId!: string;
 
-  /** Where the requester's relay pulls from, token included. */
-  @IsUrl({ require_tld: false, protocols: ['http'], require_protocol: true })
-  forwardUrl!: string;
+  @MaxLength(2048)
+  @Matches(TICKET_TOKEN_PATTERN, { message: 'token must be a signed ticket token (claims.signature)' })
+  token!: string;
 }
 
 /** The downstream's heartbeat for a confirmed ticket; the reply is the upstream's heartbeat back. */
@@ -159,6 +168,12 @@ export class TicketHeartbeatOk {
   @ArrayMaxSize(1000)
   @IsUUID('all', { each: true })
   path?: string[];
+
+  /** A fresh token for the ticket, sent once the current one is past half its life. */
+  @IsOptional()
+  @MaxLength(2048)
+  @Matches(TICKET_TOKEN_PATTERN, { message: 'token must be a signed ticket token (claims.signature)' })
+  token?: string;
 }
 
 export type TicketHeartbeatReply = TicketHeartbeatOk | UnknownToPeer;

@@ -1,4 +1,6 @@
 export * from './signature';
 export * from './node-keys';
 export * from './replay-guard';
+export * from './ticket-token';
+export * from './forward-proof';
 export * from './http-signature';

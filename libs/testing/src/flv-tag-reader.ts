@@ -45,18 +45,29 @@ export class FlvTagReader {
   constructor(
     readonly url: string,
     private readonly onTag?: (tag: FlvTag, arrivalMs: number) => void,
+    /** Request headers (a forward pull's X-Astral-Proof). */
+    private readonly headers: Record<string, string> = {},
   ) {}
 
   /** Opens the connection; resolves on a 200 response, rejects on another status or a connection error. */
-  static async open(url: string, onTag?: (tag: FlvTag, arrivalMs: number) => void): Promise<FlvTagReader> {
-    const reader = new FlvTagReader(url, onTag);
+  static async open(
+    url: string,
+    onTag?: (tag: FlvTag, arrivalMs: number) => void,
+    headers?: Record<string, string>,
+  ): Promise<FlvTagReader> {
+    const reader = new FlvTagReader(url, onTag, headers);
     await reader.open();
     return reader;
   }
 
   open(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = request(this.url, { method: 'GET', agent: false, timeout: timeoutMs });
+      const req = request(this.url, {
+        method: 'GET',
+        agent: false,
+        timeout: timeoutMs,
+        headers: this.headers,
+      });
       this.req = req;
       req.once('timeout', () =>
         req.destroy(new Error(`no response from ${redactUrl(this.url)} in ${timeoutMs} ms`)),

@@ -1,6 +1,7 @@
 export * from './ports';
 export * from './wait-for';
 export * from './http-json';
+export * from './agent-api';
 export * from './repo-root';
 export * from './managed-process';
 export * from './process-alive';

@@ -13,6 +13,7 @@ import { newOperatorToken } from './directory-requests';
 import { freePort } from './ports';
 import { RedisHandle, startRedis } from './redis';
 import { astralBin } from './repo-root';
+import { readNodeApiToken } from './agent-api';
 import { WaitAbortedError, waitFor } from './wait-for';
 
 export interface LocalNodeOptions {
@@ -74,6 +75,8 @@ export interface LocalNode {
   forwardStatsUrl: string;
   ports: NodePorts;
   dataDir: string;
+  /** The node's agent API token, from its data directory (there once the node has started). */
+  readonly apiToken: string;
   logFile: string;
   uploadLimit?: string;
   /** The `astral node start` process (agent and relay are its children). */
@@ -243,6 +246,8 @@ function makeNode(a: MakeNodeArgs): LocalNode {
   const name = `node${a.index + 1}`;
   const { host, ports } = a;
   const args = ['node', 'start', '--data-dir', a.dataDir, '--redis', a.redisUrl, '--host', host];
+  // The harness reaches the API at apiUrl, on the node's own address (loopback, or its namespace's).
+  args.push('--api-host', host);
   args.push('--rtmp-port', String(ports.rtmp), '--http-port', String(ports.http));
   args.push('--forward-port', String(ports.forward), '--api-port', String(ports.api));
   args.push('--directory-origin', a.directoryUrl, '--log-level', a.logLevel);
@@ -264,6 +269,9 @@ function makeNode(a: MakeNodeArgs): LocalNode {
     forwardStatsUrl: `http://${host}:${ports.forward}/stats`,
     ports,
     dataDir: a.dataDir,
+    get apiToken() {
+      return readNodeApiToken(a.dataDir);
+    },
     logFile: a.logFile,
     uploadLimit: a.nodeOptions.uploadLimit,
     get process() {

@@ -1,10 +1,9 @@
 import { FlvTagReader } from './flv-tag-reader';
-import { httpJson } from './http-json';
+import { AgentApiTarget, agentApi } from './agent-api';
 import { waitFor } from './wait-for';
 
 /** What a test network's node offers a viewer: its agent API and its play URLs. */
-export interface ViewerNode {
-  apiUrl: string;
+export interface ViewerNode extends AgentApiTarget {
   playUrls(streamId: string): { httpFlv: string };
 }
 
@@ -20,10 +19,11 @@ export async function watchAtEveryViewer(
   timeouts: { ticketMs: number; framesMs: number },
 ): Promise<void> {
   for (let i = 1; i < nodes.length; i++) {
-    await waitFor(
-      () => httpJson('POST', `${nodes[i].apiUrl}/api/streams/${streamId}/watch`).catch(() => null),
-      { timeoutMs: timeouts.ticketMs, intervalMs: 300, what: `node ${i + 1} to get a ticket` },
-    );
+    await waitFor(() => agentApi(nodes[i], 'POST', `/api/streams/${streamId}/watch`).catch(() => null), {
+      timeoutMs: timeouts.ticketMs,
+      intervalMs: 300,
+      what: `node ${i + 1} to get a ticket`,
+    });
     readers.set(i, await FlvTagReader.open(nodes[i].playUrls(streamId).httpFlv));
   }
   await waitFor(() => [...readers.values()].every((r) => r.videoFrames.length > 0), {

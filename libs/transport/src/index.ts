@@ -10,3 +10,4 @@ export * from './reply-check';
 export * from './clients';
 export * from './bus-handlers';
 export * from './acl';
+export * from './bus-client';

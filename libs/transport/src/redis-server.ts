@@ -1,72 +1,154 @@
-import { RedisOptions, ServerRedis } from '@nestjs/microservices';
+import { ReadPacket, RedisContext, RedisOptions, ServerRedis } from '@nestjs/microservices';
+import type Redis from 'ioredis';
 import { LogThrottle } from '@astral/net';
-import { AstralError, SELF } from '@astral/contracts';
+import { AstralError, SELF, isSenderId, senderAllowed, splitSender } from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
 
 /** The publishing side of Nest's Redis server (its pub client). */
 type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
 
 /**
- * Nest's Redis transport server, screened: every message on a subscribed channel comes from any Redis
- * client, so before Nest sees it it must pass `screenMessage` (size, depth, JSON, packet shape). A
- * refused message is logged (throttled) and, when it is a request whose id could be read, answered with
- * a 400 AstralErrorBody; it never reaches a handler. Nothing a message does rejects into the process.
+ * Nest's Redis transport server, screened and sender-bound (docs/SECURITY.md). Every channel a sender
+ * writes ends with `@<sender>`, which Redis ACLs let only that sender write (libs/transport/src/acl.ts),
+ * so this server knows who sent each message. Before Nest sees a message it must pass:
+ *
+ * 1. the sender suffix: a channel without one, or naming a sender that is not a node id, is refused;
+ * 2. `screenMessage` (size, depth, JSON, packet shape);
+ * 3. `senderAllowed` (BUS_SENDERS of @astral/contracts): only the node itself may command its relay,
+ *    and a payload that names a node must name the sender.
+ *
+ * A refused message is logged (throttled) and, when it is a request whose id could be read, answered
+ * with an AstralErrorBody (400 or 403) on the sender's reply channel; it never reaches a handler.
+ * Nothing a message does rejects into the process.
+ *
+ * Subscriptions are one PSUBSCRIBE per namespace (`directory.*`, `node.<id>.*`, `relay.<id>.*`): Redis
+ * checks PSUBSCRIBE patterns literally against the ACL's. Replies (`….reply`) that the namespace pattern
+ * also matches are dropped unread.
  */
 export class ScreenedRedisServer extends ServerRedis {
   private readonly refusals = new LogThrottle();
-  /** Messages refused so far, by kind (too-large, too-deep, not-json, bad-shape). */
+  /** Messages refused so far, by kind (no-sender, too-large, too-deep, not-json, bad-shape, forbidden). */
   readonly refused: Record<string, number> = {};
 
   constructor(options: RedisOptions['options']) {
     super(options ?? {});
   }
 
+  /** The PSUBSCRIBE patterns that cover every handler: one per channel namespace. */
+  subscriptionPatterns(): string[] {
+    const patterns = new Set<string>();
+    for (const key of this.messageHandlers.keys()) {
+      const parts = key.split('.');
+      patterns.add(
+        (parts[0] === 'node' || parts[0] === 'relay') && parts.length > 2
+          ? `${parts[0]}.${parts[1]}.*`
+          : `${parts[0]}.*`,
+      );
+    }
+    return [...patterns];
+  }
+
+  override bindEvents(subClient: Redis, pubClient: Redis): void {
+    subClient.on('pmessage', (pattern: string, channel: string, buffer: string) => {
+      void this.handleMessage(channel, buffer, pubClient, pattern);
+    });
+    for (const pattern of this.subscriptionPatterns()) void subClient.psubscribe(pattern);
+  }
+
   override handleMessage(
     channel: string,
     buffer: string,
     pub: RedisPublisher,
-    pattern: string,
+    _pattern: string,
   ): Promise<unknown> {
+    if (channel.endsWith('.reply')) return Promise.resolve();
+    const split = splitSender(channel);
+    if (!split || !isSenderId(split.sender)) {
+      const screened = screenMessage(buffer);
+      const id = screened.ok ? screened.packet.id : screened.id;
+      return this.refuse(channel, pub, channel, id, 'no-sender', {
+        status: 'bad-request',
+        reason: 'the channel must end with @<sender id> (an Astral client older than this server?)',
+      });
+    }
+    const { base, sender } = split;
     const screened = screenMessage(buffer);
     if (!screened.ok) {
-      this.refused[screened.kind] = (this.refused[screened.kind] ?? 0) + 1;
-      const suppressed = this.refusals.take(`${channel}|${screened.kind}`);
-      if (suppressed !== null) {
-        this.logger.warn({
-          msg: 'redis message refused',
-          channel: channel.slice(0, 200),
-          reason: screened.reason,
-          bytes: Buffer.byteLength(buffer),
-          ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
-        });
-      }
-      if (!screened.id) return Promise.resolve();
-      const err = new AstralError('bad-request', `refused: ${screened.reason}`).toBody();
-      return this.safely(
-        channel,
-        pub.publish(
-          this.getReplyPattern(channel),
-          JSON.stringify({ id: screened.id, err, isDisposed: true }),
-        ),
-      );
+      return this.refuse(channel, pub, channel, screened.id, screened.kind, {
+        status: 'bad-request',
+        reason: `refused: ${screened.reason}`,
+        bytes: Buffer.byteLength(buffer),
+      });
     }
-    return this.safely(channel, this.handleScreened(channel, screened.packet, pub, pattern));
+    const allowed = senderAllowed(base, sender, screened.packet.data);
+    if (!allowed.ok) {
+      return this.refuse(channel, pub, channel, screened.packet.id, 'forbidden', {
+        status: 'forbidden',
+        reason: `${sender} may not send this: ${allowed.reason}`,
+        sender,
+      });
+    }
+    return this.safely(channel, this.handleScreened(base, screened.packet, pub, channel));
   }
 
-  /** Nest's own handling of a packet that passed the screen; a subclass may wrap it (the directory keeps the id). */
-  protected handleScreened(
+  private refuse(
+    channel: string,
+    pub: RedisPublisher,
+    replyTo: string,
+    id: string | undefined,
+    kind: string,
+    why: { status: 'bad-request' | 'forbidden'; reason: string; [k: string]: unknown },
+  ): Promise<unknown> {
+    const { status, reason, ...context } = why;
+    this.refused[kind] = (this.refused[kind] ?? 0) + 1;
+    const suppressed = this.refusals.take(`${channel}|${kind}`);
+    if (suppressed !== null) {
+      this.logger.warn({
+        msg: 'redis message refused',
+        channel: channel.slice(0, 200),
+        reason,
+        ...context,
+        ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
+      });
+    }
+    if (!id) return Promise.resolve();
+    const err = new AstralError(status, reason).toBody();
+    return this.safely(
+      channel,
+      pub.publish(this.getReplyPattern(replyTo), JSON.stringify({ id, err, isDisposed: true })),
+    );
+  }
+
+  /**
+   * Dispatches a packet that passed the screen and the sender check to its handler, as Nest's own
+   * handleMessage does, but answers on the sender's reply channel (`<channel>@<sender>.reply`). A
+   * subclass may wrap it (the directory keeps the request id for idempotency).
+   */
+  protected async handleScreened(
     channel: string,
     packet: ScreenedPacket,
     pub: RedisPublisher,
-    pattern: string,
+    replyTo: string,
   ): Promise<unknown> {
-    // Handed on already parsed: parseMessage below passes objects through.
-    return super.handleMessage(
-      channel,
-      packet as unknown as string,
-      pub as Parameters<ServerRedis['handleMessage']>[2],
-      pattern,
-    );
+    const ctx = new RedisContext([channel]);
+    if (packet.id === undefined) return this.handleEvent(channel, packet as ReadPacket, ctx);
+    const publish = this.getPublisher(pub, replyTo, packet.id, ctx) as (r: object) => Promise<unknown>;
+    const handler = this.getHandlerByPattern(channel);
+    if (!handler) {
+      const err = new AstralError('not-found', `nothing here answers ${channel}`).toBody();
+      return publish({ err, isDisposed: true });
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.onProcessingStartHook(this.transportId, ctx, async () => {
+        try {
+          const response$ = this.transformToObservable(await handler(packet.data, ctx));
+          if (response$) this.send(response$, publish);
+          resolve();
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    });
   }
 
   override parseMessage(content: unknown): Record<string, unknown> {

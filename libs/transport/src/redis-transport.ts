@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { RedisOptions, Transport } from '@nestjs/microservices';
 
 export interface RedisTransportSettings {
@@ -5,6 +7,28 @@ export interface RedisTransportSettings {
   /** Reconnect attempts before giving up; Astral processes never give up by default. */
   retryAttempts?: number;
   retryDelayMs?: number;
+  /** PEM CA bundle that signs the server's certificate, for `rediss://` (else the system's CAs). */
+  caFile?: string;
+}
+
+/**
+ * ioredis connection options of a Redis URL: host, port, user, password, db, and TLS for `rediss://`
+ * (ioredis does not turn TLS on from the URL by itself). Shared by the bus and the direct connections.
+ */
+export function redisConnection(url: string, caFile?: string) {
+  const u = new URL(url);
+  const tls = u.protocol === 'rediss:';
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return {
+    host,
+    port: Number(u.port || 6379),
+    ...(u.password && { password: decodeURIComponent(u.password) }),
+    ...(u.username && { username: decodeURIComponent(u.username) }),
+    ...(u.pathname.length > 1 && { db: Number(u.pathname.slice(1)) }),
+    ...(tls && {
+      tls: { ...(isIP(host) === 0 && { servername: host }), ...(caFile && { ca: readFileSync(caFile) }) },
+    }),
+  };
 }
 
 /**
@@ -29,15 +53,10 @@ export const REDIS_CONNECT_TIMEOUT_MS = 3000;
  * are restored by ioredis on reconnect (autoResubscribe) whatever the queue.
  */
 export function redisTransport(settings: RedisTransportSettings): RedisOptions {
-  const u = new URL(settings.url);
   return {
     transport: Transport.REDIS,
     options: {
-      host: u.hostname,
-      port: Number(u.port || 6379),
-      ...(u.password && { password: decodeURIComponent(u.password) }),
-      ...(u.username && { username: decodeURIComponent(u.username) }),
-      ...(u.pathname.length > 1 && { db: Number(u.pathname.slice(1)) }),
+      ...redisConnection(settings.url, settings.caFile),
       retryAttempts: settings.retryAttempts ?? Number.MAX_SAFE_INTEGER,
       retryDelay: settings.retryDelayMs ?? 250,
       enableOfflineQueue: true,

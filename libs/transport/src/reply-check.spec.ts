@@ -42,6 +42,7 @@ const node = {
   uploadLimitBps: null,
   lastSeenAt: '2026-01-01T00:00:00.000Z',
   version: '0.1.0',
+  publicKey: null,
 };
 
 const ticketReply = replyShapeOf(AgentPatterns.TicketRequest)!;
@@ -112,19 +113,32 @@ describe('checkReply: ticket offers (TicketReply)', () => {
 });
 
 describe('checkReply: TicketConfirmReply and TicketHeartbeatReply', () => {
-  const confirm = { ticketId, forwardUrl: `http://10.0.0.7:9000/forward/my-stream.flv?ticket=abc` };
+  const token = `${'e'.repeat(300)}.${'s'.repeat(86)}`;
+  const confirm = { ticketId, token };
 
-  it('accepts a confirmation with an http forward URL; refuses another scheme or a bad ticket id', () => {
+  it('accepts a confirmation with a signed token; refuses a URL, an over-long token or a bad ticket id', () => {
     expect(verdict(checkReply(confirmReply, confirm))).toBe('accepted');
-    expect(verdict(checkReply(confirmReply, { ...confirm, forwardUrl: 'file:///etc/passwd' }))).toEqual([
-      'forwardUrl',
+    expect(verdict(checkReply(confirmReply, { ...confirm, token: 'http://10.0.0.9:22/x' }))).toEqual([
+      'token',
     ]);
+    expect(
+      verdict(checkReply(confirmReply, { ...confirm, token: `${'e'.repeat(3000)}.${'s'.repeat(86)}` })),
+    ).toEqual(['token']);
     expect(verdict(checkReply(confirmReply, { ...confirm, ticketId: 'x' }))).toEqual(['ticketId']);
+  });
+
+  it('drops an address a peer adds to its confirmation (the requester never dials one)', () => {
+    const r = checkReply(confirmReply, { ...confirm, forwardUrl: 'http://10.0.0.9:22/' });
+    expect(r.ok && 'forwardUrl' in r.value).toBe(false);
   });
 
   it('accepts ok with and without a path and unknown; refuses ok: false and a bad path', () => {
     expect(verdict(checkReply(ticketHeartbeat, { ok: true, path: [nodeB, nodeA] }))).toBe('accepted');
     expect(verdict(checkReply(ticketHeartbeat, { ok: true }))).toBe('accepted');
+    expect(
+      verdict(checkReply(ticketHeartbeat, { ok: true, token: `${'e'.repeat(300)}.${'s'.repeat(86)}` })),
+    ).toBe('accepted');
+    expect(verdict(checkReply(ticketHeartbeat, { ok: true, token: 'abc' }))).toEqual(['token']);
     expect(verdict(checkReply(ticketHeartbeat, { unknown: true }))).toBe('accepted');
     expect(checkReply(ticketHeartbeat, { ok: false }).ok).toBe(false);
     expect(verdict(checkReply(ticketHeartbeat, { ok: true, path: 'x' }))).toEqual(['path']);

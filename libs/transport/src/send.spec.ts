@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
-import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { AgentPatterns, AstralError, TicketOffered, WireReply, addressed } from '@astral/contracts';
 import { RedisHandle, startRedis } from '@astral/testing';
-import { redisTransport } from './redis-transport';
+import { claimingBusClient } from './bus-client';
 import { request } from './send';
 
 const peer = '6f1c2c39-8a47-4c5e-9d1b-0a8f3e0c2b11';
@@ -33,12 +33,13 @@ describe('request: replies are checked on receipt', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    client = ClientProxyFactory.create(redisTransport({ url: redis.url }));
+    client = claimingBusClient({ url: redis.url });
     await client.connect();
     peerSub = new Redis(redis.url);
     peerPub = new Redis(redis.url);
-    await peerSub.subscribe(channel);
-    peerSub.on('message', (ch: string, raw: string) => {
+    // The peer reads its channel from every sender (`<channel>@<sender>`) and answers on the sender's reply channel.
+    await peerSub.psubscribe(`${channel}@*`);
+    peerSub.on('pmessage', (_pattern: string, ch: string, raw: string) => {
       const { id } = JSON.parse(raw) as { id: string };
       const reply: WireReply = { id, response: answer, isDisposed: true };
       void peerPub.publish(`${ch}.reply`, JSON.stringify(reply));

@@ -6,7 +6,6 @@ import {
   HttpJsonError,
   LocalNetwork,
   LocalNode,
-  httpJson,
   makeTempDir,
   removeTempDir,
   sampleFlvPath,
@@ -15,6 +14,7 @@ import {
   startRedis,
   waitFor,
   WaitAbortedError,
+  agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderTable } from '../output';
@@ -120,7 +120,7 @@ export async function watch(node: LocalNode, streamId: string): Promise<WatchAns
   return waitFor(
     async () => {
       try {
-        return await httpJson<WatchAnswer>('POST', `${node.apiUrl}/api/streams/${streamId}/watch`, {});
+        return await agentApi<WatchAnswer>(node, 'POST', `/api/streams/${streamId}/watch`, {});
       } catch (err) {
         // 404 (not announced yet) and 5xx (no offer yet) are worth retrying; other refusals are final.
         if (
@@ -239,7 +239,12 @@ export function demoCommand(): Command {
       const summary: DemoNodeSummary[] = [];
       let streamId: string;
       try {
-        const created = await createStream(source.apiUrl, 'Astral demo', 'fixtures/sample.flv, looped');
+        const created = await createStream(
+          source.apiUrl,
+          source.apiToken,
+          'Astral demo',
+          'fixtures/sample.flv, looped',
+        );
         streamId = created.streamId;
         log(`astral demo: created stream ${streamId} on ${source.name}; publishing fixtures/sample.flv`);
         // The publisher is started again when it stops (its node's relay restarted, say), for as long
@@ -327,7 +332,10 @@ export function demoCommand(): Command {
         out(`  ffplay -fflags nobuffer ${last.play.rtmp}`);
         out(`  ffplay ${last.play.httpFlv}`);
         out(`  ffprobe -v error -show_entries stream=codec_type,codec_name -of json ${last.play.httpFlv}`);
-        out(`  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --title "my stream"`);
+        // The CLI reads the node's API token from its data directory.
+        out(
+          `  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --data-dir ${source.dataDir} --title "my stream"`,
+        );
         out(`  curl ${summary[0].apiUrl}/api/status`);
         out(durationSec ? `Running for ${durationSec} s (Ctrl-C stops earlier).` : 'Press Ctrl-C to stop.');
       }

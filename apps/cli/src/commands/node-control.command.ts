@@ -1,6 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { NodeConfig } from '@astral/config';
 import { errorMessage, printJson, printJsonLine } from '../output';
-import { DEFAULT_NODE_URL, NodeApiClient, NodeApiError, nodeBaseUrl } from '../node-api/node-api-client';
+import {
+  DEFAULT_NODE_URL,
+  NodeApiClient,
+  NodeApiError,
+  nodeBaseUrl,
+  resolveApiToken,
+} from '../node-api/node-api-client';
 import { followEvents } from '../node-api/event-follower';
 import {
   renderEvent,
@@ -16,12 +23,15 @@ import {
 /**
  * `astral node status|settings|nodes|streams|publish|watch|seed|stop|tickets|revoke|leave|events`:
  * one command per action of a node agent's local HTTP API (GET /api/status, PATCH /api/settings, …,
- * and the WebSocket /api/events). Every command takes --node URL and --json. The API client, the
+ * and the WebSocket /api/events). Every command takes --node URL, --data-dir or --api-token (the
+ * node's API token, which every state change and the stream and ticket lists need) and --json. The API client, the
  * renderers and the event follower live in ../node-api; the API's types in @astral/contracts (agent-api.ts).
  */
 
 interface ControlOptions {
   node: string;
+  dataDir: string;
+  apiToken?: string;
   json?: boolean;
 }
 
@@ -46,6 +56,16 @@ function control<A extends unknown[]>(
   cmd.addOption(
     new Option('--node <url>', "the node's agent API").default(DEFAULT_NODE_URL).env('ASTRAL_NODE_URL'),
   );
+  cmd.addOption(
+    new Option('--data-dir <dir>', "the node's data directory: its api-token file is sent to the node")
+      .default(new NodeConfig().dataDir)
+      .env('ASTRAL_DATA_DIR'),
+  );
+  cmd.addOption(
+    new Option('--api-token <token>', "the node's API token, instead of the one in --data-dir").env(
+      'ASTRAL_API_TOKEN',
+    ),
+  );
   cmd.option('--json', 'print JSON (for scripts) instead of tables');
   cmd.action(async (...all: unknown[]) => {
     // commander passes the arguments, then the options, then the command.
@@ -53,7 +73,8 @@ function control<A extends unknown[]>(
     const opts = all[all.length - 2] as ControlOptions & Record<string, unknown>;
     const label = `astral node ${name.split(' ')[0]}`;
     try {
-      await run(new NodeApiClient(nodeBaseUrl(opts.node)), opts, ...args);
+      const api = new NodeApiClient(nodeBaseUrl(opts.node), resolveApiToken(opts.apiToken, opts.dataDir));
+      await run(api, opts, ...args);
     } catch (err) {
       if (err instanceof NodeApiError) {
         const fields = err.fields

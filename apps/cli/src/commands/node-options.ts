@@ -21,6 +21,11 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   },
   { flag: 'api-port', env: 'ASTRAL_API_PORT', description: "agent's local HTTP API port" },
   {
+    flag: 'api-host',
+    env: 'ASTRAL_API_HOST',
+    description: "address the agent's API binds (default 127.0.0.1)",
+  },
+  {
     flag: 'upload-limit',
     env: 'ASTRAL_UPLOAD_LIMIT',
     description: 'upload limit, e.g. 3mbit, 2500k, unlimited',
@@ -28,7 +33,7 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   {
     flag: 'directory-origin',
     env: 'ASTRAL_DIRECTORY_ORIGIN',
-    description: 'directory web origin (allowed by CORS)',
+    description: 'directory web origin (the only page origin allowed to control the node)',
   },
   {
     flag: 'stall-ms',

@@ -6,6 +6,7 @@ import {
   createLogger,
   installProcessPolicy,
   loadConfig,
+  loadOrCreateApiToken,
   loadOrCreateNodeId,
   urlHost,
 } from '@astral/config';
@@ -127,8 +128,9 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
   let nodeId: string;
   try {
     config = loadConfig(NodeConfig, NODE_ENV, env);
-    // Created here, once, so that the two halves never race to create it.
+    // Created here, once, so that the two halves never race to create them.
     nodeId = loadOrCreateNodeId(config.dataDir);
+    if (!config.apiToken) loadOrCreateApiToken(config.dataDir);
   } catch (err) {
     say(errorMessage(err));
     process.exit(2);
@@ -136,7 +138,7 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
   const log: Logger = createLogger('node', nodeId, config.logLevel);
   installProcessPolicy(log, { name: 'node' });
   const host = reachable(config.host);
-  const apiUrl = `http://${host}:${config.apiPort}`;
+  const apiUrl = `http://${reachable(config.apiHost)}:${config.apiPort}`;
   const halves: Record<Role, Half> = {
     agent: stoppedHalf('agent', `${apiUrl}/api/status`, true),
     relay: stoppedHalf('relay', `http://${host}:${config.forwardPort}/healthz`, false),
@@ -161,7 +163,7 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
     say(`ready: node ${nodeId}`);
     process.stderr.write(
       [
-        `  API        ${apiUrl}   (astral node status --node ${apiUrl})`,
+        `  API        ${apiUrl}   (astral node status --node ${apiUrl}${config.dataDir === new NodeConfig().dataDir ? '' : ` --data-dir ${config.dataDir}`})`,
         `  RTMP       rtmp://${host}:${config.rtmpPort}/live/<streamId>   (publish and play)`,
         `  HTTP-FLV   http://${host}:${config.httpPort}/live/<streamId>.flv   (publish and play)`,
         `  forward    ${host}:${config.forwardPort}   (downstream relays; GET /healthz)`,

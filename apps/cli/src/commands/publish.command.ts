@@ -1,9 +1,11 @@
 import type { PublishReply } from '@astral/contracts';
 import { basename } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { NodeConfig } from '@astral/config';
 import { httpJson, redactUrl } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderRecord } from '../output';
+import { resolveApiToken } from '../node-api/node-api-client';
 
 /** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */
 export function obsSettings(
@@ -19,20 +21,25 @@ export function obsSettings(
   return { server, streamKey };
 }
 
-/** Creates a stream on a node through its agent's API. */
+/** Creates a stream on a node through its agent's API, with the node's API token. */
 export async function createStream(
   nodeApiUrl: string,
+  apiToken: string | undefined,
   title: string,
   description?: string,
 ): Promise<PublishReply> {
-  return httpJson<PublishReply>('POST', `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`, {
-    title,
-    description,
-  });
+  return httpJson<PublishReply>(
+    'POST',
+    `${nodeApiUrl.replace(/\/+$/, '')}/api/streams`,
+    { title, description },
+    { headers: apiToken ? { authorization: `Bearer ${apiToken}` } : {} },
+  );
 }
 
 interface PublishOptions {
   to?: string;
+  dataDir: string;
+  apiToken?: string;
   title?: string;
   description?: string;
   publishUrl?: string;
@@ -45,6 +52,16 @@ export function publishCommand(): Command {
     .description('publish an FLV file as a live stream, looping it in real time')
     .argument('<file>', 'FLV file (H.264 + AAC), e.g. fixtures/sample.flv')
     .option('--to <url>', "the node's agent API, e.g. http://127.0.0.1:7000 (creates a new stream)")
+    .addOption(
+      new Option('--data-dir <dir>', "the --to node's data directory (its api-token file)")
+        .default(new NodeConfig().dataDir)
+        .env('ASTRAL_DATA_DIR'),
+    )
+    .addOption(
+      new Option('--api-token <token>', "the --to node's API token, instead of --data-dir's").env(
+        'ASTRAL_API_TOKEN',
+      ),
+    )
     .option('--title <title>', 'stream title (default: the file name)')
     .option('--description <text>', 'stream description')
     .option('--publish-url <url>', 'publish to this HTTP-FLV URL instead of creating a stream')
@@ -59,7 +76,8 @@ export function publishCommand(): Command {
         }
         let created: PublishReply;
         try {
-          created = await createStream(opts.to, opts.title ?? basename(file), opts.description);
+          const token = resolveApiToken(opts.apiToken, opts.dataDir);
+          created = await createStream(opts.to, token, opts.title ?? basename(file), opts.description);
         } catch (err) {
           process.stderr.write(`astral publish: could not create the stream: ${errorMessage(err)}\n`);
           process.exit(1);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NetnsTestbedOptions, runNetnsTestbed } from '../testbed/netns-testbed';
@@ -26,6 +27,11 @@ export interface ComposeTestbedOptions {
    * cannot share a network namespace between services.
    */
   layout?: 'split' | 'combined';
+  /**
+   * The agents' API token (ASTRAL_API_TOKEN), shared by every node, the publisher and the watchers, which
+   * call the agents' APIs from other containers; default a new random one in the file.
+   */
+  apiToken?: string;
 }
 
 type Service = Record<string, unknown>;
@@ -36,6 +42,7 @@ export const DEFAULT_REDIS_IMAGE = 'localhost/astral-redis:7';
 export function composeTestbed(o: ComposeTestbedOptions): Record<string, unknown> {
   const image = o.image ?? DEFAULT_IMAGE;
   const base = o.basePort ?? 18000;
+  const apiToken = o.apiToken ?? randomBytes(32).toString('base64url');
   const services: Record<string, Service> = {};
   const volumes: Record<string, Record<string, never>> = {};
   services.redis = {
@@ -79,6 +86,9 @@ export function composeTestbed(o: ComposeTestbedOptions): Record<string, unknown
     const env: Record<string, string> = {
       REDIS_URL: 'redis://redis:6379',
       ASTRAL_HOST: agent,
+      // The API must be reachable from the publisher's and watchers' containers and the published port.
+      ASTRAL_API_HOST: agent,
+      ASTRAL_API_TOKEN: apiToken,
       ASTRAL_DATA_DIR: '/data',
       ...(limit && { ASTRAL_UPLOAD_LIMIT: limit }),
     };
@@ -120,6 +130,7 @@ export function composeTestbed(o: ComposeTestbedOptions): Record<string, unknown
     image,
     pull_policy: 'never',
     command: ['publish', 'fixtures/sample.flv', '--to', agents[0], '--title', 'testbed'],
+    environment: { ASTRAL_API_TOKEN: apiToken },
     depends_on: o.layout === 'combined' ? ['node1-agent'] : ['node1-agent', 'node1-relay'],
     restart: 'unless-stopped',
   };
@@ -129,6 +140,7 @@ export function composeTestbed(o: ComposeTestbedOptions): Record<string, unknown
       pull_policy: 'never',
       entrypoint: ['/usr/bin/tini', '--', 'node', '/app/docker/testbed-watch.js'],
       command: agents,
+      environment: { ASTRAL_API_TOKEN: apiToken },
       depends_on: ['publisher', ...agents.map((a) => new URL(a).hostname)],
       restart: 'on-failure',
     };
@@ -201,6 +213,7 @@ export function testbedCommand(): Command {
       18000,
     )
     .option('--project <name>', 'compose project name', 'astral-testbed')
+    .option('--api-token <token>', "the agents' API token (default: a new random one, in the file)")
     .addOption(
       new Option(
         '--layout <layout>',

@@ -12,6 +12,7 @@ import type {
   UpdateSettingsRequest,
   WatchReply,
 } from '@astral/contracts';
+import { NodeConfig, readApiToken } from '@astral/config';
 import { errorMessage } from '../output';
 
 /** A client of a node agent's local HTTP API; the replies are typed by @astral/contracts' agent-api. */
@@ -62,8 +63,30 @@ export function unreachableError(base: string, err: unknown): NodeApiError {
   return new NodeApiError(`cannot reach the node at ${base}: ${cause?.message ?? code ?? errorMessage(err)}`);
 }
 
+/**
+ * The token to send to a node's API: --api-token (ASTRAL_API_TOKEN) if given, else the one the node
+ * keeps in its data directory (`<dataDir>/api-token`), else none (open reads still work).
+ */
+export function resolveApiToken(
+  apiToken: string | undefined,
+  dataDir: string = new NodeConfig().dataDir,
+): string | undefined {
+  if (apiToken) return apiToken.trim();
+  try {
+    return readApiToken(dataDir);
+  } catch (err) {
+    throw new NodeApiError(errorMessage(err));
+  }
+}
+
 /** Calls the agent's API; a non-2xx answer throws NodeApiError with the API's own message. */
-async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(
+  base: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
@@ -71,6 +94,7 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
       headers: {
         accept: 'application/json',
         ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(token && { authorization: `Bearer ${token}` }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
@@ -103,54 +127,61 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
 
 /** One method per endpoint of the agent's local API (apps/node-agent's *.http.controller.ts). */
 export class NodeApiClient {
-  /** @param base the API's base URL, as nodeBaseUrl gives it. */
-  constructor(readonly base: string) {}
+  /**
+   * @param base the API's base URL, as nodeBaseUrl gives it.
+   * @param token the node's API token (resolveApiToken), sent as a bearer token; without it only the
+   *   open reads (status, settings, nodes) succeed.
+   */
+  constructor(
+    readonly base: string,
+    private readonly token?: string,
+  ) {}
 
   status(): Promise<NodeStatus> {
-    return call(this.base, 'GET', '/api/status');
+    return call(this.base, this.token, 'GET', '/api/status');
   }
 
   settings(): Promise<NodeSettings> {
-    return call(this.base, 'GET', '/api/settings');
+    return call(this.base, this.token, 'GET', '/api/settings');
   }
 
   updateSettings(change: UpdateSettingsRequest): Promise<NodeSettings> {
-    return call(this.base, 'PATCH', '/api/settings', change);
+    return call(this.base, this.token, 'PATCH', '/api/settings', change);
   }
 
   nodes(): Promise<NodesReply> {
-    return call(this.base, 'GET', '/api/nodes');
+    return call(this.base, this.token, 'GET', '/api/nodes');
   }
 
   streams(): Promise<ListedStream[]> {
-    return call(this.base, 'GET', '/api/streams');
+    return call(this.base, this.token, 'GET', '/api/streams');
   }
 
   publish(stream: PublishStreamRequest): Promise<PublishReply> {
-    return call(this.base, 'POST', '/api/streams', stream);
+    return call(this.base, this.token, 'POST', '/api/streams', stream);
   }
 
   watch(streamId: string): Promise<WatchReply> {
-    return call(this.base, 'POST', `/api/streams/${encodeURIComponent(streamId)}/watch`);
+    return call(this.base, this.token, 'POST', `/api/streams/${encodeURIComponent(streamId)}/watch`);
   }
 
   seed(streamId: string): Promise<WatchReply> {
-    return call(this.base, 'POST', `/api/streams/${encodeURIComponent(streamId)}/seed`);
+    return call(this.base, this.token, 'POST', `/api/streams/${encodeURIComponent(streamId)}/seed`);
   }
 
   stop(streamId: string): Promise<StopWatchReply> {
-    return call(this.base, 'DELETE', `/api/streams/${encodeURIComponent(streamId)}/watch`);
+    return call(this.base, this.token, 'DELETE', `/api/streams/${encodeURIComponent(streamId)}/watch`);
   }
 
   tickets(): Promise<TicketsReply> {
-    return call(this.base, 'GET', '/api/tickets');
+    return call(this.base, this.token, 'GET', '/api/tickets');
   }
 
   revoke(ticketId: string): Promise<RevokeTicketReply> {
-    return call(this.base, 'DELETE', `/api/tickets/${encodeURIComponent(ticketId)}`);
+    return call(this.base, this.token, 'DELETE', `/api/tickets/${encodeURIComponent(ticketId)}`);
   }
 
   leave(): Promise<LeaveReply> {
-    return call(this.base, 'POST', '/api/leave');
+    return call(this.base, this.token, 'POST', '/api/leave');
   }
 }

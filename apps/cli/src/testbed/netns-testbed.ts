@@ -92,12 +92,15 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
     // A 5xx (the relay not answering yet on a loaded machine) is worth another try.
     const created = await waitFor(
       () =>
-        createStream(source.apiUrl, 'Astral netns testbed', 'fixtures/sample.flv, looped').catch(
-          (err: unknown) => {
-            if (err instanceof HttpJsonError && err.status < 500) throw new WaitAbortedError(err.message);
-            throw err;
-          },
-        ),
+        createStream(
+          source.apiUrl,
+          source.apiToken,
+          'Astral netns testbed',
+          'fixtures/sample.flv, looped',
+        ).catch((err: unknown) => {
+          if (err instanceof HttpJsonError && err.status < 500) throw new WaitAbortedError(err.message);
+          throw err;
+        }),
       { timeoutMs: 30_000, intervalMs: 1000, what: `${source.name} to create the stream` },
     );
     log.info(

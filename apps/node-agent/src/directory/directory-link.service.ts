@@ -115,10 +115,19 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Is `nodeId` a node the directory knows? Cached; asks the directory on a miss. */
   async isKnownNode(nodeId: string): Promise<boolean> {
-    if (this.knownNodes.has(nodeId)) return true;
+    return (await this.nodeInfo(nodeId)) !== undefined;
+  }
+
+  /**
+   * The directory's listing of `nodeId` (its address and public key). Cached; asks the directory on a
+   * miss, or always with `fresh` (a listing that disagrees with what a peer says may be out of date).
+   */
+  async nodeInfo(nodeId: string, fresh = false): Promise<NodeInfo | undefined> {
+    const cached = this.knownNodes.get(nodeId);
+    if (cached && !fresh) return cached;
     const nodes = await this.directory.listNodes({});
     this.knownNodes = new Map(nodes.map((n) => [n.nodeId, n]));
-    return this.knownNodes.has(nodeId);
+    return this.knownNodes.get(nodeId);
   }
 
   /** Leaves the directory: stops heartbeats and unregisters (else the directory expires the node). */

@@ -41,7 +41,7 @@ export class StatusHttpController {
       members: this.membership.role === 'supernode' ? this.membership.members.size : null,
       uploadLimitBps: this.tickets.limitBps,
       forwards: this.tickets.confirmedCount(),
-      streams: this.carried.all(),
+      streams: this.carried.shown(),
       relay: this.relayLink.stats,
     };
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CarriedStream } from '@astral/contracts';
+import { CarriedStream, ShownStream } from '@astral/contracts';
 
 /** The streams this node has right now, and where each comes from. */
 @Injectable()
@@ -20,5 +20,14 @@ export class CarriedStreams {
 
   all(): CarriedStream[] {
     return [...this.streams.values()];
+  }
+
+  /** Every stream as the local API shows it: without the forward URL, whose ticket token is a secret. */
+  shown(): ShownStream[] {
+    return this.all().map((c) => {
+      const shown: ShownStream & { forwardUrl?: string } = { ...c };
+      delete shown.forwardUrl;
+      return shown;
+    });
   }
 }

@@ -27,12 +27,14 @@ export class RelayReplay {
         c.origin !== 'upstream' ||
         !c.upstreamNodeId ||
         !c.forwardUrl ||
+        !c.ticketId ||
         this.failover.inProgress(c.streamId)
       )
         continue;
       await this.relayLink.relay.openUpstream({
         streamId: c.streamId,
         upstreamNodeId: c.upstreamNodeId,
+        ticketId: c.ticketId,
         url: c.forwardUrl,
       });
       this.log.info(

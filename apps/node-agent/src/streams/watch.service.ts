@@ -27,7 +27,7 @@ export class WatchService {
   }
 
   list(): ListedStream[] {
-    return this.carried.all().map((c) => ({ ...c, play: playUrls(this.config, c.streamId) }));
+    return this.carried.shown().map((c) => ({ ...c, play: playUrls(this.config, c.streamId) }));
   }
 
   /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */

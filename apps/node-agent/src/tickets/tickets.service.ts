@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   AstralError,
   OutgoingTicket,
@@ -13,9 +13,10 @@ import {
 } from '@astral/contracts';
 import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
-import { Logger, NodeConfig, urlHost } from '@astral/config';
+import { Logger, NodeConfig } from '@astral/config';
+import { NodeKeys, signTicketToken } from '@astral/identity';
 import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
-import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
@@ -25,13 +26,26 @@ import { RelayLink } from '../relay/relay-link.service';
 /** How long an offer holds its reservation without a confirm. */
 export const OFFER_TTL_MS = 5000;
 
+/** A ticket this node gave, with what it needs to sign its tokens (never in API replies). */
+interface ServedTicket extends OutgoingTicket {
+  /** The requester's public key as the directory lists it: the token names it. */
+  requesterKey: string;
+  /** Expiry of the last token signed for the ticket (0: none yet). */
+  tokenExpiresAt: number;
+}
+
+/** Whether a ticket's token is past half its life, so its heartbeat should bring a fresh one. */
+export function tokenNeedsRefresh(tokenExpiresAt: number, ttlMs: number, now: number): boolean {
+  return tokenExpiresAt - now < ttlMs / 2;
+}
+
 /**
  * The serving side of tickets: offers only with headroom, measured from the relay's real bit rate;
  * never to a node on its own upstream path; reservations lapse unless confirmed.
  */
 @Injectable()
 export class TicketsService implements OnApplicationShutdown {
-  private readonly tickets = new Map<string, OutgoingTicket>();
+  private readonly tickets = new Map<string, ServedTicket>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private uploadLimitBps: number | null;
   private readonly peers: PeerClient;
@@ -42,6 +56,7 @@ export class TicketsService implements OnApplicationShutdown {
     @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
+    @Inject(AGENT_NODE_KEYS) private readonly keys: NodeKeys,
     private readonly carried: CarriedStreams,
     private readonly directoryLink: DirectoryLink,
     private readonly relayLink: RelayLink,
@@ -87,7 +102,10 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(msg.ticketId);
     if (!t || t.requesterId !== msg.requesterId || t.state !== 'confirmed') return { unknown: true };
     t.lastHeartbeat = Date.now();
-    return { ok: true, path: this.carried.get(t.streamId)?.path };
+    const path = this.carried.get(t.streamId)?.path;
+    if (!tokenNeedsRefresh(t.tokenExpiresAt, this.config.ticketTokenTtlMs, t.lastHeartbeat))
+      return { ok: true, path };
+    return { ok: true, path, token: this.signToken(t) };
   }
 
   get limitBps(): number | null {
@@ -113,7 +131,10 @@ export class TicketsService implements OnApplicationShutdown {
   }
 
   list(): OutgoingTicket[] {
-    return [...this.tickets.values()].map((t) => ({ ...t, token: null }));
+    return [...this.tickets.values()].map(({ requesterKey: _key, tokenExpiresAt: _expiry, ...t }) => ({
+      ...t,
+      token: null,
+    }));
   }
 
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
@@ -136,12 +157,18 @@ export class TicketsService implements OnApplicationShutdown {
     if (req.requesterId === this.nodeId || stream.path.includes(req.requesterId)) {
       return refuse('the requester is upstream of this node (a loop)');
     }
-    if (!(await this.directoryLink.isKnownNode(req.requesterId))) {
+    const requester = await this.directoryLink.nodeInfo(req.requesterId);
+    if (!requester?.publicKey) {
       this.log.warn(
-        { requesterId: req.requesterId, streamId: req.streamId },
-        'ticket request from an unknown node refused',
+        { requesterId: req.requesterId, streamId: req.streamId, listed: requester !== undefined },
+        'ticket request from a node without a known key refused',
       );
-      throw new AstralError('forbidden', `node ${req.requesterId} is not registered with the directory`);
+      throw new AstralError(
+        'forbidden',
+        requester
+          ? `the directory has no public key for node ${req.requesterId}: its ticket could not name it; register it with its key (upgrade the node)`
+          : `node ${req.requesterId} is not registered with the directory`,
+      );
     }
     // The larger of our relay's measurement and the upstream's (from its offer): right after the pull
     // starts our relay has seen a second or two, often without a keyframe, and under-measures.
@@ -171,6 +198,8 @@ export class TicketsService implements OnApplicationShutdown {
       createdAt: Date.now(),
       token: null,
       lastHeartbeat: Date.now(),
+      requesterKey: requester.publicKey,
+      tokenExpiresAt: 0,
     });
     this.timers.set(
       ticketId,
@@ -210,17 +239,15 @@ export class TicketsService implements OnApplicationShutdown {
     }
     if (!this.carried.get(t.streamId))
       throw new AstralError('conflict', 'this node no longer carries the stream');
-    const token = t.token ?? randomBytes(24).toString('base64url');
     await this.relayLink.relay.admitForward({
       ticketId: t.ticketId,
       streamId: t.streamId,
       downstreamNodeId: t.requesterId,
-      token,
     });
     const timer = this.timers.get(t.ticketId);
     if (timer) clearTimeout(timer);
     this.timers.delete(t.ticketId);
-    Object.assign(t, { state: 'confirmed', token, expiresAt: null, lastHeartbeat: Date.now() });
+    Object.assign(t, { state: 'confirmed', expiresAt: null, lastHeartbeat: Date.now() });
     this.log.info(
       { ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId },
       'ticket confirmed',
@@ -232,11 +259,21 @@ export class TicketsService implements OnApplicationShutdown {
       direction: 'outgoing',
       peerId: t.requesterId,
     });
-    const host = urlHost(this.config.host);
-    return {
+    // The token only: the requester pulls from the address the directory lists for this node.
+    return { ticketId: t.ticketId, token: this.signToken(t) };
+  }
+
+  /** A token for the ticket's downstream (its node and key), valid for ticketTokenTtlMs. */
+  private signToken(t: ServedTicket): string {
+    t.tokenExpiresAt = Date.now() + this.config.ticketTokenTtlMs;
+    return signTicketToken(this.keys, {
       ticketId: t.ticketId,
-      forwardUrl: `http://${host}:${this.config.forwardPort}/forward/${t.streamId}.flv?ticket=${token}`,
-    };
+      streamId: t.streamId,
+      upstreamNodeId: this.nodeId,
+      downstreamNodeId: t.requesterId,
+      downstreamKey: t.requesterKey,
+      expiresAt: t.tokenExpiresAt,
+    });
   }
 
   async cancel(msg: TicketCancel): Promise<void> {
@@ -330,12 +367,11 @@ export class TicketsService implements OnApplicationShutdown {
     if (this.uploadLimitBps !== null)
       await this.relayLink.relay.setUploadLimit({ uploadLimitBps: this.uploadLimitBps });
     for (const t of this.tickets.values()) {
-      if (t.state === 'confirmed' && t.token) {
+      if (t.state === 'confirmed') {
         await this.relayLink.relay.admitForward({
           ticketId: t.ticketId,
           streamId: t.streamId,
           downstreamNodeId: t.requesterId,
-          token: t.token,
         });
       }
     }

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { AstralError, CarriedStream, CarrierInfo, StreamInfo } from '@astral/contracts';
+import { AstralError, CarriedStream, CarrierInfo, StreamInfo, TicketOffer } from '@astral/contracts';
 import { PeerClient } from '@astral/transport';
-import { Logger } from '@astral/config';
+import { Logger, NodeConfig, SeedNode, parseSeeds } from '@astral/config';
+import { NodeKeys } from '@astral/identity';
 import { candidateOrder, candidateWindow, selectOffer } from '@astral/overlay';
-import { AGENT_CLIENT, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
 import { TicketsService } from '../tickets/tickets.service';
@@ -13,7 +14,14 @@ import { CarriedStreams } from '../streams/carried-streams';
 import { MembershipService } from '../membership/membership.service';
 import { AgentEvents } from '../events/agent-events';
 import { NodeLeaving } from '../leave/node-leaving';
-import { acquireBackoffMs, sortTicketReplies } from './ticket-replies';
+import {
+  PeerListing,
+  acquireBackoffMs,
+  confirmRefusal,
+  forwardUrlOf,
+  offerRefusal,
+  sortTicketReplies,
+} from './ticket-replies';
 
 /** How long a watch request keeps trying to get a ticket before it gives up. */
 const WATCH_DEADLINE_MS = 10_000;
@@ -26,11 +34,15 @@ export class TicketAcquisition {
   private readonly peers: PeerClient;
   /** For look-ups that have a fallback: a dead peer costs 400 ms, not a full timeout. */
   private readonly shortPeers: PeerClient;
+  /** The operator's static seeds: their addresses count as listings, as the directory's do. */
+  private readonly seeds: SeedNode[];
 
   constructor(
     @Inject(AGENT_CLIENT) client: ClientProxy,
+    @Inject(AGENT_CONFIG) config: NodeConfig,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
+    @Inject(AGENT_NODE_KEYS) private readonly keys: NodeKeys,
     private readonly carried: CarriedStreams,
     private readonly directoryLink: DirectoryLink,
     private readonly relayLink: RelayLink,
@@ -41,6 +53,55 @@ export class TicketAcquisition {
   ) {
     this.peers = new PeerClient(client, 1000);
     this.shortPeers = new PeerClient(client, 400);
+    this.seeds = parseSeeds(config.seeds);
+  }
+
+  /** Where `nodeId` may be reached: the directory's listing (asked again with `fresh`) and its seed entry. */
+  private async listingsOf(nodeId: string, fresh: boolean): Promise<PeerListing[]> {
+    const listed = await this.directoryLink.nodeInfo(nodeId, fresh).catch((err: Error) => {
+      this.log.debug({ err: err.message, nodeId }, 'directory did not list the node');
+      return undefined;
+    });
+    const listings: PeerListing[] = listed
+      ? [{ host: listed.host, forwardPort: listed.forwardPort, publicKey: listed.publicKey }]
+      : [];
+    for (const s of this.seeds)
+      if (s.nodeId === nodeId) listings.push({ host: s.host, forwardPort: s.forwardPort, publicKey: null });
+    return listings;
+  }
+
+  /**
+   * The offers we believe, with the listing each matched; the others are cancelled, logged and given as
+   * reasons. A listing that disagrees is asked for again once (the node may have re-registered).
+   */
+  private async believable(
+    stream: StreamInfo,
+    offers: TicketOffer[],
+    reasons: string[],
+  ): Promise<{ offer: TicketOffer; listing: PeerListing }[]> {
+    const kept: { offer: TicketOffer; listing: PeerListing }[] = [];
+    await Promise.all(
+      offers.map(async (offer) => {
+        let listings = await this.listingsOf(offer.nodeId, false);
+        let why = offerRefusal(offer, stream.streamId, stream.sourceNodeId, listings);
+        if (why !== null) {
+          listings = await this.listingsOf(offer.nodeId, true);
+          why = offerRefusal(offer, stream.streamId, stream.sourceNodeId, listings);
+        }
+        const listing = listings.find((l) => l.host === offer.host && l.forwardPort === offer.forwardPort);
+        if (why === null && listing) {
+          kept.push({ offer, listing });
+          return;
+        }
+        this.log.warn(
+          { streamId: stream.streamId, offeringNodeId: offer.nodeId, reason: why },
+          'ticket offer refused',
+        );
+        reasons.push(`${offer.nodeId.slice(0, 8)}: refused its offer: ${why}`);
+        this.cancel(offer.nodeId, offer.ticketId, `offer refused: ${why}`);
+      }),
+    );
+    return kept;
   }
 
   private get directory() {
@@ -101,7 +162,10 @@ export class TicketAcquisition {
           }),
         ),
       );
-      const { offers, reasons } = sortTicketReplies(asked, replies);
+      const sorted = sortTicketReplies(asked, replies);
+      const reasons = sorted.reasons;
+      const believed = await this.believable(stream, sorted.offers, reasons);
+      const offers = believed.map((b) => b.offer);
       if (offers.length === 0) {
         lastReason = reasons.join('; ');
         continue;
@@ -124,10 +188,24 @@ export class TicketAcquisition {
           ticketId: chosen.ticketId,
           requesterId: this.nodeId,
         });
+        const listing = believed.find((b) => b.offer === chosen)!.listing;
+        const refused = confirmRefusal(confirmed, {
+          ticketId: chosen.ticketId,
+          streamId: stream.streamId,
+          upstreamNodeId: chosen.nodeId,
+          nodeId: this.nodeId,
+          publicKey: this.keys.publicKey,
+          upstreamKey: listing.publicKey,
+          now: Date.now(),
+        });
+        if (refused !== null) throw new AstralError('forbidden', refused);
+        // Built here from the listing, never taken from the peer.
+        const forwardUrl = forwardUrlOf(listing, stream.streamId, confirmed.token);
         await this.relayLink.relay.openUpstream({
           streamId: stream.streamId,
           upstreamNodeId: chosen.nodeId,
-          url: confirmed.forwardUrl,
+          ticketId: chosen.ticketId,
+          url: forwardUrl,
         });
         const carried: CarriedStream = {
           streamId: stream.streamId,
@@ -136,7 +214,7 @@ export class TicketAcquisition {
           hops: chosen.hops,
           upstreamNodeId: chosen.nodeId,
           ticketId: chosen.ticketId,
-          forwardUrl: confirmed.forwardUrl,
+          forwardUrl,
           since: Date.now(),
           seed: seed || (this.carried.get(stream.streamId)?.seed ?? false),
           upstreamBitrateBps: chosen.bitrateBps,

@@ -9,6 +9,7 @@ import { CarriedStreams } from '../streams/carried-streams';
 import { RedisHealth } from '../redis/redis-health';
 import { FailoverService } from '../failover/failover.service';
 import { HeartbeatMisses } from './heartbeat-misses';
+import { withTicketToken } from './ticket-replies';
 
 /** Heartbeats to the upstreams of the tickets this node holds, and the upstream paths their replies carry. */
 @Injectable()
@@ -58,8 +59,11 @@ export class UpstreamHeartbeat {
               upstreamNodeId,
               'the upstream no longer knows our ticket',
             );
-          else if (reply.path !== undefined)
-            this.followUpstreamPath(streamId, ticketId, upstreamNodeId, reply.path);
+          else {
+            if (reply.token !== undefined) this.keepFreshToken(streamId, ticketId, reply.token);
+            if (reply.path !== undefined)
+              this.followUpstreamPath(streamId, ticketId, upstreamNodeId, reply.path);
+          }
         },
         () => {
           if (!this.redisHealth.peersAccountable()) return;
@@ -72,6 +76,16 @@ export class UpstreamHeartbeat {
         },
       );
     }
+  }
+
+  /**
+   * A fresh token for the ticket, from its heartbeat reply: kept in the forward URL, so the pull opened
+   * again after our relay restarts shows a token that has not expired.
+   */
+  private keepFreshToken(streamId: string, ticketId: string, token: string): void {
+    const c = this.carried.get(streamId);
+    if (!c || c.ticketId !== ticketId || !c.forwardUrl) return;
+    this.carried.set({ ...c, forwardUrl: withTicketToken(c.forwardUrl, token) });
   }
 
   /**

@@ -7,26 +7,23 @@ const admission = (ticketId: string, streamId = 's1') => ({
 });
 
 describe('ForwardRegistry', () => {
-  it('finds an admission by its token until its ticket is revoked', () => {
+  it('finds an admission by its ticket until the ticket is revoked', () => {
     const r = new ForwardRegistry<string>();
-    r.admit('tok-a', admission('t1'));
-    r.admit('tok-b', admission('t1'));
-    r.admit('tok-c', admission('t2'));
-    expect(r.admission('tok-a')).toEqual(admission('t1'));
+    r.admit(admission('t1'));
+    r.admit(admission('t2'));
+    expect(r.admission('t1')).toEqual(admission('t1'));
     r.revoke('t1');
-    expect(r.admission('tok-a')).toBeUndefined();
-    expect(r.admission('tok-b')).toBeUndefined();
-    expect(r.admission('tok-c')).toEqual(admission('t2'));
+    expect(r.admission('t1')).toBeUndefined();
+    expect(r.admission('t2')).toEqual(admission('t2'));
+    expect(r.admitted).toBe(1);
   });
 
-  it('a token admitted again for another ticket is revoked with that ticket only', () => {
+  it('an admission is independent of the open forward: revoking leaves closing to the caller', () => {
     const r = new ForwardRegistry<string>();
-    r.admit('tok', admission('t1'));
-    r.admit('tok', admission('t2'));
+    r.admit(admission('t1'));
+    r.add('t1', 's1', 'c1');
     r.revoke('t1');
-    expect(r.admission('tok')).toEqual(admission('t2'));
-    r.revoke('t2');
-    expect(r.admission('tok')).toBeUndefined();
+    expect(r.get('t1')).toEqual({ streamId: 's1', conn: 'c1' });
   });
 
   it('keeps open forwards on their stream, oldest first', () => {
@@ -81,7 +78,7 @@ describe('ForwardRegistry', () => {
 
   it('revoking a ticket leaves its open forward registered (closing it is the caller’s)', () => {
     const r = new ForwardRegistry<string>();
-    r.admit('tok', admission('t1'));
+    r.admit(admission('t1'));
     r.add('t1', 's1', 'c1');
     r.revoke('t1');
     expect(r.get('t1')?.conn).toBe('c1');

@@ -1,4 +1,4 @@
-/** What the agent admitted: the downstream node may pull this stream with the admission's token. */
+/** A live ticket the agent admitted: its downstream may pull this stream with the ticket's signed token. */
 export interface Admission {
   ticketId: string;
   streamId: string;
@@ -11,37 +11,34 @@ interface OpenForward<C> {
 }
 
 /**
- * The relay's one forward registry: the admissions (by token, and by ticket for revocation) and the
- * open forwards (by ticket, and on their stream, so a stream's stats and its end touch only its own
+ * The relay's one forward registry: the admissions (the live tickets, by ticket id) and the open
+ * forwards (by ticket, and on their stream, so a stream's stats and its end touch only its own
  * forwards). Pure bookkeeping: opening and closing connections is the caller's.
+ *
+ * An admission ends with its ticket (revoked by the agent, or its forward closed by the relay): a token
+ * of an ended ticket is refused even before it expires. Memory is bounded by the agent's live tickets.
  */
 export class ForwardRegistry<C> {
   private readonly admissions = new Map<string, Admission>();
-  private readonly tokensOfTicket = new Map<string, Set<string>>();
   private readonly open = new Map<string, OpenForward<C>>();
   /** The open forwards of each stream, by ticket, in the order they opened. */
   private readonly onStream = new Map<string, Map<string, C>>();
 
-  admit(token: string, admission: Admission): void {
-    const previous = this.admissions.get(token);
-    if (previous) this.tokensOfTicket.get(previous.ticketId)?.delete(token);
-    this.admissions.set(token, { ...admission });
-    let tokens = this.tokensOfTicket.get(admission.ticketId);
-    if (!tokens) {
-      tokens = new Set();
-      this.tokensOfTicket.set(admission.ticketId, tokens);
-    }
-    tokens.add(token);
+  admit(admission: Admission): void {
+    this.admissions.set(admission.ticketId, { ...admission });
   }
 
-  admission(token: string): Admission | undefined {
-    return this.admissions.get(token);
+  admission(ticketId: string): Admission | undefined {
+    return this.admissions.get(ticketId);
   }
 
-  /** Forgets every token admitted for the ticket (an open forward stays registered). */
+  /** Ends the ticket's admission (an open forward stays registered: closing it is the caller's). */
   revoke(ticketId: string): void {
-    for (const token of this.tokensOfTicket.get(ticketId) ?? []) this.admissions.delete(token);
-    this.tokensOfTicket.delete(ticketId);
+    this.admissions.delete(ticketId);
+  }
+
+  get admitted(): number {
+    return this.admissions.size;
   }
 
   /** Registers the open forward of a ticket, replacing the one it had. */

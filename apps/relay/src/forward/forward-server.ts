@@ -3,6 +3,7 @@ import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AstralError, STREAM_ID_PATTERN, STREAM_ID_RULE } from '@astral/contracts';
 import { Logger, NodeConfig, listenerLimits } from '@astral/config';
 import { ListenerGuard, LogThrottle, hardenHttpServer, listenOn } from '@astral/net';
+import { FORWARD_PROOF_HEADER } from '@astral/identity';
 import { RelayService } from '../relay.service';
 import { sendJson } from './send-json';
 import { RELAY_LOGGER, RELAY_NODE_CONFIG } from '../relay.tokens';
@@ -21,7 +22,7 @@ export function requestPath(target: string | undefined): { pathname: string; tic
 
 /**
  * The relay's forward port: downstream relays pull streams here with a ticket token
- * (GET /forward/<streamId>.flv?ticket=…); operators read GET /stats, GET /metrics (Prometheus) and GET /healthz.
+ * (GET /forward/<streamId>.flv?ticket=… with the X-Astral-Proof header); operators read GET /stats, GET /metrics (Prometheus) and GET /healthz.
  * A plain node:http server: the hot path goes straight from the hub to the socket.
  */
 @Injectable()
@@ -120,7 +121,13 @@ export class ForwardServer implements OnApplicationBootstrap, OnApplicationShutd
         this.refuse(req, res, 400, new AstralError('bad-request', `the stream id ${STREAM_ID_RULE}`));
         return;
       }
-      this.relay.serveForward(m[1], url.ticket, res, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      this.relay.serveForward(
+        m[1],
+        url.ticket,
+        req.headers[FORWARD_PROOF_HEADER],
+        res,
+        `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      );
       return;
     }
     if (url.pathname === '/stats') return sendJson(res, 200, this.relay.stats());

@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
 import { AdmitForward, AstralError } from '@astral/contracts';
 import { Logger } from '@astral/config';
+import { FORWARD_PROOF_WINDOW_MS, ReplayGuard } from '@astral/identity';
 import { StreamHub } from '../hub/stream-hub';
 import { RelayCounters } from '../metrics/relay-metrics';
 import { TellAgent } from '../agent-link';
@@ -9,9 +10,15 @@ import { ForwardRegistry } from './forward-registry';
 import { SendQueueProbe } from './send-queue-probe';
 import { UploadBudget } from './upload-budget';
 import { sendJson } from './send-json';
+import { FORWARD_REFUSALS, verifyForwardPull } from './forward-admission';
+
+/** Proof nonces remembered at once (30 s of them); past it, pulls are refused as busy. */
+const PROOF_NONCES_MAX = 50_000;
 
 export interface RelayForwardsDeps {
   nodeId: string;
+  /** This node's public key: the ticket tokens its agent signs are checked with it. */
+  publicKey: string;
   budget: UploadBudget;
   sendQueues: SendQueueProbe;
   counters: RelayCounters;
@@ -28,11 +35,14 @@ export class RelayForwards {
   private readonly registry = new ForwardRegistry<ForwardConnection>();
   /** Tags dropped by forward connections that have closed since. */
   private droppedByClosed = 0;
+  private readonly proofs = new ReplayGuard(FORWARD_PROOF_WINDOW_MS, PROOF_NONCES_MAX);
+  /** Forwards being replaced by a new connection of the same ticket: their close does not end the ticket. */
+  private readonly replaced = new WeakSet<ForwardConnection>();
 
   constructor(private readonly deps: RelayForwardsDeps) {}
 
   admit(msg: AdmitForward): void {
-    this.registry.admit(msg.token, {
+    this.registry.admit({
       ticketId: msg.ticketId,
       streamId: msg.streamId,
       downstreamNodeId: msg.downstreamNodeId,
@@ -86,23 +96,43 @@ export class RelayForwards {
     return dropped;
   }
 
-  /** GET /forward/<streamId>.flv?ticket=<token> on the forward port. */
-  serve(streamId: string, token: string | null, res: ServerResponse, remote: string): void {
+  /**
+   * GET /forward/<streamId>.flv?ticket=<token> with X-Astral-Proof on the forward port: the token must be
+   * this node's signature of a live ticket for the stream, the proof its downstream's (forward-admission.ts).
+   */
+  serve(
+    streamId: string,
+    token: string | null,
+    proof: string | string[] | undefined,
+    res: ServerResponse,
+    remote: string,
+  ): void {
     const { log, counters } = this.deps;
-    const admission = token ? this.registry.admission(token) : undefined;
-    if (!admission || admission.streamId !== streamId) {
+    const verdict = verifyForwardPull(
+      { streamId, token, proof },
+      {
+        nodeId: this.deps.nodeId,
+        publicKey: this.deps.publicKey,
+        admission: (ticketId) => this.registry.admission(ticketId),
+        proofs: this.proofs,
+        now: Date.now(),
+      },
+    );
+    if (!verdict.ok) {
       counters.forwardsRefused += 1;
-      log.warn(
-        { streamId, remote, reason: token ? 'unknown or revoked ticket' : 'no ticket' },
-        'forward refused',
-      );
+      // Never the token or the proof: the ticket id only once the signature held (then it is ours).
+      log.warn({ streamId, remote, reason: verdict.reason }, 'forward refused');
       sendJson(
         res,
         403,
-        new AstralError('forbidden', 'a confirmed ticket for this stream is required (?ticket=…)').toBody(),
+        new AstralError(
+          'forbidden',
+          `forward refused (${verdict.reason}): ${FORWARD_REFUSALS[verdict.reason]}`,
+        ).toBody(),
       );
       return;
     }
+    const admission = verdict.admission;
     const hub = this.deps.hubOf(streamId);
     if (!hub) {
       sendJson(res, 404, new AstralError('not-found', `stream ${streamId} is not on this relay`).toBody());
@@ -118,6 +148,8 @@ export class RelayForwards {
       return;
     }
     const { ticketId, downstreamNodeId } = admission;
+    const previous = this.registry.get(ticketId);
+    if (previous) this.replaced.add(previous.conn);
     this.close(ticketId, 'replaced by a new connection for the same ticket');
     // Send the response head, then own the socket: the body is the FLV byte stream, delimited by the
     // connection's close (no chunked framing), written tag by tag straight to the socket.
@@ -148,6 +180,9 @@ export class RelayForwards {
       this.registry.remove(ticketId, conn);
       const line = kind === 'lagging' ? log.warn.bind(log) : log.info.bind(log);
       line({ ...ids, reason, bytesSent: conn.bytesSent, droppedTags: conn.droppedTags }, 'forward closed');
+      if (this.replaced.has(conn)) return;
+      // The ticket ends with its forward: its token cannot open another one (the downstream re-parents).
+      this.registry.revoke(ticketId);
       this.deps.tell('forward closed', (n) =>
         n.forwardClosed({ nodeId: this.deps.nodeId, ticketId, reason }),
       );

@@ -1,5 +1,6 @@
 import { AstralError, OpenUpstream } from '@astral/contracts';
 import { Logger } from '@astral/config';
+import { NodeKeys } from '@astral/identity';
 import { FlvTagType, isMetadata, isSequenceHeader } from '@astral/media';
 import { StreamHub, StreamOrigin } from '../hub/stream-hub';
 import { MediaServer } from '../media-server/media-server';
@@ -21,6 +22,8 @@ export interface StreamEntry {
 
 export interface RelayStreamsDeps {
   nodeId: string;
+  /** Signs the proof of possession of every pull. */
+  keys: NodeKeys;
   /** The stall bound of an upstream pull. */
   stallMs: number;
   media: MediaServer;
@@ -125,6 +128,7 @@ export class RelayStreams {
       entry.upstream = new UpstreamClient(
         msg.streamId,
         this.deps.stallMs,
+        this.deps.keys,
         {
           onTag: (tag) => {
             // A switch re-sends the same headers: pass on only real changes.
@@ -151,7 +155,7 @@ export class RelayStreams {
       tell('stream live', (n) => n.streamLive({ nodeId, streamId: msg.streamId, origin: 'upstream' }));
     }
     entry.hub.upstreamNodeId = msg.upstreamNodeId;
-    entry.upstream.connect(msg.url, msg.upstreamNodeId);
+    entry.upstream.connect(msg.url, msg.upstreamNodeId, msg.ticketId);
     log.info({ streamId: msg.streamId, upstreamNodeId: msg.upstreamNodeId }, 'pulling from upstream');
   }
 

@@ -6,7 +6,11 @@ import { createInterface } from 'node:readline';
 import { FlvTag, FlvTagType, encodeCloseTag, encodeFlvHeader, encodeFlvTag } from '@astral/media';
 import { sampleFlvPath, syntheticFlv as flv, waitFor } from '@astral/testing';
 import { createLogger } from '@astral/config';
+import { generateNodeKeys } from '@astral/identity';
 import { UpstreamClient } from './upstream-client';
+
+const KEYS = generateNodeKeys();
+const TICKET = '00000000-0000-4000-8000-0000000000aa';
 
 /**
  * Stall detection against a real upstream socket: a child process serves the sample FLV over HTTP in
@@ -46,10 +50,11 @@ describe('UpstreamClient stall detection', () => {
     client = new UpstreamClient(
       's',
       1000,
+      KEYS,
       { onTag: () => undefined, onLost: (reason) => lost.push(reason) },
       createLogger('relay', 'test', 'silent'),
     );
-    client.connect(url, '00000000-0000-4000-8000-000000000001');
+    client.connect(url, '00000000-0000-4000-8000-000000000001', TICKET);
     await new Promise((r) => setTimeout(r, 500));
   });
 
@@ -148,6 +153,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client = new UpstreamClient(
       's',
       STALL_MS,
+      KEYS,
       {
         onTag: (tag) => ownOut.push(tag),
         onLost: (reason, upstreamNodeId) => ownLost.push({ reason, upstreamNodeId }),
@@ -162,7 +168,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('passes the upstream’s tags on as they come, on its own timeline', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     expect(client.upstreamNodeId).toBe(A);
     const send = await a.stream();
     send(flv.metadata(), flv.videoHeader(), flv.keyframe(1000), flv.audio(1010), flv.interframe(1040));
@@ -195,7 +201,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
       /FLV/,
     ],
   ])('reports %s as the upstream lost, with the reason', async (_what, answer, reason) => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     answer(await a.response());
     await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
     expect(lost).toHaveLength(1);
@@ -206,7 +212,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('passes on the tags ahead of a close tag in the same chunk', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const res = await a.response();
     res.writeHead(200);
     res.write(
@@ -223,14 +229,14 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   it('reports a refused connection', async () => {
     const url = urlA;
     await a.close();
-    client.connect(url, A);
+    client.connect(url, A, TICKET);
     await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
     expect(lost[0].reason).toMatch(/^upstream connection failed: .*ECONNREFUSED/);
   });
 
   it('waits twice the stall bound for the first byte', async () => {
     const t0 = performance.now();
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     await a.response(); // never answered
     await waitFor(() => lost.length > 0, { timeoutMs: 2000, intervalMs: 5 });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(2 * STALL_MS);
@@ -238,7 +244,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('declares a stall once data stops for the stall bound, not while it flows', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const send = await a.stream();
     send(flv.keyframe(0));
     for (let i = 1; i <= 6; i++) {
@@ -253,7 +259,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('after a crash, takes the next upstream’s first keyframe at once, right after the last output', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.videoHeader(), flv.keyframe(0), flv.interframe(40), flv.interframe(80));
     await waitFor(() => out.length === 4, { timeoutMs: 1000, intervalMs: 5 });
@@ -261,7 +267,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
     expect(lost[0]).toMatchObject({ upstreamNodeId: A });
 
-    client.connect(urlB, B);
+    client.connect(urlB, B, TICKET);
     expect(client.switches).toBe(1);
     expect(client.upstreamNodeId).toBe(B);
     const sendB = await b.stream();
@@ -273,12 +279,12 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('switches from a flowing upstream without a gap or a repeat, at the new one’s next keyframe', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.videoHeader(), flv.keyframe(0), flv.interframe(40), flv.interframe(80));
     await waitFor(() => out.length === 4, { timeoutMs: 1000, intervalMs: 5 });
 
-    client.connect(urlB, B);
+    client.connect(urlB, B, TICKET);
     expect(client.upstreamNodeId).toBe(B);
     const sendB = await b.stream();
     const changedHeader = flv.videoHeader();
@@ -300,11 +306,11 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('a new upstream lost before it took over is reported; the old one keeps flowing', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0));
     await waitFor(() => out.length === 1, { timeoutMs: 1000, intervalMs: 5 });
-    client.connect(urlB, B);
+    client.connect(urlB, B, TICKET);
     (await b.response()).writeHead(404).end();
     await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
     expect(lost).toEqual([{ reason: 'upstream answered HTTP 404', upstreamNodeId: B }]);
@@ -314,11 +320,11 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('the old upstream lost during a switch hands over to the new one at once, unreported', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0), flv.interframe(40));
     await waitFor(() => out.length === 2, { timeoutMs: 1000, intervalMs: 5 });
-    client.connect(urlB, B);
+    client.connect(urlB, B, TICKET);
     const sendB = await b.stream();
     sendB(flv.videoHeader(), flv.keyframe(0)); // its replay: not past what A passed on
     await new Promise((r) => setTimeout(r, 20));
@@ -331,13 +337,13 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   });
 
   it('after close, passes nothing on and ignores connect', async () => {
-    client.connect(urlA, A);
+    client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0));
     await waitFor(() => out.length === 1, { timeoutMs: 1000, intervalMs: 5 });
     client.close();
     sendA(flv.interframe(40));
-    client.connect(urlB, B);
+    client.connect(urlB, B, TICKET);
     await new Promise((r) => setTimeout(r, STALL_MS * 2 + 50));
     expect(out).toHaveLength(1);
     expect(b.requests).toHaveLength(0);

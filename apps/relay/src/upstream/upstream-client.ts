@@ -11,6 +11,7 @@ import {
 } from '@astral/media';
 
 import { Logger } from '@astral/config';
+import { FORWARD_PROOF_HEADER, NodeKeys, signForwardProof } from '@astral/identity';
 
 /** Timestamps further than this from the last one belong to another timeline (not a replay of ours). */
 const FOREIGN_TIMELINE_MS = 5000;
@@ -33,11 +34,13 @@ class Pull {
   constructor(
     readonly url: string,
     readonly upstreamNodeId: string,
+    /** The proof of possession of this connection (a fresh one per pull: the upstream takes each once). */
+    proof: string,
     private readonly stallMs: number,
     private readonly onTags: (pull: Pull, tags: FlvTag[]) => void,
     private readonly onLost: (pull: Pull, reason: string) => void,
   ) {
-    this.req = http.get(url, (res) => this.onResponse(res));
+    this.req = http.get(url, { headers: { [FORWARD_PROOF_HEADER]: proof } }, (res) => this.onResponse(res));
     this.req.on('error', (err) => this.lose(`upstream connection failed: ${err.message}`));
     // One check for both bounds: twice the stall bound until the first byte (name lookup, connect and the
     // answer on a busy network), the stall bound after it.
@@ -135,6 +138,7 @@ export class UpstreamClient {
   constructor(
     private readonly streamId: string,
     private readonly stallMs: number,
+    private readonly keys: NodeKeys,
     private readonly events: UpstreamClientEvents,
     private readonly log: Logger,
   ) {}
@@ -147,8 +151,11 @@ export class UpstreamClient {
     return (this.active?.bytesIn ?? 0) + (this.pending?.bytesIn ?? 0);
   }
 
-  /** Pulls from `url`; if a healthy upstream is flowing, switches over without a gap. */
-  connect(url: string, upstreamNodeId: string): void {
+  /**
+   * Pulls from `url` (its ticket token included) with a fresh proof of possession for `ticketId`; if a
+   * healthy upstream is flowing, switches over without a gap.
+   */
+  connect(url: string, upstreamNodeId: string, ticketId: string): void {
     if (this.closed) return;
     this.pending?.close();
     this.pending = null;
@@ -156,6 +163,7 @@ export class UpstreamClient {
     const pull = new Pull(
       url,
       upstreamNodeId,
+      signForwardProof(this.keys, ticketId, upstreamNodeId),
       this.stallMs,
       (p, tags) => this.onTags(p, tags),
       (p, reason) => this.onLost(p, reason),

@@ -316,11 +316,11 @@ export default async () => {
             },
             TicketConfirmReply: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
-              forwardUrl: {
+              token: {
                 required: true,
                 type: () => String,
-                description: "Where the requester's relay pulls from, token included.",
-                format: 'uri',
+                maxLength: 2048,
+                pattern: '^[A-Za-z0-9_-]{1,1900}\\.[A-Za-z0-9_-]{86}$',
               },
             },
             TicketHeartbeat: {
@@ -330,6 +330,13 @@ export default async () => {
             TicketHeartbeatOk: {
               ok: { required: true, type: () => Boolean },
               path: { required: false, type: () => [String], format: 'uuid', maxItems: 1000 },
+              token: {
+                required: false,
+                type: () => String,
+                description: 'A fresh token for the ticket, sent once the current one is past half its life.',
+                maxLength: 2048,
+                pattern: '^[A-Za-z0-9_-]{1,1900}\\.[A-Za-z0-9_-]{86}$',
+              },
             },
             TicketEnded: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -401,7 +408,6 @@ export default async () => {
               ticketId: { required: true, type: () => String, format: 'uuid' },
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               downstreamNodeId: { required: true, type: () => String, format: 'uuid' },
-              token: { required: true, type: () => String, pattern: '^[A-Za-z0-9_-]{16,128}$' },
             },
             RevokeForward: {
               ticketId: { required: true, type: () => String, format: 'uuid' },
@@ -410,7 +416,21 @@ export default async () => {
             OpenUpstream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: true, type: () => String, format: 'uuid' },
-              url: { required: true, type: () => String, format: 'uri' },
+              ticketId: {
+                required: true,
+                type: () => String,
+                description:
+                  'The ticket the pull is for: the relay signs its proof of possession for it on every connect.',
+                format: 'uuid',
+              },
+              url: {
+                required: true,
+                type: () => String,
+                description:
+                  "The upstream's forward URL with the ticket token, built by the agent from the directory's listing.",
+                maxLength: 4096,
+                format: 'uri',
+              },
             },
             CloseUpstream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
