@@ -21,6 +21,7 @@ import {
   waitFor,
   WaitAbortedError,
   registerNodeRequest,
+  newOperatorToken,
 } from '@astral/testing';
 import { expiryAfterMs } from '../apps/directory/src/directory.config';
 
@@ -246,7 +247,9 @@ describe.each([
       '--heartbeat-ms',
       String(HEARTBEAT_MS),
     ];
+    const operatorToken = newOperatorToken();
     const dir = spawnAstral('directory', [...args, '--log-level', 'info', ...backend.flags], {
+      env: { ...process.env, ASTRAL_OPERATOR_TOKEN: operatorToken },
       logFile: join(logDir, 'directory.log'),
     });
     directory = dir;
@@ -306,6 +309,7 @@ describe.each([
       // A heartbeat or registration the database cannot record gets a clear 503, over HTTP and Redis.
       const hb = await fetch(`${url}/api/nodes/${fleet[0].nodeId}/heartbeat`, {
         method: 'POST',
+        headers: { authorization: `Bearer ${operatorToken}` },
         signal: AbortSignal.timeout(5000),
       });
       expect(hb.status).toBe(503);

@@ -63,11 +63,12 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
       'Initial1700000000000',
       'SupernodeCapacity1710000000000',
       'RequestLedger1720000000000',
+      'NodeKeys1730000000000',
     ]);
     if (backend === 'postgres')
       await expect(assertSchemaCurrent(settings)).rejects.toBeInstanceOf(PendingMigrationsError);
     const applied = await ds.runMigrations({ transaction: 'each' });
-    expect(applied.map((m) => m.name)).toHaveLength(3);
+    expect(applied.map((m) => m.name)).toHaveLength(4);
     expect(await pendingMigrations(ds)).toEqual([]);
     expect(await ds.runMigrations()).toEqual([]);
     await assertSchemaCurrent(settings);
@@ -111,6 +112,52 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
       uploadLimitBps: null,
     });
     expect(await ds.getRepository(NodeEntity).countBy({ nodeId: req.nodeId })).toBe(1);
+  });
+
+  it('binds a node id to its first key for ever: another key is refused and changes nothing', async () => {
+    const req = registerNodeRequest({ host: '10.3.0.1' });
+    const impostor = { ...req, host: '10.66.6.6', publicKey: registerNodeRequest().publicKey };
+    expect((await nodes.register(req)).node.publicKey).toBe(req.publicKey);
+    await expect(nodes.register(impostor)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining(`node ${req.nodeId} is registered with another key`) as string,
+    });
+    // Racing registrations with two keys: exactly one key wins, whichever it is.
+    const racer = registerNodeRequest();
+    const rival = { ...racer, publicKey: registerNodeRequest().publicKey };
+    const race = await Promise.allSettled([nodes.register(racer), nodes.register(rival)]);
+    expect(race.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await ds.getRepository(NodeEntity).findOneByOrFail({ nodeId: req.nodeId })).toMatchObject({
+      host: '10.3.0.1',
+      publicKey: req.publicKey,
+    });
+    // The same key re-registers; the binding outlives the row, so an expired id cannot come back with another key.
+    expect((await nodes.register({ ...req, host: '10.3.0.2' })).node.host).toBe('10.3.0.2');
+    await nodes.unregister({ nodeId: req.nodeId });
+    await expect(nodes.register(impostor)).rejects.toMatchObject({ status: 409 });
+    expect(await nodes.find(req.nodeId)).toBeNull();
+    expect((await nodes.register(req)).node.publicKey).toBe(req.publicKey);
+  });
+
+  it('lets a row from before keys adopt the first key it registers with', async () => {
+    const legacy = registerNodeRequest({ host: '10.4.0.1' });
+    await ds.getRepository(NodeEntity).insert({
+      ...legacy,
+      supernode: false,
+      maxChildren: null,
+      childCount: 0,
+      registrations: 1,
+      uploadLimitBps: null,
+      publicKey: null,
+      registeredAt: Date.now(),
+      lastSeenAt: Date.now(),
+    });
+    expect((await nodes.list()).find((n) => n.nodeId === legacy.nodeId)?.publicKey).toBeNull();
+    expect((await nodes.register(legacy)).node.publicKey).toBe(legacy.publicKey);
+    expect(await nodes.boundKey(legacy.nodeId)).toBe(legacy.publicKey);
+    await expect(
+      nodes.register({ ...legacy, publicKey: registerNodeRequest().publicKey }),
+    ).rejects.toMatchObject({ status: 409 });
   });
 
   it('keeps supernodes with their capacity and ranks them', async () => {
@@ -198,14 +245,14 @@ describe('astral directory migrate (PostgreSQL)', () => {
     });
     const exit = await refused.exited;
     expect(exit.code).toBe(1);
-    expect(refused.readLog()).toMatch(/3 migration\(s\) pending .*astral directory migrate/);
+    expect(refused.readLog()).toMatch(/4 migration\(s\) pending .*astral directory migrate/);
 
     const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
       logFile: log,
     });
     expect((await migrate.exited).code).toBe(0);
-    expect(migrate.readLog()).toContain('applied RequestLedger1720000000000');
-    expect(migrate.readLog()).toContain('3 migration(s) applied');
+    expect(migrate.readLog()).toContain('applied NodeKeys1730000000000');
+    expect(migrate.readLog()).toContain('4 migration(s) applied');
     const again = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
       logFile: log,
     });

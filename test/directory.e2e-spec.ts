@@ -13,7 +13,17 @@ import {
   StreamInfo,
 } from '@astral/contracts';
 import { DirectoryClient, claimingBusClient, request } from '@astral/transport';
-import { RedisHandle, freePort, registerNodeRequest, sleep, startRedis, waitFor } from '@astral/testing';
+import {
+  RedisHandle,
+  directoryFetch,
+  freePort,
+  newOperatorToken,
+  registerNodeRequest,
+  sleep,
+  startRedis,
+  testNode,
+  waitFor,
+} from '@astral/testing';
 import { startDirectory } from '../apps/directory/src/main';
 
 /** Polls until check returns a value (not undefined), or fails after timeoutMs. */
@@ -25,6 +35,8 @@ class Harness {
   readonly cleanups: (() => unknown)[] = [];
   redis!: RedisHandle;
   httpUrl!: string;
+  /** The directory's ASTRAL_OPERATOR_TOKEN, for the HTTP routes that change something. */
+  readonly operator = { operatorToken: newOperatorToken() };
   proxy!: ClientProxy;
   sut!: DirectoryClient;
 
@@ -42,6 +54,7 @@ class Harness {
       REDIS_URL: this.redis.url,
       ASTRAL_DATA_DIR: join(tmp, 'data'),
       ASTRAL_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      ASTRAL_OPERATOR_TOKEN: this.operator.operatorToken,
       ...env,
     };
     this.cleanups.push(() => this.directory?.close());
@@ -222,14 +235,22 @@ describe('Directory', () => {
 
     const http = await fetch(`${h.httpUrl}/api/supernodes?hint=192.168.0.1&limit=2`);
     expect(((await http.json()) as NodeInfo[]).map((n) => n.nodeId)).toEqual([far.nodeId, near.nodeId]);
-    const demoted = await fetch(`${h.httpUrl}/api/nodes/${far.nodeId}/supernode`, { method: 'DELETE' });
+    const demoted = await directoryFetch(
+      h.httpUrl,
+      'DELETE',
+      `/api/nodes/${far.nodeId}/supernode`,
+      undefined,
+      h.operator,
+    );
     expect(await demoted.json()).toMatchObject({ supernode: false, maxChildren: null });
     expect(await h.sut.demoteSupernode({ nodeId: near.nodeId })).toMatchObject({ supernode: false });
-    const promoted = await fetch(`${h.httpUrl}/api/nodes/${near.nodeId}/supernode`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ maxChildren: 0 }),
-    });
+    const promoted = await directoryFetch(
+      h.httpUrl,
+      'POST',
+      `/api/nodes/${near.nodeId}/supernode`,
+      { maxChildren: 0 },
+      h.operator,
+    );
     expect(promoted.status).toBe(400);
     expect((await h.sut.listSupernodes()).map((n) => n.nodeId)).toEqual([full.nodeId]);
     for (const n of [far, near, full]) await h.sut.unregister({ nodeId: n.nodeId });
@@ -319,16 +340,31 @@ describe('Directory', () => {
     const nodes = await fetch(`${h.httpUrl}/api/nodes`);
     expect(((await nodes.json()) as unknown[]).length).toBe(2);
 
-    const badQuery = await fetch(`${h.httpUrl}/api/streams?pageSize=1000`);
-    expect(badQuery.status).toBe(400);
+    // Pages hold at most 100 items (MAX_PAGE_SIZE): asking for more is refused, not clamped.
+    for (const path of [
+      '/api/streams?pageSize=101',
+      '/api/nodes?limit=101',
+      `/api/streams/${streamId}/carriers?limit=101`,
+    ]) {
+      const badQuery = await fetch(`${h.httpUrl}${path}`);
+      expect([path, badQuery.status]).toEqual([path, 400]);
+    }
+    const firstNode = (await (await fetch(`${h.httpUrl}/api/nodes?limit=1`)).json()) as NodeInfo[];
+    const secondNode = (await (await fetch(`${h.httpUrl}/api/nodes?limit=1&offset=1`)).json()) as NodeInfo[];
+    expect([firstNode.length, secondNode.length]).toEqual([1, 1]);
+    expect(secondNode[0].nodeId).not.toBe(firstNode[0].nodeId);
+    const nearest = await fetch(`${h.httpUrl}/api/streams/${streamId}/carriers?limit=1`);
+    expect(((await nearest.json()) as unknown[]).length).toBe(1);
   });
 
   it('registers over HTTP and rejects a bad body with field errors', async () => {
-    const bad = await fetch(`${h.httpUrl}/api/nodes`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ nodeId: 'x', host: 'bad host!', rtmpPort: 70000 }),
-    });
+    const bad = await directoryFetch(
+      h.httpUrl,
+      'POST',
+      '/api/nodes',
+      { nodeId: 'x', host: 'bad host!', rtmpPort: 70000 },
+      h.operator,
+    );
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as AstralErrorBody;
     expect(body).toMatchObject({ status: 400, error: 'bad-request' });
@@ -350,15 +386,14 @@ describe('Directory', () => {
     });
     expect(huge.status).toBe(413);
 
-    const extra = registerNodeRequest();
-    const ok = await fetch(`${h.httpUrl}/api/nodes`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(extra),
-    });
+    // A node registers and unregisters itself over HTTP, signing as itself.
+    const extra = testNode();
+    const ok = await directoryFetch(h.httpUrl, 'POST', '/api/nodes', extra.request, extra);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ node: { nodeId: extra.nodeId } });
-    const del = await fetch(`${h.httpUrl}/api/nodes/${extra.nodeId}`, { method: 'DELETE' });
+    expect(await ok.json()).toMatchObject({
+      node: { nodeId: extra.nodeId, publicKey: extra.keys.publicKey },
+    });
+    const del = await directoryFetch(h.httpUrl, 'DELETE', `/api/nodes/${extra.nodeId}`, undefined, extra);
     expect(await del.json()).toEqual({ removed: true });
   });
 
@@ -409,11 +444,14 @@ describe('Directory', () => {
 
   it('creates one stream per idempotency key over HTTP', async () => {
     const post = (key: string): Promise<Response> =>
-      fetch(`${h.httpUrl}/api/streams`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ sourceNodeId: nodeA.nodeId, title: 'Retried' }),
-      });
+      directoryFetch(
+        h.httpUrl,
+        'POST',
+        '/api/streams',
+        { sourceNodeId: nodeA.nodeId, title: 'Retried' },
+        h.operator,
+        { 'idempotency-key': key },
+      );
     const key = randomUUID();
     const first = (await (await post(key)).json()) as StreamInfo;
     const again = (await (await post(key)).json()) as StreamInfo;
@@ -422,7 +460,8 @@ describe('Directory', () => {
     const other = (await (await post(randomUUID())).json()) as StreamInfo;
     expect(other.streamId).not.toBe(first.streamId);
     for (const id of [first.streamId, other.streamId]) {
-      expect((await fetch(`${h.httpUrl}/api/streams/${id}/end`, { method: 'POST' })).status).toBe(200);
+      const end = await directoryFetch(h.httpUrl, 'POST', `/api/streams/${id}/end`, undefined, h.operator);
+      expect(end.status).toBe(200);
     }
   });
 
@@ -513,6 +552,9 @@ describe('Directory', () => {
     const cooking = (await h.sut.listStreams({ q: 'cooking' })).items[0];
     expect(cooking.status).toBe('ended');
 
+    // Only the source node ends its stream over the bus.
+    await expect(h.sut.endStream({ streamId, nodeId: nodeB.nodeId })).rejects.toMatchObject({ status: 403 });
+    expect((await h.sut.getStream({ streamId })).status).toBe('live');
     const ended = await h.sut.endStream({ streamId, nodeId: nodeA.nodeId });
     expect(ended.status).toBe('ended');
     expect(ended.endedAt).not.toBeNull();

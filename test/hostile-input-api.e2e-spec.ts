@@ -39,7 +39,7 @@ interface Target {
   /** A JSON request that must succeed, and where to send a body. */
   jsonRoute: { method: string; path: string; good: () => unknown };
   healthPath: string;
-  /** Headers of a legitimate caller (the agent's API token). */
+  /** Headers of a legitimate caller (the agent's API token, the directory's operator token). */
   auth: () => Record<string, string>;
 }
 
@@ -71,7 +71,7 @@ describe('hostile input: agent API and directory HTTP', () => {
         good: () => ({ sourceNodeId: net.nodes[0].nodeId, title: 'hostile twin' }),
       },
       healthPath: '/api/nodes',
-      auth: () => ({}),
+      auth: () => ({ authorization: `Bearer ${net.operatorToken}` }),
     },
   ];
 

@@ -156,6 +156,15 @@ function shimExtras(prop, checker) {
     extras.maximum = f.createNumericLiteral(65535);
   }
   Object.assign(extras, aliasExtras(prop));
+  // The shim reads numeric literals only: @Max(MAX_PAGE_SIZE) and the like are resolved here.
+  for (const [decorator, key] of [
+    ['Min', 'minimum'],
+    ['Max', 'maximum'],
+  ]) {
+    const call = decoratorCall(prop, decorator);
+    const value = call && call.arguments.length ? constantValue(call.arguments[0], checker) : undefined;
+    if (typeof value === 'number') extras[key] = f.createNumericLiteral(value);
+  }
   const matches = decoratorCall(prop, 'Matches');
   if (matches && matches.arguments.length) {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(regexLiteral(matches.arguments[0], checker) ?? '');

@@ -1,4 +1,15 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { EnvMap, LISTENER_LIMITS_ENV, ListenerLimitsConfig } from '@astral/config';
 
 /**
@@ -44,6 +55,26 @@ export class DirectoryConfig extends ListenerLimitsConfig {
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
   logLevel: string = 'info';
+
+  /**
+   * The operator's token for the HTTP API (`Authorization: Bearer <token>`): may do everything. Unset, no
+   * request acts as the operator, and routes only the operator may call are closed.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)' })
+  @MaxLength(1024)
+  operatorToken?: string;
+
+  /** HTTP reads (GET, HEAD) one address may make per second: API, pages and docs; 0 is unlimited. */
+  @IsInt()
+  @Min(0)
+  httpReadsPerSecond: number = 50;
+
+  /** HTTP writes (POST, PUT, PATCH, DELETE) one address may make per second; 0 is unlimited. */
+  @IsInt()
+  @Min(0)
+  httpWritesPerSecond: number = 10;
 }
 
 export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
@@ -55,6 +86,9 @@ export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
   databaseUrl: 'DATABASE_URL',
   heartbeatIntervalMs: 'ASTRAL_HEARTBEAT_MS',
   logLevel: 'ASTRAL_LOG_LEVEL',
+  operatorToken: 'ASTRAL_OPERATOR_TOKEN',
+  httpReadsPerSecond: 'ASTRAL_HTTP_READS_PER_S',
+  httpWritesPerSecond: 'ASTRAL_HTTP_WRITES_PER_S',
   ...LISTENER_LIMITS_ENV,
 };
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -52,7 +53,15 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
       logger,
     );
     app.use(requireJsonBody);
-    app.useBodyParser('json', jsonBodyOptions('64kb'));
+    // The raw bytes stay on the request (rawBody): a node's signature covers their hash (auth/credentials.guard.ts).
+    const json = jsonBodyOptions('64kb');
+    app.useBodyParser('json', {
+      ...json,
+      verify: (req: IncomingMessage & { rawBody?: Buffer }, res: ServerResponse, buf: Buffer) => {
+        json.verify(req, res, buf);
+        req.rawBody = buf;
+      },
+    });
     // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
     // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
     useValidation(app, new AstralExceptionFilter());
@@ -68,6 +77,14 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
         'Nodes, supernodes and streams of an Astral network. The same functions are Redis patterns (libs/contracts).',
       )
       .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ASTRAL_OPERATOR_TOKEN' }, 'operator')
+      .addSecurity('node-signature', {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Astral-Signature',
+        description:
+          'A node signs its own requests: X-Astral-Node, X-Astral-Timestamp, X-Astral-Nonce and X-Astral-Signature (docs/DIRECTORY.md)',
+      })
       .build();
     SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi), {
       jsonDocumentUrl: 'api/docs/openapi.json',

@@ -2,6 +2,30 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { HOST_PATTERN } from './common';
 
+/** The most items one list route of the directory's HTTP API returns; asking for more is refused with 400. */
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * A node's signature on an HTTP request to the directory (docs/DIRECTORY.md, "Credentials"): the node's id, the
+ * time (epoch ms), a fresh nonce and an Ed25519 signature of the canonical request (@astral/identity,
+ * http-signature.ts). Header names are lowercase, as Node.js reads them.
+ */
+export const NodeSignatureHeaders = {
+  node: 'x-astral-node',
+  timestamp: 'x-astral-timestamp',
+  nonce: 'x-astral-nonce',
+  signature: 'x-astral-signature',
+} as const;
+
+/** The first line of the canonical string a node signs: names the scheme, so no other signed text can pass for it. */
+export const HTTP_SIGNATURE_SCHEME = 'astral-http-v1';
+
+/** A signed request's nonce: 16-64 base64url characters, never used twice within the replay window. */
+export const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** How far a signed request's timestamp may be from the directory's clock, either way. */
+export const SIGNED_REQUEST_WINDOW_MS = 30_000;
+
 /**
  * The directory's HTTP forms of bus requests (apps/directory's *.http.controller.ts): query strings, where
  * booleans and numbers arrive as text, and bodies whose id is in the path. Same rules as the bus requests: a body
@@ -16,6 +40,32 @@ export class ListNodesQuery {
   )
   @IsBoolean()
   supernodesOnly?: boolean;
+
+  /** Nodes to skip (in registration order), to page through more than `limit`. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  /** At most this many nodes (default and maximum 100). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+}
+
+/** The carriers of a stream over HTTP, nearest the source first. */
+export class ListCarriersQuery {
+  /** At most this many carriers (default and maximum 100). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
 }
 
 /** ListSupernodesRequest as a query string, where numbers arrive as text. */
@@ -32,7 +82,7 @@ export class ListSupernodesQuery {
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(1000)
+  @Max(MAX_PAGE_SIZE)
   limit?: number;
 }
 

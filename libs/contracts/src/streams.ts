@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsHost, IsPort, type Integer, type IsoDateTime, type Uuid } from './common';
-import { AnnounceBody } from './directory-http';
+import { AnnounceBody, MAX_PAGE_SIZE } from './directory-http';
 import {
   IsBoolean,
   IsIn,
@@ -77,7 +77,7 @@ export class ListStreamsRequest {
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(200)
+  @Max(MAX_PAGE_SIZE)
   pageSize?: number;
 }
 

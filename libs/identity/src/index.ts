@@ -3,3 +3,4 @@ export * from './node-keys';
 export * from './replay-guard';
 export * from './ticket-token';
 export * from './forward-proof';
+export * from './http-signature';

@@ -16,3 +16,4 @@ export * from './rtmp-wire';
 export * from './synthetic-flv';
 export * from './viewers';
 export * from './node-requests';
+export * from './directory-requests';

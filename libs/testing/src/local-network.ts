@@ -9,6 +9,7 @@ import {
   spawnAstral,
   spawnManaged,
 } from './managed-process';
+import { newOperatorToken } from './directory-requests';
 import { freePort } from './ports';
 import { RedisHandle, startRedis } from './redis';
 import { astralBin } from './repo-root';
@@ -97,6 +98,8 @@ export interface LocalNetwork {
   redisUrl: string;
   /** The directory's web root, e.g. http://127.0.0.1:8080. */
   directoryUrl: string;
+  /** The directory's ASTRAL_OPERATOR_TOKEN (options.env's, else a fresh one): may call every HTTP route. */
+  operatorToken: string;
   directory: ManagedProcess;
   redis: RedisHandle | null;
   nodes: LocalNode[];
@@ -166,7 +169,11 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     ];
     dirArgs.push('--redis', options.directoryRedisUrl ?? redisUrl, '--log-level', logLevel);
     if (options.heartbeatMs !== undefined) dirArgs.push('--heartbeat-ms', String(options.heartbeatMs));
-    const dir = spawnAstral('directory', dirArgs, { env: baseEnv, logFile: join(logDir, 'directory.log') });
+    const operatorToken = baseEnv.ASTRAL_OPERATOR_TOKEN || newOperatorToken();
+    const dir = spawnAstral('directory', dirArgs, {
+      env: { ...baseEnv, ASTRAL_OPERATOR_TOKEN: operatorToken },
+      logFile: join(logDir, 'directory.log'),
+    });
     directory = dir;
     await waitFor(
       async () => {
@@ -203,7 +210,18 @@ export async function startLocalNetwork(options: LocalNetworkOptions): Promise<L
     }
     await Promise.all(nodes.map((n) => n.start()));
 
-    return { redisUrl, directoryUrl, directory: dir, redis, nodes, dataRoot, logDir, logs, stop };
+    return {
+      redisUrl,
+      directoryUrl,
+      operatorToken,
+      directory: dir,
+      redis,
+      nodes,
+      dataRoot,
+      logDir,
+      logs,
+      stop,
+    };
   } catch (err) {
     const tails = logs();
     await stop();

@@ -3,11 +3,13 @@ import { RedisContext, RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
 import { AstralError, AstralErrorBody } from '@astral/contracts';
+import { LogThrottle } from '@astral/net';
 import { toRpcException } from '@astral/transport';
 import { NotReady } from '../health/health.controller';
 
 const CODES: Record<number, string> = {
   400: 'bad-request',
+  401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
   405: 'method-not-allowed',
@@ -73,6 +75,8 @@ export function toErrorBody(err: unknown): AstralErrorBody {
 @Catch()
 export class AstralExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  /** Rate-limited requests come in floods: one line per address per 10 s, with the count passed over. */
+  private readonly floods = new LogThrottle(10_000);
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     if (host.getType() === 'rpc') {
@@ -84,9 +88,16 @@ export class AstralExceptionFilter implements ExceptionFilter {
     }
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<{ method?: string; url?: string }>();
+    const req = ctx.getRequest<{ method?: string; url?: string; ip?: string }>();
     const body = toErrorBody(exception);
-    this.log(body, exception, { method: req.method, url: req.url });
+    const suppressed = body.status === 429 ? this.floods.take(`429 ${req.ip}`) : 0;
+    if (suppressed !== null)
+      this.log(body, exception, {
+        method: req.method,
+        url: req.url,
+        address: req.ip,
+        ...(suppressed && { suppressed }),
+      });
     if (res.headersSent) return;
     // Readiness failures keep terminus's body, which names the failing checks.
     if (exception instanceof NotReady) res.status(503).json(exception.getResponse());

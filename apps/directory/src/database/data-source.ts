@@ -3,18 +3,27 @@ import { join, resolve } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { DirectoryConfig } from '../directory.config';
 import { NodeEntity } from '../nodes/node.entity';
+import { NodeKeyEntity } from '../nodes/node-key.entity';
 import { StreamEntity } from '../streams/stream.entity';
 import { StreamCarrierEntity } from '../streams/stream-carrier.entity';
 import { ProcessedRequestEntity } from './processed-request.entity';
 import { Initial1700000000000 } from './migrations/1700000000000-Initial';
 import { SupernodeCapacity1710000000000 } from './migrations/1710000000000-SupernodeCapacity';
 import { RequestLedger1720000000000 } from './migrations/1720000000000-RequestLedger';
+import { NodeKeys1730000000000 } from './migrations/1730000000000-NodeKeys';
 
-export const DIRECTORY_ENTITIES = [NodeEntity, StreamEntity, StreamCarrierEntity, ProcessedRequestEntity];
+export const DIRECTORY_ENTITIES = [
+  NodeEntity,
+  NodeKeyEntity,
+  StreamEntity,
+  StreamCarrierEntity,
+  ProcessedRequestEntity,
+];
 export const DIRECTORY_MIGRATIONS = [
   Initial1700000000000,
   SupernodeCapacity1710000000000,
   RequestLedger1720000000000,
+  NodeKeys1730000000000,
 ];
 
 export type DatabaseSettings = Pick<DirectoryConfig, 'databaseUrl' | 'dataDir'>;

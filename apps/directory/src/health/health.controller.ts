@@ -1,6 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipRateLimits } from '../auth/rate-limits';
 import { RedisHealthIndicator } from './redis-health';
 import { DatabaseWritesHealthIndicator } from './database-writes-health';
 
@@ -8,6 +9,7 @@ import { DatabaseWritesHealthIndicator } from './database-writes-health';
 export class NotReady extends ServiceUnavailableException {}
 
 @ApiTags('operations')
+@SkipRateLimits()
 @Controller()
 export class HealthController {
   constructor(

@@ -1,8 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipRateLimits } from '../auth/rate-limits';
 import { DirectoryMetrics } from './directory-metrics';
 
 @ApiExcludeController()
+@SkipRateLimits()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: DirectoryMetrics) {}

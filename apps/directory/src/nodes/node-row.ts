@@ -23,5 +23,6 @@ export function nodeFromRow(row: Record<string, unknown>): NodeEntity {
     version: String(row.version),
     registeredAt: num(row.registered_at),
     lastSeenAt: num(row.last_seen_at),
+    publicKey: typeof row.public_key === 'string' ? row.public_key : null,
   });
 }

@@ -48,6 +48,10 @@ export class NodeEntity {
   @Column({ name: 'registered_at', type: 'bigint', transformer: bigintAsNumber })
   registeredAt!: number;
 
+  /** The key the node registered with (bound for ever in node_keys); null for a row from before keys. */
+  @Column({ name: 'public_key', type: 'varchar', length: 43, nullable: true })
+  publicKey!: string | null;
+
   /** Epoch milliseconds of the last registration or heartbeat. */
   @Column({ name: 'last_seen_at', type: 'bigint', transformer: bigintAsNumber })
   lastSeenAt!: number;
@@ -67,6 +71,6 @@ export function toNodeInfo(n: NodeEntity): NodeInfo {
     uploadLimitBps: n.uploadLimitBps,
     lastSeenAt: new Date(n.lastSeenAt).toISOString(),
     version: n.version,
-    publicKey: null,
+    publicKey: n.publicKey,
   };
 }

@@ -3,6 +3,7 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import {
   HeartbeatBody,
   ListNodesQuery,
+  MAX_PAGE_SIZE,
   ListSupernodesQuery,
   NodeHeartbeat,
   NodeInfo,
@@ -12,6 +13,7 @@ import {
   RegisterNodeReply,
   RegisterNodeRequest,
 } from '@astral/contracts';
+import { NodeMayCall } from '../auth/node-access';
 import { RequestKey } from '../transport/request-key';
 import { NodesService } from './nodes.service';
 
@@ -30,13 +32,14 @@ export class NodesHttpController {
   @ApiOperation({ summary: 'List nodes' })
   @ApiOkResponse({ type: [NodeInfo] })
   list(@Query() query: ListNodesQuery): Promise<NodeInfo[]> {
-    return this.nodes.list(query);
+    return this.nodes.list(query, { offset: query.offset ?? 0, limit: query.limit ?? MAX_PAGE_SIZE });
   }
 
   @Post('nodes')
   @HttpCode(200)
   @IDEMPOTENCY
-  @ApiOperation({ summary: 'Register a node (or refresh its addresses)' })
+  @NodeMayCall({ actingFor: { body: 'nodeId' }, keyInBody: 'publicKey' })
+  @ApiOperation({ summary: 'Register a node (or refresh its addresses); its id is bound to its first key' })
   @ApiOkResponse({ type: RegisterNodeReply })
   register(@Body() req: RegisterNodeRequest, @RequestKey() key?: string): Promise<RegisterNodeReply> {
     return this.nodes.register(req, key);
@@ -44,6 +47,7 @@ export class NodesHttpController {
 
   @Post('nodes/:nodeId/heartbeat')
   @HttpCode(204)
+  @NodeMayCall({ actingFor: { param: 'nodeId' } })
   @ApiOperation({ summary: 'Heartbeat of a node' })
   @ApiBody({ type: HeartbeatBody, required: false })
   async heartbeat(@Param() ref: NodeRef, @Body() body: HeartbeatBody): Promise<void> {
@@ -53,6 +57,7 @@ export class NodesHttpController {
 
   @Delete('nodes/:nodeId')
   @IDEMPOTENCY
+  @NodeMayCall({ actingFor: { param: 'nodeId' } })
   @ApiOperation({ summary: 'Unregister a node: its streams end' })
   unregister(@Param() ref: NodeRef, @RequestKey() key?: string): Promise<{ removed: boolean }> {
     return this.nodes.unregister(ref, key);
@@ -67,6 +72,7 @@ export class NodesHttpController {
 
   @Post('nodes/:nodeId/supernode')
   @HttpCode(200)
+  @NodeMayCall({ actingFor: { param: 'nodeId' } })
   @ApiOperation({ summary: 'Promote a node to supernode' })
   @ApiOkResponse({ type: NodeInfo })
   promote(@Param() ref: NodeRef, @Body() body: PromoteBody): Promise<NodeInfo> {
@@ -75,6 +81,7 @@ export class NodesHttpController {
   }
 
   @Delete('nodes/:nodeId/supernode')
+  @NodeMayCall({ actingFor: { param: 'nodeId' } })
   @ApiOperation({ summary: 'Demote a supernode' })
   @ApiOkResponse({ type: NodeInfo })
   demote(@Param() ref: NodeRef): Promise<NodeInfo> {

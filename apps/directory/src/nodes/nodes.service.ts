@@ -19,6 +19,7 @@ import { claimRequest, pruneRequests, recordResult } from '../database/request-l
 import { DirectoryMetrics } from '../metrics/directory-metrics';
 import { NodeEntity, toNodeInfo } from './node.entity';
 import { nodeFromRow } from './node-row';
+import { bindNodeKey, boundKeyOf, keyConflictMessage } from './node-keys';
 import { departNodes } from './node-departure';
 import { rankSupernodes } from './supernode-ranking';
 import { DatabaseActivity, ExpiryGate } from './expiry-gate';
@@ -35,12 +36,12 @@ const EXPIRY_LOCK = 0x617374;
  */
 const UPSERT_NODE = `
 INSERT INTO nodes (node_id, host, rtmp_port, http_port, forward_port, api_port, supernode, max_children,
-  child_count, upload_limit_bps, version, registered_at, last_seen_at, registrations)
+  child_count, upload_limit_bps, version, public_key, registered_at, last_seen_at, registrations)
 VALUES (:nodeId, :host, :rtmpPort, :httpPort, :forwardPort, :apiPort, :supernode, NULL, 0, :uploadLimitBps, :version,
-  :now, :now, :inc)
+  :publicKey, :now, :now, :inc)
 ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, rtmp_port = excluded.rtmp_port,
   http_port = excluded.http_port, forward_port = excluded.forward_port, api_port = excluded.api_port,
-  upload_limit_bps = excluded.upload_limit_bps, version = excluded.version,
+  upload_limit_bps = excluded.upload_limit_bps, version = excluded.version, public_key = excluded.public_key,
   last_seen_at = CASE WHEN excluded.last_seen_at > nodes.last_seen_at THEN excluded.last_seen_at ELSE nodes.last_seen_at END,
   registrations = nodes.registrations + excluded.registrations
 RETURNING *`;
@@ -101,7 +102,8 @@ export class NodesService {
 
   /**
    * Insert or refresh a node's addresses; a supernode stays a supernode. Idempotent per request key:
-   * every replica upserts, exactly one counts the registration.
+   * every replica upserts, exactly one counts the registration. The id is bound to the key of its first
+   * registration (node_keys, kept after the row goes): another key is refused with 409 and changes nothing.
    */
   register(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     return this.recording('registration', req.nodeId, () => this.applyRegistration(req, requestKey));
@@ -109,6 +111,16 @@ export class NodesService {
 
   private async applyRegistration(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     const now = Date.now();
+    const verdict = await bindNodeKey(this.dataSource.manager, req.nodeId, req.publicKey, now);
+    if (verdict === 'other') {
+      this.logger.warn({
+        msg: 'registration refused: the id is bound to another key',
+        nodeId: req.nodeId,
+        host: req.host,
+      });
+      throw new AstralError('conflict', keyConflictMessage(req.nodeId));
+    }
+    if (verdict === 'first') this.logger.log({ msg: 'node key recorded', nodeId: req.nodeId });
     const postgres = this.dataSource.options.type === 'postgres';
     const upsert = async (
       m: EntityManager,
@@ -129,6 +141,7 @@ export class NodesService {
           supernode: postgres ? false : 0,
           uploadLimitBps: req.uploadLimitBps ?? null,
           version: req.version,
+          publicKey: req.publicKey,
           now,
           inc,
         },
@@ -209,12 +222,19 @@ export class NodesService {
     return rankSupernodes(others, req.hint, req.limit ?? 20).map(toNodeInfo);
   }
 
-  async list(req: ListNodesRequest = {}): Promise<NodeInfo[]> {
+  /** In registration order; over HTTP one page of it (the bus gets every node: agents look peers up in it). */
+  async list(req: ListNodesRequest = {}, page?: { offset: number; limit: number }): Promise<NodeInfo[]> {
     const rows = await this.nodes.find({
       where: req.supernodesOnly ? { supernode: true } : {},
       order: { registeredAt: 'ASC', nodeId: 'ASC' },
+      ...(page && { skip: page.offset, take: page.limit }),
     });
     return rows.map(toNodeInfo);
+  }
+
+  /** The key `nodeId` is bound to (its first registration's), if any: what its signatures are checked with. */
+  boundKey(nodeId: string): Promise<string | undefined> {
+    return boundKeyOf(this.dataSource.manager, nodeId);
   }
 
   async find(nodeId: string): Promise<NodeEntity | null> {

@@ -13,6 +13,7 @@ import {
   EndStreamRequest,
 } from '@astral/contracts';
 import { OnEvent, OnRequest } from '@astral/transport';
+import { nodeActor } from '../auth/actor';
 import { RequestKey } from '../transport/request-key';
 import { StreamsService } from './streams.service';
 
@@ -33,7 +34,7 @@ export class StreamsController {
 
   @OnRequest(DirectoryPatterns.EndStream)
   end(@Payload() req: EndStreamRequest): Promise<StreamInfo> {
-    return this.streams.end(req);
+    return this.streams.end(req, nodeActor(req.nodeId));
   }
 
   @OnRequest(DirectoryPatterns.GetStream)

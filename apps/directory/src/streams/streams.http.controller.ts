@@ -4,11 +4,15 @@ import {
   AnnounceBody,
   CarrierInfo,
   CreateStreamRequest,
+  ListCarriersQuery,
   ListStreamsRequest,
+  MAX_PAGE_SIZE,
   StreamInfo,
   StreamPage,
   StreamRef,
 } from '@astral/contracts';
+import { Actor, CurrentActor } from '../auth/actor';
+import { NodeMayCall } from '../auth/node-access';
 import { RequestKey } from '../transport/request-key';
 import { StreamsService } from './streams.service';
 
@@ -33,6 +37,7 @@ export class StreamsHttpController {
     required: false,
     description: 'A retry with the same key returns the same stream.',
   })
+  @NodeMayCall({ actingFor: { body: 'sourceNodeId' } })
   @ApiOperation({ summary: 'Create a stream (status created) on a registered source node' })
   @ApiOkResponse({ type: StreamInfo })
   create(@Body() req: CreateStreamRequest, @RequestKey() key?: string): Promise<StreamInfo> {
@@ -48,6 +53,7 @@ export class StreamsHttpController {
 
   @Post(':streamId/announce')
   @HttpCode(200)
+  @NodeMayCall({ actingFor: { body: 'nodeId' } })
   @ApiOperation({ summary: 'The source announces the stream live, or updates its measured bit rate' })
   @ApiOkResponse({ type: StreamInfo })
   announce(@Param() ref: StreamRef, @Body() body: AnnounceBody): Promise<StreamInfo> {
@@ -56,16 +62,17 @@ export class StreamsHttpController {
 
   @Post(':streamId/end')
   @HttpCode(200)
-  @ApiOperation({ summary: 'End a stream (idempotent)' })
+  @NodeMayCall({ actingFor: 'service' })
+  @ApiOperation({ summary: 'End a stream (idempotent); a node may end only the streams it is the source of' })
   @ApiOkResponse({ type: StreamInfo })
-  end(@Param() ref: StreamRef): Promise<StreamInfo> {
-    return this.streams.end(ref);
+  end(@Param() ref: StreamRef, @CurrentActor() actor: Actor): Promise<StreamInfo> {
+    return this.streams.end(ref, actor);
   }
 
   @Get(':streamId/carriers')
   @ApiOperation({ summary: 'Nodes carrying the stream, nearest the source first' })
   @ApiOkResponse({ type: [CarrierInfo] })
-  carriers(@Param() ref: StreamRef): Promise<CarrierInfo[]> {
-    return this.streams.listCarriers(ref);
+  carriers(@Param() ref: StreamRef, @Query() query: ListCarriersQuery): Promise<CarrierInfo[]> {
+    return this.streams.listCarriers(ref, query.limit ?? MAX_PAGE_SIZE);
   }
 }

@@ -14,6 +14,7 @@ import {
   StreamPage,
   StreamRef,
 } from '@astral/contracts';
+import { Actor, describeActor, mayActFor } from '../auth/actor';
 import { NodeEntity } from '../nodes/node.entity';
 import { NodesService } from '../nodes/nodes.service';
 import { StreamEntity, toStreamInfo } from './stream.entity';
@@ -109,9 +110,16 @@ export class StreamsService {
     return toStreamInfo(await this.get(req.streamId));
   }
 
-  /** Idempotent: ending an ended stream returns it unchanged. */
-  async end(ref: StreamRef): Promise<StreamInfo> {
+  /**
+   * Idempotent: ending an ended stream returns it unchanged. A node may end only a stream it is the source of
+   * (over the bus `by` is the sender, over HTTP the signer); the operator may end any.
+   */
+  async end(ref: StreamRef, by: Actor): Promise<StreamInfo> {
     const stream = await this.get(ref.streamId);
+    if (!mayActFor(by, stream.sourceNodeId)) {
+      this.logger.warn({ msg: 'end refused: not the source', streamId: ref.streamId, by: describeActor(by) });
+      throw new AstralError('forbidden', `only the source node may end stream ${ref.streamId}`);
+    }
     if (stream.status !== 'ended') {
       await this.streams
         .createQueryBuilder()
@@ -169,8 +177,9 @@ export class StreamsService {
     });
   }
 
-  async listCarriers(ref: StreamRef): Promise<CarrierInfo[]> {
-    return (await this.carrierNodes(ref)).map(({ carrier, node }) => ({
+  /** Carriers nearest the source first; over HTTP at most `limit` of them. */
+  async listCarriers(ref: StreamRef, limit?: number): Promise<CarrierInfo[]> {
+    return (await this.carrierNodes(ref)).slice(0, limit).map(({ carrier, node }) => ({
       nodeId: carrier.nodeId,
       hops: carrier.hops,
       host: node.host,

@@ -26,27 +26,49 @@ export default async () => {
           {
             ListNodesQuery: {
               supernodesOnly: { required: false, type: () => Boolean },
+              offset: {
+                required: false,
+                description: 'Nodes to skip (in registration order), to page through more than `limit`.',
+                type: 'integer',
+                minimum: 0,
+              },
+              limit: {
+                required: false,
+                description: 'At most this many nodes (default and maximum 100).',
+                type: 'integer',
+                minimum: 1,
+                maximum: 100,
+              },
+            },
+            ListCarriersQuery: {
+              limit: {
+                required: false,
+                description: 'At most this many carriers (default and maximum 100).',
+                type: 'integer',
+                minimum: 1,
+                maximum: 100,
+              },
             },
             ListSupernodesQuery: {
               nodeId: { required: false, type: () => String, format: 'uuid' },
               hint: { required: false, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
+              limit: { required: false, type: 'integer', minimum: 1, maximum: 100 },
             },
             HeartbeatBody: {
-              forwards: { required: false, minimum: 0, type: 'integer' },
+              forwards: { required: false, type: 'integer', minimum: 0 },
               childCount: {
                 required: false,
                 description: 'For a supernode: how many member nodes it has now.',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
             },
             PromoteBody: {
-              maxChildren: { required: true, minimum: 1, maximum: 100000, type: 'integer' },
+              maxChildren: { required: true, type: 'integer', minimum: 1, maximum: 100000 },
             },
             AnnounceBody: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              bitrateBps: { required: false, minimum: 0, type: 'integer' },
+              bitrateBps: { required: false, type: 'integer', minimum: 0 },
             },
           },
         ],
@@ -55,18 +77,18 @@ export default async () => {
           {
             NodeAddress: {
               host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              rtmpPort: { required: true, minimum: 1, maximum: 65535, type: 'integer' },
-              httpPort: { required: true, minimum: 1, maximum: 65535, type: 'integer' },
-              forwardPort: { required: true, minimum: 1, maximum: 65535, type: 'integer' },
-              apiPort: { required: true, minimum: 1, maximum: 65535, type: 'integer' },
+              rtmpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              httpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
             },
             RegisterNodeRequest: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               uploadLimitBps: {
                 required: false,
                 description: 'Bits per second this node may upload; absent means unlimited.',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
               version: { required: true, type: () => String, maxLength: 32 },
               publicKey: {
@@ -92,7 +114,7 @@ export default async () => {
                   "The joining node's address; supernodes sharing more of its prefix are considered closer.",
                 pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
               },
-              limit: { required: false, minimum: 1, maximum: 1000, type: 'integer' },
+              limit: { required: false, type: 'integer', minimum: 1, maximum: 1000 },
             },
             NodeRef: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -107,16 +129,16 @@ export default async () => {
                 required: true,
                 nullable: true,
                 description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
-              childCount: { required: true, minimum: 0, type: 'integer' },
+              childCount: { required: true, type: 'integer', minimum: 0 },
               uploadLimitBps: {
                 required: true,
                 nullable: true,
                 description: 'Bits per second; null is unlimited.',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
               lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
               version: { required: true, type: () => String, maxLength: 32 },
@@ -131,7 +153,7 @@ export default async () => {
             },
             RegisterNodeReply: {
               node: { required: true, type: () => t['../nodes'].NodeInfo },
-              heartbeatIntervalMs: { required: true, minimum: 1, type: 'integer' },
+              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
               supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
             },
           },
@@ -156,12 +178,12 @@ export default async () => {
             ListStreamsRequest: {
               q: { required: false, type: () => String, maxLength: 200 },
               status: { required: false, enum: ['live', 'ended', 'created', 'any'] },
-              page: { required: false, minimum: 1, type: 'integer' },
-              pageSize: { required: false, minimum: 1, maximum: 200, type: 'integer' },
+              page: { required: false, type: 'integer', minimum: 1 },
+              pageSize: { required: false, type: 'integer', minimum: 1, maximum: 100 },
             },
             CarryingStream: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
+              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
               carrying: { required: true, type: () => Boolean },
             },
             StreamInfo: {
@@ -200,7 +222,7 @@ export default async () => {
             },
             CarrierInfo: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
+              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
               apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
@@ -255,9 +277,9 @@ export default async () => {
               hops: {
                 required: true,
                 description: 'Distance from the source: the source offers 1, its children 2, ...',
+                type: 'integer',
                 minimum: 1,
                 maximum: 1000,
-                type: 'integer',
               },
               path: {
                 required: true,
@@ -276,8 +298,8 @@ export default async () => {
               expiresAt: {
                 required: true,
                 description: 'The offer lapses if not confirmed by then (epoch ms).',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
@@ -330,17 +352,17 @@ export default async () => {
             MembershipJoin: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              forwardPort: { required: true, minimum: 1, maximum: 65535, type: 'integer' },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
             },
             MembershipAccepted: {
               accepted: { required: true, type: () => Boolean },
               supernodeId: { required: true, type: () => String, format: 'uuid' },
-              heartbeatMs: { required: true, minimum: 1, type: 'integer' },
+              heartbeatMs: { required: true, type: 'integer', minimum: 1 },
               knownSupernodes: { required: true, type: () => [String], format: 'uuid', maxItems: 1000 },
             },
             CarriedRef: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
-              hops: { required: true, minimum: 0, maximum: 1000, type: 'integer' },
+              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
             },
             MembershipHeartbeat: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
@@ -417,8 +439,8 @@ export default async () => {
               uploadLimitBps: {
                 required: false,
                 description: 'Bits per second; absent means unlimited.',
-                minimum: 0,
                 type: 'integer',
+                minimum: 0,
               },
             },
             RelayStreamEvent: {
@@ -468,9 +490,9 @@ export default async () => {
                 required: false,
                 description: 'Members accepted when this node is a supernode',
                 example: 100,
+                type: 'integer',
                 minimum: 1,
                 maximum: 100000,
-                type: 'integer',
               },
             },
           },
