@@ -11,6 +11,7 @@ import {
   NodeInfo,
   STREAM_ID_PATTERN,
   StreamInfo,
+  fromSender,
 } from '@astral/contracts';
 import { DirectoryClient, claimingBusClient, request } from '@astral/transport';
 import {
@@ -480,16 +481,26 @@ describe('Directory', () => {
   it('rejects an invalid Redis payload with 400 and field errors', async () => {
     const err = await request(h.proxy, DirectoryPatterns.RegisterNode, {
       ...registerNodeRequest(),
-      nodeId: 'x',
+      host: 'not a host!',
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AstralError);
-    expect(err).toMatchObject({ status: 400, code: 'bad-request', fields: { nodeId: [expect.any(String)] } });
+    expect(err).toMatchObject({ status: 400, code: 'bad-request', fields: { host: [expect.any(String)] } });
+    // A node id that is not one cannot be the sender: refused before validation.
+    await expect(
+      request(h.proxy, DirectoryPatterns.RegisterNode, { ...registerNodeRequest(), nodeId: 'x' }),
+    ).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 
   it('survives garbage published on its channels', async () => {
     const raw = new Redis(h.redis.url);
     try {
-      for (const channel of [DirectoryPatterns.RegisterNode, DirectoryPatterns.NodeHeartbeat]) {
+      // Without a sender (refused first) and with one (through the message screen).
+      for (const channel of [
+        DirectoryPatterns.RegisterNode,
+        DirectoryPatterns.NodeHeartbeat,
+        fromSender(DirectoryPatterns.RegisterNode, nodeA.nodeId),
+        fromSender(DirectoryPatterns.NodeHeartbeat, nodeA.nodeId),
+      ]) {
         for (const garbage of [
           'not json {',
           'null',
@@ -518,15 +529,17 @@ describe('Directory', () => {
     const pub = new Redis(h.redis.url);
     try {
       const replies: unknown[] = [];
-      await sub.subscribe(`${DirectoryPatterns.UnregisterNode}.reply`);
+      // The node's own channel for the pattern, and its own reply channel.
+      const channel = fromSender(DirectoryPatterns.UnregisterNode, node.nodeId);
+      await sub.subscribe(`${channel}.reply`);
       sub.on('message', (_channel: string, message: string) => replies.push(JSON.parse(message)));
       const packet = JSON.stringify({
         pattern: DirectoryPatterns.UnregisterNode,
         data: { nodeId: node.nodeId },
         id: randomUUID(),
       });
-      await pub.publish(DirectoryPatterns.UnregisterNode, packet);
-      await pub.publish(DirectoryPatterns.UnregisterNode, packet);
+      await pub.publish(channel, packet);
+      await pub.publish(channel, packet);
       await eventually(() =>
         Promise.resolve(
           replies.filter((r) => (r as { isDisposed?: boolean }).isDisposed).length === 2 ? true : undefined,
