@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ClientProxy } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { AgentPatterns, AstralError, RelayStats, addressed } from '@astral/contracts';
+import { AgentPatterns, AstralError, RelayStats, addressed, fromSender } from '@astral/contracts';
 import { PeerClient, claimingBusClient, request } from '@astral/transport';
 import {
   FlvTagReader,
@@ -158,15 +158,19 @@ describe('A → B → C chain', () => {
       const raw = new Redis(net.redisUrl);
       try {
         const channel = addressed(AgentPatterns.TicketRequest, node(A).nodeId);
-        const bad = await request(client, channel, { streamId: 'X!', requesterId: 'nobody' }, 3000).catch(
+        const requesterId = '00000000-0000-4000-8000-000000000001';
+        const bad = await request(client, channel, { streamId: 'X!', requesterId }, 3000).catch(
           (e: unknown) => e,
         );
         expect(bad).toBeInstanceOf(AstralError);
         expect((bad as AstralError).status).toBe(400);
-        expect(Object.keys((bad as AstralError).fields ?? {})).toEqual(
-          expect.arrayContaining(['streamId', 'requesterId']),
-        );
+        expect(Object.keys((bad as AstralError).fields ?? {})).toEqual(['streamId']);
+        // A requester that is not a node id cannot be the sender: refused before validation.
+        await expect(
+          request(client, channel, { streamId: 'X!', requesterId: 'nobody' }, 3000),
+        ).rejects.toMatchObject({ status: 403 });
         await raw.publish(channel, 'this is not json');
+        await raw.publish(fromSender(channel, requesterId), 'this is not json');
         await raw.publish(channel, JSON.stringify({ id: 'x', pattern: channel, data: null }));
         await raw.publish(addressed(AgentPatterns.RelayStats, node(A).nodeId), '{"data":{"nodeId":1}}');
         await sleep(300);

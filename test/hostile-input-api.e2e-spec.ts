@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { ClientProxy } from '@nestjs/microservices';
-import { addressed, AgentPatterns, AstralErrorBody, DirectoryPatterns, WireReply } from '@astral/contracts';
+import {
+  addressed,
+  AgentPatterns,
+  AstralErrorBody,
+  DirectoryPatterns,
+  WireReply,
+  fromSender,
+} from '@astral/contracts';
 import { claimingBusClient, request } from '@astral/transport';
 import {
   LocalNetwork,
@@ -170,9 +177,11 @@ describe('hostile input: agent API and directory HTTP', () => {
 
   it('refuses garbage, deep, huge and ill-shaped messages on the directory and agent channels; both still answer real requests', async () => {
     await withLogs(async () => {
+      // On a sender's channel, so that the messages reach the screen (a channel naming no sender is refused before it).
+      const stranger = randomUUID();
       const channels = [
-        DirectoryPatterns.ListNodes,
-        addressed(AgentPatterns.TicketRequest, net.nodes[0].nodeId),
+        fromSender(DirectoryPatterns.ListNodes, stranger),
+        fromSender(addressed(AgentPatterns.TicketRequest, net.nodes[0].nodeId), stranger),
       ];
       const replies: WireReply[] = [];
       const sub = redis.duplicate();

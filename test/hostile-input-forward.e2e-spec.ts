@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
-import { AstralError, RelayPatterns, WireReply, addressed } from '@astral/contracts';
+import { AstralError, RelayPatterns, WireReply, addressed, fromSender } from '@astral/contracts';
 import { FlvTagReader, processAlive, sleep, waitFor, withLogsOnFailure } from '@astral/testing';
 import { rssMbSync } from '../bench/lib/proc-sampler';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
@@ -137,7 +137,8 @@ describe('hostile input: forward port and relay control', () => {
 
   it('refuses garbage, deep, huge and ill-shaped Redis messages with a log line (and an error reply to a request id); a real request is answered', async () => {
     await withLogs(async () => {
-      const channel = addressed(RelayPatterns.GetStats, A.nodeId);
+      // On A's own sender channel, so that the messages reach the screen (a channel naming no sender is refused before it).
+      const channel = fromSender(addressed(RelayPatterns.GetStats, A.nodeId), A.nodeId);
       const replies: WireReply[] = [];
       const sub = redis.duplicate();
       await sub.subscribe(`${channel}.reply`);

@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { AgentPatterns, UpstreamLost, addressed } from '@astral/contracts';
+import { AgentPatterns, UpstreamLost, addressed, fromSender } from '@astral/contracts';
 import { FlvTagReader, makeTempDir, removeTempDir, sleep, waitFor } from '@astral/testing';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
 
@@ -12,7 +12,8 @@ async function watchUpstreamLost(
   nodeId: string,
 ): Promise<{ events: { at: number; msg: UpstreamLost }[]; close(): void }> {
   const sub = new Redis(redisUrl);
-  const channel = addressed(AgentPatterns.RelayUpstreamLost, nodeId);
+  // The relay writes its events to its agent on its own sender channel.
+  const channel = fromSender(addressed(AgentPatterns.RelayUpstreamLost, nodeId), nodeId);
   const events: { at: number; msg: UpstreamLost }[] = [];
   sub.on('message', (_ch: string, text: string) => {
     const packet = JSON.parse(text) as { data: UpstreamLost };

@@ -44,6 +44,12 @@ export async function startAgent(
   const access = apiAccessPolicy(config, config.apiToken ?? loadOrCreateApiToken(config.dataDir));
   const log = createLogger('node-agent', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
+  if (!new URL(config.redisUrl).username) {
+    log.warn(
+      'the Redis URL names no user: on a bus without per-node ACL users any Redis client can act as any node; ' +
+        'fine for a lab, not for untrusted nodes (astral redis grant, docs/SECURITY.md)',
+    );
+  }
   const app = await NestFactory.create<NestExpressApplication>(
     AgentModule.register(config, nodeId, keys, log),
     {
