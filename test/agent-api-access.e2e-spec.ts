@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
 import { FlvFilePublisher } from '@astral/media';
 import {
+  CHROMIUM_OFFLINE_ARGS,
+  CHROMIUM_PATH,
   LocalNetwork,
   LocalNode,
   agentApi,
@@ -27,16 +29,10 @@ import {
   withLogsOnFailure,
 } from '@astral/testing';
 
-const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const CHROMIUM_ARGS = [
   '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...CHROMIUM_OFFLINE_ARGS,
   // A name that resolves to loopback in this browser only: what a DNS-rebound attacker name does.
   '--host-resolver-rules=MAP rebind.example 127.0.0.1',
 ];

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
 import {
+  CHROMIUM_OFFLINE_ARGS,
+  CHROMIUM_PATH,
   LocalNetwork,
   httpJson,
   makeTempDir,
@@ -14,18 +16,9 @@ import {
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
-const CHROMIUM = process.env.ASTRAL_CHROMIUM ?? '/usr/bin/chromium';
-/** Flags that keep chromium off every outside host (see ENVIRONMENT.md); headless is set by playwright. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const CHROMIUM = CHROMIUM_PATH;
+/** Headless is set by playwright. */
+const CHROMIUM_ARGS = [...CHROMIUM_OFFLINE_ARGS, '--autoplay-policy=no-user-gesture-required'];
 
 /** What the test reads of the <video> element (the test compiles without the DOM library). */
 interface MediaTime {

@@ -6,12 +6,22 @@ import { ClientProxy } from '@nestjs/microservices';
 import { AgentPatterns, DirectoryPatterns, RelayPatterns, addressed, fromSender } from '@astral/contracts';
 import { generateNodeKeys } from '@astral/identity';
 import { FlvFilePublisher } from '@astral/media';
-import { ACL_DEFAULT_OFF, BusGrant, busClient, emit, grantBusUser, request } from '@astral/transport';
+import {
+  ACL_DEFAULT_OFF,
+  BusGrant,
+  NodeAddressedRedisServer,
+  busClient,
+  emit,
+  grantBusUser,
+  redisTransport,
+  request,
+} from '@astral/transport';
 import {
   FlvTagReader,
   LocalNetwork,
   RedisHandle,
   agentApi,
+  freePort,
   registerNodeRequest,
   sampleFlvPath,
   sleep,
@@ -29,6 +39,8 @@ import {
  */
 describe('the bus: a node acts only as itself', () => {
   const ids = { A: randomUUID(), B: randomUUID(), C: randomUUID() };
+  /** The attacker's own key: the directory binds C's id to it at C's first registration. */
+  const keysC = generateNodeKeys();
   let redis: RedisHandle;
   let adminUrl: string;
   const grants: Record<'A' | 'B' | 'C' | 'directory', BusGrant> = {} as never;
@@ -258,7 +270,7 @@ describe('the bus: a node acts only as itself', () => {
     expect(b?.host).toBe('127.0.0.1');
     expect(b?.forwardPort).toBe(net.nodes[1].ports.forward);
     // Twin: C registers itself.
-    const own = registerNodeRequest({ nodeId: ids.C });
+    const own = registerNodeRequest({ nodeId: ids.C, publicKey: keysC.publicKey });
     await expect(request(asC, DirectoryPatterns.RegisterNode, own)).resolves.toMatchObject({
       node: { nodeId: ids.C },
     });
@@ -266,6 +278,67 @@ describe('the bus: a node acts only as itself', () => {
       removed: true,
     });
     await streamStillFlows();
+  });
+
+  it("refuses an offer naming an address that is not the offering node's, and takes an honest one", async () => {
+    // C registers as itself and claims to carry the stream one hop below A, so B asks it first.
+    const cForwardPort = await freePort();
+    await request(
+      asC,
+      DirectoryPatterns.RegisterNode,
+      registerNodeRequest({ nodeId: ids.C, forwardPort: cForwardPort, publicKey: keysC.publicKey }),
+    );
+    await emit(asC, DirectoryPatterns.Carrying, {
+      streamId: stream.streamId,
+      nodeId: ids.C,
+      hops: 1,
+      carrying: true,
+    });
+    // C's agent, as an attacker writes it: every offer names an address that C is not listed at.
+    const seen = { requests: 0, confirms: 0 };
+    const fakeC = new NodeAddressedRedisServer(ids.C, redisTransport({ url: grants.C.url }).options);
+    fakeC.addHandler(AgentPatterns.TicketRequest, (req: { streamId: string }) => {
+      seen.requests += 1;
+      return Promise.resolve({
+        offer: {
+          ticketId: randomUUID(),
+          streamId: req.streamId,
+          nodeId: ids.C,
+          hops: 2,
+          path: [ids.A, ids.C],
+          headroomBps: null,
+          expiresAt: Date.now() + 5000,
+          host: '127.0.0.66',
+          forwardPort: cForwardPort,
+          bitrateBps: 1_000_000,
+        },
+      });
+    });
+    fakeC.addHandler(AgentPatterns.TicketConfirm, () => {
+      seen.confirms += 1;
+      return Promise.reject(new Error('never confirmed'));
+    });
+    await new Promise<void>((resolve, reject) =>
+      fakeC.listen((err?: unknown) => (err instanceof Error ? reject(err) : resolve())),
+    );
+    try {
+      const b = net.nodes[1];
+      await agentApi(b, 'DELETE', `/api/streams/${stream.streamId}/watch`);
+      const watch = await waitFor(
+        () => agentApi<WatchReply>(b, 'POST', `/api/streams/${stream.streamId}/watch`).catch(() => null),
+        { timeoutMs: 30_000, intervalMs: 500, what: 'B to get a ticket again' },
+      );
+      expect(seen.requests).toBeGreaterThan(0);
+      expect(seen.confirms).toBe(0);
+      expect(watch.upstreamNodeId).toBe(ids.A);
+      expect(readFileSync(b.logFile, 'utf8')).toMatch(/not the node's listed address/);
+      reader?.close();
+      reader = await FlvTagReader.open(b.playUrls(stream.streamId).httpFlv);
+      await streamStillFlows();
+    } finally {
+      await fakeC.close();
+      await request(asC, DirectoryPatterns.UnregisterNode, { nodeId: ids.C }).catch(() => undefined);
+    }
   });
 
   it('lets the source node, and only it, end its stream', async () => {

@@ -17,3 +17,4 @@ export * from './synthetic-flv';
 export * from './viewers';
 export * from './node-requests';
 export * from './directory-requests';
+export * from './chromium';

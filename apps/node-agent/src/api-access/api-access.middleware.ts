@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger, NodeConfig, apiTokenPath } from '@astral/config';
 import { AGENT_CONTROL_HEADER, AstralError } from '@astral/contracts';
+import { LogThrottle } from '@astral/net';
 import {
   ApiAccess,
   ApiAccessPolicy,
@@ -21,6 +22,9 @@ export function apiAccessPolicy(config: NodeConfig, token: string): ApiAccessPol
   };
 }
 
+/** One line per caller, kind of refusal and path per 10 s: a page calling in a loop cannot flood the log. */
+const refusals = new LogThrottle();
+
 /** Decides one request (HTTP or WebSocket upgrade) and logs a refusal, without any secret. */
 export function checkApiAccess(req: IncomingMessage, policy: ApiAccessPolicy, log: Logger): ApiAccess {
   const header = (name: string): string | undefined => {
@@ -38,7 +42,12 @@ export function checkApiAccess(req: IncomingMessage, policy: ApiAccessPolicy, lo
     },
     policy,
   );
-  if (!access.allowed) {
+  const suppressed = access.allowed
+    ? null
+    : refusals.take(
+        `${req.socket.remoteAddress ?? ''}|${access.status}|${access.reason}|${req.url?.split('?')[0].slice(0, 200) ?? ''}`,
+      );
+  if (!access.allowed && suppressed !== null) {
     const clip = (s: string | undefined): string | undefined => s?.slice(0, 200);
     log.warn(
       {
@@ -49,6 +58,7 @@ export function checkApiAccess(req: IncomingMessage, policy: ApiAccessPolicy, lo
         host: clip(header('host')),
         origin: clip(header('origin')),
         remote: req.socket.remoteAddress,
+        ...(suppressed > 0 && { suppressedSinceLastLine: suppressed }),
       },
       'agent API call refused',
     );

@@ -14,7 +14,7 @@ import {
 import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
-import { NodeKeys, signTicketToken } from '@astral/identity';
+import { NodeKeys } from '@astral/identity';
 import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
@@ -22,22 +22,16 @@ import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
+import {
+  ServedTicket,
+  listedTicket,
+  requesterKeyOf,
+  signServedToken,
+  tokenNeedsRefresh,
+} from './served-ticket';
 
 /** How long an offer holds its reservation without a confirm. */
 export const OFFER_TTL_MS = 5000;
-
-/** A ticket this node gave, with what it needs to sign its tokens (never in API replies). */
-interface ServedTicket extends OutgoingTicket {
-  /** The requester's public key as the directory lists it: the token names it. */
-  requesterKey: string;
-  /** Expiry of the last token signed for the ticket (0: none yet). */
-  tokenExpiresAt: number;
-}
-
-/** Whether a ticket's token is past half its life, so its heartbeat should bring a fresh one. */
-export function tokenNeedsRefresh(tokenExpiresAt: number, ttlMs: number, now: number): boolean {
-  return tokenExpiresAt - now < ttlMs / 2;
-}
 
 /**
  * The serving side of tickets: offers only with headroom, measured from the relay's real bit rate;
@@ -131,10 +125,7 @@ export class TicketsService implements OnApplicationShutdown {
   }
 
   list(): OutgoingTicket[] {
-    return [...this.tickets.values()].map(({ requesterKey: _key, tokenExpiresAt: _expiry, ...t }) => ({
-      ...t,
-      token: null,
-    }));
+    return [...this.tickets.values()].map(listedTicket);
   }
 
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
@@ -157,18 +148,13 @@ export class TicketsService implements OnApplicationShutdown {
     if (req.requesterId === this.nodeId || stream.path.includes(req.requesterId)) {
       return refuse('the requester is upstream of this node (a loop)');
     }
-    const requester = await this.directoryLink.nodeInfo(req.requesterId);
-    if (!requester?.publicKey) {
+    const requester = requesterKeyOf(req.requesterId, await this.directoryLink.nodeInfo(req.requesterId));
+    if ('refusal' in requester) {
       this.log.warn(
-        { requesterId: req.requesterId, streamId: req.streamId, listed: requester !== undefined },
+        { requesterId: req.requesterId, streamId: req.streamId, listed: requester.listed },
         'ticket request from a node without a known key refused',
       );
-      throw new AstralError(
-        'forbidden',
-        requester
-          ? `the directory has no public key for node ${req.requesterId}: its ticket could not name it; register it with its key (upgrade the node)`
-          : `node ${req.requesterId} is not registered with the directory`,
-      );
+      throw requester.refusal;
     }
     // The larger of our relay's measurement and the upstream's (from its offer): right after the pull
     // starts our relay has seen a second or two, often without a keyframe, and under-measures.
@@ -198,7 +184,7 @@ export class TicketsService implements OnApplicationShutdown {
       createdAt: Date.now(),
       token: null,
       lastHeartbeat: Date.now(),
-      requesterKey: requester.publicKey,
+      requesterKey: requester.key,
       tokenExpiresAt: 0,
     });
     this.timers.set(
@@ -263,17 +249,8 @@ export class TicketsService implements OnApplicationShutdown {
     return { ticketId: t.ticketId, token: this.signToken(t) };
   }
 
-  /** A token for the ticket's downstream (its node and key), valid for ticketTokenTtlMs. */
   private signToken(t: ServedTicket): string {
-    t.tokenExpiresAt = Date.now() + this.config.ticketTokenTtlMs;
-    return signTicketToken(this.keys, {
-      ticketId: t.ticketId,
-      streamId: t.streamId,
-      upstreamNodeId: this.nodeId,
-      downstreamNodeId: t.requesterId,
-      downstreamKey: t.requesterKey,
-      expiresAt: t.tokenExpiresAt,
-    });
+    return signServedToken(this.keys, this.nodeId, t, this.config.ticketTokenTtlMs, Date.now());
   }
 
   async cancel(msg: TicketCancel): Promise<void> {
