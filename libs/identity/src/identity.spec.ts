@@ -42,7 +42,20 @@ describe('signatures', () => {
     expect(verifySignature('A'.repeat(43), 'm', sig)).toBe(false);
     expect(verifySignature(keys.publicKey, 'm', 'x')).toBe(false);
     expect(verifySignature(keys.publicKey, 'm', undefined as unknown as string)).toBe(false);
-    expect(verifySignature(keys.publicKey, 'm', sig.slice(0, -2) + 'AA')).toBe(false);
+    const flipped = Buffer.from(sig, 'base64url');
+    flipped[10] ^= 0x01;
+    expect(verifySignature(keys.publicKey, 'm', flipped.toString('base64url'))).toBe(false);
+  });
+
+  it('accept only the canonical spelling of a signature', () => {
+    const sig = keys.sign('m');
+    const last = sig.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The last character's 4 low bits are padding: its 15 siblings decode to the same bytes.
+    const sibling = alphabet[(alphabet.indexOf(last) & ~0x0f) | ((alphabet.indexOf(last) + 1) & 0x0f)];
+    expect(Buffer.from(sig.slice(0, -1) + sibling, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+    expect(verifySignature(keys.publicKey, 'm', sig)).toBe(true);
+    expect(verifySignature(keys.publicKey, 'm', sig.slice(0, -1) + sibling)).toBe(false);
   });
 });
 

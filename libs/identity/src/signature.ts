@@ -48,13 +48,11 @@ export function verifySignature(publicKey: string, message: string | Buffer, sig
   if (typeof signature !== 'string' || !SIGNATURE.test(signature)) return false;
   const key = keyObject(publicKey);
   if (!key) return false;
+  const bytes = Buffer.from(signature, 'base64url');
+  // Only the canonical spelling: the last character carries 2 bits, so 16 spellings decode alike.
+  if (bytes.toString('base64url') !== signature) return false;
   try {
-    return verify(
-      null,
-      typeof message === 'string' ? Buffer.from(message) : message,
-      key,
-      Buffer.from(signature, 'base64url'),
-    );
+    return verify(null, typeof message === 'string' ? Buffer.from(message) : message, key, bytes);
   } catch {
     return false;
   }
