@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 
 const REDIS_FLAG = { flag: 'redis', env: 'REDIS_URL', description: 'Redis URL, e.g. redis://127.0.0.1:6379' };
+const REDIS_CA_FLAG = {
+  flag: 'redis-ca-file',
+  env: 'ASTRAL_REDIS_CA_FILE',
+  description: "PEM CA bundle of the Redis server's certificate, for rediss://",
+};
 const LOG_LEVEL_FLAG = {
   flag: 'log-level',
   env: 'ASTRAL_LOG_LEVEL',
@@ -11,6 +16,7 @@ const LOG_LEVEL_FLAG = {
 export const NODE_FLAGS: { flag: string; env: string; description: string }[] = [
   { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (holds the node id)' },
   REDIS_FLAG,
+  REDIS_CA_FLAG,
   { flag: 'host', env: 'ASTRAL_HOST', description: 'address the relay binds and advertises' },
   { flag: 'rtmp-port', env: 'ASTRAL_RTMP_PORT', description: 'RTMP port (publish and play)' },
   { flag: 'http-port', env: 'ASTRAL_HTTP_PORT', description: 'HTTP-FLV port (publish and play)' },
@@ -61,6 +67,11 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     env: 'ASTRAL_PEER_HEARTBEAT_MS',
     description: 'membership and ticket heartbeat interval (3 missed end them)',
   },
+  {
+    flag: 'ticket-token-ttl-ms',
+    env: 'ASTRAL_TICKET_TOKEN_TTL_MS',
+    description: 'lifetime of a signed ticket token (heartbeats refresh it)',
+  },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [
@@ -68,6 +79,7 @@ export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }
   { flag: 'host', env: 'ASTRAL_DIRECTORY_HOST', description: 'address to bind' },
   { flag: 'data-dir', env: 'ASTRAL_DATA_DIR', description: 'data directory (SQLite database)' },
   REDIS_FLAG,
+  REDIS_CA_FLAG,
   {
     flag: 'database-url',
     env: 'DATABASE_URL',
