@@ -18,10 +18,11 @@ type StringFieldOf<T> = { [K in keyof T]-?: T[K] extends string ? K : never }[ke
 /** A sender that is not a node: the directory, or an operator's tool (reads only). */
 export const DIRECTORY_SENDER = 'directory';
 export const OPERATOR_SENDER = 'operator';
-const NODE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A node id as a bus sender: a lower-case UUID (what loadOrCreateNodeId writes and Redis ACL users are named). */
+export const NODE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isSenderId(s: string): boolean {
-  return NODE_ID.test(s) || s === DIRECTORY_SENDER || s === OPERATOR_SENDER;
+  return NODE_ID_PATTERN.test(s) || s === DIRECTORY_SENDER || s === OPERATOR_SENDER;
 }
 
 export const BUS_SENDERS: { [P in BusPattern]: SenderRule<PayloadOf<P>> } = {
@@ -103,7 +104,7 @@ export function senderAllowed(base: string, sender: string, data: unknown): Send
   }
   const value =
     typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[rule.field] : undefined;
-  return value === sender && NODE_ID.test(sender)
+  return value === sender && NODE_ID_PATTERN.test(sender)
     ? { ok: true }
     : { ok: false, reason: `${rule.field} must be the sender's own id` };
 }

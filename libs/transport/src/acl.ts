@@ -1,3 +1,5 @@
+import { NODE_ID_PATTERN } from '@astral/contracts';
+
 /**
  * Redis ACL rules of Astral's bus roles (docs/SECURITY.md). Redis checks them on every PUBLISH and
  * SUBSCRIBE, so a sender cannot write a channel that names another sender, and cannot read a reply
@@ -19,8 +21,6 @@ export type AclRole = { role: 'directory' } | { role: 'node'; nodeId: string } |
 const BUS_COMMANDS =
   '-@all +publish +subscribe +psubscribe +unsubscribe +punsubscribe +ping +info +quit +client|setname';
 
-const NODE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The channel patterns a role may publish and subscribe to. */
 export function aclChannels(role: AclRole): string[] {
   switch (role.role) {
@@ -29,7 +29,7 @@ export function aclChannels(role: AclRole): string[] {
     case 'seeder':
       return ['*'];
     case 'node': {
-      if (!NODE_ID.test(role.nodeId))
+      if (!NODE_ID_PATTERN.test(role.nodeId))
         throw new Error(`node id ${JSON.stringify(role.nodeId)} is not a lower-case UUID`);
       const id = role.nodeId;
       return [`node.${id}.*`, `relay.${id}.*`, `*@${id}`, `*@${id}.reply`];

@@ -1,7 +1,7 @@
 import { ReadPacket, RedisContext, RedisOptions, ServerRedis } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import { LogThrottle } from '@astral/net';
-import { AstralError, SELF, isSenderId, senderAllowed, splitSender } from '@astral/contracts';
+import { AstralError, SELF, isSenderId, senderAllowed, splitSender, targetOf } from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
 
 /** The publishing side of Nest's Redis server (its pub client). */
@@ -38,12 +38,9 @@ export class ScreenedRedisServer extends ServerRedis {
   subscriptionPatterns(): string[] {
     const patterns = new Set<string>();
     for (const key of this.messageHandlers.keys()) {
-      const parts = key.split('.');
-      patterns.add(
-        (parts[0] === 'node' || parts[0] === 'relay') && parts.length > 2
-          ? `${parts[0]}.${parts[1]}.*`
-          : `${parts[0]}.*`,
-      );
+      const namespace = key.split('.')[0];
+      const target = targetOf(key);
+      patterns.add(target === null ? `${namespace}.*` : `${namespace}.${target}.*`);
     }
     return [...patterns];
   }

@@ -19,6 +19,7 @@ import {
   acquireBackoffMs,
   confirmRefusal,
   forwardUrlOf,
+  listedAddressOf,
   offerRefusal,
   sortTicketReplies,
 } from './ticket-replies';
@@ -88,7 +89,7 @@ export class TicketAcquisition {
           listings = await this.listingsOf(offer.nodeId, true);
           why = offerRefusal(offer, stream.streamId, stream.sourceNodeId, listings);
         }
-        const listing = listings.find((l) => l.host === offer.host && l.forwardPort === offer.forwardPort);
+        const listing = listedAddressOf(offer, listings);
         if (why === null && listing) {
           kept.push({ offer, listing });
           return;

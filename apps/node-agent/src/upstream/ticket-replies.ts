@@ -44,6 +44,14 @@ export interface PeerListing {
   publicKey: string | null;
 }
 
+/** The listing whose address the offer names, if any. */
+export function listedAddressOf<L extends PeerListing>(
+  offer: TicketOffer,
+  listings: readonly L[],
+): L | undefined {
+  return listings.find((l) => l.host === offer.host && l.forwardPort === offer.forwardPort);
+}
+
 /**
  * Why an offer is not believed, or null: a peer's host and port must be those listed for it (else it
  * could point our relay at any address: a blind SSRF), and its hops and path must agree with each other,
@@ -58,7 +66,7 @@ export function offerRefusal(
 ): string | null {
   if (offer.streamId !== streamId) return 'the offer is for another stream';
   if (listings.length === 0) return 'the node is not listed by the directory or the seeds';
-  if (!listings.some((l) => l.host === offer.host && l.forwardPort === offer.forwardPort))
+  if (!listedAddressOf(offer, listings))
     return `the offer names ${offer.host}:${offer.forwardPort}, not the node's listed address`;
   const path = offer.path;
   if (offer.hops !== path.length) return `the offer claims ${offer.hops} hops on a path of ${path.length}`;
