@@ -20,6 +20,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private registered = false;
   private stopping = false;
   private knownNodes = new Map<string, NodeInfo>();
+  private nodesRefresh: Promise<void> | null = null;
   forwardsNow: () => number = () => 0;
   childCountNow: () => number | undefined = () => undefined;
   private registeredHandlers: (() => Promise<void>)[] = [];
@@ -125,9 +126,21 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   async nodeInfo(nodeId: string, fresh = false): Promise<NodeInfo | undefined> {
     const cached = this.knownNodes.get(nodeId);
     if (cached && !fresh) return cached;
-    const nodes = await this.directory.listNodes({});
-    this.knownNodes = new Map(nodes.map((n) => [n.nodeId, n]));
+    await this.refreshNodes();
     return this.knownNodes.get(nodeId);
+  }
+
+  /** Lookups that miss at once (offers from several peers) share one ListNodes request. */
+  private refreshNodes(): Promise<void> {
+    this.nodesRefresh ??= this.directory
+      .listNodes({})
+      .then((nodes) => {
+        this.knownNodes = new Map(nodes.map((n) => [n.nodeId, n]));
+      })
+      .finally(() => {
+        this.nodesRefresh = null;
+      });
+    return this.nodesRefresh;
   }
 
   /** Leaves the directory: stops heartbeats and unregisters (else the directory expires the node). */
