@@ -75,7 +75,7 @@ describe('ForwardConnection', () => {
     open().start([flv.metadata(), flv.videoHeader(), flv.audioHeader(), flv.keyframe(0), flv.interframe(40)]);
     send(flv.audio(50));
     send(flv.interframe(80));
-    await waitFor(() => downstream.tags.length === 7, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 7, { timeoutMs: 5000, intervalMs: 5 });
     expect(downstream.parser.header).toMatchObject({ hasAudio: true, hasVideo: true });
     expect(downstream.seen).toEqual(['meta', 'vh', 'ah', 'k@0', 'i@40', 'a@50', 'i@80']);
     expect(conn.bytesSent).toBe(downstream.bytes);
@@ -90,7 +90,7 @@ describe('ForwardConnection', () => {
 
   it('queues while the socket is full and sends the queue in order once it has room', async () => {
     open().start([flv.keyframe(0)]);
-    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     conn.onKernelQueue(KERNEL_FULL);
     send(flv.interframe(40, 100));
     now = 30;
@@ -103,7 +103,7 @@ describe('ForwardConnection', () => {
     expect(downstream.tags).toHaveLength(1);
 
     conn.onKernelQueue(0);
-    await waitFor(() => downstream.tags.length === 3, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 3, { timeoutMs: 5000, intervalMs: 5 });
     expect(downstream.seen).toEqual(['k@0', 'i@40', 'i@80']);
     expect(conn.stats()).toMatchObject({ queuedBytes: 0, lagMs: 0, droppedTags: 0 });
     expect(conn.mediaLagMs).toBe(0);
@@ -125,7 +125,7 @@ describe('ForwardConnection', () => {
     send(flv.videoHeader(180));
     send(flv.keyframe(200));
     send(flv.interframe(240));
-    await waitFor(() => downstream.tags.length === 4, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 4, { timeoutMs: 5000, intervalMs: 5 });
     expect(downstream.seen).toEqual(['k@0', 'vh', 'k@200', 'i@240']);
     expect(conn.stats()).toMatchObject({ state: 'live', droppedTags: 5 });
     expect(closes).toEqual([]);
@@ -182,11 +182,11 @@ describe('ForwardConnection', () => {
 
   it('closeWithReason sends the close tag ahead of what is queued, then ends the connection', async () => {
     open().start([flv.keyframe(0)]);
-    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     conn.onKernelQueue(KERNEL_FULL);
     send(flv.interframe(40));
     conn.closeWithReason('ticket revoked');
-    await waitFor(() => downstream.ended, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.ended, { timeoutMs: 5000, intervalMs: 5 });
     expect(downstream.seen).toEqual(['k@0', 'close:ticket revoked']);
     expect(downstream.tags[1].timestamp).toBe(40);
     expect(closes).toEqual([{ reason: 'ticket revoked', kind: 'graceful' }]);
@@ -196,17 +196,17 @@ describe('ForwardConnection', () => {
 
   it('reports a downstream that hung up as gone', async () => {
     open().start([flv.keyframe(0)]);
-    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     pair.client.end();
-    await waitFor(() => closes.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => closes.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(closes).toEqual([{ reason: 'downstream closed the connection', kind: 'gone' }]);
   });
 
   it('reports a downstream connection reset as failed', async () => {
     open().start([flv.keyframe(0)]);
-    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     pair.client.resetAndDestroy();
-    await waitFor(() => closes.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => closes.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(closes).toEqual([{ reason: 'downstream connection failed', kind: 'gone' }]);
   });
 
@@ -218,12 +218,12 @@ describe('ForwardConnection', () => {
     conn.start([]);
     const wire = encodeFlvTag(flv.keyframe(0, 20_000));
     for (let i = 0; i < 6; i++) conn.deliver(flv.keyframe(i * 40, 20_000), wire);
-    await waitFor(() => downstream.tags.length === 4, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 4, { timeoutMs: 5000, intervalMs: 5 });
     await new Promise((r) => setTimeout(r, 30));
     expect(downstream.tags).toHaveLength(4); // 13 + 4 × 20 015 bytes of the burst; the fifth waits
     expect(budget.contended).toBe(true);
     now += 50; // 50 000 more bytes of budget
-    await waitFor(() => downstream.tags.length === 6, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => downstream.tags.length === 6, { timeoutMs: 5000, intervalMs: 5 });
     expect(budget.grantedBytes).toBe(downstream.bytes);
     budget.close();
   });

@@ -76,7 +76,7 @@ describe('UploadBudget', () => {
     for (let i = 0; i < 20; i++) {
       const before = small.sent + large.sent;
       now += 100; // 100 000 more bytes of budget, served when the budget's timer fires
-      await waitFor(() => small.sent + large.sent > before + 96_000, { timeoutMs: 1000, intervalMs: 2 });
+      await waitFor(() => small.sent + large.sent > before + 96_000, { timeoutMs: 5000, intervalMs: 2 });
     }
     expect(small.sent + large.sent).toBeGreaterThan(1_900_000);
     // At any moment one may be ahead by at most a turn: the 8 KiB quantum plus one item.
@@ -92,7 +92,7 @@ describe('UploadBudget', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(s.sentItems).toBe(2); // the clock has not moved
     now += 50;
-    await waitFor(() => s.sentItems === 3, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => s.sentItems === 3, { timeoutMs: 5000, intervalMs: 5 });
   });
 
   it('forgets a sender with nothing to send, and one that closed', async () => {

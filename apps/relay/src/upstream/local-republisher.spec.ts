@@ -90,7 +90,7 @@ describe('LocalRepublisher', () => {
     expect(media.broadcast(STREAM)?.publisher).toBeTruthy();
     watch(); // a player joining now gets node-media-server's own join: headers and the GOP so far
     for (const tag of frames.slice(3)) republisher.deliver(tag);
-    await waitFor(() => watched.length >= headers.length + frames.length, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => watched.length >= headers.length + frames.length, { timeoutMs: 5000, intervalMs: 5 });
     const bodies = (tags: FlvTag[]): string[] => tags.map((t) => `${t.type}@${t.timestamp}:${t.data.length}`);
     expect(bodies(watched.filter((t) => !isMetadata(t) && !isSequenceHeader(t)))).toEqual(bodies(frames));
     const byType = (tags: FlvTag[]): Buffer[] => [...tags].sort((x, y) => x.type - y.type).map((t) => t.data);
@@ -110,7 +110,7 @@ describe('LocalRepublisher', () => {
     republisher.start();
     republisher.close('the node stopped watching');
     await waitFor(() => !media.broadcast(STREAM)?.publisher, {
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       intervalMs: 5,
       what: 'the publish to end',
     });
@@ -130,7 +130,7 @@ describe('LocalRepublisher', () => {
     });
     const next = { ...frames[frames.length - 1], timestamp: 10_040 };
     republisher.deliver(next);
-    await waitFor(() => watched.length > before, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => watched.length > before, { timeoutMs: 5000, intervalMs: 5 });
     expect(republisher.rejectedTags).toBe(1);
     expect(watched[watched.length - 1].data.equals(next.data)).toBe(true);
   });

@@ -102,7 +102,7 @@ class Upstream {
 
   /** The response of the n-th request, once it has come. */
   async response(n = 0): Promise<ServerResponse> {
-    return (await waitFor(() => this.requests[n], { timeoutMs: 1000, intervalMs: 5, what: `request ${n}` }))
+    return (await waitFor(() => this.requests[n], { timeoutMs: 5000, intervalMs: 5, what: `request ${n}` }))
       .res;
   }
 
@@ -172,7 +172,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     expect(client.upstreamNodeId).toBe(A);
     const send = await a.stream();
     send(flv.metadata(), flv.videoHeader(), flv.keyframe(1000), flv.audio(1010), flv.interframe(1040));
-    await waitFor(() => out.length === 5, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 5, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['meta', 'vh', 'k@1000', 'a@1010', 'i@1040']);
     expect(client.bytesIn).toBeGreaterThan(0);
     expect(client.switches).toBe(0);
@@ -203,7 +203,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
   ])('reports %s as the upstream lost, with the reason', async (_what, answer, reason) => {
     client.connect(urlA, A, TICKET);
     answer(await a.response());
-    await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(lost).toHaveLength(1);
     expect(lost[0].upstreamNodeId).toBe(A);
     expect(lost[0].reason).toMatch(reason);
@@ -222,7 +222,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
         encodeFlvTag(encodeCloseTag('leaving')),
       ]),
     );
-    await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['k@0']);
   });
 
@@ -230,7 +230,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     const url = urlA;
     await a.close();
     client.connect(url, A, TICKET);
-    await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(lost[0].reason).toMatch(/^upstream connection failed: .*ECONNREFUSED/);
   });
 
@@ -262,9 +262,9 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.videoHeader(), flv.keyframe(0), flv.interframe(40), flv.interframe(80));
-    await waitFor(() => out.length === 4, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 4, { timeoutMs: 5000, intervalMs: 5 });
     (await a.response()).destroy();
-    await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(lost[0]).toMatchObject({ upstreamNodeId: A });
 
     client.connect(urlB, B, TICKET);
@@ -273,7 +273,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     const sendB = await b.stream();
     // Another timeline, joined mid-GOP: frames before its keyframe cannot be decoded and are skipped.
     sendB(flv.videoHeader(), flv.interframe(50_040), flv.keyframe(50_080), flv.interframe(50_120));
-    await waitFor(() => out.length === 7, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 7, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['vh', 'k@0', 'i@40', 'i@80', 'vh', 'k@120', 'i@160']);
     expect(lost).toHaveLength(1);
   });
@@ -282,7 +282,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.videoHeader(), flv.keyframe(0), flv.interframe(40), flv.interframe(80));
-    await waitFor(() => out.length === 4, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 4, { timeoutMs: 5000, intervalMs: 5 });
 
     client.connect(urlB, B, TICKET);
     expect(client.upstreamNodeId).toBe(B);
@@ -292,13 +292,13 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     // B replays its GOP (frames A already passed on), then goes on with the same timeline.
     sendB(changedHeader, flv.keyframe(0), flv.interframe(40), flv.interframe(80));
     sendA(flv.interframe(120), flv.keyframe(160)); // A still flows meanwhile
-    await waitFor(() => out.length === 6, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 6, { timeoutMs: 5000, intervalMs: 5 });
     sendB(flv.interframe(120), flv.keyframe(160), flv.keyframe(200), flv.interframe(240));
-    await waitFor(() => out.length === 9, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 9, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['vh', 'k@0', 'i@40', 'i@80', 'i@120', 'k@160', 'vh', 'k@200', 'i@240']);
     expect(out[6].data.equals(changedHeader.data)).toBe(true); // B's header, ahead of its first frame
     await waitFor(() => a.requests[0].res.destroyed || a.requests[0].req.destroyed, {
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       intervalMs: 5,
     });
     expect(lost).toEqual([]); // the old pull was closed, not lost
@@ -309,13 +309,13 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0));
-    await waitFor(() => out.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     client.connect(urlB, B, TICKET);
     (await b.response()).writeHead(404).end();
-    await waitFor(() => lost.length > 0, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
     expect(lost).toEqual([{ reason: 'upstream answered HTTP 404', upstreamNodeId: B }]);
     sendA(flv.interframe(40));
-    await waitFor(() => out.length === 2, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 2, { timeoutMs: 5000, intervalMs: 5 });
     expect(client.upstreamNodeId).toBe(A);
   });
 
@@ -323,7 +323,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0), flv.interframe(40));
-    await waitFor(() => out.length === 2, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 2, { timeoutMs: 5000, intervalMs: 5 });
     client.connect(urlB, B, TICKET);
     const sendB = await b.stream();
     sendB(flv.videoHeader(), flv.keyframe(0)); // its replay: not past what A passed on
@@ -331,7 +331,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     (await a.response()).destroy();
     await new Promise((r) => setTimeout(r, 20));
     sendB(flv.interframe(80), flv.keyframe(120));
-    await waitFor(() => out.length === 4, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 4, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['k@0', 'i@40', 'vh', 'k@80']);
     expect(lost).toEqual([]);
   });
@@ -340,7 +340,7 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     client.connect(urlA, A, TICKET);
     const sendA = await a.stream();
     sendA(flv.keyframe(0));
-    await waitFor(() => out.length === 1, { timeoutMs: 1000, intervalMs: 5 });
+    await waitFor(() => out.length === 1, { timeoutMs: 5000, intervalMs: 5 });
     client.close();
     sendA(flv.interframe(40));
     client.connect(urlB, B, TICKET);
