@@ -1,6 +1,18 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { HOST_PATTERN } from './common';
+import { STREAM_ID_PATTERN, STREAM_ID_RULE } from './stream-id';
 
 /** The most items one list route of the directory's HTTP API returns; asking for more is refused with 400. */
 export const MAX_PAGE_SIZE = 100;
@@ -86,6 +98,62 @@ export class ListSupernodesQuery {
   limit?: number;
 }
 
+/** The most streams one heartbeat reports; a node carrying more reports the ones with most players. */
+export const MAX_HEARTBEAT_STREAMS = 100;
+
+/** One stream a node carries, as its heartbeat reports it (issue 14: what the directory knows). */
+export class HeartbeatStream {
+  @Matches(STREAM_ID_PATTERN, { message: `streamId ${STREAM_ID_RULE}` })
+  streamId!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  hops!: number;
+
+  /** The node it pulls the stream from; absent at the source. */
+  @IsOptional()
+  @IsUUID()
+  upstreamNodeId?: string;
+
+  /** Players of the stream on this node that cost upload (not over loopback). */
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  players!: number;
+
+  /** Players on the node's own machine (loopback): they watch, but cost no upload. */
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  localPlayers!: number;
+
+  /** Forwards of the stream to downstream nodes. */
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  forwards!: number;
+
+  /** The stream's bit rate as this node's relay measures it. */
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000_000)
+  bitrateBps!: number;
+
+  /** The video's size, from its sequence header; absent until known. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(16384)
+  width?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(16384)
+  height?: number;
+}
+
 /** NodeHeartbeat over HTTP: the node id is in the path. */
 export class HeartbeatBody {
   @IsOptional()
@@ -98,6 +166,42 @@ export class HeartbeatBody {
   @IsInt()
   @Min(0)
   childCount?: number;
+
+  /** The supernode this node is a member of, for the network view. */
+  @IsOptional()
+  @IsUUID()
+  supernodeId?: string;
+
+  /** What the node uploads now, forwards and players together (bits per second, loopback not counted). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000_000)
+  uploadBps?: number;
+
+  /**
+   * Upload promised now: the bit rate of every forward ticket and every non-local player. The node's free
+   * capacity is its upload limit minus this; placement and seeding read it.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000_000)
+  committedBps?: number;
+
+  /** Players on the node that cost upload, over all streams. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  players?: number;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_HEARTBEAT_STREAMS)
+  @ValidateNested({ each: true })
+  @Type(() => HeartbeatStream)
+  streams?: HeartbeatStream[];
 }
 
 /** PromoteSupernode over HTTP: the node id is in the path. */

@@ -155,6 +155,16 @@ export class RegisterNodeReply {
   @Min(1)
   heartbeatIntervalMs!: number;
 
+  /**
+   * The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay
+   * checks a player's `?play=` token with it. Absent from a directory that signs none.
+   */
+  @IsOptional()
+  @Matches(PUBLIC_KEY_PATTERN, {
+    message: 'directoryKey must be an Ed25519 public key: 43 base64url characters',
+  })
+  directoryKey?: string;
+
   @IsArray()
   @ArrayMaxSize(1000)
   @ValidateNested({ each: true })

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsHost, IsPort, type Integer, type IsoDateTime, type Uuid } from './common';
 import { AnnounceBody, MAX_PAGE_SIZE } from './directory-http';
+import { STREAM_ID_PATTERN, STREAM_ID_RULE } from './stream-id';
 import {
   IsBoolean,
   IsIn,
@@ -14,17 +15,7 @@ import {
   Min,
 } from 'class-validator';
 
-export const STREAM_ID_MIN_LENGTH = 3;
-export const STREAM_ID_MAX_LENGTH = 64;
-/**
- * The one stream id pattern. Stream ids double as RTMP stream names, so they stay within node-media-server's
- * safe characters: a lowercase letter or digit, then lowercase letters, digits or dashes.
- */
-export const STREAM_ID_PATTERN = new RegExp(
-  `^[a-z0-9][a-z0-9-]{${STREAM_ID_MIN_LENGTH - 1},${STREAM_ID_MAX_LENGTH - 1}}$`,
-);
-/** What STREAM_ID_PATTERN asks, for error messages ("the stream id must be …"). */
-export const STREAM_ID_RULE = `must be ${STREAM_ID_MIN_LENGTH}-${STREAM_ID_MAX_LENGTH} lowercase letters, digits or dashes`;
+export { STREAM_ID_MAX_LENGTH, STREAM_ID_MIN_LENGTH, STREAM_ID_PATTERN, STREAM_ID_RULE } from './stream-id';
 
 export class CreateStreamRequest {
   @IsUUID()

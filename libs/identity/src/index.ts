@@ -4,3 +4,4 @@ export * from './replay-guard';
 export * from './ticket-token';
 export * from './forward-proof';
 export * from './http-signature';
+export * from './play-token';
