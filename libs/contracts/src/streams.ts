@@ -105,6 +105,22 @@ export class StreamInfo {
   startedAt!: IsoDateTime | null;
   /** Null until the stream ended. */
   endedAt!: IsoDateTime | null;
+  /** Players of the stream over all its carriers (from their heartbeats), loopback players included. */
+  viewers!: Integer;
+  /** Nodes that carry it now. */
+  carriers!: Integer;
+  /** The video's size, from the source's heartbeat; null until known. */
+  width!: Integer | null;
+  height!: Integer | null;
+  /** Upload its carriers have free now, bits per second; null when one of them is unlimited. */
+  freeCapacityBps!: Integer | null;
+  /**
+   * The directory's judgement that the stream needs more carriers: its carriers have room for fewer than two
+   * more viewers, or a placement within the last 30 s found no carrier but the source. Seeders read it.
+   */
+  needsCapacity!: boolean;
+  /** Whether the directory holds a recent preview image (GET /streams/:id/preview.jpg). */
+  hasPreview!: boolean;
 }
 
 /** One page of ListStreams, newest first; a reply shape like StreamInfo. */

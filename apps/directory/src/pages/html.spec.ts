@@ -11,6 +11,13 @@ const stream: StreamInfo = {
   createdAt: '2024-01-01T00:00:00.000Z',
   startedAt: null,
   endedAt: null,
+  viewers: 0,
+  carriers: 0,
+  width: null,
+  height: null,
+  freeCapacityBps: null,
+  needsCapacity: false,
+  hasPreview: false,
 };
 
 describe(escapeHtml.name, () => {

@@ -44,5 +44,13 @@ export function toStreamInfo(s: StreamEntity): StreamInfo {
     createdAt: new Date(s.createdAt).toISOString(),
     startedAt: isoOrNull(s.startedAt),
     endedAt: isoOrNull(s.endedAt),
+    // What its carriers report (issue 14); filled in by the streams service from the carrier rows.
+    viewers: 0,
+    carriers: 0,
+    width: null,
+    height: null,
+    freeCapacityBps: null,
+    needsCapacity: false,
+    hasPreview: false,
   };
 }

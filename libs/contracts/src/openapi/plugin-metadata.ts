@@ -298,6 +298,39 @@ export default async () => {
                 description: 'Null until the stream ended.',
                 format: 'date-time',
               },
+              viewers: {
+                required: true,
+                description:
+                  'Players of the stream over all its carriers (from their heartbeats), loopback players included.',
+                type: 'integer',
+              },
+              carriers: { required: true, description: 'Nodes that carry it now.', type: 'integer' },
+              width: {
+                required: true,
+                nullable: true,
+                description: "The video's size, from the source's heartbeat; null until known.",
+                type: 'integer',
+              },
+              height: { required: true, nullable: true, type: 'integer' },
+              freeCapacityBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'Upload its carriers have free now, bits per second; null when one of them is unlimited.',
+                type: 'integer',
+              },
+              needsCapacity: {
+                required: true,
+                type: () => Boolean,
+                description:
+                  "The directory's judgement that the stream needs more carriers: its carriers have room for fewer than two\nmore viewers, or a placement within the last 30 s found no carrier but the source. Seeders read it.",
+              },
+              hasPreview: {
+                required: true,
+                type: () => Boolean,
+                description:
+                  'Whether the directory holds a recent preview image (GET /streams/:id/preview.jpg).',
+              },
             },
             StreamPage: {
               items: { required: true, type: () => [t['../streams'].StreamInfo] },
