@@ -165,6 +165,16 @@ export class RegisterNodeReply {
   })
   directoryKey?: string;
 
+  /**
+   * Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full
+   * node redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  @Matches(/^https?:\/\/[^\s/?#]+$/, { message: 'publicUrl must be http(s)://host[:port], without a path' })
+  publicUrl?: string;
+
   @IsArray()
   @ArrayMaxSize(1000)
   @ValidateNested({ each: true })

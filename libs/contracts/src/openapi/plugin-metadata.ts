@@ -239,6 +239,14 @@ export default async () => {
                   "The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay\nchecks a player's `?play=` token with it. Absent from a directory that signs none.",
                 pattern: '^[A-Za-z0-9_-]{43}$',
               },
+              publicUrl: {
+                required: false,
+                type: () => String,
+                description:
+                  'Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full\nnode redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.',
+                maxLength: 300,
+                pattern: '^https?:\\/\\/[^\\s/?#]+$',
+              },
               supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
             },
           },
