@@ -36,7 +36,7 @@ export function encodeAmf0EcmaArray(fields: Record<string, Amf0Value>): Buffer {
   const head = Buffer.alloc(5);
   head[0] = ECMA_ARRAY;
   head.writeUInt32BE(entries.length, 1);
-  const parts = [head];
+  const parts: Buffer[] = [head];
   for (const [k, v] of entries) parts.push(encodeShortString(k), encodeAmf0Value(v));
   parts.push(Buffer.from([0x00, 0x00, OBJECT_END]));
   return Buffer.concat(parts);
