@@ -3,17 +3,27 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { PLAY_TOKEN_PARAM, RelayPatterns, RelayStats, addressed } from '@astral/contracts';
+import {
+  PLAY_TOKEN_PARAM,
+  PublishReply,
+  RelayPatterns,
+  RelayStats,
+  WatchReply,
+  addressed,
+} from '@astral/contracts';
 import { PLAY_TOKEN_REFUSALS, generateNodeKeys, signPlayToken } from '@astral/identity';
-import { FlvTag, FlvTagType, clockTagTime, isClockTag } from '@astral/media';
+import { FlvFilePublisher, FlvTag, FlvTagType, clockTagTime, isClockTag } from '@astral/media';
 import { claimingBusClient, request } from '@astral/transport';
 import {
   FlvTagReader,
+  LocalNetwork,
   ManagedProcess,
+  agentApi,
   ffprobe,
   sampleFlvPath,
   sleep,
   spawnFfmpegLoopPublisher,
+  startLocalNetwork,
   waitFor,
   withLogsOnFailure,
 } from '@astral/testing';
@@ -288,5 +298,81 @@ describe('player budget', () => {
       });
       expect(decoded).toEqual({ code: 0, stderr: '' });
     });
+  }, 120_000);
+});
+
+/**
+ * The agent's half of the budget, with real agents and relays (LocalNetwork): the agent tells its relay what
+ * forward tickets hold, so the relay refuses a player the forwards leave no room for; and the agent's ticket
+ * admission counts the players its relay admitted, so a third node is sent down the tree instead.
+ */
+describe('player budget with agents', () => {
+  let net: LocalNetwork;
+  let publisher: FlvFilePublisher | null = null;
+  const readers: FlvTagReader[] = [];
+
+  beforeAll(async () => {
+    // The sample is ~1.05 Mbit/s on the wire: 2.6 Mbit/s fits two copies, not three.
+    net = await startLocalNetwork({
+      nodes: [
+        { uploadLimit: '2.6mbit', env: { ASTRAL_LOCAL_PLAYERS: 'none' } },
+        { uploadLimit: '4mbit' },
+        { uploadLimit: '4mbit' },
+      ],
+    });
+  }, 200_000);
+
+  afterAll(async () => {
+    for (const r of readers) r.close();
+    await publisher?.stop().catch(() => undefined);
+    await net?.stop();
+  }, 60_000);
+
+  const node = (i: number) => net.nodes[i];
+  const relayStats = async (i: number): Promise<RelayStats> =>
+    (await (await fetch(node(i).forwardStatsUrl)).json()) as RelayStats;
+
+  it('one forward and one player fill the source; the next player is refused and the next node placed below', async () => {
+    await withLogsOnFailure(
+      () => net.logs(4000),
+      async () => {
+        const stream = await agentApi<PublishReply>(node(0), 'POST', '/api/streams', { title: 'Budget' });
+        publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });
+        await publisher.start();
+        const id = stream.streamId;
+        const watch1 = await waitFor(
+          () => agentApi<WatchReply>(node(1), 'POST', `/api/streams/${id}/watch`).catch(() => null),
+          { timeoutMs: 30_000, intervalMs: 500, what: 'node2 to get a ticket' },
+        );
+        expect(watch1.upstreamNodeId).toBe(node(0).nodeId);
+        await waitFor(async () => ((await relayStats(0)).forwardCommittedBps ?? 0) > 500_000, {
+          timeoutMs: 10_000,
+          what: "the source's relay to hear the forward commitment from its agent",
+        });
+        // One player fits beside the forward.
+        const player = await FlvTagReader.open(node(0).playUrls(id).httpFlv);
+        readers.push(player);
+        await player.waitForFrames(5, 15_000);
+        // A second does not: the relay counts the forward its agent promised.
+        const refused = await fetch(node(0).playUrls(id).httpFlv, { redirect: 'manual' });
+        expect(refused.status).toBe(503);
+        await refused.body?.cancel();
+        // Its twin at the second node, which has room, plays.
+        const elsewhere = await FlvTagReader.open(node(1).playUrls(id).httpFlv);
+        readers.push(elsewhere);
+        await elsewhere.waitForFrames(5, 15_000);
+        // The source's agent counts its relay's player: the third node gets its ticket from node2.
+        await waitFor(async () => ((await relayStats(0)).playerCommittedBps ?? 0) > 500_000, {
+          timeoutMs: 10_000,
+          what: 'the player committed at the source',
+        });
+        const watch2 = await waitFor(
+          () => agentApi<WatchReply>(node(2), 'POST', `/api/streams/${id}/watch`).catch(() => null),
+          { timeoutMs: 30_000, intervalMs: 500, what: 'node3 to get a ticket' },
+        );
+        expect(watch2.upstreamNodeId).toBe(node(1).nodeId);
+        expect(watch2.hops).toBe(2);
+      },
+    );
   }, 120_000);
 });
