@@ -137,6 +137,20 @@ describe('player budget', () => {
           timeoutMs: 5000,
           what: 'a refusal log line',
         });
+        // An RTMP player is refused at the play command, with the reason in its status and a log line.
+        const rtmp = await new Promise<{ failed: boolean; stderr: string }>((resolve) => {
+          execFile(
+            'ffprobe',
+            ['-v', 'error', '-rw_timeout', '10000000', A.rtmpUrl(streamId)],
+            { timeout: 30_000, killSignal: 'SIGKILL' },
+            (err, _stdout, stderr) => resolve({ failed: err !== null, stderr }),
+          );
+        });
+        expect(rtmp.failed).toBe(true);
+        await waitFor(() => /"protocol":"rtmp","refusal":"full"/.test(readFileSync(A.logFile, 'utf8')), {
+          timeoutMs: 5000,
+          what: 'the RTMP refusal logged',
+        });
         // Knowing the directory's public URL, the full node redirects to a placement elsewhere.
         await setDirectoryLink(A, { publicUrl: 'http://127.0.0.1:9' });
         const redirected = await fetch(A.httpFlvUrl(streamId), { redirect: 'manual' });
