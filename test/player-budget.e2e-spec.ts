@@ -302,6 +302,10 @@ describe('player budget', () => {
       const video = probed.streams.find((s) => s.codec_type === 'video');
       expect(video?.codec_name).toBe('h264');
       expect(Number(video?.nb_read_frames)).toBeGreaterThan(30);
+      expect(probed.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
+      // ffmpeg shows the unknown script tags as a data stream without a codec, which nothing decodes.
+      for (const s of probed.streams.filter((x) => x.codec_type !== 'video' && x.codec_type !== 'audio'))
+        expect(s).toMatchObject({ codec_type: 'data', codec_name: '' });
       const decoded = await new Promise<{ code: number; stderr: string }>((resolve) => {
         execFile(
           'ffmpeg',
