@@ -9,6 +9,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
+import { PreviewsModule } from './previews/previews.module';
 
 /** Makes the loaded DirectoryConfig injectable everywhere. */
 @Global()
@@ -38,6 +39,7 @@ export class AppModule {
         NodesModule,
         StreamsModule,
         PagesModule,
+        PreviewsModule,
       ],
     };
   }
