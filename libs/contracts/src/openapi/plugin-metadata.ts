@@ -2,8 +2,8 @@
 export default async () => {
   const t = {
     ['../directory-http']: await import('../directory-http'),
-    ['../nodes']: await import('../nodes'),
     ['../streams']: await import('../streams'),
+    ['../nodes']: await import('../nodes'),
     ['../tickets']: await import('../tickets'),
     ['../membership']: await import('../membership'),
     ['../relay']: await import('../relay'),
@@ -151,107 +151,6 @@ export default async () => {
           },
         ],
         [
-          import('../nodes'),
-          {
-            NodeAddress: {
-              host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              rtmpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              httpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-            },
-            RegisterNodeRequest: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              uploadLimitBps: {
-                required: false,
-                description: 'Bits per second this node may upload; absent means unlimited.',
-                type: 'integer',
-                minimum: 0,
-              },
-              version: { required: true, type: () => String, maxLength: 32 },
-              publicKey: {
-                required: true,
-                type: () => String,
-                description:
-                  "The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it\nat the node's first registration and refuses the id with any other key from then on.",
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-            },
-            NodeHeartbeat: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            PromoteSupernode: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            ListSupernodesRequest: {
-              nodeId: { required: false, type: () => String, format: 'uuid' },
-              hint: {
-                required: false,
-                type: () => String,
-                description:
-                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
-                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
-              },
-              limit: { required: false, type: 'integer', minimum: 1, maximum: 1000 },
-            },
-            NodeRef: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            ListNodesRequest: {
-              supernodesOnly: { required: false, type: () => Boolean },
-            },
-            NodeInfo: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              supernode: { required: true, type: () => Boolean },
-              maxChildren: {
-                required: true,
-                nullable: true,
-                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
-                type: 'integer',
-                minimum: 0,
-              },
-              childCount: { required: true, type: 'integer', minimum: 0 },
-              uploadLimitBps: {
-                required: true,
-                nullable: true,
-                description: 'Bits per second; null is unlimited.',
-                type: 'integer',
-                minimum: 0,
-              },
-              lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
-              version: { required: true, type: () => String, maxLength: 32 },
-              publicKey: {
-                required: true,
-                type: () => String,
-                nullable: true,
-                description:
-                  'The key the node registered with; null for a node registered before keys existed.',
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-            },
-            RegisterNodeReply: {
-              node: { required: true, type: () => t['../nodes'].NodeInfo },
-              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
-              directoryKey: {
-                required: false,
-                type: () => String,
-                description:
-                  "The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay\nchecks a player's `?play=` token with it. Absent from a directory that signs none.",
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-              publicUrl: {
-                required: false,
-                type: () => String,
-                description:
-                  'Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full\nnode redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.',
-                maxLength: 300,
-                pattern: '^https?:\\/\\/[^\\s/?#]+$',
-              },
-              supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
-            },
-          },
-        ],
-        [
           import('../streams'),
           {
             CreateStreamRequest: {
@@ -352,6 +251,121 @@ export default async () => {
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
               apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+            },
+          },
+        ],
+        [
+          import('../previews'),
+          {
+            StreamPreview: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              jpeg: {
+                required: true,
+                type: () => String,
+                description: 'The JPEG, base64 (RFC 4648 with padding).',
+                format: 'base64',
+              },
+            },
+          },
+        ],
+        [
+          import('../nodes'),
+          {
+            NodeAddress: {
+              host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              rtmpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              httpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+            },
+            RegisterNodeRequest: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second this node may upload; absent means unlimited.',
+                type: 'integer',
+                minimum: 0,
+              },
+              version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                description:
+                  "The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it\nat the node's first registration and refuses the id with any other key from then on.",
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+            },
+            NodeHeartbeat: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            PromoteSupernode: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            ListSupernodesRequest: {
+              nodeId: { required: false, type: () => String, format: 'uuid' },
+              hint: {
+                required: false,
+                type: () => String,
+                description:
+                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
+                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
+              },
+              limit: { required: false, type: 'integer', minimum: 1, maximum: 1000 },
+            },
+            NodeRef: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            ListNodesRequest: {
+              supernodesOnly: { required: false, type: () => Boolean },
+            },
+            NodeInfo: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              supernode: { required: true, type: () => Boolean },
+              maxChildren: {
+                required: true,
+                nullable: true,
+                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
+                type: 'integer',
+                minimum: 0,
+              },
+              childCount: { required: true, type: 'integer', minimum: 0 },
+              uploadLimitBps: {
+                required: true,
+                nullable: true,
+                description: 'Bits per second; null is unlimited.',
+                type: 'integer',
+                minimum: 0,
+              },
+              lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
+              version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description:
+                  'The key the node registered with; null for a node registered before keys existed.',
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+            },
+            RegisterNodeReply: {
+              node: { required: true, type: () => t['../nodes'].NodeInfo },
+              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
+              directoryKey: {
+                required: false,
+                type: () => String,
+                description:
+                  "The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay\nchecks a player's `?play=` token with it. Absent from a directory that signs none.",
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+              publicUrl: {
+                required: false,
+                type: () => String,
+                description:
+                  'Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full\nnode redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.',
+                maxLength: 300,
+                pattern: '^https?:\\/\\/[^\\s/?#]+$',
+              },
+              supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
             },
           },
         ],
