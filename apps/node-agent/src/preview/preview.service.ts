@@ -74,6 +74,14 @@ export class PreviewService implements OnApplicationBootstrap, OnApplicationShut
       onExit: (code, signal, lastError) => {
         if (this.grabbers.get(streamId) !== grabber) return;
         this.grabbers.delete(streamId);
+        if (/ENOENT/.test(lastError)) {
+          this.stopped = true;
+          this.log.error(
+            { streamId, err: lastError },
+            'ffmpeg not found: previews off on this node; install ffmpeg or set ASTRAL_PREVIEWS=off',
+          );
+          return;
+        }
         const backoffMs = Math.min(60_000, (this.restarts.get(streamId)?.backoffMs ?? RESTART_MS / 2) * 2);
         this.restarts.set(streamId, { notBefore: Date.now() + backoffMs, backoffMs });
         this.log.warn(

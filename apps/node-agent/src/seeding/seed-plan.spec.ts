@@ -1,4 +1,11 @@
-import { SeedCandidate, SeedPlanInput, SeedPolicy, SeededStream, planSeeding } from './seed-plan';
+import {
+  ASSUMED_BITRATE_BPS,
+  SeedCandidate,
+  SeedPlanInput,
+  SeedPolicy,
+  SeededStream,
+  planSeeding,
+} from './seed-plan';
 import { parseSeedSelector } from './seed-selector';
 
 const ME = '00000000-0000-4000-8000-000000000001';
@@ -80,10 +87,14 @@ describe(planSeeding.name, () => {
     expect(sut(policy(), input({ live, freeUploadBps: 0.5 * MBIT })).start).toEqual([]);
   });
 
-  it('with unlimited upload starts every match, and a stream of unknown bit rate only then', () => {
+  it('with unlimited upload starts every match; a stream of unknown bit rate counts as ASSUMED_BITRATE_BPS', () => {
     const live = [stream('a'), stream('b', { bitrateBps: null })];
     expect(ids(sut(policy(), input({ live, freeUploadBps: null })).start)).toEqual(['a', 'b']);
-    expect(ids(sut(policy(), input({ live })).start)).toEqual(['a']);
+    expect(ids(sut(policy(), input({ live, freeUploadBps: 3.5 * MBIT })).start)).toEqual(['a']);
+    expect(ids(sut(policy(), input({ live, freeUploadBps: ASSUMED_BITRATE_BPS + MBIT })).start)).toEqual([
+      'a',
+      'b',
+    ]);
   });
 
   it('keeps within maxStreams, counting what it seeds now', () => {

@@ -51,6 +51,12 @@ export interface SeedPlan {
   stop: SeedAction[];
 }
 
+/** The bit rate assumed for a stream the directory has no bit rate for yet: a generous 720p stream. */
+export const ASSUMED_BITRATE_BPS = 3_000_000;
+
+const bitrateOf = (s: Pick<SeedCandidate, 'bitrateBps'>): number =>
+  s.bitrateBps !== null && s.bitrateBps > 0 ? s.bitrateBps : ASSUMED_BITRATE_BPS;
+
 const mbit = (bps: number): string => `${(bps / 1e6).toFixed(2)} Mbit/s`;
 
 /**
@@ -58,7 +64,7 @@ const mbit = (bps: number): string => `${(bps / 1e6).toFixed(2)} Mbit/s`;
  *
  * Stop a seeded stream that is no longer live, at once; stop one that has had no player and no forward for
  * `idleMs` and whose carriers have room (not needsCapacity). Start a live stream that matches the selector and
- * needs capacity, that this node neither carries nor sources, whose bit rate is known and fits the free upload
+ * needs capacity, that this node neither carries nor sources, whose bit rate (ASSUMED_BITRATE_BPS while unknown) fits the free upload
  * (after one copy reserved for each seeded stream that serves nobody yet), most viewers first, within maxStreams.
  */
 export function planSeeding(policy: SeedPolicy, input: SeedPlanInput): SeedPlan {
@@ -79,7 +85,7 @@ export function planSeeding(policy: SeedPolicy, input: SeedPlanInput): SeedPlan 
 
   let free = input.freeUploadBps;
   if (free !== null)
-    for (const s of kept) if (s.players + s.forwards === 0) free -= live.get(s.streamId)?.bitrateBps ?? 0;
+    for (const s of kept) if (s.players + s.forwards === 0) free -= bitrateOf(live.get(s.streamId)!);
 
   const start: SeedAction[] = [];
   let count = kept.length;
@@ -96,9 +102,9 @@ export function planSeeding(policy: SeedPolicy, input: SeedPlanInput): SeedPlan 
   for (const s of candidates) {
     if (policy.maxStreams !== null && count >= policy.maxStreams) break;
     if (free !== null) {
-      // Unknown bit rate: wait for the source's announcement rather than guess at a limited node.
-      if (s.bitrateBps === null || s.bitrateBps <= 0 || s.bitrateBps > free) continue;
-      free -= s.bitrateBps;
+      const bitrate = bitrateOf(s);
+      if (bitrate > free) continue;
+      free -= bitrate;
     }
     start.push({
       streamId: s.streamId,
