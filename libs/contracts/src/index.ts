@@ -18,3 +18,4 @@ export * from './previews';
 // SwaggerModule.loadPluginMetadata in each app's main.ts.
 export { default as openApiPluginMetadata } from './openapi/plugin-metadata';
 export * from './bus-senders';
+export * from './network';
