@@ -164,6 +164,20 @@ export class NodeConfig extends ListenerLimitsConfig {
   publishGraceMs: number = 30_000;
 
   /**
+   * Who may play from this node's relay: `open` (the default) admits any player while the upload budget has
+   * room; `placed` admits a remote player only with a valid play token from the directory (`?play=`).
+   */
+  @IsIn(['open', 'placed'])
+  playAccess: 'open' | 'placed' = 'open';
+
+  /**
+   * Which players count as local (on the node's own machine: served, never charged to the upload budget):
+   * `loopback` (127.0.0.0/8, ::1) or `none` (every player counts, e.g. a node behind a local proxy).
+   */
+  @IsIn(['loopback', 'none'])
+  localPlayers: 'loopback' | 'none' = 'loopback';
+
+  /**
    * Seeder policy: `all` live streams, or a selector (`id:<glob>`, `title:<text>`, comma-separated; see
    * docs/SEEDING.md). Unset, the node seeds only what it is told to.
    */
@@ -235,6 +249,8 @@ export const NODE_ENV = {
   ...LISTENER_LIMITS_ENV,
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
+  playAccess: 'ASTRAL_PLAY_ACCESS',
+  localPlayers: 'ASTRAL_LOCAL_PLAYERS',
   seed: 'ASTRAL_SEED',
   seedIdleMs: 'ASTRAL_SEED_IDLE_MS',
   seedMaxStreams: 'ASTRAL_SEED_MAX_STREAMS',

@@ -54,6 +54,8 @@ import {
   RevokeForward,
   SetUploadLimit,
   UpstreamLost,
+  SetPlayerBudget,
+  SetDirectoryLink,
 } from './relay';
 
 /**
@@ -109,6 +111,8 @@ export interface BusMap {
   [RelayPatterns.CloseUpstream]: [CloseUpstream, ClosedReply];
   [RelayPatterns.SetUploadLimit]: [SetUploadLimit, OkReply];
   [RelayPatterns.GetStats]: [EmptyPayload, RelayStats];
+  [RelayPatterns.SetPlayerBudget]: [SetPlayerBudget, OkReply];
+  [RelayPatterns.SetDirectoryLink]: [SetDirectoryLink, OkReply];
 }
 
 export type BusPattern = keyof BusMap;
