@@ -3,6 +3,7 @@ import {
   AstralErrorBody,
   CarrierInfo,
   HeartbeatBody,
+  NetworkSnapshot,
   NodeInfo,
   PUBLIC_KEY_PATTERN,
   PlacementReply,
@@ -385,5 +386,53 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     ).json()) as StreamInfo;
     const notLive = await get<AstralErrorBody>(`/api/streams/${created.streamId}/play`);
     expect([notLive.status, notLive.body.error]).toEqual([409, 'conflict']);
+  }, 60_000);
+
+  it('draws the network (membership and forward edges) and exports per-stream and per-node metrics', async () => {
+    await report([
+      carrierReport(source, MBIT, 1),
+      [a, { ...carrierReport(a, 0, 2)[1], supernodeId: source.nodeId }],
+      carrierReport(b, 0),
+      carrierReport(c, 0),
+    ]);
+    const network = await waitFor(
+      async () => {
+        const snap = (await get<NetworkSnapshot>('/api/network')).body;
+        return snap.edges.some((e) => e.kind === 'membership') ? snap : undefined;
+      },
+      { what: 'the membership edge in the network snapshot' },
+    );
+    expect(network.truncated).toBe(false);
+    expect(network.nodes.find((x) => x.nodeId === a.nodeId)).toMatchObject({
+      supernodeId: source.nodeId,
+      uploadLimitBps: 5 * MBIT,
+      players: 2,
+      host: a.request.host,
+    });
+    expect(network.streams).toEqual([
+      { streamId, title: 'placed show', sourceNodeId: source.nodeId, viewers: 3 },
+    ]);
+    expect(network.edges).toEqual(
+      expect.arrayContaining([
+        { kind: 'membership', from: a.nodeId, to: source.nodeId, streamId: null },
+        ...relays.map((n) => ({ kind: 'forward', from: source.nodeId, to: n.nodeId, streamId })),
+      ]),
+    );
+    expect(network.edges).toHaveLength(4);
+
+    const metrics = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
+    const text = await metrics();
+    expect(text).toContain(`astral_directory_stream_viewers{stream_id="${streamId}"} 3`);
+    expect(text).toContain(`astral_directory_stream_free_capacity_bps{stream_id="${streamId}"} ${17 * MBIT}`);
+    expect(text).toContain(`astral_directory_node_committed_bps{node_id="${source.nodeId}"} ${MBIT}`);
+    expect(text).toContain(`astral_directory_node_upload_bps{node_id="${source.nodeId}"} ${MBIT}`);
+    const placed = Number(/astral_directory_placements_total\{result="placed"\} (\d+)/.exec(text)?.[1]);
+    expect(placed).toBeGreaterThanOrEqual(12);
+    expect(text).toMatch(/astral_directory_placements_total\{result="no-room"\} [1-9]/);
+    expect(text).toMatch(/astral_directory_placements_total\{result="source"\} [1-9]/);
+    // An ended stream's series go.
+    const ended = await directoryFetch(url, 'POST', `/api/streams/${streamId}/end`, undefined, source);
+    expect(ended.status).toBe(200);
+    expect(await metrics()).not.toContain(`stream_id="${streamId}"`);
   }, 60_000);
 });
