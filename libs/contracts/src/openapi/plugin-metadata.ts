@@ -2,12 +2,13 @@
 export default async () => {
   const t = {
     ['../directory-http']: await import('../directory-http'),
-    ['../nodes']: await import('../nodes'),
     ['../streams']: await import('../streams'),
+    ['../nodes']: await import('../nodes'),
     ['../tickets']: await import('../tickets'),
     ['../membership']: await import('../membership'),
     ['../relay']: await import('../relay'),
     ['../placement']: await import('../placement'),
+    ['../network']: await import('../network'),
   };
   return {
     '@nestjs/swagger': {
@@ -151,107 +152,6 @@ export default async () => {
           },
         ],
         [
-          import('../nodes'),
-          {
-            NodeAddress: {
-              host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
-              rtmpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              httpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-            },
-            RegisterNodeRequest: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              uploadLimitBps: {
-                required: false,
-                description: 'Bits per second this node may upload; absent means unlimited.',
-                type: 'integer',
-                minimum: 0,
-              },
-              version: { required: true, type: () => String, maxLength: 32 },
-              publicKey: {
-                required: true,
-                type: () => String,
-                description:
-                  "The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it\nat the node's first registration and refuses the id with any other key from then on.",
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-            },
-            NodeHeartbeat: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            PromoteSupernode: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            ListSupernodesRequest: {
-              nodeId: { required: false, type: () => String, format: 'uuid' },
-              hint: {
-                required: false,
-                type: () => String,
-                description:
-                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
-                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
-              },
-              limit: { required: false, type: 'integer', minimum: 1, maximum: 1000 },
-            },
-            NodeRef: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            ListNodesRequest: {
-              supernodesOnly: { required: false, type: () => Boolean },
-            },
-            NodeInfo: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              supernode: { required: true, type: () => Boolean },
-              maxChildren: {
-                required: true,
-                nullable: true,
-                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
-                type: 'integer',
-                minimum: 0,
-              },
-              childCount: { required: true, type: 'integer', minimum: 0 },
-              uploadLimitBps: {
-                required: true,
-                nullable: true,
-                description: 'Bits per second; null is unlimited.',
-                type: 'integer',
-                minimum: 0,
-              },
-              lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
-              version: { required: true, type: () => String, maxLength: 32 },
-              publicKey: {
-                required: true,
-                type: () => String,
-                nullable: true,
-                description:
-                  'The key the node registered with; null for a node registered before keys existed.',
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-            },
-            RegisterNodeReply: {
-              node: { required: true, type: () => t['../nodes'].NodeInfo },
-              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
-              directoryKey: {
-                required: false,
-                type: () => String,
-                description:
-                  "The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay\nchecks a player's `?play=` token with it. Absent from a directory that signs none.",
-                pattern: '^[A-Za-z0-9_-]{43}$',
-              },
-              publicUrl: {
-                required: false,
-                type: () => String,
-                description:
-                  'Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full\nnode redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.',
-                maxLength: 300,
-                pattern: '^https?:\\/\\/[^\\s/?#]+$',
-              },
-              supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
-            },
-          },
-        ],
-        [
           import('../streams'),
           {
             CreateStreamRequest: {
@@ -352,6 +252,166 @@ export default async () => {
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
               apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              upstreamNodeId: {
+                required: false,
+                type: () => String,
+                nullable: true,
+                description:
+                  "The node it pulls the stream from (its heartbeat's report); null at the source or until reported.",
+                format: 'uuid',
+              },
+              players: {
+                required: false,
+                description:
+                  "Players of the stream on this node, loopback players included (its heartbeat's report).",
+                type: 'integer',
+                minimum: 0,
+              },
+            },
+          },
+        ],
+        [
+          import('../previews'),
+          {
+            StreamPreview: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              jpeg: {
+                required: true,
+                type: () => String,
+                description: 'The JPEG, base64 (RFC 4648 with padding).',
+                format: 'base64',
+              },
+            },
+          },
+        ],
+        [
+          import('../nodes'),
+          {
+            NodeAddress: {
+              host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
+              rtmpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              httpPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+            },
+            RegisterNodeRequest: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              uploadLimitBps: {
+                required: false,
+                description: 'Bits per second this node may upload; absent means unlimited.',
+                type: 'integer',
+                minimum: 0,
+              },
+              version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                description:
+                  "The node's Ed25519 public key (raw 32 bytes, base64url; see @astral/identity). The directory records it\nat the node's first registration and refuses the id with any other key from then on.",
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+            },
+            NodeHeartbeat: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            PromoteSupernode: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            ListSupernodesRequest: {
+              nodeId: { required: false, type: () => String, format: 'uuid' },
+              hint: {
+                required: false,
+                type: () => String,
+                description:
+                  "The joining node's address; supernodes sharing more of its prefix are considered closer.",
+                pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$',
+              },
+              limit: { required: false, type: 'integer', minimum: 1, maximum: 1000 },
+            },
+            NodeRef: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            ListNodesRequest: {
+              supernodesOnly: { required: false, type: () => Boolean },
+            },
+            NodeInfo: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              supernode: { required: true, type: () => Boolean },
+              maxChildren: {
+                required: true,
+                nullable: true,
+                description: 'For supernodes: the cap on members and how many it has (from its heartbeats).',
+                type: 'integer',
+                minimum: 0,
+              },
+              childCount: { required: true, type: 'integer', minimum: 0 },
+              uploadLimitBps: {
+                required: true,
+                nullable: true,
+                description: 'Bits per second; null is unlimited.',
+                type: 'integer',
+                minimum: 0,
+              },
+              lastSeenAt: { required: true, type: () => String, maxLength: 40, format: 'date-time' },
+              version: { required: true, type: () => String, maxLength: 32 },
+              publicKey: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description:
+                  'The key the node registered with; null for a node registered before keys existed.',
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+              uploadBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'What the node uploads now, forwards and players together (its last heartbeat); null until it reports it.',
+                type: 'integer',
+                minimum: 0,
+              },
+              committedBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'Upload promised to forwards and players (its last heartbeat); null until it reports it.',
+                type: 'integer',
+                minimum: 0,
+              },
+              players: {
+                required: true,
+                description: 'Players on the node that cost upload, over all streams (its last heartbeat).',
+                type: 'integer',
+                minimum: 0,
+              },
+              supernodeId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description:
+                  'The supernode it is a member of (its last heartbeat); null for none or unknown.',
+                format: 'uuid',
+              },
+            },
+            RegisterNodeReply: {
+              node: { required: true, type: () => t['../nodes'].NodeInfo },
+              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
+              directoryKey: {
+                required: false,
+                type: () => String,
+                description:
+                  "The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay\nchecks a player's `?play=` token with it. Absent from a directory that signs none.",
+                pattern: '^[A-Za-z0-9_-]{43}$',
+              },
+              publicUrl: {
+                required: false,
+                type: () => String,
+                description:
+                  'Where viewers reach the directory (its pages and placement API), e.g. `http://203.0.113.5:8080`: a full\nnode redirects a new HTTP-FLV player to `<publicUrl>/streams/<id>/play.flv?exclude=<its id>`.',
+                maxLength: 300,
+                pattern: '^https?:\\/\\/[^\\s/?#]+$',
+              },
+              supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
             },
           },
         ],
@@ -684,6 +744,74 @@ export default async () => {
                 type: 'integer',
               },
               candidates: { required: true, type: () => [t['../placement'].PlayCandidate] },
+            },
+          },
+        ],
+        [
+          import('../network'),
+          {
+            NetworkNode: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              supernode: { required: true, type: () => Boolean },
+              supernodeId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'The supernode it is a member of, from its heartbeat; null for none or unknown.',
+                format: 'uuid',
+              },
+              uploadBps: {
+                required: true,
+                nullable: true,
+                description: 'What it uploads now (its heartbeat); null until reported.',
+                type: 'integer',
+              },
+              uploadLimitBps: {
+                required: true,
+                nullable: true,
+                description: 'Null is unlimited.',
+                type: 'integer',
+              },
+              players: { required: true, type: 'integer' },
+              host: { required: true, type: () => String },
+            },
+            NetworkStream: {
+              streamId: { required: true, type: () => String },
+              title: { required: true, type: () => String },
+              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
+              viewers: { required: true, type: 'integer' },
+            },
+            NetworkEdge: {
+              kind: { required: true, enum: ['membership', 'forward'] },
+              from: {
+                required: true,
+                type: () => String,
+                description: 'membership: the member; forward: the upstream node.',
+                format: 'uuid',
+              },
+              to: {
+                required: true,
+                type: () => String,
+                description: 'membership: its supernode; forward: the node it forwards to.',
+                format: 'uuid',
+              },
+              streamId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'For a forward edge: the stream it carries; null for membership.',
+              },
+            },
+            NetworkSnapshot: {
+              at: { required: true, type: () => String, format: 'date-time' },
+              nodes: { required: true, type: () => [t['../network'].NetworkNode] },
+              streams: { required: true, type: () => [t['../network'].NetworkStream] },
+              edges: { required: true, type: () => [t['../network'].NetworkEdge] },
+              truncated: {
+                required: true,
+                type: () => Boolean,
+                description: 'Whether a bound (NETWORK_MAX_NODES, _STREAMS, _EDGES) left something out.',
+              },
             },
           },
         ],
