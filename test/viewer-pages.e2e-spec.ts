@@ -87,12 +87,15 @@ describe('viewer pages in a browser', () => {
     if (!existsSync(CHROMIUM_PATH)) throw new Error(`chromium is not installed at ${CHROMIUM_PATH}`);
     // ~250 kbit/s measured: the source has room for 1 copy, node2 for 6, node3 and node4 for 5 each;
     // node5 (limit 0) is a viewer's own node, which serves its own page over loopback only.
+    // The browser is on the nodes' machine: nodes 1-4 count every player (not loopback as free) and admit
+    // only placed ones (a play token); node5 serves its own page over loopback for free.
+    const remote = { env: { ASTRAL_LOCAL_PLAYERS: 'none', ASTRAL_PLAY_ACCESS: 'placed' } };
     net = await startLocalNetwork({
       nodes: [
-        { uploadLimit: '400k' },
-        { uploadLimit: '1700k' },
-        { uploadLimit: '1400k' },
-        { uploadLimit: '1400k' },
+        { uploadLimit: '400k', ...remote },
+        { uploadLimit: '1700k', ...remote },
+        { uploadLimit: '1400k', ...remote },
+        { uploadLimit: '1400k', ...remote },
         { uploadLimit: '0' },
       ],
       heartbeatMs: 1000,
@@ -112,7 +115,7 @@ describe('viewer pages in a browser', () => {
     bitrateBps = await waitFor(
       async () => {
         const stats = await httpJson<RelayStats>('GET', net.nodes[0].forwardStatsUrl);
-        return stats.streams.find((x) => x.streamId === stream.streamId)?.bitrateBps;
+        return stats.streams.find((x) => x.streamId === stream.streamId)?.bitrateBps || false;
       },
       { timeoutMs: 30_000, intervalMs: 250, what: "the source's measured bit rate" },
     );
