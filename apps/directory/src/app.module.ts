@@ -11,6 +11,7 @@ import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
 import { PlacementModule } from './placement/placement.module';
+import { PreviewsModule } from './previews/previews.module';
 
 /** Makes the loaded DirectoryConfig injectable everywhere. */
 @Global()
@@ -42,6 +43,7 @@ export class AppModule {
         StreamsModule,
         PlacementModule,
         PagesModule,
+        PreviewsModule,
       ],
     };
   }

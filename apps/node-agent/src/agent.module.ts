@@ -25,6 +25,8 @@ import { MembershipController } from './membership/membership.controller';
 import { AgentEvents } from './events/agent-events';
 import { RedisHealth } from './redis/redis-health';
 import { SettingsHttpController } from './settings/settings.http.controller';
+import { SeederService } from './seeding/seeder.service';
+import { PreviewService } from './preview/preview.service';
 
 @Module({})
 export class AgentModule {
@@ -64,6 +66,8 @@ export class AgentModule {
         UpstreamHeartbeat,
         RelayReplay,
         GracefulLeave,
+        SeederService,
+        PreviewService,
       ],
     };
   }

@@ -176,6 +176,39 @@ export class NodeConfig extends ListenerLimitsConfig {
    */
   @IsIn(['loopback', 'none'])
   localPlayers: 'loopback' | 'none' = 'loopback';
+
+  /**
+   * Seeder policy: `all` live streams, or a selector (`id:<glob>`, `title:<text>`, comma-separated; see
+   * docs/SEEDING.md). Unset, the node seeds only what it is told to.
+   */
+  @IsOptional()
+  @Matches(/^(all|((id:|title:)?[^,]{1,200})(,(id:|title:)?[^,]{1,200})*)$/, {
+    message: 'must be all, or id:<glob> and title:<text> alternatives, comma-separated',
+  })
+  seed?: string;
+
+  /** A seeded stream without players and forwards this long is dropped (unless its carriers need capacity). */
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  seedIdleMs: number = 60_000;
+
+  /** Streams seeded at once; unset: as many as the upload limit fits (one copy each). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  seedMaxStreams?: number;
+
+  /** Preview images of the streams this node publishes, sent to the directory (`on` or `off`). */
+  @IsIn(['on', 'off'])
+  previews: 'on' | 'off' = 'on';
+
+  /** How often a published stream's preview is refreshed. */
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  previewIntervalMs: number = 5000;
 }
 
 export interface SeedNode {
@@ -218,4 +251,9 @@ export const NODE_ENV = {
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
   playAccess: 'ASTRAL_PLAY_ACCESS',
   localPlayers: 'ASTRAL_LOCAL_PLAYERS',
+  seed: 'ASTRAL_SEED',
+  seedIdleMs: 'ASTRAL_SEED_IDLE_MS',
+  seedMaxStreams: 'ASTRAL_SEED_MAX_STREAMS',
+  previews: 'ASTRAL_PREVIEWS',
+  previewIntervalMs: 'ASTRAL_PREVIEW_INTERVAL_MS',
 } as const;

@@ -1,4 +1,5 @@
 import { AgentPatterns, DirectoryPatterns, RelayPatterns } from './patterns';
+import { StreamPreview } from './previews';
 import { ClosedReply, EmptyPayload, OkReply, RemovedReply } from './common';
 import {
   ListNodesRequest,
@@ -81,6 +82,7 @@ export interface BusMap {
   [DirectoryPatterns.ListStreams]: [ListStreamsRequest, StreamPage];
   [DirectoryPatterns.ListCarriers]: [StreamRef, CarrierInfo[]];
   [DirectoryPatterns.Carrying]: [CarryingStream, void];
+  [DirectoryPatterns.SetPreview]: [StreamPreview, OkReply];
 
   // agent: from other agents
   [AgentPatterns.TicketRequest]: [TicketRequest, TicketReply];

@@ -40,6 +40,7 @@ export const BUS_SENDERS: { [P in BusPattern]: SenderRule<PayloadOf<P>> } = {
   [DirectoryPatterns.ListStreams]: 'any',
   [DirectoryPatterns.ListCarriers]: 'any',
   [DirectoryPatterns.Carrying]: { field: 'nodeId' },
+  [DirectoryPatterns.SetPreview]: { field: 'nodeId' },
 
   [AgentPatterns.TicketRequest]: { field: 'requesterId' },
   [AgentPatterns.TicketConfirm]: { field: 'requesterId' },

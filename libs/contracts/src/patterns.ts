@@ -22,6 +22,7 @@ export const DirectoryPatterns = {
   ListStreams: 'directory.streams.list',
   ListCarriers: 'directory.streams.carriers',
   Carrying: 'directory.streams.carrying',
+  SetPreview: 'directory.streams.preview',
 } as const;
 
 /** Handled by a node's agent. */

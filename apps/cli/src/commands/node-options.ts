@@ -82,6 +82,26 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     env: 'ASTRAL_LOCAL_PLAYERS',
     description: 'which players cost no upload: loopback (default) or none',
   },
+  {
+    flag: 'seed',
+    env: 'ASTRAL_SEED',
+    description: 'seeder policy: all, or id:<glob>,title:<text> (seed streams that need capacity)',
+  },
+  {
+    flag: 'seed-idle-ms',
+    env: 'ASTRAL_SEED_IDLE_MS',
+    description: 'ms without players and forwards before a seeded stream is dropped (default 60000)',
+  },
+  {
+    flag: 'seed-max-streams',
+    env: 'ASTRAL_SEED_MAX_STREAMS',
+    description: 'streams seeded at once (default: as many as the upload limit fits)',
+  },
+  {
+    flag: 'previews',
+    env: 'ASTRAL_PREVIEWS',
+    description: 'on or off: send preview images of published streams to the directory (default on)',
+  },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [

@@ -2,8 +2,8 @@
 export default async () => {
   const t = {
     ['../directory-http']: await import('../directory-http'),
-    ['../nodes']: await import('../nodes'),
     ['../streams']: await import('../streams'),
+    ['../nodes']: await import('../nodes'),
     ['../tickets']: await import('../tickets'),
     ['../membership']: await import('../membership'),
     ['../relay']: await import('../relay'),
@@ -152,6 +152,139 @@ export default async () => {
           },
         ],
         [
+          import('../streams'),
+          {
+            CreateStreamRequest: {
+              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
+              title: { required: true, type: () => String, maxLength: 200 },
+              description: { required: false, type: () => String, maxLength: 2000 },
+            },
+            StreamRef: {
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+            },
+            EndStreamRequest: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+            },
+            AnnounceStream: {
+              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+            },
+            ListStreamsRequest: {
+              q: { required: false, type: () => String, maxLength: 200 },
+              status: { required: false, enum: ['live', 'ended', 'created', 'any'] },
+              page: { required: false, type: 'integer', minimum: 1 },
+              pageSize: { required: false, type: 'integer', minimum: 1, maximum: 100 },
+            },
+            CarryingStream: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
+              carrying: { required: true, type: () => Boolean },
+            },
+            StreamInfo: {
+              streamId: { required: true, type: () => String },
+              title: { required: true, type: () => String },
+              description: { required: true, type: () => String },
+              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
+              status: { required: true, enum: ['live', 'ended', 'created'] },
+              bitrateBps: {
+                required: true,
+                nullable: true,
+                description: 'Bits per second, as the source measured it; null until it announced one.',
+                type: 'integer',
+              },
+              createdAt: { required: true, type: () => String, format: 'date-time' },
+              startedAt: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'Null until the stream went live.',
+                format: 'date-time',
+              },
+              endedAt: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'Null until the stream ended.',
+                format: 'date-time',
+              },
+              viewers: {
+                required: true,
+                description:
+                  'Players of the stream over all its carriers (from their heartbeats), loopback players included.',
+                type: 'integer',
+              },
+              carriers: { required: true, description: 'Nodes that carry it now.', type: 'integer' },
+              width: {
+                required: true,
+                nullable: true,
+                description: "The video's size, from the source's heartbeat; null until known.",
+                type: 'integer',
+              },
+              height: { required: true, nullable: true, type: 'integer' },
+              freeCapacityBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'Upload its carriers have free now, bits per second; null when one of them is unlimited.',
+                type: 'integer',
+              },
+              needsCapacity: {
+                required: true,
+                type: () => Boolean,
+                description:
+                  "The directory's judgement that the stream needs more carriers: its carriers have room for fewer than two\nmore viewers, or a placement within the last 30 s found no carrier but the source. Seeders read it.",
+              },
+              hasPreview: {
+                required: true,
+                type: () => Boolean,
+                description:
+                  'Whether the directory holds a recent preview image (GET /streams/:id/preview.jpg).',
+              },
+            },
+            StreamPage: {
+              items: { required: true, type: () => [t['../streams'].StreamInfo] },
+              total: { required: true, type: 'integer' },
+              page: { required: true, type: 'integer' },
+              pageSize: { required: true, type: 'integer' },
+            },
+            CarrierInfo: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
+              host: { required: true, type: () => String },
+              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              upstreamNodeId: {
+                required: false,
+                type: () => String,
+                nullable: true,
+                description:
+                  "The node it pulls the stream from (its heartbeat's report); null at the source or until reported.",
+                format: 'uuid',
+              },
+              players: {
+                required: false,
+                description:
+                  "Players of the stream on this node, loopback players included (its heartbeat's report).",
+                type: 'integer',
+                minimum: 0,
+              },
+            },
+          },
+        ],
+        [
+          import('../previews'),
+          {
+            StreamPreview: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              jpeg: {
+                required: true,
+                type: () => String,
+                description: 'The JPEG, base64 (RFC 4648 with padding).',
+                format: 'base64',
+              },
+            },
+          },
+        ],
+        [
           import('../nodes'),
           {
             NodeAddress: {
@@ -279,125 +412,6 @@ export default async () => {
                 pattern: '^https?:\\/\\/[^\\s/?#]+$',
               },
               supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
-            },
-          },
-        ],
-        [
-          import('../streams'),
-          {
-            CreateStreamRequest: {
-              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
-              title: { required: true, type: () => String, maxLength: 200 },
-              description: { required: false, type: () => String, maxLength: 2000 },
-            },
-            StreamRef: {
-              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
-            },
-            EndStreamRequest: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-            },
-            AnnounceStream: {
-              streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
-            },
-            ListStreamsRequest: {
-              q: { required: false, type: () => String, maxLength: 200 },
-              status: { required: false, enum: ['live', 'ended', 'created', 'any'] },
-              page: { required: false, type: 'integer', minimum: 1 },
-              pageSize: { required: false, type: 'integer', minimum: 1, maximum: 100 },
-            },
-            CarryingStream: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
-              carrying: { required: true, type: () => Boolean },
-            },
-            StreamInfo: {
-              streamId: { required: true, type: () => String },
-              title: { required: true, type: () => String },
-              description: { required: true, type: () => String },
-              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
-              status: { required: true, enum: ['live', 'ended', 'created'] },
-              bitrateBps: {
-                required: true,
-                nullable: true,
-                description: 'Bits per second, as the source measured it; null until it announced one.',
-                type: 'integer',
-              },
-              createdAt: { required: true, type: () => String, format: 'date-time' },
-              startedAt: {
-                required: true,
-                type: () => String,
-                nullable: true,
-                description: 'Null until the stream went live.',
-                format: 'date-time',
-              },
-              endedAt: {
-                required: true,
-                type: () => String,
-                nullable: true,
-                description: 'Null until the stream ended.',
-                format: 'date-time',
-              },
-              viewers: {
-                required: true,
-                description:
-                  'Players of the stream over all its carriers (from their heartbeats), loopback players included.',
-                type: 'integer',
-              },
-              carriers: { required: true, description: 'Nodes that carry it now.', type: 'integer' },
-              width: {
-                required: true,
-                nullable: true,
-                description: "The video's size, from the source's heartbeat; null until known.",
-                type: 'integer',
-              },
-              height: { required: true, nullable: true, type: 'integer' },
-              freeCapacityBps: {
-                required: true,
-                nullable: true,
-                description:
-                  'Upload its carriers have free now, bits per second; null when one of them is unlimited.',
-                type: 'integer',
-              },
-              needsCapacity: {
-                required: true,
-                type: () => Boolean,
-                description:
-                  "The directory's judgement that the stream needs more carriers: its carriers have room for fewer than two\nmore viewers, or a placement within the last 30 s found no carrier but the source. Seeders read it.",
-              },
-              hasPreview: {
-                required: true,
-                type: () => Boolean,
-                description:
-                  'Whether the directory holds a recent preview image (GET /streams/:id/preview.jpg).',
-              },
-            },
-            StreamPage: {
-              items: { required: true, type: () => [t['../streams'].StreamInfo] },
-              total: { required: true, type: 'integer' },
-              page: { required: true, type: 'integer' },
-              pageSize: { required: true, type: 'integer' },
-            },
-            CarrierInfo: {
-              nodeId: { required: true, type: () => String, format: 'uuid' },
-              hops: { required: true, type: 'integer', minimum: 0, maximum: 1000 },
-              host: { required: true, type: () => String },
-              forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
-              upstreamNodeId: {
-                required: false,
-                type: () => String,
-                nullable: true,
-                description:
-                  "The node it pulls the stream from (its heartbeat's report); null at the source or until reported.",
-                format: 'uuid',
-              },
-              players: {
-                required: false,
-                description:
-                  "Players of the stream on this node, loopback players included (its heartbeat's report).",
-                type: 'integer',
-                minimum: 0,
-              },
             },
           },
         ],
