@@ -28,6 +28,8 @@ interface PlayerState {
   url: string | null;
   latencyMs: number | null;
   failovers: number;
+  reason: string | null;
+  lostAt: number | null;
 }
 /** What the test reads of the page (the test compiles without the DOM library). */
 type PageWindow = {
@@ -35,6 +37,8 @@ type PageWindow = {
   astralMarker?: string;
   document: { querySelector(selector: string): { currentTime: number } };
 };
+
+type Decoded = { naturalWidth: number };
 
 const OUT = join(repoRoot(), '.astral', 'test-output');
 const PAGES = 6;
@@ -92,7 +96,9 @@ describe('viewer pages in a browser', () => {
     const remote = { env: { ASTRAL_LOCAL_PLAYERS: 'none', ASTRAL_PLAY_ACCESS: 'placed' } };
     net = await startLocalNetwork({
       nodes: [
-        { uploadLimit: '400k', ...remote },
+        // The source admits only placed players too, but keeps loopback players free: its preview grabber
+        // plays its stream over loopback without a token (and no page may play from the source here anyway).
+        { uploadLimit: '400k', env: { ASTRAL_PLAY_ACCESS: 'placed' } },
         { uploadLimit: '1700k', ...remote },
         { uploadLimit: '1400k', ...remote },
         { uploadLimit: '1400k', ...remote },
@@ -216,6 +222,15 @@ describe('viewer pages in a browser', () => {
           },
           { timeoutMs: 20_000, intervalMs: 500, what: `the directory to count ${PAGES} viewers` },
         );
+        // The source's node sends the directory a preview every few seconds (ASTRAL_PREVIEWS, on by default).
+        await waitFor(
+          async () => {
+            const res = await fetch(`${net.directoryUrl}/streams/${stream.streamId}/preview.jpg`);
+            const jpeg = Buffer.from(await res.arrayBuffer());
+            return res.ok && jpeg[0] === 0xff && jpeg[1] === 0xd8;
+          },
+          { timeoutMs: 30_000, intervalMs: 500, what: 'a JPEG preview in the directory' },
+        );
         await list.goto(`${net.directoryUrl}/`);
         const card = list.locator(`li.card[data-stream-id="${stream.streamId}"]`);
         expect(Number(await card.locator('.viewers').getAttribute('data-viewers'))).toBeGreaterThanOrEqual(
@@ -224,6 +239,16 @@ describe('viewer pages in a browser', () => {
         expect(await card.locator('.bitrate').textContent()).toMatch(/\d+ kbit\/s/);
         expect(info.bitrateBps).toBeGreaterThan(0);
         expect(await card.locator('.resolution').textContent()).toBe('320×240');
+        // The card shows the preview, decoded, and its script loads it again (cache-busting) every few seconds.
+        const img = card.locator('img.preview');
+        await waitFor(async () => (await img.evaluate((i) => (i as unknown as Decoded).naturalWidth)) > 0, {
+          timeoutMs: 10_000,
+          what: 'the preview to be decoded',
+        });
+        await waitFor(async () => /\/preview\.jpg\?t=\d+$/.test((await img.getAttribute('src')) ?? ''), {
+          timeoutMs: 20_000,
+          what: 'the preview to be refreshed',
+        });
         await list.screenshot({ path: join(OUT, 'viewer-pages-list.png'), fullPage: true });
         await list.close();
         expect(await player(page)).toBeDefined();
@@ -256,7 +281,8 @@ describe('viewer pages in a browser', () => {
         await waitFor(async () => (await videoTime(page)) > t, { timeoutMs: 5000, intervalMs: 50 });
         const resumedMs = Date.now() - killedAt;
         console.log(
-          `killed ${victim.name}: the page played again from ${node(after.nodeId)?.name} after ${resumedMs} ms`,
+          `killed ${victim.name}: the page saw it ${after.lostAt! - killedAt} ms later (${after.reason}) and played ` +
+            `again from ${node(after.nodeId)?.name} ${resumedMs} ms after the kill`,
         );
         expect(resumedMs).toBeLessThanOrEqual(3000);
         expect(after.source).toBe(false);

@@ -47,6 +47,7 @@
     failovers: 0,
     catchUps: 0,
     reason: null,
+    lostAt: null,
   };
   window.astralPlayer = state;
   var player = null;
@@ -200,6 +201,7 @@
     lost.push({ nodeId: c.nodeId, at: Date.now() });
     if (state.state === 'playing') state.failovers++;
     state.reason = why;
+    state.lostAt = Date.now();
     connect(why).catch(() => undefined);
   }
 
@@ -232,7 +234,8 @@
     var t = video.currentTime;
     if (t !== lastTime) {
       if (lastTime >= 0 && state.state !== 'playing' && !video.seeking) {
-        show('playing', 'Playing from ' + label(current) + ', ' + current.hops + ' hops from the source.');
+        var hops = current.hops === 1 ? '1 hop' : current.hops + ' hops';
+        show('playing', 'Playing from ' + label(current) + ', ' + hops + ' from the source.');
       }
       lastTime = t;
       lastAdvance = now;
