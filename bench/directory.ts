@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import Table from 'cli-table3';
-import { RegisterNodeRequest } from '@astral/contracts';
+import { NodeHeartbeat, RegisterNodeRequest } from '@astral/contracts';
 import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
 import {
@@ -70,6 +70,8 @@ export async function run(argv: string[]): Promise<void> {
       duration: { type: 'string', default: '20' },
       json: { type: 'string' },
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      // Heartbeats as issue 14's agents send them: upload figures and a report of the stream each node carries.
+      reports: { type: 'boolean', default: false },
     },
   });
   const backend = values.backend === 'sqlite' ? 'sqlite' : values.backend === 'postgres' ? 'postgres' : null;
@@ -138,6 +140,52 @@ export async function run(argv: string[]): Promise<void> {
     progress(`${nodes} registrations in ${regSeconds.toFixed(1)} s`);
     latencies.sort((a, b) => a - b);
 
+    // With --reports: one stream per 100 nodes, carried by its 100 nodes, reported in every heartbeat.
+    const carried: string[] = [];
+    if (values.reports) {
+      const sources = fleet.filter((_, i) => i % 100 === 0);
+      const ids: string[] = [];
+      for (const src of sources) {
+        const s = await sut.createStream({ sourceNodeId: src.nodeId, title: 'bench' });
+        await sut.announceStream({ streamId: s.streamId, nodeId: src.nodeId, bitrateBps: 1_000_000 });
+        ids.push(s.streamId);
+      }
+      fleet.forEach((_, i) => (carried[i] = ids[Math.floor(i / 100)]));
+      await Promise.all(
+        fleet.flatMap((node, i) =>
+          i % 100 === 0
+            ? []
+            : [sut.carrying({ streamId: carried[i], nodeId: node.nodeId, hops: 1, carrying: true })],
+        ),
+      );
+      progress(`${ids.length} streams, every node carrying one`);
+    }
+    const beatOf = (i: number): NodeHeartbeat => {
+      const node = fleet[i];
+      if (!values.reports) return { nodeId: node.nodeId, forwards: 1 };
+      const source = i % 100 === 0;
+      return {
+        nodeId: node.nodeId,
+        forwards: 1,
+        uploadBps: 2_000_000,
+        committedBps: 2_000_000,
+        players: 1,
+        streams: [
+          {
+            streamId: carried[i],
+            hops: source ? 0 : 1,
+            ...(!source && { upstreamNodeId: fleet[i - (i % 100)].nodeId }),
+            players: 1,
+            localPlayers: 0,
+            forwards: 1,
+            bitrateBps: 1_000_000,
+            width: 640,
+            height: 360,
+          },
+        ],
+      };
+    };
+
     // Phase 2: heartbeats at the target rate, with a latency probe.
     const metric = async (name: string): Promise<number> => {
       const text = await (await fetch(`${httpUrl}/metrics`)).text();
@@ -162,8 +210,7 @@ export async function run(argv: string[]): Promise<void> {
       const due = Math.floor(((performance.now() - hbStart) / 1000) * target);
       const batch: Promise<void>[] = [];
       while (sent < due) {
-        const node = fleet[cursor++ % fleet.length];
-        batch.push(sut.heartbeat({ nodeId: node.nodeId, forwards: 1 }));
+        batch.push(sut.heartbeat(beatOf(cursor++ % fleet.length)));
         sent++;
       }
       await Promise.all(batch);

@@ -307,8 +307,24 @@ describe('Directory', () => {
       return list.length === 2 ? list : undefined;
     });
     expect(carriers).toEqual([
-      { nodeId: nodeA.nodeId, hops: 0, host: '10.0.0.1', forwardPort: 9000, apiPort: 7000 },
-      { nodeId: nodeB.nodeId, hops: 1, host: '10.0.0.2', forwardPort: 9000, apiPort: 7000 },
+      {
+        nodeId: nodeA.nodeId,
+        hops: 0,
+        host: '10.0.0.1',
+        forwardPort: 9000,
+        apiPort: 7000,
+        upstreamNodeId: null,
+        players: 0,
+      },
+      {
+        nodeId: nodeB.nodeId,
+        hops: 1,
+        host: '10.0.0.2',
+        forwardPort: 9000,
+        apiPort: 7000,
+        upstreamNodeId: null,
+        players: 0,
+      },
     ]);
     await expect(h.sut.listCarriers({ streamId: 'no-such-stream' })).rejects.toMatchObject({ status: 404 });
   });

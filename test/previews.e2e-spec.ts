@@ -35,6 +35,7 @@ const INTERVAL_MS = 2000;
 describe('stream previews', () => {
   let net: LocalNetwork;
   let publisher: ManagedProcess | undefined;
+  const morePublishers: ManagedProcess[] = [];
   let stream: PublishReply;
   const clients = new Map<string, ClientProxy>();
 
@@ -57,7 +58,7 @@ describe('stream previews', () => {
     request(as(sender), DirectoryPatterns.SetPreview, { streamId, nodeId, jpeg }, 10_000);
   const refusal = (p: Promise<unknown>) =>
     p.then(
-      () => ({ status: 200 }),
+      () => ({ status: 200, message: '' }),
       (err: AstralError) => ({ status: err.status, message: err.message }),
     );
   /** ffmpeg processes whose command line reads this stream's local HTTP-FLV (the preview grabbers). */
@@ -65,6 +66,33 @@ describe('stream previews', () => {
     const { stdout } = await run('ps', ['-eo', 'pid,args']);
     return stdout.split('\n').filter((l) => l.includes('-skip_frame') && l.includes(`/live/${streamId}.flv`));
   };
+
+  /** testsrc moves (a counter and a sweeping gradient), so successive previews differ; a keyframe a second. */
+  const publishTestPattern = (name: string, rtmpUrl: string) =>
+    spawnManaged(
+      name,
+      [
+        ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-re'],
+        ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30'],
+        ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'],
+        ...[
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-pix_fmt',
+          'yuv420p',
+          '-g',
+          '30',
+        ],
+        ...['-c:a', 'aac', '-b:a', '64k', '-f', 'flv', rtmpUrl],
+      ],
+      { command: 'ffmpeg', logFile: join(net.logDir, `${name}.log`) },
+    );
+  const alive = async (pid: number) =>
+    (await run('ps', ['-p', String(pid), '-o', 'stat=']).catch(() => ({ stdout: '' }))).stdout.trim();
 
   beforeAll(async () => {
     net = await startLocalNetwork({
@@ -74,47 +102,13 @@ describe('stream previews', () => {
     const [source] = net.nodes;
     stream = await createStream(source.apiUrl, source.apiToken, 'moving test pattern');
     // testsrc moves (a counter and a sweeping gradient), so successive previews differ; a keyframe a second.
-    publisher = spawnManaged(
-      'publisher',
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'warning',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=640x360:rate=30',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=44100',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-tune',
-        'zerolatency',
-        '-pix_fmt',
-        'yuv420p',
-        '-g',
-        '30',
-        '-c:a',
-        'aac',
-        '-b:a',
-        '64k',
-        '-f',
-        'flv',
-        stream.rtmpUrl,
-      ],
-      { command: 'ffmpeg', logFile: join(net.logDir, 'publisher.log') },
-    );
+    publisher = publishTestPattern('publisher', stream.rtmpUrl);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([...clients.values()].map((c) => c.close()));
+    for (const c of clients.values()) await c.close();
     await publisher?.stop('SIGTERM', 5000);
+    await Promise.all(morePublishers.map((p) => p.stop('SIGTERM', 5000)));
     await net?.stop();
   }, 60_000);
 
@@ -171,10 +165,8 @@ describe('stream previews', () => {
           const [source, other] = net.nodes;
           const red = RED.toString('base64');
           const refused = await refusal(setPreview(other.nodeId, stream.streamId, red));
-          expect(refused).toMatchObject({
-            status: 403,
-            message: expect.stringMatching(/only the source node/),
-          });
+          expect(refused.status).toBe(403);
+          expect(refused.message).toMatch(/only the source node/);
           // A sender that names the source in the payload is refused by the bus's sender check before any handler.
           const claimed = await refusal(setPreview(other.nodeId, stream.streamId, red, source.nodeId));
           expect(claimed.status).not.toBe(200);
@@ -208,7 +200,8 @@ describe('stream previews', () => {
               Buffer.from('<html>not a picture</html>').toString('base64'),
             ),
           );
-          expect(garbage).toMatchObject({ status: 400, message: expect.stringMatching(/not a JPEG/) });
+          expect(garbage.status).toBe(400);
+          expect(garbage.message).toMatch(/not a JPEG/);
           const truncated = await refusal(
             setPreview(source.nodeId, stream.streamId, RED.subarray(0, 100).toString('base64')),
           );
@@ -250,5 +243,40 @@ describe('stream previews', () => {
         },
       ),
     60_000,
+  );
+
+  it(
+    'leaves no ffmpeg behind when the agent crashes',
+    () =>
+      withLogsOnFailure(
+        () => net.logs(20_000),
+        async () => {
+          const [source] = net.nodes;
+          const second = await createStream(source.apiUrl, source.apiToken, 'crash test pattern');
+          morePublishers.push(publishTestPattern('publisher-crash', second.rtmpUrl));
+          const [line] = await waitFor(
+            async () => {
+              const g = await grabbers(second.streamId);
+              return g.length === 1 ? g : undefined;
+            },
+            { timeoutMs: 30_000, intervalMs: 500, what: 'a grabber for the second stream' },
+          );
+          const grabberPid = Number(/^\s*(\d+)/.exec(line)![1]);
+          const { stdout } = await run('ps', ['--ppid', String(source.process.pid), '-o', 'pid=,args=']);
+          const agentPid = Number(/^\s*(\d+)\s+.*astral\.js agent\s*$/m.exec(stdout)![1]);
+          const killedAt = Date.now();
+          process.kill(agentPid, 'SIGKILL');
+          // Its next frame goes to a closed pipe: ffmpeg exits (and init reaps it) within about one interval.
+          await waitFor(async () => (await alive(grabberPid)) === '', {
+            timeoutMs: 3 * INTERVAL_MS + 15_000,
+            intervalMs: 200,
+            what: `the orphaned ffmpeg ${grabberPid} to exit`,
+          });
+          console.log(
+            JSON.stringify({ orphanedGrabberExitMs: Date.now() - killedAt, intervalMs: INTERVAL_MS }),
+          );
+        },
+      ),
+    90_000,
   );
 });

@@ -117,6 +117,11 @@ export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }
   },
   { flag: 'heartbeat-ms', env: 'ASTRAL_HEARTBEAT_MS', description: 'expected node heartbeat interval' },
   LOG_LEVEL_FLAG,
+  {
+    flag: 'public-url',
+    env: 'ASTRAL_PUBLIC_URL',
+    description: 'where viewers reach the directory, http(s)://host[:port] (default: the address it listens on)',
+  },
 ];
 
 function camel(flag: string): string {

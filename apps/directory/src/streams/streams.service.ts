@@ -112,7 +112,7 @@ export class StreamsService {
     );
     await this.upsertCarrier(req.streamId, req.nodeId, 0, now);
     this.logger.log({ msg: 'stream live', streamId: req.streamId, nodeId: req.nodeId });
-    return toStreamInfo(await this.get(req.streamId));
+    return this.info(req);
   }
 
   /**
@@ -136,7 +136,7 @@ export class StreamsService {
       this.logger.log({ msg: 'stream ended', streamId: ref.streamId });
     }
     await this.carriers.delete({ streamId: ref.streamId });
-    return toStreamInfo(await this.get(ref.streamId));
+    return this.info(ref);
   }
 
   async get(streamId: string): Promise<StreamEntity> {

@@ -1,4 +1,12 @@
-import { CarriedStream, MAX_HEARTBEAT_STREAMS, RelayStats, RelayStreamStats } from '@astral/contracts';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import {
+  CarriedStream,
+  MAX_HEARTBEAT_STREAMS,
+  NodeHeartbeat,
+  RelayStats,
+  RelayStreamStats,
+} from '@astral/contracts';
 import { heartbeatLoad } from './heartbeat-load';
 
 const UP = '22222222-2222-4222-8222-222222222222';
@@ -87,5 +95,25 @@ describe(heartbeatLoad.name, () => {
     );
     expect(sut.streams).toHaveLength(MAX_HEARTBEAT_STREAMS);
     expect(sut.streams?.some((s) => s.streamId === 's0')).toBe(false);
+  });
+});
+
+describe('heartbeatLoad and the directory', () => {
+  it('is a heartbeat the directory accepts (NodeHeartbeat, validated as the directory does)', () => {
+    const body = {
+      nodeId: UP,
+      forwards: 1,
+      supernodeId: UP,
+      ...heartbeatLoad(
+        stats([relayStream('show-a', 1), relayStream('show-b', 0, { width: null, height: null })]),
+        [carried('show-a'), carried('show-b')],
+        1,
+      ),
+    };
+    const errors = validateSync(plainToInstance(NodeHeartbeat, JSON.parse(JSON.stringify(body)) as object), {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+    });
+    expect(errors).toEqual([]);
   });
 });

@@ -140,13 +140,20 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
     return out;
   }
 
-  /** The upload limit less what the relay's streams cost now (a copy per forward and player); null unlimited. */
+  /**
+   * The upload limit less what is promised now: forward tickets and admitted players as the relay reports them,
+   * else a copy per forward and player of each stream; null unlimited.
+   */
   private freeUploadBps(): number | null {
     const limit = this.directoryLink.uploadLimitNow();
     if (limit === null) return null;
+    const stats = this.relayLink.stats;
     let used = 0;
-    for (const s of this.relayLink.stats?.streams ?? [])
-      used += s.bitrateBps * (s.forwards.length + s.viewers);
+    if (stats?.forwardCommittedBps !== undefined && stats.playerCommittedBps !== undefined)
+      used = stats.forwardCommittedBps + stats.playerCommittedBps;
+    else
+      for (const s of stats?.streams ?? [])
+        used += s.bitrateBps * (s.forwards.length + (s.players ?? s.viewers));
     return Math.max(0, limit - used);
   }
 

@@ -15,7 +15,7 @@ import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
-import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
+import { headroomAfter, ticketOfferRefusal } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
@@ -167,17 +167,16 @@ export class TicketsService implements OnApplicationShutdown {
       this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0,
       stream.upstreamBitrateBps ?? 0,
     );
-    if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
     // Forwards and the relay's remote players share the limit (its latest report, sent at once on an admission).
     const committed = this.committedBps() + this.relayLink.playerCommittedBps;
-    if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
-    // The last free slots go to requesters that can forward in turn, so the top of the tree does not fill
-    // with leaves; a requester that cannot forward gets them once it has waited.
-    if (
-      !admitsRequester(this.uploadLimitBps, committed, bitrate, req.canForward ?? true, req.patient ?? false)
-    ) {
-      return refuse('last slots kept for nodes that can forward');
-    }
+    const refusal = ticketOfferRefusal(
+      this.uploadLimitBps,
+      committed,
+      bitrate,
+      req.canForward ?? true,
+      req.patient ?? false,
+    );
+    if (refusal) return refuse(refusal);
     const ticketId = randomUUID();
     const expiresAt = Date.now() + OFFER_TTL_MS;
     this.tickets.set(ticketId, {

@@ -108,7 +108,7 @@ export class PlayerBudget {
     });
     if (!decision.admit) {
       this.refused += 1;
-      const suppressed = this.refusals.take(`${decision.kind}:${address ?? ''}`);
+      const suppressed = this.refusals.take(`${decision.kind}:${protocol}:${address ?? ''}`);
       if (suppressed !== null) {
         this.deps.log.warn(
           {
