@@ -250,6 +250,14 @@ describe('viewer pages in a browser', () => {
           what: 'the preview to be refreshed',
         });
         await list.screenshot({ path: join(OUT, 'viewer-pages-list.png'), fullPage: true });
+        // On a phone: the cards wrap, nothing is wider than the screen.
+        await list.setViewportSize({ width: 390, height: 844 });
+        type Root = { document: { documentElement: { scrollWidth: number } } };
+        const width = await list.evaluate(
+          () => (globalThis as unknown as Root).document.documentElement.scrollWidth,
+        );
+        expect(width).toBeLessThanOrEqual(390);
+        await list.screenshot({ path: join(OUT, 'viewer-pages-list-phone.png'), fullPage: true });
         await list.close();
         expect(await player(page)).toBeDefined();
       }),
