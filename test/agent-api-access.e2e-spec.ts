@@ -174,7 +174,7 @@ describe('agent API access', () => {
   );
 
   it(
-    'a page of the directory origin with X-Astral-Control: 1 makes the node watch and change a setting; without the header it may not',
+    'a page of the directory origin with X-Astral-Control: 1 makes the node watch but may not change a setting; without the header it may not watch',
     () =>
       step(async () => {
         const page = await browser!.newPage();
@@ -202,7 +202,17 @@ describe('agent API access', () => {
           headers: { 'content-type': 'application/json', 'X-Astral-Control': '1' },
           body: JSON.stringify({ maxChildren: 9 }),
         });
-        expect([changed.status, (JSON.parse(changed.body) as NodeSettings).maxChildren]).toEqual([200, 9]);
+        // A directory page may only ask the node to watch (a script injected there cannot reconfigure it).
+        expect([changed.status, (JSON.parse(changed.body) as AstralErrorBody).error]).toEqual([
+          403,
+          'forbidden',
+        ]);
+        expect((await agentApi<NodeSettings>(victim, 'GET', '/api/settings')).maxChildren).not.toBe(9);
+        const noHeader = await call(`${victim.apiUrl}/api/streams/${stream.streamId}/watch`, {
+          method: 'POST',
+          headers: {},
+        });
+        expect(noHeader.status).toBe(401);
         const watched = await call(`${victim.apiUrl}/api/streams/${stream.streamId}/watch`, {
           method: 'POST',
           headers: { 'X-Astral-Control': '1' },

@@ -23,13 +23,16 @@ const CHROMIUM_ARGS = [...CHROMIUM_OFFLINE_ARGS, '--autoplay-policy=no-user-gest
 /** What the test reads of the <video> element (the test compiles without the DOM library). */
 interface MediaTime {
   currentTime: number;
-  dataset: Record<string, string | undefined>;
+}
+/** The stream page's player state (apps/directory/src/pages/assets/stream-player.js). */
+interface PlayerWindow {
+  astralPlayer: { state: string; nodeId: string; source: boolean; hops: number; url: string };
 }
 
 /**
  * A viewer opens the directory's stream list, clicks a live stream, and the page plays it with
- * mpegts.js: there is no node at localhost:8000 here, so the player falls back to the carrier (the
- * source node) the directory lists, over HTTP-FLV with CORS.
+ * mpegts.js: there is no node of the viewer's own at 127.0.0.1:7000 here, so the player plays from
+ * where the directory's placement puts it (the source, the only carrier), over HTTP-FLV with CORS.
  */
 describe('directory pages in a browser', () => {
   let net: LocalNetwork | undefined;
@@ -87,9 +90,15 @@ describe('directory pages in a browser', () => {
       const video = page.locator('video#player');
       await video.waitFor({ state: 'attached', timeout: 5000 });
       // Playback has started once currentTime moves at all.
-      await page.waitForFunction('document.querySelector("video#player").currentTime > 0.2', null, {
-        timeout: 20_000,
-      });
+      // (Polled from here: the page's CSP forbids the eval a string predicate of waitForFunction needs.)
+      await waitFor(
+        async () => (await video.evaluate((v) => (v as unknown as MediaTime).currentTime)) > 0.2,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 250,
+          what: 'the video to play',
+        },
+      );
       const t0 = await video.evaluate((v) => (v as unknown as MediaTime).currentTime);
       const samples: number[] = [t0];
       for (let i = 0; i < 5; i++) {
@@ -99,9 +108,10 @@ describe('directory pages in a browser', () => {
       // currentTime advances every second, by about 5 s in all.
       for (let i = 1; i < samples.length; i++) expect(samples[i]).toBeGreaterThan(samples[i - 1]);
       expect(samples[5] - samples[0]).toBeGreaterThan(4);
-      expect(await video.evaluate((v) => (v as unknown as MediaTime).dataset.source)).toBe(
-        `${node.httpUrlBase}/${stream.streamId}.flv`,
-      );
+      // Placed by the directory: the only carrier, the source, with a play token.
+      const played = await page.evaluate(() => (globalThis as unknown as PlayerWindow).astralPlayer);
+      expect(played).toMatchObject({ state: 'playing', nodeId: node.nodeId, source: true, hops: 0 });
+      expect(played.url.startsWith(`${node.httpUrlBase}/${stream.streamId}.flv?`)).toBe(true);
       expect(await page.locator('#play-status').textContent()).toContain('Playing from node');
     } catch (err) {
       if (err instanceof Error) err.message += `\nbrowser console:\n${consoleLines.join('\n')}`;

@@ -29,7 +29,12 @@ import { AgentModule } from './agent.module';
 import { AGENT_CONTROL_HEADER, openApiPluginMetadata } from '@astral/contracts';
 import { AgentEvents } from './events/agent-events';
 import { attachEventsSocket } from './events/events.gateway';
-import { apiAccessMiddleware, apiAccessPolicy, checkApiAccess } from './api-access/api-access.middleware';
+import {
+  apiAccessMiddleware,
+  apiAccessPolicy,
+  checkApiAccess,
+  privateNetworkPreflight,
+} from './api-access/api-access.middleware';
 
 /**
  * Starts a node's agent: its local HTTP API, its Redis listener for tickets and relay events,
@@ -60,6 +65,7 @@ export async function startAgent(
   // Limits of the API port (caps, timeouts, 400/408/431 for malformed requests); bodies: JSON only, 64 KB, 32 levels deep.
   hardenHttpServer(app.getHttpServer(), new ListenerGuard('agent API', listenerLimits(config), log), log);
   // CORS for the directory's pages only; first, so that a refusal the page gets is readable to it.
+  app.use(privateNetworkPreflight(access));
   app.enableCors({
     origin: access.directoryOrigin ?? false,
     allowedHeaders: ['content-type', 'authorization', AGENT_CONTROL_HEADER],

@@ -1,4 +1,4 @@
-import { pageAsset } from './page-assets';
+import { PAGE_CSP, isPageAsset, pageAsset, pageAssetType } from './page-assets';
 
 describe(pageAsset.name, () => {
   it('reads the player script beside the pages', () => {
@@ -9,5 +9,17 @@ describe(pageAsset.name, () => {
 
   it('reads mpegts.js from node_modules', () => {
     expect(pageAsset('mpegts.js')).toContain('mpegts');
+  });
+
+  it('serves only the files it names, with their type', () => {
+    expect(isPageAsset('pages.css')).toBe(true);
+    expect(pageAssetType('pages.css')).toContain('text/css');
+    expect(isPageAsset('../../main.js')).toBe(false);
+    expect(isPageAsset('toString')).toBe(false);
+  });
+
+  it('allows no inline script', () => {
+    expect(PAGE_CSP).toContain("script-src 'self';");
+    expect(PAGE_CSP).not.toContain('unsafe');
   });
 });

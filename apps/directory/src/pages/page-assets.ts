@@ -2,16 +2,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The scripts the pages load from /assets/ (no CDN): mpegts.js from node_modules, and the stream page's player,
- * a plain browser script beside this file. `npm run build` (scripts/build.js) copies assets/ into dist/, which is
+ * The files the pages load from /assets/ (no CDN): mpegts.js from node_modules, and the pages' own plain browser
+ * scripts and stylesheet beside this file. `npm run build` (scripts/build.js) copies assets/ into dist/, which is
  * what `npx astral` and the container image run.
  */
+const beside = (name: string) => (): string => join(__dirname, 'assets', name);
 const FILES = {
   'mpegts.js': () => require.resolve('mpegts.js/dist/mpegts.js'),
-  'stream-player.js': () => join(__dirname, 'assets', 'stream-player.js'),
+  'pages.css': beside('pages.css'),
+  'stream-list.js': beside('stream-list.js'),
+  'own-node.js': beside('own-node.js'),
+  'stream-tree.js': beside('stream-tree.js'),
+  'stream-player.js': beside('stream-player.js'),
 } as const;
 
 export type PageAssetName = keyof typeof FILES;
+
+export function isPageAsset(name: string): name is PageAssetName {
+  return Object.prototype.hasOwnProperty.call(FILES, name);
+}
+
+/** The Content-Type of an asset, by its extension. */
+export function pageAssetType(name: PageAssetName): string {
+  return name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+}
 
 const cache = new Map<PageAssetName, string>();
 
@@ -32,3 +46,20 @@ export function pageAsset(name: PageAssetName): string {
   }
   return text;
 }
+
+/**
+ * The pages' Content-Security-Policy: scripts, styles and images from this directory only (no inline code,
+ * mpegts.js included), media from the player's MediaSource (blob:), and fetches to any node, since the
+ * player streams HTTP-FLV from whichever node the placement names and asks the viewer's own node on loopback.
+ */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "connect-src 'self' http: https: ws: wss:",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');

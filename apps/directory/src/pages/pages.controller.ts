@@ -1,28 +1,45 @@
-import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ListStreamsRequest, StreamRef } from '@astral/contracts';
+import type { Response } from 'express';
+import { NodeConfig, urlHost } from '@astral/config';
+import { AstralError, ListStreamsRequest, StreamInfo, StreamRef } from '@astral/contracts';
 import { NodesService } from '../nodes/nodes.service';
+import { PreviewStore } from '../previews/preview-store';
 import { StreamsService } from '../streams/streams.service';
-import { playUrls, renderNodesPage, renderStreamPage, renderStreamsPage } from './html';
-import { pageAsset } from './page-assets';
+import { renderNodesPage } from './nodes-page';
+import { PAGE_CSP, isPageAsset, pageAsset, pageAssetType } from './page-assets';
+import { playUrls, renderStreamPage } from './stream-page';
+import { renderStreamsPage } from './streams-page';
 
-/** Server-rendered HTML pages, and the stream page's two scripts: mpegts.js and the player (no inline script). */
+/** Where a viewer's own node answers by default: its agent's API on loopback, at the default API port. */
+const OWN_NODE_API = `http://${urlHost('127.0.0.1')}:${new NodeConfig().apiPort}`;
+
+/** Server-rendered HTML pages and their assets (scripts and one stylesheet; no inline code, see PAGE_CSP). */
 @ApiExcludeController()
 @Controller()
 export class PagesController {
   constructor(
     private readonly streams: StreamsService,
     private readonly nodes: NodesService,
+    private readonly previews: PreviewStore,
   ) {}
+
+  /** StreamInfo.hasPreview, or this replica's preview store, until the streams service fills it from there. */
+  private withPreview(s: StreamInfo): StreamInfo {
+    return s.hasPreview || s.status !== 'live' ? s : { ...s, hasPreview: this.previews.has(s.streamId) };
+  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', PAGE_CSP)
   async streamsPage(@Query() req: ListStreamsRequest): Promise<string> {
-    return renderStreamsPage(await this.streams.list(req), req.q ?? '');
+    const page = await this.streams.list(req);
+    return renderStreamsPage({ ...page, items: page.items.map((s) => this.withPreview(s)) }, req.q ?? '');
   }
 
   @Get('streams/:streamId')
   @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', PAGE_CSP)
   async streamPage(@Param() ref: StreamRef): Promise<string> {
     const stream = await this.streams.info(ref);
     const carriers = await this.streams.carrierNodes(ref);
@@ -33,28 +50,24 @@ export class PagesController {
         hops: carrier.hops,
         ...playUrls(stream.streamId, node),
       })),
+      OWN_NODE_API,
     );
   }
 
   @Get('nodes')
   @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', PAGE_CSP)
   async nodesPage(): Promise<string> {
     return renderNodesPage(await this.nodes.list());
   }
 
-  /** mpegts.js from node_modules (no CDN): the stream page's FLV player. */
-  @Get('assets/mpegts.js')
-  @Header('Content-Type', 'text/javascript; charset=utf-8')
-  @Header('Cache-Control', 'public, max-age=3600')
-  mpegts(): string {
-    return pageAsset('mpegts.js');
-  }
-
-  /** The stream page's player (assets/stream-player.js); it reads the page's <script type="application/json">. */
-  @Get('assets/stream-player.js')
-  @Header('Content-Type', 'text/javascript; charset=utf-8')
-  @Header('Cache-Control', 'public, max-age=3600')
-  streamPlayer(): string {
-    return pageAsset('stream-player.js');
+  /** The pages' assets: mpegts.js from node_modules (no CDN), and the pages' own scripts and stylesheet. */
+  @Get('assets/:name')
+  asset(@Param('name') name: string, @Res({ passthrough: true }) res: Response): string {
+    if (!isPageAsset(name)) throw new AstralError('not-found', `no page asset ${name.slice(0, 100)}`);
+    res.setHeader('Content-Type', pageAssetType(name));
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    return pageAsset(name);
   }
 }

@@ -84,3 +84,24 @@ export function apiAccessMiddleware(
     res.end(JSON.stringify(refusalBody(access)));
   };
 }
+
+/**
+ * Chromium's Private Network Access: a page of a public directory that calls the viewer's node on loopback is
+ * preflighted with `Access-Control-Request-Private-Network: true`, and the call goes ahead only if the answer
+ * says `Access-Control-Allow-Private-Network: true`. Said to the directory's origin only, before CORS answers.
+ */
+export function privateNetworkPreflight(
+  policy: ApiAccessPolicy,
+): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  return (req, res, next) => {
+    if (
+      req.method === 'OPTIONS' &&
+      req.headers['access-control-request-private-network'] === 'true' &&
+      policy.directoryOrigin !== undefined &&
+      normalizeOrigin(req.headers.origin) === policy.directoryOrigin
+    ) {
+      res.setHeader('Access-Control-Allow-Private-Network', 'true');
+    }
+    next();
+  };
+}

@@ -4,6 +4,7 @@ import {
   apiHostNames,
   bearerMatches,
   decideApiAccess,
+  directoryPageMay,
   hostNameOf,
   needsControl,
 } from './api-access';
@@ -104,8 +105,8 @@ describe(decideApiAccess.name, () => {
     expect(sut.message).not.toContain('guess');
   });
 
-  it('lets a directory page control the node with X-Astral-Control: 1, and no other page', () => {
-    const post = { method: 'POST', url: '/api/streams/s1/seed' };
+  it('lets a directory page ask the node to watch with X-Astral-Control: 1, and no other page', () => {
+    const post = { method: 'POST', url: '/api/streams/s1/watch' };
     const directory = 'http://directory.example:8080';
     expect(decideApiAccess(req({ ...post, origin: directory, control: '1' }), policy)).toEqual({
       allowed: true,
@@ -125,6 +126,35 @@ describe(decideApiAccess.name, () => {
     expect(decideApiAccess(req({ ...post, origin: directory, control: '1' }), noDirectory)).toMatchObject({
       status: 403,
     });
+  });
+
+  it('lets a directory page do nothing but watch', () => {
+    const directory = { origin: 'http://directory.example:8080', control: '1' };
+    for (const [method, url] of [
+      ['POST', '/api/streams/s1/seed'],
+      ['POST', '/api/leave'],
+      ['PATCH', '/api/settings'],
+      ['DELETE', '/api/tickets/t1'],
+      ['POST', '/api/streams'],
+      ['GET', '/api/tickets'],
+      ['POST', '/api/streams/s1/watch/x'],
+      ['GET', '/api/streams/s1/watch'],
+    ]) {
+      const sut = decideApiAccess(req({ method, url, ...directory }), policy);
+      expect([method, url, sut]).toMatchObject([method, url, { allowed: false, status: 403 }]);
+      if (!sut.allowed) expect(sut.message).toContain('only ask this node to watch');
+    }
+    // The twin: the same page watching, also with a query or a trailing slash; the token may do the rest.
+    for (const url of ['/api/streams/s1/watch', '/api/streams/s1/watch/', '/api/streams/s1/watch?x=1']) {
+      expect(decideApiAccess(req({ method: 'POST', url, ...directory }), policy)).toEqual({
+        allowed: true,
+        via: 'directory-page',
+      });
+    }
+    expect(
+      decideApiAccess(req({ method: 'POST', url: '/api/leave', authorization: `Bearer ${TOKEN}` }), policy),
+    ).toEqual({ allowed: true, via: 'token' });
+    expect(directoryPageMay('post', '/api/streams/s1/watch')).toBe(true);
   });
 
   it('lets preflights through to CORS', () => {

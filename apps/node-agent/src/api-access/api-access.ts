@@ -12,6 +12,9 @@ import { AGENT_CONTROL_VALUE, AGENT_EVENTS_PATH } from '@astral/contracts';
  *    streams and tickets) needs `Authorization: Bearer <token>`, or the directory's origin together
  *    with `X-Astral-Control: 1` (a header no page can send without a preflight, which CORS answers for
  *    the directory's origin only); without either it is 401.
+ * 4. A directory page may only ask the node to watch a stream (POST /api/streams/:id/watch, the stream page's
+ *    "watch through your own node"); anything else it tries is 403, so a script injected into a directory
+ *    page cannot make the node leave, seed or change its limit.
  */
 
 /** What the decision reads of a request (header values as Node gives them). */
@@ -53,6 +56,17 @@ export type ApiAccess = { allowed: true; via: 'open' | 'token' | 'directory-page
 const OPEN_READS = new Set(['/api/status', '/api/settings', '/api/nodes', AGENT_EVENTS_PATH]);
 const OPEN_READ_PREFIXES = ['/api/docs'];
 const READ_METHODS = new Set(['GET', 'HEAD']);
+/** The calls a directory page may make with X-Astral-Control (besides the open reads). */
+const DIRECTORY_PAGE_CALLS: readonly { method: string; path: RegExp }[] = [
+  { method: 'POST', path: /^\/api\/streams\/[^/]+\/watch$/ },
+];
+
+/** Whether a directory page may make this call: POST /api/streams/:id/watch only. */
+export function directoryPageMay(method: string, url: string): boolean {
+  const m = method.toUpperCase();
+  const path = url.split('?')[0].replace(/\/+$/, '');
+  return DIRECTORY_PAGE_CALLS.some((c) => c.method === m && c.path.test(path));
+}
 
 /** The names a request may carry in its Host header: loopback, the API's address and the advertised one. */
 export function apiHostNames(apiHost: string, advertisedHost: string): Set<string> {
@@ -147,8 +161,17 @@ export function decideApiAccess(req: ApiRequest, policy: ApiAccessPolicy): ApiAc
   }
   if (!needsControl(req.method, req.url)) return { allowed: true, via: 'open' };
   if (bearerMatches(req.authorization, policy.token)) return { allowed: true, via: 'token' };
-  if (origin === 'directory' && req.control === AGENT_CONTROL_VALUE)
-    return { allowed: true, via: 'directory-page' };
+  if (origin === 'directory' && req.control === AGENT_CONTROL_VALUE) {
+    if (directoryPageMay(req.method, req.url)) return { allowed: true, via: 'directory-page' };
+    return {
+      allowed: false,
+      status: 403,
+      code: 'forbidden',
+      reason: 'directory page beyond watch',
+      message:
+        "a directory page may only ask this node to watch a stream (POST /api/streams/<id>/watch); everything else needs the node's API token (Authorization: Bearer <token>)",
+    };
+  }
   return {
     allowed: false,
     status: 401,

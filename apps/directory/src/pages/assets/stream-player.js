@@ -1,81 +1,263 @@
 /*
- * The stream page's player (served at /assets/stream-player.js, after /assets/mpegts.js).
- * It tries the viewer's own node first (its HTTP-FLV base from ?node=, else the last one saved in this
- * browser, else http://localhost:8000), then every carrier nearest the source first. A source that errors
- * or delivers no frame within a few seconds is skipped for the next one.
- * Its data comes from the page's <script type="application/json" id="astral-play">: {streamId, carriers}.
- * A plain browser script (ES2019, no modules, no build step), linted by eslint.config.mjs.
+ * The stream page's player (served at /assets/stream-player.js, after mpegts.js and own-node.js).
+ * It plays from the viewer's own node if there is one (own-node.js), else from the first candidate of the
+ * directory's placement (GET /api/streams/:id/play) that answers a probe, tuned for live (no stash buffer,
+ * latency chasing). When its node errors, ends the connection or stalls for STALL_MS, it asks for a new
+ * placement without that node and plays on, in the same <video>, without a reload. It shows the node, its
+ * hops and how far behind the source the picture is, from the source's onAstralClock {wallClockMs} script tag.
+ * Its state is window.astralPlayer (read by the tree and by tests). A plain browser script (ES2019).
  */
 (function () {
   'use strict';
-  var NO_FRAME_MS = 6000;
+  var STALL_MS = 1500; // currentTime still this long while playing: the node is lost
+  var START_MS = 5000; // a new connection has this long to show its first frame
+  var PROBE_MS = 1500; // a candidate has this long to answer a probe with bytes
+  var OWN_TRIES = 8; // the own node just asked to watch gets this many probes, a second apart
+  var RETRY_MS = 1000; // between placements when no node answered
+  var LOST_MS = 30000; // a lost node is excluded from placements this long
+  var LOST_MAX = 8; // and at most this many at once
+  var SEEK_BEHIND_S = 3; // further than this behind the buffered live edge: jump to it
+  var FAST_BEHIND_S = 1; // further than this: play 10 % faster until close again
+  var TUNING = {
+    enableStashBuffer: false,
+    liveBufferLatencyChasing: true,
+    liveBufferLatencyMaxLatency: 1.2,
+    liveBufferLatencyMinRemain: 0.3,
+    lazyLoad: false,
+    autoCleanupSourceBuffer: true,
+    autoCleanupMaxBackwardDuration: 30,
+    autoCleanupMinBackwardDuration: 10,
+  };
   var cfg = JSON.parse(document.getElementById('astral-play').textContent);
   var video = document.getElementById('player');
-  var status = document.getElementById('play-status');
-  var form = document.getElementById('local-node');
-  var input = form.elements.namedItem('node');
-  var params = new URLSearchParams(location.search);
-  var base = params.get('node') || localStorage.getItem('astral.localNode') || 'http://localhost:8000';
-  input.value = base;
-  form.addEventListener('submit', function () {
-    localStorage.setItem('astral.localNode', input.value);
-  });
-  if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) {
-    status.textContent = 'This browser cannot play live FLV (no Media Source Extensions).';
-    return;
-  }
-  var candidates = [
-    {
-      label: 'your node (' + base + ')',
-      url: base.replace(/\/+$/, '') + '/live/' + encodeURIComponent(cfg.streamId) + '.flv',
-    },
-  ].concat(
-    cfg.carriers.map(function (c) {
-      return { label: 'node ' + c.nodeId + ' (hops ' + c.hops + ')', url: c.flv };
-    }),
-  );
+  var ui = {
+    status: document.getElementById('play-status'),
+    node: document.getElementById('play-node'),
+    hops: document.getElementById('play-hops'),
+    latency: document.getElementById('play-latency'),
+  };
+  var state = {
+    state: 'starting',
+    nodeId: null,
+    hops: null,
+    source: null,
+    own: false,
+    url: null,
+    latencyMs: null,
+    failovers: 0,
+    catchUps: 0,
+    reason: null,
+    lostAt: null,
+  };
+  window.astralPlayer = state;
   var player = null;
-  var index = -1;
-  var watchdog = null;
+  var current = null;
+  var attempt = 0;
+  var lost = [];
+  var own;
+  var clock = null;
+  var lastTime = -1;
+  var lastAdvance = 0;
 
-  function next(reason) {
-    if (watchdog) clearTimeout(watchdog);
-    if (player) {
-      try {
-        player.destroy();
-      } catch {
-        // a player that failed to start may throw on destroy; the next candidate gets a new one
+  function show(s, text) {
+    state.state = s;
+    ui.status.setAttribute('data-state', s);
+    ui.status.textContent = text;
+  }
+
+  function label(c) {
+    return (c.own ? 'your node ' : 'node ') + c.nodeId.slice(0, 8) + (c.source ? ' (the source)' : '');
+  }
+
+  function excluded() {
+    var now = Date.now();
+    lost = lost.filter((l) => now - l.at < LOST_MS).slice(-LOST_MAX);
+    return lost.map((l) => l.nodeId);
+  }
+
+  async function placement() {
+    var ex = excluded();
+    var url =
+      '/api/streams/' +
+      encodeURIComponent(cfg.streamId) +
+      '/play?limit=3' +
+      (ex.length ? '&exclude=' + encodeURIComponent(ex.join(',')) : '');
+    var res = await window.fetch(url, { cache: 'no-store' });
+    var body = await res.json().catch(() => null);
+    if (!res.ok || !body || !Array.isArray(body.candidates)) {
+      throw new Error((body && body.message) || 'the directory answered ' + res.status);
+    }
+    return body.candidates.map((c) => ({
+      nodeId: c.nodeId,
+      hops: c.hops,
+      source: c.source,
+      url: c.flvUrl,
+      own: false,
+    }));
+  }
+
+  /** Whether the URL answers 200 with bytes within PROBE_MS; the probe's connection is closed at once. */
+  async function probe(url) {
+    var ac = new window.AbortController();
+    var timer = window.setTimeout(() => ac.abort(), PROBE_MS);
+    try {
+      var res = await window.fetch(url, { signal: ac.signal, cache: 'no-store' });
+      if (!res.ok || !res.body) return false;
+      var chunk = await res.body.getReader().read();
+      return !chunk.done && chunk.value.length > 0;
+    } catch {
+      return false;
+    } finally {
+      window.clearTimeout(timer);
+      ac.abort();
+    }
+  }
+
+  async function probeOwn(c, mine) {
+    for (var i = 0; i < OWN_TRIES && mine === attempt; i++) {
+      if (await probe(c.url)) return true;
+      await new Promise((r) => window.setTimeout(r, 1000));
+    }
+    return false;
+  }
+
+  function stop() {
+    current = null;
+    if (!player) return;
+    var p = player;
+    player = null;
+    try {
+      p.pause();
+      p.unload();
+      p.detachMediaElement();
+      p.destroy();
+    } catch {
+      // a player that failed to start may throw on the way down; the next one is new
+    }
+  }
+
+  async function connect(why) {
+    var mine = ++attempt;
+    stop();
+    show('connecting', (why ? why + ' ' : '') + 'Finding a node with room…');
+    if (own === undefined && window.astralOwnNode && window.astralOwnNode.api) {
+      show('connecting', 'Asking your node to watch the stream…');
+      own = await window.astralOwnNode.find(cfg.streamId).catch((e) => {
+        state.reason = 'your node: ' + e.message;
+        return null;
+      });
+    }
+    if (mine !== attempt) return;
+    var list = own && excluded().indexOf(own.nodeId) < 0 ? [own] : [];
+    try {
+      list = list.concat(await placement());
+    } catch (e) {
+      state.reason = e.message;
+      if (!list.length) return retry(mine, e.message);
+    }
+    for (var c of list) {
+      if (mine !== attempt) return;
+      if (await (c.own ? probeOwn(c, mine) : probe(c.url))) {
+        if (mine === attempt) play(c);
+        return;
       }
-      player = null;
+      lost.push({ nodeId: c.nodeId, at: Date.now() });
     }
-    index++;
-    if (index >= candidates.length) {
-      status.textContent = 'No node could play this stream (' + reason + ').';
-      return;
-    }
-    var c = candidates[index];
-    status.textContent = 'Connecting to ' + c.label + '…';
-    video.dataset.source = c.url;
-    player = mpegts.createPlayer(
-      { type: 'flv', isLive: true, url: c.url },
-      { enableStashBuffer: false, liveBufferLatencyChasing: true },
+    retry(mine, 'No node answered.');
+  }
+
+  function retry(mine, why) {
+    show('waiting', why + ' Trying again…');
+    window.setTimeout(() => {
+      if (mine === attempt) connect('').catch(() => undefined);
+    }, RETRY_MS);
+  }
+
+  function play(c) {
+    current = c;
+    clock = null;
+    lastTime = -1;
+    lastAdvance = Date.now();
+    Object.assign(state, { nodeId: c.nodeId, hops: c.hops, source: c.source, own: c.own, url: c.url });
+    state.latencyMs = null;
+    ui.node.textContent = label(c);
+    ui.hops.textContent = String(c.hops);
+    ui.latency.textContent = '—';
+    show('starting', 'Connecting to ' + label(c) + '…');
+    player = mpegts.createPlayer({ type: 'flv', isLive: true, url: c.url }, TUNING);
+    player.on(mpegts.Events.ERROR, (type, detail) =>
+      lose(c, 'The node stopped answering (' + type + ': ' + detail + ').'),
     );
-    player.on(mpegts.Events.ERROR, function (type, detail) {
-      next(type + ': ' + detail);
-    });
+    player.on(mpegts.Events.LOADING_COMPLETE, () => lose(c, 'The node ended the connection.'));
+    player.on(mpegts.Events.SCRIPTDATA_ARRIVED, onScriptData);
     player.attachMediaElement(video);
     player.load();
     var p = player.play();
-    if (p && p.catch) p.catch(function () {});
-    var started = video.currentTime;
-    watchdog = setTimeout(function () {
-      if (video.currentTime <= started) next('no video from ' + c.label);
-    }, NO_FRAME_MS);
+    if (p && p.catch) p.catch(() => undefined);
   }
 
-  video.addEventListener('playing', function () {
-    if (watchdog) clearTimeout(watchdog);
-    status.textContent = 'Playing from ' + candidates[index].label + '.';
-  });
-  next('');
+  function lose(c, why) {
+    if (c !== current) return;
+    lost.push({ nodeId: c.nodeId, at: Date.now() });
+    if (state.state === 'playing') state.failovers++;
+    state.reason = why;
+    state.lostAt = Date.now();
+    connect(why).catch(() => undefined);
+  }
+
+  function onScriptData(data) {
+    var v = data && data.onAstralClock;
+    var ms = typeof v === 'number' ? v : v && typeof v.wallClockMs === 'number' ? v.wallClockMs : NaN;
+    // How long the stamp took from the source to this page; the buffer ahead of the playhead adds to it.
+    if (isFinite(ms)) clock = { transitMs: Date.now() - ms };
+  }
+
+  function ahead() {
+    var b = video.buffered;
+    return b.length ? b.end(b.length - 1) - video.currentTime : 0;
+  }
+
+  function catchUp() {
+    if (video.paused) return;
+    var behind = ahead();
+    if (behind > SEEK_BEHIND_S) {
+      video.currentTime = video.buffered.end(video.buffered.length - 1) - 0.3;
+      state.catchUps++;
+    } else {
+      video.playbackRate = behind > FAST_BEHIND_S ? 1.1 : 1;
+    }
+  }
+
+  function tick() {
+    if (!current) return;
+    var now = Date.now();
+    var t = video.currentTime;
+    if (t !== lastTime) {
+      if (lastTime >= 0 && state.state !== 'playing' && !video.seeking) {
+        var hops = current.hops === 1 ? '1 hop' : current.hops + ' hops';
+        show('playing', 'Playing from ' + label(current) + ', ' + hops + ' from the source.');
+      }
+      lastTime = t;
+      lastAdvance = now;
+    } else if (video.paused && video.readyState >= 2) {
+      lastAdvance = now; // the viewer paused (or the browser wants a click to play)
+      if (state.state !== 'playing') show('paused', 'Press play to start.');
+    } else if (now - lastAdvance > (state.state === 'playing' ? STALL_MS : START_MS)) {
+      lose(current, state.state === 'playing' ? 'The video stalled.' : 'No video arrived.');
+      return;
+    }
+    if (state.state !== 'playing') return;
+    catchUp();
+    if (clock) {
+      state.latencyMs = Math.max(0, Math.round(clock.transitMs + ahead() * 1000));
+      ui.latency.textContent = (state.latencyMs / 1000).toFixed(2) + ' s';
+    }
+  }
+
+  if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) {
+    show('failed', 'This browser cannot play live FLV (no Media Source Extensions).');
+    return;
+  }
+  window.setInterval(tick, 250);
+  connect('').catch(() => undefined);
 })();
