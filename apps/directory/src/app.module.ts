@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NetworkModule } from './network/network.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
@@ -38,6 +39,7 @@ export class AppModule {
         NodesModule,
         StreamsModule,
         PagesModule,
+        NetworkModule,
       ],
     };
   }

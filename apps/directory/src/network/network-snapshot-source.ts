@@ -1,0 +1,7 @@
+/**
+ * Where the network view's snapshots come from: the directory's NetworkSnapshot of nodes, streams and edges
+ * (GET /api/network). Bound in NetworkModule; the socket depends only on this.
+ */
+export abstract class NetworkSnapshotSource {
+  abstract snapshot(): Promise<unknown>;
+}
