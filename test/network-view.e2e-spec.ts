@@ -95,7 +95,8 @@ describe('network view', () => {
         `chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` (Debian) or set ASTRAL_CHROMIUM`,
       );
     }
-    net = await startLocalNetwork({ nodes: [], heartbeatMs: 2000 });
+    // Four nodes behind one test address: above the default 10 writes a second at start-up.
+    net = await startLocalNetwork({ nodes: [], heartbeatMs: 2000, env: { ASTRAL_HTTP_WRITES_PER_S: '100' } });
     for (const n of [s, a, b, c])
       await call(n, 'POST', '/api/nodes', { ...n.request, uploadLimitBps: 2_000_000 });
     await call(s, 'POST', `/api/nodes/${s.nodeId}/supernode`, { maxChildren: 10 });

@@ -50,6 +50,7 @@ export function renderNetworkPage(): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>Network · Astral</title>
+        <link rel="icon" href="data:," />
         <style>
           body {
             font-family: system-ui, sans-serif;

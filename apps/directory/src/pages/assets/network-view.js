@@ -35,7 +35,6 @@
 
   view.cy = window.cytoscape({
     container: document.getElementById('network-graph'),
-    wheelSensitivity: 0.3,
     minZoom: 0.2,
     maxZoom: 3,
     style: [
@@ -69,9 +68,8 @@
         selector: 'node.stream',
         style: {
           shape: 'round-rectangle',
-          width: 'label',
-          height: 'label',
-          padding: 6,
+          width: 'data(width)',
+          height: 'data(height)',
           'text-valign': 'center',
           'text-margin-y': 0,
           'font-family': 'system-ui, sans-serif',
@@ -143,6 +141,8 @@
     snapshot.streams.forEach(function (s) {
       counts.streams += 1;
       var colour = colourOf(s.streamId);
+      var title = s.title.length > 36 ? s.title.slice(0, 35) + '…' : s.title;
+      var viewers = s.viewers + ' viewers';
       els.push({
         group: 'nodes',
         classes: 'stream',
@@ -150,7 +150,9 @@
           id: 's:' + s.streamId,
           streamId: s.streamId,
           color: colour,
-          label: s.title + '\n' + s.viewers + ' viewers',
+          label: title + '\n' + viewers,
+          width: Math.max(70, Math.max(title.length, viewers.length) * 6.5 + 16),
+          height: 36,
         },
       });
       if (known[s.sourceNodeId]) {
