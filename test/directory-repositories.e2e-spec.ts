@@ -64,11 +64,12 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
       'SupernodeCapacity1710000000000',
       'RequestLedger1720000000000',
       'NodeKeys1730000000000',
+      'CarrierReports1740000000000',
     ]);
     if (backend === 'postgres')
       await expect(assertSchemaCurrent(settings)).rejects.toBeInstanceOf(PendingMigrationsError);
     const applied = await ds.runMigrations({ transaction: 'each' });
-    expect(applied.map((m) => m.name)).toHaveLength(4);
+    expect(applied.map((m) => m.name)).toHaveLength(5);
     expect(await pendingMigrations(ds)).toEqual([]);
     expect(await ds.runMigrations()).toEqual([]);
     await assertSchemaCurrent(settings);
@@ -86,6 +87,8 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
       ds.getRepository(StreamCarrierEntity),
       nodes,
       transactions,
+      ds,
+      config,
     );
   });
 

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DirectoryConfig } from './directory.config';
 import { directoryDataSourceOptions } from './database/data-source';
 import { AuthModule } from './auth/auth.module';
+import { DirectoryIdentityModule } from './auth/directory-key';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -10,6 +11,7 @@ import { NetworkModule } from './network/network.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
+import { PlacementModule } from './placement/placement.module';
 
 /** Makes the loaded DirectoryConfig injectable everywhere. */
 @Global()
@@ -33,11 +35,13 @@ export class AppModule {
         DirectoryConfigModule.with(config),
         TypeOrmModule.forRoot({ ...directoryDataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
         DatabaseModule,
+        DirectoryIdentityModule,
         MetricsModule,
         HealthModule,
         AuthModule,
         NodesModule,
         StreamsModule,
+        PlacementModule,
         PagesModule,
         NetworkModule,
       ],

@@ -75,6 +75,17 @@ export class DirectoryConfig extends ListenerLimitsConfig {
   @IsInt()
   @Min(0)
   httpWritesPerSecond: number = 10;
+
+  /**
+   * Where viewers reach the directory, `http(s)://host[:port]` without a path: given to nodes (a full node redirects
+   * a new player to `<publicUrl>/streams/<id>/play.flv`). Unset: the address the directory listens on.
+   */
+  @IsOptional()
+  @MaxLength(300)
+  @Matches(/^https?:\/\/[^\s/?#]+$/, {
+    message: 'must be http(s)://host[:port], without a path or a trailing slash',
+  })
+  publicUrl?: string;
 }
 
 export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
@@ -89,6 +100,7 @@ export const DIRECTORY_ENV: EnvMap<DirectoryConfig> = {
   operatorToken: 'ASTRAL_OPERATOR_TOKEN',
   httpReadsPerSecond: 'ASTRAL_HTTP_READS_PER_S',
   httpWritesPerSecond: 'ASTRAL_HTTP_WRITES_PER_S',
+  publicUrl: 'ASTRAL_PUBLIC_URL',
   ...LISTENER_LIMITS_ENV,
 };
 

@@ -22,6 +22,7 @@ import { DirectoryRedisServer } from './transport/request-key';
 import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
+import { DirectoryIdentity } from './auth/directory-key';
 
 export interface RunningDirectory {
   /** Stops HTTP, the Redis subscription, the expiry sweep and the database, in that order. */
@@ -98,6 +99,7 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
   const address = app.getHttpServer().address() as AddressInfo;
   const host = urlHost(address.address);
   const httpUrl = `http://${host}:${address.port}`;
+  app.get(DirectoryIdentity).listening(httpUrl);
   logger.info(
     {
       httpUrl,

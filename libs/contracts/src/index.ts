@@ -17,4 +17,5 @@ export * from './placement';
 // SwaggerModule.loadPluginMetadata in each app's main.ts.
 export { default as openApiPluginMetadata } from './openapi/plugin-metadata';
 export * from './bus-senders';
+export * from './network';
 export * from './network-socket';

@@ -144,6 +144,28 @@ export class NodeInfo extends NodeAddress {
   @ValidateIf((n: NodeInfo) => n.publicKey !== null)
   @Matches(PUBLIC_KEY_PATTERN)
   publicKey!: string | null;
+
+  /** What the node uploads now, forwards and players together (its last heartbeat); null until it reports it. */
+  @ValidateIf((n: NodeInfo) => n.uploadBps !== null)
+  @IsInt()
+  @Min(0)
+  uploadBps!: number | null;
+
+  /** Upload promised to forwards and players (its last heartbeat); null until it reports it. */
+  @ValidateIf((n: NodeInfo) => n.committedBps !== null)
+  @IsInt()
+  @Min(0)
+  committedBps!: number | null;
+
+  /** Players on the node that cost upload, over all streams (its last heartbeat). */
+  @IsInt()
+  @Min(0)
+  players!: number;
+
+  /** The supernode it is a member of (its last heartbeat); null for none or unknown. */
+  @ValidateIf((n: NodeInfo) => n.supernodeId !== null)
+  @IsUUID()
+  supernodeId!: string | null;
 }
 
 export class RegisterNodeReply {

@@ -149,4 +149,15 @@ export class CarrierInfo {
 
   @IsPort()
   apiPort!: number;
+
+  /** The node it pulls the stream from (its heartbeat's report); null at the source or until reported. */
+  @IsOptional()
+  @IsUUID()
+  upstreamNodeId?: string | null;
+
+  /** Players of the stream on this node, loopback players included (its heartbeat's report). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  players?: number;
 }

@@ -43,6 +43,10 @@ const node = {
   lastSeenAt: '2026-01-01T00:00:00.000Z',
   version: '0.1.0',
   publicKey: null,
+  uploadBps: null,
+  committedBps: null,
+  players: 0,
+  supernodeId: null,
 };
 
 const ticketReply = replyShapeOf(AgentPatterns.TicketRequest)!;

@@ -64,6 +64,10 @@ const node = (nodeId: string, supernode: boolean): NodeInfo => ({
   lastSeenAt: new Date(NOW - 1000).toISOString(),
   publicKey: null,
   version: '0.1.0',
+  uploadBps: null,
+  committedBps: null,
+  players: 0,
+  supernodeId: null,
 });
 
 const ticket = (over: Partial<OutgoingTicket>): OutgoingTicket => ({

@@ -7,10 +7,12 @@ import { NodeKeyEntity } from '../nodes/node-key.entity';
 import { StreamEntity } from '../streams/stream.entity';
 import { StreamCarrierEntity } from '../streams/stream-carrier.entity';
 import { ProcessedRequestEntity } from './processed-request.entity';
+import { DirectoryKeyEntity } from './directory-key.entity';
 import { Initial1700000000000 } from './migrations/1700000000000-Initial';
 import { SupernodeCapacity1710000000000 } from './migrations/1710000000000-SupernodeCapacity';
 import { RequestLedger1720000000000 } from './migrations/1720000000000-RequestLedger';
 import { NodeKeys1730000000000 } from './migrations/1730000000000-NodeKeys';
+import { CarrierReports1740000000000 } from './migrations/1740000000000-CarrierReports';
 
 export const DIRECTORY_ENTITIES = [
   NodeEntity,
@@ -18,12 +20,14 @@ export const DIRECTORY_ENTITIES = [
   StreamEntity,
   StreamCarrierEntity,
   ProcessedRequestEntity,
+  DirectoryKeyEntity,
 ];
 export const DIRECTORY_MIGRATIONS = [
   Initial1700000000000,
   SupernodeCapacity1710000000000,
   RequestLedger1720000000000,
   NodeKeys1730000000000,
+  CarrierReports1740000000000,
 ];
 
 export type DatabaseSettings = Pick<DirectoryConfig, 'databaseUrl' | 'dataDir'>;

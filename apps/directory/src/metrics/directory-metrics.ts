@@ -25,6 +25,14 @@ export class DirectoryMetrics {
     registers: [this.registry],
   });
 
+  /** Placements this replica answered, by result: placed, source (only the source had room), or why not. */
+  readonly placements = new Counter({
+    name: 'astral_directory_placements_total',
+    help: 'Viewer placements answered by this replica, by result (placed, source, no-room, no-carrier, all-excluded, not-live).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(dataSource: DataSource) {
     const count = async (sql: string): Promise<number> => {
       const [row] = await dataSource.query<{ n: string | number }[]>(sql);

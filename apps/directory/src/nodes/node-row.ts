@@ -24,5 +24,11 @@ export function nodeFromRow(row: Record<string, unknown>): NodeEntity {
     registeredAt: num(row.registered_at),
     lastSeenAt: num(row.last_seen_at),
     publicKey: typeof row.public_key === 'string' ? row.public_key : null,
+    uploadBps: numOrNull(row.upload_bps),
+    committedBps: numOrNull(row.committed_bps),
+    players: num(row.players ?? 0),
+    forwards: num(row.forwards ?? 0),
+    supernodeId: typeof row.supernode_id === 'string' ? row.supernode_id : null,
+    lastReportAt: numOrNull(row.last_report_at),
   });
 }

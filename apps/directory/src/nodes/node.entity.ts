@@ -55,6 +55,30 @@ export class NodeEntity {
   /** Epoch milliseconds of the last registration or heartbeat. */
   @Column({ name: 'last_seen_at', type: 'bigint', transformer: bigintAsNumber })
   lastSeenAt!: number;
+
+  /** What its last heartbeat reported it uploads now (bits per second); null until reported. */
+  @Column({ name: 'upload_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  uploadBps!: number | null;
+
+  /** Upload promised to forwards and players (its last heartbeat); null until reported. */
+  @Column({ name: 'committed_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  committedBps!: number | null;
+
+  /** Players that cost upload, over all streams (its last heartbeat). */
+  @Column({ type: 'integer', default: 0 })
+  players!: number;
+
+  /** Forwards to downstream nodes, over all streams (its last heartbeat). */
+  @Column({ type: 'integer', default: 0 })
+  forwards!: number;
+
+  /** The supernode it is a member of (its last heartbeat); null for none or unknown. */
+  @Column({ name: 'supernode_id', type: 'varchar', length: 36, nullable: true })
+  supernodeId!: string | null;
+
+  /** Epoch milliseconds of its last heartbeat (not registration); null before the first. */
+  @Column({ name: 'last_report_at', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  lastReportAt!: number | null;
 }
 
 export function toNodeInfo(n: NodeEntity): NodeInfo {
@@ -72,5 +96,9 @@ export function toNodeInfo(n: NodeEntity): NodeInfo {
     lastSeenAt: new Date(n.lastSeenAt).toISOString(),
     version: n.version,
     publicKey: n.publicKey,
+    uploadBps: n.uploadBps,
+    committedBps: n.committedBps,
+    players: n.players,
+    supernodeId: n.supernodeId,
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
+import { LogThrottle } from '@astral/net';
 import {
   AstralError,
   DirectoryPatterns,
@@ -17,51 +18,26 @@ import { DirectoryConfig, expiryAfterMs } from '../directory.config';
 import { DirectoryTransactions } from '../database/transactions';
 import { claimRequest, pruneRequests, recordResult } from '../database/request-ledger';
 import { DirectoryMetrics } from '../metrics/directory-metrics';
+import { DirectoryIdentity } from '../auth/directory-key';
 import { NodeEntity, toNodeInfo } from './node.entity';
 import { nodeFromRow } from './node-row';
 import { bindNodeKey, boundKeyOf, keyConflictMessage } from './node-keys';
 import { departNodes } from './node-departure';
 import { rankSupernodes } from './supernode-ranking';
 import { DatabaseActivity, ExpiryGate } from './expiry-gate';
+import { CLAIM_AND_UPSERT_NODE, UPSERT_NODE } from './node-upsert';
+import { applyHeartbeat, screenStreamReports } from './heartbeat-reports';
 
 /** How long a request key is remembered: a replica that sees a request later than this would apply it again. */
 export const REQUEST_KEY_TTL_MS = 10 * 60_000;
 /** Advisory lock that lets one PostgreSQL replica at a time run the expiry sweep. */
 const EXPIRY_LOCK = 0x617374;
 
-/**
- * Upsert of a node in one statement, the same SQL on SQLite (3.35+) and PostgreSQL: a new node is
- * inserted, a known one gets its new addresses; `registrations` grows by :inc (1 for the replica
- * that won the request, 0 for the others).
- */
-const UPSERT_NODE = `
-INSERT INTO nodes (node_id, host, rtmp_port, http_port, forward_port, api_port, supernode, max_children,
-  child_count, upload_limit_bps, version, public_key, registered_at, last_seen_at, registrations)
-VALUES (:nodeId, :host, :rtmpPort, :httpPort, :forwardPort, :apiPort, :supernode, NULL, 0, :uploadLimitBps, :version,
-  :publicKey, :now, :now, :inc)
-ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, rtmp_port = excluded.rtmp_port,
-  http_port = excluded.http_port, forward_port = excluded.forward_port, api_port = excluded.api_port,
-  upload_limit_bps = excluded.upload_limit_bps, version = excluded.version, public_key = excluded.public_key,
-  last_seen_at = CASE WHEN excluded.last_seen_at > nodes.last_seen_at THEN excluded.last_seen_at ELSE nodes.last_seen_at END,
-  registrations = nodes.registrations + excluded.registrations
-RETURNING *`;
-
-/**
- * PostgreSQL: the claim and the upsert in one statement (one round trip, atomic). The claim's insert
- * waits for a concurrent replica's uncommitted claim of the same key, then counts 0 if it committed.
- */
-const CLAIM_AND_UPSERT_NODE = UPSERT_NODE.replace(
-  'INSERT INTO nodes',
-  `WITH claim AS (INSERT INTO processed_requests (request_key, pattern, result, processed_at)
-  VALUES (:requestKey, :pattern, NULL, :now) ON CONFLICT (request_key) DO NOTHING RETURNING 1)
-INSERT INTO nodes`,
-)
-  .replace(':now, :now, :inc)', ':now, :now, (SELECT COUNT(*) FROM claim))')
-  .replace('RETURNING *', 'RETURNING *, (SELECT COUNT(*) FROM claim) AS claimed');
-
 @Injectable()
 export class NodesService {
   private readonly logger = new Logger(NodesService.name);
+  /** Ignored stream reports: one line per node per minute. */
+  private readonly ignoredReports = new LogThrottle(60_000);
 
   constructor(
     @InjectRepository(NodeEntity) private readonly nodes: Repository<NodeEntity>,
@@ -70,6 +46,7 @@ export class NodesService {
     private readonly config: DirectoryConfig,
     private readonly metrics: DirectoryMetrics,
     @Optional() private readonly gate?: ExpiryGate,
+    @Optional() private readonly identity?: DirectoryIdentity,
   ) {}
 
   /**
@@ -163,21 +140,41 @@ export class NodesService {
     if (counted) this.metrics.registrations.inc();
     const supernodes = await this.supernodes({ nodeId: req.nodeId, hint: req.host });
     this.logger.debug({ msg: 'node registered', nodeId: req.nodeId, host: req.host, counted });
-    return { node: toNodeInfo(node), heartbeatIntervalMs: this.config.heartbeatIntervalMs, supernodes };
+    return {
+      node: toNodeInfo(node),
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      ...(this.identity && { directoryKey: this.identity.keys.publicKey }),
+      ...(this.identity?.publicUrl && { publicUrl: this.identity.publicUrl }),
+      supernodes,
+    };
   }
 
-  /** Refreshes last-seen (and a supernode's member count). Idempotent: safe on every replica. */
+  /**
+   * Records a heartbeat: last-seen and the node's figures, and its reports of the streams it carries (a report of a
+   * stream it does not carry is ignored with a log line; a heartbeat never adds a carrier). Idempotent: safe on
+   * every replica.
+   */
   async heartbeat(hb: NodeHeartbeat): Promise<void> {
+    const { accepted, ignored } = screenStreamReports(hb);
+    const now = Date.now();
     const result = await this.recording('heartbeat', hb.nodeId, () =>
-      this.nodes.update(
-        { nodeId: hb.nodeId },
-        { lastSeenAt: Date.now(), ...(hb.childCount !== undefined && { childCount: hb.childCount }) },
-      ),
+      applyHeartbeat(this.dataSource.manager, hb, accepted, now),
     );
     this.metrics.heartbeats.inc();
-    if (!result.affected) {
+    if (!result.known) {
       this.logger.warn({ msg: 'heartbeat from an unknown node; it must register again', nodeId: hb.nodeId });
+      return;
     }
+    for (const r of accepted)
+      if (!result.carried.has(r.streamId)) ignored.push({ streamId: r.streamId, reason: 'not-carried' });
+    const suppressed = ignored.length > 0 ? this.ignoredReports.take(hb.nodeId, now) : null;
+    if (suppressed !== null)
+      this.logger.log({
+        msg: 'heartbeat stream reports ignored: repeated, naming the node as its own upstream, or of a stream it does not carry',
+        nodeId: hb.nodeId,
+        ignored: ignored.slice(0, 10),
+        ...(suppressed > 0 && { suppressed }),
+      });
   }
 
   /** Every replica answers what the first one did: `removed` is true once per request. */

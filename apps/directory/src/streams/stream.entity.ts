@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { StreamInfo, StreamStatus } from '@astral/contracts';
 import { bigintAsNumber, isoOrNull } from '../database/columns';
+import type { StreamStats } from './carrier-state';
 
 @Entity('streams')
 export class StreamEntity {
@@ -31,26 +32,36 @@ export class StreamEntity {
 
   @Column({ name: 'ended_at', type: 'bigint', nullable: true, transformer: bigintAsNumber })
   endedAt!: number | null;
+
+  /** Epoch ms of the last placement that found no carrier with room but the source (or none); null if never. */
+  @Column({ name: 'starved_at', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  starvedAt!: number | null;
 }
 
-export function toStreamInfo(s: StreamEntity): StreamInfo {
+/** What a stream's carriers report, before any is known (an ended stream, or none yet). */
+export const NO_CARRIER_STATS: StreamStats = {
+  viewers: 0,
+  carriers: 0,
+  width: null,
+  height: null,
+  bitrateBps: null,
+  freeCapacityBps: 0,
+  needsCapacity: false,
+};
+
+/** The stream with what its carriers report (deriveStreamStats); hasPreview stays false until previews exist. */
+export function toStreamInfo(s: StreamEntity, stats: StreamStats = NO_CARRIER_STATS): StreamInfo {
   return {
     streamId: s.streamId,
     title: s.title,
     description: s.description,
     sourceNodeId: s.sourceNodeId,
     status: s.status,
-    bitrateBps: s.bitrateBps,
     createdAt: new Date(s.createdAt).toISOString(),
     startedAt: isoOrNull(s.startedAt),
     endedAt: isoOrNull(s.endedAt),
-    // What its carriers report (issue 14); filled in by the streams service from the carrier rows.
-    viewers: 0,
-    carriers: 0,
-    width: null,
-    height: null,
-    freeCapacityBps: null,
-    needsCapacity: false,
+    ...stats,
+    bitrateBps: stats.bitrateBps ?? s.bitrateBps,
     hasPreview: false,
   };
 }

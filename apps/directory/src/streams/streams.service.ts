@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import {
   AnnounceStream,
   AstralError,
@@ -22,6 +22,9 @@ import { StreamCarrierEntity } from './stream-carrier.entity';
 import { newStreamId } from './stream-id';
 import { DirectoryTransactions } from '../database/transactions';
 import { claimRequest, recordResult } from '../database/request-ledger';
+import { DirectoryConfig, expiryAfterMs } from '../directory.config';
+import { deriveStreamStats } from './carrier-state';
+import { loadCarrierStates } from './carrier-states';
 
 /** A carrier with the full address of its node, for play URLs. */
 export interface CarrierNode {
@@ -42,6 +45,8 @@ export class StreamsService {
     @InjectRepository(StreamCarrierEntity) private readonly carriers: Repository<StreamCarrierEntity>,
     private readonly nodes: NodesService,
     private readonly transactions: DirectoryTransactions,
+    private readonly dataSource: DataSource,
+    private readonly config: DirectoryConfig,
   ) {}
 
   /**
@@ -141,7 +146,21 @@ export class StreamsService {
   }
 
   async info(ref: StreamRef): Promise<StreamInfo> {
-    return toStreamInfo(await this.get(ref.streamId));
+    const [info] = await this.withStats([await this.get(ref.streamId)]);
+    return info;
+  }
+
+  /** StreamInfo of these streams with what their carriers report (one query for all of them). */
+  async withStats(streams: StreamEntity[]): Promise<StreamInfo[]> {
+    const carriers = await loadCarrierStates(
+      this.dataSource,
+      streams.map((s) => s.streamId),
+    );
+    const now = Date.now();
+    const expiryMs = expiryAfterMs(this.config);
+    return streams.map((s) =>
+      toStreamInfo(s, deriveStreamStats(s, carriers.get(s.streamId) ?? [], now, expiryMs)),
+    );
   }
 
   /** Title search (case-insensitive), status filter, newest first. */
@@ -158,7 +177,7 @@ export class StreamsService {
       .skip((page - 1) * pageSize)
       .take(pageSize)
       .getManyAndCount();
-    return { items: rows.map(toStreamInfo), total, page, pageSize };
+    return { items: await this.withStats(rows), total, page, pageSize };
   }
 
   /** Carriers with their nodes, nearest to the source first. Carriers whose node is gone are left out. */
@@ -185,6 +204,8 @@ export class StreamsService {
       host: node.host,
       forwardPort: node.forwardPort,
       apiPort: node.apiPort,
+      upstreamNodeId: carrier.upstreamNodeId,
+      players: carrier.players + carrier.localPlayers,
     }));
   }
 

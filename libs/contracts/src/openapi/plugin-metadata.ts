@@ -8,6 +8,7 @@ export default async () => {
     ['../membership']: await import('../membership'),
     ['../relay']: await import('../relay'),
     ['../placement']: await import('../placement'),
+    ['../network']: await import('../network'),
   };
   return {
     '@nestjs/swagger': {
@@ -228,6 +229,36 @@ export default async () => {
                   'The key the node registered with; null for a node registered before keys existed.',
                 pattern: '^[A-Za-z0-9_-]{43}$',
               },
+              uploadBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'What the node uploads now, forwards and players together (its last heartbeat); null until it reports it.',
+                type: 'integer',
+                minimum: 0,
+              },
+              committedBps: {
+                required: true,
+                nullable: true,
+                description:
+                  'Upload promised to forwards and players (its last heartbeat); null until it reports it.',
+                type: 'integer',
+                minimum: 0,
+              },
+              players: {
+                required: true,
+                description: 'Players on the node that cost upload, over all streams (its last heartbeat).',
+                type: 'integer',
+                minimum: 0,
+              },
+              supernodeId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description:
+                  'The supernode it is a member of (its last heartbeat); null for none or unknown.',
+                format: 'uuid',
+              },
             },
             RegisterNodeReply: {
               node: { required: true, type: () => t['../nodes'].NodeInfo },
@@ -352,6 +383,21 @@ export default async () => {
               host: { required: true, type: () => String },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
               apiPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              upstreamNodeId: {
+                required: false,
+                type: () => String,
+                nullable: true,
+                description:
+                  "The node it pulls the stream from (its heartbeat's report); null at the source or until reported.",
+                format: 'uuid',
+              },
+              players: {
+                required: false,
+                description:
+                  "Players of the stream on this node, loopback players included (its heartbeat's report).",
+                type: 'integer',
+                minimum: 0,
+              },
             },
           },
         ],
@@ -680,6 +726,74 @@ export default async () => {
           {
             NetworkClientMessage: {
               type: { required: true, type: () => String, enum: ['resync'] },
+            },
+          },
+        ],
+        [
+          import('../network'),
+          {
+            NetworkNode: {
+              nodeId: { required: true, type: () => String, format: 'uuid' },
+              supernode: { required: true, type: () => Boolean },
+              supernodeId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'The supernode it is a member of, from its heartbeat; null for none or unknown.',
+                format: 'uuid',
+              },
+              uploadBps: {
+                required: true,
+                nullable: true,
+                description: 'What it uploads now (its heartbeat); null until reported.',
+                type: 'integer',
+              },
+              uploadLimitBps: {
+                required: true,
+                nullable: true,
+                description: 'Null is unlimited.',
+                type: 'integer',
+              },
+              players: { required: true, type: 'integer' },
+              host: { required: true, type: () => String },
+            },
+            NetworkStream: {
+              streamId: { required: true, type: () => String },
+              title: { required: true, type: () => String },
+              sourceNodeId: { required: true, type: () => String, format: 'uuid' },
+              viewers: { required: true, type: 'integer' },
+            },
+            NetworkEdge: {
+              kind: { required: true, enum: ['membership', 'forward'] },
+              from: {
+                required: true,
+                type: () => String,
+                description: 'membership: the member; forward: the upstream node.',
+                format: 'uuid',
+              },
+              to: {
+                required: true,
+                type: () => String,
+                description: 'membership: its supernode; forward: the node it forwards to.',
+                format: 'uuid',
+              },
+              streamId: {
+                required: true,
+                type: () => String,
+                nullable: true,
+                description: 'For a forward edge: the stream it carries; null for membership.',
+              },
+            },
+            NetworkSnapshot: {
+              at: { required: true, type: () => String, format: 'date-time' },
+              nodes: { required: true, type: () => [t['../network'].NetworkNode] },
+              streams: { required: true, type: () => [t['../network'].NetworkStream] },
+              edges: { required: true, type: () => [t['../network'].NetworkEdge] },
+              truncated: {
+                required: true,
+                type: () => Boolean,
+                description: 'Whether a bound (NETWORK_MAX_NODES, _STREAMS, _EDGES) left something out.',
+              },
             },
           },
         ],
