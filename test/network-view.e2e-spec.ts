@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserContext, Page, chromium } from 'playwright-core';
 import WebSocket from 'ws';
+import { ClientProxy } from '@nestjs/microservices';
+import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import {
   CHROMIUM_OFFLINE_ARGS,
   CHROMIUM_PATH,
@@ -21,6 +23,7 @@ import {
 /** What the test reads of the page's window.astralNetwork (the test compiles without the DOM library). */
 interface ViewState {
   connected: boolean;
+  status: string;
   updates: number;
   counts: {
     nodes: number;
@@ -52,6 +55,7 @@ describe('network view', () => {
   let browser: BrowserContext | undefined;
   let profileDir: string | undefined;
   let beats: NodeJS.Timeout | undefined;
+  let bus: ClientProxy | undefined;
   const sockets: WebSocket[] = [];
   const [s, a, b, c] = [testNode(), testNode(), testNode(), testNode()];
   const alive = new Set<TestNode>([s, a, b, c]);
@@ -107,6 +111,17 @@ describe('network view', () => {
       nodeId: s.nodeId,
       bitrateBps: 500_000,
     });
+    // Carrying reports are bus events, as the agents send them; the heartbeats then say who each pulls from.
+    bus = claimingBusClient({ url: net.redisUrl });
+    await bus.connect();
+    const directory = new DirectoryClient(bus, 5000);
+    for (const [n, hops] of [
+      [a, 1],
+      [b, 1],
+      [c, 2],
+    ] as const) {
+      await directory.carrying({ streamId: stream.streamId, nodeId: n.nodeId, hops, carrying: true });
+    }
     await heartbeatAll();
     beats = setInterval(() => void heartbeatAll().catch(() => undefined), 1000);
 
@@ -124,6 +139,7 @@ describe('network view', () => {
     clearInterval(beats);
     for (const ws of sockets) ws.terminate();
     await browser?.close().catch(() => undefined);
+    await bus?.close();
     if (profileDir) removeTempDir(profileDir);
     await net?.stop();
   }, 60_000);
@@ -132,9 +148,13 @@ describe('network view', () => {
   const viewOf = (page: Page): Promise<ViewState> =>
     page.evaluate(() => {
       const v = (globalThis as unknown as ViewWindow).astralNetwork;
+      const status = (
+        globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }
+      ).document.getElementById('network-status').textContent;
       const cy = v.cy;
       return {
         connected: v.connected,
+        status,
         updates: v.updates,
         counts: v.counts,
         drawn: {
@@ -171,6 +191,7 @@ describe('network view', () => {
     const page = await browser!.newPage();
     const consoleLines: string[] = [];
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
     try {
       await page.goto(`${net!.directoryUrl}/network`);
       expect(await page.locator('nav a[href="/network"]').count()).toBe(1);

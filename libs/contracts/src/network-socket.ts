@@ -1,5 +1,6 @@
 import { IsIn } from 'class-validator';
 import type { IsoDateTime } from './common';
+import type { NetworkSnapshot } from './network';
 
 /**
  * The directory's live network view (GET /network) over a WebSocket at /ws/network: the directory pushes the
@@ -28,7 +29,7 @@ export class NetworkClientMessage {
 }
 
 /** The full picture; `hash` names its content (equal snapshots, equal hash). */
-export interface NetworkSnapshotMessage<S = unknown> {
+export interface NetworkSnapshotMessage<S = NetworkSnapshot> {
   type: 'snapshot';
   hash: string;
   /** When the directory built it. */
@@ -42,4 +43,4 @@ export interface NetworkUnavailableMessage {
   reason: string;
 }
 
-export type NetworkSocketMessage<S = unknown> = NetworkSnapshotMessage<S> | NetworkUnavailableMessage;
+export type NetworkSocketMessage<S = NetworkSnapshot> = NetworkSnapshotMessage<S> | NetworkUnavailableMessage;

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import WebSocket from 'ws';
-import { NETWORK_SOCKET_PATH, NetworkSocketMessage } from '@astral/contracts';
+import { NETWORK_SOCKET_PATH, NetworkSnapshot, NetworkSocketMessage } from '@astral/contracts';
 import { waitFor } from '@astral/testing';
 import { NetworkSnapshotSource } from './network-snapshot-source';
 import { NetworkSocket } from './network-socket';
@@ -15,16 +15,30 @@ class SettableSource extends NetworkSnapshotSource {
   constructor(public nodes: string[]) {
     super();
   }
-  snapshot(): Promise<unknown> {
+  snapshot(): Promise<NetworkSnapshot> {
     this.builds += 1;
     if (this.failure) return Promise.reject(new Error(this.failure));
-    return Promise.resolve({ at: new Date().toISOString(), nodes: this.nodes.map((nodeId) => ({ nodeId })) });
+    return Promise.resolve({
+      at: new Date().toISOString(),
+      nodes: this.nodes.map((nodeId) => ({
+        nodeId,
+        supernode: false,
+        supernodeId: null,
+        uploadBps: null,
+        uploadLimitBps: null,
+        players: 0,
+        host: '127.0.0.1',
+      })),
+      streams: [],
+      edges: [],
+      truncated: false,
+    });
   }
 }
 
 interface Client {
   ws: WebSocket;
-  messages: NetworkSocketMessage<{ nodes: { nodeId: string }[] }>[];
+  messages: NetworkSocketMessage[];
   closed: Promise<[number, string]>;
 }
 
@@ -52,8 +66,12 @@ describe(NetworkSocket.name, () => {
   const nodesIn = (m: Client['messages'][0] | undefined) =>
     m?.type === 'snapshot' ? m.snapshot.nodes.map((n) => n.nodeId) : undefined;
 
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(new Logger()));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(new Logger());
+  });
 
   beforeEach(async () => {
     server = createServer((_req, res) => res.end());

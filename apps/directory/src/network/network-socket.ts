@@ -14,6 +14,7 @@ import {
   AstralError,
   NETWORK_SOCKET_MAX_CLIENT_MESSAGE_BYTES,
   NETWORK_SOCKET_PATH,
+  NetworkSnapshot,
   NetworkSocketClose,
   NetworkSocketMessage,
 } from '@astral/contracts';
@@ -27,6 +28,9 @@ import {
 } from './network-clients';
 import { NetworkSnapshotSource } from './network-snapshot-source';
 import { SnapshotThrottle, contentHash, snapshotHash } from './snapshot-push';
+
+/** A build that takes longer is abandoned (clients get `unavailable`), so one stuck query cannot stop the push. */
+const BUILD_TIMEOUT_MS = 10_000;
 
 /** Injection token for limits other than the defaults (tests). */
 export const NETWORK_SOCKET_LIMITS = Symbol('NETWORK_SOCKET_LIMITS');
@@ -228,9 +232,9 @@ export class NetworkSocket implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async snapshotMessage(): Promise<NetworkSocketMessage> {
-    let snapshot: unknown;
+    let snapshot: NetworkSnapshot;
     try {
-      snapshot = await this.source.snapshot();
+      snapshot = await withTimeout(this.source.snapshot(), BUILD_TIMEOUT_MS);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.note('network snapshot not built', 'directory', { reason });
@@ -285,4 +289,12 @@ function refuseUpgrade(socket: Duplex, err: AstralError): void {
     `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no snapshot within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -722,14 +722,6 @@ export default async () => {
           },
         ],
         [
-          import('../network-socket'),
-          {
-            NetworkClientMessage: {
-              type: { required: true, type: () => String, enum: ['resync'] },
-            },
-          },
-        ],
-        [
           import('../network'),
           {
             NetworkNode: {
@@ -794,6 +786,14 @@ export default async () => {
                 type: () => Boolean,
                 description: 'Whether a bound (NETWORK_MAX_NODES, _STREAMS, _EDGES) left something out.',
               },
+            },
+          },
+        ],
+        [
+          import('../network-socket'),
+          {
+            NetworkClientMessage: {
+              type: { required: true, type: () => String, enum: ['resync'] },
             },
           },
         ],

@@ -20,7 +20,6 @@
     '#17becf',
     '#bcbd22',
     '#ff7f0e',
-    '#7f7f7f',
   ];
   var cfg = JSON.parse(document.getElementById('astral-network').textContent);
   var status = document.getElementById('network-status');
@@ -47,6 +46,9 @@
           'text-margin-y': 4,
           'font-size': 10,
           'font-family': 'monospace',
+          'text-background-color': '#fafafa',
+          'text-background-opacity': 0.85,
+          'text-background-padding': 1,
           width: 22,
           height: 22,
           'background-color': '#6c8ebf',
@@ -281,7 +283,13 @@
         return;
       }
       if (msg.type === 'snapshot') {
-        draw(msg.snapshot);
+        try {
+          draw(msg.snapshot);
+        } catch (err) {
+          setStatus('down', 'Could not draw the snapshot: ' + (err && err.message));
+          window.console.error(err);
+          return;
+        }
         view.updates += 1;
         view.hash = msg.hash;
         var note = msg.snapshot.truncated
