@@ -15,6 +15,8 @@ import {
   createScratchDatabase,
 } from '../apps/directory/src/database/pg-admin';
 import { DirectoryTransactions } from '../apps/directory/src/database/transactions';
+import { loadOrCreateDirectoryKey } from '../apps/directory/src/auth/directory-key';
+import { verifySignature } from '@astral/identity';
 import { DirectoryConfig } from '../apps/directory/src/directory.config';
 import { DirectoryMetrics } from '../apps/directory/src/metrics/directory-metrics';
 import { NodeEntity } from '../apps/directory/src/nodes/node.entity';
@@ -214,6 +216,78 @@ describe.each(['sqlite', 'postgres'] as const)('directory repositories on %s', (
     ]);
   });
 
+  it('records heartbeat reports of carried streams only, in one statement per beat', async () => {
+    const src = registerNodeRequest({ uploadLimitBps: 4_000_000 });
+    const relay = registerNodeRequest({ uploadLimitBps: 2_000_000 });
+    await nodes.register(src);
+    await nodes.register(relay);
+    const s = await streams.create({ sourceNodeId: src.nodeId, title: 'reported' });
+    await streams.announce({ streamId: s.streamId, nodeId: src.nodeId });
+    await streams.carrying({ streamId: s.streamId, nodeId: relay.nodeId, hops: 1, carrying: true });
+    const other = await streams.create({ sourceNodeId: src.nodeId, title: 'not carried by the relay' });
+    const report = { hops: 1, players: 2, localPlayers: 1, forwards: 0, bitrateBps: 1_000_000 };
+    await nodes.heartbeat({
+      nodeId: src.nodeId,
+      uploadBps: 1_000_000,
+      committedBps: 1_000_000,
+      players: 0,
+      streams: [
+        {
+          ...report,
+          streamId: s.streamId,
+          hops: 0,
+          players: 0,
+          localPlayers: 0,
+          forwards: 1,
+          width: 640,
+          height: 360,
+        },
+      ],
+    });
+    await nodes.heartbeat({
+      nodeId: relay.nodeId,
+      forwards: 0,
+      uploadBps: 2_000_000,
+      committedBps: 2_000_000,
+      players: 2,
+      supernodeId: src.nodeId,
+      streams: [
+        { ...report, streamId: s.streamId, upstreamNodeId: src.nodeId },
+        { ...report, streamId: other.streamId, players: 40 },
+      ],
+    });
+    expect((await nodes.list()).find((n) => n.nodeId === relay.nodeId)).toMatchObject({
+      uploadBps: 2_000_000,
+      committedBps: 2_000_000,
+      players: 2,
+      supernodeId: src.nodeId,
+    });
+    expect(await streams.listCarriers({ streamId: s.streamId })).toEqual([
+      expect.objectContaining({ nodeId: src.nodeId, upstreamNodeId: null, players: 0 }),
+      expect.objectContaining({ nodeId: relay.nodeId, upstreamNodeId: src.nodeId, players: 3 }),
+    ]);
+    expect(await streams.info({ streamId: s.streamId })).toMatchObject({
+      viewers: 3,
+      carriers: 2,
+      width: 640,
+      height: 360,
+      freeCapacityBps: 3_000_000,
+    });
+    // The stream the relay does not carry: no carrier row was made, and its viewers stay 0.
+    expect(await ds.getRepository(StreamCarrierEntity).countBy({ streamId: other.streamId })).toBe(0);
+    expect(await streams.info({ streamId: other.streamId })).toMatchObject({ viewers: 0, carriers: 0 });
+    // A heartbeat without reports (today's agents) keeps the rows and clears the node's unknown figures.
+    await nodes.heartbeat({ nodeId: relay.nodeId, forwards: 1 });
+    expect((await nodes.list()).find((n) => n.nodeId === relay.nodeId)).toMatchObject({ committedBps: null });
+    expect((await streams.info({ streamId: s.streamId })).viewers).toBe(3);
+  });
+
+  it('keeps one play-token key however many replicas start at once', async () => {
+    const keys = await Promise.all(Array.from({ length: 4 }, () => loadOrCreateDirectoryKey(ds)));
+    expect(new Set(keys.map((k) => k.publicKey)).size).toBe(1);
+    expect(verifySignature(keys[0].publicKey, 'm', keys[3].sign('m'))).toBe(true);
+  });
+
   it('expires silent nodes: their streams end and their supernode role goes', async () => {
     const silent = registerNodeRequest();
     await nodes.register(silent);
@@ -248,14 +322,14 @@ describe('astral directory migrate (PostgreSQL)', () => {
     });
     const exit = await refused.exited;
     expect(exit.code).toBe(1);
-    expect(refused.readLog()).toMatch(/4 migration\(s\) pending .*astral directory migrate/);
+    expect(refused.readLog()).toMatch(/5 migration\(s\) pending .*astral directory migrate/);
 
     const migrate = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
       logFile: log,
     });
     expect((await migrate.exited).code).toBe(0);
     expect(migrate.readLog()).toContain('applied NodeKeys1730000000000');
-    expect(migrate.readLog()).toContain('4 migration(s) applied');
+    expect(migrate.readLog()).toContain('5 migration(s) applied');
     const again = spawnAstral('migrate', ['directory', 'migrate', '--database-url', db.url], {
       logFile: log,
     });

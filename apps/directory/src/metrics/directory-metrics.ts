@@ -1,6 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { DirectoryConfig, expiryAfterMs } from '../directory.config';
+import { deriveStreamStats } from '../streams/carrier-state';
+import { loadCarrierStates } from '../streams/carrier-states';
+import { StreamEntity } from '../streams/stream.entity';
+
+/** Live streams with series at most (the most recently started); nodes with series at most (most committed first). */
+export const MAX_STREAM_SERIES = 1000;
+export const MAX_NODE_SERIES = 1000;
 
 /**
  * The directory's Prometheus metrics, in a registry of its own (several directories may run in one
@@ -33,7 +41,7 @@ export class DirectoryMetrics {
     registers: [this.registry],
   });
 
-  constructor(dataSource: DataSource) {
+  constructor(dataSource: DataSource, @Optional() config?: DirectoryConfig) {
     const count = async (sql: string): Promise<number> => {
       const [row] = await dataSource.query<{ n: string | number }[]>(sql);
       return Number(row?.n ?? 0);
@@ -59,7 +67,78 @@ export class DirectoryMetrics {
       'Streams now live.',
       "SELECT COUNT(*) AS n FROM streams WHERE status = 'live'",
     );
+    this.perStream(dataSource, config ? expiryAfterMs(config) : 7000);
+    this.perNode(dataSource);
     collectDefaultMetrics({ register: this.registry, prefix: 'astral_directory_' });
+  }
+
+  /**
+   * Per live stream, from what its carriers report (deriveStreamStats): viewers and the carriers' free upload
+   * (+Inf when one is unlimited). Series are rebuilt at every scrape, so ended streams drop out.
+   */
+  private perStream(dataSource: DataSource, expiryMs: number): void {
+    const stats = async () => {
+      const streams = await dataSource.getRepository(StreamEntity).find({
+        where: { status: 'live' },
+        order: { startedAt: 'DESC' },
+        take: MAX_STREAM_SERIES,
+      });
+      const carriers = await loadCarrierStates(
+        dataSource,
+        streams.map((s) => s.streamId),
+      );
+      const now = Date.now();
+      return streams.map((s) => ({
+        streamId: s.streamId,
+        ...deriveStreamStats(s, carriers.get(s.streamId) ?? [], now, expiryMs),
+      }));
+    };
+    new Gauge({
+      name: 'astral_directory_stream_viewers',
+      help: 'Viewers of a live stream over all its carriers (from their heartbeats).',
+      labelNames: ['stream_id'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const s of await stats()) this.set({ stream_id: s.streamId }, s.viewers);
+      },
+    });
+    new Gauge({
+      name: 'astral_directory_stream_free_capacity_bps',
+      help: "Upload a live stream's carriers have free (bits per second); +Inf when one of them is unlimited.",
+      labelNames: ['stream_id'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const s of await stats()) this.set({ stream_id: s.streamId }, s.freeCapacityBps ?? Infinity);
+      },
+    });
+  }
+
+  /** Per node that reported them: upload now and upload promised (bits per second), at most MAX_NODE_SERIES nodes. */
+  private perNode(dataSource: DataSource): void {
+    const gauge = (name: string, help: string, column: 'upload_bps' | 'committed_bps'): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['node_id'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const rows = await dataSource.query<{ node_id: string; v: string | number }[]>(
+            `SELECT node_id, ${column} AS v FROM nodes WHERE ${column} IS NOT NULL ` +
+              `ORDER BY COALESCE(committed_bps, 0) DESC, node_id LIMIT ${MAX_NODE_SERIES}`,
+          );
+          for (const r of rows) this.set({ node_id: r.node_id }, Number(r.v));
+        },
+      });
+    };
+    gauge('astral_directory_node_upload_bps', 'What a node uploads now (its last heartbeat).', 'upload_bps');
+    gauge(
+      'astral_directory_node_committed_bps',
+      'Upload a node has promised to forwards and players (its last heartbeat).',
+      'committed_bps',
+    );
   }
 
   async text(): Promise<string> {

@@ -6,11 +6,13 @@ import { StreamCarrierEntity } from './stream-carrier.entity';
 import { StreamsService } from './streams.service';
 import { StreamsController } from './streams.controller';
 import { StreamsHttpController } from './streams.http.controller';
+import { NetworkHttpController } from './network.http.controller';
+import { NetworkService } from './network.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([StreamEntity, StreamCarrierEntity]), NodesModule],
-  controllers: [StreamsController, StreamsHttpController],
-  providers: [StreamsService],
-  exports: [StreamsService],
+  controllers: [StreamsController, StreamsHttpController, NetworkHttpController],
+  providers: [StreamsService, NetworkService],
+  exports: [StreamsService, NetworkService],
 })
 export class StreamsModule {}
