@@ -10,11 +10,13 @@ import {
   CHROMIUM_OFFLINE_ARGS,
   CHROMIUM_PATH,
   LocalNetwork,
+  ManagedProcess,
   TestNode,
   directoryFetch,
   makeTempDir,
   removeTempDir,
   repoRoot,
+  spawnAstral,
   startLocalNetwork,
   testNode,
   waitFor,
@@ -24,6 +26,7 @@ import {
 interface ViewState {
   connected: boolean;
   status: string;
+  reconnects: number;
   updates: number;
   counts: {
     nodes: number;
@@ -56,6 +59,8 @@ describe('network view', () => {
   let profileDir: string | undefined;
   let beats: NodeJS.Timeout | undefined;
   let bus: ClientProxy | undefined;
+  /** The directory started again by the reconnect test (LocalNetwork.stop() stops only the first). */
+  let restarted: ManagedProcess | undefined;
   const sockets: WebSocket[] = [];
   const [s, a, b, c] = [testNode(), testNode(), testNode(), testNode()];
   const alive = new Set<TestNode>([s, a, b, c]);
@@ -140,6 +145,7 @@ describe('network view', () => {
     for (const ws of sockets) ws.terminate();
     await browser?.close().catch(() => undefined);
     await bus?.close();
+    await restarted?.stop('SIGTERM', 10_000);
     if (profileDir) removeTempDir(profileDir);
     await net?.stop();
   }, 60_000);
@@ -155,6 +161,7 @@ describe('network view', () => {
       return {
         connected: v.connected,
         status,
+        reconnects: v.reconnects,
         updates: v.updates,
         counts: v.counts,
         drawn: {
@@ -331,4 +338,49 @@ describe('network view', () => {
     );
     for (const ws of admitted) ws.terminate();
   }, 60_000);
+
+  it('reconnects when the directory restarts, and draws what changed meanwhile', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${net!.directoryUrl}/network`);
+    await expectPicture(page, { nodes: 2, supernodes: 1, streams: 1, forwards: 1, memberships: 1 });
+    await net!.directory.stop('SIGTERM', 10_000);
+    await waitFor(async () => !(await viewOf(page)).connected, {
+      timeoutMs: 10_000,
+      what: 'the page to notice',
+    });
+    expect(await page.locator('#network-status').getAttribute('data-state')).toBe('down');
+    expect(await page.locator('#network-status').textContent()).toContain('reconnecting');
+
+    const url = new URL(net!.directoryUrl);
+    restarted = spawnAstral(
+      'directory',
+      [
+        'directory',
+        '--port',
+        url.port,
+        '--host',
+        url.hostname,
+        '--data-dir',
+        join(net!.dataRoot, 'directory'),
+      ].concat(['--redis', net!.redisUrl, '--log-level', 'info', '--heartbeat-ms', '2000']),
+      {
+        env: { ...process.env, ASTRAL_OPERATOR_TOKEN: net!.operatorToken, ASTRAL_HTTP_WRITES_PER_S: '100' },
+        logFile: join(net!.logDir, 'directory-restarted.log'),
+      },
+    );
+    // A leaves while the page reconnects: the page draws the picture of the directory it reaches.
+    await waitFor(
+      async () =>
+        (await directoryFetch(net!.directoryUrl, 'GET', '/healthz').catch(() => undefined))?.ok === true,
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the restarted directory' },
+    );
+    alive.delete(a);
+    await call(a, 'DELETE', `/api/nodes/${a.nodeId}`);
+    await expectPicture(page, { nodes: 1, supernodes: 1, streams: 1, forwards: 0, memberships: 0 });
+    const v = await viewOf(page);
+    expect(v.connected).toBe(true);
+    expect(v.reconnects).toBeGreaterThanOrEqual(1);
+    expect(v.status).toContain('Live');
+    await page.close();
+  }, 120_000);
 });
