@@ -38,12 +38,12 @@ export class AppModule {
         DirectoryIdentityModule,
         MetricsModule,
         HealthModule,
+        NetworkModule,
         AuthModule,
         NodesModule,
         StreamsModule,
         PlacementModule,
         PagesModule,
-        NetworkModule,
       ],
     };
   }

@@ -65,7 +65,7 @@ function layout(title: string, body: Html): string {
         </style>
       </head>
       <body>
-        <nav><a href="/">Streams</a> · <a href="/nodes">Nodes</a> · <a href="/network">Network</a></nav>
+        <nav><a href="/">Streams</a> · <a href="/nodes">Nodes</a></nav>
         ${body}
       </body>
     </html> `.text;
