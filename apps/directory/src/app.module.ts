@@ -7,6 +7,7 @@ import { DirectoryIdentityModule } from './auth/directory-key';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NetworkModule } from './network/network.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PagesModule } from './pages/pages.module';
 import { StreamsModule } from './streams/streams.module';
@@ -38,6 +39,7 @@ export class AppModule {
         DirectoryIdentityModule,
         MetricsModule,
         HealthModule,
+        NetworkModule,
         AuthModule,
         NodesModule,
         StreamsModule,

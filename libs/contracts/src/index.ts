@@ -19,3 +19,4 @@ export * from './previews';
 export { default as openApiPluginMetadata } from './openapi/plugin-metadata';
 export * from './bus-senders';
 export * from './network';
+export * from './network-socket';

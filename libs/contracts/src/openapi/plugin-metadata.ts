@@ -815,6 +815,14 @@ export default async () => {
             },
           },
         ],
+        [
+          import('../network-socket'),
+          {
+            NetworkClientMessage: {
+              type: { required: true, type: () => String, enum: ['resync'] },
+            },
+          },
+        ],
       ],
     },
   };
