@@ -19,6 +19,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   fuzz: async () => (await import('./fuzz')).fuzzBench,
   soak: async () => (await import('./soak')).soakBench,
   tickets: async () => (await import('./tickets')).ticketsBench,
+  viewers: async () => (await import('./viewers')).viewersBench,
 };
 
 async function main(): Promise<void> {
