@@ -90,7 +90,8 @@ export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }
   {
     flag: 'public-url',
     env: 'ASTRAL_PUBLIC_URL',
-    description: 'where viewers reach the directory, http(s)://host[:port] (default: the address it listens on)',
+    description:
+      'where viewers reach the directory, http(s)://host[:port] (default: the address it listens on)',
   },
 ];
 
