@@ -60,7 +60,11 @@ async function plays(
   return {
     video: streams.find((s) => s.codec_type === 'video')?.nb_read_frames ?? 0,
     audio: streams.find((s) => s.codec_type === 'audio')?.nb_read_frames ?? 0,
-    codecs: streams.map((s) => s.codec_name).sort(),
+    // The source's onAstralClock stamps show as a data stream without a codec: left out.
+    codecs: streams
+      .map((s) => s.codec_name)
+      .filter((c) => c !== '')
+      .sort(),
   };
 }
 

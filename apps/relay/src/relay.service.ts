@@ -7,7 +7,8 @@ import {
 } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { ServerResponse } from 'node:http';
-import { AdmitForward, OpenUpstream, RelayStats } from '@astral/contracts';
+import { AdmitForward, OpenUpstream, RelayStats, SetDirectoryLink } from '@astral/contracts';
+import { PlayerBudget } from './players/player-budget';
 import { AgentNotifier } from '@astral/transport';
 import { Logger, NodeConfig, listenerLimits } from '@astral/config';
 import { UploadBudget } from './forward/upload-budget';
@@ -28,6 +29,8 @@ import {
 } from './relay.tokens';
 
 const STATS_INTERVAL_MS = 1000;
+/** How often the source's relay stamps its wall clock into the streams published on it. */
+const CLOCK_STAMP_MS = 1000;
 /** How long a leaving relay waits for its close tags to reach the downstream relays. */
 const LEAVE_FLUSH_MS = 1000;
 
@@ -43,6 +46,8 @@ export class RelayService
   readonly budget: UploadBudget;
   readonly media: MediaServer;
   readonly metrics: RelayMetrics;
+  readonly players: PlayerBudget;
+  private clockTimer: NodeJS.Timeout | null = null;
   private readonly streams: RelayStreams;
   private readonly forwards: RelayForwards;
   private readonly reporter: RelayStatsReporter;
@@ -59,6 +64,7 @@ export class RelayService
     forwardsRefused: 0,
     cutbacks: 0,
     forwardsDisconnectedLagging: 0,
+    playersRefused: 0,
   };
 
   constructor(
@@ -70,6 +76,15 @@ export class RelayService
   ) {
     this.budget = new UploadBudget(config.uploadLimitBps ?? null);
     this.tell = agentTeller(new AgentNotifier(client, nodeId), log);
+    this.players = new PlayerBudget({
+      nodeId,
+      budget: this.budget,
+      access: config.playAccess,
+      localPlayers: config.localPlayers,
+      bitrateOf: (streamId) => this.streams.hubOf(streamId)?.meter.measure(Date.now()).bitrateBps ?? 0,
+      log,
+      onAdmitted: () => this.reporter.reportSoon(),
+    });
     this.media = new MediaServer(
       {
         host: config.host,
@@ -88,6 +103,7 @@ export class RelayService
           this.counters.publishesRefused += 1;
         },
       },
+      this.players,
     );
     const leaving = (): boolean => this.leaving;
     const common = { nodeId, counters: this.counters, log, tell: this.tell, leaving };
@@ -111,6 +127,7 @@ export class RelayService
       forwards: this.forwards,
       media: this.media,
       budget: this.budget,
+      players: this.players,
       counters: this.counters,
       tell: this.tell,
     });
@@ -120,6 +137,7 @@ export class RelayService
   async onApplicationBootstrap(): Promise<void> {
     await this.media.start();
     this.reporter.start(STATS_INTERVAL_MS);
+    this.clockTimer = setInterval(() => this.streams.stampClocks(Date.now()), CLOCK_STAMP_MS);
   }
 
   /** Called once the Redis listener is subscribed: the agent may now replay its state to us. */
@@ -142,6 +160,7 @@ export class RelayService
   async onApplicationShutdown(): Promise<void> {
     this.leaving = true;
     this.reporter.stop();
+    if (this.clockTimer) clearInterval(this.clockTimer);
     this.forwards.closeAll('leaving');
     this.streams.dropAll('relay shutting down');
     this.budget.close();
@@ -174,6 +193,25 @@ export class RelayService
   setUploadLimit(limitBps: number | null): void {
     this.budget.setLimit(limitBps);
     this.log.info({ uploadLimitBps: limitBps }, 'upload limit set');
+  }
+
+  /** The agent's forward commitment: players are admitted only into what it leaves of the limit. */
+  setPlayerBudget(forwardCommittedBps: number): void {
+    this.players.forwardCommittedBps = forwardCommittedBps;
+  }
+
+  /** The directory's play-token key and public URL, from the agent's registration. */
+  setDirectoryLink(msg: SetDirectoryLink): void {
+    const changed =
+      (msg.directoryKey ?? null) !== this.players.directoryKey ||
+      (msg.publicUrl ?? null) !== this.players.publicUrl;
+    this.players.directoryKey = msg.directoryKey ?? null;
+    this.players.publicUrl = msg.publicUrl ?? null;
+    if (changed)
+      this.log.info(
+        { directoryKey: this.players.directoryKey !== null, publicUrl: this.players.publicUrl },
+        'directory link set: play tokens and full-node redirects',
+      );
   }
 
   stats(now?: number): RelayStats {

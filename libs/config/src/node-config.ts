@@ -162,6 +162,20 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Min(0)
   @Max(600_000)
   publishGraceMs: number = 30_000;
+
+  /**
+   * Who may play from this node's relay: `open` (the default) admits any player while the upload budget has
+   * room; `placed` admits a remote player only with a valid play token from the directory (`?play=`).
+   */
+  @IsIn(['open', 'placed'])
+  playAccess: 'open' | 'placed' = 'open';
+
+  /**
+   * Which players count as local (on the node's own machine: served, never charged to the upload budget):
+   * `loopback` (127.0.0.0/8, ::1) or `none` (every player counts, e.g. a node behind a local proxy).
+   */
+  @IsIn(['loopback', 'none'])
+  localPlayers: 'loopback' | 'none' = 'loopback';
 }
 
 export interface SeedNode {
@@ -202,4 +216,6 @@ export const NODE_ENV = {
   ...LISTENER_LIMITS_ENV,
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
+  playAccess: 'ASTRAL_PLAY_ACCESS',
+  localPlayers: 'ASTRAL_LOCAL_PLAYERS',
 } as const;

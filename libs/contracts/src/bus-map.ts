@@ -53,6 +53,8 @@ import {
   RevokeForward,
   SetUploadLimit,
   UpstreamLost,
+  SetPlayerBudget,
+  SetDirectoryLink,
 } from './relay';
 
 /**
@@ -107,6 +109,8 @@ export interface BusMap {
   [RelayPatterns.CloseUpstream]: [CloseUpstream, ClosedReply];
   [RelayPatterns.SetUploadLimit]: [SetUploadLimit, OkReply];
   [RelayPatterns.GetStats]: [EmptyPayload, RelayStats];
+  [RelayPatterns.SetPlayerBudget]: [SetPlayerBudget, OkReply];
+  [RelayPatterns.SetDirectoryLink]: [SetDirectoryLink, OkReply];
 }
 
 export type BusPattern = keyof BusMap;

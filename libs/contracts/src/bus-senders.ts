@@ -65,6 +65,8 @@ export const BUS_SENDERS: { [P in BusPattern]: SenderRule<PayloadOf<P>> } = {
   [RelayPatterns.CloseUpstream]: 'self',
   [RelayPatterns.SetUploadLimit]: 'self',
   [RelayPatterns.GetStats]: 'self',
+  [RelayPatterns.SetPlayerBudget]: 'self',
+  [RelayPatterns.SetDirectoryLink]: 'self',
 };
 
 /** The part of a channel before its sender: `node.<id>.tickets.request@<sender>` → both halves. */

@@ -53,6 +53,8 @@ export const RelayPatterns = {
   CloseUpstream: `relay.${SELF}.upstream.close`,
   SetUploadLimit: `relay.${SELF}.limits.set`,
   GetStats: `relay.${SELF}.stats.get`,
+  SetPlayerBudget: `relay.${SELF}.budget.set`,
+  SetDirectoryLink: `relay.${SELF}.directory.set`,
 } as const;
 
 export type DirectoryPattern = (typeof DirectoryPatterns)[keyof typeof DirectoryPatterns];

@@ -7,10 +7,12 @@ import {
   IsUrl,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import { STREAM_ID_PATTERN } from './streams';
+import { PUBLIC_KEY_PATTERN } from './common';
 
 export class AuthorizePublish {
   @Matches(STREAM_ID_PATTERN)
@@ -76,6 +78,35 @@ export class SetUploadLimit {
   uploadLimitBps?: number;
 }
 
+/**
+ * The upload the agent has promised to forward tickets (offered and confirmed), so the relay admits a
+ * player only if forwards + players + the new player's bit rate fit the upload limit (docs/RELAY.md, "Budget").
+ */
+export class SetPlayerBudget {
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000_000)
+  forwardCommittedBps!: number;
+}
+
+/**
+ * What the agent learned from the directory's registration reply: the key that signs play tokens and
+ * where a full node sends a new player. Absent fields are unknown (the relay forgets the previous value).
+ */
+export class SetDirectoryLink {
+  @IsOptional()
+  @Matches(PUBLIC_KEY_PATTERN, {
+    message: 'directoryKey must be an Ed25519 public key: 43 base64url characters',
+  })
+  directoryKey?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  @Matches(/^https?:\/\/[^\s/?#]+$/, { message: 'publicUrl must be http(s)://host[:port], without a path' })
+  publicUrl?: string;
+}
+
 export class RelayStreamEvent {
   @IsUUID()
   nodeId!: string;
@@ -139,6 +170,7 @@ export interface ForwardConnectionStats {
   state: 'joining' | 'live' | 'lagging' | 'closed';
 }
 
+/** Fields marked optional are filled by every relay of this version; readers default them (older relays). */
 export interface RelayStreamStats {
   streamId: string;
   origin: 'publish' | 'upstream';
@@ -147,7 +179,17 @@ export interface RelayStreamStats {
   peakBitrateBps: number;
   fps: number;
   keyframeIntervalMs: number | null;
+  /** All players of the local media server (RTMP, HTTP-FLV, WS-FLV), local and remote. */
   viewers: number;
+  /** Players that cost upload (not local): admitted against the budget. */
+  players?: number;
+  /** Players on the node's own machine (loopback by default, `--local-players`): served, never counted. */
+  localPlayers?: number;
+  /** Remote players that showed a valid play token (placed by the directory); the rest came unplaced. */
+  placedPlayers?: number;
+  /** The video's size from its AVC sequence header, null until known. */
+  width?: number | null;
+  height?: number | null;
   forwards: ForwardConnectionStats[];
   tagsIn: number;
   lastTagAt: number | null;
@@ -156,6 +198,15 @@ export interface RelayStreamStats {
 export interface RelayStats {
   nodeId: string;
   uploadLimitBps: number | null;
+  /** Upload at the last report, forwards and remote players together (bits per second). */
   egressBps: number;
+  /** The part of egressBps that went to remote players. */
+  playerBps?: number;
+  /** Bit rate promised to forward tickets, as the agent last told the relay. */
+  forwardCommittedBps?: number;
+  /** Bit rate held by admitted remote players (each at the larger of its admission rate and the stream's now). */
+  playerCommittedBps?: number;
+  /** Players refused since start: the budget was full, or their play token was bad or missing. */
+  playersRefused?: number;
   streams: RelayStreamStats[];
 }

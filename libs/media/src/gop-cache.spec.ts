@@ -125,3 +125,12 @@ describe(GopCache.name, () => {
     expect(sut.headers).toHaveLength(3);
   });
 });
+
+describe('GopCache and the wall-clock stamp', () => {
+  it('never keeps an onAstralClock tag (a joiner must not read an old stamp)', () => {
+    const { clockTag } = jest.requireActual<typeof import('./amf/clock-tag')>('./amf/clock-tag');
+    const sut = new GopCache();
+    expect(sut.add(clockTag(0, Date.now()))).toBe('skipped');
+    expect(sut.joinSequence()).toHaveLength(0);
+  });
+});

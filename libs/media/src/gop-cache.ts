@@ -6,6 +6,7 @@ import {
   isVideoFrame,
   isVideoSequenceHeader,
 } from './flv/flv-tag';
+import { isClockTag } from './amf/clock-tag';
 
 export interface GopCacheLimits {
   /** Upper bound on bytes kept for the current group of pictures. */
@@ -36,6 +37,8 @@ export class GopCache {
       this.metadata = tag;
       return 'metadata';
     }
+    // The source's wall-clock stamp is live only: a joiner replayed an old one would read a false latency.
+    if (isClockTag(tag)) return 'skipped';
     if (isVideoSequenceHeader(tag)) {
       this.videoSequenceHeader = tag;
       return 'video-header';

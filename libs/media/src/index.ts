@@ -8,3 +8,6 @@ export * from './token-bucket';
 export * from './stream-meter';
 export * from './publish/flv-loop';
 export * from './publish/flv-file-publisher';
+export * from './amf/amf0';
+export * from './amf/clock-tag';
+export * from './avc/avc-sps';

@@ -91,3 +91,21 @@ describe(TokenBucket.name, () => {
     expect(simulate(sut, 3001, 4000)).toBe(PACKET);
   });
 });
+
+describe('TokenBucket.charge', () => {
+  it('takes bytes that were sent anyway, into bounded debt, so the next take waits longer', () => {
+    const sut = new TokenBucket(8000, 1000, 0); // 1000 bytes/s, burst 1000
+    sut.charge(1500, 0);
+    expect(sut.tryTake(1, 0)).toBe(false);
+    expect(sut.waitMs(500, 0)).toBe(1000); // 500 in debt, 500 to earn: 1 s
+    sut.charge(1_000_000, 0);
+    // Debt is bounded by one second of the rate (1000 bytes): 1000 + 500 to earn.
+    expect(sut.waitMs(500, 0)).toBe(1500);
+  });
+
+  it('is free when unlimited', () => {
+    const sut = new TokenBucket(Infinity, Infinity, 0);
+    sut.charge(1e9, 0);
+    expect(sut.tryTake(1e6, 0)).toBe(true);
+  });
+});

@@ -48,6 +48,17 @@ export class TokenBucket {
     return false;
   }
 
+  /**
+   * Takes `bytes` that were sent anyway (players, which cannot wait): the bucket may go into debt, at most
+   * one second of the rate (or one burst), so whoever waits for tokens (forwards) waits that much longer.
+   */
+  charge(bytes: number, now: number): void {
+    this.refill(now);
+    if (!Number.isFinite(this.rateBitsPerSecond)) return;
+    const maxDebt = Math.max(this.burstBytes, this.rateBitsPerSecond / 8);
+    this.tokens = Math.max(-maxDebt, this.tokens - bytes);
+  }
+
   /** Milliseconds until `bytes` can be taken (0 if now). */
   waitMs(bytes: number, now: number): number {
     this.refill(now);

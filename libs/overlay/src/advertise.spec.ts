@@ -1,4 +1,4 @@
-import { admitsRequester, advertisedCarrying, candidateWindow } from './advertise';
+import { admitsRequester, advertisedCarrying, candidateWindow, ticketOfferRefusal } from './advertise';
 
 describe('advertisedCarrying', () => {
   const carried = [{ streamId: 's', hops: 2 }];
@@ -30,5 +30,22 @@ describe('admitsRequester', () => {
     expect(admitsRequester(4000, 4000, 1000, true, true, 2)).toBe(false);
     expect(admitsRequester(0, 0, 1000, true, true)).toBe(false);
     expect(admitsRequester(null, 0, 1000, false, false)).toBe(true);
+  });
+});
+
+describe(ticketOfferRefusal.name, () => {
+  it('offers while forwards and players together leave room for one more copy', () => {
+    expect(ticketOfferRefusal(3_000_000, 2_000_000, 1_000_000, true, false)).toBeNull();
+    expect(ticketOfferRefusal(null, 9e9, 1, true, false)).toBeNull();
+  });
+
+  it('refuses with the reason: unmeasured, no headroom, last slots', () => {
+    expect(ticketOfferRefusal(3_000_000, 0, 0, true, false)).toBe('bit rate not measured yet');
+    expect(ticketOfferRefusal(3_000_000, 2_500_000, 1_000_000, true, false)).toBe('no upload headroom');
+    expect(ticketOfferRefusal(0, 0, 1_000_000, true, false)).toBe('no upload headroom');
+    expect(ticketOfferRefusal(3_000_000, 1_000_000, 1_000_000, false, false)).toBe(
+      'last slots kept for nodes that can forward',
+    );
+    expect(ticketOfferRefusal(3_000_000, 1_000_000, 1_000_000, false, true)).toBeNull();
   });
 });

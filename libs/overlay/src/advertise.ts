@@ -48,3 +48,24 @@ export function admitsRequester(
   // Room for this forward and, after it, for `reservedSlots` more.
   return admitsForward(uploadLimitBps, committedBps + reservedSlots * bitrateBps, bitrateBps);
 }
+
+/**
+ * Why a ticket request is refused, or null to offer (issue 14: one budget). `committedBps` is everything the
+ * node's upload has promised: forward tickets and the remote players its relay admitted. A limited node
+ * offers nothing for a stream it has not measured yet.
+ */
+export function ticketOfferRefusal(
+  uploadLimitBps: number | null,
+  committedBps: number,
+  bitrateBps: number,
+  requesterCanForward: boolean,
+  patient: boolean,
+): string | null {
+  if (uploadLimitBps !== null && bitrateBps <= 0) return 'bit rate not measured yet';
+  if (!admitsForward(uploadLimitBps, committedBps, bitrateBps)) return 'no upload headroom';
+  // The last free slots go to requesters that can forward in turn, so the top of the tree does not fill
+  // with leaves; a requester that cannot forward gets them once it has waited.
+  if (!admitsRequester(uploadLimitBps, committedBps, bitrateBps, requesterCanForward, patient))
+    return 'last slots kept for nodes that can forward';
+  return null;
+}

@@ -72,6 +72,16 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     env: 'ASTRAL_TICKET_TOKEN_TTL_MS',
     description: 'lifetime of a signed ticket token (heartbeats refresh it)',
   },
+  {
+    flag: 'play-access',
+    env: 'ASTRAL_PLAY_ACCESS',
+    description: 'open (any player while the budget has room) or placed (remote players need a play token)',
+  },
+  {
+    flag: 'local-players',
+    env: 'ASTRAL_LOCAL_PLAYERS',
+    description: 'which players cost no upload: loopback (default) or none',
+  },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [

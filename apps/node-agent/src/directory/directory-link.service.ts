@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { NodeInfo } from '@astral/contracts';
+import { NodeInfo, RegisterNodeReply, SetDirectoryLink } from '@astral/contracts';
+import type { HeartbeatLoad } from '../relay/heartbeat-load';
 import { DirectoryClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
@@ -23,6 +24,11 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private nodesRefresh: Promise<void> | null = null;
   forwardsNow: () => number = () => 0;
   childCountNow: () => number | undefined = () => undefined;
+  /** The supernode this node is a member of (the membership service's), for the network view. */
+  supernodeIdNow: () => string | undefined = () => undefined;
+  /** Upload now and promised, players, per-stream state (the ticket service's, from the relay's stats). */
+  loadNow: () => HeartbeatLoad = () => ({});
+  private directoryInfoHandlers: ((info: SetDirectoryLink) => void)[] = [];
   private registeredHandlers: (() => Promise<void>)[] = [];
   private beats = 0;
 
@@ -41,6 +47,18 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     this.registeredHandlers.push(handler);
   }
 
+  /** Runs with the directory's play-token key and public URL from every registration reply. */
+  onDirectoryInfo(handler: (info: SetDirectoryLink) => void): void {
+    this.directoryInfoHandlers.push(handler);
+  }
+
+  private noteReply(reply: RegisterNodeReply): void {
+    const info: SetDirectoryLink = {};
+    if (reply.directoryKey) info.directoryKey = reply.directoryKey;
+    if (reply.publicUrl) info.publicUrl = reply.publicUrl;
+    for (const h of this.directoryInfoHandlers) h(info);
+  }
+
   get isRegistered(): boolean {
     return this.registered;
   }
@@ -56,6 +74,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
         const reply = await this.directory.register(this.registration());
         this.heartbeatIntervalMs = reply.heartbeatIntervalMs;
         this.registered = true;
+        this.noteReply(reply);
         for (const n of reply.supernodes) this.knownNodes.set(n.nodeId, n);
         this.log.info(
           { heartbeatIntervalMs: reply.heartbeatIntervalMs, supernodes: reply.supernodes.length },
@@ -102,11 +121,13 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
       // node while Redis was away; heartbeats themselves are fire-and-forget events.
       const beat =
         ++this.beats % 10 === 0
-          ? this.directory.register(this.registration()).then(() => undefined)
+          ? this.directory.register(this.registration()).then((reply) => this.noteReply(reply))
           : this.directory.heartbeat({
               nodeId: this.nodeId,
               forwards: this.forwardsNow(),
               childCount: this.childCountNow(),
+              supernodeId: this.supernodeIdNow(),
+              ...this.loadNow(),
             });
       beat.catch((err: Error) =>
         this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'),

@@ -66,6 +66,8 @@ export class MembershipService implements OnApplicationShutdown {
     this.heartbeatPeers = new PeerClient(client, 2 * config.peerHeartbeatMs);
     this.members = new SupernodeMembers(config.maxChildren, config.peerHeartbeatMs, MISS_LIMIT);
     directoryLink.childCountNow = () => (this.role === 'supernode' ? this.members.size : undefined);
+    directoryLink.supernodeIdNow = () =>
+      this.role === 'member' && this.supernodeId ? this.supernodeId : undefined;
     directoryLink.onRegistered(() => this.findPlace(new Set()));
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { RelayStats, RelayStreamStats } from '@astral/contracts';
-import { RelayControlClient } from '@astral/transport';
+import { RelayPatterns, RelayStats, RelayStreamStats, SetDirectoryLink, addressed } from '@astral/contracts';
+import { RelayControlClient, request } from '@astral/transport';
 import { Logger } from '@astral/config';
 import { AGENT_CLIENT, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 
@@ -11,18 +11,68 @@ export class RelayLink {
   readonly relay: RelayControlClient;
   private latest: RelayStats | null = null;
   private readyHandlers: (() => Promise<void>)[] = [];
+  /** What the relay was last told (null: not yet), replayed when it restarts. */
+  private forwardCommitted: number | null = null;
+  private directory: SetDirectoryLink | null = null;
+  /** The forward commitment now (the ticket service's), pushed to the relay with every stats report. */
+  forwardCommittedNow: () => number = () => 0;
 
   constructor(
-    @Inject(AGENT_CLIENT) client: ClientProxy,
-    @Inject(AGENT_NODE_ID) nodeId: string,
+    @Inject(AGENT_CLIENT) private readonly client: ClientProxy,
+    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
   ) {
     // Loopback through Redis: generous, so a busy machine does not fail a publish.
     this.relay = new RelayControlClient(client, nodeId, 5000);
+    this.onReady(async () => {
+      if (this.directory) await this.sendDirectoryLink(this.directory);
+      if (this.forwardCommitted !== null) await this.sendForwardCommitment(this.forwardCommitted);
+    });
+  }
+
+  /**
+   * Tells the relay the upload promised to forward tickets (when it changed), so it admits players only
+   * into what is left of the limit (docs/RELAY.md, "Budget"). Never throws.
+   */
+  pushForwardCommitment(bps = this.forwardCommittedNow()): void {
+    const value = Math.max(0, Math.round(bps));
+    if (value === this.forwardCommitted) return;
+    this.forwardCommitted = value;
+    this.sendForwardCommitment(value).catch((err: Error) => {
+      if (this.forwardCommitted === value) this.forwardCommitted = null; // sent again with the next report
+      this.log.warn({ err: err.message }, 'could not tell the relay the forward commitment');
+    });
+  }
+
+  private sendForwardCommitment(forwardCommittedBps: number): Promise<unknown> {
+    const channel = addressed(RelayPatterns.SetPlayerBudget, this.nodeId);
+    return request(this.client, channel, { forwardCommittedBps }, 5000);
+  }
+
+  /** The directory's play-token key and public URL (from its registration reply), for the relay. */
+  setDirectoryLink(link: SetDirectoryLink): void {
+    const same =
+      this.directory?.directoryKey === link.directoryKey && this.directory?.publicUrl === link.publicUrl;
+    if (same) return;
+    this.directory = { ...link };
+    this.sendDirectoryLink(this.directory).catch((err: Error) =>
+      this.log.warn({ err: err.message }, 'could not tell the relay the directory link'),
+    );
+  }
+
+  private sendDirectoryLink(link: SetDirectoryLink): Promise<unknown> {
+    return request(this.client, addressed(RelayPatterns.SetDirectoryLink, this.nodeId), link, 5000);
+  }
+
+  /** Bit rate held by the remote players the relay admitted (its latest report, which it sends at once on an admission). */
+  get playerCommittedBps(): number {
+    return this.latest?.playerCommittedBps ?? 0;
   }
 
   updateStats(stats: RelayStats): void {
     this.latest = stats;
+    // Measured bit rates move the forward commitment (each ticket holds the larger of its admission rate and now's).
+    this.pushForwardCommitment();
   }
 
   get stats(): RelayStats | null {

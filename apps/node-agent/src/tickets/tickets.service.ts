@@ -15,13 +15,14 @@ import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
-import { admitsForward, admitsRequester, headroomAfter } from '@astral/overlay';
+import { headroomAfter, ticketOfferRefusal } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
+import { heartbeatLoad } from '../relay/heartbeat-load';
 import {
   ServedTicket,
   listedTicket,
@@ -61,6 +62,10 @@ export class TicketsService implements OnApplicationShutdown {
     this.uploadLimitBps = config.uploadLimitBps ?? null;
     directoryLink.forwardsNow = () => this.confirmedCount();
     directoryLink.uploadLimitNow = () => this.uploadLimitBps;
+    // One budget: the relay admits players into what forwards leave, the heartbeat reports both.
+    relayLink.forwardCommittedNow = () => this.committedBps();
+    directoryLink.loadNow = () => heartbeatLoad(relayLink.stats, carried.all(), this.committedBps());
+    directoryLink.onDirectoryInfo((info) => relayLink.setDirectoryLink(info));
     relayLink.onReady(() => this.replayAdmissions());
     // Timers run before I/O in each turn of the event loop: after the loop was held up (a loaded machine),
     // heartbeats may still wait in the socket. Deciding after one I/O phase (setImmediate) reads them first.
@@ -162,16 +167,16 @@ export class TicketsService implements OnApplicationShutdown {
       this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0,
       stream.upstreamBitrateBps ?? 0,
     );
-    if (this.uploadLimitBps !== null && bitrate <= 0) return refuse('bit rate not measured yet');
-    const committed = this.committedBps();
-    if (!admitsForward(this.uploadLimitBps, committed, bitrate)) return refuse('no upload headroom');
-    // The last free slots go to requesters that can forward in turn, so the top of the tree does not fill
-    // with leaves; a requester that cannot forward gets them once it has waited.
-    if (
-      !admitsRequester(this.uploadLimitBps, committed, bitrate, req.canForward ?? true, req.patient ?? false)
-    ) {
-      return refuse('last slots kept for nodes that can forward');
-    }
+    // Forwards and the relay's remote players share the limit (its latest report, sent at once on an admission).
+    const committed = this.committedBps() + this.relayLink.playerCommittedBps;
+    const refusal = ticketOfferRefusal(
+      this.uploadLimitBps,
+      committed,
+      bitrate,
+      req.canForward ?? true,
+      req.patient ?? false,
+    );
+    if (refusal) return refuse(refusal);
     const ticketId = randomUUID();
     const expiresAt = Date.now() + OFFER_TTL_MS;
     this.tickets.set(ticketId, {
@@ -191,6 +196,7 @@ export class TicketsService implements OnApplicationShutdown {
       ticketId,
       setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS),
     );
+    this.relayLink.pushForwardCommitment();
     return {
       offer: {
         ticketId,
@@ -212,6 +218,7 @@ export class TicketsService implements OnApplicationShutdown {
     this.timers.delete(ticketId);
     if (t?.state === 'offered') {
       this.tickets.delete(ticketId);
+      this.relayLink.pushForwardCommitment();
       this.log.debug({ ticketId, streamId: t.streamId }, 'offer lapsed unconfirmed');
     }
   }
@@ -267,6 +274,7 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(ticketId);
     if (!t) return false;
     this.tickets.delete(ticketId);
+    this.relayLink.pushForwardCommitment();
     if (notify && t.state === 'confirmed') {
       this.peers
         .ticketEnded(t.requesterId, { ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
@@ -300,6 +308,7 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(ticketId);
     if (t && t.state === 'confirmed') {
       this.tickets.delete(ticketId);
+      this.relayLink.pushForwardCommitment();
       this.log.info({ ticketId, streamId: t.streamId, reason }, 'forward closed by the relay; ticket ended');
     }
   }

@@ -8,6 +8,8 @@ import {
   RelayPatterns,
   RelayStats,
   RevokeForward,
+  SetDirectoryLink,
+  SetPlayerBudget,
   SetUploadLimit,
 } from '@astral/contracts';
 import { OnRequest } from '@astral/transport';
@@ -49,6 +51,18 @@ export class RelayControlController {
   @OnRequest(RelayPatterns.SetUploadLimit)
   setLimit(@Payload() msg: SetUploadLimit): { ok: true } {
     this.relay.setUploadLimit(msg.uploadLimitBps ?? null);
+    return { ok: true };
+  }
+
+  @OnRequest(RelayPatterns.SetPlayerBudget)
+  setPlayerBudget(@Payload() msg: SetPlayerBudget): { ok: true } {
+    this.relay.setPlayerBudget(msg.forwardCommittedBps);
+    return { ok: true };
+  }
+
+  @OnRequest(RelayPatterns.SetDirectoryLink)
+  setDirectoryLink(@Payload() msg: SetDirectoryLink): { ok: true } {
+    this.relay.setDirectoryLink(msg);
     return { ok: true };
   }
 

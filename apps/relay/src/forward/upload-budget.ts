@@ -80,6 +80,15 @@ export class UploadBudget {
     return ok;
   }
 
+  /**
+   * Counts bytes a player was sent (players are written as node-media-server hands them, never held): they
+   * take the bucket's tokens, into debt if need be, so forwards wait and the total stays within the limit.
+   */
+  charge(bytes: number): void {
+    this.sentBytes += bytes;
+    if (!this.unlimited) this.bucket.charge(bytes, this.clock());
+  }
+
   /** Total bytes granted so far (for egress stats). */
   get grantedBytes(): number {
     return this.sentBytes;

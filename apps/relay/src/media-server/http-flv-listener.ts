@@ -7,12 +7,22 @@ import { FlvParser, FlvTag, FlvTagType } from '@astral/media';
 import { ListenerGuard, hardenHttpServer, listenOn } from '@astral/net';
 import { BroadcastSession, NmsBroadcast, addPlayer, newSessionFields, removePlayer } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyFlvTag } from './player-queue';
+import { errorName, refusePlayer, refuseUpgrade, reply } from './http-replies';
+import { PLAY_TOKEN_PARAM } from '@astral/contracts';
+import type { PlayerAdmission, PlayerLease } from '../players/player-budget';
 
 const FLV_PATH = /^\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,128})\.flv$/;
 
 export interface HttpFlvAccess {
   /** The broadcast a player may join, or the HTTP status and reason for refusing it. */
   playable(app: string, name: string): NmsBroadcast | { status: number; message: string };
+  /** The upload budget's word on a new player (its address and `?play=` token). */
+  admitPlayer(
+    streamId: string,
+    address: string | undefined,
+    token: string | null,
+    protocol: string,
+  ): PlayerAdmission;
   /** Checks a publish before its body is read: null to accept, or the status and reason. */
   checkPublish(app: string, name: string, key: string | null): { status: number; message: string } | null;
   /** A publish whose first media tag arrived: returns its sink, or a refusal. */
@@ -26,35 +36,6 @@ export interface HttpFlvAccess {
 export interface HttpFlvPublish {
   tag(type: number, timestamp: number, data: Buffer): void;
   end(): void;
-}
-
-function reply(res: ServerResponse, status: number, error: string, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ status, error, message });
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    'Access-Control-Allow-Origin': '*',
-    Connection: 'close',
-  });
-  res.end(body);
-}
-
-function errorName(status: number): string {
-  return status === 404
-    ? 'not-found'
-    : status === 401
-      ? 'unauthorized'
-      : status === 403
-        ? 'forbidden'
-        : status === 409
-          ? 'conflict'
-          : status === 503
-            ? 'unavailable'
-            : 'bad-request';
 }
 
 function parseTarget(url: string | undefined): { app: string; name: string; query: URLSearchParams } | null {
@@ -137,31 +118,42 @@ export class HttpFlvListener {
       return;
     }
     if (req.method === 'GET' || req.method === 'HEAD')
-      return this.play(req, res, target.app, target.name, remote);
+      return this.play(req, res, target.app, target.name, target.query.get(PLAY_TOKEN_PARAM), remote);
     if (req.method === 'POST')
       return this.publish(req, res, target.app, target.name, target.query.get('key'), remote);
     res.setHeader('Allow', 'GET, HEAD, POST, OPTIONS');
     reply(res, 405, 'bad-request', `${req.method} is not served here; GET plays, POST publishes`);
   }
 
-  private play(req: IncomingMessage, res: ServerResponse, app: string, name: string, remote: string): void {
+  private play(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: string,
+    name: string,
+    token: string | null,
+    remote: string,
+  ): void {
     const found = this.access.playable(app, name);
     if (!('postPlay' in found)) {
       reply(res, found.status, errorName(found.status), found.message);
       return;
     }
+    const admission = this.access.admitPlayer(name, req.socket.remoteAddress, token, 'http-flv');
+    if ('refused' in admission) return refusePlayer(res, admission.refused);
+    const { lease } = admission;
     res.writeHead(200, {
       'Content-Type': 'video/x-flv',
       'Cache-Control': 'no-cache, no-store',
       'Access-Control-Allow-Origin': '*',
     });
     if (req.method === 'HEAD') {
+      lease.release();
       res.end();
       return;
     }
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    this.attachPlayer(found, app, name, remote, 'HTTP-FLV', {
+    this.attachPlayer(found, lease, app, name, remote, 'HTTP-FLV', {
       queuedBytes: () => res.writableLength,
       write: (b) => res.write(b),
       close: () => res.destroy(),
@@ -171,13 +163,21 @@ export class HttpFlvListener {
 
   private attachPlayer(
     broadcast: NmsBroadcast,
+    lease: PlayerLease,
     app: string,
     name: string,
     remote: string,
     kind: string,
     sink: { queuedBytes(): number; write(b: Buffer): void; close(): void; onClose(fn: () => void): void },
   ): void {
-    const queue = new PlayerQueue(sink, this.playerLimits, classifyFlvTag);
+    const counted = {
+      ...sink,
+      write: (b: Buffer) => {
+        lease.sent(b.length);
+        sink.write(b);
+      },
+    };
+    const queue = new PlayerQueue(counted, this.playerLimits, classifyFlvTag);
     const streamPath = `/${app}/${name}`;
     queue.onCutback = (queued) =>
       this.log.warn({ remote, streamPath, queued }, `${kind} player lagging: cut back to the next keyframe`);
@@ -198,10 +198,14 @@ export class HttpFlvListener {
     };
     const refused = addPlayer(broadcast, session);
     if (refused) {
+      lease.release();
       sink.close();
       return;
     }
-    sink.onClose(() => removePlayer(broadcast, session));
+    sink.onClose(() => {
+      lease.release();
+      removePlayer(broadcast, session);
+    });
   }
 
   private publish(
@@ -308,22 +312,21 @@ export class HttpFlvListener {
     const found = target
       ? this.access.playable(target.app, target.name)
       : { status: 404, message: 'no such path; play /live/<streamId>.flv' };
-    if (!target || !('postPlay' in found)) {
-      const refusal = found as { status: number; message: string };
-      const body = JSON.stringify({
-        status: refusal.status,
-        error: errorName(refusal.status),
-        message: refusal.message,
-      });
-      socket.end(
-        `HTTP/1.1 ${refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
+    if (!target || !('postPlay' in found))
+      return refuseUpgrade(socket, found as { status: number; message: string });
+    const admission = this.access.admitPlayer(
+      target.name,
+      req.socket.remoteAddress,
+      target.query.get(PLAY_TOKEN_PARAM),
+      'ws-flv',
+    );
+    if ('refused' in admission) return refuseUpgrade(socket, admission.refused);
+    const { lease } = admission;
+    socket.once('close', () => lease.release()); // also when the handshake fails before a player exists
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'WS-FLV socket error'));
       ws.on('message', () => undefined); // players have nothing to say; publishing over WebSocket is not served
-      this.attachPlayer(found, target.app, target.name, remote, 'WS-FLV', {
+      this.attachPlayer(found, lease, target.app, target.name, remote, 'WS-FLV', {
         queuedBytes: () => ws.bufferedAmount,
         write: (b) => {
           if (ws.readyState === WebSocket.OPEN) ws.send(b);

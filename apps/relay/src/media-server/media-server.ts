@@ -14,6 +14,7 @@ import {
   findBroadcast,
   hasPublisher,
   isPublishing,
+  lastMediaTimestamp,
   newSessionFields,
   publishTag,
   routeNmsLogs,
@@ -21,6 +22,18 @@ import {
 import { HttpFlvListener, HttpFlvPublish } from './http-flv-listener';
 import { RtmpListener } from './rtmp-listener';
 import { PlayerQueueLimits } from './player-queue';
+import { clockTag } from '@astral/media';
+import type { PlayerAdmission } from '../players/player-budget';
+
+/** Admits or refuses a new player of any protocol (the relay's PlayerBudget). */
+export interface PlayerGate {
+  admit(
+    streamId: string,
+    address: string | undefined,
+    token: string | null,
+    protocol: string,
+  ): PlayerAdmission;
+}
 
 export const LIVE_APP = 'live';
 
@@ -75,7 +88,9 @@ export class MediaServer {
     private readonly options: MediaServerOptions,
     private readonly log: Logger,
     private readonly events: PublishEvents,
+    players: PlayerGate,
   ) {
+    const admitPlayer = players.admit.bind(players);
     // node-media-server logs with console.log; route its lines (its constructor's banner too) into our
     // structured log, scrubbed, before it is constructed.
     routeNmsLogs((message, level) => {
@@ -121,6 +136,7 @@ export class MediaServer {
                 code: 'NetStream.Play.StreamNotFound',
                 description: `stream ${name} is not live on this node`,
               },
+        admitPlayer,
       },
       options.publishGraceMs,
       playerLimits,
@@ -141,6 +157,7 @@ export class MediaServer {
           return refusal && { status: refusal.status, message: refusal.reason };
         },
         startPublish: (_app, name, remote) => this.startPublish(name, remote, false),
+        admitPlayer,
       },
       playerLimits,
       log,
@@ -167,6 +184,19 @@ export class MediaServer {
   /** node-media-server's broadcast of a stream (its publisher and players), if it has one. */
   broadcast(streamId: string): NmsBroadcast | undefined {
     return findBroadcast(this.streamPath(streamId));
+  }
+
+  /**
+   * Stamps the source's wall clock into a stream published here: an onAstralClock script tag at the stream's
+   * current timestamp, to its players and (through the relay's tap) its forwards. Nothing before media flows.
+   */
+  stampClock(streamId: string, wallClockMs: number): boolean {
+    const b = this.broadcast(streamId);
+    if (!b || !isPublishing(this.streamPath(streamId))) return false;
+    const ts = lastMediaTimestamp(b);
+    if (ts === null) return false;
+    publishTag(b, 18, ts, clockTag(ts, wallClockMs).data);
+    return true;
   }
 
   streamPath(streamId: string): string {

@@ -15,6 +15,7 @@ import nmsContext, { NmsBroadcast } from 'node-media-server/src/core/context.js'
 import RtmpSession, { NmsRtmp } from 'node-media-server/src/session/rtmp_session.js';
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import Flv from 'node-media-server/src/protocol/flv.js';
+import Rtmp from 'node-media-server/src/protocol/rtmp.js';
 
 export type { NmsBroadcast };
 
@@ -185,12 +186,43 @@ export function removePlayer(broadcast: NmsBroadcast, session: BroadcastSession)
   broadcast.donePlay(session);
 }
 
+/** The newest audio or video timestamp the broadcast sent (its players' timeline), or null before any. */
+export function lastMediaTimestamp(broadcast: NmsBroadcast): number | null {
+  const dts = (broadcast as unknown as BroadcastInternals)._lastDts;
+  const a = dts[8];
+  const v = dts[9];
+  if (a === undefined && v === undefined) return null;
+  return Math.max(a ?? 0, v ?? 0);
+}
+
 /** Hands one FLV tag to the broadcast (its players, its GOP cache). Throws on a tag it cannot read. */
 export function publishTag(broadcast: NmsBroadcast, type: number, timestamp: number, data: Buffer): void {
   if (type === 9 && data.length < 5) throw new Error(`video tag of ${data.length} bytes is too short`);
   if (type === 8 && data.length < 2) throw new Error(`audio tag of ${data.length} bytes is too short`);
   const packet = Flv.parserTag(type, timestamp, data.length, data) as NmsPacket;
+  if (type === 18 && !isMetadataBody(data)) return sendLiveScript(broadcast, packet);
   (broadcast as unknown as BroadcastInternals).broadcastMessage(packet);
+}
+
+/** "onMetaData" or "@setDataFrame" as the AMF0 string a script tag starts with: what node-media-server caches. */
+function isMetadataBody(data: Buffer): boolean {
+  if (data.length < 3 || data[0] !== 0x02) return false;
+  const name = data.toString('latin1', 3, 3 + data.readUInt16BE(1));
+  return name === 'onMetaData' || name === '@setDataFrame';
+}
+
+/**
+ * Any other script tag (the source's onAstralClock stamp, cue points) goes to the players as it is, live
+ * only: node-media-server would take every script tag for the stream's metadata and hand it to joiners.
+ */
+function sendLiveScript(broadcast: NmsBroadcast, packet: NmsPacket): void {
+  const flv = Flv.createMessage(packet);
+  const rtmp = Rtmp.createMessage(packet);
+  for (const s of broadcast.subscribers.values()) {
+    const session = s as BroadcastSession;
+    if (session.protocol === 'flv') session.sendBuffer(flv);
+    else if (session.protocol === 'rtmp') session.sendBuffer(rtmp);
+  }
 }
 
 /** Hooks Astral puts between node-media-server's RTMP command handling and its replies. */
@@ -204,7 +236,12 @@ export interface RtmpHooks {
     name: string,
     query: URLSearchParams,
   ): { code: string; description: string } | null;
-  onPlay(session: BroadcastSession, app: string, name: string): { code: string; description: string } | null;
+  onPlay(
+    session: BroadcastSession,
+    app: string,
+    name: string,
+    query: URLSearchParams,
+  ): { code: string; description: string } | null;
   /** After a publish or play was accepted: the session is a real publisher or player now. */
   onStarted(session: BroadcastSession): void;
   /** Protocol code threw on the peer's bytes: the session is closed, the process goes on. */
@@ -271,8 +308,8 @@ export function runRtmpSession(socket: Socket, publishGraceMs: number, hooks: Rt
   };
   const play = rtmp.onPlay.bind(rtmp);
   rtmp.onPlay = (invoke) => {
-    const { name } = splitName(invoke.streamName);
-    const refusal = hooks.onPlay(session, String(rtmp.streamApp), name);
+    const { name, query } = splitName(invoke.streamName);
+    const refusal = hooks.onPlay(session, String(rtmp.streamApp), name, query);
     if (refusal) return refuse(rtmp.parserPacket.header.stream_id, refusal.code, refusal.description);
     ensureBroadcast(`/${String(rtmp.streamApp)}/${name}`, publishGraceMs);
     play(invoke);

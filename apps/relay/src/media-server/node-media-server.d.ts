@@ -86,5 +86,12 @@ declare module 'node-media-server/src/server/broadcast_server.js' {
 declare module 'node-media-server/src/protocol/flv.js' {
   export default class Flv {
     static parserTag(type: number, time: number, size: number, data: Buffer): unknown;
+    static createMessage(packet: unknown): Buffer;
+  }
+}
+
+declare module 'node-media-server/src/protocol/rtmp.js' {
+  export default class Rtmp {
+    static createMessage(packet: unknown): Buffer;
   }
 }

@@ -3,6 +3,8 @@ import type { Logger } from '@astral/config';
 import { ListenerGuard, LogThrottle, listenOn } from '@astral/net';
 import { BroadcastSession, RtmpHooks, runRtmpSession } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyRtmpMessage } from './player-queue';
+import { PLAY_TOKEN_PARAM } from '@astral/contracts';
+import type { PlayerAdmission, PlayerLease } from '../players/player-budget';
 
 export interface RtmpAccess {
   /** null to accept; else the RTMP status code and the reason the publisher is told. */
@@ -13,6 +15,13 @@ export interface RtmpAccess {
     key: string | null,
   ): { code: string; description: string } | null;
   checkPlay(app: string, name: string): { code: string; description: string } | null;
+  /** The upload budget's word on a new player (its address and `?play=` token). */
+  admitPlayer(
+    streamId: string,
+    address: string | undefined,
+    token: string | null,
+    protocol: string,
+  ): PlayerAdmission;
 }
 
 /**
@@ -52,6 +61,7 @@ export class RtmpListener {
     socket.once('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let lease: PlayerLease | null = null;
     const hooks: RtmpHooks = {
       onConnect: (app) =>
         app.length > 0 && app.length <= 64 ? null : `application name of ${app.length} characters`,
@@ -64,8 +74,16 @@ export class RtmpListener {
           );
         return refusal;
       },
-      onPlay: (_session, app, name) => {
+      onPlay: (_session, app, name, query) => {
         const refusal = this.access.checkPlay(app, name);
+        if (!refusal && !lease) {
+          const token = query.get(PLAY_TOKEN_PARAM);
+          const admission = this.access.admitPlayer(name, socket.remoteAddress, token, 'rtmp');
+          // The budget logs its refusals (throttled); the player hears the reason in its status message.
+          if ('refused' in admission) return { code: 'NetStream.Play.Failed', description: admission.reason };
+          lease = admission.lease;
+          socket.once('close', () => lease?.release());
+        }
         if (refusal)
           this.log.info(
             { remote, app, streamId: name.slice(0, 80), reason: refusal.description },
@@ -90,7 +108,10 @@ export class RtmpListener {
     const queue = new PlayerQueue(
       {
         queuedBytes: () => socket.writableLength,
-        write: (b) => socket.write(b),
+        write: (b) => {
+          lease?.sent(b.length);
+          socket.write(b);
+        },
         close: () => socket.destroy(),
       },
       this.playerLimits,

@@ -10,6 +10,8 @@ export interface RelayCounters {
   forwardsRefused: number;
   cutbacks: number;
   forwardsDisconnectedLagging: number;
+  /** Players refused: upload full, or a bad or missing play token. */
+  playersRefused: number;
 }
 
 export interface RelayMetricsSnapshot {
@@ -24,7 +26,13 @@ export interface RelayMetricsSnapshot {
     fps: number;
     viewers: number;
     forwards: number;
+    /** Remote players with a valid play token, and those without. */
+    placedPlayers: number;
+    unplacedPlayers: number;
+    localPlayers: number;
   }[];
+  /** Bit rate held by admitted remote players. */
+  playerCommittedBps: number;
 }
 
 /**
@@ -92,6 +100,19 @@ export class RelayMetrics {
       (c) => c.forwardsRefused,
     );
 
+    counter(
+      'astral_relay_players_refused_total',
+      'Players refused (upload full, or a bad or missing play token)',
+      (c) => c.playersRefused,
+    );
+    new Gauge({
+      name: 'astral_relay_player_committed_bps',
+      help: 'Bit rate held by admitted remote players (bits/s)',
+      registers,
+      collect() {
+        this.set(snapshot().playerCommittedBps);
+      },
+    });
     new Gauge({
       name: 'astral_relay_forwards',
       help: 'Open forward connections to downstream relays',
@@ -136,6 +157,21 @@ export class RelayMetrics {
     );
     perStream('astral_relay_stream_fps', 'Measured video frames per second', (s) => s.fps);
     perStream('astral_relay_stream_viewers', 'Players attached to the local media server', (s) => s.viewers);
+    perStream(
+      'astral_relay_stream_placed_players',
+      'Remote players placed by the directory',
+      (s) => s.placedPlayers,
+    );
+    perStream(
+      'astral_relay_stream_unplaced_players',
+      'Remote players without a play token',
+      (s) => s.unplacedPlayers,
+    );
+    perStream(
+      'astral_relay_stream_local_players',
+      'Players on the node itself (no upload)',
+      (s) => s.localPlayers,
+    );
     perStream('astral_relay_stream_forwards', 'Forward connections serving the stream', (s) => s.forwards);
   }
 

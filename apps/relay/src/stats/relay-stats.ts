@@ -1,9 +1,11 @@
 import { RelayStats, RelayStreamStats } from '@astral/contracts';
+import { FlvTag, VideoSize, videoSizeOf } from '@astral/media';
 import { RelayCounters, RelayMetricsSnapshot } from '../metrics/relay-metrics';
 import { RelayForwards } from '../forward/relay-forwards';
 import { UploadBudget } from '../forward/upload-budget';
 import { RelayStreams } from '../streams/relay-streams';
 import { MediaServer } from '../media-server/media-server';
+import { PlayerBudget } from '../players/player-budget';
 import { TellAgent } from '../agent-link';
 
 /** The relay's egress at its last stats report: bytes granted by the budget then, and the rate since the one before. */
@@ -26,6 +28,7 @@ export interface RelayStatsDeps {
   forwards: RelayForwards;
   media: Pick<MediaServer, 'playerCount'>;
   budget: UploadBudget;
+  players: PlayerBudget;
   counters: RelayCounters;
   tell: TellAgent;
   clock?: () => number;
@@ -34,12 +37,17 @@ export interface RelayStatsDeps {
 /** The relay's stats (GET /stats, `stats` over Redis, the agent's `stats` event every interval) and its metrics snapshot. */
 export class RelayStatsReporter {
   private timer: NodeJS.Timeout | null = null;
+  private soon = false;
   private egress: EgressSample;
+  private playerEgress: EgressSample;
+  /** The picture size read from each sequence header once (a header is replaced, never mutated). */
+  private readonly sizes = new WeakMap<FlvTag, VideoSize | null>();
   private readonly clock: () => number;
 
   constructor(private readonly deps: RelayStatsDeps) {
     this.clock = deps.clock ?? Date.now;
     this.egress = { at: this.clock(), bytes: 0, bps: 0 };
+    this.playerEgress = { ...this.egress };
   }
 
   /** Reports the stats to the agent every intervalMs. */
@@ -53,11 +61,32 @@ export class RelayStatsReporter {
     this.timer = null;
   }
 
+  /** Reports at once (coalesced): a player was admitted, and the agent's ticket offers must count it. */
+  reportSoon(): void {
+    if (this.soon || !this.timer) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      if (this.timer) this.report(false);
+    });
+  }
+
+  private videoSize(header: FlvTag | null): VideoSize | null {
+    if (!header) return null;
+    let size = this.sizes.get(header);
+    if (size === undefined) {
+      size = videoSizeOf(header);
+      this.sizes.set(header, size);
+    }
+    return size;
+  }
+
   stats(now = this.clock()): RelayStats {
-    const { streams, forwards, media, budget, nodeId } = this.deps;
+    const { streams, forwards, media, budget, nodeId, players } = this.deps;
     const out: RelayStreamStats[] = [];
     for (const [streamId, entry] of streams.all()) {
       const m = entry.hub.meter.measure(now);
+      const size = this.videoSize(entry.hub.gop.videoSequenceHeader);
       out.push({
         streamId,
         origin: entry.hub.origin,
@@ -67,25 +96,40 @@ export class RelayStatsReporter {
         fps: m.fps,
         keyframeIntervalMs: m.keyframeIntervalMs,
         viewers: media.playerCount(streamId, entry.tap ? 1 : 0),
+        ...players.counts(streamId),
+        width: size?.width ?? null,
+        height: size?.height ?? null,
         forwards: forwards.forwardsOf(streamId).map((conn) => conn.stats()),
         tagsIn: entry.hub.tagsIn,
         lastTagAt: entry.hub.lastTagAt,
       });
     }
-    return { nodeId, uploadLimitBps: budget.limitBps, egressBps: this.egress.bps, streams: out };
+    return {
+      nodeId,
+      uploadLimitBps: budget.limitBps,
+      egressBps: this.egress.bps,
+      playerBps: this.playerEgress.bps,
+      forwardCommittedBps: players.forwardCommittedBps,
+      playerCommittedBps: players.committedBps(),
+      playersRefused: players.refused,
+      streams: out,
+    };
   }
 
   metricsSnapshot(): RelayMetricsSnapshot {
-    const { streams, forwards, media, budget, counters } = this.deps;
+    const { streams, forwards, media, budget, counters, players } = this.deps;
     counters.droppedTags = forwards.droppedTags;
     counters.egressBytes = budget.grantedBytes;
+    counters.playersRefused = players.refused;
     const now = this.clock();
     return {
       counters,
       forwards: forwards.count,
       uploadLimitBps: budget.limitBps,
+      playerCommittedBps: players.committedBps(),
       streams: streams.all().map(([streamId, entry]) => {
         const m = entry.hub.meter.measure(now);
+        const c = players.counts(streamId);
         return {
           streamId,
           origin: entry.hub.origin,
@@ -94,15 +138,21 @@ export class RelayStatsReporter {
           fps: m.fps,
           viewers: media.playerCount(streamId, entry.tap ? 1 : 0),
           forwards: forwards.countOf(streamId),
+          placedPlayers: c.placedPlayers,
+          unplacedPlayers: c.players - c.placedPlayers,
+          localPlayers: c.localPlayers,
         };
       }),
     };
   }
 
-  /** Samples the egress and sends the stats to the agent. */
-  report(): void {
+  /** Samples the egress (on the timer only: a rate over a second) and sends the stats to the agent. */
+  report(sample = true): void {
     const now = this.clock();
-    this.egress = nextEgressSample(this.egress, now, this.deps.budget.grantedBytes);
+    if (sample) {
+      this.egress = nextEgressSample(this.egress, now, this.deps.budget.grantedBytes);
+      this.playerEgress = nextEgressSample(this.playerEgress, now, this.deps.players.playerBytes);
+    }
     const stats = this.stats(now);
     this.deps.tell('stats', (n) => n.stats({ nodeId: this.deps.nodeId, stats }));
   }

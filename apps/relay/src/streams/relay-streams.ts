@@ -181,6 +181,13 @@ export class RelayStreams {
     entry.hub.close(reason);
   }
 
+  /** Stamps the wall clock into every stream published on this node that is live (onAstralClock, docs/RELAY.md). */
+  stampClocks(wallClockMs: number): void {
+    for (const [streamId, entry] of this.entries)
+      if (entry.hub.origin === 'publish' && entry.announced)
+        this.deps.media.stampClock(streamId, wallClockMs);
+  }
+
   dropAll(reason: string): void {
     for (const streamId of [...this.entries.keys()]) this.drop(streamId, reason);
   }

@@ -63,6 +63,18 @@ describe('LocalRepublisher', () => {
       },
       log,
       { onPublishStart: () => undefined, onPublishEnd: () => undefined },
+      {
+        admit: () => ({
+          lease: {
+            streamId: STREAM,
+            counted: false,
+            placed: false,
+            admittedBps: 0,
+            sent: () => undefined,
+            release: () => undefined,
+          },
+        }),
+      },
     );
     opened = 0;
     watched = [];

@@ -8,6 +8,7 @@ import {
   isSequenceHeader,
   readCloseTag,
   RelayedTimeline,
+  isClockTag,
 } from '@astral/media';
 
 import { Logger } from '@astral/config';
@@ -201,6 +202,7 @@ export class UpstreamClient {
 
   /** The new upstream runs alongside until it reaches a keyframe past what was passed on. */
   private fromPending(tag: FlvTag): void {
+    if (isClockTag(tag)) return; // live only: the active upstream's stamps go on
     if (isSequenceHeader(tag) || tag.type === FlvTagType.Script) {
       this.pendingHeaders = this.pendingHeaders.filter((h) => h.type !== tag.type).concat(tag);
       return;

@@ -615,6 +615,18 @@ export default async () => {
                 minimum: 0,
               },
             },
+            SetPlayerBudget: {
+              forwardCommittedBps: { required: true, type: 'integer', minimum: 0, maximum: 1000000000000 },
+            },
+            SetDirectoryLink: {
+              directoryKey: { required: false, type: () => String, pattern: '^[A-Za-z0-9_-]{43}$' },
+              publicUrl: {
+                required: false,
+                type: () => String,
+                maxLength: 300,
+                pattern: '^https?:\\/\\/[^\\s/?#]+$',
+              },
+            },
             RelayStreamEvent: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
