@@ -126,6 +126,15 @@ export async function run(argv: string[]): Promise<void> {
     const latencies: number[] = [];
     let next = 0;
     const regStart = performance.now();
+    // With --reports the nodes must still be listed when their streams are set up: keep the registered ones alive.
+    let registering = true;
+    const keepAlive = (async () => {
+      while (values.reports && registering) {
+        // Every 1.5 intervals: within the expiry window (3 intervals + 1 s) without doubling the load.
+        await sleep(heartbeatMs * 1.5);
+        await Promise.all(fleet.slice(0, next).map((n) => sut.heartbeat({ nodeId: n.nodeId, forwards: 1 })));
+      }
+    })();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         while (next < fleet.length) {
@@ -137,6 +146,8 @@ export async function run(argv: string[]): Promise<void> {
       }),
     );
     const regSeconds = (performance.now() - regStart) / 1000;
+    registering = false;
+    await keepAlive;
     progress(`${nodes} registrations in ${regSeconds.toFixed(1)} s`);
     latencies.sort((a, b) => a - b);
 

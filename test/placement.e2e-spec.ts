@@ -7,13 +7,21 @@ import {
   NodeInfo,
   PUBLIC_KEY_PATTERN,
   PlacementReply,
+  PublishReply,
   RegisterNodeReply,
+  WatchReply,
   StreamInfo,
 } from '@astral/contracts';
 import { verifyPlayToken } from '@astral/identity';
 import { DirectoryClient, claimingBusClient } from '@astral/transport';
+import { FlvFilePublisher } from '@astral/media';
 import {
+  LocalNetwork,
   ManagedProcess,
+  agentApi,
+  ffprobe,
+  sampleFlvPath,
+  startLocalNetwork,
   RedisHandle,
   TestNode,
   directoryFetch,
@@ -435,4 +443,52 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     expect(ended.status).toBe(200);
     expect(await metrics()).not.toContain(`stream_id="${streamId}"`);
   }, 60_000);
+});
+
+/**
+ * With real nodes (which send only what main's agent sends today: forwards and member counts, no commitment): the
+ * directory places a player on the carrier that is not the source, and a plain player (ffprobe) plays through the
+ * redirecting form.
+ */
+describe('placement with real nodes (LocalNetwork)', () => {
+  let net: LocalNetwork;
+  let publisher: FlvFilePublisher | null = null;
+
+  beforeAll(async () => {
+    net = await startLocalNetwork({ nodes: [{ uploadLimit: '1.5mbit' }, { uploadLimit: '4mbit' }] });
+  }, 200_000);
+
+  afterAll(async () => {
+    await publisher?.stop().catch(() => undefined);
+    await net?.stop();
+  }, 60_000);
+
+  it('places a viewer on the node that is not the source, and ffprobe plays the 302 form', async () => {
+    const [source, relay] = net.nodes;
+    const stream = await agentApi<PublishReply>(source, 'POST', '/api/streams', { title: 'real placement' });
+    publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });
+    await publisher.start();
+    await waitFor(
+      () => agentApi<WatchReply>(relay, 'POST', `/api/streams/${stream.streamId}/watch`).catch(() => null),
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the relay node to get a ticket' },
+    );
+    const placed = await waitFor(
+      async () => {
+        const res = await directoryFetch(net.directoryUrl, 'GET', `/api/streams/${stream.streamId}/play`);
+        const body = (await res.json()) as PlacementReply;
+        return res.status === 200 && body.candidates[0]?.nodeId === relay.nodeId ? body : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 300, what: 'a placement on the relay node' },
+    );
+    expect(placed.candidates.map((c) => c.source)).toEqual([false]);
+    expect(placed.candidates[0].flvUrl).toContain(`${relay.httpUrlBase}/${stream.streamId}.flv?play=`);
+    const probe = await ffprobe(`${net.directoryUrl}/streams/${stream.streamId}/play.flv`, {
+      timeoutMs: 30_000,
+      readSeconds: 2,
+    });
+    const frames = (type: string): number =>
+      probe.streams.filter((s) => s.codec_type === type).reduce((n, s) => n + Number(s.nb_read_frames), 0);
+    expect(frames('video')).toBeGreaterThan(10);
+    expect(frames('audio')).toBeGreaterThan(10);
+  }, 120_000);
 });
