@@ -2,9 +2,8 @@ import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { NodeConfig, urlHost } from '@astral/config';
-import { AstralError, ListStreamsRequest, StreamInfo, StreamRef } from '@astral/contracts';
+import { AstralError, ListStreamsRequest, StreamRef } from '@astral/contracts';
 import { NodesService } from '../nodes/nodes.service';
-import { PreviewStore } from '../previews/preview-store';
 import { StreamsService } from '../streams/streams.service';
 import { renderNodesPage } from './nodes-page';
 import { PAGE_CSP, isPageAsset, pageAsset, pageAssetType } from './page-assets';
@@ -21,20 +20,14 @@ export class PagesController {
   constructor(
     private readonly streams: StreamsService,
     private readonly nodes: NodesService,
-    private readonly previews: PreviewStore,
   ) {}
-
-  /** StreamInfo.hasPreview, or this replica's preview store, until the streams service fills it from there. */
-  private withPreview(s: StreamInfo): StreamInfo {
-    return s.hasPreview || s.status !== 'live' ? s : { ...s, hasPreview: this.previews.has(s.streamId) };
-  }
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', PAGE_CSP)
   async streamsPage(@Query() req: ListStreamsRequest): Promise<string> {
     const page = await this.streams.list(req);
-    return renderStreamsPage({ ...page, items: page.items.map((s) => this.withPreview(s)) }, req.q ?? '');
+    return renderStreamsPage(page, req.q ?? '');
   }
 
   @Get('streams/:streamId')

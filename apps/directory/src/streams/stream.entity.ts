@@ -49,8 +49,12 @@ export const NO_CARRIER_STATS: StreamStats = {
   needsCapacity: false,
 };
 
-/** The stream with what its carriers report (deriveStreamStats); hasPreview stays false until previews exist. */
-export function toStreamInfo(s: StreamEntity, stats: StreamStats = NO_CARRIER_STATS): StreamInfo {
+/** The stream with what its carriers report (deriveStreamStats) and whether this replica holds its preview. */
+export function toStreamInfo(
+  s: StreamEntity,
+  stats: StreamStats = NO_CARRIER_STATS,
+  hasPreview = false,
+): StreamInfo {
   return {
     streamId: s.streamId,
     title: s.title,
@@ -62,6 +66,6 @@ export function toStreamInfo(s: StreamEntity, stats: StreamStats = NO_CARRIER_ST
     endedAt: isoOrNull(s.endedAt),
     ...stats,
     bitrateBps: stats.bitrateBps ?? s.bitrateBps,
-    hasPreview: false,
+    hasPreview,
   };
 }

@@ -8,9 +8,10 @@ import { StreamsController } from './streams.controller';
 import { StreamsHttpController } from './streams.http.controller';
 import { NetworkHttpController } from './network.http.controller';
 import { NetworkService } from './network.service';
+import { PreviewStoreModule } from '../previews/preview-store.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([StreamEntity, StreamCarrierEntity]), NodesModule],
+  imports: [TypeOrmModule.forFeature([StreamEntity, StreamCarrierEntity]), NodesModule, PreviewStoreModule],
   controllers: [StreamsController, StreamsHttpController, NetworkHttpController],
   providers: [StreamsService, NetworkService],
   exports: [StreamsService, NetworkService],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import {
@@ -25,6 +25,7 @@ import { claimRequest, recordResult } from '../database/request-ledger';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
 import { deriveStreamStats } from './carrier-state';
 import { loadCarrierStates } from './carrier-states';
+import { PreviewStore } from '../previews/preview-store';
 
 /** A carrier with the full address of its node, for play URLs. */
 export interface CarrierNode {
@@ -47,6 +48,8 @@ export class StreamsService {
     private readonly transactions: DirectoryTransactions,
     private readonly dataSource: DataSource,
     private readonly config: DirectoryConfig,
+    /** This replica's previews (StreamInfo.hasPreview); absent where no previews are received. */
+    @Optional() private readonly previews?: PreviewStore,
   ) {}
 
   /**
@@ -159,7 +162,11 @@ export class StreamsService {
     const now = Date.now();
     const expiryMs = expiryAfterMs(this.config);
     return streams.map((s) =>
-      toStreamInfo(s, deriveStreamStats(s, carriers.get(s.streamId) ?? [], now, expiryMs)),
+      toStreamInfo(
+        s,
+        deriveStreamStats(s, carriers.get(s.streamId) ?? [], now, expiryMs),
+        s.status === 'live' && (this.previews?.has(s.streamId, now) ?? false),
+      ),
     );
   }
 
