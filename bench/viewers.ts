@@ -162,7 +162,9 @@ export async function viewersBench(args: string[]): Promise<void> {
   const capacity = limits.reduce((s, l) => s + Math.floor(l / bitrate), 0) - (n - 1);
   const net = await startLocalNetwork({
     nodes: limits.map((l) => ({ uploadLimit: String(l) })),
-    env: { ASTRAL_LOCAL_PLAYERS: 'none', ASTRAL_MAX_CHILDREN: '16' },
+    // Every loopback player counts (the viewers are on this machine); the source's preview grabber would then
+    // take a copy of its upload, so previews are off.
+    env: { ASTRAL_LOCAL_PLAYERS: 'none', ASTRAL_PREVIEWS: 'off', ASTRAL_MAX_CHILDREN: '16' },
     heartbeatMs: 1000,
     logLevel: 'warn',
     readyTimeoutMs: 120_000,

@@ -272,7 +272,7 @@ describe('player budget', () => {
       await C.waitForTagsIn(streamId, 60, { timeoutMs: 20_000, what: 'the stream at C' });
       const stamps: { wallClockMs: number; ts: number; at: number }[] = [];
       let lastMediaTs = 0;
-      const reader = await FlvTagReader.open(C.httpFlvUrl(streamId), (tag: FlvTag) => {
+      const reader = await FlvTagReader.open(`${C.httpFlvUrl(streamId)}?clock=1`, (tag: FlvTag) => {
         if (isClockTag(tag))
           stamps.push({ wallClockMs: clockTagTime(tag)!, ts: tag.timestamp, at: Date.now() });
         else if (tag.type !== FlvTagType.Script) lastMediaTs = tag.timestamp;
@@ -303,9 +303,14 @@ describe('player budget', () => {
       expect(video?.codec_name).toBe('h264');
       expect(Number(video?.nb_read_frames)).toBeGreaterThan(30);
       expect(probed.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('aac');
-      // ffmpeg shows the unknown script tags as a data stream without a codec, which nothing decodes.
-      for (const s of probed.streams.filter((x) => x.codec_type !== 'video' && x.codec_type !== 'audio'))
-        expect(s).toMatchObject({ codec_type: 'data', codec_name: '' });
+      // A player that did not ask for the stamps (?clock=1) gets none: ffprobe sees audio and video only.
+      expect(probed.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+      // Its twin, asking for them, sees them as the data stream ffmpeg makes of unknown script tags.
+      const withClock = await ffprobe(`${C.httpFlvUrl(streamId)}?clock=1`, {
+        readSeconds: 3,
+        timeoutMs: 30_000,
+      });
+      expect(withClock.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'data', 'video']);
       const decoded = await new Promise<{ code: number; stderr: string }>((resolve) => {
         execFile(
           'ffmpeg',
@@ -333,7 +338,9 @@ describe('player budget with agents', () => {
     // The sample is ~1.05 Mbit/s on the wire: 2.6 Mbit/s fits two copies, not three.
     net = await startLocalNetwork({
       nodes: [
-        { uploadLimit: '2.6mbit', env: { ASTRAL_LOCAL_PLAYERS: 'none' } },
+        // Every loopback player counts here, so the source's own preview grabber (an ffmpeg on loopback) would
+        // take one of its two copies: previews are off on it.
+        { uploadLimit: '2.6mbit', env: { ASTRAL_LOCAL_PLAYERS: 'none', ASTRAL_PREVIEWS: 'off' } },
         { uploadLimit: '4mbit' },
         { uploadLimit: '4mbit' },
       ],
@@ -371,12 +378,22 @@ describe('player budget with agents', () => {
         const player = await FlvTagReader.open(node(0).playUrls(id).httpFlv);
         readers.push(player);
         await player.waitForFrames(5, 15_000);
-        // A second does not: the relay counts the forward its agent promised.
+        // A second does not: the relay counts the forward its agent promised. It knows the directory (from
+        // its registration reply), so it sends the player there to be placed, excluding itself.
         const refused = await fetch(node(0).playUrls(id).httpFlv, { redirect: 'manual' });
-        expect(refused.status).toBe(503);
+        expect(refused.status).toBe(302);
+        expect(refused.headers.get('location')).toBe(
+          `${net.directoryUrl}/streams/${id}/play.flv?exclude=${node(0).nodeId}`,
+        );
         await refused.body?.cancel();
-        // Its twin at the second node, which has room, plays.
-        const elsewhere = await FlvTagReader.open(node(1).playUrls(id).httpFlv);
+        // The directory places it on the second node, which has room, and the redirected player plays there.
+        const placed = await fetch(refused.headers.get('location')!, { redirect: 'manual' });
+        expect(placed.status).toBe(302);
+        await placed.body?.cancel();
+        const target = new URL(placed.headers.get('location')!);
+        expect(`${target.origin}${target.pathname}`).toBe(node(1).playUrls(id).httpFlv);
+        expect(target.searchParams.get('play')).toBeTruthy();
+        const elsewhere = await FlvTagReader.open(target.toString());
         readers.push(elsewhere);
         await elsewhere.waitForFrames(5, 15_000);
         // The source's agent counts its relay's player: the third node gets its ticket from node2.

@@ -11,6 +11,13 @@ import type { Integer, IsoDateTime, Uuid } from './common';
 /** The query parameter that carries a play token on a node's play URLs (`/live/<id>.flv?play=…`). */
 export const PLAY_TOKEN_PARAM = 'play';
 
+/**
+ * The query parameter by which a player asks for the source's wall-clock stamps (`?clock=1`): the relay sends
+ * onAstralClock script tags only to players that ask (the stream page does) and always to forwards, so plain
+ * players (ffprobe, VLC) see just audio and video.
+ */
+export const CLOCK_PARAM = 'clock';
+
 /** How many candidates a placement returns unless asked (`limit`), and at most. */
 export const PLACEMENT_DEFAULT_CANDIDATES = 3;
 export const PLACEMENT_MAX_CANDIDATES = 8;

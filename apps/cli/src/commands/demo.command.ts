@@ -313,6 +313,8 @@ export function demoCommand(): Command {
         out('');
         out(`Directory:  ${net.directoryUrl}/`);
         out(`Stream:     ${streamId}   (${net.directoryUrl}/api/streams)`);
+        out(`Watch:      ${net.directoryUrl}/streams/${streamId}   (a browser, placed on a node with room)`);
+        out(`Network:    ${net.directoryUrl}/network   (the live network view)`);
         out(`Logs:       ${logDir}`);
         out(
           renderTable(
@@ -329,6 +331,7 @@ export function demoCommand(): Command {
           ),
         );
         out('Try:');
+        out(`  ffplay ${net.directoryUrl}/streams/${streamId}/play.flv   # the directory places the player`);
         out(`  ffplay -fflags nobuffer ${last.play.rtmp}`);
         out(`  ffplay ${last.play.httpFlv}`);
         out(`  ffprobe -v error -show_entries stream=codec_type,codec_name -of json ${last.play.httpFlv}`);

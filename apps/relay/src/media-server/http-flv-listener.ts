@@ -8,7 +8,7 @@ import { ListenerGuard, hardenHttpServer, listenOn } from '@astral/net';
 import { BroadcastSession, NmsBroadcast, addPlayer, newSessionFields, removePlayer } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyFlvTag } from './player-queue';
 import { errorName, refusePlayer, refuseUpgrade, reply } from './http-replies';
-import { PLAY_TOKEN_PARAM } from '@astral/contracts';
+import { CLOCK_PARAM, PLAY_TOKEN_PARAM } from '@astral/contracts';
 import type { PlayerAdmission, PlayerLease } from '../players/player-budget';
 
 const FLV_PATH = /^\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,128})\.flv$/;
@@ -36,6 +36,11 @@ export interface HttpFlvAccess {
 export interface HttpFlvPublish {
   tag(type: number, timestamp: number, data: Buffer): void;
   end(): void;
+}
+
+/** A player asks for the source's wall-clock stamps with ?clock=1 (CLOCK_PARAM). */
+function wantsClock(query: URLSearchParams): boolean {
+  return query.get(CLOCK_PARAM) === '1';
 }
 
 function parseTarget(url: string | undefined): { app: string; name: string; query: URLSearchParams } | null {
@@ -117,8 +122,7 @@ export class HttpFlvListener {
       );
       return;
     }
-    if (req.method === 'GET' || req.method === 'HEAD')
-      return this.play(req, res, target.app, target.name, target.query.get(PLAY_TOKEN_PARAM), remote);
+    if (req.method === 'GET' || req.method === 'HEAD') return this.play(req, res, target, remote);
     if (req.method === 'POST')
       return this.publish(req, res, target.app, target.name, target.query.get('key'), remote);
     res.setHeader('Allow', 'GET, HEAD, POST, OPTIONS');
@@ -128,11 +132,11 @@ export class HttpFlvListener {
   private play(
     req: IncomingMessage,
     res: ServerResponse,
-    app: string,
-    name: string,
-    token: string | null,
+    target: { app: string; name: string; query: URLSearchParams },
     remote: string,
   ): void {
+    const { app, name } = target;
+    const token = target.query.get(PLAY_TOKEN_PARAM);
     const found = this.access.playable(app, name);
     if (!('postPlay' in found)) {
       reply(res, found.status, errorName(found.status), found.message);
@@ -153,7 +157,7 @@ export class HttpFlvListener {
     }
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    this.attachPlayer(found, lease, app, name, remote, 'HTTP-FLV', {
+    this.attachPlayer(found, lease, app, name, remote, 'HTTP-FLV', wantsClock(target.query), {
       queuedBytes: () => res.writableLength,
       write: (b) => res.write(b),
       close: () => res.destroy(),
@@ -168,6 +172,7 @@ export class HttpFlvListener {
     name: string,
     remote: string,
     kind: string,
+    clock: boolean,
     sink: { queuedBytes(): number; write(b: Buffer): void; close(): void; onClose(fn: () => void): void },
   ): void {
     const counted = {
@@ -193,6 +198,7 @@ export class HttpFlvListener {
       streamName: name,
       streamPath,
       streamQuery: {},
+      wantsClock: clock,
       sendBuffer: (b: Buffer) => queue.offer(b),
       close: () => sink.close(),
     };
@@ -326,7 +332,7 @@ export class HttpFlvListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'WS-FLV socket error'));
       ws.on('message', () => undefined); // players have nothing to say; publishing over WebSocket is not served
-      this.attachPlayer(found, lease, target.app, target.name, remote, 'WS-FLV', {
+      this.attachPlayer(found, lease, target.app, target.name, remote, 'WS-FLV', wantsClock(target.query), {
         queuedBytes: () => ws.bufferedAmount,
         write: (b) => {
           if (ws.readyState === WebSocket.OPEN) ws.send(b);

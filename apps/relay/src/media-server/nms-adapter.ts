@@ -16,6 +16,7 @@ import RtmpSession, { NmsRtmp } from 'node-media-server/src/session/rtmp_session
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import Flv from 'node-media-server/src/protocol/flv.js';
 import Rtmp from 'node-media-server/src/protocol/rtmp.js';
+import { CLOCK_TAG_NAME } from '@astral/media';
 
 export type { NmsBroadcast };
 
@@ -49,6 +50,8 @@ export interface BroadcastSession {
   streamName: string;
   streamPath: string;
   streamQuery: Record<string, string>;
+  /** Sends it the source's onAstralClock stamps: the relay's tap (for forwards) and players that asked (`?clock=1`). */
+  wantsClock?: boolean;
   sendBuffer(buffer: Buffer): void;
   close(): void;
   [stat: string]: unknown;
@@ -200,7 +203,7 @@ export function publishTag(broadcast: NmsBroadcast, type: number, timestamp: num
   if (type === 9 && data.length < 5) throw new Error(`video tag of ${data.length} bytes is too short`);
   if (type === 8 && data.length < 2) throw new Error(`audio tag of ${data.length} bytes is too short`);
   const packet = Flv.parserTag(type, timestamp, data.length, data) as NmsPacket;
-  if (type === 18 && !isMetadataBody(data)) return sendLiveScript(broadcast, packet);
+  if (type === 18 && !isMetadataBody(data)) return sendLiveScript(broadcast, packet, isClockBody(data));
   (broadcast as unknown as BroadcastInternals).broadcastMessage(packet);
 }
 
@@ -211,15 +214,24 @@ function isMetadataBody(data: Buffer): boolean {
   return name === 'onMetaData' || name === '@setDataFrame';
 }
 
+/** The source's wall-clock stamp (AMF0 string "onAstralClock" first). */
+function isClockBody(data: Buffer): boolean {
+  if (data.length < 3 || data[0] !== 0x02) return false;
+  return data.toString('latin1', 3, 3 + data.readUInt16BE(1)) === CLOCK_TAG_NAME;
+}
+
 /**
- * Any other script tag (the source's onAstralClock stamp, cue points) goes to the players as it is, live
- * only: node-media-server would take every script tag for the stream's metadata and hand it to joiners.
+ * Any other script tag (cue points) goes to the players as it is, live only: node-media-server would take every
+ * script tag for the stream's metadata and hand it to joiners. The source's onAstralClock stamp goes only to the
+ * sessions that want it (the tap that feeds forwards, players that asked with ?clock=1): ffmpeg would show it to
+ * every other player as a data stream without a codec.
  */
-function sendLiveScript(broadcast: NmsBroadcast, packet: NmsPacket): void {
+function sendLiveScript(broadcast: NmsBroadcast, packet: NmsPacket, clock: boolean): void {
   const flv = Flv.createMessage(packet);
   const rtmp = Rtmp.createMessage(packet);
   for (const s of broadcast.subscribers.values()) {
     const session = s as BroadcastSession;
+    if (clock && !session.wantsClock) continue;
     if (session.protocol === 'flv') session.sendBuffer(flv);
     else if (session.protocol === 'rtmp') session.sendBuffer(rtmp);
   }

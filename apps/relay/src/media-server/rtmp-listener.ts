@@ -3,7 +3,7 @@ import type { Logger } from '@astral/config';
 import { ListenerGuard, LogThrottle, listenOn } from '@astral/net';
 import { BroadcastSession, RtmpHooks, runRtmpSession } from './nms-adapter';
 import { PlayerQueue, PlayerQueueLimits, classifyRtmpMessage } from './player-queue';
-import { PLAY_TOKEN_PARAM } from '@astral/contracts';
+import { CLOCK_PARAM, PLAY_TOKEN_PARAM } from '@astral/contracts';
 import type { PlayerAdmission, PlayerLease } from '../players/player-budget';
 
 export interface RtmpAccess {
@@ -74,8 +74,9 @@ export class RtmpListener {
           );
         return refusal;
       },
-      onPlay: (_session, app, name, query) => {
+      onPlay: (session, app, name, query) => {
         const refusal = this.access.checkPlay(app, name);
+        session.wantsClock = query.get(CLOCK_PARAM) === '1';
         if (!refusal && !lease) {
           const token = query.get(PLAY_TOKEN_PARAM);
           const admission = this.access.admitPlayer(name, socket.remoteAddress, token, 'rtmp');

@@ -36,6 +36,8 @@ export class LocalTap {
       id: `astral-tap-${randomUUID()}`,
       ip: '',
       protocol: 'flv',
+      // The forwards carry the source's clock stamps down the tree.
+      wantsClock: true,
       streamPath: this.streamPath,
       // Called from inside node-media-server's broadcast loop: nothing may throw back into it.
       sendBuffer: (buffer: Buffer): void => {

@@ -184,7 +184,9 @@
     ui.hops.textContent = String(c.hops);
     ui.latency.textContent = '—';
     show('starting', 'Connecting to ' + label(c) + '…');
-    player = mpegts.createPlayer({ type: 'flv', isLive: true, url: c.url }, TUNING);
+    // ?clock=1: the node sends this player the source's onAstralClock stamps (plain players don't get them).
+    var url = c.url + (c.url.indexOf('?') >= 0 ? '&' : '?') + 'clock=1';
+    player = mpegts.createPlayer({ type: 'flv', isLive: true, url: url }, TUNING);
     player.on(mpegts.Events.ERROR, (type, detail) =>
       lose(c, 'The node stopped answering (' + type + ': ' + detail + ').'),
     );
