@@ -55,6 +55,28 @@ describe(placeViewer.name, () => {
     expect(ids(full)).toEqual([SOURCE]);
   });
 
+  it('in a burst that makes the other carriers look full, ranks them by their own reports before the source', () => {
+    const carriers = [carrier(SOURCE), carrier('a', { committedBps: MBIT }), carrier('b')];
+    // Placements not yet in a heartbeat: 2.5 viewers' worth on each, which makes both look full.
+    const burst = placeViewer(input(carriers, { pendingBps: (id) => (id === SOURCE ? 0 : 2.5 * MBIT) }));
+    expect(burst).toMatchObject({ ok: true, sourceOnly: false });
+    expect(ids(burst)).toEqual(['b', 'a']); // b has more room by its report
+    // Its twin: carriers full by their own reports leave the source.
+    const full = placeViewer(
+      input(
+        [
+          carrier(SOURCE),
+          carrier('a', { committedBps: 2.5 * MBIT }),
+          carrier('b', { committedBps: 3 * MBIT }),
+        ],
+        {
+          pendingBps: (id) => (id === SOURCE ? 0 : 2 * MBIT),
+        },
+      ),
+    );
+    expect(ids(full)).toEqual([SOURCE]);
+  });
+
   it('refuses (no-room) when every carrier is full, and places when one byte more would fit', () => {
     const full = [carrier(SOURCE, { committedBps: 3 * MBIT }), carrier('a', { committedBps: 2 * MBIT + 1 })];
     expect(placeViewer(input(full))).toEqual({ ok: false, reason: 'no-room' });
@@ -112,11 +134,16 @@ describe(placeViewer.name, () => {
       counts.set(first, (counts.get(first) ?? 0) + 1);
     }
     expect([...counts.values()].sort()).toEqual([25, 25, 25, 25]);
-    // Room for 100 taken: the next one goes to the source, never past a node's limit.
+    // Room for 100 taken by placements their heartbeats do not show yet: the next is ranked by the nodes' own
+    // reports, not sent to the source (a relay that is really full sends the player back, excluding itself).
     const next = placeViewer(
       input([carrier(SOURCE), ...cs], { pendingBps: (id) => pending.pendingBps(id, NOW - 10, NOW) }),
     );
-    expect(ids(next)).toEqual([SOURCE]);
+    expect(next).toMatchObject({ ok: true, sourceOnly: false });
+    expect(ids(next)).not.toContain(SOURCE);
+    // Once the heartbeats show the 100 (25 each), the nodes are full: the source.
+    const reported = cs.map((c) => ({ ...c, committedBps: 25 * MBIT }));
+    expect(ids(placeViewer(input([carrier(SOURCE), ...reported])))).toEqual([SOURCE]);
   });
 
   it('whatever the carriers, offers only live, unexcluded nodes with room, and the source only alone', () => {

@@ -8,6 +8,8 @@ import { ASSUMED_BITRATE_BPS, CarrierState, freeOf, isAlive } from '../streams/c
  * - Most room first, counted in viewers' worth (whole bit rates) so that nodes with about the same room tie; then
  *   fewer hops; then at random, so that equal nodes share a burst.
  * - The source only when no other carrier has room; excluded nodes never; nodes silent for the expiry window never.
+ * - When recent placements make every other carrier look full (a burst, before heartbeats show them), the
+ *   carriers are ranked by their own reports alone, before the source is named: the relay is the hard bound.
  */
 export interface PlacementInput {
   sourceNodeId: string;
@@ -50,23 +52,42 @@ export function placeViewer(input: PlacementInput): PlacementResult {
   if (alive.length === 0) return { ok: false, reason: 'no-carrier' };
   const eligible = alive.filter((c) => !input.exclude.has(c.nodeId));
   if (eligible.length === 0) return { ok: false, reason: 'all-excluded' };
-  const withRoom = eligible
-    .map((carrier) => ({ carrier, free: freeOf(carrier, rate, input.pendingBps(carrier.nodeId)) }))
-    .filter((x) => x.free >= rate);
-  const rank = (x: { carrier: CarrierState; free: number }): RankedCarrier => ({
+  const isSource = (c: CarrierState) => c.nodeId === input.sourceNodeId;
+  const others = eligible.filter((c) => !isSource(c));
+  const source = eligible.filter(isSource);
+  // With recent placements counted, then (during a burst, when they make every node look full) by the
+  // nodes' own reports alone: the relay is the hard bound and sends a player it cannot take back here.
+  const counted = (c: CarrierState) => input.pendingBps(c.nodeId);
+  const reported = () => 0;
+  for (const pass of [
+    { carriers: others, pending: counted },
+    { carriers: others, pending: reported },
+    { carriers: source, pending: counted },
+    { carriers: source, pending: reported },
+  ]) {
+    const ranked = rankWithRoom(pass.carriers, rate, pass.pending, input);
+    if (ranked.length > 0) return { ok: true, candidates: ranked, sourceOnly: pass.carriers === source };
+  }
+  return { ok: false, reason: 'no-room' };
+}
+
+/** The carriers with room for one more viewer at `rate`, most room (in whole viewers) first, then fewer hops. */
+function rankWithRoom(
+  carriers: readonly CarrierState[],
+  rate: number,
+  pendingBps: (c: CarrierState) => number,
+  input: PlacementInput,
+): RankedCarrier[] {
+  const keyed = carriers
+    .map((carrier) => ({ carrier, free: freeOf(carrier, rate, pendingBps(carrier)) }))
+    .filter((x) => x.free >= rate)
+    .map((x) => ({ ...x, slots: Math.floor(x.free / rate), tie: input.random() }));
+  keyed.sort((a, b) =>
+    a.slots !== b.slots ? b.slots - a.slots : a.carrier.hops - b.carrier.hops || a.tie - b.tie,
+  );
+  return keyed.slice(0, input.limit).map((x) => ({
     carrier: x.carrier,
     source: x.carrier.nodeId === input.sourceNodeId,
     freeBps: Number.isFinite(x.free) ? x.free - rate : null,
-  });
-  const others = withRoom.filter((x) => x.carrier.nodeId !== input.sourceNodeId);
-  if (others.length > 0) {
-    const keyed = others.map((x) => ({ ...x, slots: Math.floor(x.free / rate), tie: input.random() }));
-    keyed.sort((a, b) =>
-      a.slots !== b.slots ? b.slots - a.slots : a.carrier.hops - b.carrier.hops || a.tie - b.tie,
-    );
-    return { ok: true, candidates: keyed.slice(0, input.limit).map(rank), sourceOnly: false };
-  }
-  const source = withRoom.find((x) => x.carrier.nodeId === input.sourceNodeId);
-  if (source) return { ok: true, candidates: [rank(source)], sourceOnly: true };
-  return { ok: false, reason: 'no-room' };
+  }));
 }
