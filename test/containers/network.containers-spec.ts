@@ -87,7 +87,13 @@ describe('Astral network in containers', () => {
       const t0 = Date.now();
       await net.startInfrastructure();
       // One at a time: on 2 cores, parallel Nest boots only slow each other down.
-      for (let k = 1; k <= NODES; k++) await net.startNode(k, { ASTRAL_UPLOAD_LIMIT: TWO_STREAMS });
+      // The suite's players run on the host and reach the nodes through the container network's gateway, like
+      // viewers on the nodes' LAN: local, so they leave the two streams of upload to the forwards under test.
+      for (let k = 1; k <= NODES; k++)
+        await net.startNode(k, {
+          ASTRAL_UPLOAD_LIMIT: TWO_STREAMS,
+          ASTRAL_LOCAL_PLAYERS: 'loopback,10.0.0.0/8',
+        });
       source = net.nodes[0];
       await net.startPublisher(source);
       streamId = await waitFor(

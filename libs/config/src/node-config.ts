@@ -172,10 +172,13 @@ export class NodeConfig extends ListenerLimitsConfig {
 
   /**
    * Which players count as local (on the node's own machine: served, never charged to the upload budget):
-   * `loopback` (127.0.0.0/8, ::1) or `none` (every player counts, e.g. a node behind a local proxy).
+   * `loopback` (127.0.0.0/8, ::1), `loopback,<address or CIDR>,…` (also a LAN or container network whose players
+   * do not cross the uplink) or `none` (every player counts, e.g. a node behind a local proxy).
    */
-  @IsIn(['loopback', 'none'])
-  localPlayers: 'loopback' | 'none' = 'loopback';
+  @Matches(/^(none|loopback(,[0-9A-Fa-f:.]{2,45}(\/\d{1,3})?){0,32})$/, {
+    message: 'must be loopback, none, or loopback followed by comma-separated addresses or CIDR blocks',
+  })
+  localPlayers: string = 'loopback';
 
   /**
    * Seeder policy: `all` live streams, or a selector (`id:<glob>`, `title:<text>`, comma-separated; see

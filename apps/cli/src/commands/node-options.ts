@@ -80,7 +80,7 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   {
     flag: 'local-players',
     env: 'ASTRAL_LOCAL_PLAYERS',
-    description: 'which players cost no upload: loopback (default) or none',
+    description: 'which players cost no upload: loopback (default), loopback,<address or CIDR>,… or none',
   },
   {
     flag: 'seed',

@@ -55,8 +55,15 @@ export class DirectoryIdentity {
     if (listen && listen.port !== 0) this.listenUrl = `http://${urlHost(listen.host)}:${listen.port}`;
   }
 
+  /**
+   * A listen address of 0.0.0.0 or :: names no host a viewer can reach (a container, a server on every interface):
+   * then no URL is published without ASTRAL_PUBLIC_URL, and a full node answers 503 instead of redirecting.
+   */
   get publicUrl(): string | undefined {
-    return this.configuredUrl ?? this.listenUrl;
+    if (this.configuredUrl) return this.configuredUrl;
+    return this.listenUrl && !/^http:\/\/(0\.0\.0\.0|\[::\])(:|$)/.test(this.listenUrl)
+      ? this.listenUrl
+      : undefined;
   }
 
   listening(httpUrl: string): void {
