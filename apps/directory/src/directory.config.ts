@@ -10,6 +10,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { PUBLIC_URL_PATTERN } from '@astral/contracts';
 import { EnvMap, LISTENER_LIMITS_ENV, ListenerLimitsConfig } from '@astral/config';
 
 /**
@@ -82,7 +83,7 @@ export class DirectoryConfig extends ListenerLimitsConfig {
    */
   @IsOptional()
   @MaxLength(300)
-  @Matches(/^https?:\/\/[^\s/?#]+$/, {
+  @Matches(PUBLIC_URL_PATTERN, {
     message: 'must be http(s)://host[:port], without a path or a trailing slash',
   })
   publicUrl?: string;

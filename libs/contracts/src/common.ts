@@ -81,5 +81,8 @@ export interface RemovedReply {
   removed: boolean;
 }
 
+/** Where viewers reach the directory: `http(s)://host[:port]`, without a path or a trailing slash. */
+export const PUBLIC_URL_PATTERN = /^https?:\/\/[^\s/?#]+$/;
+
 /** An Ed25519 public key as Astral writes it: the raw 32 bytes in base64url, without padding. */
 export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;

@@ -14,7 +14,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { HOST_PATTERN, PUBLIC_KEY_PATTERN, type IsoDateTime } from './common';
+import { HOST_PATTERN, PUBLIC_KEY_PATTERN, PUBLIC_URL_PATTERN, type IsoDateTime } from './common';
 import { HeartbeatBody, PromoteBody } from './directory-http';
 
 /** How a node can be reached: its relay's ports and its agent's local API. */
@@ -168,15 +168,11 @@ export class NodeInfo extends NodeAddress {
   supernodeId!: string | null;
 }
 
-export class RegisterNodeReply {
-  @ValidateNested()
-  @Type(() => NodeInfo)
-  node!: NodeInfo;
-
-  @IsInt()
-  @Min(1)
-  heartbeatIntervalMs!: number;
-
+/**
+ * What a node learns of the directory (RegisterNodeReply) and its agent passes to its relay (SetDirectoryLink).
+ * Absent fields are unknown.
+ */
+export class DirectoryLink {
   /**
    * The directory's Ed25519 public key (base64url), which signs play tokens (placement.ts): the node's relay
    * checks a player's `?play=` token with it. Absent from a directory that signs none.
@@ -194,8 +190,18 @@ export class RegisterNodeReply {
   @IsOptional()
   @IsString()
   @MaxLength(300)
-  @Matches(/^https?:\/\/[^\s/?#]+$/, { message: 'publicUrl must be http(s)://host[:port], without a path' })
+  @Matches(PUBLIC_URL_PATTERN, { message: 'publicUrl must be http(s)://host[:port], without a path' })
   publicUrl?: string;
+}
+
+export class RegisterNodeReply extends DirectoryLink {
+  @ValidateNested()
+  @Type(() => NodeInfo)
+  node!: NodeInfo;
+
+  @IsInt()
+  @Min(1)
+  heartbeatIntervalMs!: number;
 
   @IsArray()
   @ArrayMaxSize(1000)

@@ -12,7 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import { STREAM_ID_PATTERN } from './streams';
-import { PUBLIC_KEY_PATTERN } from './common';
+import { DirectoryLink } from './nodes';
 
 export class AuthorizePublish {
   @Matches(STREAM_ID_PATTERN)
@@ -93,19 +93,7 @@ export class SetPlayerBudget {
  * What the agent learned from the directory's registration reply: the key that signs play tokens and
  * where a full node sends a new player. Absent fields are unknown (the relay forgets the previous value).
  */
-export class SetDirectoryLink {
-  @IsOptional()
-  @Matches(PUBLIC_KEY_PATTERN, {
-    message: 'directoryKey must be an Ed25519 public key: 43 base64url characters',
-  })
-  directoryKey?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(300)
-  @Matches(/^https?:\/\/[^\s/?#]+$/, { message: 'publicUrl must be http(s)://host[:port], without a path' })
-  publicUrl?: string;
-}
+export class SetDirectoryLink extends DirectoryLink {}
 
 export class RelayStreamEvent {
   @IsUUID()

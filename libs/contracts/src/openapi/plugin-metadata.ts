@@ -393,9 +393,7 @@ export default async () => {
                 format: 'uuid',
               },
             },
-            RegisterNodeReply: {
-              node: { required: true, type: () => t['../nodes'].NodeInfo },
-              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
+            DirectoryLink: {
               directoryKey: {
                 required: false,
                 type: () => String,
@@ -411,6 +409,10 @@ export default async () => {
                 maxLength: 300,
                 pattern: '^https?:\\/\\/[^\\s/?#]+$',
               },
+            },
+            RegisterNodeReply: {
+              node: { required: true, type: () => t['../nodes'].NodeInfo },
+              heartbeatIntervalMs: { required: true, type: 'integer', minimum: 1 },
               supernodes: { required: true, type: () => [t['../nodes'].NodeInfo], maxItems: 1000 },
             },
           },
@@ -631,15 +633,6 @@ export default async () => {
             },
             SetPlayerBudget: {
               forwardCommittedBps: { required: true, type: 'integer', minimum: 0, maximum: 1000000000000 },
-            },
-            SetDirectoryLink: {
-              directoryKey: { required: false, type: () => String, pattern: '^[A-Za-z0-9_-]{43}$' },
-              publicUrl: {
-                required: false,
-                type: () => String,
-                maxLength: 300,
-                pattern: '^https?:\\/\\/[^\\s/?#]+$',
-              },
             },
             RelayStreamEvent: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
