@@ -31,6 +31,9 @@ export type StreamOrigin = 'publish' | 'upstream';
 export interface PlayUrls {
   rtmp: string;
   httpFlv: string;
+  /** Plain HLS and Low-Latency HLS playlists (libs/contracts hls.ts). */
+  hls: string;
+  llHls: string;
 }
 
 /** A stream the node carries, and where it comes from. */

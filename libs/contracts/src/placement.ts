@@ -60,6 +60,9 @@ export class PlayCandidate {
   flvUrl!: string;
   wsUrl!: string;
   rtmpUrl!: string;
+  /** HLS (`/live/<id>/index.m3u8`) and Low-Latency HLS (`/live/<id>/ll.m3u8`), each with the play token. */
+  hlsUrl!: string;
+  llHlsUrl!: string;
   token!: string;
   expiresAt!: IsoDateTime;
 }

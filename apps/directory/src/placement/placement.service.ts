@@ -5,6 +5,8 @@ import {
   AstralError,
   PLACEMENT_DEFAULT_CANDIDATES,
   PLAY_TOKEN_PARAM,
+  hlsPlaylistPath,
+  llHlsPlaylistPath,
   PLAY_TOKEN_TTL_MS,
   PlacementQuery,
   PlacementReply,
@@ -131,6 +133,8 @@ export class PlacementService {
       flvUrl: `http://${host}:${r.carrier.httpPort}/live/${id}.flv?${play}`,
       wsUrl: `ws://${host}:${r.carrier.httpPort}/live/${id}.flv?${play}`,
       rtmpUrl: `rtmp://${host}:${r.carrier.rtmpPort}/live/${id}?${play}`,
+      hlsUrl: `http://${host}:${r.carrier.httpPort}${hlsPlaylistPath(id)}?${play}`,
+      llHlsUrl: `http://${host}:${r.carrier.httpPort}${llHlsPlaylistPath(id)}?${play}`,
       token,
       expiresAt: new Date(expiresAt).toISOString(),
     };

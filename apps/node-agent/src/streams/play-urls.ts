@@ -1,4 +1,4 @@
-import { PlayUrls } from '@astral/contracts';
+import { PlayUrls, hlsPlaylistPath, llHlsPlaylistPath } from '@astral/contracts';
 import { NodeConfig, urlHost } from '@astral/config';
 
 type UrlConfig = Pick<NodeConfig, 'host' | 'rtmpPort' | 'httpPort'>;
@@ -9,5 +9,7 @@ export function playUrls(config: UrlConfig, streamId: string): PlayUrls {
   return {
     rtmp: `rtmp://${h}:${config.rtmpPort}/live/${streamId}`,
     httpFlv: `http://${h}:${config.httpPort}/live/${streamId}.flv`,
+    hls: `http://${h}:${config.httpPort}${hlsPlaylistPath(streamId)}`,
+    llHls: `http://${h}:${config.httpPort}${llHlsPlaylistPath(streamId)}`,
   };
 }

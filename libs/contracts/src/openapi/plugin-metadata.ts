@@ -725,6 +725,13 @@ export default async () => {
               },
               wsUrl: { required: true, type: () => String },
               rtmpUrl: { required: true, type: () => String },
+              hlsUrl: {
+                required: true,
+                type: () => String,
+                description:
+                  'HLS (`/live/<id>/index.m3u8`) and Low-Latency HLS (`/live/<id>/ll.m3u8`), each with the play token.',
+              },
+              llHlsUrl: { required: true, type: () => String },
               token: { required: true, type: () => String },
               expiresAt: { required: true, type: () => String, format: 'date-time' },
             },
