@@ -13,3 +13,4 @@ export * from './amf/clock-tag';
 export * from './avc/avc-sps';
 export * from './hevc/hevc-sps';
 export * from './mp4';
+export * from './hls';
