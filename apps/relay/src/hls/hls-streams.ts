@@ -16,7 +16,12 @@ export interface HlsSettings extends HlsSegmenterSettings {
   recordDir: string | null;
 }
 
+/** The settings from the node's config; a part target over the segment target fails the start, naming both. */
 export function hlsSettings(config: NodeConfig): HlsSettings {
+  if (config.hlsPartMs > config.hlsSegmentMs)
+    throw new Error(
+      `ASTRAL_HLS_PART_MS (${config.hlsPartMs}) must not exceed ASTRAL_HLS_SEGMENT_MS (${config.hlsSegmentMs}): a part is a piece of a segment`,
+    );
   return {
     enabled: config.hls === 'on',
     partTargetMs: config.hlsPartMs,
