@@ -46,7 +46,8 @@ async function setup(settings: HlsSettings = SETTINGS) {
     createSegmenter: (s) => new HlsSegmenter(s),
     log: quiet,
   });
-  const server: Server = http.createServer((req, res) => new HlsHttp(hls, quiet).serve(req, res));
+  const routes = new HlsHttp(hls, quiet);
+  const server: Server = http.createServer((req, res) => routes.serve(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let next = 0;
