@@ -51,3 +51,18 @@ export const HLS_DEFAULTS = {
 export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 export const HLS_SEGMENT_TYPE = 'video/iso.segment';
 export const HLS_INIT_TYPE = 'video/mp4';
+
+/** A stream's HLS on a relay, in its stats (the segmenter's own figures, libs/media HlsSegmenterStats). */
+export interface HlsStreamStats {
+  /** The segmenting run, in media paths. */
+  epoch: string;
+  /** Media sequence number of the oldest listed segment, and of the segment in progress. */
+  firstMsn: number;
+  liveMsn: number;
+  segments: number;
+  parts: number;
+  discontinuities: number;
+  /** Bytes held: completed segments, the one in progress, init segments. */
+  retainedBytes: number;
+  targetDurationS: number;
+}

@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { STREAM_ID_PATTERN } from './streams';
 import { DirectoryLink } from './nodes';
-import type { HlsSegmenterStats } from '@astral/media';
+import type { HlsStreamStats } from './hls';
 
 export class AuthorizePublish {
   @Matches(STREAM_ID_PATTERN)
@@ -185,7 +185,7 @@ export interface RelayStreamStats {
   /** HLS sessions of the stream (docs/RELAY.md "HLS"); they are counted in players/localPlayers too. */
   hlsPlayers?: number;
   /** The stream's HLS segmenter while it is segmented (on demand), else null. */
-  hls?: HlsSegmenterStats | null;
+  hls?: HlsStreamStats | null;
 }
 
 export interface RelayStats {

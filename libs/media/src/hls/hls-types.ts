@@ -7,7 +7,7 @@ import type { FlvTag } from '../flv/flv-tag';
  */
 
 export interface HlsSegmenterSettings {
-  /** PART-TARGET in ms: no part is longer (a keyframe always starts a new part). */
+  /** PART-TARGET in ms: no part is longer (the keyframe that ends a segment starts a new part; one inside a segment does not, see docs/HLS.md). */
   partTargetMs: number;
   /** A segment ends at the first keyframe at or past this duration. */
   segmentTargetMs: number;
