@@ -93,6 +93,7 @@ export class RelayService
     this.hls = new RelayHls({
       settings: hlsSettings(config),
       hubOf: (streamId) => this.streams.hubOf(streamId),
+      streamIds: () => this.streams.all().map(([streamId]) => streamId),
       admit: (streamId, address, token, ll) =>
         this.players.admit(streamId, address, token, 'hls', hlsDirectoryPlay(ll)),
       createSegmenter: (settings) => new HlsSegmenter(settings),

@@ -1,6 +1,7 @@
 import http, { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as HLS from 'hls-parser';
 import { FlvParser, FlvTag, HlsSegmenter } from '@astral/media';
@@ -42,6 +43,7 @@ async function setup(settings: HlsSettings = SETTINGS) {
   const hls = new RelayHls({
     settings,
     hubOf: (id) => (id === 'show-1' && hubOpen ? hub : undefined),
+    streamIds: () => (hubOpen ? ['show-1'] : []),
     admit: (id, address, token, ll) => players.admit(id, address, token, 'hls', hlsDirectoryPlay(ll)),
     createSegmenter: (s) => new HlsSegmenter(s),
     log: quiet,
@@ -273,5 +275,31 @@ describe(HlsHttp.name, () => {
     expect(await pending(first)).toBe(true);
     t.pushUntil(1500);
     expect((await first).status).toBe(200);
+  });
+
+  it('with recording on, the sweep segments a stream nobody asked for and never idles it; without, it waits for a request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'astral-hls-rec-'));
+    try {
+      t = await setup({ ...SETTINGS, idleMs: 1, recordDir: dir });
+      t.pushUntil(500);
+      t.hls.sweep();
+      expect(t.hls.segmenters).toBe(1);
+      t.pushUntil(4500);
+      t.hls.sweep(); // long past idleMs without a request: a recording goes on
+      expect(t.hls.segmenters).toBe(1);
+      expect(t.hls.stats('show-1')!.liveMsn).toBeGreaterThanOrEqual(3);
+      await t.stop();
+
+      t = await setup({ ...SETTINGS, idleMs: 1 });
+      t.pushUntil(500);
+      t.hls.sweep();
+      expect(t.hls.segmenters).toBe(0);
+      t.hls.open('show-1');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      t.hls.sweep(); // idle past idleMs: segmenting stops
+      expect(t.hls.segmenters).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

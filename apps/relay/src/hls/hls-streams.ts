@@ -54,6 +54,8 @@ export interface RelayHlsDeps {
   settings: HlsSettings;
   /** The stream's hub on this relay, of either origin (local publish or upstream). */
   hubOf: (streamId: string) => StreamHub | undefined;
+  /** Every stream with a hub here: with recording on, each is segmented whether or not anyone asks. */
+  streamIds: () => string[];
   /** The player budget's admission of a new HLS session (PlayerBudget.admit). */
   admit: HlsAdmit;
   createSegmenter: (settings: HlsSegmenterSettings) => HlsSegmenterApi;
@@ -176,8 +178,11 @@ export class RelayHls {
   sweep(): void {
     this.sessions.sweep();
     const now = this.clock();
+    // A recording is of the whole stream, not of the time someone watched it: recorded streams never idle.
+    const recording = this.deps.settings.recordDir !== null;
+    if (recording) for (const id of this.deps.streamIds()) if (!this.states.has(id)) this.open(id);
     for (const entry of [...this.states.values()])
-      if (now - entry.lastRequestAt > this.deps.settings.idleMs && entry.waiters.size === 0)
+      if (!recording && now - entry.lastRequestAt > this.deps.settings.idleMs && entry.waiters.size === 0)
         this.end(entry, `no HLS request for ${this.deps.settings.idleMs} ms`);
   }
 
