@@ -388,7 +388,7 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv, /streams/
     expect(everyone.body.message).toContain('excluded');
   }, 60_000);
 
-  it('answers 503 with the reason when every carrier is full, on both routes', async () => {
+  it('answers 503 with the reason when every carrier is full, on all three routes', async () => {
     await report([
       carrierReport(source, 2.5 * MBIT),
       carrierReport(a, 4.5 * MBIT),
