@@ -41,7 +41,7 @@ const MBIT = 1_000_000;
  * Placement against a real `astral directory` process: nodes report over the bus (heartbeats and carrying, as their
  * agents do) and over signed HTTP, and viewers ask where to play. Every refusal next to its legitimate twin.
  */
-describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
+describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv, /streams/:id/play.m3u8)', () => {
   const cleanups: (() => unknown)[] = [];
   let redis: RedisHandle;
   let dataDir: string;
@@ -306,6 +306,12 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
       expect(cand.rtmpUrl).toBe(
         `rtmp://${node.request.host}:${node.request.rtmpPort}/live/${streamId}?play=${cand.token}`,
       );
+      expect(cand.hlsUrl).toBe(
+        `http://${node.request.host}:${node.request.httpPort}/live/${streamId}/index.m3u8?play=${cand.token}`,
+      );
+      expect(cand.llHlsUrl).toBe(
+        `http://${node.request.host}:${node.request.httpPort}/live/${streamId}/ll.m3u8?play=${cand.token}`,
+      );
     }
   }, 60_000);
 
@@ -328,6 +334,42 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     expect(verdict).toMatchObject({ ok: true, claims: { nodeId: a.nodeId, streamId } });
   }, 60_000);
 
+  it('redirects an HLS player (302) to the first candidate playlist, LL-HLS with ll=1, honouring exclude', async () => {
+    await report([
+      carrierReport(source, 0),
+      carrierReport(a, 0),
+      carrierReport(b, 3 * MBIT),
+      carrierReport(c, 3 * MBIT),
+    ]);
+    const redirect = async (query: string) => {
+      const res = await fetch(`${url}/streams/${streamId}/play.m3u8${query}`, { redirect: 'manual' });
+      expect([query, res.status]).toEqual([query, 302]);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      return new URL(res.headers.get('location')!);
+    };
+    for (const [query, playlist] of [
+      ['', 'index.m3u8'],
+      ['?ll=0', 'index.m3u8'],
+      ['?ll=1', 'll.m3u8'],
+    ]) {
+      const location = await redirect(query);
+      expect([query, location.host, location.pathname]).toEqual([
+        query,
+        `${a.request.host}:${a.request.httpPort}`,
+        `/live/${streamId}/${playlist}`,
+      ]);
+      const verdict = verifyPlayToken(location.searchParams.get('play'), directoryKey, Date.now(), {
+        nodeId: a.nodeId,
+        streamId,
+      });
+      expect(verdict).toMatchObject({ ok: true, claims: { nodeId: a.nodeId, streamId } });
+    }
+    // A full relay sends its HLS players on with ?exclude=<itself>: they land on a carrier with room (b and c tie).
+    const relayed = await redirect(`?exclude=${a.nodeId}&ll=1`);
+    expect([b, c].map((n) => `${n.request.host}:${n.request.httpPort}`)).toContain(relayed.host);
+    expect(relayed.pathname).toBe(`/live/${streamId}/ll.m3u8`);
+  }, 60_000);
+
   it('excludes the nodes a viewer names, and offers the source only when no other carrier has room', async () => {
     await report([
       carrierReport(source, 0),
@@ -346,7 +388,7 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     expect(everyone.body.message).toContain('excluded');
   }, 60_000);
 
-  it('answers 503 with the reason when every carrier is full, on both routes', async () => {
+  it('answers 503 with the reason when every carrier is full, on all three routes', async () => {
     await report([
       carrierReport(source, 2.5 * MBIT),
       carrierReport(a, 4.5 * MBIT),
@@ -360,6 +402,9 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     expect(full.body.message).toContain('upload limit');
     const redirect = await fetch(`${url}/streams/${streamId}/play.flv`, { redirect: 'manual' });
     expect(redirect.status).toBe(503);
+    const hls = await fetch(`${url}/streams/${streamId}/play.m3u8?ll=1`, { redirect: 'manual' });
+    expect([hls.status, hls.headers.get('retry-after')]).toEqual([503, '2']);
+    expect(((await hls.json()) as AstralErrorBody).message).toContain('upload limit');
     expect(await stream()).toMatchObject({ freeCapacityBps: 0.5 * MBIT + 0.5 * MBIT, needsCapacity: true });
     // The twin: one node with room again.
     await report([carrierReport(c, 0)]);
@@ -382,6 +427,17 @@ describe('placement (GET /api/streams/:id/play, /streams/:id/play.flv)', () => {
     expect(
       (await fetch(`${url}/streams/no-such-stream-123456/play.flv`, { redirect: 'manual' })).status,
     ).toBe(404);
+    expect(
+      (await fetch(`${url}/streams/no-such-stream-123456/play.m3u8?ll=1`, { redirect: 'manual' })).status,
+    ).toBe(404);
+    // ll is 0 or 1, once; anything else is refused, not read as plain HLS. The twins: ll=1 and ll=0 redirect.
+    const hls = (q: string) => fetch(`${url}/streams/${streamId}/play.m3u8${q}`, { redirect: 'manual' });
+    for (const q of ['?ll=2', '?ll=true', '?ll=', '?ll=1&ll=1', '?ll=%00', '?ll=1&exclude=not-a-node']) {
+      const res = await hls(q);
+      const body = (await res.json()) as AstralErrorBody;
+      expect([q, res.status, body.error]).toEqual([q, 400, 'bad-request']);
+    }
+    expect([(await hls('?ll=1')).status, (await hls('?ll=0')).status]).toEqual([302, 302]);
     expect((await get('/api/streams/BAD..ID/play')).status).toBe(400);
     const created = (await (
       await directoryFetch(

@@ -21,12 +21,15 @@ import {
 /** What the pages expose as window.astralPlayer (assets/stream-player.js). */
 interface PlayerState {
   state: string;
+  mode: 'flv' | 'll-hls' | 'hls' | null;
+  engine: 'mpegts.js' | 'hls.js' | 'native' | null;
   nodeId: string | null;
   hops: number | null;
   source: boolean | null;
   own: boolean;
   url: string | null;
   latencyMs: number | null;
+  hlsLatencyMs: number | null;
   failovers: number;
   reason: string | null;
   lostAt: number | null;
@@ -203,10 +206,64 @@ describe('viewer pages in a browser', () => {
         const p95 = samples[Math.ceil(samples.length * 0.95) - 1];
         console.log(`latency behind the source, two hops down: p95 ${p95} ms, samples ${samples.join(' ')}`);
         expect(p95).toBeLessThanOrEqual(1500);
-        expect(await page.locator('#play-latency').textContent()).toMatch(/^\d+\.\d\d s$/);
+        expect(await page.locator('#play-latency').textContent()).toMatch(/^\d+\.\d\d s · FLV$/);
         expect(await page.locator('#play-hops').textContent()).toBe('2');
       }),
     60_000,
+  );
+
+  it(
+    'a page in LL-HLS mode plays from a node two hops below the source (hls.js), and switches back to FLV',
+    () =>
+      step(async () => {
+        const hops2 = net.nodes.slice(2, 4).map((n) => n.nodeId);
+        const page = await browser!.newPage();
+        page.on('console', (m) => consoleLines.push(`ll-hls ${m.type()}: ${m.text()}`));
+        // This viewer has just lost the source and node2 (the page's own exclude list, as after two failovers):
+        // the directory places it two hops down. The placement and the nodes are real; only its query is added to.
+        const nearer = [net.nodes[0].nodeId, net.nodes[1].nodeId].join(',');
+        await page.route(`${net.directoryUrl}/api/streams/*/play?*`, (route) => {
+          const url = new URL(route.request().url());
+          url.searchParams.set('exclude', nearer);
+          return route.continue({ url: url.toString() });
+        });
+        await page.goto(`${net.directoryUrl}/streams/${stream.streamId}?node=off&player=ll-hls`);
+        expect(await page.locator('#play-mode').inputValue()).toBe('ll-hls');
+        const s = await playing(page, 'the LL-HLS page to play', 60_000);
+        expect(s).toMatchObject({ state: 'playing', mode: 'll-hls', engine: 'hls.js', hops: 2, own: false });
+        expect(hops2).toContain(s.nodeId);
+        expect(new URL(s.url!).pathname).toBe(`/live/${stream.streamId}/ll.m3u8`);
+        // 10 s of play: currentTime moves every second, ~10 s in all, from the same node (no failover).
+        const times = [await videoTime(page)];
+        for (let k = 0; k < 10; k++) {
+          await sleep(1000);
+          times.push(await videoTime(page));
+        }
+        console.log(`LL-HLS two hops down: currentTime ${times.map((t) => t.toFixed(2)).join(' ')}`);
+        for (let k = 1; k < times.length; k++) expect(times[k]).toBeGreaterThan(times[k - 1]);
+        expect(times[10] - times[0]).toBeGreaterThan(7);
+        const after = (await player(page))!;
+        expect(after).toMatchObject({ nodeId: s.nodeId, failovers: 0, mode: 'll-hls' });
+        expect(after.hlsLatencyMs).toEqual(expect.any(Number));
+        expect(await page.locator('#play-latency').textContent()).toMatch(
+          /^\d+\.\d\d s behind the live edge · LL-HLS$/,
+        );
+        // The viewer picks FLV: the same page plays on with mpegts.js (on a new timeline: wait for it to move).
+        await page.locator('#play-mode').selectOption('flv');
+        const flv = await waitFor(
+          async () => {
+            const x = await player(page);
+            return x?.mode === 'flv' && x.state === 'playing' ? x : false;
+          },
+          { timeoutMs: 30_000, intervalMs: 250, what: 'the page to play FLV again' },
+        );
+        expect(flv).toMatchObject({ engine: 'mpegts.js', hops: 2 });
+        const t = await videoTime(page);
+        await waitFor(async () => (await videoTime(page)) > t, { timeoutMs: 5000, intervalMs: 100 });
+        expect(new URL(page.url()).searchParams.get('player')).toBe('flv');
+        await page.close();
+      }),
+    120_000,
   );
 
   it(

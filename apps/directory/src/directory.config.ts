@@ -79,7 +79,7 @@ export class DirectoryConfig extends ListenerLimitsConfig {
 
   /**
    * Where viewers reach the directory, `http(s)://host[:port]` without a path: given to nodes (a full node redirects
-   * a new player to `<publicUrl>/streams/<id>/play.flv`). Unset: the address the directory listens on.
+   * a new player to `<publicUrl>/streams/<id>/play.flv`, or `play.m3u8` for HLS). Unset: the address the directory listens on.
    */
   @IsOptional()
   @MaxLength(300)

@@ -1,5 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import type { Integer, IsoDateTime, Uuid } from './common';
 
 /**
@@ -28,7 +28,7 @@ export const PLAY_TOKEN_TTL_MS = 60_000;
 /** A signed play token: base64url claims, a dot, a base64url Ed25519 signature (86 characters). */
 export const PLAY_TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{86}$/;
 
-/** GET /api/streams/:id/play and GET /streams/:id/play.flv. */
+/** GET /api/streams/:id/play, GET /streams/:id/play.flv and GET /streams/:id/play.m3u8. */
 export class PlacementQuery {
   /** Nodes not to offer (comma-separated ids): the ones this viewer just lost or could not reach. */
   @IsOptional()
@@ -46,6 +46,17 @@ export class PlacementQuery {
   @Min(1)
   @Max(PLACEMENT_MAX_CANDIDATES)
   limit?: number;
+}
+
+/** The query parameter of GET /streams/:id/play.m3u8 that asks for the LL-HLS playlist (`ll=1`) over plain HLS. */
+export const LL_HLS_PARAM = 'll';
+
+/** GET /streams/:id/play.m3u8: a placement, and which playlist to redirect to (`ll=1`: LL-HLS; none or 0: HLS). */
+export class PlayHlsQuery extends PlacementQuery {
+  /** Only `0` or `1`: anything else (`true`, empty, repeated) is refused rather than read as plain HLS. */
+  @IsOptional()
+  @IsIn(['0', '1'])
+  ll?: '0' | '1';
 }
 
 /** One node a viewer may play from, best first; a reply shape (a class so that OpenAPI documents it). */

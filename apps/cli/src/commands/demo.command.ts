@@ -17,7 +17,9 @@ import {
   agentApi,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
-import { errorMessage, printJson, renderTable } from '../output';
+import type { PlayUrls } from '@astral/contracts';
+import { errorMessage, printJson } from '../output';
+import { DemoNodeSummary, renderDemoSummary } from './demo-summary';
 import { createStream } from './publish.command';
 import { watchNetwork } from './demo-watch';
 
@@ -32,18 +34,7 @@ export interface WatchAnswer {
   streamId: string;
   upstreamNodeId: string;
   hops: number;
-  play: { rtmp: string; httpFlv: string };
-}
-
-interface DemoNodeSummary {
-  node: string;
-  nodeId: string;
-  apiUrl: string;
-  uploadLimit: string;
-  upstream: string;
-  hops: number;
-  receiving: boolean;
-  play: { rtmp: string; httpFlv: string };
+  play: PlayUrls;
 }
 
 const SOURCE_LIMIT = '1.5mbit';
@@ -305,41 +296,19 @@ export function demoCommand(): Command {
       }
       if (interrupted) return bail();
 
-      const last = summary[summary.length - 1];
       if (opts.json) {
         printJson({ directoryUrl: net.directoryUrl, redisUrl: redis.url, logDir, streamId, nodes: summary });
       } else {
         const out = (s: string): void => void process.stdout.write(`${s}\n`);
-        out('');
-        out(`Directory:  ${net.directoryUrl}/`);
-        out(`Stream:     ${streamId}   (${net.directoryUrl}/api/streams)`);
-        out(`Watch:      ${net.directoryUrl}/streams/${streamId}   (a browser, placed on a node with room)`);
-        out(`Network:    ${net.directoryUrl}/network   (the live network view)`);
-        out(`Logs:       ${logDir}`);
-        out(
-          renderTable(
-            ['node', 'upload limit', 'upstream', 'hops', 'playing', 'RTMP', 'HTTP-FLV'],
-            summary.map((s) => [
-              s.node,
-              s.uploadLimit,
-              s.upstream,
-              s.hops,
-              s.receiving ? 'yes' : 'NO',
-              s.play.rtmp,
-              s.play.httpFlv,
-            ]),
-          ),
-        );
-        out('Try:');
-        out(`  ffplay ${net.directoryUrl}/streams/${streamId}/play.flv   # the directory places the player`);
-        out(`  ffplay -fflags nobuffer ${last.play.rtmp}`);
-        out(`  ffplay ${last.play.httpFlv}`);
-        out(`  ffprobe -v error -show_entries stream=codec_type,codec_name -of json ${last.play.httpFlv}`);
-        // The CLI reads the node's API token from its data directory.
-        out(
-          `  npx astral publish fixtures/sample.flv --to ${summary[0].apiUrl} --data-dir ${source.dataDir} --title "my stream"`,
-        );
-        out(`  curl ${summary[0].apiUrl}/api/status`);
+        const { directoryUrl } = net;
+        for (const line of renderDemoSummary({
+          directoryUrl,
+          streamId,
+          logDir,
+          sourceDataDir: source.dataDir,
+          nodes: summary,
+        }))
+          out(line);
         out(durationSec ? `Running for ${durationSec} s (Ctrl-C stops earlier).` : 'Press Ctrl-C to stop.');
       }
 

@@ -19,7 +19,11 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
   REDIS_CA_FLAG,
   { flag: 'host', env: 'ASTRAL_HOST', description: 'address the relay binds and advertises' },
   { flag: 'rtmp-port', env: 'ASTRAL_RTMP_PORT', description: 'RTMP port (publish and play)' },
-  { flag: 'http-port', env: 'ASTRAL_HTTP_PORT', description: 'HTTP-FLV port (publish and play)' },
+  {
+    flag: 'http-port',
+    env: 'ASTRAL_HTTP_PORT',
+    description: 'HTTP port: HTTP-FLV (publish and play), HLS and LL-HLS (play)',
+  },
   {
     flag: 'forward-port',
     env: 'ASTRAL_FORWARD_PORT',

@@ -10,6 +10,7 @@ import {
   nodeIdFor,
   urlHost,
 } from '@astral/config';
+import { hlsPlaylistPath, llHlsPlaylistPath } from '@astral/contracts';
 import { ManagedProcess, ProcessExit, astralBin, spawnManaged } from '@astral/testing';
 import { restartDelay, runService } from '../lifecycle';
 import { errorMessage } from '../output';
@@ -166,6 +167,8 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<void> {
         `  API        ${apiUrl}   (astral node status --node ${apiUrl}${config.dataDir === new NodeConfig().dataDir ? '' : ` --data-dir ${config.dataDir}`})`,
         `  RTMP       rtmp://${host}:${config.rtmpPort}/live/<streamId>   (publish and play)`,
         `  HTTP-FLV   http://${host}:${config.httpPort}/live/<streamId>.flv   (publish and play)`,
+        `  HLS        http://${host}:${config.httpPort}${hlsPlaylistPath('<streamId>')}   (play)`,
+        `  LL-HLS     http://${host}:${config.httpPort}${llHlsPlaylistPath('<streamId>')}   (play, Low-Latency HLS)`,
         `  forward    ${host}:${config.forwardPort}   (downstream relays; GET /healthz)`,
         '',
       ].join('\n'),

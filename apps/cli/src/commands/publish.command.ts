@@ -6,6 +6,7 @@ import { httpJson, redactUrl } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 import { errorMessage, printJson, renderRecord } from '../output';
 import { resolveApiToken } from '../node-api/node-api-client';
+import { playRecord } from '../node-api/render';
 
 /** Splits a stream's RTMP publish address into what OBS asks for: a server URL and a stream key. */
 export function obsSettings(
@@ -87,11 +88,7 @@ export function publishCommand(): Command {
         if (opts.json) printJson({ streamId: created.streamId, play: created.play, obs });
         else {
           process.stdout.write(
-            `${renderRecord([
-              ['stream id', created.streamId],
-              ['play (RTMP)', created.play.rtmp],
-              ['play (HTTP-FLV)', created.play.httpFlv],
-            ])}\n`,
+            `${renderRecord([['stream id', created.streamId], ...playRecord(created.play)])}\n`,
           );
           process.stdout.write(
             `To publish from OBS instead (keep the key secret):\n  OBS server:     ${obs.server}\n  OBS stream key: ${obs.streamKey}\n`,

@@ -1,5 +1,15 @@
-import type { NodeInfo, NodeStatus, OutgoingTicket, RelayStreamStats } from '@astral/contracts';
-import { renderEvent, renderNodes, renderSettings, renderStatus, renderTickets } from './render';
+import type { NodeInfo, NodeStatus, OutgoingTicket, PlayUrls, RelayStreamStats } from '@astral/contracts';
+import {
+  playRecord,
+  renderEvent,
+  renderNodes,
+  renderPublished,
+  renderSettings,
+  renderStatus,
+  renderStreams,
+  renderTickets,
+  renderWatch,
+} from './render';
 
 const NOW = Date.parse('2025-01-01T12:00:00Z');
 const SELF = 'bbb81481-4390-4d45-bccb-91a291ffe682';
@@ -210,5 +220,60 @@ describe(renderEvent.name, () => {
     expect(renderEvent({ type: 'stream-ended', streamId: 's1', at: 'yesterday' })).toBe(
       'yesterday  stream-ended      streamId=s1',
     );
+  });
+});
+
+const PLAY: PlayUrls = {
+  rtmp: 'rtmp://10.0.0.2:1935/live/s1',
+  httpFlv: 'http://10.0.0.2:8000/live/s1.flv',
+  hls: 'http://10.0.0.2:8000/live/s1/index.m3u8',
+  llHls: 'http://10.0.0.2:8000/live/s1/ll.m3u8',
+};
+
+describe(playRecord.name, () => {
+  it('names every play URL of a node, HLS and LL-HLS included', () => {
+    expect(playRecord(PLAY)).toEqual([
+      ['play (RTMP)', PLAY.rtmp],
+      ['play (HTTP-FLV)', PLAY.httpFlv],
+      ['play (HLS)', PLAY.hls],
+      ['play (LL-HLS)', PLAY.llHls],
+    ]);
+  });
+
+  it('is what publish and watch print', () => {
+    const watched = renderWatch({ streamId: 's1', seed: false, upstreamNodeId: UP, hops: 1, play: PLAY });
+    const published = renderPublished({
+      streamId: 's1',
+      key: 'k',
+      rtmpUrl: 'rtmp://10.0.0.2:1935/live',
+      publishUrl: 'http://10.0.0.2:8000/live/s1.flv?key=k',
+      obs: { server: 'rtmp://10.0.0.2:1935/live', streamKey: 's1?key=k' },
+      play: PLAY,
+    });
+    for (const text of [watched, published])
+      for (const url of [PLAY.rtmp, PLAY.httpFlv, PLAY.hls, PLAY.llHls]) expect(text).toContain(url);
+  });
+});
+
+describe(renderStreams.name, () => {
+  it('lists each stream with its HTTP-FLV, HLS and LL-HLS URLs', () => {
+    const sut = renderStreams(
+      [
+        {
+          streamId: 's1',
+          origin: 'upstream',
+          path: [UP, SELF],
+          hops: 1,
+          upstreamNodeId: UP,
+          ticketId: 't1',
+          since: NOW - 60_000,
+          seed: false,
+          play: PLAY,
+        },
+      ],
+      NOW,
+    );
+    expect(row(sut, 'stream')).toContain('play (HTTP-FLV) | play (HLS) | play (LL-HLS)');
+    expect(row(sut, 's1')).toContain(`${PLAY.httpFlv} | ${PLAY.hls} | ${PLAY.llHls}`);
   });
 });

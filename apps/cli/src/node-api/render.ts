@@ -5,6 +5,7 @@ import type {
   NodeSettings,
   NodeStatus,
   NodesReply,
+  PlayUrls,
   PublishReply,
   TicketsReply,
   WatchReply,
@@ -110,7 +111,7 @@ export function renderNodes(n: NodesReply, self: string | null, now = Date.now()
 export function renderStreams(list: ListedStream[], now = Date.now()): string {
   if (list.length === 0) return 'This node carries no streams. Watch one with `astral node watch STREAM`.';
   return renderTable(
-    ['stream', 'kind', 'upstream', 'hops', 'since', 'play (HTTP-FLV)'],
+    ['stream', 'kind', 'upstream', 'hops', 'since', 'play (HTTP-FLV)', 'play (HLS)', 'play (LL-HLS)'],
     list.map((c) => [
       c.streamId,
       streamKind(c),
@@ -118,17 +119,25 @@ export function renderStreams(list: ListedStream[], now = Date.now()): string {
       c.hops,
       formatAge(c.since, now),
       c.play.httpFlv,
+      c.play.hls,
+      c.play.llHls,
     ]),
   );
 }
 
+/** A node's play URLs as record lines (`astral node publish`, `watch`, `seed`, and `astral publish`). */
+export function playRecord(play: PlayUrls): [string, string][] {
+  return [
+    ['play (RTMP)', play.rtmp],
+    ['play (HTTP-FLV)', play.httpFlv],
+    ['play (HLS)', play.hls],
+    ['play (LL-HLS)', play.llHls],
+  ];
+}
+
 export function renderPublished(p: PublishReply): string {
   return [
-    renderRecord([
-      ['stream id', p.streamId],
-      ['play (RTMP)', p.play.rtmp],
-      ['play (HTTP-FLV)', p.play.httpFlv],
-    ]),
+    renderRecord([['stream id', p.streamId], ...playRecord(p.play)]),
     '',
     'Publish settings. Shown this once: the node keeps only a hash of the key. Keep them secret.',
     `  OBS server:        ${p.obs.server}`,
@@ -144,8 +153,7 @@ export function renderWatch(w: WatchReply): string {
     ['mode', w.seed ? 'seeding (carried to forward to others)' : 'watching'],
     ['upstream', w.upstreamNodeId ?? '(source: published here)'],
     ['hops', w.hops],
-    ['play (RTMP)', w.play.rtmp],
-    ['play (HTTP-FLV)', w.play.httpFlv],
+    ...playRecord(w.play),
   ]);
 }
 

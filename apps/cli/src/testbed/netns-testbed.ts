@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import pino from 'pino';
+import type { PlayUrls } from '@astral/contracts';
 import { createLogger } from '@astral/config';
 import {
   NETNS_NODE_PORTS,
@@ -37,7 +38,7 @@ interface NodeSummary {
   upstream: string;
   hops: number;
   playing: boolean;
-  play: { rtmp: string; httpFlv: string };
+  play: PlayUrls;
 }
 
 /**
@@ -170,7 +171,7 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
       out(`Logs:          ${logDir}`);
       out(
         renderTable(
-          ['node', 'namespace', 'address', 'upstream', 'hops', 'playing', 'HTTP-FLV'],
+          ['node', 'namespace', 'address', 'upstream', 'hops', 'playing', 'HTTP-FLV', 'LL-HLS'],
           summary.map((s) => [
             s.node,
             s.namespace,
@@ -179,12 +180,14 @@ export async function runNetnsTestbed(o: NetnsTestbedOptions): Promise<number> {
             s.hops,
             s.playing ? 'yes' : 'NO',
             s.play.httpFlv,
+            s.play.llHls,
           ]),
         ),
       );
       const last = summary[summary.length - 1];
       out('Try:');
       out(`  ffplay ${last.play.httpFlv}`);
+      out(`  ffplay ${last.play.llHls}     (LL-HLS; ${last.play.hls}: plain HLS)`);
       out(`  curl http://${last.address}:${NETNS_NODE_PORTS.forward}/stats     (forwards, bytes, lag)`);
       out(
         `  ip netns exec ${n.plan.nodes[0].namespace} tc -s qdisc show dev ${n.plan.nodes[0].uplinkInside}`,

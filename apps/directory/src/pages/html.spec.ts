@@ -1,7 +1,8 @@
 import { StreamInfo } from '@astral/contracts';
 import { durationSince, resolutionText } from './format';
 import { escapeHtml, html } from './html';
-import { playUrls, renderStreamPage, renderTree } from './stream-page';
+import { nodePlayUrls } from '../placement/play-urls';
+import { renderStreamPage, renderTree } from './stream-page';
 import { renderStreamsPage } from './streams-page';
 
 const stream: StreamInfo = {
@@ -43,7 +44,7 @@ describe(html.name, () => {
 const carrier = (nodeId: string, hops = 1) => ({
   nodeId,
   hops,
-  ...playUrls(stream.streamId, { host: '10.0.0.2', rtmpPort: 1935, httpPort: 8000 }),
+  ...nodePlayUrls(stream.streamId, { host: '10.0.0.2', rtmpPort: 1935, httpPort: 8000 }),
 });
 
 describe(renderStreamPage.name, () => {
@@ -53,7 +54,11 @@ describe(renderStreamPage.name, () => {
     expect(sut).toContain('&#60;script&#62;');
     expect(sut).toContain('rtmp://10.0.0.2:1935/live/my-show-3f9a2c');
     expect(sut).toContain('http://10.0.0.2:8000/live/my-show-3f9a2c.flv');
+    expect(sut).toContain('http://10.0.0.2:8000/live/my-show-3f9a2c/index.m3u8');
+    expect(sut).toContain('http://10.0.0.2:8000/live/my-show-3f9a2c/ll.m3u8');
     expect(sut).toContain('/streams/my-show-3f9a2c/play.flv');
+    expect(sut).toContain('href="/streams/my-show-3f9a2c/play.m3u8"');
+    expect(sut).toContain('href="/streams/my-show-3f9a2c/play.m3u8?ll=1"');
     expect(sut).toContain('7 viewers');
     expect(sut).toContain('2.50 Mbit/s');
     expect(sut).toContain('1280×720');
@@ -68,10 +73,20 @@ describe(renderStreamPage.name, () => {
       '<script src="/assets/mpegts.js">',
       '<script src="/assets/own-node.js">',
       '<script src="/assets/stream-tree.js">',
+      '<script src="/assets/stream-hls.js">',
       '<script src="/assets/stream-player.js">',
     ]);
     expect(sut).not.toMatch(/\son[a-z]+=/);
     expect(sut).not.toContain('<style');
+  });
+
+  it('offers the three players, FLV first', () => {
+    const sut = renderStreamPage(stream, []);
+    expect(sut.match(/<option value="[^"]+">[^<]+<\/option>/g)).toEqual([
+      '<option value="flv">FLV (low latency)</option>',
+      '<option value="ll-hls">LL-HLS</option>',
+      '<option value="hls">HLS</option>',
+    ]);
   });
 
   it('passes the stream id and the own node default as JSON that no value can close', () => {
@@ -132,15 +147,6 @@ describe(renderStreamsPage.name, () => {
     const sut = renderStreamsPage(page([ended, stream]), '', NOW);
     expect(sut.indexOf('my-show-3f9a2c')).toBeLessThan(sut.indexOf('old-show-000001'));
     expect(sut).toContain('Other streams');
-  });
-});
-
-describe(playUrls.name, () => {
-  it('brackets IPv6 hosts', () => {
-    expect(playUrls('abc', { host: '::1', rtmpPort: 1935, httpPort: 8000 })).toEqual({
-      rtmp: 'rtmp://[::1]:1935/live/abc',
-      flv: 'http://[::1]:8000/live/abc.flv',
-    });
   });
 });
 

@@ -7,8 +7,16 @@ describe(pageAsset.name, () => {
     expect(sut).toContain('mpegts.createPlayer');
   });
 
-  it('reads mpegts.js from node_modules', () => {
+  it('reads mpegts.js and hls.js from node_modules', () => {
     expect(pageAsset('mpegts.js')).toContain('mpegts');
+    expect(pageAsset('hls.js')).toContain('lowLatencyMode');
+  });
+
+  it('reads the HLS side of the player, which loads hls.js only when asked', () => {
+    const sut = pageAsset('stream-hls.js');
+    expect(sut).toContain("'/assets/hls.js'");
+    expect(sut).toContain('lowLatencyMode');
+    expect(sut).toContain('canPlayType(HLS_TYPE)');
   });
 
   it('serves only the files it names, with their type', () => {
@@ -21,5 +29,7 @@ describe(pageAsset.name, () => {
   it('allows no inline script', () => {
     expect(PAGE_CSP).toContain("script-src 'self';");
     expect(PAGE_CSP).not.toContain('unsafe');
+    // hls.js must not need a blob: worker (scripts stay 'self'); native HLS plays a node's playlist URL.
+    expect(PAGE_CSP).toContain("media-src 'self' blob: http: https:;");
   });
 });

@@ -7,7 +7,8 @@ import { NodesService } from '../nodes/nodes.service';
 import { StreamsService } from '../streams/streams.service';
 import { renderNodesPage } from './nodes-page';
 import { PAGE_CSP, isPageAsset, pageAsset, pageAssetType } from './page-assets';
-import { playUrls, renderStreamPage } from './stream-page';
+import { nodePlayUrls } from '../placement/play-urls';
+import { renderStreamPage } from './stream-page';
 import { renderStreamsPage } from './streams-page';
 
 /** Where a viewer's own node answers by default: its agent's API on loopback, at the default API port. */
@@ -38,11 +39,10 @@ export class PagesController {
     const carriers = await this.streams.carrierNodes(ref);
     return renderStreamPage(
       stream,
-      carriers.map(({ carrier, node }) => ({
-        nodeId: node.nodeId,
-        hops: carrier.hops,
-        ...playUrls(stream.streamId, node),
-      })),
+      carriers.map(({ carrier, node }) => {
+        const { rtmp, flv, hls, llHls } = nodePlayUrls(stream.streamId, node);
+        return { nodeId: node.nodeId, hops: carrier.hops, rtmp, flv, hls, llHls };
+      }),
       OWN_NODE_API,
     );
   }
@@ -54,7 +54,7 @@ export class PagesController {
     return renderNodesPage(await this.nodes.list());
   }
 
-  /** The pages' assets: mpegts.js from node_modules (no CDN), and the pages' own scripts and stylesheet. */
+  /** The pages' assets: mpegts.js and hls.js from node_modules (no CDN), and the pages' own scripts and stylesheet. */
   @Get('assets/:name')
   asset(@Param('name') name: string, @Res({ passthrough: true }) res: Response): string {
     if (!isPageAsset(name)) throw new AstralError('not-found', `no page asset ${name.slice(0, 100)}`);

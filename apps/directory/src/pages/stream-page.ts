@@ -1,16 +1,21 @@
 import { StreamInfo } from '@astral/contracts';
-import { urlHost } from '@astral/config';
+import type { NodePlayUrls } from '../placement/play-urls';
 import { bitrateText, durationSince, plural, resolutionText } from './format';
 import { Html, html, layout, scriptJson } from './html';
 import { streamHref } from './streams-page';
 
-/** A carrier on the stream page (a view model of the page, not a reply): its RTMP and HTTP-FLV URLs. */
-export interface CarrierLink {
+/** A carrier on the stream page (a view model of the page, not a reply): its RTMP, HTTP-FLV and HLS URLs. */
+export interface CarrierLink extends Pick<NodePlayUrls, 'rtmp' | 'flv' | 'hls' | 'llHls'> {
   nodeId: string;
   hops: number;
-  rtmp: string;
-  flv: string;
 }
+
+/** The player's modes (stream-player.js; `?player=<mode>` picks one for a load). */
+const PLAYER_MODES = [
+  ['flv', 'FLV (low latency)'],
+  ['ll-hls', 'LL-HLS'],
+  ['hls', 'HLS'],
+] as const;
 
 /** What the stream page's scripts read from its <script type="application/json" id="astral-play">. */
 export interface StreamPageData {
@@ -52,6 +57,14 @@ function player(stream: StreamInfo, data: StreamPageData): Html {
       <video id="player" controls muted autoplay playsinline></video>
     </div>
     <p id="play-status" class="status" role="status" aria-live="polite">Loading the player…</p>
+    <form id="play-mode-form" class="play-mode">
+      <label
+        >Player
+        <select id="play-mode" name="player">
+          ${PLAYER_MODES.map(([value, text]) => html`<option value="${value}">${text}</option>`)}
+        </select>
+      </label>
+    </form>
     <dl class="facts player-facts">
       <div>
         <dt>Playing from</dt>
@@ -149,32 +162,28 @@ export function renderStreamPage(
                   ><code>${streamHref(stream.streamId)}/play.flv</code></a
                 >
                 (HTTP-FLV on this directory; it redirects to a node with room, e.g. <code>ffplay</code> or
-                VLC).
+                VLC),
+                <a href="${streamHref(stream.streamId)}/play.m3u8"
+                  ><code>${streamHref(stream.streamId)}/play.m3u8</code></a
+                >
+                (HLS, for Safari, TVs and any HLS player) and
+                <a href="${streamHref(stream.streamId)}/play.m3u8?ll=1"
+                  ><code>${streamHref(stream.streamId)}/play.m3u8?ll=1</code></a
+                >
+                (Low-Latency HLS).
               </p>
               <ul class="links">
                 ${carriers.map(
                   (p) =>
                     html`<li>
                       <code>${p.nodeId.slice(0, 8)}</code> (hops ${p.hops}): <code>${p.rtmp}</code> ·
-                      <code>${p.flv}</code>
+                      <code>${p.flv}</code> · <code>${p.hls}</code> · <code>${p.llHls}</code>
                     </li>`,
                 )}
               </ul>
             </section>`
           : ''
       }`,
-    playable ? ['mpegts.js', 'own-node.js', 'stream-tree.js', 'stream-player.js'] : [],
+    playable ? ['mpegts.js', 'own-node.js', 'stream-tree.js', 'stream-hls.js', 'stream-player.js'] : [],
   );
-}
-
-export function playUrls(
-  streamId: string,
-  node: { host: string; rtmpPort: number; httpPort: number },
-): { rtmp: string; flv: string } {
-  const host = urlHost(node.host);
-  const id = encodeURIComponent(streamId);
-  return {
-    rtmp: `rtmp://${host}:${node.rtmpPort}/live/${id}`,
-    flv: `http://${host}:${node.httpPort}/live/${id}.flv`,
-  };
 }

@@ -1,14 +1,14 @@
 import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AstralErrorBody, PlacementQuery, PlacementReply, StreamRef } from '@astral/contracts';
+import { AstralErrorBody, PlacementQuery, PlacementReply, PlayHlsQuery, StreamRef } from '@astral/contracts';
 import { PlacementRefused, PlacementService } from './placement.service';
 
 /** How long a viewer refused for lack of room should wait before asking again (Retry-After, seconds). */
 const RETRY_AFTER_S = 2;
 
 /**
- * Where a viewer should play (docs/DIRECTORY.md, "Placement"). Both routes are reads, under the per-address read
+ * Where a viewer should play (docs/DIRECTORY.md, "Placement"). Its routes are reads, under the per-address read
  * limit (auth/rate-limits.ts), which is separate from the write budget heartbeats use. A refusal for lack of room
  * is answered here (503 with the reason and Retry-After) and logged at info by the service, not as a failure.
  */
@@ -41,6 +41,8 @@ export class PlacementController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Play the stream: 302 to the HTTP-FLV URL of the node placed for this viewer' })
   @ApiResponse({ status: 302, description: 'Location: the first candidate of GET /api/streams/:id/play' })
+  @ApiResponse({ status: 404, description: 'unknown stream' })
+  @ApiResponse({ status: 409, description: 'the stream is not live' })
   @ApiResponse({ status: 503, description: 'no node that carries the stream has room' })
   async playFlv(
     @Param() ref: StreamRef,
@@ -50,6 +52,37 @@ export class PlacementController {
     const placed = await this.placement.place(ref.streamId, query);
     if (placed instanceof PlacementRefused) return refuse(res, placed);
     res.redirect(302, placed.candidates[0].flvUrl);
+    return undefined;
+  }
+
+  /**
+   * For HLS players (Safari, VLC, TVs, and a full relay sending its HLS players on, `?exclude=<itself>`): a
+   * redirect to the first candidate's playlist, token included; `?ll=1` for Low-Latency HLS. The playlist names
+   * its segments by relative URIs, so the player fetches them from that node with no directory in the way.
+   */
+  @Get('streams/:streamId/play.m3u8')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary:
+      'Play the stream: 302 to the HLS (or with ll=1 the LL-HLS) playlist of the node placed for this viewer',
+  })
+  @ApiResponse({
+    status: 302,
+    description: 'Location: hlsUrl (llHlsUrl) of the first candidate of GET /api/streams/:id/play',
+  })
+  @ApiResponse({ status: 400, description: 'a bad query: ll other than 0 or 1, a bad exclude or limit' })
+  @ApiResponse({ status: 404, description: 'unknown stream' })
+  @ApiResponse({ status: 409, description: 'the stream is not live' })
+  @ApiResponse({ status: 503, description: 'no node that carries the stream has room' })
+  async playHls(
+    @Param() ref: StreamRef,
+    @Query() query: PlayHlsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AstralErrorBody | undefined> {
+    const placed = await this.placement.place(ref.streamId, query);
+    if (placed instanceof PlacementRefused) return refuse(res, placed);
+    const [first] = placed.candidates;
+    res.redirect(302, query.ll === '1' ? first.llHlsUrl : first.hlsUrl);
     return undefined;
   }
 }

@@ -4,15 +4,11 @@ import { DataSource } from 'typeorm';
 import {
   AstralError,
   PLACEMENT_DEFAULT_CANDIDATES,
-  PLAY_TOKEN_PARAM,
-  hlsPlaylistPath,
-  llHlsPlaylistPath,
   PLAY_TOKEN_TTL_MS,
   PlacementQuery,
   PlacementReply,
   PlayCandidate,
 } from '@astral/contracts';
-import { urlHost } from '@astral/config';
 import { signPlayToken } from '@astral/identity';
 import { DirectoryIdentity } from '../auth/directory-key';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
@@ -22,6 +18,7 @@ import { loadCarrierStates } from '../streams/carrier-states';
 import { StreamEntity } from '../streams/stream.entity';
 import { StreamsService } from '../streams/streams.service';
 import { PendingPlacements } from './pending-placements';
+import { nodePlayUrls } from './play-urls';
 import { PLACEMENT_REFUSALS, PlacementRefusal, RankedCarrier, placeViewer } from './placement';
 
 /** How long one read of a stream and its carriers serves placements: a viewer storm costs a query per 250 ms. */
@@ -122,19 +119,17 @@ export class PlacementService {
       nodeId: r.carrier.nodeId,
       expiresAt,
     });
-    const host = urlHost(r.carrier.host);
-    const id = encodeURIComponent(streamId);
-    const play = `${PLAY_TOKEN_PARAM}=${token}`;
+    const urls = nodePlayUrls(streamId, r.carrier, token);
     return {
       nodeId: r.carrier.nodeId,
       hops: r.carrier.hops,
       source: r.source,
       freeBps: r.freeBps,
-      flvUrl: `http://${host}:${r.carrier.httpPort}/live/${id}.flv?${play}`,
-      wsUrl: `ws://${host}:${r.carrier.httpPort}/live/${id}.flv?${play}`,
-      rtmpUrl: `rtmp://${host}:${r.carrier.rtmpPort}/live/${id}?${play}`,
-      hlsUrl: `http://${host}:${r.carrier.httpPort}${hlsPlaylistPath(id)}?${play}`,
-      llHlsUrl: `http://${host}:${r.carrier.httpPort}${llHlsPlaylistPath(id)}?${play}`,
+      flvUrl: urls.flv,
+      wsUrl: urls.ws,
+      rtmpUrl: urls.rtmp,
+      hlsUrl: urls.hls,
+      llHlsUrl: urls.llHls,
       token,
       expiresAt: new Date(expiresAt).toISOString(),
     };

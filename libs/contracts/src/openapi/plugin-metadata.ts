@@ -702,6 +702,14 @@ export default async () => {
               },
               limit: { required: false, type: 'integer', minimum: 1, maximum: 8 },
             },
+            PlayHlsQuery: {
+              ll: {
+                required: false,
+                description:
+                  'Only `0` or `1`: anything else (`true`, empty, repeated) is refused rather than read as plain HLS.',
+                enum: ['0', '1'],
+              },
+            },
             PlayCandidate: {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               hops: { required: true, type: 'integer' },

@@ -1,9 +1,9 @@
 /*
  * The viewer's own node (served at /assets/own-node.js, before the player): window.astralOwnNode.find(streamId)
  * asks the node agent on this machine (loopback only) for its status, then to watch the stream, and answers the
- * node's loopback HTTP-FLV URL, which costs the node no upload. The agent answers this directory's origin only,
- * and only for POST …/watch with X-Astral-Control: 1 (docs/security/agent-api.md); any failure answers null and
- * the player uses the directory's placement instead.
+ * node's loopback HTTP-FLV, LL-HLS and HLS URLs, which cost the node no upload. The agent answers this
+ * directory's origin only, and only for POST …/watch with X-Astral-Control: 1 (docs/security/agent-api.md); any
+ * failure answers null and the player uses the directory's placement instead.
  * The API: ?node=<url> for this load (?node=off: none), else the one saved with the page's form, else the
  * default (the page's data). A plain browser script (ES2019, no modules, no build step).
  */
@@ -70,7 +70,9 @@
     if (
       typeof status.nodeId !== 'string' ||
       !watch.play ||
-      !loopbackOrSame(watch.play.httpFlv, status.host)
+      !loopbackOrSame(watch.play.httpFlv, status.host) ||
+      // An agent older than issue 15 has no HLS URLs: FLV from it still works.
+      ![watch.play.hls, watch.play.llHls].every((u) => u === undefined || loopbackOrSame(u, status.host))
     ) {
       throw new Error('your node answered something unexpected');
     }
@@ -78,7 +80,7 @@
       nodeId: status.nodeId,
       hops: watch.hops,
       source: watch.upstreamNodeId === null,
-      url: watch.play.httpFlv,
+      urls: { flv: watch.play.httpFlv, 'll-hls': watch.play.llHls, hls: watch.play.hls },
       own: true,
     };
   }

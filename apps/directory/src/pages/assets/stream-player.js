@@ -1,17 +1,24 @@
 /*
- * The stream page's player (served at /assets/stream-player.js, after mpegts.js and own-node.js).
+ * The stream page's player (served at /assets/stream-player.js, after mpegts.js, own-node.js and stream-hls.js).
  * It plays from the viewer's own node if there is one (own-node.js), else from the first candidate of the
- * directory's placement (GET /api/streams/:id/play) that answers a probe, tuned for live (no stash buffer,
- * latency chasing). When its node errors, ends the connection or stalls for STALL_MS, it asks for a new
- * placement without that node and plays on, in the same <video>, without a reload. It shows the node, its
- * hops and how far behind the source the picture is, from the source's onAstralClock {wallClockMs} script tag.
+ * directory's placement (GET /api/streams/:id/play) that answers a probe, in one of three modes: HTTP-FLV with
+ * mpegts.js tuned for live (no stash buffer, latency chasing), LL-HLS or HLS (stream-hls.js: hls.js, or the
+ * browser's own HLS). When its node errors, ends the connection or stalls, it asks for a new placement without
+ * that node and plays on, in the same <video>, without a reload. It shows the node, its hops and its latency:
+ * for FLV how far behind the source the picture is, from the source's onAstralClock {wallClockMs} script tag;
+ * for hls.js how far behind the playlist's live edge (hls.latency).
  * Its state is window.astralPlayer (read by the tree and by tests). A plain browser script (ES2019).
  */
 (function () {
   'use strict';
-  var STALL_MS = 1500; // currentTime still this long while playing: the node is lost
-  var START_MS = 5000; // a new connection has this long to show its first frame
-  var PROBE_MS = 1500; // a candidate has this long to answer a probe with bytes
+  // Per mode: currentTime still this long while playing means the node is lost (stallMs); a new connection has
+  // startMs to show its first frame; a candidate has probeMs to answer a probe with bytes (an HLS playlist may
+  // wait for the relay's first segment: it segments a stream on demand).
+  var TIMING = {
+    flv: { stallMs: 1500, startMs: 5000, probeMs: 1500 },
+    'll-hls': { stallMs: 4000, startMs: 15000, probeMs: 6000 },
+    hls: { stallMs: 8000, startMs: 20000, probeMs: 6000 },
+  };
   var OWN_TRIES = 8; // the own node just asked to watch gets this many probes, a second apart
   var RETRY_MS = 1000; // between placements when no node answered
   var LOST_MS = 30000; // a lost node is excluded from placements this long
@@ -30,7 +37,9 @@
   };
   var cfg = JSON.parse(document.getElementById('astral-play').textContent);
   var video = document.getElementById('player');
+  var hlsKit = window.astralHls;
   var ui = {
+    mode: document.getElementById('play-mode'),
     status: document.getElementById('play-status'),
     node: document.getElementById('play-node'),
     hops: document.getElementById('play-hops'),
@@ -38,12 +47,15 @@
   };
   var state = {
     state: 'starting',
+    mode: null,
+    engine: null,
     nodeId: null,
     hops: null,
     source: null,
     own: false,
     url: null,
     latencyMs: null,
+    hlsLatencyMs: null,
     failovers: 0,
     catchUps: 0,
     reason: null,
@@ -51,6 +63,7 @@
   };
   window.astralPlayer = state;
   var player = null;
+  var hls = null;
   var current = null;
   var attempt = 0;
   var lost = [];
@@ -91,7 +104,7 @@
       nodeId: c.nodeId,
       hops: c.hops,
       source: c.source,
-      url: c.flvUrl,
+      urls: { flv: c.flvUrl, 'll-hls': c.llHlsUrl, hls: c.hlsUrl },
       own: false,
     }));
   }
@@ -99,7 +112,7 @@
   /** Whether the URL answers 200 with bytes within PROBE_MS; the probe's connection is closed at once. */
   async function probe(url) {
     var ac = new window.AbortController();
-    var timer = window.setTimeout(() => ac.abort(), PROBE_MS);
+    var timer = window.setTimeout(() => ac.abort(), TIMING[state.mode].probeMs);
     try {
       var res = await window.fetch(url, { signal: ac.signal, cache: 'no-store' });
       if (!res.ok || !res.body) return false;
@@ -123,6 +136,8 @@
 
   function stop() {
     current = null;
+    if (hls) hls.destroy();
+    hls = null;
     if (!player) return;
     var p = player;
     player = null;
@@ -157,6 +172,8 @@
     }
     for (var c of list) {
       if (mine !== attempt) return;
+      c.url = c.urls[state.mode];
+      if (!c.url) continue; // an older own node without HLS URLs
       if (await (c.own ? probeOwn(c, mine) : probe(c.url))) {
         if (mine === attempt) play(c);
         return;
@@ -180,10 +197,16 @@
     lastAdvance = Date.now();
     Object.assign(state, { nodeId: c.nodeId, hops: c.hops, source: c.source, own: c.own, url: c.url });
     state.latencyMs = null;
+    state.hlsLatencyMs = null;
     ui.node.textContent = label(c);
     ui.hops.textContent = String(c.hops);
-    ui.latency.textContent = '—';
     show('starting', 'Connecting to ' + label(c) + '…');
+    state.engine = state.mode === 'flv' ? 'mpegts.js' : hlsKit.engine(video, state.mode);
+    ui.latency.textContent = '— · ' + modeText();
+    if (state.mode !== 'flv') {
+      hls = hlsKit.start(video, c.url, state.mode, (why) => lose(c, why));
+      return;
+    }
     // ?clock=1: the node sends this player the source's onAstralClock stamps (plain players don't get them).
     var url = c.url + (c.url.indexOf('?') >= 0 ? '&' : '?') + 'clock=1';
     player = mpegts.createPlayer({ type: 'flv', isLive: true, url: url }, TUNING);
@@ -219,8 +242,12 @@
     return b.length ? b.end(b.length - 1) - video.currentTime : 0;
   }
 
+  function modeText() {
+    return hlsKit.names[state.mode] + (state.engine === 'native' ? ' (native)' : '');
+  }
+
   function catchUp() {
-    if (video.paused) return;
+    if (video.paused || state.mode !== 'flv') return; // hls.js and Safari hold their own distance to the edge
     var behind = ahead();
     if (behind > SEEK_BEHIND_S) {
       video.currentTime = video.buffered.end(video.buffered.length - 1) - 0.3;
@@ -244,22 +271,41 @@
     } else if (video.paused && video.readyState >= 2) {
       lastAdvance = now; // the viewer paused (or the browser wants a click to play)
       if (state.state !== 'playing') show('paused', 'Press play to start.');
-    } else if (now - lastAdvance > (state.state === 'playing' ? STALL_MS : START_MS)) {
+    } else if (now - lastAdvance > TIMING[state.mode][state.state === 'playing' ? 'stallMs' : 'startMs']) {
       lose(current, state.state === 'playing' ? 'The video stalled.' : 'No video arrived.');
       return;
     }
     if (state.state !== 'playing') return;
     catchUp();
-    if (clock) {
+    if (clock && state.mode === 'flv') {
       state.latencyMs = Math.max(0, Math.round(clock.transitMs + ahead() * 1000));
-      ui.latency.textContent = (state.latencyMs / 1000).toFixed(2) + ' s';
+      ui.latency.textContent = (state.latencyMs / 1000).toFixed(2) + ' s · ' + modeText();
+    } else if (hls && hls.latencyMs() !== null) {
+      state.hlsLatencyMs = hls.latencyMs();
+      ui.latency.textContent =
+        (state.hlsLatencyMs / 1000).toFixed(2) + ' s behind the live edge · ' + modeText();
     }
   }
 
-  if (!window.mpegts || !mpegts.getFeatureList().mseLivePlayback) {
-    show('failed', 'This browser cannot play live FLV (no Media Source Extensions).');
-    return;
+  /** Plays in a mode, or says why this browser cannot. */
+  function useMode(mode, why) {
+    state.mode = mode;
+    if (mode === 'flv' ? flvOk : mode !== null && hlsKit.engine(video, mode) !== null) {
+      connect(why).catch(() => undefined);
+      return;
+    }
+    attempt++;
+    stop();
+    var name = mode ? hlsKit.names[mode] : 'live video';
+    show(
+      'failed',
+      'This browser cannot play ' + name + ' (no Media Source Extensions). Pick another player.',
+    );
   }
+
+  var flvOk = !!window.mpegts && mpegts.getFeatureList().mseLivePlayback;
+  var first = hlsKit.initialMode(video, flvOk);
+  hlsKit.bindModes(ui.mode, first, (mode) => useMode(mode, 'Switching to ' + hlsKit.names[mode] + '.'));
   window.setInterval(tick, 250);
-  connect('').catch(() => undefined);
+  useMode(first, '');
 })();
