@@ -136,6 +136,11 @@ export function mediaFragment(sequenceNumber: number, runs: Fmp4TrackRun[]): Buf
   let dataAt = moofSize + 8; // where the next run's samples go (also its data offset from the moof start)
   for (const run of present) {
     const n = run.samples.length;
+    if (!(run.baseDecodeTime >= 0 && Number.isSafeInteger(run.baseDecodeTime))) {
+      throw new RangeError(
+        `track ${run.track.id}: baseDecodeTime ${run.baseDecodeTime} is not a tick count >= 0`,
+      );
+    }
     // Every audio frame is a sync sample, whatever the caller marked (a non-sync audio sample stalls players).
     const allSync = run.track.kind === 'audio';
     at = writeHead(b, at, TRAF_FIXED + 16 * n, 'traf');
