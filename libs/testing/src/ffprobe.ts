@@ -73,9 +73,14 @@ export interface ProbedPacket {
   /** Stream time base units; absent when ffprobe prints "N/A". */
   dts?: number;
   pts?: number;
+  /** The same in seconds, as decimal strings. */
+  dts_time?: string;
+  pts_time?: string;
   /** 'K_' for a keyframe packet. */
   flags: string;
   size: string;
+  /** Byte offset of the packet in the file (decimal string). */
+  pos?: string;
 }
 
 /**

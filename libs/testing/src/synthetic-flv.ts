@@ -12,6 +12,8 @@ function tag(type: FlvTagType, timestamp: number, head: number[], size = 16): Fl
   return { type, timestamp, streamId: 0, data };
 }
 
+const HVC1 = [...Buffer.from('hvc1', 'latin1')];
+
 export const syntheticFlv = {
   metadata: (): FlvTag => tag(FlvTagType.Script, 0, [0x02, 0x00, 0x0a, ...Buffer.from('onMetaData'), 0x08]),
   videoHeader: (ts = 0): FlvTag => tag(FlvTagType.Video, ts, [0x17, 0x00, 0, 0, 0]),
@@ -19,6 +21,11 @@ export const syntheticFlv = {
   keyframe: (ts: number, size = 16): FlvTag => tag(FlvTagType.Video, ts, [0x17, 0x01, 0, 0, 0], size),
   interframe: (ts: number, size = 16): FlvTag => tag(FlvTagType.Video, ts, [0x27, 0x01, 0, 0, 0], size),
   audio: (ts: number, size = 16): FlvTag => tag(FlvTagType.Audio, ts, [0xaf, 0x01], size),
+  /** Enhanced RTMP HEVC: IsExHeader | frame type << 4 | packet type, then the FourCC 'hvc1'. */
+  hevcHeader: (ts = 0): FlvTag => tag(FlvTagType.Video, ts, [0x90, ...HVC1]),
+  hevcKeyframe: (ts: number, size = 16): FlvTag => tag(FlvTagType.Video, ts, [0x91, ...HVC1, 0, 0, 0], size),
+  hevcInterframe: (ts: number, size = 16): FlvTag => tag(FlvTagType.Video, ts, [0xa3, ...HVC1], size),
+  hevcEnd: (ts: number): FlvTag => tag(FlvTagType.Video, ts, [0x92, ...HVC1], 5),
 };
 
 /** A connected TCP pair on loopback: `server` is the accepted side, `client` the connecting one. */

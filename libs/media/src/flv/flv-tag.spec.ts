@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { sampleFlvPath } from '@astral/testing';
 import { parseFlvFile } from './flv-parser';
+import { GopCache } from '../gop-cache';
 import {
+  ExVideoPacketType,
+  FlvTag,
   FlvTagType,
+  exVideoFourCc,
   isAudioSequenceHeader,
+  isAvcSequenceHeader,
+  isExVideoTag,
   isKeyframe,
   isMetadata,
   isSequenceHeader,
@@ -55,5 +61,49 @@ describe('FLV tag predicates on the bundled sample', () => {
     const other = tags.filter((t) => t.type !== FlvTagType.Video);
     expect(other.some((t) => isKeyframe(t) || isVideoFrame(t) || isVideoSequenceHeader(t))).toBe(false);
     expect(tags.filter((t) => t.type !== FlvTagType.Audio).some(isAudioSequenceHeader)).toBe(false);
+  });
+});
+
+describe('FLV tag predicates on Enhanced RTMP video (IsExHeader, FourCC hvc1)', () => {
+  const ex = (byte0: number, size = 16): FlvTag => {
+    const data = Buffer.alloc(size);
+    data[0] = byte0;
+    data.write('hvc1', 1, 'latin1');
+    return { type: FlvTagType.Video, timestamp: 0, streamId: 0, data };
+  };
+
+  it('reads SequenceStart as a keyframe-typed header, not a frame', () => {
+    const header = ex(0x90);
+    expect(isExVideoTag(header) && exVideoFourCc(header) === 'hvc1').toBe(true);
+    expect(isVideoSequenceHeader(header) && isSequenceHeader(header) && isKeyframe(header)).toBe(true);
+    expect(isVideoFrame(header) || isAvcSequenceHeader(header)).toBe(false);
+  });
+
+  it('reads CodedFrames and CodedFramesX as frames, frame type 1 as a keyframe', () => {
+    for (const packetType of [ExVideoPacketType.CodedFrames, ExVideoPacketType.CodedFramesX]) {
+      expect([isVideoFrame(ex(0x90 | packetType)), isKeyframe(ex(0x90 | packetType))]).toEqual([true, true]);
+      expect([isVideoFrame(ex(0xa0 | packetType)), isKeyframe(ex(0xa0 | packetType))]).toEqual([true, false]);
+      expect(isVideoSequenceHeader(ex(0x90 | packetType))).toBe(false);
+    }
+  });
+
+  it('counts neither SequenceEnd, metadata nor command frames as frames', () => {
+    expect(isKeyframe(ex(0x92)) && !isVideoFrame(ex(0x92)) && !isSequenceHeader(ex(0x92))).toBe(true);
+    expect(isVideoFrame(ex(0x94))).toBe(false);
+    expect(isVideoFrame(ex(0xd1))).toBe(false); // frame type 5: a command, no picture
+  });
+
+  it('keeps a legacy tag legacy: no FourCC, AVC header still AVC', () => {
+    const avc = tags.find(isVideoSequenceHeader)!;
+    expect(isExVideoTag(avc) || exVideoFourCc(avc) !== null).toBe(false);
+    expect(isAvcSequenceHeader(avc)).toBe(true);
+    expect(isExVideoTag(ex(0x91, 4))).toBe(false); // too short for the FourCC
+  });
+
+  it('lets the GOP cache start a GOP at an HEVC keyframe and keep the HEVC header', () => {
+    const cache = new GopCache();
+    const roles = [ex(0x90), ex(0x91), ex(0xa1), ex(0xa3), ex(0x92)].map((t) => cache.add(t));
+    expect(roles).toEqual(['video-header', 'keyframe', 'frame', 'frame', 'frame']);
+    expect(cache.joinSequence()[0].data[0]).toBe(0x90);
   });
 });

@@ -136,6 +136,13 @@ export function mediaFragment(sequenceNumber: number, runs: Fmp4TrackRun[]): Buf
   let dataAt = moofSize + 8; // where the next run's samples go (also its data offset from the moof start)
   for (const run of present) {
     const n = run.samples.length;
+    if (!(run.baseDecodeTime >= 0 && Number.isSafeInteger(run.baseDecodeTime))) {
+      throw new RangeError(
+        `track ${run.track.id}: baseDecodeTime ${run.baseDecodeTime} is not a tick count >= 0`,
+      );
+    }
+    // Every audio frame is a sync sample, whatever the caller marked (a non-sync audio sample stalls players).
+    const allSync = run.track.kind === 'audio';
     at = writeHead(b, at, TRAF_FIXED + 16 * n, 'traf');
     at = writeHead(b, at, 16, 'tfhd', 0x020000); // default-base-is-moof
     at = b.writeUInt32BE(run.track.id, at);
@@ -148,7 +155,7 @@ export function mediaFragment(sequenceNumber: number, runs: Fmp4TrackRun[]): Buf
     for (const s of run.samples) {
       at = b.writeUInt32BE(s.duration >>> 0, at);
       at = b.writeUInt32BE(s.data.length, at);
-      at = b.writeUInt32BE(s.keyframe ? SYNC_SAMPLE : NON_SYNC_SAMPLE, at);
+      at = b.writeUInt32BE(allSync || s.keyframe ? SYNC_SAMPLE : NON_SYNC_SAMPLE, at);
       at = b.writeInt32BE(s.cts | 0, at);
       dataAt += s.data.copy(b, dataAt);
     }
