@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as HLS from 'hls-parser';
-import { findBoxes, probeFile, sampleFlvPath } from '@astral/testing';
-import { FlvTag } from '../flv/flv-tag';
+import { findBoxes, sampleFlvPath } from '@astral/testing';
+import { FlvTag, FlvTagType } from '../flv/flv-tag';
 import { clockTag } from '../amf/clock-tag';
 import { loopTimestamp, prepareFlvLoop } from '../publish/flv-loop';
 import { HlsSegmenter, hlsSegmenterSettings } from './hls-segmenter';
@@ -52,7 +50,7 @@ function parse(text: string): HLS.types.MediaPlaylist {
   HLS.setOptions({ strictMode: true });
   const p = HLS.parse(text);
   if (p.isMasterPlaylist) throw new Error('expected a media playlist');
-  return p as HLS.types.MediaPlaylist;
+  return p;
 }
 
 /** Every tfdt (baseMediaDecodeTime) per track id, in fragment order, over the given parts. */
@@ -296,5 +294,28 @@ describe('HlsSegmenter on the looped sample (H.264 25 fps, AAC 44.1 kHz, a keyfr
       parse(text);
     }
     expect(s.blocking(live + 1, 0)).toEqual({ kind: 'ready' });
+  });
+
+  it('an audio-only stream (no video header after a second of audio) is cut by time', () => {
+    const s = segmenter();
+    const audioOnly = [...sampleStream({ passes: 1 })].filter(
+      (t) => t.type === FlvTagType.Audio || t.type === FlvTagType.Script,
+    );
+    run(s, audioOnly);
+    const ll = parse(s.playlist('ll')!);
+    const complete = ll.segments.filter((seg) => !seg.parts.some((p) => p.hint));
+    expect(complete.length).toBeGreaterThanOrEqual(4);
+    for (const seg of complete) {
+      expect(seg.duration).toBeGreaterThanOrEqual(2);
+      expect(seg.duration).toBeLessThan(2.4);
+    }
+    for (const seg of ll.segments) {
+      for (const p of seg.parts.filter((x) => !x.hint)) {
+        expect(p.duration!).toBeLessThanOrEqual(0.333);
+        expect(p.independent).toBe(true);
+      }
+    }
+    const r = s.find('init0.mp4');
+    expect(r.kind === 'ready' && findBoxes(r.chunks[0], 'moov/trak').length).toBe(1);
   });
 });
