@@ -269,12 +269,22 @@ describe(HlsHttp.name, () => {
     expect(((await off.json()) as { message: string }).message).toMatch(/HLS is off/);
   });
 
-  it('a first request before any media waits for the first part', async () => {
+  it('a first request waits until the playlist lists a whole segment, not only parts', async () => {
     t = await setup();
     const first = get('/live/show-1/ll.m3u8');
+    const plain = get('/live/show-1/index.m3u8');
     expect(await pending(first)).toBe(true);
+    t.pushUntil(900); // parts of the first segment, which ends at the keyframe at 1080 ms
+    expect(t.hls.stats('show-1')!.parts).toBeGreaterThan(0);
+    expect(await pending(first)).toBe(true);
+    expect(await pending(plain)).toBe(true);
     t.pushUntil(1500);
-    expect((await first).status).toBe(200);
+    for (const res of [await first, await plain]) {
+      expect(res.status).toBe(200);
+      expect((HLS.parse(await res.text()) as HLS.types.MediaPlaylist).segments.length).toBeGreaterThanOrEqual(
+        1,
+      );
+    }
   });
 
   it('with recording on, the sweep segments a stream nobody asked for and never idles it; without, it waits for a request', async () => {

@@ -85,7 +85,11 @@ export class HlsHttp {
     const answer = (final: boolean): boolean => {
       if (res.writableEnded || res.destroyed) return true;
       const seg = state.segmenter;
-      if (blocking && seg.started && !final) {
+      // A playlist is served once it lists a whole segment: a plain player needs one, and hls.js reads a
+      // playlist of parts only as empty (levelEmptyError) and retries late. On demand, that is at most a
+      // segment's wait (the GOP cache gives the first one a head start).
+      const ready = seg.started && seg.stats().segments > 0;
+      if (blocking && ready && !final) {
         const where = seg.blocking(route.msn!, route.part);
         if (where.kind === 'too-far') {
           this.refuse(res, 400, where.reason, req.socket.remoteAddress, req.url);
@@ -93,7 +97,7 @@ export class HlsHttp {
         }
         if (where.kind === 'pending') return false;
       }
-      const text = seg.started ? seg.playlist(route.playlist) : null;
+      const text = ready || (final && seg.started) ? seg.playlist(route.playlist) : null;
       if (text === null) {
         if (!final) return false;
         this.notFound(res, `stream ${route.streamId} ended before its first HLS segment`);

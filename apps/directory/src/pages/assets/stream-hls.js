@@ -69,6 +69,8 @@
   function hlsConfig(mode) {
     return {
       lowLatencyMode: mode === 'll-hls',
+      // A player that fell behind the target latency (a late start, a stall) plays a little faster to get back.
+      maxLiveSyncPlaybackRate: 1.5,
       enableWorker: false,
       liveDurationInfinity: true,
       backBufferLength: 30,
