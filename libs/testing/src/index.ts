@@ -19,3 +19,4 @@ export * from './node-requests';
 export * from './directory-requests';
 export * from './chromium';
 export * from './mp4-boxes';
+export * from './fmp4-remux';

@@ -14,6 +14,17 @@ function tag(type: FlvTagType, timestamp: number, head: number[], size = 16): Fl
 
 const HVC1 = [...Buffer.from('hvc1', 'latin1')];
 
+/** A real HEVCDecoderConfigurationRecord: what libx265 writes for 320x240 Main 4:2:0 (VPS, SPS, PPS; its SEI left out). */
+export const X265_HVCC_320X240 = Buffer.from(
+  '0101600000009000000000003cf000fcfdf8f800000f03' +
+    'a0000100184001' +
+    '0c01ffff01600000030090000003000003003c959809' +
+    'a10001002a' +
+    '42010101600000030090000003000003003ca00a080f165959a4932bc05a020000030002000003003210' +
+    'a2000100074401c172b46240',
+  'hex',
+);
+
 export const syntheticFlv = {
   metadata: (): FlvTag => tag(FlvTagType.Script, 0, [0x02, 0x00, 0x0a, ...Buffer.from('onMetaData'), 0x08]),
   videoHeader: (ts = 0): FlvTag => tag(FlvTagType.Video, ts, [0x17, 0x00, 0, 0, 0]),

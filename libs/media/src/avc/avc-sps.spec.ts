@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlvParser } from '../flv/flv-parser';
 import { FlvTagType, isVideoSequenceHeader } from '../flv/flv-tag';
+import { X265_HVCC_320X240 } from '@astral/testing';
 import { parseSps, videoSizeOf } from './avc-sps';
 
 const sample = join(__dirname, '..', '..', '..', '..', 'fixtures', 'sample.flv');
@@ -23,6 +24,20 @@ describe(videoSizeOf.name, () => {
   it('reads 1280x720 from a High-profile SPS (chroma format and scaling fields present)', () => {
     const sps = Buffer.from('6764001facd9405005bb011000000300100000030020f1831960', 'hex');
     expect(parseSps(sps)).toEqual({ width: 1280, height: 720 });
+  });
+
+  it('reads 320x240 from an Enhanced RTMP HEVC SequenceStart (the first SPS of its hvcC)', () => {
+    const data = Buffer.concat([Buffer.from([0x90]), Buffer.from('hvc1', 'latin1'), X265_HVCC_320X240]);
+    const tag = { type: FlvTagType.Video, timestamp: 0, streamId: 0, data };
+    expect(videoSizeOf(tag)).toEqual({ width: 320, height: 240 });
+    for (let n = 0; n < data.length; n++)
+      expect(() => videoSizeOf({ ...tag, data: data.subarray(0, n) })).not.toThrow();
+    expect(
+      videoSizeOf({
+        ...tag,
+        data: Buffer.concat([data.subarray(0, 1), Buffer.from('av01'), data.subarray(5)]),
+      }),
+    ).toBeNull();
   });
 
   it('yields null for truncated or foreign bytes, never throws', () => {

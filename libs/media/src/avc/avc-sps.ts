@@ -1,4 +1,6 @@
-import { FlvTag, isAvcSequenceHeader } from '../flv/flv-tag';
+import { ExVideoPacketType, FlvTag, exVideoFourCc, isAvcSequenceHeader } from '../flv/flv-tag';
+import { parseHevcSps, spsOfHvcc } from '../hevc/hevc-sps';
+import { BitReader, rbsp } from './nal-bits';
 
 /**
  * The picture size of an H.264 stream from its AVC sequence header (the FLV video tag holding the
@@ -9,50 +11,6 @@ import { FlvTag, isAvcSequenceHeader } from '../flv/flv-tag';
 export interface VideoSize {
   width: number;
   height: number;
-}
-
-/** MSB-first bit reader with exp-Golomb codes (H.264 / H.265 parameter sets); throws RangeError past the end. */
-export class BitReader {
-  private bit = 0;
-  constructor(private readonly b: Buffer) {}
-
-  u(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const byte = this.bit >> 3;
-      if (byte >= this.b.length) throw new RangeError('SPS ends early');
-      v = v * 2 + ((this.b[byte] >> (7 - (this.bit & 7))) & 1);
-      this.bit += 1;
-    }
-    return v;
-  }
-
-  ue(): number {
-    let zeros = 0;
-    while (this.u(1) === 0) if (++zeros > 31) throw new RangeError('exp-Golomb code too long');
-    return 2 ** zeros - 1 + this.u(zeros);
-  }
-
-  se(): number {
-    const k = this.ue();
-    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
-  }
-}
-
-/** The RBSP of a NAL unit: emulation-prevention bytes (00 00 03) removed, the NAL header byte dropped. */
-export function rbsp(nal: Buffer): Buffer {
-  const out = Buffer.alloc(nal.length);
-  let n = 0;
-  let zeros = 0;
-  for (let i = 1; i < nal.length; i++) {
-    if (zeros >= 2 && nal[i] === 3) {
-      zeros = 0;
-      continue;
-    }
-    zeros = nal[i] === 0 ? zeros + 1 : 0;
-    out[n++] = nal[i];
-  }
-  return out.subarray(0, n);
 }
 
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
@@ -116,8 +74,15 @@ export function parseSps(nal: Buffer): VideoSize | null {
   }
 }
 
-/** The picture size from an AVC sequence header tag (its first SPS), or null. */
+/**
+ * The picture size from a video sequence header tag, or null: legacy AVC (its first SPS) or an Enhanced RTMP
+ * HEVC SequenceStart (the first SPS of its hvcC).
+ */
 export function videoSizeOf(tag: FlvTag): VideoSize | null {
+  if (exVideoFourCc(tag) === 'hvc1' && (tag.data[0] & 0x0f) === ExVideoPacketType.SequenceStart) {
+    const sps = spsOfHvcc(tag.data.subarray(5));
+    return sps ? parseHevcSps(sps) : null;
+  }
   if (!isAvcSequenceHeader(tag)) return null;
   const d = tag.data;
   // 5 bytes of FLV video header, then the record: version, profile, compat, level, length size, SPS count.

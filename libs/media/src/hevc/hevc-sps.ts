@@ -1,4 +1,5 @@
-import { BitReader, VideoSize, rbsp } from '../avc/avc-sps';
+import type { VideoSize } from '../avc/avc-sps';
+import { BitReader, rbsp } from '../avc/nal-bits';
 
 /**
  * The picture size of an H.265 stream from an SPS NAL unit (ITU-T H.265 7.3.2.2.1), read only as far as

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { sampleFlvPath } from '@astral/testing';
+import { X265_HVCC_320X240, sampleFlvPath } from '@astral/testing';
 import { FlvParser } from '../flv/flv-parser';
 import { FlvTag, FlvTagType, isAudioSequenceHeader, isVideoSequenceHeader } from '../flv/flv-tag';
 import { parseHevcSps, spsOfHvcc } from '../hevc/hevc-sps';
@@ -9,16 +9,7 @@ const tags = new FlvParser().push(readFileSync(sampleFlvPath()));
 const video = (data: Buffer): FlvTag => ({ type: FlvTagType.Video, timestamp: 0, streamId: 0, data });
 const audio = (data: Buffer): FlvTag => ({ type: FlvTagType.Audio, timestamp: 0, streamId: 0, data });
 
-/** The hvcC libx265 writes for 320x240 Main yuv420p (VPS, SPS, PPS; its SEI left out). */
-const HVCC = Buffer.from(
-  '0101600000009000000000003cf000fcfdf8f800000f03' +
-    'a0000100184001' +
-    '0c01ffff01600000030090000003000003003c959809' +
-    'a10001002a' +
-    '42010101600000030090000003000003003ca00a080f165959a4932bc05a020000030002000003003210' +
-    'a2000100074401c172b46240',
-  'hex',
-);
+const HVCC = X265_HVCC_320X240;
 const exHeader = (record: Buffer, fourCc = 'hvc1'): FlvTag =>
   video(Buffer.concat([Buffer.from([0x90]), Buffer.from(fourCc, 'latin1'), record]));
 

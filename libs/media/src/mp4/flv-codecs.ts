@@ -1,7 +1,6 @@
-import { parseSps } from '../avc/avc-sps';
+import { videoSizeOf } from '../avc/avc-sps';
 import { FlvTag, FlvTagType, isAudioSequenceHeader, isAvcSequenceHeader } from '../flv/flv-tag';
 import { ExVideoPacketType, exVideoFourCc } from '../flv/flv-tag';
-import { parseHevcSps, spsOfHvcc } from '../hevc/hevc-sps';
 import { Fmp4Track } from './fmp4-types';
 
 /** Track ids and the video timescale every Astral init segment uses (the segmenter relies on them). */
@@ -24,21 +23,17 @@ const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 export function trackFromSequenceHeader(tag: FlvTag): Fmp4Track | null {
   if (tag.type === FlvTagType.Audio)
     return isAudioSequenceHeader(tag) ? aacTrack(tag.data.subarray(2)) : null;
-  if (isAvcSequenceHeader(tag)) return avcTrack(tag.data.subarray(5));
+  if (isAvcSequenceHeader(tag)) return avcTrack(tag.data.subarray(5), tag);
   if (exVideoFourCc(tag) === 'hvc1' && (tag.data[0] & 0x0f) === ExVideoPacketType.SequenceStart) {
-    return hevcTrack(tag.data.subarray(5));
+    return hevcTrack(tag.data.subarray(5), tag);
   }
   return null;
 }
 
 /** AVCDecoderConfigurationRecord (ISO 14496-15 5.3.3.1): profile, compatibility and level give the codec string. */
-function avcTrack(avcc: Buffer): Fmp4Track | null {
+function avcTrack(avcc: Buffer, tag: FlvTag): Fmp4Track | null {
   if (avcc.length < 7 || avcc[0] !== 1) return null;
-  let size = null;
-  if ((avcc[5] & 0x1f) >= 1 && avcc.length >= 8) {
-    const len = avcc.readUInt16BE(6);
-    if (avcc.length >= 8 + len) size = parseSps(avcc.subarray(8, 8 + len));
-  }
+  const size = videoSizeOf(tag);
   return {
     id: VIDEO_TRACK_ID,
     kind: 'video',
@@ -52,10 +47,9 @@ function avcTrack(avcc: Buffer): Fmp4Track | null {
 }
 
 /** HEVCDecoderConfigurationRecord (ISO 14496-15 8.3.3.1); the size comes from its first SPS. */
-function hevcTrack(hvcc: Buffer): Fmp4Track | null {
+function hevcTrack(hvcc: Buffer, tag: FlvTag): Fmp4Track | null {
   if (hvcc.length < 23 || hvcc[0] !== 1) return null;
-  const sps = spsOfHvcc(hvcc);
-  const size = sps ? parseHevcSps(sps) : null;
+  const size = videoSizeOf(tag);
   return {
     id: VIDEO_TRACK_ID,
     kind: 'video',
