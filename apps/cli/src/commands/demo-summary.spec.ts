@@ -29,9 +29,13 @@ describe(renderDemoSummary.name, () => {
   });
   const text = lines.join('\n');
 
-  it("lists every node's play URLs, HLS and LL-HLS included", () => {
-    for (const url of [...urls(play(7411)), ...urls(play(7421))]) expect(text).toContain(url);
-    expect(text).toMatch(/│ RTMP +│ HTTP-FLV +│ HLS +│ LL-HLS +│/);
+  it("lists every node's HTTP-FLV and LL-HLS URLs, and the last node's RTMP and plain HLS", () => {
+    for (const p of [play(7411), play(7421)])
+      for (const url of [p.httpFlv, p.llHls]) expect(text).toContain(url);
+    for (const url of urls(play(7421))) expect(text).toContain(url);
+    expect(text).toMatch(/│ HTTP-FLV +│ LL-HLS +│/);
+    // Within a terminal: no line of the table is wider than 200 columns.
+    for (const line of lines.join('\n').split('\n')) expect(line.length).toBeLessThanOrEqual(200);
   });
 
   it("offers the directory's placed FLV and HLS URLs and the last node's", () => {
