@@ -20,6 +20,10 @@ import { RelayStreams } from './streams/relay-streams';
 import { RelayStatsReporter } from './stats/relay-stats';
 import { TellAgent, agentTeller } from './agent-link';
 import { NodeKeys } from '@astral/identity';
+import { RelayHls, hlsSettings } from './hls/hls-streams';
+import { HlsHttp } from './hls/hls-http';
+import { hlsDirectoryPlay } from './hls/hls-sessions';
+import { HlsSegmenter } from '@astral/media';
 import {
   RELAY_CLIENT,
   RELAY_LOGGER,
@@ -47,6 +51,7 @@ export class RelayService
   readonly media: MediaServer;
   readonly metrics: RelayMetrics;
   readonly players: PlayerBudget;
+  readonly hls: RelayHls;
   private clockTimer: NodeJS.Timeout | null = null;
   private readonly streams: RelayStreams;
   private readonly forwards: RelayForwards;
@@ -85,6 +90,14 @@ export class RelayService
       log,
       onAdmitted: () => this.reporter.reportSoon(),
     });
+    this.hls = new RelayHls({
+      settings: hlsSettings(config),
+      hubOf: (streamId) => this.streams.hubOf(streamId),
+      admit: (streamId, address, token, ll) =>
+        this.players.admit(streamId, address, token, 'hls', hlsDirectoryPlay(ll)),
+      createSegmenter: (settings) => new HlsSegmenter(settings),
+      log,
+    });
     this.media = new MediaServer(
       {
         host: config.host,
@@ -104,6 +117,7 @@ export class RelayService
         },
       },
       this.players,
+      new HlsHttp(this.hls, log),
     );
     const leaving = (): boolean => this.leaving;
     const common = { nodeId, counters: this.counters, log, tell: this.tell, leaving };
@@ -130,6 +144,7 @@ export class RelayService
       players: this.players,
       counters: this.counters,
       tell: this.tell,
+      hls: this.hls,
     });
     this.metrics = new RelayMetrics(nodeId, () => this.reporter.metricsSnapshot());
   }
@@ -137,6 +152,7 @@ export class RelayService
   async onApplicationBootstrap(): Promise<void> {
     await this.media.start();
     this.reporter.start(STATS_INTERVAL_MS);
+    this.hls.start();
     this.clockTimer = setInterval(() => this.streams.stampClocks(Date.now()), CLOCK_STAMP_MS);
   }
 
@@ -162,6 +178,7 @@ export class RelayService
     this.reporter.stop();
     if (this.clockTimer) clearInterval(this.clockTimer);
     this.forwards.closeAll('leaving');
+    this.hls.closeAll('relay shutting down');
     this.streams.dropAll('relay shutting down');
     this.budget.close();
     this.sendQueues.stop();

@@ -31,6 +31,32 @@ describe(NodeConfig.name, () => {
     expect(run).toThrow(/ASTRAL_UPLOAD_LIMIT="fast"/);
   });
 
+  it('reads the HLS settings with their defaults and bounds', () => {
+    const defaults = loadConfig(NodeConfig, NODE_ENV, {});
+    expect(defaults).toMatchObject({
+      hls: 'on',
+      hlsPartMs: 333,
+      hlsSegmentMs: 2000,
+      hlsWindowSegments: 6,
+      hlsWindowBytes: 64 * 1024 * 1024,
+      hlsIdleMs: 30_000,
+    });
+    expect(defaults.hlsRecordDir).toBeUndefined();
+    const set = loadConfig(NodeConfig, NODE_ENV, {
+      ASTRAL_HLS: 'off',
+      ASTRAL_HLS_PART_MS: '200',
+      ASTRAL_HLS_RECORD_DIR: '/var/rec',
+    });
+    expect(set).toMatchObject({ hls: 'off', hlsPartMs: 200, hlsRecordDir: '/var/rec' });
+    expect(() => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_HLS: 'yes' })).toThrow(/ASTRAL_HLS="yes"/);
+    expect(() => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_HLS_PART_MS: '50' })).toThrow(
+      /ASTRAL_HLS_PART_MS/,
+    );
+    expect(() => loadConfig(NodeConfig, NODE_ENV, { ASTRAL_HLS_WINDOW_SEGMENTS: '2' })).toThrow(
+      /ASTRAL_HLS_WINDOW_SEGMENTS/,
+    );
+  });
+
   it('parses seed lists', () => {
     const id = '0b0e7a52-4a0d-4c4e-9a52-6f3b2f3c9d10';
     expect(parseSeeds(`${id}@10.0.0.2:9000`)).toEqual([{ nodeId: id, host: '10.0.0.2', forwardPort: 9000 }]);

@@ -15,6 +15,7 @@ import {
 import { LISTENER_LIMITS_ENV, ListenerLimitsConfig } from './listener-limits-config';
 import { parseBitrate } from './units';
 import { API_TOKEN_PATTERN } from './api-token';
+import { HLS_DEFAULTS } from '@astral/contracts';
 
 /** Reads the raw string (implicit conversion would already have made "3mbit" a NaN). */
 const toBitrate = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
@@ -212,6 +213,49 @@ export class NodeConfig extends ListenerLimitsConfig {
   @Min(1000)
   @Max(600_000)
   previewIntervalMs: number = 5000;
+
+  /** HLS and LL-HLS of every stream the relay carries, on its HTTP-FLV port (`on` or `off`; docs/RELAY.md "HLS"). */
+  @IsIn(['on', 'off'])
+  hls: 'on' | 'off' = 'on';
+
+  /** PART-TARGET of LL-HLS in ms: no partial segment is longer. */
+  @IsInt()
+  @Min(100)
+  @Max(2000)
+  hlsPartMs: number = HLS_DEFAULTS.partTargetMs;
+
+  /** An HLS segment ends at the first keyframe at or past this duration. */
+  @IsInt()
+  @Min(500)
+  @Max(10_000)
+  hlsSegmentMs: number = HLS_DEFAULTS.segmentTargetMs;
+
+  /** Completed HLS segments kept in memory (and listed) per stream. */
+  @IsInt()
+  @Min(3)
+  @Max(60)
+  hlsWindowSegments: number = HLS_DEFAULTS.windowSegments;
+
+  /** Bytes of HLS segments kept in memory per stream, at most (the oldest go first past it). */
+  @IsInt()
+  @Min(1_048_576)
+  @Max(1_073_741_824)
+  hlsWindowBytes: number = HLS_DEFAULTS.windowBytes;
+
+  /** A stream nobody requested HLS of for this long stops being segmented (it starts again on demand). */
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  hlsIdleMs: number = HLS_DEFAULTS.idleMs;
+
+  /**
+   * Records every segmented stream under `<dir>/<streamId>/<epoch>/` (init, segments, an EVENT playlist).
+   * Unset (the default): nothing is written.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  hlsRecordDir?: string;
 }
 
 export interface SeedNode {
@@ -259,4 +303,11 @@ export const NODE_ENV = {
   seedMaxStreams: 'ASTRAL_SEED_MAX_STREAMS',
   previews: 'ASTRAL_PREVIEWS',
   previewIntervalMs: 'ASTRAL_PREVIEW_INTERVAL_MS',
+  hls: 'ASTRAL_HLS',
+  hlsPartMs: 'ASTRAL_HLS_PART_MS',
+  hlsSegmentMs: 'ASTRAL_HLS_SEGMENT_MS',
+  hlsWindowSegments: 'ASTRAL_HLS_WINDOW_SEGMENTS',
+  hlsWindowBytes: 'ASTRAL_HLS_WINDOW_BYTES',
+  hlsIdleMs: 'ASTRAL_HLS_IDLE_MS',
+  hlsRecordDir: 'ASTRAL_HLS_RECORD_DIR',
 } as const;

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { STREAM_ID_PATTERN } from './streams';
 import { DirectoryLink } from './nodes';
+import type { HlsSegmenterStats } from '@astral/media';
 
 export class AuthorizePublish {
   @Matches(STREAM_ID_PATTERN)
@@ -181,6 +182,10 @@ export interface RelayStreamStats {
   forwards: ForwardConnectionStats[];
   tagsIn: number;
   lastTagAt: number | null;
+  /** HLS sessions of the stream (docs/RELAY.md "HLS"); they are counted in players/localPlayers too. */
+  hlsPlayers?: number;
+  /** The stream's HLS segmenter while it is segmented (on demand), else null. */
+  hls?: HlsSegmenterStats | null;
 }
 
 export interface RelayStats {
@@ -196,5 +201,7 @@ export interface RelayStats {
   playerCommittedBps?: number;
   /** Players refused since start: the budget was full, or their play token was bad or missing. */
   playersRefused?: number;
+  /** Bytes of every HLS response body since start (playlists and media; counted in playerBps when remote). */
+  hlsBytes?: number;
   streams: RelayStreamStats[];
 }

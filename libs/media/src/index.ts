@@ -11,3 +11,6 @@ export * from './publish/flv-file-publisher';
 export * from './amf/amf0';
 export * from './amf/clock-tag';
 export * from './avc/avc-sps';
+export * from './hevc/hevc-sps';
+export * from './mp4';
+export * from './hls';

@@ -57,3 +57,57 @@ export function ffprobe(url: string, options: FfprobeOptions = {}): Promise<{ st
     );
   });
 }
+
+export interface ProbedStream {
+  index: number;
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+export interface ProbedPacket {
+  stream_index: number;
+  /** Stream time base units; absent when ffprobe prints "N/A". */
+  dts?: number;
+  pts?: number;
+  /** 'K_' for a keyframe packet. */
+  flags: string;
+  size: string;
+}
+
+/**
+ * Every stream and packet of a local media file (ffprobe -show_streams -show_packets -of json), for specs
+ * that check a file's structure packet by packet. Killed at timeoutMs (default 20 s).
+ */
+export function probeFile(
+  path: string,
+  timeoutMs = 20_000,
+): Promise<{ streams: ProbedStream[]; packets: ProbedPacket[] }> {
+  const args = ['-v', 'error', '-show_streams', '-show_packets', '-of', 'json', path];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'ffprobe',
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(
+            new Error(`ffprobe ${path} failed (${err.message.split('\n')[0]}): ${stderr.slice(0, 1000)}`),
+          );
+          return;
+        }
+        try {
+          const parsed = JSON.parse(stdout) as { streams?: ProbedStream[]; packets?: ProbedPacket[] };
+          resolve({ streams: parsed.streams ?? [], packets: parsed.packets ?? [] });
+        } catch {
+          reject(
+            new Error(`ffprobe ${path} printed no JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`),
+          );
+        }
+      },
+    );
+  });
+}

@@ -18,3 +18,4 @@ export * from './viewers';
 export * from './node-requests';
 export * from './directory-requests';
 export * from './chromium';
+export * from './mp4-boxes';

@@ -102,6 +102,22 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     env: 'ASTRAL_PREVIEWS',
     description: 'on or off: send preview images of published streams to the directory (default on)',
   },
+  {
+    flag: 'hls',
+    env: 'ASTRAL_HLS',
+    description: 'on or off: serve HLS and LL-HLS of every stream on the HTTP port (default on)',
+  },
+  { flag: 'hls-part-ms', env: 'ASTRAL_HLS_PART_MS', description: 'LL-HLS part target in ms (default 333)' },
+  {
+    flag: 'hls-segment-ms',
+    env: 'ASTRAL_HLS_SEGMENT_MS',
+    description: 'HLS segment target in ms, cut at the next keyframe (default 2000)',
+  },
+  {
+    flag: 'hls-record-dir',
+    env: 'ASTRAL_HLS_RECORD_DIR',
+    description: 'record every segmented stream under <dir>/<streamId>/<epoch>/ (default: off)',
+  },
 ];
 
 export const DIRECTORY_FLAGS: { flag: string; env: string; description: string }[] = [

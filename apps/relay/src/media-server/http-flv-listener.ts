@@ -33,6 +33,12 @@ export interface HttpFlvAccess {
   ): HttpFlvPublish | { status: number; message: string };
 }
 
+/** HLS on this port (apps/relay/src/hls/hls-http.ts): it takes the requests under `/live/<streamId>/…`. */
+export interface HttpHlsRoutes {
+  handles(url: string | undefined): boolean;
+  serve(req: IncomingMessage, res: ServerResponse): void;
+}
+
 export interface HttpFlvPublish {
   tag(type: number, timestamp: number, data: Buffer): void;
   end(): void;
@@ -55,7 +61,8 @@ function parseTarget(url: string | undefined): { app: string; name: string; quer
  * The HTTP-FLV port: players GET /live/<streamId>.flv (or open a WebSocket on it), publishers POST an FLV
  * body to it with ?key=. Astral's own server: the FLV a publisher sends is read by libs/media's parser
  * (bounded tags, checked header), a stream goes live only with its first media tag, unknown streams answer
- * 404 at once, refusals say why, and every player is bounded by a PlayerQueue.
+ * 404 at once, refusals say why, and every player is bounded by a PlayerQueue. HLS requests (`/live/<id>/…`)
+ * go to the HLS routes before any of this.
  */
 export class HttpFlvListener {
   private readonly server: Server;
@@ -66,6 +73,7 @@ export class HttpFlvListener {
     private readonly access: HttpFlvAccess,
     private readonly playerLimits: PlayerQueueLimits,
     private readonly log: Logger,
+    private readonly hls: HttpHlsRoutes | null = null,
   ) {
     this.server = http.createServer((req, res) => this.safely(res, () => this.handle(req, res)));
     hardenHttpServer(this.server, guard, log);
@@ -102,6 +110,7 @@ export class HttpFlvListener {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.hls?.handles(req.url)) return this.hls.serve(req, res);
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {

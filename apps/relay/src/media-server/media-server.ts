@@ -19,7 +19,7 @@ import {
   publishTag,
   routeNmsLogs,
 } from './nms-adapter';
-import { HttpFlvListener, HttpFlvPublish } from './http-flv-listener';
+import { HttpFlvListener, HttpFlvPublish, HttpHlsRoutes } from './http-flv-listener';
 import { RtmpListener } from './rtmp-listener';
 import { PlayerQueueLimits } from './player-queue';
 import { clockTag } from '@astral/media';
@@ -89,6 +89,7 @@ export class MediaServer {
     private readonly log: Logger,
     private readonly events: PublishEvents,
     players: PlayerGate,
+    hls: HttpHlsRoutes | null = null,
   ) {
     const admitPlayer = players.admit.bind(players);
     // node-media-server logs with console.log; route its lines (its constructor's banner too) into our
@@ -161,6 +162,7 @@ export class MediaServer {
       },
       playerLimits,
       log,
+      hls,
     );
   }
 

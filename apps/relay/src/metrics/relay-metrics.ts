@@ -33,6 +33,15 @@ export interface RelayMetricsSnapshot {
   }[];
   /** Bit rate held by admitted remote players. */
   playerCommittedBps: number;
+  /** The relay's HLS (null: not wired). */
+  hls: {
+    bytes: number;
+    blockingWaits: number;
+    blockingTimeouts: number;
+    sessions: number;
+    segmenters: number;
+    retainedBytes: number;
+  } | null;
 }
 
 /**
@@ -46,19 +55,22 @@ export class RelayMetrics {
     this.registry.setDefaultLabels({ node_id: nodeId });
     collectDefaultMetrics({ register: this.registry, prefix: 'astral_relay_' });
     const registers = [this.registry];
-    const counter = (name: string, help: string, pick: (c: RelayCounters) => number): void => {
+    /** A counter whose total the relay keeps itself: each scrape adds what grew since the last. */
+    const counterOf = (name: string, help: string, read: () => number): void => {
       let reported = 0;
       new Counter({
         name,
         help,
         registers,
         collect() {
-          const now = pick(snapshot().counters);
+          const now = read();
           if (now > reported) this.inc(now - reported);
           reported = now;
         },
       });
     };
+    const counter = (name: string, help: string, pick: (c: RelayCounters) => number): void =>
+      counterOf(name, help, () => pick(snapshot().counters));
     counter(
       'astral_relay_egress_bytes_total',
       'Bytes sent to downstream relays (FLV, after the upload budget)',
@@ -104,6 +116,50 @@ export class RelayMetrics {
       'astral_relay_players_refused_total',
       'Players refused (upload full, or a bad or missing play token)',
       (c) => c.playersRefused,
+    );
+    const hls = (pick: (h: NonNullable<RelayMetricsSnapshot['hls']>) => number) => (): number => {
+      const h = snapshot().hls;
+      return h ? pick(h) : 0;
+    };
+    counterOf(
+      'astral_relay_hls_bytes_total',
+      'Bytes of HLS responses (playlists, init segments, segments, parts)',
+      hls((h) => h.bytes),
+    );
+    counterOf(
+      'astral_relay_hls_blocking_waits_total',
+      'HLS requests that waited for the next part or segment (blocking reload, preload hint)',
+      hls((h) => h.blockingWaits),
+    );
+    counterOf(
+      'astral_relay_hls_blocking_timeouts_total',
+      'Waiting HLS requests answered 503 because nothing came within 3 target durations',
+      hls((h) => h.blockingTimeouts),
+    );
+    const hlsGauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    hlsGauge(
+      'astral_relay_hls_sessions',
+      'HLS player sessions (stream and client address)',
+      hls((h) => h.sessions),
+    );
+    hlsGauge(
+      'astral_relay_hls_segmenters',
+      'Streams being segmented for HLS',
+      hls((h) => h.segmenters),
+    );
+    hlsGauge(
+      'astral_relay_hls_retained_bytes',
+      'Bytes held by the HLS segmenters (windows, segments in progress, init segments)',
+      hls((h) => h.retainedBytes),
     );
     new Gauge({
       name: 'astral_relay_player_committed_bps',

@@ -103,6 +103,19 @@ describe(refusalReply.name, () => {
     });
   });
 
+  it("redirects an HLS player to the directory's HLS placement, LL-HLS with ll=1", () => {
+    expect(refusalReply('full', 'full', where, { file: 'play.m3u8' })).toEqual({
+      status: 302,
+      location: 'http://127.0.0.1:8080/streams/show-1/play.m3u8?exclude=n-1',
+    });
+    expect(refusalReply('full', 'full', where, { file: 'play.m3u8', query: { ll: '1' } })).toEqual({
+      status: 302,
+      location: 'http://127.0.0.1:8080/streams/show-1/play.m3u8?exclude=n-1&ll=1',
+    });
+    // A token refusal stays 403 whatever the kind of player.
+    expect(refusalReply('bad-token', 'bad', where, { file: 'play.m3u8' }).status).toBe(403);
+  });
+
   it('answers 503 with the reason when the directory is unknown', () => {
     expect(refusalReply('full', 'upload is full', { ...where, publicUrl: null })).toEqual({
       status: 503,

@@ -80,20 +80,31 @@ export type PlayerRefusalReply =
   | { status: 302; location: string }
   | { status: 403 | 503; error: 'forbidden' | 'unavailable'; message: string };
 
+/** Where the directory places a refused player again: its play route of the same kind, with extra query. */
+export interface DirectoryPlay {
+  /** `play.flv` (HTTP-FLV, WS-FLV) or `play.m3u8` (HLS). */
+  file: 'play.flv' | 'play.m3u8';
+  /** Added after `exclude` (LL-HLS: `{ ll: '1' }`). */
+  query?: Record<string, string>;
+}
+
+export const FLV_DIRECTORY_PLAY: DirectoryPlay = { file: 'play.flv' };
+
 /**
- * How an HTTP-FLV or WS-FLV player hears a refusal: a full node that knows the directory's public URL
- * redirects to the directory's placement (excluding itself); else 503 with the reason; token refusals 403.
+ * How an HTTP player hears a refusal: a full node that knows the directory's public URL redirects to the
+ * directory's placement of the same kind (excluding itself); else 503 with the reason; token refusals 403.
  */
 export function refusalReply(
   kind: PlayerRefusalKind,
   message: string,
   where: { publicUrl: string | null; streamId: string; nodeId: string },
+  play: DirectoryPlay = FLV_DIRECTORY_PLAY,
 ): PlayerRefusalReply {
   if (kind === 'full' && where.publicUrl) {
-    const q = new URLSearchParams({ exclude: where.nodeId });
+    const q = new URLSearchParams({ exclude: where.nodeId, ...play.query });
     return {
       status: 302,
-      location: `${where.publicUrl}/streams/${encodeURIComponent(where.streamId)}/play.flv?${q.toString()}`,
+      location: `${where.publicUrl}/streams/${encodeURIComponent(where.streamId)}/${play.file}?${q.toString()}`,
     };
   }
   if (kind === 'full' || kind === 'no-directory-key') return { status: 503, error: 'unavailable', message };

@@ -4,6 +4,7 @@ import { LogThrottle } from '@astral/net';
 import { UploadBudget } from '../forward/upload-budget';
 import { LocalPlayers, isLocalPlayer } from './local-address';
 import {
+  DirectoryPlay,
   PlayTokenCheck,
   PlayerRefusalReply,
   decidePlayer,
@@ -91,12 +92,16 @@ export class PlayerBudget {
       : { kind: 'invalid', reason: v.reason, message: PLAY_TOKEN_REFUSALS[v.reason] };
   }
 
-  /** A player of `streamId` from `address` (its socket's remoteAddress) with its `?play=` token, if any. */
+  /**
+   * A player of `streamId` from `address` (its socket's remoteAddress) with its `?play=` token, if any.
+   * `play`: where a full node sends it in the directory (HTTP-FLV's `play.flv` unless said).
+   */
   admit(
     streamId: string,
     address: string | undefined,
     token: string | null,
     protocol: string,
+    play?: DirectoryPlay,
   ): PlayerAdmission {
     const local = isLocalPlayer(address, this.deps.localPlayers);
     const bitrateBps = this.deps.bitrateOf(streamId);
@@ -123,7 +128,10 @@ export class PlayerBudget {
         );
       }
       const where = { publicUrl: this.publicUrl, streamId, nodeId: this.deps.nodeId };
-      return { refused: refusalReply(decision.kind, decision.message, where), reason: decision.message };
+      return {
+        refused: refusalReply(decision.kind, decision.message, where, play),
+        reason: decision.message,
+      };
     }
     const set = this.leases.get(streamId) ?? new Set<PlayerLease>();
     this.leases.set(streamId, set);

@@ -7,6 +7,7 @@ import { RelayStreams } from '../streams/relay-streams';
 import { MediaServer } from '../media-server/media-server';
 import { PlayerBudget } from '../players/player-budget';
 import { TellAgent } from '../agent-link';
+import type { RelayHls } from '../hls/hls-streams';
 
 /** The relay's egress at its last stats report: bytes granted by the budget then, and the rate since the one before. */
 export interface EgressSample {
@@ -31,6 +32,8 @@ export interface RelayStatsDeps {
   players: PlayerBudget;
   counters: RelayCounters;
   tell: TellAgent;
+  /** The relay's HLS (absent: no HLS fields). */
+  hls?: RelayHls;
   clock?: () => number;
 }
 
@@ -82,7 +85,7 @@ export class RelayStatsReporter {
   }
 
   stats(now = this.clock()): RelayStats {
-    const { streams, forwards, media, budget, nodeId, players } = this.deps;
+    const { streams, forwards, media, budget, nodeId, players, hls } = this.deps;
     const out: RelayStreamStats[] = [];
     for (const [streamId, entry] of streams.all()) {
       const m = entry.hub.meter.measure(now);
@@ -102,6 +105,7 @@ export class RelayStatsReporter {
         forwards: forwards.forwardsOf(streamId).map((conn) => conn.stats()),
         tagsIn: entry.hub.tagsIn,
         lastTagAt: entry.hub.lastTagAt,
+        ...(hls && { hlsPlayers: hls.sessions.count(streamId), hls: hls.stats(streamId) }),
       });
     }
     return {
@@ -112,12 +116,13 @@ export class RelayStatsReporter {
       forwardCommittedBps: players.forwardCommittedBps,
       playerCommittedBps: players.committedBps(),
       playersRefused: players.refused,
+      ...(hls && { hlsBytes: hls.counters.bytes }),
       streams: out,
     };
   }
 
   metricsSnapshot(): RelayMetricsSnapshot {
-    const { streams, forwards, media, budget, counters, players } = this.deps;
+    const { streams, forwards, media, budget, counters, players, hls } = this.deps;
     counters.droppedTags = forwards.droppedTags;
     counters.egressBytes = budget.grantedBytes;
     counters.playersRefused = players.refused;
@@ -127,6 +132,14 @@ export class RelayStatsReporter {
       forwards: forwards.count,
       uploadLimitBps: budget.limitBps,
       playerCommittedBps: players.committedBps(),
+      hls: hls
+        ? {
+            ...hls.counters,
+            sessions: hls.sessions.size,
+            segmenters: hls.segmenters,
+            retainedBytes: hls.retainedBytes(),
+          }
+        : null,
       streams: streams.all().map(([streamId, entry]) => {
         const m = entry.hub.meter.measure(now);
         const c = players.counts(streamId);

@@ -1,4 +1,4 @@
-import { FlvTag, isVideoSequenceHeader } from '../flv/flv-tag';
+import { FlvTag, isAvcSequenceHeader } from '../flv/flv-tag';
 
 /**
  * The picture size of an H.264 stream from its AVC sequence header (the FLV video tag holding the
@@ -11,7 +11,8 @@ export interface VideoSize {
   height: number;
 }
 
-class BitReader {
+/** MSB-first bit reader with exp-Golomb codes (H.264 / H.265 parameter sets); throws RangeError past the end. */
+export class BitReader {
   private bit = 0;
   constructor(private readonly b: Buffer) {}
 
@@ -39,7 +40,7 @@ class BitReader {
 }
 
 /** The RBSP of a NAL unit: emulation-prevention bytes (00 00 03) removed, the NAL header byte dropped. */
-function rbsp(nal: Buffer): Buffer {
+export function rbsp(nal: Buffer): Buffer {
   const out = Buffer.alloc(nal.length);
   let n = 0;
   let zeros = 0;
@@ -117,7 +118,7 @@ export function parseSps(nal: Buffer): VideoSize | null {
 
 /** The picture size from an AVC sequence header tag (its first SPS), or null. */
 export function videoSizeOf(tag: FlvTag): VideoSize | null {
-  if (!isVideoSequenceHeader(tag)) return null;
+  if (!isAvcSequenceHeader(tag)) return null;
   const d = tag.data;
   // 5 bytes of FLV video header, then the record: version, profile, compat, level, length size, SPS count.
   if (d.length < 5 + 8 || (d[10] & 0x1f) < 1) return null;
