@@ -20,6 +20,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   soak: async () => (await import('./soak')).soakBench,
   tickets: async () => (await import('./tickets')).ticketsBench,
   viewers: async () => (await import('./viewers')).viewersBench,
+  hls: async () => (await import('./hls')).hlsBench,
 };
 
 async function main(): Promise<void> {
