@@ -14,6 +14,7 @@ import { startFfmpegHlsPeer, FfmpegHlsPeer } from './lib/ffmpeg-hls-peer';
 import { HlsArrival, HlsClient, HlsClientMode, HlsClientOptions } from './lib/hls-client';
 import { HlsProbe, firstVideoDtsMs, probeHlsMedia } from './lib/hls-probe';
 import { SourceClock } from './lib/source-clock';
+import { HlsPlayerRun, HlsPlayers } from './lib/hls-player';
 import { CpuWindow } from './lib/proc-sampler';
 import { RelayTestbed, TestRelay, sha256Hex, startRelayTestbed } from './lib/relay-testbed';
 import { parseFlags, percentile, report } from './lib/report';
@@ -32,6 +33,12 @@ import { parseFlags, percentile, report } from './lib/report';
  *    each segment starting on a keyframe);
  *  - ffmpegPeer: ffmpeg's HLS muxer fed relay 0's HTTP-FLV (bench/lib/ffmpeg-hls-peer.ts), measured by the
  *    same client in the same run (plain HLS: ffmpeg has no LL-HLS), and ffmpeg's own CPU.
+ *
+ * Then latency at the player (bench/lib/hls-player.ts): hls.js in Chromium plays LL-HLS and plain HLS at depth
+ * H, LL-HLS at depth 0 and ffmpeg's playlist, all at once; `llhls.latencyMs` and `hls.latencyMs` are those
+ * (publisher-to-player, dated by the source clock's PDT). For ffmpeg's muxer, whose PDT is its own join time,
+ * the player's figure is its segments' availability (dated by the source clock) plus hls.js's distance behind
+ * the live edge: the two halves added at p50 and at p95.
  */
 
 type Stats = { p50: number; p95: number; max: number; samples: number };
@@ -85,6 +92,16 @@ async function anchoredLatencies(
   }
   return { latencies, anchored: latencies.length, of: bodies.segments.length };
 }
+
+/** A player run's figures: publisher-to-player (PDT-dated), behind the live edge, and the video it played. */
+const playerFigures = (run: HlsPlayerRun | null) =>
+  run && {
+    latencyMs: stats(run.samples.map((x) => x.dateLatencyMs).filter((x): x is number => x !== null)),
+    behindLiveEdgeMs: stats(run.samples.map((x) => x.liveEdgeMs)),
+    playedS: Math.round(run.playedS * 100) / 100,
+    sampledS: run.samples.length / 2,
+    errors: run.errors,
+  };
 
 const probeOrReason = async (
   url: string,
@@ -187,6 +204,30 @@ export async function hlsBench(args: string[]): Promise<void> {
     const twoClients = tailCpu.stop();
     const ffmpegCpu = peerCpu.stop();
 
+    // At the player: hls.js in Chromium, the four side by side (8 s to settle, then 15 s sampled).
+    let players_: HlsPlayers | null = null;
+    let runs: (HlsPlayerRun | null)[] = [null, null, null, null];
+    try {
+      players_ = await HlsPlayers.start();
+      const p = players_;
+      const play = (u: string, ll: boolean, what: string) =>
+        p.play(u, ll, 8, 15).catch((err: Error) => {
+          failures.push(`hls.js ${what}: ${err.message}`);
+          return null;
+        });
+      runs = await Promise.all([
+        play(url(tail, 'll'), true, 'LL-HLS at the tail'),
+        play(url(tail, 'plain'), false, 'HLS at the tail'),
+        play(url(relays[0], 'll'), true, 'LL-HLS at hop 0'),
+        play(peer.playlistUrl, false, "on ffmpeg's playlist"),
+      ]);
+    } catch (err) {
+      failures.push(`hls.js players: ${(err as Error).message}`);
+    } finally {
+      await players_?.close();
+    }
+    const [llPlayer, plainPlayer, llHeadPlayer, peerPlayer] = runs.map(playerFigures);
+
     // Fan-out: P more LL-HLS players on the tail.
     const many: HlsClient[] = [];
     for (let i = 0; i < players; i++) many.push(client(url(tail, 'll'), 'll'));
@@ -227,17 +268,27 @@ export async function hlsBench(args: string[]): Promise<void> {
       decodable: astralProbe.decodable,
       llhls: {
         partsAdvertised: llTail?.partsAdvertised.size ?? 0,
-        latencyMs: llTailStats,
+        latencyMs: llPlayer?.latencyMs ?? null,
+        availabilityMs: llTailStats,
+        player: llPlayer,
         partsViaPreloadHint: llTail?.arrivals.filter((a) => a.viaHint).length ?? 0,
       },
-      hls: { latencyMs: plainTailStats },
+      hls: { latencyMs: plainPlayer?.latencyMs ?? null, availabilityMs: plainTailStats, player: plainPlayer },
+      depth0Player: { llhls: llHeadPlayer },
       segmentCpuPercent: llTail ? segmenting.cpuPercent - idle.cpuPercent : NaN,
       cpuPer100PlayersPercent: playersReceiving
         ? ((withPlayers.cpuPercent - twoClients.cpuPercent) / playersReceiving) * 100
         : NaN,
       ffmpegPeer: {
         decodable: peerProbe.decodable,
-        hls: { latencyMs: stats(peerAnchored.latencies) },
+        hls: {
+          latencyMs: peerPlayer && {
+            p50: stats(peerAnchored.latencies).p50 + peerPlayer.behindLiveEdgeMs.p50,
+            p95: stats(peerAnchored.latencies).p95 + peerPlayer.behindLiveEdgeMs.p95,
+          },
+          availabilityMs: stats(peerAnchored.latencies),
+          player: peerPlayer,
+        },
         segmentsDatedBySourceClock: `${peerAnchored.anchored} of ${peerAnchored.of}`,
         latencyByOwnPdtMs: stats(windowed(peerClient, t0, t1)),
         segmentCpuPercent: ffmpegCpu.cpuPercent,

@@ -30,6 +30,8 @@ const TYPES: Record<string, string> = {
 /** Serves the files of `dir` (flat: no sub-paths, so no traversal) with HLS media types. */
 function serveDir(dir: string): Promise<Server> {
   const server = createServer((req, res) => {
+    // hls.js in the bench's page (another origin) reads it too, as it reads a relay's.
+    res.setHeader('access-control-allow-origin', '*');
     const name = basename(new URL(req.url ?? '/', 'http://x').pathname);
     const file = join(dir, name);
     const type = TYPES[name.slice(name.lastIndexOf('.'))];
