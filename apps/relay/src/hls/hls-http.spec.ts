@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as HLS from 'hls-parser';
-import { FlvParser, FlvTag, HlsSegmenter } from '@astral/media';
+import { FlvParser, FlvTag, HlsSegmenter, clockTag } from '@astral/media';
 import { StreamHub } from '../hub/stream-hub';
 import { UploadBudget } from '../forward/upload-budget';
 import { PlayerBudget } from '../players/player-budget';
@@ -311,5 +311,36 @@ describe(HlsHttp.name, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("dates the joined GOP by the hub's latest clock stamp: the first segment's PDT lines up with the next", async () => {
+    t = await setup();
+    const base = Date.parse('2026-01-01T00:00:00Z');
+    // The source's stamps, once a second on the stream's timeline, as the publishing relay inserts them.
+    let nextStamp = 0;
+    const pushStamped = (ms: number): void => {
+      for (const tag of TAGS.filter((x) => x.timestamp <= ms)) {
+        if (tag.timestamp >= nextStamp) {
+          t.hub.ingest(clockTag(nextStamp, base + nextStamp));
+          nextStamp += 1000;
+        }
+      }
+    };
+    // Only stamps up to 4.5 s reach the hub before HLS opens; the GOP cache holds the tags from 4080 ms.
+    pushStamped(4500);
+    t.pushUntil(4500);
+    t.hls.open('show-1');
+    for (let ms = 5000; ms <= 8500; ms += 500) {
+      pushStamped(ms);
+      t.pushUntil(ms);
+    }
+    const res = await get('/live/show-1/index.m3u8');
+    const playlist = HLS.parse(await res.text()) as HLS.types.MediaPlaylist;
+    expect(playlist.segments.length).toBeGreaterThanOrEqual(2);
+    const [s0, s1] = playlist.segments;
+    // The first segment starts with the cached GOP (its keyframe at 4080 ms, audio from 4000): dated by the
+    // stamps' clock, not by the time of the request.
+    expect(Math.abs(s0.programDateTime!.getTime() - (base + 4040))).toBeLessThanOrEqual(60);
+    expect(s1.programDateTime!.getTime() - s0.programDateTime!.getTime()).toBeCloseTo(s0.duration * 1000, -2);
   });
 });

@@ -136,7 +136,12 @@ export class RelayHls {
     };
     this.states.set(streamId, entry);
     log.info({ streamId, epoch: segmenter.epoch, origin: hub.origin }, 'HLS segmenting started');
-    for (const tag of hub.attach(entry.consumer)) {
+    const join = hub.attach(entry.consumer);
+    // The cached GOP is dated by the hub's latest clock stamp, as the live tags after it will be: a segment
+    // dated by the time of this request instead would sit up to a GOP late against the next (hls.js realigns
+    // parts by PDT and reloaded the first segment's parts in a loop, a stall at its end).
+    if (hub.lastClockTag) this.push(entry, hub.lastClockTag, now);
+    for (const tag of join) {
       this.push(entry, tag, now);
       if (entry.ended) break;
     }

@@ -1,4 +1,12 @@
-import { FlvTag, GopCache, StreamMeter, encodeFlvTag, isVideoFrame } from '@astral/media';
+import {
+  FlvTag,
+  FlvTagType,
+  GopCache,
+  StreamMeter,
+  encodeFlvTag,
+  isClockTag,
+  isVideoFrame,
+} from '@astral/media';
 import { StreamConsumer } from './stream-consumer';
 
 export type StreamOrigin = 'publish' | 'upstream';
@@ -16,6 +24,12 @@ export class StreamHub {
   videoFramesIn = 0;
   lastTagAt: number | null = null;
   upstreamNodeId: string | null = null;
+  /**
+   * The latest onAstralClock stamp. The GOP cache never keeps one (a replayed stamp would read a false
+   * latency), but a consumer that dates media, the HLS segmenter, needs one to date the cached GOP it
+   * joins with; its mapping of stream time to wall clock holds for earlier tags too.
+   */
+  lastClockTag: FlvTag | null = null;
 
   constructor(
     readonly streamId: string,
@@ -25,6 +39,7 @@ export class StreamHub {
   /** `wire`: the tag's wire form when the caller already has it (from node-media-server), else encoded here. */
   ingest(tag: FlvTag, now = Date.now(), wire = encodeFlvTag(tag)): void {
     this.gop.add(tag);
+    if (tag.type === FlvTagType.Script && isClockTag(tag)) this.lastClockTag = tag;
     this.tagsIn += 1;
     if (isVideoFrame(tag)) this.videoFramesIn += 1;
     this.lastTagAt = now;

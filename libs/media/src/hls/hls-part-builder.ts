@@ -135,6 +135,14 @@ export class HlsPartBuilder {
     if (other) {
       // Audio decoded before the boundary: dts / audio timescale < boundary / cut timescale.
       const ts = cut.track.timescale;
+      // The audio frame still held for its duration goes with this part, lasting as long as the one before
+      // it: else every part's audio ended a frame short of its video, and a player that has only this part
+      // (hls.js at its start) saw a buffer end short of the part's end and fetched the same part again.
+      if (other.held && boundary !== null && other.held.dts * ts < boundary * other.track.timescale) {
+        other.held.duration = other.lastDuration;
+        this.audioQueue.push(other.held);
+        other.held = null;
+      }
       const before =
         boundary === null
           ? this.audioQueue.length

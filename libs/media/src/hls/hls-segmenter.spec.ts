@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as HLS from 'hls-parser';
-import { findBoxes, sampleFlvPath } from '@astral/testing';
+import { findBoxes, readTrun, sampleFlvPath } from '@astral/testing';
 import { FlvTag, FlvTagType } from '../flv/flv-tag';
 import { clockTag } from '../amf/clock-tag';
 import { loopTimestamp, prepareFlvLoop } from '../publish/flv-loop';
@@ -156,6 +156,28 @@ describe('HlsSegmenter blocking() and find()', () => {
 });
 
 describe('HlsSegmenter on the looped sample (H.264 25 fps, AAC 44.1 kHz, a keyframe every second)', () => {
+  it("ends every part's audio no earlier than its video, so a part alone fills its own time range", () => {
+    const s = segmenter();
+    run(s, sampleStream({ passes: 1 }));
+    const parts = allParts(s);
+    expect(parts.length).toBeGreaterThan(20);
+    for (const part of parts) {
+      const end = new Map<number, number>();
+      for (const traf of findBoxes(part, 'moof/traf')) {
+        const id = findBoxes(traf.body, 'tfhd')[0].body.readUInt32BE(4);
+        const tfdt = findBoxes(traf.body, 'tfdt')[0].body;
+        const base = Number(tfdt.readBigUInt64BE(4));
+        const run_ = readTrun(findBoxes(traf.body, 'trun')[0]);
+        end.set(id, base + run_.samples.reduce((sum, x) => sum + (x.duration ?? 0), 0));
+      }
+      const videoEndS = end.get(1)! / 90000;
+      const audioEndS = end.get(2)! / 44100;
+      // The audio reaches the video's end (within a ms), and runs past it by less than one AAC frame (23 ms).
+      expect(audioEndS).toBeGreaterThanOrEqual(videoEndS - 0.001);
+      expect(audioEndS - videoEndS).toBeLessThan(1024 / 44100 + 0.001);
+    }
+  });
+
   it('cuts 2 s segments that start on a keyframe, parts never past PART-TARGET, INDEPENDENT at keyframes', () => {
     const s = segmenter();
     run(s, sampleStream({ passes: 2 }));
