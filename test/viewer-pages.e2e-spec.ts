@@ -1,4 +1,4 @@
-import type { ListedStream, PublishReply, RelayStats, StreamInfo } from '@astral/contracts';
+import type { ListedStream, PlacementReply, PublishReply, RelayStats, StreamInfo } from '@astral/contracts';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
@@ -216,12 +216,22 @@ describe('viewer pages in a browser', () => {
     'a page in LL-HLS mode plays from a node two hops below the source (hls.js), and switches back to FLV',
     () =>
       step(async () => {
-        const hops2 = net.nodes.slice(2, 4).map((n) => n.nodeId);
+        // The tree as the directory places into it now (the earlier tests' pages may have reshaped it below
+        // node2): the carriers two hops down with room.
+        const placed = await httpJson<PlacementReply>(
+          'GET',
+          `${net.directoryUrl}/api/streams/${stream.streamId}/play?limit=8`,
+        );
+        const hops2 = placed.candidates.filter((c) => c.hops === 2).map((c) => c.nodeId);
+        expect(hops2.length).toBeGreaterThan(0);
         const page = await browser!.newPage();
         page.on('console', (m) => consoleLines.push(`ll-hls ${m.type()}: ${m.text()}`));
-        // This viewer has just lost the source and node2 (the page's own exclude list, as after two failovers):
-        // the directory places it two hops down. The placement and the nodes are real; only its query is added to.
-        const nearer = [net.nodes[0].nodeId, net.nodes[1].nodeId].join(',');
+        // This viewer has lost every other carrier (the page's own exclude list, as after failovers): the
+        // directory places it two hops down. The placement and the nodes are real; only its query is added to.
+        const nearer = net.nodes
+          .map((n) => n.nodeId)
+          .filter((id) => !hops2.includes(id))
+          .join(',');
         await page.route(`${net.directoryUrl}/api/streams/*/play?*`, (route) => {
           const url = new URL(route.request().url());
           url.searchParams.set('exclude', nearer);
