@@ -352,13 +352,7 @@ describe('HLS from a relay two hops below the source', () => {
             intervalMs: 20,
             what: 'C to report B lost',
           });
-          const forward = await A.admit(streamId, C);
-          await C.control.openUpstream({
-            streamId,
-            upstreamNodeId: A.nodeId,
-            ticketId: forward.ticketId,
-            url: forward.url,
-          });
+          await bed.pull(C, A, streamId); // as C's agent re-points it after the loss
           await sleep(10_000);
           const gap = hls.maxGapMs(killedAt - 2000);
           const discontinuities = (hls.lastPlaylistText.match(/^#EXT-X-DISCONTINUITY$/gm) ?? []).length;

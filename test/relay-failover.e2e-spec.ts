@@ -119,13 +119,7 @@ describe('relay failover', () => {
         intervalMs: 20,
         what: 'C to report its upstream lost',
       });
-      const forward = await A.admit(streamId, C);
-      await C.control.openUpstream({
-        streamId,
-        upstreamNodeId: A.nodeId,
-        ticketId: forward.ticketId,
-        url: forward.url,
-      });
+      await bed.pull(C, A, streamId); // as C's agent re-points it after the loss
       const switchedAt = performance.now();
       await sleep(8000);
       const sizeBefore = statSync(out).size;
