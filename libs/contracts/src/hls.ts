@@ -52,7 +52,7 @@ export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 export const HLS_SEGMENT_TYPE = 'video/iso.segment';
 export const HLS_INIT_TYPE = 'video/mp4';
 
-/** A stream's HLS on a relay, in its stats (the segmenter's own figures, libs/media HlsSegmenterStats). */
+/** A stream's HLS on a relay, in its stats: the segmenter's own figures (libs/media `HlsSegmenter.stats()`). */
 export interface HlsStreamStats {
   /** The segmenting run, in media paths. */
   epoch: string;

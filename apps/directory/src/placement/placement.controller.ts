@@ -1,7 +1,14 @@
 import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AstralErrorBody, PlacementQuery, PlacementReply, PlayHlsQuery, StreamRef } from '@astral/contracts';
+import {
+  AstralErrorBody,
+  PlacementQuery,
+  PlacementReply,
+  PlayCandidate,
+  PlayHlsQuery,
+  StreamRef,
+} from '@astral/contracts';
 import { PlacementRefused, PlacementService } from './placement.service';
 
 /** How long a viewer refused for lack of room should wait before asking again (Retry-After, seconds). */
@@ -49,10 +56,7 @@ export class PlacementController {
     @Query() query: PlacementQuery,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AstralErrorBody | undefined> {
-    const placed = await this.placement.place(ref.streamId, query);
-    if (placed instanceof PlacementRefused) return refuse(res, placed);
-    res.redirect(302, placed.candidates[0].flvUrl);
-    return undefined;
+    return this.redirectPlaced(ref.streamId, query, res, (c) => c.flvUrl);
   }
 
   /**
@@ -79,10 +83,19 @@ export class PlacementController {
     @Query() query: PlayHlsQuery,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AstralErrorBody | undefined> {
-    const placed = await this.placement.place(ref.streamId, query);
+    return this.redirectPlaced(ref.streamId, query, res, (c) => (query.ll === '1' ? c.llHlsUrl : c.hlsUrl));
+  }
+
+  /** The 302 forms: a placement, then its first candidate's URL (`urlOf`), or the refusal. */
+  private async redirectPlaced(
+    streamId: string,
+    query: PlacementQuery,
+    res: Response,
+    urlOf: (first: PlayCandidate) => string,
+  ): Promise<AstralErrorBody | undefined> {
+    const placed = await this.placement.place(streamId, query);
     if (placed instanceof PlacementRefused) return refuse(res, placed);
-    const [first] = placed.candidates;
-    res.redirect(302, query.ll === '1' ? first.llHlsUrl : first.hlsUrl);
+    res.redirect(302, urlOf(placed.candidates[0]));
     return undefined;
   }
 }

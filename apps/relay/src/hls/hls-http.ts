@@ -88,7 +88,7 @@ export class HlsHttp {
       // A playlist is served once it lists a whole segment: a plain player needs one, and hls.js reads a
       // playlist of parts only as empty (levelEmptyError) and retries late. On demand, that is at most a
       // segment's wait (the GOP cache gives the first one a head start).
-      const ready = seg.started && seg.stats().segments > 0;
+      const ready = seg.hasSegment;
       if (blocking && ready && !final) {
         const where = seg.blocking(route.msn!, route.part);
         if (where.kind === 'too-far') {

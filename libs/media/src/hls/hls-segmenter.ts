@@ -101,7 +101,12 @@ export class HlsSegmenter implements HlsSegmenterApi {
   }
 
   get started(): boolean {
-    return this.window.partCount > 0;
+    // A completed segment has parts: no need to count them all (this is asked on every request).
+    return this.hasSegment || (this.window.live?.parts.length ?? 0) > 0;
+  }
+
+  get hasSegment(): boolean {
+    return this.window.completed.length > 0;
   }
 
   push(tag: FlvTag, wallClockMs: number): void {

@@ -1,3 +1,4 @@
+import type { HlsStreamStats } from '@astral/contracts';
 import type { FlvTag } from '../flv/flv-tag';
 
 /**
@@ -34,18 +35,8 @@ export type HlsBlockingState =
   /** More than two segments beyond the live edge (RFC 8216bis 6.2.5.2: answer 400). */
   | { kind: 'too-far'; reason: string };
 
-export interface HlsSegmenterStats {
-  epoch: string;
-  /** Media sequence number of the oldest listed segment, and of the segment in progress. */
-  firstMsn: number;
-  liveMsn: number;
-  segments: number;
-  parts: number;
-  discontinuities: number;
-  /** Bytes held: completed segments, the one in progress, init segments. */
-  retainedBytes: number;
-  targetDurationS: number;
-}
+/** The segmenter's figures, as the relay's stats carry them (one shape, in libs/contracts). */
+export type HlsSegmenterStats = HlsStreamStats;
 
 export interface HlsSegmenterApi {
   readonly epoch: string;
@@ -55,6 +46,8 @@ export interface HlsSegmenterApi {
   end(): void;
   /** Ready once the first segment has started (an init segment and at least one part exist). */
   readonly started: boolean;
+  /** At least one whole segment is listed (what a plain player, and hls.js at its start, need of a playlist). */
+  readonly hasSegment: boolean;
   /** The playlist text; null before `started`. */
   playlist(kind: HlsPlaylistKind): string | null;
   /** Where a blocking reload for msn/part stands (part undefined: the whole segment msn). */
