@@ -10,7 +10,7 @@ import {
   withLogsOnFailure,
 } from '@astral/testing';
 import { RelayTestbed, TestRelay, startRelayTestbed } from '../bench/lib/relay-testbed';
-import { NGINX_BIN } from '../bench/peers/nginx-rtmp';
+import { NGINX_BIN, nginxTempPaths } from '../bench/peers/nginx-rtmp';
 
 /**
  * A reverse proxy that caches, in front of a relay's HLS (docs/RELAY.md "HLS", headers): nginx with
@@ -34,9 +34,7 @@ describe('HLS behind a caching reverse proxy (nginx)', () => {
     const dir = makeTempDir('astral-nginx-cache-');
     mkdirSync(join(dir, 'cache'));
     const port = await freePort();
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
-      (t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`,
-    );
+    const temp = nginxTempPaths(dir);
     writeFileSync(
       join(dir, 'nginx.conf'),
       [

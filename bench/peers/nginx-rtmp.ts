@@ -31,11 +31,16 @@ export function nginxAvailable(): string | null {
   return null;
 }
 
-/** The nginx.conf of one relay: one RTMP server, application `live`, pushing to `pushTo` (rtmp://…/live). */
-export function nginxRtmpConf(dir: string, port: number, pushTo: string[], statPort: number): string {
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+/** nginx's http-block temp paths inside `dir`, so a private nginx never writes to the system's. */
+export function nginxTempPaths(dir: string): string[] {
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
     (t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`,
   );
+}
+
+/** The nginx.conf of one relay: one RTMP server, application `live`, pushing to `pushTo` (rtmp://…/live). */
+export function nginxRtmpConf(dir: string, port: number, pushTo: string[], statPort: number): string {
+  const temp = nginxTempPaths(dir);
   return [
     `load_module ${RTMP_MODULE};`,
     'worker_processes 1;',
