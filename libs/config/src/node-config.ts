@@ -172,6 +172,19 @@ export class NodeConfig extends ListenerLimitsConfig {
   playAccess: 'open' | 'placed' = 'open';
 
   /**
+   * Warm standby (docs/OVERLAY.md "Hitless failover"): a second confirmed ticket on a disjoint path, pulled
+   * alongside the upstream so a crash of the upstream loses no frame. `off` (the default); `forwards`: for
+   * streams this node forwards to other nodes; `players`: for every stream this node watches. It costs a
+   * second copy of the stream's upload at the standby's upstream, counted against its budget.
+   */
+  @IsIn(['off', 'forwards', 'players'])
+  standby: 'off' | 'forwards' | 'players' = 'off';
+
+  /** How the standby is kept: `receiving` (pulled and kept at the live edge) or `idle` (ticket held, pulled on loss). */
+  @IsIn(['receiving', 'idle'])
+  standbyMode: 'receiving' | 'idle' = 'receiving';
+
+  /**
    * Which players count as local (on the node's own machine: served, never charged to the upload budget):
    * `loopback` (127.0.0.0/8, ::1), `loopback,<address or CIDR>,…` (also a LAN or container network whose players
    * do not cross the uplink) or `none` (every player counts, e.g. a node behind a local proxy).
@@ -297,6 +310,8 @@ export const NODE_ENV = {
   playerQueueBytes: 'ASTRAL_PLAYER_QUEUE_BYTES',
   publishGraceMs: 'ASTRAL_PUBLISH_GRACE_MS',
   playAccess: 'ASTRAL_PLAY_ACCESS',
+  standby: 'ASTRAL_STANDBY',
+  standbyMode: 'ASTRAL_STANDBY_MODE',
   localPlayers: 'ASTRAL_LOCAL_PLAYERS',
   seed: 'ASTRAL_SEED',
   seedIdleMs: 'ASTRAL_SEED_IDLE_MS',

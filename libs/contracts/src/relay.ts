@@ -1,4 +1,5 @@
 import {
+  IsBoolean,
   IsIn,
   IsObject,
   IsInt,
@@ -64,11 +65,31 @@ export class OpenUpstream {
   @IsUrl({ require_tld: false, protocols: ['http'], require_protocol: true })
   @MaxLength(4096)
   url!: string;
+
+  /**
+   * `primary` (the default): the pull that feeds the stream (a switch is make-before-break).
+   * `standby`: a second pull on a disjoint path, kept alongside (docs/OVERLAY.md "Hitless failover"); when
+   * the primary is lost the relay splices to it at the first tag not yet delivered and reports
+   * UpstreamLost with `promotedNodeId`. A new standby replaces the previous one.
+   */
+  @IsOptional()
+  @IsIn(['primary', 'standby'])
+  role?: 'primary' | 'standby';
+
+  /** For a standby: `receiving` (pulled now, kept at the live edge; the default) or `idle` (pulled on loss). */
+  @IsOptional()
+  @IsIn(['receiving', 'idle'])
+  standbyMode?: 'receiving' | 'idle';
 }
 
 export class CloseUpstream {
   @Matches(STREAM_ID_PATTERN)
   streamId!: string;
+
+  /** `standby`: close only the standby pull; absent: the whole stream (the node stopped watching). */
+  @IsOptional()
+  @IsIn(['standby'])
+  role?: 'standby';
 }
 
 export class SetUploadLimit {
@@ -121,6 +142,19 @@ export class UpstreamLost {
   @IsString()
   @MaxLength(200)
   reason!: string;
+
+  /**
+   * The standby from this node took over without a gap: it is the stream's upstream now, and the lost
+   * one's ticket can be cancelled. The agent should find a new standby.
+   */
+  @IsOptional()
+  @IsUUID()
+  promotedNodeId?: string;
+
+  /** The lost pull was the standby (the primary goes on): find another standby. */
+  @IsOptional()
+  @IsBoolean()
+  standby?: boolean;
 }
 
 export class ForwardClosed {

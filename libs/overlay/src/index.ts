@@ -3,3 +3,4 @@ export * from './ticket-selection';
 export * from './membership';
 export * from './advertise';
 export * from './upstream-path';
+export * from './machine/effects';

@@ -77,6 +77,16 @@ export const NODE_FLAGS: { flag: string; env: string; description: string }[] = 
     description: 'lifetime of a signed ticket token (heartbeats refresh it)',
   },
   {
+    flag: 'standby',
+    env: 'ASTRAL_STANDBY',
+    description: 'off, forwards or players: hold a warm standby upstream (no frame lost on a crash)',
+  },
+  {
+    flag: 'standby-mode',
+    env: 'ASTRAL_STANDBY_MODE',
+    description: 'receiving (pulled at the live edge) or idle (ticket held, pulled on loss)',
+  },
+  {
     flag: 'play-access',
     env: 'ASTRAL_PLAY_ACCESS',
     description: 'open (any player while the budget has room) or placed (remote players need a play token)',
