@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from '@astral/config';
 import { AGENT_LOGGER } from '../agent.tokens';
 import { RelayLink } from '../relay/relay-link.service';
+import { LinkEvents } from '../events/link-events';
 import { FailoverService } from '../failover/failover.service';
 import { CarriedStreams } from './carried-streams';
 import { PublishService } from './publish.service';
@@ -15,8 +16,11 @@ export class RelayReplay {
     private readonly carried: CarriedStreams,
     private readonly publishing: PublishService,
     private readonly failover: FailoverService,
-  ) {
-    this.relayLink.onReady(() => this.replayToRelay());
+    private readonly links: LinkEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.links.on('relay-ready', () => this.replayToRelay());
   }
 
   private async replayToRelay(): Promise<void> {
