@@ -4,3 +4,7 @@ export * from './membership';
 export * from './advertise';
 export * from './upstream-path';
 export * from './machine/effects';
+export * from './machine/membership-types';
+export * from './machine/membership-join';
+export * from './machine/membership-supernode';
+export * from './machine/membership-machine';
