@@ -131,7 +131,7 @@ describe('Seeds', () => {
     }
   }, 150_000);
 
-  it('with the directory up, joins its seed again, seeds first, and the directory lists the seed as a supernode', async () => {
+  it('with the directory up, joins its seed again, and the directory lists the seed as a supernode', async () => {
     try {
       const [seed, member] = nodes;
       const dataDir = join(root, 'directory');
