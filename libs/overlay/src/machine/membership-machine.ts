@@ -30,7 +30,8 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
   private readonly beats: MemberHeartbeats;
   private round: JoinRound | null = null;
   private rounds = 0;
-  private retryExclude: ReadonlySet<string> = new Set();
+  /** Set while waiting for the next round after none took the node (promotion when orphaned is off). */
+  private retry: ReadonlySet<string> | null = null;
   private started = false;
   private stopping = false;
   private accountable = true;
@@ -104,6 +105,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
   /** Starts a join round; one at a time (a round under way keeps its own exclusions). */
   private beginRound(exclude: ReadonlySet<string>): Effect[] {
     if (this.stopping || this.round) return [];
+    this.retry = null;
     const out: Effect[] = [
       { kind: 'clear-timer', timer: MembershipTimers.beat },
       { kind: 'clear-timer', timer: MembershipTimers.rejoin },
@@ -125,7 +127,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
       return out;
     }
     if (done.sawCandidates && !this.config.promoteWhenOrphaned) {
-      this.retryExclude = exclude;
+      this.retry = exclude;
       out.push(
         {
           kind: 'log',
@@ -193,8 +195,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     if (this.role === 'supernode' && !this.directory.recorded)
       return this.directory.promote(this.side.members.capacity);
     // Waiting to retry (promotion when orphaned is off): the directory's list may have what we need.
-    if (this.role === 'joining' && this.started && !this.round) return this.beginRound(this.retryExclude);
-    return [];
+    return this.retry ? this.beginRound(this.retry) : [];
   }
 
   private rehome(supernodeId: string, reason: string, suggested: string | undefined): Effect[] {
@@ -222,7 +223,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
         return out;
       }
       case MembershipTimers.rejoin:
-        return this.role === 'joining' ? this.beginRound(this.retryExclude) : [];
+        return this.retry ? this.beginRound(this.retry) : [];
       default:
         return [];
     }
