@@ -1,5 +1,5 @@
 import { AgentPatterns, type MembershipAccepted } from '@astral/contracts';
-import { CommonInput, Effect, OverlayMachine, PendingCalls, answer, emitEffect } from './effects';
+import { CommonInput, Effect, LogEffect, OverlayMachine, PendingCalls, answer, emitEffect } from './effects';
 import { DirectoryRecord } from './membership-directory';
 import { JoinDone, JoinRound, MembershipCall } from './membership-join';
 import { MemberHeartbeats } from './membership-member';
@@ -11,6 +11,13 @@ import {
   MembershipTimers,
   MembershipView,
 } from './membership-types';
+
+const log = (level: LogEffect['level'], msg: string, fields?: LogEffect['fields']): LogEffect => ({
+  kind: 'log',
+  level,
+  msg,
+  ...(fields && { fields }),
+});
 
 /**
  * One node's supernode membership, both roles (docs/OVERLAY.md "Supernode membership"). As a member: join
@@ -128,14 +135,11 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     }
     if (done.sawCandidates && !this.config.promoteWhenOrphaned) {
       this.retry = exclude;
-      out.push(
-        {
-          kind: 'log',
-          level: 'warn',
-          msg: 'no supernode accepted this node; retrying (promotion when orphaned is off)',
-        },
-        { kind: 'set-timer', timer: MembershipTimers.rejoin, afterMs: 2 * this.config.heartbeatMs },
-      );
+      out.push(log('warn', 'no supernode accepted this node; retrying (promotion when orphaned is off)'), {
+        kind: 'set-timer',
+        timer: MembershipTimers.rejoin,
+        afterMs: 2 * this.config.heartbeatMs,
+      });
       return out;
     }
     this.promote(done.sawCandidates ? 'no supernode had room' : 'no supernode exists', out);
@@ -149,12 +153,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.supernodeId = accepted.supernodeId;
     this.learn([...accepted.knownSupernodes, accepted.supernodeId]);
     out.push(
-      {
-        kind: 'log',
-        level: 'info',
-        msg: 'joined a supernode',
-        fields: { supernodeId: accepted.supernodeId, previous, rttMs },
-      },
+      log('info', 'joined a supernode', { supernodeId: accepted.supernodeId, previous, rttMs }),
       {
         kind: 'publish',
         event: { type: 'supernode-changed', supernodeId: accepted.supernodeId, role: 'member' },
@@ -169,12 +168,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.supernodeId = null;
     out.push(
       ...this.directory.promote(this.side.members.capacity),
-      {
-        kind: 'log',
-        level: 'info',
-        msg: 'promoted to supernode',
-        fields: { why, maxChildren: this.side.members.capacity },
-      },
+      log('info', 'promoted to supernode', { why, maxChildren: this.side.members.capacity }),
       {
         kind: 'publish',
         event: { type: 'supernode-changed', supernodeId: this.config.nodeId, role: 'supernode' },
@@ -203,7 +197,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.known.delete(supernodeId);
     if (suggested) this.learn([suggested]);
     return [
-      { kind: 'log', level: 'info', msg: 'supernode asked us to re-home', fields: { supernodeId, reason } },
+      log('info', 'supernode asked us to re-home', { supernodeId, reason }),
       ...this.beginRound(new Set([supernodeId])),
     ];
   }
@@ -273,22 +267,12 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
         return [];
       case 'unknown':
         return [
-          {
-            kind: 'log',
-            level: 'info',
-            msg: 'supernode forgot this node; joining again',
-            fields: { supernodeId },
-          },
+          log('info', 'supernode forgot this node; joining again', { supernodeId }),
           ...this.beginRound(new Set()),
         ];
       case 'failover':
         return [
-          {
-            kind: 'log',
-            level: 'warn',
-            msg: 'supernode missed 3 heartbeats; failing over',
-            fields: { supernodeId, misses: verdict.misses },
-          },
+          log('warn', 'supernode missed 3 heartbeats; failing over', { supernodeId, misses: verdict.misses }),
           ...this.beginRound(new Set([supernodeId])),
         ];
       case 'none':
