@@ -6,3 +6,7 @@ export * from './upstream-path';
 export * from './machine/effects';
 export * from './machine/ticket-server-types';
 export * from './machine/ticket-server';
+export * from './machine/membership-types';
+export * from './machine/membership-join';
+export * from './machine/membership-supernode';
+export * from './machine/membership-machine';
