@@ -99,7 +99,7 @@ export function onCarriers(
   // A retry asks the next candidates along the order, not the same refusers again.
   r.asked = candidateWindow(order, w.attempts[r.purpose]);
   r.step = 'offers';
-  const patient = core.now - w.since > PATIENT_AFTER_MS;
+  const patient = core.now - w.tryingSince[r.purpose] > PATIENT_AFTER_MS;
   for (const nodeId of r.asked)
     core.request(
       { kind: 'offer', streamId: w.streamId, round: r.id, nodeId },
@@ -306,7 +306,9 @@ export function failRound(core: WatchCore, w: Watched, reason: string): void {
   const purpose = w.round?.purpose ?? 'primary';
   w.round = null;
   if (purpose === 'primary') w.lastReason = reason;
-  const waited = core.now - w.tryingSince[purpose];
+  // A stream that played recovers at the quick pace for as long as it takes; a new watch slows down
+  // after the watch deadline.
+  const waited = purpose === 'primary' && w.failover ? 0 : core.now - w.tryingSince[purpose];
   const delay = acquireBackoffMs(++w.attempts[purpose], waited);
   w.retrying[purpose] = true;
   core.setTimer(retryTimer(purpose, w.streamId), delay);

@@ -1,6 +1,6 @@
 import { DirectoryPatterns, RelayPatterns, type AstralErrorCode, type StreamInfo } from '@astral/contracts';
 import { InboundId, answer, refuse } from './effects';
-import { HEARTBEAT_TIMER, TIMEOUTS, WatchCore, deadlineTimer, retryTimer } from './watch-core';
+import { TIMEOUTS, WatchCore, deadlineTimer, retryTimer } from './watch-core';
 import { abandonRound, openUpstreamBody, startRound } from './watch-acquire';
 import { armHeartbeat } from './watch-upkeep';
 import { WATCH_DEADLINE_MS } from './watch-rules';
@@ -79,7 +79,7 @@ export function leaveAll(core: WatchCore): void {
     for (const t of [w.primary, w.standby]) if (t) core.cancel(t.upstreamNodeId, t.ticketId, 'leaving');
     for (const p of ['primary', 'standby'] as const) core.clearTimer(retryTimer(p, w.streamId));
   }
-  core.clearTimer(HEARTBEAT_TIMER);
+  armHeartbeat(core); // leaving: cleared
 }
 
 /** A relay that restarted lost its pulls: open them again on the tickets still held. */

@@ -21,6 +21,7 @@ export const HEARTBEAT_MISS_LIMIT = 3;
 
 /** One heartbeat per held ticket (the primary's not while it is being replaced); re-armed while any is held. */
 export function heartbeatAll(core: WatchCore): void {
+  core.heartbeatArmed = false;
   if (core.facts.leaving) return;
   for (const w of core.streams.values())
     for (const purpose of ['primary', 'standby'] as const) {
@@ -40,8 +41,10 @@ export function heartbeatAll(core: WatchCore): void {
 
 export function armHeartbeat(core: WatchCore): void {
   const holding = [...core.streams.values()].some((w) => w.primary || w.standby);
-  if (holding && !core.facts.leaving) core.setTimer(HEARTBEAT_TIMER, core.cfg.heartbeatMs);
-  else core.clearTimer(HEARTBEAT_TIMER);
+  const wanted = holding && !core.facts.leaving;
+  if (wanted && !core.heartbeatArmed) core.setTimer(HEARTBEAT_TIMER, core.cfg.heartbeatMs);
+  if (!wanted && core.heartbeatArmed) core.clearTimer(HEARTBEAT_TIMER);
+  core.heartbeatArmed = wanted;
 }
 
 export function onHeartbeat(
