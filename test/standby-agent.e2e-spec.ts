@@ -114,7 +114,9 @@ describe('warm standby: the agent holds, promotes and replaces its standby', () 
       await sleep(2000);
       const after = reader.videoFrames.filter((f) => f.arrivalMs > killedAt).length;
       reader.close();
-      console.log(JSON.stringify({ framesAfterKill: after, primaryUp, standbyUp, newStandby: again.standby }));
+      console.log(
+        JSON.stringify({ framesAfterKill: after, primaryUp, standbyUp, newStandby: again.standby }),
+      );
       expect(after).toBeGreaterThan(25);
     } catch (err) {
       console.log(net.logs(4000));

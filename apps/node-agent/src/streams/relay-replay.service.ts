@@ -1,17 +1,19 @@
-import { Injectable } from '@nestjs/common';
-import { RelayLink } from '../relay/relay-link.service';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { LinkEvents } from '../events/link-events';
 import { PublishService } from './publish.service';
 import { WatchService } from './watch.service';
 
 /** A relay that (re)started lost its state: gives it the publish keys again, then reopens the pulls. */
 @Injectable()
-export class RelayReplay {
+export class RelayReplay implements OnModuleInit {
   constructor(
-    private readonly relayLink: RelayLink,
     private readonly publishing: PublishService,
     private readonly watching: WatchService,
-  ) {
-    this.relayLink.onReady(() => this.replayToRelay());
+    private readonly links: LinkEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.links.on('relay-ready', () => this.replayToRelay());
   }
 
   private async replayToRelay(): Promise<void> {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   AstralError,
@@ -15,14 +21,15 @@ import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
-import { headroomAfter, ticketOfferRefusal } from '@astral/overlay';
+import { committedBps, headroomAfter, ticketOfferRefusal } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
-import { heartbeatLoad } from '../relay/heartbeat-load';
+import { NodeFacts } from '../overlay/node-facts';
+import { LinkEvents } from '../events/link-events';
 import {
   ServedTicket,
   listedTicket,
@@ -39,12 +46,12 @@ export const OFFER_TTL_MS = 5000;
  * never to a node on its own upstream path; reservations lapse unless confirmed.
  */
 @Injectable()
-export class TicketsService implements OnApplicationShutdown {
+export class TicketsService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly tickets = new Map<string, ServedTicket>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private uploadLimitBps: number | null;
   private readonly peers: PeerClient;
-  private readonly expiryTimer: NodeJS.Timeout;
+  private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(AGENT_CLIENT) client: ClientProxy,
@@ -57,26 +64,41 @@ export class TicketsService implements OnApplicationShutdown {
     private readonly relayLink: RelayLink,
     private readonly events: AgentEvents,
     private readonly redisHealth: RedisHealth,
+    private readonly facts: NodeFacts,
+    private readonly links: LinkEvents,
   ) {
     this.peers = new PeerClient(client, 1000);
     this.uploadLimitBps = config.uploadLimitBps ?? null;
-    directoryLink.forwardsNow = () => this.confirmedCount();
-    directoryLink.uploadLimitNow = () => this.uploadLimitBps;
-    // One budget: the relay admits players into what forwards leave, the heartbeat reports both.
-    relayLink.forwardCommittedNow = () => this.committedBps();
-    directoryLink.loadNow = () => heartbeatLoad(relayLink.stats, carried.all(), this.committedBps());
-    directoryLink.onDirectoryInfo((info) => relayLink.setDirectoryLink(info));
-    relayLink.onReady(() => this.replayAdmissions());
+  }
+
+  onModuleInit(): void {
+    this.links.on('relay-ready', () => this.replayAdmissions());
+  }
+
+  onApplicationBootstrap(): void {
     // Timers run before I/O in each turn of the event loop: after the loop was held up (a loaded machine),
     // heartbeats may still wait in the socket. Deciding after one I/O phase (setImmediate) reads them first.
     this.expiryTimer = setInterval(
       () => setImmediate(() => this.expireSilentTickets()),
-      config.peerHeartbeatMs,
+      this.config.peerHeartbeatMs,
     );
   }
 
+  /**
+   * The tickets changed: the node's facts follow (the directory heartbeat and the relay read them), and
+   * the relay is told the new forward commitment (one budget: it admits players into what forwards leave).
+   */
+  private ticketsChanged(): void {
+    this.facts.served = [...this.tickets.values()].map((t) => ({
+      streamId: t.streamId,
+      bitrateBps: t.bitrateBps,
+      confirmed: t.state === 'confirmed',
+    }));
+    this.relayLink.pushForwardCommitment();
+  }
+
   onApplicationShutdown(): void {
-    clearInterval(this.expiryTimer);
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     for (const t of this.timers.values()) clearTimeout(t);
   }
 
@@ -117,6 +139,7 @@ export class TicketsService implements OnApplicationShutdown {
    */
   async setUploadLimit(limitBps: number | null): Promise<void> {
     this.uploadLimitBps = limitBps;
+    this.facts.uploadLimitBps = limitBps;
     const newestFirst = [...this.tickets.values()].sort((a, b) => b.createdAt - a.createdAt);
     for (const t of newestFirst) {
       if (limitBps === null || this.committedBps() <= limitBps) break;
@@ -135,12 +158,7 @@ export class TicketsService implements OnApplicationShutdown {
 
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
   committedBps(): number {
-    let sum = 0;
-    // The larger of the relay's current measure and the rate the ticket was admitted at: a 5 s average
-    // that dips must not make room that the stream will use again.
-    for (const t of this.tickets.values())
-      sum += Math.max(this.relayLink.streamStats(t.streamId)?.bitrateBps ?? 0, t.bitrateBps);
-    return sum;
+    return committedBps(this.facts.served, (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0);
   }
 
   async request(req: TicketRequest): Promise<TicketReply> {
@@ -196,7 +214,7 @@ export class TicketsService implements OnApplicationShutdown {
       ticketId,
       setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS),
     );
-    this.relayLink.pushForwardCommitment();
+    this.ticketsChanged();
     return {
       offer: {
         ticketId,
@@ -218,7 +236,7 @@ export class TicketsService implements OnApplicationShutdown {
     this.timers.delete(ticketId);
     if (t?.state === 'offered') {
       this.tickets.delete(ticketId);
-      this.relayLink.pushForwardCommitment();
+      this.ticketsChanged();
       this.log.debug({ ticketId, streamId: t.streamId }, 'offer lapsed unconfirmed');
     }
   }
@@ -274,7 +292,7 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(ticketId);
     if (!t) return false;
     this.tickets.delete(ticketId);
-    this.relayLink.pushForwardCommitment();
+    this.ticketsChanged();
     if (notify && t.state === 'confirmed') {
       this.peers
         .ticketEnded(t.requesterId, { ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
@@ -308,7 +326,7 @@ export class TicketsService implements OnApplicationShutdown {
     const t = this.tickets.get(ticketId);
     if (t && t.state === 'confirmed') {
       this.tickets.delete(ticketId);
-      this.relayLink.pushForwardCommitment();
+      this.ticketsChanged();
       this.log.info({ ticketId, streamId: t.streamId, reason }, 'forward closed by the relay; ticket ended');
     }
   }
