@@ -4,3 +4,7 @@ export * from './membership';
 export * from './advertise';
 export * from './upstream-path';
 export * from './machine/effects';
+export * from './machine/watch-rules';
+export * from './machine/watch-types';
+export { WatchMachine } from './machine/watch-machine';
+export { HEARTBEAT_MISS_LIMIT } from './machine/watch-upkeep';
