@@ -54,14 +54,22 @@ describe('warm standby: the agent holds, promotes and replaces its standby', () 
       stream = await agentApi<PublishReply>(node(S), 'POST', '/api/streams', { title: 'Standby test' });
       publisher = new FlvFilePublisher({ file: sampleFlvPath(), url: stream.publishUrl });
       await publisher.start();
-      for (const b of [B1, B2]) {
+      const watchFromS = async (b: number) => {
         const reply = await waitFor(
           () =>
             agentApi<WatchReply>(node(b), 'POST', `/api/streams/${stream.streamId}/watch`).catch(() => null),
-          { timeoutMs: 20_000, intervalMs: 500, what: `B${b} to get a ticket from S` },
+          { timeoutMs: 20_000, intervalMs: 500, what: `node ${b} to get a ticket from S` },
         );
         expect(reply.upstreamNodeId).toBe(node(S).nodeId);
-      }
+      };
+      await watchFromS(B1);
+      // B2 below S too, not below B1 (a carrier is always preferred to the source): B1 forwards nothing
+      // while B2 gets its ticket.
+      const setLimit = (i: number, uploadLimit: string) =>
+        agentApi(node(i), 'PATCH', '/api/settings', { uploadLimit });
+      await setLimit(B1, '0');
+      await watchFromS(B2);
+      await setLimit(B1, '8mbit');
       await sleep(1500); // S's relay measures the two forwards it serves: it is full now
 
       const watched = await agentApi<WatchReply>(node(W), 'POST', `/api/streams/${stream.streamId}/watch`);
