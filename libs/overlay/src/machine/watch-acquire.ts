@@ -1,11 +1,8 @@
 import {
   AgentPatterns,
   DirectoryPatterns,
-  RelayPatterns,
   type CarrierInfo,
   type NodeInfo,
-  type OpenUpstream,
-  type TicketConfirmReply,
   type TicketOffer,
   type TicketReply,
 } from '@astral/contracts';
@@ -15,14 +12,12 @@ import { PATIENT_AFTER_MS, TIMEOUTS, WatchCore, retryTimer } from './watch-core'
 import {
   WATCH_DEADLINE_MS,
   acquireBackoffMs,
-  confirmRefusal,
-  forwardUrlOf,
   listedAddressOf,
   offerRefusal,
   selectStandbyOffer,
   sortTicketReplies,
 } from './watch-rules';
-import type { HeldTicket, Purpose, Round, Watched } from './watch-types';
+import type { Purpose, Round, Watched } from './watch-types';
 
 /*
  * One round of ticket negotiation for a watched stream (docs/OVERLAY.md "Watching"): carriers from the
@@ -223,82 +218,6 @@ export function onRtt(core: WatchCore, w: Watched, r: Round, nodeId: string, rtt
     { ticketId: chosen.ticketId, requesterId: core.nodeId },
     TIMEOUTS.peer,
   );
-}
-
-export function onConfirm(
-  core: WatchCore,
-  w: Watched,
-  r: Round,
-  reply: TicketConfirmReply | { failed: string },
-): void {
-  const { offer, listing } = r.chosen!;
-  const check = core.cfg.checkConfirm ?? confirmRefusal;
-  const refused =
-    'failed' in reply
-      ? reply.failed
-      : check(reply, {
-          ticketId: offer.ticketId,
-          streamId: w.streamId,
-          upstreamNodeId: offer.nodeId,
-          nodeId: core.nodeId,
-          publicKey: core.cfg.publicKey,
-          upstreamKey: listing.publicKey,
-          now: core.now,
-        });
-  if (refused !== null || 'failed' in reply) {
-    core.cancel(offer.nodeId, offer.ticketId, 'confirm failed');
-    r.offers = [];
-    return failRound(core, w, `confirm with ${offer.nodeId} failed: ${refused}`);
-  }
-  // Built here from the listing, never taken from the peer.
-  r.token = forwardUrlOf(listing, w.streamId, reply.token);
-  r.step = 'open';
-  core.request(
-    { kind: 'open', streamId: w.streamId, round: r.id },
-    RelayPatterns.OpenUpstream,
-    core.nodeId,
-    openUpstreamBody(core, w.streamId, offer.nodeId, offer.ticketId, r.token, r.purpose),
-    TIMEOUTS.relay,
-  );
-}
-
-export function openUpstreamBody(
-  core: WatchCore,
-  streamId: string,
-  upstreamNodeId: string,
-  ticketId: string,
-  url: string,
-  purpose: Purpose,
-): OpenUpstream {
-  const body: OpenUpstream = { streamId, upstreamNodeId, ticketId, url };
-  if (purpose === 'standby') {
-    body.role = 'standby';
-    body.standbyMode = core.cfg.standbyMode;
-  }
-  return body;
-}
-
-/** The relay opened the pull (or refused: `failed`): the ticket now holds. */
-export function onOpened(core: WatchCore, w: Watched, r: Round, failed: string | null): HeldTicket | null {
-  const { offer } = r.chosen!;
-  if (failed !== null) {
-    core.cancel(offer.nodeId, offer.ticketId, 'confirm failed');
-    r.offers = [];
-    failRound(core, w, `confirm with ${offer.nodeId} failed: ${failed}`);
-    return null;
-  }
-  w.round = null;
-  w.attempts[r.purpose] = 0;
-  return {
-    upstreamNodeId: offer.nodeId,
-    ticketId: offer.ticketId,
-    path: [...offer.path, core.nodeId],
-    hops: offer.hops,
-    forwardUrl: r.token!,
-    since: core.now,
-    bitrateBps: offer.bitrateBps,
-    misses: 0,
-  };
 }
 
 /** The round found nothing: the next one after the backoff (for as long as the stream is watched). */

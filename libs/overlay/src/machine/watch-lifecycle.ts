@@ -1,7 +1,8 @@
 import { DirectoryPatterns, RelayPatterns, type AstralErrorCode, type StreamInfo } from '@astral/contracts';
 import { InboundId, answer, refuse } from './effects';
 import { TIMEOUTS, WatchCore, deadlineTimer, retryTimer } from './watch-core';
-import { abandonRound, openUpstreamBody, startRound } from './watch-acquire';
+import { abandonRound, startRound } from './watch-acquire';
+import { openUpstreamBody } from './watch-confirm';
 import { armHeartbeat } from './watch-upkeep';
 import { WATCH_DEADLINE_MS } from './watch-rules';
 import type { WatchAnswer, Watched } from './watch-types';

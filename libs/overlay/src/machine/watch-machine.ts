@@ -8,7 +8,8 @@ import {
 } from '@astral/contracts';
 import { CommonInput, Effect, OverlayMachine, answer, refuse } from './effects';
 import { HEARTBEAT_TIMER, WatchCore, deadlineTimer } from './watch-core';
-import { onCarriers, onConfirm, onListings, onOffer, onOpened, onRtt, startRound } from './watch-acquire';
+import { onCarriers, onListings, onOffer, onRtt, startRound } from './watch-acquire';
+import { onConfirm, onOpened } from './watch-confirm';
 import {
   dropStandby,
   heartbeatAll,
