@@ -70,7 +70,6 @@ export function drop(core: WatchCore, w: Watched, reason: string, close: boolean
     core.out.push(refuse(inbound, 'conflict', `stopped watching ${w.streamId} before a ticket was found`));
   }
   core.streams.delete(w.streamId);
-  if (w.primary) core.publish({ type: 'stream-ended', streamId: w.streamId });
   armHeartbeat(core);
 }
 
@@ -115,7 +114,10 @@ export function gotStream(
 ): void {
   if (w.failover) {
     w.failover.checking = false;
-    if (stream && stream.status !== 'live') return drop(core, w, `the stream is ${stream.status}`, true);
+    if (stream && stream.status !== 'live') {
+      drop(core, w, `the stream is ${stream.status}`, true);
+      return core.publish({ type: 'stream-ended', streamId: w.streamId });
+    }
     // A directory that does not answer does not stop a failover: the last view of the stream serves.
     return startRound(core, w, 'primary');
   }

@@ -138,7 +138,9 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       }
       case 'relay-stream-ended': {
         const w = core.streams.get(input.streamId);
-        if (w) drop(core, w, 'the stream ended', false);
+        if (!w) return;
+        drop(core, w, 'the stream ended', false);
+        core.publish({ type: 'stream-ended', streamId: w.streamId });
         return;
       }
       case 'relay-ready':
