@@ -173,19 +173,23 @@ function believe(core: WatchCore, w: Watched, r: Round): void {
     });
 }
 
-/** The directory's node list (or null: it did not answer): keeps the listings of this round's offerers. */
+/**
+ * The directory's node list (or null: it did not answer). Kept whole up to MAX_LISTINGS, this round's
+ * offerers first, so later offers from the same network need no look-up (a simulator may answer with
+ * only the offerers).
+ */
 export function onListings(core: WatchCore, w: Watched, r: Round, nodes: NodeInfo[] | null): void {
   if (nodes) {
     const wanted = new Set(r.offers.map((o) => o.nodeId));
-    if (core.listings.size > MAX_LISTINGS) core.listings.clear();
-    for (const id of wanted) core.listings.delete(id);
-    for (const n of nodes)
-      if (wanted.has(n.nodeId))
-        core.listings.set(n.nodeId, {
-          host: n.host,
-          forwardPort: n.forwardPort,
-          publicKey: n.publicKey ?? null,
-        });
+    core.listings = new Map();
+    const keep = (n: NodeInfo) =>
+      core.listings.set(n.nodeId, {
+        host: n.host,
+        forwardPort: n.forwardPort,
+        publicKey: n.publicKey ?? null,
+      });
+    for (const n of nodes) if (wanted.has(n.nodeId)) keep(n);
+    for (const n of nodes) if (core.listings.size < MAX_LISTINGS && !wanted.has(n.nodeId)) keep(n);
   }
   believe(core, w, r);
 }

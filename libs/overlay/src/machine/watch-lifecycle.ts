@@ -105,21 +105,21 @@ export function reopenPulls(core: WatchCore): void {
   }
 }
 
-/** The directory's view of the stream: at a new watch, or when a failover begins. */
+/** The directory's view of the stream: at a new watch, or (`failover`) when a failover began. */
 export function gotStream(
   core: WatchCore,
   w: Watched,
   stream: StreamInfo | undefined,
   failure: { code: string; message: string } | null,
+  failover: boolean,
 ): void {
-  if (w.failover) {
-    w.failover.checking = false;
+  if (failover) {
+    // A directory that does not answer does not stop a failover: the last view of the stream serves.
     if (stream && stream.status !== 'live') {
       drop(core, w, `the stream is ${stream.status}`, true);
-      return core.publish({ type: 'stream-ended', streamId: w.streamId });
+      core.publish({ type: 'stream-ended', streamId: w.streamId });
     }
-    // A directory that does not answer does not stop a failover: the last view of the stream serves.
-    return startRound(core, w, 'primary');
+    return;
   }
   if (failure || !stream || stream.status !== 'live') {
     const code: AstralErrorCode = failure

@@ -173,6 +173,18 @@ describe('WatchMachine: heartbeats and failover', () => {
     expect(net.sent.some((e) => e.kind === 'publish' && e.event.type === 'upstream-switched')).toBe(true);
   });
 
+  it('fails over with the directory down: the source it listed before serves', () => {
+    const net = holding();
+    net.directoryUp = false;
+    net.nodes.get(A)!.alive = false;
+    net.feed({
+      type: 'upstream-lost',
+      msg: { nodeId: SELF, streamId: STREAM, upstreamNodeId: A, reason: 'x' },
+    });
+    net.run(100);
+    expect(net.held().primary).toBe(SOURCE);
+  });
+
   it('fails over without cancelling when the upstream ended the ticket itself', () => {
     const net = holding();
     const ticketId = net.machine.carried()[0].ticketId!;

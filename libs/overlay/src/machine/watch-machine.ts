@@ -207,7 +207,8 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       return onOffer(core, w, w.round!, call.nodeId, result);
     }
     if (!w) return;
-    if (call.kind === 'get-stream') return gotStream(core, w, value as StreamInfo | undefined, failure);
+    if (call.kind === 'get-stream')
+      return gotStream(core, w, value as StreamInfo | undefined, failure, call.failover === true);
     if (call.kind === 'heartbeat')
       return onHeartbeat(core, w, call.purpose, call.ticketId, (value as TicketHeartbeatReply) ?? null);
     if (call.kind === 'fire-and-forget') {

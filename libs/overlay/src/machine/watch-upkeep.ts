@@ -108,8 +108,8 @@ export function lost(
 }
 
 /**
- * Starts replacing the primary: asks the directory whether the stream is still live (a stream that
- * ended is dropped), then rounds until one holds. The old pull keeps flowing until the relay switches
+ * Starts replacing the primary: the first round at once, and at the same time the directory is asked
+ * whether the stream is still live (a stream that ended is dropped); rounds until one holds. The old pull keeps flowing until the relay switches
  * (make before break); only then is the old ticket cancelled. Nothing starts while one runs.
  */
 export function startFailover(
@@ -129,18 +129,18 @@ export function startFailover(
     reason,
     since: core.now,
     cancelOld,
-    checking: true,
   };
   w.attempts.primary = 0;
   w.tryingSince.primary = core.now;
   core.log('info', 'upstream lost; failing over', { streamId: w.streamId, lostNodeId, reason });
   core.request(
-    { kind: 'get-stream', streamId: w.streamId },
+    { kind: 'get-stream', streamId: w.streamId, failover: true },
     DirectoryPatterns.GetStream,
     null,
     { streamId: w.streamId },
     TIMEOUTS.directory,
   );
+  startRound(core, w, 'primary');
 }
 
 /** The new primary holds: the old ticket is given back, the switch published. */
