@@ -206,9 +206,11 @@ describe('WatchMachine: heartbeats and failover', () => {
     });
     net.run(30_000);
     expect(net.held().primary).toBe(A); // still the old one: nobody else answers
+    expect(net.machine.failingOver()).toEqual([STREAM]);
     net.nodes.get(B)!.alive = true;
     net.run(5_000);
     expect(net.held().primary).toBe(B);
+    expect(net.machine.failingOver()).toEqual([]);
     net.streamStatus = 'ended';
     net.nodes.get(B)!.alive = false;
     net.feed({

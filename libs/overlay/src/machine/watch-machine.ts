@@ -80,6 +80,14 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
     return out;
   }
 
+  /**
+   * Streams whose primary upstream is being replaced: their path is stale until the new one holds (a
+   * serving side may decline to offer them meanwhile).
+   */
+  failingOver(): string[] {
+    return [...this.core.streams.values()].filter((w) => w.failover !== null).map((w) => w.streamId);
+  }
+
   /** Streams watched without a ticket yet: the machine is still trying. */
   acquiring(): AcquiringStream[] {
     return [...this.core.streams.values()]
