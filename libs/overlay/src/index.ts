@@ -10,3 +10,7 @@ export * from './machine/membership-types';
 export * from './machine/membership-join';
 export * from './machine/membership-supernode';
 export * from './machine/membership-machine';
+export * from './machine/watch-rules';
+export * from './machine/watch-types';
+export { WatchMachine } from './machine/watch-machine';
+export { HEARTBEAT_MISS_LIMIT } from './machine/watch-upkeep';
