@@ -18,6 +18,8 @@ export class NodeFacts {
   childCount: number | undefined = undefined;
   /** Bits per second; null is unlimited. */
   uploadLimitBps: number | null;
+  /** Streams whose own upstream this node is replacing (written by the watching service). */
+  reparenting: ReadonlySet<string> = new Set();
   /** Offered and confirmed tickets this node serves. */
   served: readonly ServedCommitment[] = [];
 

@@ -94,6 +94,7 @@ export class WatchService implements OnApplicationShutdown {
 
   /** CarriedStreams follows the machine: a stream it dropped ends its downstream tickets. */
   private mirror(): void {
+    this.nodeFacts.reparenting = new Set(this.machine.failingOver());
     const held = new Map(this.machine.carried().map((c) => [c.streamId, c]));
     for (const c of this.carried.all()) {
       if (c.origin !== 'upstream' || held.has(c.streamId)) continue;

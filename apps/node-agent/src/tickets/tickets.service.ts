@@ -138,7 +138,12 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap, OnA
       inbound,
       req,
       carried: stream
-        ? { hops: stream.hops, path: stream.path, upstreamBitrateBps: stream.upstreamBitrateBps }
+        ? {
+            hops: stream.hops,
+            path: stream.path,
+            upstreamBitrateBps: stream.upstreamBitrateBps,
+            reparenting: this.facts.reparenting.has(req.streamId),
+          }
         : null,
       requester,
       rates: this.rates(),

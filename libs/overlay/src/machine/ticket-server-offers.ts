@@ -53,6 +53,8 @@ export function onRequest(s: ServerState, i: In<'request'>, now: number): Effect
   if (!carried) return refusal('this node does not carry the stream');
   if (req.requesterId === s.config.nodeId || carried.path.includes(req.requesterId))
     return refusal('the requester is upstream of this node (a loop)');
+  if (carried.reparenting)
+    return refusal('this node is replacing its own upstream for the stream; ask another node');
   if ('refused' in i.requester)
     return [
       {

@@ -54,6 +54,11 @@ export interface CarriedFacts {
   path: string[];
   /** The bit rate the upstream measured (from its offer), until the own relay has measured the stream. */
   upstreamBitrateBps?: number;
+  /**
+   * This node is replacing its own upstream for the stream (a failover): its path is about to change, so an
+   * offer now could close a loop that no path check sees yet. No offers until the new upstream holds.
+   */
+  reparenting?: boolean;
 }
 
 /** The relay's latest measurements: bit rate per stream, and the upload its remote players hold. */

@@ -17,6 +17,7 @@ export interface RequestOpts {
   path?: string[];
   hops?: number;
   carried?: boolean;
+  reparenting?: boolean;
   rate?: number;
   upstreamRate?: number;
   players?: number;
@@ -65,7 +66,12 @@ export class Harness {
         carried:
           o.carried === false
             ? null
-            : { hops: o.hops ?? 1, path: o.path ?? [NODE], upstreamBitrateBps: o.upstreamRate },
+            : {
+                hops: o.hops ?? 1,
+                path: o.path ?? [NODE],
+                upstreamBitrateBps: o.upstreamRate,
+                reparenting: o.reparenting,
+              },
         requester:
           o.key === null
             ? { refused: 'not registered', listed: false }

@@ -28,6 +28,12 @@ describe('TicketServer: request', () => {
       { refused: 'the requester is upstream of this node (a loop)' },
     ],
     ['a node the directory has no key for', A, { key: null }, { code: 'forbidden' }],
+    [
+      'a stream whose own upstream it is replacing',
+      A,
+      { reparenting: true },
+      { refused: 'this node is replacing its own upstream for the stream; ask another node' },
+    ],
     ['a stream not measured yet (limited node)', A, { rate: 0 }, { refused: 'bit rate not measured yet' }],
     ['no headroom left (players hold it)', A, { players: 3.5 * MBIT }, { refused: 'no upload headroom' }],
     [
