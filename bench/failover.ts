@@ -1,7 +1,8 @@
 /**
  * Failover on a real local network (directory, N nodes as agent + relay processes, Redis): each interior
  * node is SIGKILLed in turn and its orphans' players are measured against a player at the source.
- *   npm run bench -- failover --nodes N [--standby [--standby-mode receiving|idle]] [--kills K] [--json FILE]
+ *   npm run bench -- failover --nodes N [--standby [--standby-mode receiving|idle]] [--kills K]
+ *     [--upload-limit-streams S] [--json FILE]
  * With --standby every node runs with `--standby players` (docs/RELAY.md "Standby").
  */
 import { FlvTagReader, agentApi, descendants, forwardTree, httpJson, sleep, waitFor } from '@astral/testing';
@@ -67,8 +68,10 @@ export async function failoverBench(args: string[]): Promise<void> {
   const standby = flags.has('standby');
   const standbyMode = flags.get('standby-mode') ?? 'receiving';
   const maxKills = Number(flags.get('kills') ?? Infinity);
-  // The same limit with and without standby: a standby's forward counts against its upstream's budget.
-  const limitBps = Math.round(2.4 * sampleBitrateBps());
+  // A standby's forward counts against its upstream's budget: with standbys the network needs about twice
+  // the upload (--upload-limit-streams, default 2.4 copies of the stream per node, 4.4 with --standby).
+  const streams = Number(flags.get('upload-limit-streams') ?? (standby ? 4.4 : 2.4));
+  const limitBps = Math.round(streams * sampleBitrateBps());
   const frames = new Map<number, Frame[]>();
   const onTag = (i: number, tag: FlvTag, at: number): void => {
     if (!isVideoFrame(tag)) return;
@@ -89,6 +92,8 @@ export async function failoverBench(args: string[]): Promise<void> {
   let repeatedTotal = 0;
   let kills = 0;
   let playerDisconnects = 0;
+  let standbyInLostSubtree = 0;
+  let standbyOutside = 0;
   try {
     await sleep(2000);
     const standbyCount = async () =>
@@ -120,6 +125,14 @@ export async function failoverBench(args: string[]): Promise<void> {
         (id) => o.net.nodes.find((n) => n.nodeId === id)!.index,
       );
       if (orphans.length === 0) continue; // a leaf: nothing to recover
+      // Orphans whose standby hangs below the victim too: the tree left no disjoint path, or the agent chose none.
+      const lostSubtree = new Set([victim.nodeId, ...descendants(t, victim.nodeId)]);
+      for (const k of orphans) {
+        const st = await httpJson<RelayStats>('GET', o.net.nodes[k].forwardStatsUrl).catch(() => null);
+        const up = st?.streams.find((x) => x.streamId === o.streamId)?.standby?.upstreamNodeId;
+        if (up && lostSubtree.has(up)) standbyInLostSubtree++;
+        else if (up) standbyOutside++;
+      }
       kills++;
       const killedAt = performance.now();
       victim.kill('SIGKILL');
@@ -173,12 +186,15 @@ export async function failoverBench(args: string[]): Promise<void> {
       await sleep(standby ? 4000 : 1500);
     }
     for (const r of o.readers.values()) if (r.ended) playerDisconnects++;
+    const promotions = await sumStats(o, (s) => s.standbyPromotions ?? 0);
+    const fallbacks = await sumStats(o, (s) => s.standbySpliceFallbacks ?? 0);
     const sorted = [...recovery].sort((x, y) => x - y);
     report(
       `failover: ${nodes} nodes, interior nodes SIGKILLed in turn${standby ? `, standby ${standbyMode}` : ''}`,
       {
         nodes,
         standby: standby ? standbyMode : 'off',
+        uploadLimitStreams: streams,
         interiorKills: kills,
         orphansMeasured: recovery.length,
         recoveryMs: {
@@ -191,6 +207,12 @@ export async function failoverBench(args: string[]): Promise<void> {
         lostFramesTotal: lostTotal,
         playerDisconnects,
         standbys,
+        // Of the orphans measured: standby on a path that survived the kill, or below the victim as well.
+        orphansWithStandbyOutside: standbyOutside,
+        orphansWithStandbyBelowVictim: standbyInLostSubtree,
+        // Relays that spliced to their standby (counted on the nodes still running at the end), and fallbacks.
+        standbyPromotions: promotions,
+        standbySpliceFallbacks: fallbacks,
         standbyUploadBps: Math.round(standbyUploadBps),
         egressBps: Math.round(egressBps),
       },
