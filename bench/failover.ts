@@ -5,7 +5,7 @@
  *     [--upload-limit-streams S] [--json FILE]
  * With --standby every node runs with `--standby players` (docs/RELAY.md "Standby").
  */
-import { FlvTagReader, agentApi, descendants, forwardTree, httpJson, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, agentApi, httpJson, sleep, waitFor } from '@astral/testing';
 import { RelayStats } from '@astral/contracts';
 import { FlvTag, frameFingerprint, isVideoFrame } from '@astral/media';
 import { sampleBitrateBps } from './lib/flv-bitrate';
@@ -93,6 +93,7 @@ export async function failoverBench(args: string[]): Promise<void> {
   let kills = 0;
   let playerDisconnects = 0;
   let standbyInLostSubtree = 0;
+  let childrenWithoutStandby = 0;
   let standbyOutside = 0;
   try {
     await sleep(2000);
@@ -120,18 +121,29 @@ export async function failoverBench(args: string[]): Promise<void> {
 
     for (let i = 1; i < nodes && kills < maxKills; i++) {
       const victim = o.net.nodes[i];
-      const t = await forwardTree(o.net, o.streamId);
-      const orphans = descendants(t, victim.nodeId).map(
-        (id) => o.net.nodes.find((n) => n.nodeId === id)!.index,
+      // The primary tree from each relay's own upstream (the forward tree also holds the standby forwards).
+      const up = new Map<string, { primary: string | null; standby: string | null }>();
+      await Promise.all(
+        o.net.nodes.map(async (n) => {
+          const st = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
+          const x = st?.streams.find((y) => y.streamId === o.streamId);
+          if (x) up.set(n.nodeId, { primary: x.upstreamNodeId, standby: x.standby?.upstreamNodeId ?? null });
+        }),
       );
+      const below = (id: string): boolean => {
+        for (let at = up.get(id)?.primary, hops = 0; at && hops < nodes; at = up.get(at)?.primary, hops++)
+          if (at === victim.nodeId) return true;
+        return false;
+      };
+      const orphanIds = o.net.nodes.map((n) => n.nodeId).filter(below);
+      const orphans = orphanIds.map((id) => o.net.nodes.find((n) => n.nodeId === id)!.index);
       if (orphans.length === 0) continue; // a leaf: nothing to recover
-      // Orphans whose standby hangs below the victim too: the tree left no disjoint path, or the agent chose none.
-      const lostSubtree = new Set([victim.nodeId, ...descendants(t, victim.nodeId)]);
-      for (const k of orphans) {
-        const st = await httpJson<RelayStats>('GET', o.net.nodes[k].forwardStatsUrl).catch(() => null);
-        const up = st?.streams.find((x) => x.streamId === o.streamId)?.standby?.upstreamNodeId;
-        if (up && lostSubtree.has(up)) standbyInLostSubtree++;
-        else if (up) standbyOutside++;
+      // The victim's children: is their standby on a path that survives the kill?
+      for (const id of orphanIds.filter((x) => up.get(x)?.primary === victim.nodeId)) {
+        const sb = up.get(id)?.standby ?? null;
+        if (!sb) childrenWithoutStandby++;
+        else if (sb === victim.nodeId || below(sb)) standbyInLostSubtree++;
+        else standbyOutside++;
       }
       kills++;
       const killedAt = performance.now();
@@ -207,9 +219,10 @@ export async function failoverBench(args: string[]): Promise<void> {
         lostFramesTotal: lostTotal,
         playerDisconnects,
         standbys,
-        // Of the orphans measured: standby on a path that survived the kill, or below the victim as well.
-        orphansWithStandbyOutside: standbyOutside,
-        orphansWithStandbyBelowVictim: standbyInLostSubtree,
+        // The victims' children: standby on a path that survived the kill, below the victim as well, or none.
+        childrenWithStandbyOutside: standbyOutside,
+        childrenWithStandbyBelowVictim: standbyInLostSubtree,
+        childrenWithoutStandby,
         // Relays that spliced to their standby (counted on the nodes still running at the end), and fallbacks.
         standbyPromotions: promotions,
         standbySpliceFallbacks: fallbacks,
