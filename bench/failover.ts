@@ -1,10 +1,11 @@
 /**
  * Failover on a real local network (directory, N nodes as agent + relay processes, Redis): each interior
  * node is SIGKILLed in turn and its orphans' players are measured against a player at the source.
- *   npm run bench -- failover --nodes N [--standby [--standby-mode receiving|idle]] [--kills K] [--json FILE]
+ *   npm run bench -- failover --nodes N [--standby [--standby-mode receiving|idle]] [--kills K]
+ *     [--upload-limit-streams S] [--json FILE]
  * With --standby every node runs with `--standby players` (docs/RELAY.md "Standby").
  */
-import { FlvTagReader, agentApi, descendants, forwardTree, httpJson, sleep, waitFor } from '@astral/testing';
+import { FlvTagReader, agentApi, httpJson, sleep, waitFor } from '@astral/testing';
 import { RelayStats } from '@astral/contracts';
 import { FlvTag, frameFingerprint, isVideoFrame } from '@astral/media';
 import { sampleBitrateBps } from './lib/flv-bitrate';
@@ -67,8 +68,10 @@ export async function failoverBench(args: string[]): Promise<void> {
   const standby = flags.has('standby');
   const standbyMode = flags.get('standby-mode') ?? 'receiving';
   const maxKills = Number(flags.get('kills') ?? Infinity);
-  // The same limit with and without standby: a standby's forward counts against its upstream's budget.
-  const limitBps = Math.round(2.4 * sampleBitrateBps());
+  // A standby's forward counts against its upstream's budget: with standbys the network needs about twice
+  // the upload (--upload-limit-streams, default 2.4 copies of the stream per node, 4.4 with --standby).
+  const streams = Number(flags.get('upload-limit-streams') ?? (standby ? 4.4 : 2.4));
+  const limitBps = Math.round(streams * sampleBitrateBps());
   const frames = new Map<number, Frame[]>();
   const onTag = (i: number, tag: FlvTag, at: number): void => {
     if (!isVideoFrame(tag)) return;
@@ -89,6 +92,9 @@ export async function failoverBench(args: string[]): Promise<void> {
   let repeatedTotal = 0;
   let kills = 0;
   let playerDisconnects = 0;
+  let standbyInLostSubtree = 0;
+  let childrenWithoutStandby = 0;
+  let standbyOutside = 0;
   try {
     await sleep(2000);
     const standbyCount = async () =>
@@ -115,11 +121,30 @@ export async function failoverBench(args: string[]): Promise<void> {
 
     for (let i = 1; i < nodes && kills < maxKills; i++) {
       const victim = o.net.nodes[i];
-      const t = await forwardTree(o.net, o.streamId);
-      const orphans = descendants(t, victim.nodeId).map(
-        (id) => o.net.nodes.find((n) => n.nodeId === id)!.index,
+      // The primary tree from each relay's own upstream (the forward tree also holds the standby forwards).
+      const up = new Map<string, { primary: string | null; standby: string | null }>();
+      await Promise.all(
+        o.net.nodes.map(async (n) => {
+          const st = await httpJson<RelayStats>('GET', n.forwardStatsUrl).catch(() => null);
+          const x = st?.streams.find((y) => y.streamId === o.streamId);
+          if (x) up.set(n.nodeId, { primary: x.upstreamNodeId, standby: x.standby?.upstreamNodeId ?? null });
+        }),
       );
+      const below = (id: string): boolean => {
+        for (let at = up.get(id)?.primary, hops = 0; at && hops < nodes; at = up.get(at)?.primary, hops++)
+          if (at === victim.nodeId) return true;
+        return false;
+      };
+      const orphanIds = o.net.nodes.map((n) => n.nodeId).filter(below);
+      const orphans = orphanIds.map((id) => o.net.nodes.find((n) => n.nodeId === id)!.index);
       if (orphans.length === 0) continue; // a leaf: nothing to recover
+      // The victim's children: is their standby on a path that survives the kill?
+      for (const id of orphanIds.filter((x) => up.get(x)?.primary === victim.nodeId)) {
+        const sb = up.get(id)?.standby ?? null;
+        if (!sb) childrenWithoutStandby++;
+        else if (sb === victim.nodeId || below(sb)) standbyInLostSubtree++;
+        else standbyOutside++;
+      }
       kills++;
       const killedAt = performance.now();
       victim.kill('SIGKILL');
@@ -173,12 +198,15 @@ export async function failoverBench(args: string[]): Promise<void> {
       await sleep(standby ? 4000 : 1500);
     }
     for (const r of o.readers.values()) if (r.ended) playerDisconnects++;
+    const promotions = await sumStats(o, (s) => s.standbyPromotions ?? 0);
+    const fallbacks = await sumStats(o, (s) => s.standbySpliceFallbacks ?? 0);
     const sorted = [...recovery].sort((x, y) => x - y);
     report(
       `failover: ${nodes} nodes, interior nodes SIGKILLed in turn${standby ? `, standby ${standbyMode}` : ''}`,
       {
         nodes,
         standby: standby ? standbyMode : 'off',
+        uploadLimitStreams: streams,
         interiorKills: kills,
         orphansMeasured: recovery.length,
         recoveryMs: {
@@ -191,6 +219,13 @@ export async function failoverBench(args: string[]): Promise<void> {
         lostFramesTotal: lostTotal,
         playerDisconnects,
         standbys,
+        // The victims' children: standby on a path that survived the kill, below the victim as well, or none.
+        childrenWithStandbyOutside: standbyOutside,
+        childrenWithStandbyBelowVictim: standbyInLostSubtree,
+        childrenWithoutStandby,
+        // Relays that spliced to their standby (counted on the nodes still running at the end), and fallbacks.
+        standbyPromotions: promotions,
+        standbySpliceFallbacks: fallbacks,
         standbyUploadBps: Math.round(standbyUploadBps),
         egressBps: Math.round(egressBps),
       },

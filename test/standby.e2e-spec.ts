@@ -218,4 +218,49 @@ describe('warm standby', () => {
       expect(reader.ended && reader.error).toBeFalsy();
     });
   }, 60_000);
+  it('splices an idle standby (pulled only on the loss, its GOP replay aligned) when B2 is SIGKILLed too', async () => {
+    await step(async () => {
+      const lost = await watchUpstreamLost(bed.redis.url, C.nodeId);
+      await bed.pullStandby(C, A, streamId, 'idle');
+      const s = (await C.stats()).streams.find((x) => x.streamId === streamId)!;
+      expect(s.standby).toMatchObject({
+        upstreamNodeId: A.nodeId,
+        mode: 'idle',
+        connected: false,
+        bytesIn: 0,
+      });
+      await sleep(3000); // the standby's splice notes what the primary delivers
+      const atSource = new FrameRecorder(A.httpFlvUrl(streamId));
+      recorders.push(atSource);
+      await sleep(500);
+      const player = new FrameRecorder(C.httpFlvUrl(streamId));
+      recorders.push(player);
+      const reader = await FlvTagReader.open(C.httpFlvUrl(streamId));
+      await waitFor(() => player.videoFrames.length > 75, { timeoutMs: 20_000, what: "C's player to play" });
+      const killedAt = performance.now();
+      B2.process.kill('SIGKILL');
+      const event = await waitFor(() => lost.events[0], {
+        timeoutMs: 5000,
+        intervalMs: 20,
+        what: 'the loss',
+      });
+      await sleep(5000);
+      expect(player.running).toBe(true);
+      await player.stop();
+      await sleep(500);
+      await atSource.stop();
+      reader.close();
+      lost.close();
+      const cmp = compareFrames(atSource.packets, player.packets);
+      const around = reader.videoFrames.filter((f) => Math.abs(f.arrivalMs - killedAt) < 2000);
+      let killGap = 0;
+      for (let i = 1; i < around.length; i++)
+        killGap = Math.max(killGap, around[i].arrivalMs - around[i - 1].arrivalMs);
+      console.log(JSON.stringify({ idle: true, ...cmp, arrivalGapAroundKillMs: Math.round(killGap) }));
+      expect(event.msg).toMatchObject({ upstreamNodeId: B2.nodeId, promotedNodeId: A.nodeId });
+      expect(cmp).toMatchObject({ lostFrames: 0, repeatedFrames: 0, foreignFrames: 0, offsetJumps: 0 });
+      expect(cmp.maxTsGapMs).toBeLessThanOrEqual(100);
+      expect((await C.stats()).streams.find((x) => x.streamId === streamId)?.upstreamNodeId).toBe(A.nodeId);
+    });
+  }, 60_000);
 });

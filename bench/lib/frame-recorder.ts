@@ -108,8 +108,15 @@ export interface FrameComparison {
 export function compareFrames(source: RecordedPacket[], got: RecordedPacket[]): FrameComparison {
   const src = source.filter((p) => p.media === 'video');
   const vid = got.filter((p) => p.media === 'video');
-  const at = new Map<string, number>();
-  src.forEach((p, i) => at.set(p.hash, i));
+  // A frame's bytes can repeat in the source (the first P-frame of each GOP of a test pattern): place each
+  // frame at the candidate that continues from the previous one, the first where the run that follows matches.
+  const at = new Map<string, number[]>();
+  src.forEach((p, i) => at.set(p.hash, [...(at.get(p.hash) ?? []), i]));
+  const run = (i: number, j: number): number => {
+    let n = 0;
+    while (n < 25 && i + n < vid.length && j + n < src.length && vid[i + n].hash === src[j + n].hash) n++;
+    return n;
+  };
   const seen = new Set<number>();
   let repeated = 0;
   let foreign = 0;
@@ -118,13 +125,18 @@ export function compareFrames(source: RecordedPacket[], got: RecordedPacket[]): 
   let lastOffset: number | null = null;
   let lo = Infinity;
   let hi = -Infinity;
+  let prev: number | null = null;
   for (let i = 0; i < vid.length; i++) {
     if (i > 0) maxGap = Math.max(maxGap, vid[i].dts - vid[i - 1].dts);
-    const j = at.get(vid[i].hash);
-    if (j === undefined) {
+    const candidates = at.get(vid[i].hash);
+    if (!candidates) {
       foreign++;
       continue;
     }
+    let j: number;
+    if (prev !== null && src[prev + 1]?.hash === vid[i].hash) j = prev + 1;
+    else j = candidates.reduce((best, c) => (run(i, c) > run(i, best) ? c : best), candidates[0]);
+    prev = j;
     if (seen.has(j)) repeated++;
     seen.add(j);
     lo = Math.min(lo, j);

@@ -252,5 +252,8 @@ export interface RelayStats {
   hlsBytes?: number;
   /** Bytes received by standby pulls since start (their upstreams' upload for a warm standby). */
   standbyBytesIn?: number;
+  /** Primaries lost with a standby that took over, and of those the splices that fell back to a keyframe. */
+  standbyPromotions?: number;
+  standbySpliceFallbacks?: number;
   streams: RelayStreamStats[];
 }

@@ -119,6 +119,8 @@ export class RelayStatsReporter {
       playersRefused: players.refused,
       ...(hls && { hlsBytes: hls.counters.bytes }),
       standbyBytesIn: this.deps.counters.standbyBytesIn,
+      standbyPromotions: this.deps.counters.standbyPromotions,
+      standbySpliceFallbacks: this.deps.counters.standbySpliceFallbacks,
       streams: out,
     };
   }

@@ -62,6 +62,8 @@ export class Pull {
     });
     res.on('end', () => this.lose('upstream ended the stream (EOF)'));
     res.on('error', (err) => this.lose(`upstream connection broke: ${err.message}`));
+    // A connection reset mid-response (the upstream's process died) may end with neither 'end' nor 'error'.
+    res.on('close', () => this.lose('upstream connection closed'));
   }
 
   /**
