@@ -4,3 +4,5 @@ export * from './membership';
 export * from './advertise';
 export * from './upstream-path';
 export * from './machine/effects';
+export * from './directory/carrier-listing';
+export * from './directory/supernode-ranking';
