@@ -1,0 +1,350 @@
+/**
+ * The simulator's directory: an in-memory model of apps/directory's behaviour on the bus (register,
+ * heartbeat, unregister, list nodes, promote/demote, list supernodes, streams, carrying, list carriers,
+ * expiry). What the directory decides by a pure rule is that rule, imported from @astral/overlay
+ * (`rankSupernodes` for the supernodes a joining node is given, `listedCarriers` for the carriers a node
+ * looking for an upstream is given); what is simulated is its storage (maps instead of PostgreSQL) and one
+ * replica. See docs/SIMULATION.md.
+ */
+import {
+  AstralErrorCode,
+  CarrierInfo,
+  DirectoryPatterns,
+  NodeHeartbeat,
+  NodeInfo,
+  RegisterNodeRequest,
+  StreamInfo,
+} from '@astral/contracts';
+import { LISTED_CARRIERS, listedCarriers, rankSupernodes } from '@astral/overlay';
+import { SimEndpoint, SimReply } from './sim-network';
+
+/** The directory's default heartbeat interval and its expiry (3 intervals + 1 s, as directory.config.ts). */
+export const DIRECTORY_HEARTBEAT_MS = 2000;
+/** While nobody has measured a stream's bit rate, room is judged as if it were this (carrier-state.ts). */
+const ASSUMED_BITRATE_BPS = 1_000_000;
+
+interface NodeRec {
+  info: NodeInfo;
+  lastSeen: number;
+  forwards: number;
+}
+
+interface Carrier {
+  nodeId: string;
+  hops: number;
+  upstreamNodeId: string | null;
+  players: number;
+  bitrateBps: number | null;
+}
+
+interface StreamRec {
+  info: Omit<StreamInfo, 'viewers' | 'carriers' | 'width' | 'height' | 'freeCapacityBps' | 'needsCapacity'>;
+  /** Carriers by hops; each level in the order of their last carrying report (the directory's order). */
+  levels: Map<string, Carrier>[];
+  byNode: Map<string, Carrier>;
+}
+
+/** A refusal, answered as the directory's AstralError. */
+class Refusal {
+  constructor(
+    readonly code: AstralErrorCode,
+    readonly message: string,
+  ) {}
+}
+const fail = (code: AstralErrorCode, message: string) => new Refusal(code, message);
+
+export class SimDirectory implements SimEndpoint {
+  private readonly nodes = new Map<string, NodeRec>();
+  private readonly supernodes = new Map<string, NodeRec>();
+  private readonly streams = new Map<string, StreamRec>();
+  private nextStream = 1;
+  readonly expiryMs: number;
+  /** Requests and events handled, by pattern. */
+  readonly handled = new Map<string, number>();
+
+  constructor(
+    private readonly clock: () => number,
+    readonly heartbeatIntervalMs = DIRECTORY_HEARTBEAT_MS,
+  ) {
+    this.expiryMs = 3 * heartbeatIntervalMs + 1000;
+  }
+
+  request(pattern: string, body: unknown, _from: string | null, answer: (reply: SimReply) => void): void {
+    this.handled.set(pattern, (this.handled.get(pattern) ?? 0) + 1);
+    const r = this.handle(pattern, body);
+    if (r instanceof Refusal) answer({ ok: false, code: r.code, message: r.message });
+    else answer({ ok: true, value: r });
+  }
+
+  event(pattern: string, body: unknown): void {
+    this.handled.set(pattern, (this.handled.get(pattern) ?? 0) + 1);
+    this.handle(pattern, body);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  get supernodeCount(): number {
+    return this.supernodes.size;
+  }
+
+  /** The directory's expiry sweep: nodes silent for the expiry window depart (their streams end). */
+  expire(): string[] {
+    const now = this.clock();
+    const dead: string[] = [];
+    for (const [id, n] of this.nodes) if (n.lastSeen < now - this.expiryMs) dead.push(id);
+    for (const id of dead) this.depart(id);
+    return dead;
+  }
+
+  private handle(pattern: string, body: unknown): unknown {
+    const b = body as Record<string, unknown>;
+    switch (pattern) {
+      case DirectoryPatterns.RegisterNode:
+        return this.register(body as RegisterNodeRequest);
+      case DirectoryPatterns.NodeHeartbeat:
+        return this.heartbeat(body as NodeHeartbeat);
+      case DirectoryPatterns.UnregisterNode:
+        return { removed: this.depart(String(b.nodeId)) };
+      case DirectoryPatterns.ListNodes:
+        return [...(b.supernodesOnly ? this.supernodes : this.nodes).values()].map((n) => this.nodeInfo(n));
+      case DirectoryPatterns.PromoteSupernode:
+      case DirectoryPatterns.DemoteSupernode: {
+        const n = this.nodes.get(String(b.nodeId));
+        if (!n) return fail('not-found', `node ${String(b.nodeId)} is not registered`);
+        const promote = pattern === DirectoryPatterns.PromoteSupernode;
+        n.info.supernode = promote;
+        n.info.maxChildren = promote ? Number(b.maxChildren) : null;
+        if (!promote) n.info.childCount = 0;
+        if (promote) this.supernodes.set(n.info.nodeId, n);
+        else this.supernodes.delete(n.info.nodeId);
+        return this.nodeInfo(n);
+      }
+      case DirectoryPatterns.ListSupernodes:
+        return this.rankedSupernodes(
+          b.nodeId as string | undefined,
+          b.hint as string | undefined,
+          (b.limit as number | undefined) ?? 20,
+        );
+      case DirectoryPatterns.CreateStream:
+        return this.createStream(String(b.sourceNodeId), String(b.title));
+      case DirectoryPatterns.AnnounceStream: {
+        const s = this.streams.get(String(b.streamId));
+        if (!s) return fail('not-found', `no stream ${String(b.streamId)}`);
+        if (s.info.sourceNodeId !== b.nodeId) return fail('forbidden', 'only the source node may announce');
+        if (s.info.status === 'ended') return fail('conflict', 'the stream has ended');
+        s.info.status = 'live';
+        s.info.startedAt ??= new Date(this.clock()).toISOString();
+        if (typeof b.bitrateBps === 'number') s.info.bitrateBps = b.bitrateBps;
+        this.carry(s, String(b.nodeId), 0);
+        return this.streamInfo(s);
+      }
+      case DirectoryPatterns.EndStream: {
+        const s = this.streams.get(String(b.streamId));
+        if (!s) return fail('not-found', `no stream ${String(b.streamId)}`);
+        this.endStream(s);
+        return this.streamInfo(s);
+      }
+      case DirectoryPatterns.GetStream: {
+        const s = this.streams.get(String(b.streamId));
+        return s ? this.streamInfo(s) : fail('not-found', `no stream ${String(b.streamId)}`);
+      }
+      case DirectoryPatterns.ListStreams: {
+        const items = [...this.streams.values()].map((s) => this.streamInfo(s));
+        return { items, total: items.length, page: 1, pageSize: items.length };
+      }
+      case DirectoryPatterns.ListCarriers: {
+        const s = this.streams.get(String(b.streamId));
+        return s ? this.listCarriers(s) : fail('not-found', `no stream ${String(b.streamId)}`);
+      }
+      case DirectoryPatterns.Carrying: {
+        const s = this.streams.get(String(b.streamId));
+        const nodeId = String(b.nodeId);
+        if (!b.carrying) {
+          if (s) this.uncarry(s, nodeId);
+          return undefined;
+        }
+        if (s && s.info.status !== 'ended' && this.nodes.has(nodeId)) this.carry(s, nodeId, Number(b.hops));
+        return undefined;
+      }
+      case DirectoryPatterns.SetPreview:
+        return { ok: true };
+      default:
+        return fail('bad-request', `the simulated directory does not handle ${pattern}`);
+    }
+  }
+
+  private register(req: RegisterNodeRequest) {
+    const now = this.clock();
+    const old = this.nodes.get(req.nodeId);
+    const info: NodeInfo = {
+      nodeId: req.nodeId,
+      host: req.host,
+      rtmpPort: req.rtmpPort,
+      httpPort: req.httpPort,
+      forwardPort: req.forwardPort,
+      apiPort: req.apiPort,
+      supernode: old?.info.supernode ?? false,
+      maxChildren: old?.info.maxChildren ?? null,
+      childCount: old?.info.childCount ?? 0,
+      uploadLimitBps: req.uploadLimitBps ?? null,
+      lastSeenAt: '',
+      version: req.version,
+      publicKey: req.publicKey,
+      uploadBps: old?.info.uploadBps ?? null,
+      committedBps: old?.info.committedBps ?? null,
+      players: old?.info.players ?? 0,
+      supernodeId: old?.info.supernodeId ?? null,
+    };
+    const rec: NodeRec = { info, lastSeen: now, forwards: old?.forwards ?? 0 };
+    this.nodes.set(req.nodeId, rec);
+    if (info.supernode) this.supernodes.set(req.nodeId, rec);
+    return {
+      node: this.nodeInfo(rec),
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      supernodes: this.rankedSupernodes(req.nodeId, req.host, 20),
+    };
+  }
+
+  private heartbeat(hb: NodeHeartbeat): undefined {
+    const n = this.nodes.get(hb.nodeId);
+    if (!n) return undefined; // unknown: it must register again
+    n.lastSeen = this.clock();
+    if (hb.childCount !== undefined) n.info.childCount = hb.childCount;
+    n.forwards = hb.forwards ?? 0;
+    n.info.players = hb.players ?? 0;
+    n.info.uploadBps = hb.uploadBps ?? null;
+    n.info.committedBps = hb.committedBps ?? null;
+    n.info.supernodeId = hb.supernodeId ?? null;
+    for (const r of hb.streams ?? []) {
+      const c = this.streams.get(r.streamId)?.byNode.get(hb.nodeId);
+      if (!c || r.upstreamNodeId === hb.nodeId) continue; // a heartbeat never adds a carrier
+      c.upstreamNodeId = r.upstreamNodeId ?? null;
+      c.players = r.players + r.localPlayers;
+      c.bitrateBps = r.bitrateBps;
+    }
+    return undefined;
+  }
+
+  private rankedSupernodes(selfId: string | undefined, hint: string | undefined, limit: number): NodeInfo[] {
+    const others = [...this.supernodes.values()].filter((s) => s.info.nodeId !== selfId).map((s) => s.info);
+    return rankSupernodes(others, hint, limit).map((s) => this.nodeInfo(this.nodes.get(s.nodeId)!));
+  }
+
+  private createStream(sourceNodeId: string, title: string) {
+    if (!this.nodes.has(sourceNodeId))
+      return fail('not-found', `source node ${sourceNodeId} is not registered`);
+    const streamId = `sim-stream-${this.nextStream++}`;
+    const s: StreamRec = {
+      info: {
+        streamId,
+        title,
+        description: '',
+        sourceNodeId,
+        status: 'created',
+        bitrateBps: null,
+        createdAt: new Date(this.clock()).toISOString(),
+        startedAt: null,
+        endedAt: null,
+        hasPreview: false,
+      },
+      levels: [],
+      byNode: new Map(),
+    };
+    this.streams.set(streamId, s);
+    return this.streamInfo(s);
+  }
+
+  /** A carrying report: (re)inserted at the end of its level, as the directory orders by report time. */
+  private carry(s: StreamRec, nodeId: string, hops: number): void {
+    const old = s.byNode.get(nodeId);
+    if (old) s.levels[old.hops]?.delete(nodeId);
+    const c: Carrier = old ?? { nodeId, hops, upstreamNodeId: null, players: 0, bitrateBps: null };
+    c.hops = hops;
+    s.byNode.set(nodeId, c);
+    (s.levels[hops] ??= new Map()).set(nodeId, c);
+  }
+
+  private uncarry(s: StreamRec, nodeId: string): void {
+    const c = s.byNode.get(nodeId);
+    if (!c) return;
+    s.byNode.delete(nodeId);
+    s.levels[c.hops]?.delete(nodeId);
+  }
+
+  /**
+   * The shared rule over the carriers in the directory's order. The levels are walked fewest hops first and
+   * only until LISTED_CARRIERS with room are found (the rule's answer is the same: it keeps that order and
+   * cuts there), so a listing does not cost a scan of every carrier at 100,000 nodes.
+   */
+  private listCarriers(s: StreamRec): CarrierInfo[] {
+    const rate = this.bitrateOf(s);
+    const open: (Carrier & { uploadLimitBps: number | null; committedBps: number; node: NodeInfo })[] = [];
+    for (const level of s.levels) {
+      if (!level) continue;
+      for (const c of level.values()) {
+        const n = this.nodes.get(c.nodeId);
+        if (!n) continue;
+        const x = {
+          ...c,
+          uploadLimitBps: n.info.uploadLimitBps,
+          committedBps: n.info.committedBps ?? 0,
+          node: n.info,
+        };
+        if (listedCarriers([x], rate).length === 1) open.push(x);
+        if (open.length === LISTED_CARRIERS) break;
+      }
+      if (open.length === LISTED_CARRIERS) break;
+    }
+    return listedCarriers(open, rate).map((c) => ({
+      nodeId: c.nodeId,
+      hops: c.hops,
+      host: c.node.host,
+      forwardPort: c.node.forwardPort,
+      apiPort: c.node.apiPort,
+      upstreamNodeId: c.upstreamNodeId,
+      players: c.players,
+    }));
+  }
+
+  private bitrateOf(s: StreamRec): number {
+    return s.info.bitrateBps || s.byNode.get(s.info.sourceNodeId)?.bitrateBps || ASSUMED_BITRATE_BPS;
+  }
+
+  private endStream(s: StreamRec): void {
+    if (s.info.status !== 'ended') {
+      s.info.status = 'ended';
+      s.info.endedAt = new Date(this.clock()).toISOString();
+    }
+    s.levels = [];
+    s.byNode.clear();
+  }
+
+  /** Removes a node: its carrier rows go, and the streams it is the source of end (node-departure.ts). */
+  private depart(nodeId: string): boolean {
+    if (!this.nodes.delete(nodeId)) return false;
+    this.supernodes.delete(nodeId);
+    for (const s of this.streams.values()) {
+      if (s.info.sourceNodeId === nodeId) this.endStream(s);
+      else this.uncarry(s, nodeId);
+    }
+    return true;
+  }
+
+  private nodeInfo(n: NodeRec): NodeInfo {
+    return { ...n.info, lastSeenAt: new Date(n.lastSeen).toISOString() };
+  }
+
+  private streamInfo(s: StreamRec): StreamInfo {
+    return {
+      ...s.info,
+      viewers: 0,
+      carriers: s.byNode.size,
+      width: null,
+      height: null,
+      freeCapacityBps: null,
+      needsCapacity: false,
+    };
+  }
+}
