@@ -10,9 +10,6 @@ import { CarriedStreams } from './streams/carried-streams';
 import { PublishService } from './streams/publish.service';
 import { WatchService } from './streams/watch.service';
 import { RelayReplay } from './streams/relay-replay.service';
-import { TicketAcquisition } from './upstream/ticket-acquisition.service';
-import { UpstreamHeartbeat } from './upstream/upstream-heartbeat.service';
-import { FailoverService } from './failover/failover.service';
 import { NodeLeaving } from './leave/node-leaving';
 import { GracefulLeave } from './leave/graceful-leave.service';
 import { StreamsHttpController } from './streams/streams.http.controller';
@@ -59,11 +56,8 @@ export class AgentModule {
         MembershipService,
         TicketsService,
         NodeLeaving,
-        TicketAcquisition,
         PublishService,
         WatchService,
-        FailoverService,
-        UpstreamHeartbeat,
         RelayReplay,
         GracefulLeave,
         SeederService,

@@ -55,6 +55,21 @@ export interface CarriedStream {
   seed: boolean;
   /** The bit rate the upstream measured when it offered the ticket: admission uses it until the relay has its own. */
   upstreamBitrateBps?: number;
+  /**
+   * The warm standby (NodeConfig.standby): a second confirmed ticket, its pull kept alongside the
+   * primary's on a path that shares no node with it below the source where the tree allows.
+   */
+  standby?: StandbyTicket;
+}
+
+/** A standby ticket as the agent shows it (its forward URL, with the token, is kept private). */
+export interface StandbyTicket {
+  upstreamNodeId: string;
+  ticketId: string;
+  /** Source first, this node last. */
+  path: string[];
+  hops: number;
+  since: number;
 }
 
 /**
@@ -80,6 +95,8 @@ export interface NodeStatus {
   /** Confirmed outgoing tickets. */
   forwards: number;
   streams: ShownStream[];
+  /** Streams watched without a ticket yet: the node keeps trying until they are stopped. */
+  acquiring?: { streamId: string; seed: boolean; since: number; lastReason: string }[];
   /** The relay's latest report; null until it sent one. */
   relay: RelayStats | null;
 }

@@ -6,3 +6,7 @@ export * from './upstream-path';
 export * from './machine/effects';
 export * from './directory/carrier-listing';
 export * from './directory/supernode-ranking';
+export * from './machine/watch-rules';
+export * from './machine/watch-types';
+export { WatchMachine } from './machine/watch-machine';
+export { HEARTBEAT_MISS_LIMIT } from './machine/watch-upkeep';

@@ -2,9 +2,7 @@ import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { MembershipService } from '../membership/membership.service';
-import { CarriedStreams } from '../streams/carried-streams';
-import { TicketAcquisition } from '../upstream/ticket-acquisition.service';
-import { UpstreamHeartbeat } from '../upstream/upstream-heartbeat.service';
+import { WatchService } from '../streams/watch.service';
 import { NodeLeaving } from './node-leaving';
 
 /** The node's graceful leave on shutdown. */
@@ -12,10 +10,8 @@ import { NodeLeaving } from './node-leaving';
 export class GracefulLeave implements BeforeApplicationShutdown {
   constructor(
     private readonly leave: NodeLeaving,
-    private readonly heartbeat: UpstreamHeartbeat,
     private readonly tickets: TicketsService,
-    private readonly carried: CarriedStreams,
-    private readonly acquisition: TicketAcquisition,
+    private readonly watching: WatchService,
     private readonly membership: MembershipService,
     private readonly directoryLink: DirectoryLink,
   ) {}
@@ -26,12 +22,8 @@ export class GracefulLeave implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.leave.begin();
-    this.heartbeat.stop();
     await this.tickets.drain('leaving', 3000);
-    for (const c of this.carried.all()) {
-      if (c.origin === 'upstream' && c.upstreamNodeId && c.ticketId)
-        this.acquisition.cancel(c.upstreamNodeId, c.ticketId, 'leaving');
-    }
+    this.watching.leave();
     await this.membership.leave();
     await this.directoryLink.leave();
   }

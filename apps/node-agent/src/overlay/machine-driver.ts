@@ -99,7 +99,7 @@ export class MachineDriver<I> {
       }
       case 'emit': {
         const channel = e.to === null ? e.pattern : addressed(e.pattern as never, e.to);
-        (emit)(
+        (emit as (c: ClientProxy, ch: string, d: object) => Promise<unknown>)(
           client,
           channel,
           e.body as object,

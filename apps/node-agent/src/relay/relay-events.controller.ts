@@ -13,7 +13,7 @@ import { Logger } from '@astral/config';
 import { AGENT_LOGGER } from '../agent.tokens';
 import { RelayLink } from './relay-link.service';
 import { PublishService } from '../streams/publish.service';
-import { FailoverService } from '../failover/failover.service';
+import { WatchService } from '../streams/watch.service';
 import { TicketsService } from '../tickets/tickets.service';
 
 /** Events from this node's relay. Handlers never throw into the transport: failures are logged. */
@@ -22,7 +22,7 @@ export class RelayEventsController {
   constructor(
     private readonly relayLink: RelayLink,
     private readonly publishing: PublishService,
-    private readonly failover: FailoverService,
+    private readonly watching: WatchService,
     private readonly tickets: TicketsService,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
   ) {}
@@ -51,15 +51,16 @@ export class RelayEventsController {
 
   @OnEvent(AgentPatterns.RelayStreamEnded)
   ended(@Payload() msg: RelayStreamEvent): Promise<void> {
+    if (msg.origin === 'upstream') {
+      this.watching.relayStreamEnded(msg.streamId);
+      return Promise.resolve();
+    }
     return this.guard('stream ended', this.publishing.relayStreamEnded(msg.streamId, msg.origin));
   }
 
   @OnEvent(AgentPatterns.RelayUpstreamLost)
-  upstreamLost(@Payload() msg: UpstreamLost): Promise<void> {
-    return this.guard(
-      'upstream lost',
-      this.failover.upstreamLost(msg.streamId, msg.upstreamNodeId, msg.reason),
-    );
+  upstreamLost(@Payload() msg: UpstreamLost): void {
+    this.watching.upstreamLost(msg);
   }
 
   @OnEvent(AgentPatterns.RelayForwardClosed)

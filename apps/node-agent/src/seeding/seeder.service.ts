@@ -99,6 +99,8 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
         this.seeded.set(a.streamId, { lastUsedAt: Date.now() });
         this.log.info({ streamId: a.streamId, reason: a.reason }, 'seeder started seeding a stream');
       } catch (err) {
+        // The seeder retries on its own schedule: the watch's background acquisition is stopped.
+        await this.watching.stopWatching(a.streamId).catch(() => false);
         this.notBefore.set(a.streamId, Date.now() + SEED_RETRY_MS);
         this.log.warn(
           { streamId: a.streamId, err: (err as Error).message, retryInMs: SEED_RETRY_MS },

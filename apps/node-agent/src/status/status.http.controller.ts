@@ -8,6 +8,7 @@ import { RelayLink } from '../relay/relay-link.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { CarriedStreams } from '../streams/carried-streams';
 import { MembershipService } from '../membership/membership.service';
+import { WatchService } from '../streams/watch.service';
 
 @ApiTags('node')
 @Controller('api')
@@ -20,6 +21,7 @@ export class StatusHttpController {
     private readonly tickets: TicketsService,
     private readonly carried: CarriedStreams,
     private readonly membership: MembershipService,
+    private readonly watching: WatchService,
   ) {}
 
   /** Node status; answers 503 until the node is registered with the directory. */
@@ -42,6 +44,7 @@ export class StatusHttpController {
       uploadLimitBps: this.tickets.limitBps,
       forwards: this.tickets.confirmedCount(),
       streams: this.carried.shown(),
+      acquiring: this.watching.acquiring(),
       relay: this.relayLink.stats,
     };
   }

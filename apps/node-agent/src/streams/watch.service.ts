@@ -1,77 +1,178 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AstralError, CarriedStream, ListedStream, STREAM_ID_PATTERN, WatchReply } from '@astral/contracts';
-import { NodeConfig } from '@astral/config';
-import { AGENT_CONFIG, AGENT_NODE_ID } from '../agent.tokens';
-import { DirectoryLink } from '../directory/directory-link.service';
-import { RelayLink } from '../relay/relay-link.service';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import {
+  AstralError,
+  ListedStream,
+  STREAM_ID_PATTERN,
+  TicketEnded,
+  UpstreamLost,
+  WatchReply,
+} from '@astral/contracts';
+import { Logger, NodeConfig, parseSeeds } from '@astral/config';
+import { NodeKeys } from '@astral/identity';
+import {
+  AcquiringStream,
+  CommonInput,
+  Effect,
+  OverlayMachine,
+  WatchAnswer,
+  WatchFacts,
+  WatchInput,
+  WatchMachine,
+} from '@astral/overlay';
+import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
+import { MachineDriver } from '../overlay/machine-driver';
+import { AgentEvents } from '../events/agent-events';
 import { TicketsService } from '../tickets/tickets.service';
-import { TicketAcquisition } from '../upstream/ticket-acquisition.service';
+import { MembershipService } from '../membership/membership.service';
+import { RedisHealth } from '../redis/redis-health';
+import { NodeLeaving } from '../leave/node-leaving';
 import { CarriedStreams } from './carried-streams';
 import { playUrls } from './play-urls';
 
-/** Watching: gets a stream onto this node with a ticket, lists what it carries, and stops watching. */
+/**
+ * Watching, as a thin driver of the WatchMachine (libs/overlay, docs/OVERLAY.md "Watching"): the local
+ * API's watch and stop, the seeder's, the relay's and the upstreams' reports go in as inputs; the
+ * machine's effects go out over Redis (MachineDriver). After every input the streams the machine holds
+ * are mirrored into CarriedStreams, which the ticket service serves from; a stream it no longer holds
+ * ends its downstream tickets. The machine starts no timer until something is watched; `stop()` in the
+ * shutdown hook clears them all.
+ */
 @Injectable()
-export class WatchService {
+export class WatchService implements OnApplicationShutdown {
+  private readonly machine: WatchMachine;
+  private readonly driver: MachineDriver<WatchInput>;
+  /** Why the next stream that disappears from the machine's view ends its downstream tickets. */
+  private endReason = 'the upstream node stopped watching';
+
   constructor(
+    @Inject(AGENT_CLIENT) client: ClientProxy,
     @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
+    @Inject(AGENT_LOGGER) log: Logger,
+    @Inject(AGENT_NODE_KEYS) keys: NodeKeys,
     private readonly carried: CarriedStreams,
-    private readonly directoryLink: DirectoryLink,
-    private readonly relayLink: RelayLink,
     private readonly tickets: TicketsService,
-    private readonly acquisition: TicketAcquisition,
-  ) {}
+    private readonly membership: MembershipService,
+    private readonly redisHealth: RedisHealth,
+    private readonly leaving: NodeLeaving,
+    events: AgentEvents,
+  ) {
+    this.machine = new WatchMachine({
+      nodeId,
+      publicKey: keys.publicKey,
+      seeds: parseSeeds(config.seeds),
+      heartbeatMs: config.peerHeartbeatMs,
+      standby: config.standby,
+      standbyMode: config.standbyMode,
+    });
+    // The facts the machine cannot know go in before every input; its view comes out after.
+    const mirrored: OverlayMachine<WatchInput> = {
+      handle: (input: WatchInput | CommonInput, now: number): Effect[] => {
+        const out = this.machine.handle({ type: 'facts', facts: this.facts() }, now);
+        out.push(...this.machine.handle(input, now));
+        this.mirror();
+        return out;
+      },
+    };
+    this.driver = new MachineDriver(mirrored, { client, log, events });
+  }
 
-  private get directory() {
-    return this.directoryLink.directory;
+  private facts(): WatchFacts {
+    const limit = this.tickets.limitBps;
+    const m = this.membership;
+    const forwarding = new Set(
+      this.tickets
+        .list()
+        .filter((t) => t.state === 'confirmed')
+        .map((t) => t.streamId),
+    );
+    return {
+      canForward: limit === null || limit > 0,
+      supernodeId: m.role === 'supernode' ? this.nodeId : m.supernodeId,
+      peersAccountable: this.redisHealth.peersAccountable(),
+      forwarding: [...forwarding],
+      leaving: this.leaving.leaving,
+    };
+  }
+
+  /** CarriedStreams follows the machine: a stream it dropped ends its downstream tickets. */
+  private mirror(): void {
+    const held = new Map(this.machine.carried().map((c) => [c.streamId, c]));
+    for (const c of this.carried.all()) {
+      if (c.origin !== 'upstream' || held.has(c.streamId)) continue;
+      this.carried.delete(c.streamId);
+      void this.tickets.endStream(c.streamId, this.endReason);
+    }
+    for (const c of held.values())
+      if (this.carried.get(c.streamId)?.origin !== 'publish') this.carried.set(c);
   }
 
   list(): ListedStream[] {
     return this.carried.shown().map((c) => ({ ...c, play: playUrls(this.config, c.streamId) }));
   }
 
-  /** Gets the stream onto this node: a ticket from the best candidate, then the relay pulls. */
+  /** Streams watched without a ticket yet: the machine keeps trying until they are stopped. */
+  acquiring(): AcquiringStream[] {
+    return this.machine.acquiring();
+  }
+
+  /**
+   * Gets the stream onto this node. Answers within the watch deadline (10 s): with the ticket, or with
+   * 'no-capacity' while the machine goes on trying in the background until stopWatching.
+   */
   async watch(streamId: string, seed = false): Promise<WatchReply> {
     if (!STREAM_ID_PATTERN.test(streamId))
       throw new AstralError('not-found', `no stream ${JSON.stringify(streamId)}`);
     const existing = this.carried.get(streamId);
-    if (existing) {
+    if (existing?.origin === 'publish') {
       if (seed) existing.seed = true;
-      return this.watchResult(existing);
+      return {
+        streamId,
+        seed: existing.seed,
+        upstreamNodeId: null,
+        hops: 0,
+        play: playUrls(this.config, streamId),
+      };
     }
-    const stream = await this.directory.getStream({ streamId });
-    if (stream.status !== 'live') {
-      throw new AstralError(
-        'conflict',
-        `stream ${streamId} is ${stream.status}, not live; try again once it is live`,
-      );
-    }
-    const carried = await this.acquisition.acquire(stream, new Set(), seed);
-    return this.watchResult(carried);
+    const got = await this.driver.ask<WatchAnswer>((inbound) => ({ type: 'watch', inbound, streamId, seed }));
+    return { ...got, play: playUrls(this.config, streamId) };
   }
 
-  private watchResult(c: CarriedStream): WatchReply {
-    return {
-      streamId: c.streamId,
-      seed: c.seed,
-      upstreamNodeId: c.upstreamNodeId,
-      hops: c.hops,
-      play: playUrls(this.config, c.streamId),
-    };
-  }
-
+  /** Stops watching (or trying to): tickets cancelled, the pull closed, the directory told. */
   async stopWatching(streamId: string): Promise<boolean> {
-    const c = this.carried.get(streamId);
-    if (!c || c.origin !== 'upstream') return false;
-    this.carried.delete(streamId);
-    await this.tickets.endStream(streamId, 'the upstream node stopped watching');
-    if (c.upstreamNodeId && c.ticketId) {
-      this.acquisition.cancel(c.upstreamNodeId, c.ticketId, 'stopped watching');
-    }
-    await this.relayLink.relay.closeUpstream({ streamId }).catch(() => undefined);
-    await this.directory
-      .carrying({ streamId, nodeId: this.nodeId, hops: c.hops, carrying: false })
-      .catch(() => undefined);
-    return true;
+    this.endReason = 'the upstream node stopped watching';
+    return this.driver.ask<boolean>((inbound) => ({ type: 'stop', inbound, streamId }));
+  }
+
+  /** Our upstream ended the ticket we hold: re-parent now. */
+  ticketEnded(msg: TicketEnded): void {
+    this.driver.feed({ type: 'ticket-ended', msg });
+  }
+
+  /** The relay lost a pull (the primary, or the standby), or spliced to the standby. */
+  upstreamLost(msg: UpstreamLost): void {
+    this.driver.feed({ type: 'upstream-lost', msg });
+  }
+
+  /** The relay ended the pulled stream. */
+  relayStreamEnded(streamId: string): void {
+    this.endReason = 'the stream ended';
+    this.driver.feed({ type: 'relay-stream-ended', streamId });
+    this.endReason = 'the upstream node stopped watching';
+  }
+
+  /** The relay (re)started: the pulls on the tickets still held are opened again. */
+  relayReady(): void {
+    this.driver.feed({ type: 'relay-ready' });
+  }
+
+  /** Graceful leave: every upstream ticket given back, no more heartbeats or rounds. */
+  leave(): void {
+    this.driver.feed({ type: 'leave' });
+  }
+
+  onApplicationShutdown(): void {
+    this.driver.stop();
   }
 }

@@ -13,14 +13,14 @@ import {
 } from '@astral/contracts';
 import { OnEvent, OnRequest } from '@astral/transport';
 import { TicketsService } from './tickets.service';
-import { FailoverService } from '../failover/failover.service';
+import { WatchService } from '../streams/watch.service';
 
 /** Ticket negotiation with other nodes, on this node's own Redis channels. */
 @Controller()
 export class TicketsController {
   constructor(
     private readonly tickets: TicketsService,
-    private readonly failover: FailoverService,
+    private readonly watching: WatchService,
   ) {}
 
   @OnRequest(AgentPatterns.TicketRequest)
@@ -45,7 +45,7 @@ export class TicketsController {
 
   /** Our upstream ended the ticket we hold: re-parent now. */
   @OnEvent(AgentPatterns.TicketEnded)
-  ended(@Payload() msg: TicketEnded): Promise<void> {
-    return this.failover.ticketEnded(msg);
+  ended(@Payload() msg: TicketEnded): void {
+    this.watching.ticketEnded(msg);
   }
 }

@@ -619,9 +619,28 @@ export default async () => {
                 maxLength: 4096,
                 format: 'uri',
               },
+              role: {
+                required: false,
+                description:
+                  '`primary` (the default): the pull that feeds the stream (a switch is make-before-break).\n`standby`: a second pull on a disjoint path, kept alongside (docs/OVERLAY.md "Hitless failover"); when\nthe primary is lost the relay splices to it at the first tag not yet delivered and reports\nUpstreamLost with `promotedNodeId`. A new standby replaces the previous one.',
+                enum: ['primary', 'standby'],
+              },
+              standbyMode: {
+                required: false,
+                description:
+                  'For a standby: `receiving` (pulled now, kept at the live edge; the default) or `idle` (pulled on loss).',
+                enum: ['receiving', 'idle'],
+              },
             },
             CloseUpstream: {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
+              role: {
+                required: false,
+                type: () => String,
+                description:
+                  '`standby`: close only the standby pull; absent: the whole stream (the node stopped watching).',
+                enum: ['standby'],
+              },
             },
             SetUploadLimit: {
               uploadLimitBps: {
@@ -644,6 +663,18 @@ export default async () => {
               streamId: { required: true, type: () => String, pattern: '^[a-z0-9][a-z0-9-]{2,63}$' },
               upstreamNodeId: { required: false, type: () => String, format: 'uuid' },
               reason: { required: true, type: () => String, maxLength: 200 },
+              promotedNodeId: {
+                required: false,
+                type: () => String,
+                description:
+                  "The standby from this node took over without a gap: it is the stream's upstream now, and the lost\none's ticket can be cancelled. The agent should find a new standby.",
+                format: 'uuid',
+              },
+              standby: {
+                required: false,
+                type: () => Boolean,
+                description: 'The lost pull was the standby (the primary goes on): find another standby.',
+              },
             },
             ForwardClosed: {
               nodeId: { required: true, type: () => String, format: 'uuid' },

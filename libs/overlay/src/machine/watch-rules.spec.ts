@@ -9,7 +9,7 @@ import {
   offerRefusal,
   sortTicketReplies,
   withTicketToken,
-} from './ticket-replies';
+} from './watch-rules';
 
 const offer = (nodeId: string): TicketOffer =>
   ({ nodeId, ticketId: `ticket-${nodeId}`, hops: 1, path: [nodeId] }) as unknown as TicketOffer;

@@ -1,5 +1,6 @@
 import { TicketConfirmReply, TicketOffer, TicketReply } from '@astral/contracts';
 import { urlHost } from '@astral/config';
+import { OfferCandidate, selectOffer } from '../ticket-selection';
 import { readTicketClaims, verifyTicketToken } from '@astral/identity';
 
 /** The offers among the replies to one round of ticket requests, and why each other candidate gave none. */
@@ -31,9 +32,19 @@ export function sortTicketReplies(
   return { offers, reasons };
 }
 
-/** The pause before the attempt-th round of ticket requests (none before the first). */
-export function acquireBackoffMs(attempt: number): number {
-  return attempt > 0 ? Math.min(1000, 150 * attempt) : 0;
+/** How long the local API's watch call waits for a ticket before it answers (the machine keeps trying). */
+export const WATCH_DEADLINE_MS = 10_000;
+/** The longest pause between rounds once a watcher has waited past the watch deadline. */
+export const ACQUIRE_BACKOFF_CAP_MS = 3000;
+
+/**
+ * The pause before the attempt-th round of ticket requests (none before the first): 150 ms more each
+ * round, at most 1 s while the watcher has waited less than the watch deadline (`waitedMs`), then
+ * ACQUIRE_BACKOFF_CAP_MS: a watcher keeps trying for as long as it watches, at a bounded cost.
+ */
+export function acquireBackoffMs(attempt: number, waitedMs = 0): number {
+  if (attempt <= 0) return 0;
+  return waitedMs < WATCH_DEADLINE_MS ? Math.min(1000, 150 * attempt) : ACQUIRE_BACKOFF_CAP_MS;
 }
 
 /** Where a node may be reached, as the directory or the operator's seed list says. */
@@ -127,4 +138,38 @@ export function withTicketToken(forwardUrl: string, token: string): string {
   const url = new URL(forwardUrl);
   url.searchParams.set('ticket', token);
   return url.toString();
+}
+
+/**
+ * Whether a standby offer's path shares no node with the primary's below the source: `offerPath` is the
+ * offerer's (source first, the offerer last), `primaryPath` this node's (source first, this node last).
+ */
+export function disjointFrom(offerPath: readonly string[], primaryPath: readonly string[]): boolean {
+  const above = new Set(primaryPath.slice(1, -1));
+  return offerPath.slice(1).every((id) => !above.has(id));
+}
+
+/**
+ * Picks the standby among offers: never the primary's upstream, never a loop; among the offers whose
+ * path is disjoint from the primary's (below the source) when there are any, else the best of the rest
+ * (`disjoint` false: the tree allows no disjoint path now). Same order as selectOffer.
+ */
+export function selectStandbyOffer<T extends OfferCandidate>(
+  requesterId: string,
+  offers: T[],
+  primaryPath: readonly string[],
+  rttMs: ReadonlyMap<string, number> = new Map(),
+  exclude: ReadonlySet<string> = new Set(),
+  lastResortId?: string,
+): { chosen: T | null; rejected: T[]; disjoint: boolean } {
+  const primaryUpstream = primaryPath[primaryPath.length - 2];
+  const allowed = offers.filter((o) => o.nodeId !== primaryUpstream);
+  const disjoint = allowed.filter((o) => disjointFrom(o.path, primaryPath));
+  const pool = disjoint.length > 0 ? disjoint : allowed;
+  const { chosen } = selectOffer(requesterId, pool, rttMs, exclude, lastResortId);
+  return {
+    chosen,
+    rejected: offers.filter((o) => o !== chosen),
+    disjoint: chosen !== null && disjointFrom(chosen.path, primaryPath),
+  };
 }
