@@ -17,6 +17,8 @@ export interface SimDriverOptions {
   rttTimeoutMs?: number;
   /** Every effect of the machine, before it runs (for the simulator's bookkeeping and for specs). */
   observe?(effect: Effect, now: number): void;
+  /** After every input and its effects (where a driver passes facts from one machine to another). */
+  after?(input: { type: string }): void;
 }
 
 /** What a simulated node's machines did besides talking: publishes and logs by kind. */
@@ -65,6 +67,7 @@ export class SimDriver<I> {
       return;
     }
     for (const e of effects) this.run(e);
+    this.options.after?.(input as { type: string });
   }
 
   /** Hands the machine a request that needs an answer; `answer` is called when the machine answers. */
