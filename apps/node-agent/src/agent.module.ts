@@ -4,6 +4,8 @@ import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from './agent.tokens';
 import { DirectoryLink } from './directory/directory-link.service';
+import { NodeFacts } from './overlay/node-facts';
+import { LinkEvents } from './events/link-events';
 import { RelayLink } from './relay/relay-link.service';
 import { RelayEventsController } from './relay/relay-events.controller';
 import { CarriedStreams } from './streams/carried-streams';
@@ -48,6 +50,8 @@ export class AgentModule {
           provide: AGENT_CLIENT,
           useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
+        NodeFacts,
+        LinkEvents,
         DirectoryLink,
         RelayLink,
         CarriedStreams,

@@ -10,3 +10,5 @@ export * from './machine/watch-rules';
 export * from './machine/watch-types';
 export { WatchMachine } from './machine/watch-machine';
 export { HEARTBEAT_MISS_LIMIT } from './machine/watch-upkeep';
+export * from './machine/ticket-server-types';
+export * from './machine/ticket-server';

@@ -1,7 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { NodeInfo, RegisterNodeReply, SetDirectoryLink } from '@astral/contracts';
-import type { HeartbeatLoad } from '../relay/heartbeat-load';
+import { committedBps } from '@astral/overlay';
+import { heartbeatLoad } from '../relay/heartbeat-load';
+import { RelayLink } from '../relay/relay-link.service';
+import { CarriedStreams } from '../streams/carried-streams';
+import { NodeFacts } from '../overlay/node-facts';
+import { LinkEvents } from '../events/link-events';
 import { DirectoryClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
@@ -22,14 +27,6 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
   private stopping = false;
   private knownNodes = new Map<string, NodeInfo>();
   private nodesRefresh: Promise<void> | null = null;
-  forwardsNow: () => number = () => 0;
-  childCountNow: () => number | undefined = () => undefined;
-  /** The supernode this node is a member of (the membership service's), for the network view. */
-  supernodeIdNow: () => string | undefined = () => undefined;
-  /** Upload now and promised, players, per-stream state (the ticket service's, from the relay's stats). */
-  loadNow: () => HeartbeatLoad = () => ({});
-  private directoryInfoHandlers: ((info: SetDirectoryLink) => void)[] = [];
-  private registeredHandlers: (() => Promise<void>)[] = [];
   private beats = 0;
 
   constructor(
@@ -38,25 +35,19 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
     @Inject(AGENT_NODE_KEYS) private readonly keys: NodeKeys,
+    private readonly facts: NodeFacts,
+    private readonly links: LinkEvents,
+    private readonly relayLink: RelayLink,
+    private readonly carried: CarriedStreams,
   ) {
     this.directory = new DirectoryClient(client, 3000);
-  }
-
-  /** Runs once the directory has accepted the node (membership starts there). */
-  onRegistered(handler: () => Promise<void>): void {
-    this.registeredHandlers.push(handler);
-  }
-
-  /** Runs with the directory's play-token key and public URL from every registration reply. */
-  onDirectoryInfo(handler: (info: SetDirectoryLink) => void): void {
-    this.directoryInfoHandlers.push(handler);
   }
 
   private noteReply(reply: RegisterNodeReply): void {
     const info: SetDirectoryLink = {};
     if (reply.directoryKey) info.directoryKey = reply.directoryKey;
     if (reply.publicUrl) info.publicUrl = reply.publicUrl;
-    for (const h of this.directoryInfoHandlers) h(info);
+    void this.links.emit('directory-info', this.warnStep, info);
   }
 
   get isRegistered(): boolean {
@@ -81,11 +72,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
           'registered with the directory',
         );
         this.scheduleHeartbeat();
-        for (const h of this.registeredHandlers) {
-          h().catch((err: Error) =>
-            this.log.warn({ err: err.message }, 'start-up step after registration failed'),
-          );
-        }
+        void this.links.emit('directory-registered', this.warnStep);
         return;
       } catch (err) {
         const delay = Math.min(5000, 250 * attempt);
@@ -98,6 +85,9 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  private readonly warnStep = (err: Error) =>
+    this.log.warn({ err: err.message }, 'start-up step after registration failed');
+
   private registration() {
     return {
       nodeId: this.nodeId,
@@ -107,12 +97,10 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
       httpPort: this.config.httpPort,
       forwardPort: this.config.forwardPort,
       apiPort: this.config.apiPort,
-      uploadLimitBps: this.uploadLimitNow() ?? undefined,
+      uploadLimitBps: this.facts.uploadLimitBps ?? undefined,
       version: AGENT_VERSION,
     };
   }
-
-  uploadLimitNow: () => number | null = () => this.config.uploadLimitBps ?? null;
 
   private scheduleHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
@@ -124,10 +112,14 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
           ? this.directory.register(this.registration()).then((reply) => this.noteReply(reply))
           : this.directory.heartbeat({
               nodeId: this.nodeId,
-              forwards: this.forwardsNow(),
-              childCount: this.childCountNow(),
-              supernodeId: this.supernodeIdNow(),
-              ...this.loadNow(),
+              forwards: this.facts.forwards,
+              childCount: this.facts.role === 'supernode' ? this.facts.childCount : undefined,
+              supernodeId: this.facts.role === 'member' ? (this.facts.supernodeId ?? undefined) : undefined,
+              ...heartbeatLoad(
+                this.relayLink.stats,
+                this.carried.all(),
+                committedBps(this.facts.served, (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0),
+              ),
             });
       beat.catch((err: Error) =>
         this.log.warn({ err: err.message }, 'heartbeat not sent; Redis may be down'),

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import {
   AstralError,
@@ -27,6 +27,8 @@ import { measureRtt } from '../tickets/rtt';
 import { RedisHealth } from '../redis/redis-health';
 import { TicketsService } from '../tickets/tickets.service';
 import { RelayLink } from '../relay/relay-link.service';
+import { NodeFacts } from '../overlay/node-facts';
+import { LinkEvents } from '../events/link-events';
 
 const MISS_LIMIT = 3;
 
@@ -37,12 +39,10 @@ const MISS_LIMIT = 3;
  * them carry which stream.
  */
 @Injectable()
-export class MembershipService implements OnApplicationShutdown {
+export class MembershipService implements OnModuleInit, OnApplicationShutdown {
   private readonly peers: PeerClient;
   /** Heartbeats may take two intervals on a busy machine before they count as missed. */
   private readonly heartbeatPeers: PeerClient;
-  role: 'joining' | 'member' | 'supernode' = 'joining';
-  supernodeId: string | null = null;
   readonly members: SupernodeMembers;
   private knownSupernodes = new Set<string>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -61,14 +61,37 @@ export class MembershipService implements OnApplicationShutdown {
     private readonly redisHealth: RedisHealth,
     private readonly tickets: TicketsService,
     private readonly relayLink: RelayLink,
+    private readonly facts: NodeFacts,
+    private readonly links: LinkEvents,
   ) {
     this.peers = new PeerClient(client, 1000);
     this.heartbeatPeers = new PeerClient(client, 2 * config.peerHeartbeatMs);
     this.members = new SupernodeMembers(config.maxChildren, config.peerHeartbeatMs, MISS_LIMIT);
-    directoryLink.childCountNow = () => (this.role === 'supernode' ? this.members.size : undefined);
-    directoryLink.supernodeIdNow = () =>
-      this.role === 'member' && this.supernodeId ? this.supernodeId : undefined;
-    directoryLink.onRegistered(() => this.findPlace(new Set()));
+  }
+
+  onModuleInit(): void {
+    this.links.on('directory-registered', () => this.findPlace(new Set()));
+  }
+
+  /** This node's place (a fact the directory heartbeat reads). */
+  get role(): 'joining' | 'member' | 'supernode' {
+    return this.facts.role;
+  }
+
+  private set role(role: 'joining' | 'member' | 'supernode') {
+    this.facts.role = role;
+  }
+
+  get supernodeId(): string | null {
+    return this.facts.supernodeId;
+  }
+
+  private set supernodeId(id: string | null) {
+    this.facts.supernodeId = id;
+  }
+
+  private membersChanged(): void {
+    this.facts.childCount = this.members.size;
   }
 
   get maxChildren(): number {
@@ -208,6 +231,7 @@ export class MembershipService implements OnApplicationShutdown {
         .rehome(id, { supernodeId: this.nodeId, reason: 'supernode demoted' })
         .catch(() => undefined);
     for (const id of this.members.ids()) this.members.leave(id);
+    this.membersChanged();
     await this.directoryLink.directory.demoteSupernode({ nodeId: this.nodeId }).catch(() => undefined);
   }
 
@@ -216,7 +240,9 @@ export class MembershipService implements OnApplicationShutdown {
       this.members.touchAll(Date.now());
       return;
     }
-    for (const id of this.members.expire(Date.now())) {
+    const expired = this.members.expire(Date.now());
+    if (expired.length > 0) this.membersChanged();
+    for (const id of expired) {
       this.log.info({ memberId: id }, 'member missed 3 heartbeats; dropped');
       this.events.publish({ type: 'node-left', nodeId: id, reason: 'missed heartbeats' });
     }
@@ -269,6 +295,7 @@ export class MembershipService implements OnApplicationShutdown {
     if (!this.members.join(req.nodeId, req.host, req.forwardPort, Date.now())) {
       return { refused: `full (${this.members.capacity} members)` };
     }
+    this.membersChanged();
     this.log.info({ memberId: req.nodeId, members: this.members.size }, 'member joined');
     this.events.publish({ type: 'node-joined', nodeId: req.nodeId, role: 'member' });
     return {
@@ -287,6 +314,7 @@ export class MembershipService implements OnApplicationShutdown {
 
   handleLeave(msg: MembershipLeave): void {
     if (this.members.leave(msg.nodeId)) {
+      this.membersChanged();
       this.log.info({ memberId: msg.nodeId, reason: msg.reason }, 'member left');
       this.events.publish({ type: 'node-left', nodeId: msg.nodeId, reason: msg.reason });
     }

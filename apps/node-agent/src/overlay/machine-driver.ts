@@ -14,6 +14,19 @@ export interface MachineDriverDeps {
   measureRtt?: (host: string, port: number) => Promise<number | null>;
 }
 
+/*
+ * A machine's effect names its pattern as data, so the compiler cannot pick request's or emit's overload
+ * for it; the payload was typed by the machine (requestEffect/emitEffect) against BusMap already.
+ */
+const sendRequest = request as unknown as (
+  c: ClientProxy,
+  channel: string,
+  data: object,
+  timeoutMs: number,
+) => Promise<unknown>;
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: emit is overloaded
+const sendEvent = emit as unknown as (c: ClientProxy, channel: string, data: object) => Promise<void>;
+
 type Answer = { resolve: (value: unknown) => void; reject: (err: Error) => void };
 
 /**
@@ -80,12 +93,7 @@ export class MachineDriver<I> {
     switch (e.kind) {
       case 'request': {
         const channel = e.to === null ? e.pattern : addressed(e.pattern as never, e.to);
-        (request as (c: ClientProxy, ch: string, d: object, t: number) => Promise<unknown>)(
-          client,
-          channel,
-          e.body as object,
-          e.timeoutMs,
-        ).then(
+        sendRequest(client, channel, e.body as object, e.timeoutMs).then(
           (value) => this.feed({ type: 'reply', call: e.call, value }),
           (err: Error) =>
             this.feed({
@@ -99,11 +107,9 @@ export class MachineDriver<I> {
       }
       case 'emit': {
         const channel = e.to === null ? e.pattern : addressed(e.pattern as never, e.to);
-        (emit as (c: ClientProxy, ch: string, d: object) => Promise<unknown>)(
-          client,
-          channel,
-          e.body as object,
-        ).catch((err: Error) => log.debug({ err: err.message, pattern: e.pattern }, 'event not delivered'));
+        sendEvent(client, channel, e.body as object).catch((err: Error) =>
+          log.debug({ err: err.message, pattern: e.pattern }, 'event not delivered'),
+        );
         return;
       }
       case 'answer': {

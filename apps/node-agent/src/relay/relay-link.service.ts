@@ -1,33 +1,45 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { RelayPatterns, RelayStats, RelayStreamStats, SetDirectoryLink, addressed } from '@astral/contracts';
 import { RelayControlClient, request } from '@astral/transport';
 import { Logger } from '@astral/config';
+import { committedBps } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
+import { NodeFacts } from '../overlay/node-facts';
+import { LinkEvents } from '../events/link-events';
 
 /** The agent's side of its relay: commands over Redis, and the relay's latest measurements. */
 @Injectable()
-export class RelayLink {
+export class RelayLink implements OnModuleInit {
   readonly relay: RelayControlClient;
   private latest: RelayStats | null = null;
-  private readyHandlers: (() => Promise<void>)[] = [];
   /** What the relay was last told (null: not yet), replayed when it restarts. */
   private forwardCommitted: number | null = null;
   private directory: SetDirectoryLink | null = null;
-  /** The forward commitment now (the ticket service's), pushed to the relay with every stats report. */
-  forwardCommittedNow: () => number = () => 0;
 
   constructor(
     @Inject(AGENT_CLIENT) private readonly client: ClientProxy,
     @Inject(AGENT_NODE_ID) private readonly nodeId: string,
     @Inject(AGENT_LOGGER) private readonly log: Logger,
+    private readonly facts: NodeFacts,
+    private readonly links: LinkEvents,
   ) {
     // Loopback through Redis: generous, so a busy machine does not fail a publish.
     this.relay = new RelayControlClient(client, nodeId, 5000);
-    this.onReady(async () => {
+  }
+
+  onModuleInit(): void {
+    // First of the relay-ready steps (this service is built before the ones that replay onto the relay).
+    this.links.on('relay-ready', async () => {
       if (this.directory) await this.sendDirectoryLink(this.directory);
       if (this.forwardCommitted !== null) await this.sendForwardCommitment(this.forwardCommitted);
     });
+    this.links.on('directory-info', (info) => this.setDirectoryLink(info));
+  }
+
+  /** The forward commitment now: the tickets this node serves, at their measured rates. */
+  private forwardCommittedNow(): number {
+    return committedBps(this.facts.served, (id) => this.streamStats(id)?.bitrateBps ?? 0);
   }
 
   /**
@@ -83,17 +95,11 @@ export class RelayLink {
     return this.latest?.streams.find((s) => s.streamId === streamId);
   }
 
-  /** Registers state to replay when the relay (re)starts: key authorisations, admissions, upstreams. */
-  onReady(handler: () => Promise<void>): void {
-    this.readyHandlers.push(handler);
-  }
-
+  /** The relay (re)started: every service replays its state onto it, in the order they subscribed. */
   async relayReady(): Promise<void> {
     this.log.info('relay is ready; replaying its state');
-    for (const h of this.readyHandlers) {
-      await h().catch((err: Error) =>
-        this.log.warn({ err: err.message }, 'could not replay state to the relay'),
-      );
-    }
+    await this.links.emit('relay-ready', (err) =>
+      this.log.warn({ err: err.message }, 'could not replay state to the relay'),
+    );
   }
 }

@@ -4,6 +4,7 @@ import { Logger, NodeConfig } from '@astral/config';
 import { AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID } from '../agent.tokens';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
+import { NodeFacts } from '../overlay/node-facts';
 import { CarriedStreams } from '../streams/carried-streams';
 import { WatchService } from '../streams/watch.service';
 import { SeedPolicy, SeededStream, planSeeding } from './seed-plan';
@@ -38,6 +39,7 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly relayLink: RelayLink,
     private readonly carried: CarriedStreams,
     private readonly watching: WatchService,
+    private readonly facts: NodeFacts,
   ) {
     this.policy = config.seed
       ? {
@@ -147,7 +149,7 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
    * else a copy per forward and player of each stream; null unlimited.
    */
   private freeUploadBps(): number | null {
-    const limit = this.directoryLink.uploadLimitNow();
+    const limit = this.facts.uploadLimitBps;
     if (limit === null) return null;
     const stats = this.relayLink.stats;
     let used = 0;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RelayLink } from '../relay/relay-link.service';
+import { LinkEvents } from '../events/link-events';
 import { PublishService } from './publish.service';
 import { WatchService } from './watch.service';
 
@@ -7,11 +7,13 @@ import { WatchService } from './watch.service';
 @Injectable()
 export class RelayReplay {
   constructor(
-    private readonly relayLink: RelayLink,
     private readonly publishing: PublishService,
     private readonly watching: WatchService,
-  ) {
-    this.relayLink.onReady(() => this.replayToRelay());
+    private readonly links: LinkEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.links.on('relay-ready', () => this.replayToRelay());
   }
 
   private async replayToRelay(): Promise<void> {

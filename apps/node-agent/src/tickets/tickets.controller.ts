@@ -34,12 +34,12 @@ export class TicketsController {
   }
 
   @OnEvent(AgentPatterns.TicketCancel)
-  cancel(@Payload() req: TicketCancel): Promise<void> {
+  cancel(@Payload() req: TicketCancel): void {
     return this.tickets.cancel(req);
   }
 
   @OnRequest(AgentPatterns.TicketHeartbeat)
-  heartbeat(@Payload() req: TicketHeartbeat): TicketHeartbeatReply {
+  heartbeat(@Payload() req: TicketHeartbeat): Promise<TicketHeartbeatReply> {
     return this.tickets.heartbeat(req);
   }
 

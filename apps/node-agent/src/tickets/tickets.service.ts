@@ -1,7 +1,12 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
-  AstralError,
   OutgoingTicket,
   TicketCancel,
   TicketConfirm,
@@ -11,355 +16,206 @@ import {
   TicketReply,
   TicketRequest,
 } from '@astral/contracts';
-import { PeerClient } from '@astral/transport';
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
-import { NodeKeys } from '@astral/identity';
-import { headroomAfter, ticketOfferRefusal } from '@astral/overlay';
+import { NodeKeys, signTicketToken } from '@astral/identity';
+import { CommonInput, RelayRates, TicketServer, TicketServerInput, committedBps } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
 import { CarriedStreams } from '../streams/carried-streams';
 import { DirectoryLink } from '../directory/directory-link.service';
 import { RelayLink } from '../relay/relay-link.service';
-import { heartbeatLoad } from '../relay/heartbeat-load';
-import {
-  ServedTicket,
-  listedTicket,
-  requesterKeyOf,
-  signServedToken,
-  tokenNeedsRefresh,
-} from './served-ticket';
-
-/** How long an offer holds its reservation without a confirm. */
-export const OFFER_TTL_MS = 5000;
+import { NodeFacts } from '../overlay/node-facts';
+import { LinkEvents } from '../events/link-events';
+import { MachineDriver } from '../overlay/machine-driver';
+import { requesterKeyOf } from './served-ticket';
 
 /**
- * The serving side of tickets: offers only with headroom, measured from the relay's real bit rate;
- * never to a node on its own upstream path; reservations lapse unless confirmed.
+ * The serving side of tickets: the agent's driver of the pure `TicketServer` (libs/overlay). It resolves
+ * what the machine needs (the requester's key from the directory, what this node carries, the relay's
+ * measured rates, whether peers are accountable), runs its effects over Redis with real timers, and
+ * keeps the node's facts (`NodeFacts.served`, `.uploadLimitBps`) and the relay's forward commitment in
+ * step with every change.
  */
 @Injectable()
-export class TicketsService implements OnApplicationShutdown {
-  private readonly tickets = new Map<string, ServedTicket>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private uploadLimitBps: number | null;
-  private readonly peers: PeerClient;
-  private readonly expiryTimer: NodeJS.Timeout;
+export class TicketsService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly machine: TicketServer;
+  private readonly driver: MachineDriver<TicketServerInput>;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private revision = 0;
 
   constructor(
     @Inject(AGENT_CLIENT) client: ClientProxy,
     @Inject(AGENT_CONFIG) private readonly config: NodeConfig,
-    @Inject(AGENT_NODE_ID) private readonly nodeId: string,
-    @Inject(AGENT_LOGGER) private readonly log: Logger,
-    @Inject(AGENT_NODE_KEYS) private readonly keys: NodeKeys,
+    @Inject(AGENT_NODE_ID) nodeId: string,
+    @Inject(AGENT_LOGGER) log: Logger,
+    @Inject(AGENT_NODE_KEYS) keys: NodeKeys,
     private readonly carried: CarriedStreams,
     private readonly directoryLink: DirectoryLink,
     private readonly relayLink: RelayLink,
-    private readonly events: AgentEvents,
+    events: AgentEvents,
     private readonly redisHealth: RedisHealth,
+    private readonly facts: NodeFacts,
+    private readonly links: LinkEvents,
   ) {
-    this.peers = new PeerClient(client, 1000);
-    this.uploadLimitBps = config.uploadLimitBps ?? null;
-    directoryLink.forwardsNow = () => this.confirmedCount();
-    directoryLink.uploadLimitNow = () => this.uploadLimitBps;
-    // One budget: the relay admits players into what forwards leave, the heartbeat reports both.
-    relayLink.forwardCommittedNow = () => this.committedBps();
-    directoryLink.loadNow = () => heartbeatLoad(relayLink.stats, carried.all(), this.committedBps());
-    directoryLink.onDirectoryInfo((info) => relayLink.setDirectoryLink(info));
-    relayLink.onReady(() => this.replayAdmissions());
+    this.machine = new TicketServer({
+      nodeId,
+      host: config.host,
+      forwardPort: config.forwardPort,
+      uploadLimitBps: config.uploadLimitBps ?? null,
+      peerHeartbeatMs: config.peerHeartbeatMs,
+      ticketTokenTtlMs: config.ticketTokenTtlMs,
+      sign: (claims) => signTicketToken(keys, claims),
+      newTicketId: () => randomUUID(),
+    });
+    const machine = this.machine;
+    this.driver = new MachineDriver<TicketServerInput>(
+      {
+        handle: (input: TicketServerInput | CommonInput, now: number) => {
+          const effects = machine.handle(input, now);
+          this.factsFollow();
+          return effects;
+        },
+      },
+      { client, log, events },
+    );
+  }
+
+  onModuleInit(): void {
+    this.links.on('relay-ready', () =>
+      this.driver.ask<void>((inbound) => ({ type: 'relay-ready', inbound })),
+    );
+  }
+
+  onApplicationBootstrap(): void {
     // Timers run before I/O in each turn of the event loop: after the loop was held up (a loaded machine),
     // heartbeats may still wait in the socket. Deciding after one I/O phase (setImmediate) reads them first.
     this.expiryTimer = setInterval(
-      () => setImmediate(() => this.expireSilentTickets()),
-      config.peerHeartbeatMs,
+      () =>
+        setImmediate(() =>
+          this.driver.feed({
+            type: 'expiry-tick',
+            accountable: this.redisHealth.peersAccountable(Date.now()),
+          }),
+        ),
+      this.config.peerHeartbeatMs,
     );
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.expiryTimer);
-    for (const t of this.timers.values()) clearTimeout(t);
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.driver.stop();
   }
 
-  /** Confirmed tickets whose downstream missed 3 heartbeats end, closing their forwards. */
-  private expireSilentTickets(): void {
-    const now = Date.now();
-    if (!this.redisHealth.peersAccountable(now)) {
-      // Heartbeats could not cross; restart the clock so nobody is expired for Redis's outage.
-      for (const t of this.tickets.values())
-        if (t.state === 'confirmed') t.lastHeartbeat = Math.max(t.lastHeartbeat, now);
-      return;
-    }
-    const limit = now - 3 * this.config.peerHeartbeatMs;
-    for (const t of this.tickets.values()) {
-      if (t.state === 'confirmed' && t.lastHeartbeat < limit) {
-        void this.end(t.ticketId, 'ticket expired: the downstream missed 3 heartbeats');
-      }
-    }
+  /**
+   * The tickets or the limit changed: the node's facts follow (the directory heartbeat and the relay read
+   * them), and the relay is told the new forward commitment (one budget: players get what forwards leave).
+   */
+  private factsFollow(): void {
+    if (this.machine.revision === this.revision) return;
+    this.revision = this.machine.revision;
+    this.facts.served = this.machine.served();
+    this.facts.uploadLimitBps = this.machine.limitBps;
+    this.relayLink.pushForwardCommitment();
   }
 
-  heartbeat(msg: TicketHeartbeat): TicketHeartbeatReply {
-    const t = this.tickets.get(msg.ticketId);
-    if (!t || t.requesterId !== msg.requesterId || t.state !== 'confirmed') return { unknown: true };
-    t.lastHeartbeat = Date.now();
-    const path = this.carried.get(t.streamId)?.path;
-    if (!tokenNeedsRefresh(t.tokenExpiresAt, this.config.ticketTokenTtlMs, t.lastHeartbeat))
-      return { ok: true, path };
-    return { ok: true, path, token: this.signToken(t) };
+  /** The relay's latest measurements, as the machine reads them. */
+  private rates(): RelayRates {
+    const streams: Record<string, number> = {};
+    for (const s of this.relayLink.stats?.streams ?? []) streams[s.streamId] = s.bitrateBps;
+    return { streams, playersBps: this.relayLink.playerCommittedBps };
+  }
+
+  async request(req: TicketRequest): Promise<TicketReply> {
+    // The requester's key matters only to a node that carries the stream (the machine refuses first otherwise).
+    const requester = this.carried.get(req.streamId)
+      ? requesterKeyOf(req.requesterId, await this.directoryLink.nodeInfo(req.requesterId))
+      : { refused: 'unused', listed: false };
+    const stream = this.carried.get(req.streamId);
+    return this.driver.ask<TicketReply>((inbound) => ({
+      type: 'request',
+      inbound,
+      req,
+      carried: stream
+        ? { hops: stream.hops, path: stream.path, upstreamBitrateBps: stream.upstreamBitrateBps }
+        : null,
+      requester,
+      rates: this.rates(),
+    }));
+  }
+
+  confirm(msg: TicketConfirm): Promise<TicketConfirmReply> {
+    const carries = this.carried.get(this.ticketStream(msg.ticketId) ?? '') !== undefined;
+    return this.driver.ask((inbound) => ({ type: 'confirm', inbound, msg, carries }));
+  }
+
+  cancel(msg: TicketCancel): void {
+    this.driver.feed({ type: 'cancel', msg });
+  }
+
+  heartbeat(msg: TicketHeartbeat): Promise<TicketHeartbeatReply> {
+    const streamId = this.ticketStream(msg.ticketId);
+    const path = streamId === undefined ? undefined : this.carried.get(streamId)?.path;
+    return this.driver.ask((inbound) => ({ type: 'heartbeat', inbound, msg, path }));
+  }
+
+  private ticketStream(ticketId: string): string | undefined {
+    return this.machine.streamOf(ticketId);
   }
 
   get limitBps(): number | null {
-    return this.uploadLimitBps;
+    return this.machine.limitBps;
   }
 
   /**
    * Changes the upload limit at run time. Forwards that no longer fit end first (newest first, with a
-   * reason, so their downstream nodes re-parent at once) rather than being starved by the relay's budget.
+   * reason, so their downstream nodes re-parent at once); resolves once the relay has the new limit.
    */
-  async setUploadLimit(limitBps: number | null): Promise<void> {
-    this.uploadLimitBps = limitBps;
-    const newestFirst = [...this.tickets.values()].sort((a, b) => b.createdAt - a.createdAt);
-    for (const t of newestFirst) {
-      if (limitBps === null || this.committedBps() <= limitBps) break;
-      await this.end(t.ticketId, 'upload limit lowered');
-    }
-    await this.relayLink.relay.setUploadLimit(limitBps === null ? {} : { uploadLimitBps: limitBps });
+  setUploadLimit(limitBps: number | null): Promise<void> {
+    return this.driver.ask((inbound) => ({ type: 'set-limit', inbound, limitBps, rates: this.rates() }));
   }
 
   confirmedCount(): number {
-    return [...this.tickets.values()].filter((t) => t.state === 'confirmed').length;
+    return this.machine.confirmedCount();
   }
 
   list(): OutgoingTicket[] {
-    return [...this.tickets.values()].map(listedTicket);
+    return this.machine.list();
   }
 
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
   committedBps(): number {
-    let sum = 0;
-    // The larger of the relay's current measure and the rate the ticket was admitted at: a 5 s average
-    // that dips must not make room that the stream will use again.
-    for (const t of this.tickets.values())
-      sum += Math.max(this.relayLink.streamStats(t.streamId)?.bitrateBps ?? 0, t.bitrateBps);
-    return sum;
-  }
-
-  async request(req: TicketRequest): Promise<TicketReply> {
-    const refuse = (reason: string): TicketReply => {
-      this.log.debug({ streamId: req.streamId, requesterId: req.requesterId, reason }, 'ticket refused');
-      return { refused: reason };
-    };
-    const stream = this.carried.get(req.streamId);
-    if (!stream) return refuse('this node does not carry the stream');
-    if (req.requesterId === this.nodeId || stream.path.includes(req.requesterId)) {
-      return refuse('the requester is upstream of this node (a loop)');
-    }
-    const requester = requesterKeyOf(req.requesterId, await this.directoryLink.nodeInfo(req.requesterId));
-    if ('refusal' in requester) {
-      this.log.warn(
-        { requesterId: req.requesterId, streamId: req.streamId, listed: requester.listed },
-        'ticket request from a node without a known key refused',
-      );
-      throw requester.refusal;
-    }
-    // The larger of our relay's measurement and the upstream's (from its offer): right after the pull
-    // starts our relay has seen a second or two, often without a keyframe, and under-measures.
-    const bitrate = Math.max(
-      this.relayLink.streamStats(req.streamId)?.bitrateBps ?? 0,
-      stream.upstreamBitrateBps ?? 0,
-    );
-    // Forwards and the relay's remote players share the limit (its latest report, sent at once on an admission).
-    const committed = this.committedBps() + this.relayLink.playerCommittedBps;
-    const refusal = ticketOfferRefusal(
-      this.uploadLimitBps,
-      committed,
-      bitrate,
-      req.canForward ?? true,
-      req.patient ?? false,
-    );
-    if (refusal) return refuse(refusal);
-    const ticketId = randomUUID();
-    const expiresAt = Date.now() + OFFER_TTL_MS;
-    this.tickets.set(ticketId, {
-      ticketId,
-      streamId: req.streamId,
-      requesterId: req.requesterId,
-      state: 'offered',
-      bitrateBps: bitrate,
-      expiresAt,
-      createdAt: Date.now(),
-      token: null,
-      lastHeartbeat: Date.now(),
-      requesterKey: requester.key,
-      tokenExpiresAt: 0,
-    });
-    this.timers.set(
-      ticketId,
-      setTimeout(() => this.expireOffer(ticketId), OFFER_TTL_MS),
-    );
-    this.relayLink.pushForwardCommitment();
-    return {
-      offer: {
-        ticketId,
-        streamId: req.streamId,
-        nodeId: this.nodeId,
-        hops: stream.hops + 1,
-        path: stream.path,
-        headroomBps: headroomAfter(this.uploadLimitBps, committed, bitrate),
-        expiresAt,
-        host: this.config.host,
-        forwardPort: this.config.forwardPort,
-        bitrateBps: bitrate,
-      },
-    };
-  }
-
-  private expireOffer(ticketId: string): void {
-    const t = this.tickets.get(ticketId);
-    this.timers.delete(ticketId);
-    if (t?.state === 'offered') {
-      this.tickets.delete(ticketId);
-      this.relayLink.pushForwardCommitment();
-      this.log.debug({ ticketId, streamId: t.streamId }, 'offer lapsed unconfirmed');
-    }
-  }
-
-  async confirm(msg: TicketConfirm): Promise<TicketConfirmReply> {
-    const t = this.tickets.get(msg.ticketId);
-    if (!t || t.requesterId !== msg.requesterId)
-      throw new AstralError('not-found', `no offer ${msg.ticketId} for this requester`);
-    if (t.state === 'offered' && t.expiresAt !== null && t.expiresAt < Date.now()) {
-      throw new AstralError('conflict', `offer ${msg.ticketId} has lapsed; ask again`);
-    }
-    if (!this.carried.get(t.streamId))
-      throw new AstralError('conflict', 'this node no longer carries the stream');
-    await this.relayLink.relay.admitForward({
-      ticketId: t.ticketId,
-      streamId: t.streamId,
-      downstreamNodeId: t.requesterId,
-    });
-    const timer = this.timers.get(t.ticketId);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(t.ticketId);
-    Object.assign(t, { state: 'confirmed', expiresAt: null, lastHeartbeat: Date.now() });
-    this.log.info(
-      { ticketId: t.ticketId, streamId: t.streamId, requesterId: t.requesterId },
-      'ticket confirmed',
-    );
-    this.events.publish({
-      type: 'ticket-created',
-      ticketId: t.ticketId,
-      streamId: t.streamId,
-      direction: 'outgoing',
-      peerId: t.requesterId,
-    });
-    // The token only: the requester pulls from the address the directory lists for this node.
-    return { ticketId: t.ticketId, token: this.signToken(t) };
-  }
-
-  private signToken(t: ServedTicket): string {
-    return signServedToken(this.keys, this.nodeId, t, this.config.ticketTokenTtlMs, Date.now());
-  }
-
-  async cancel(msg: TicketCancel): Promise<void> {
-    const t = this.tickets.get(msg.ticketId);
-    if (!t || t.requesterId !== msg.requesterId) return;
-    await this.end(t.ticketId, msg.reason, false);
+    return committedBps(this.facts.served, (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0);
   }
 
   /**
    * Ends a ticket this node gave: tells the downstream (so it re-parents at once, unless it asked for
-   * the end itself), then closes the forward on the relay if it was confirmed.
+   * the end itself), then closes the forward on the relay if it was confirmed. False: no such ticket.
    */
-  async end(ticketId: string, reason: string, notify = true): Promise<boolean> {
-    const t = this.tickets.get(ticketId);
-    if (!t) return false;
-    this.tickets.delete(ticketId);
-    this.relayLink.pushForwardCommitment();
-    if (notify && t.state === 'confirmed') {
-      this.peers
-        .ticketEnded(t.requesterId, { ticketId, nodeId: this.nodeId, streamId: t.streamId, reason })
-        .catch((err: Error) => this.log.debug({ err: err.message }, 'ticket end not delivered'));
-    }
-    if (t.state === 'confirmed') {
-      this.events.publish({
-        type: 'ticket-ended',
-        ticketId,
-        streamId: t.streamId,
-        direction: 'outgoing',
-        reason,
-      });
-    }
-    const timer = this.timers.get(ticketId);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(ticketId);
-    if (t.state === 'confirmed') {
-      await this.relayLink.relay
-        .revokeForward({ ticketId, reason })
-        .catch((err: Error) =>
-          this.log.warn({ err: err.message, ticketId }, 'relay did not confirm the revoke'),
-        );
-    }
-    this.log.info({ ticketId, streamId: t.streamId, requesterId: t.requesterId, reason }, 'ticket ended');
-    return true;
+  end(ticketId: string, reason: string, notify = true): Promise<boolean> {
+    return this.driver.ask((inbound) => ({ type: 'end', inbound, ticketId, reason, notify }));
   }
 
   /** The relay closed a forward by itself (downstream gone, or lagging): the ticket ends too. */
   forwardClosed(ticketId: string, reason: string): void {
-    const t = this.tickets.get(ticketId);
-    if (t && t.state === 'confirmed') {
-      this.tickets.delete(ticketId);
-      this.relayLink.pushForwardCommitment();
-      this.log.info({ ticketId, streamId: t.streamId, reason }, 'forward closed by the relay; ticket ended');
-    }
+    this.driver.feed({ type: 'forward-closed', ticketId, reason });
   }
 
   /** Ends every ticket of a stream this node no longer carries. */
-  async endStream(streamId: string, reason: string): Promise<void> {
-    for (const t of [...this.tickets.values()])
-      if (t.streamId === streamId) await this.end(t.ticketId, reason);
+  endStream(streamId: string, reason: string): Promise<void> {
+    return this.driver.ask((inbound) => ({ type: 'end-stream', inbound, streamId, reason }));
   }
 
-  async endAll(reason: string): Promise<void> {
-    await Promise.all([...this.tickets.keys()].map((id) => this.end(id, reason)));
+  endAll(reason: string): Promise<void> {
+    return this.driver.ask((inbound) => ({ type: 'end-all', inbound, reason }));
   }
 
   /**
    * Graceful leave, make-before-break: tells every downstream to re-parent while our relay still
    * serves it, waits (up to `timeoutMs`) until they have cancelled their tickets, then ends the rest.
    */
-  async drain(reason: string, timeoutMs: number): Promise<void> {
-    const confirmed = [...this.tickets.values()].filter((t) => t.state === 'confirmed');
-    for (const t of confirmed) {
-      this.peers
-        .ticketEnded(t.requesterId, {
-          ticketId: t.ticketId,
-          nodeId: this.nodeId,
-          streamId: t.streamId,
-          reason,
-        })
-        .catch(() => undefined);
-    }
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && confirmed.some((t) => this.tickets.has(t.ticketId))) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const left = confirmed.filter((t) => this.tickets.has(t.ticketId)).length;
-    if (confirmed.length > 0)
-      this.log.info({ children: confirmed.length, stillAttached: left }, 'downstream nodes re-parented');
-    await this.endAll(reason);
-  }
-
-  private async replayAdmissions(): Promise<void> {
-    if (this.uploadLimitBps !== null)
-      await this.relayLink.relay.setUploadLimit({ uploadLimitBps: this.uploadLimitBps });
-    for (const t of this.tickets.values()) {
-      if (t.state === 'confirmed') {
-        await this.relayLink.relay.admitForward({
-          ticketId: t.ticketId,
-          streamId: t.streamId,
-          downstreamNodeId: t.requesterId,
-        });
-      }
-    }
+  drain(reason: string, timeoutMs: number): Promise<void> {
+    return this.driver.ask((inbound) => ({ type: 'drain', inbound, reason, timeoutMs }));
   }
 }
