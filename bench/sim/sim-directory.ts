@@ -65,12 +65,26 @@ export class SimDirectory implements SimEndpoint {
   constructor(
     private readonly clock: () => number,
     readonly heartbeatIntervalMs = DIRECTORY_HEARTBEAT_MS,
+    /**
+     * The nodes whose listings a ListNodes from `from` needs (null: every node). The real directory returns
+     * every node; a watching machine keeps only the listings of the nodes that offered it a ticket, so the
+     * simulation hands it those (the machine ends in the same state) instead of 100,000 entries per call.
+     */
+    private readonly listNodesFor: (from: string | null) => readonly string[] | null = () => null,
   ) {
     this.expiryMs = 3 * heartbeatIntervalMs + 1000;
   }
 
-  request(pattern: string, body: unknown, _from: string | null, answer: (reply: SimReply) => void): void {
+  request(pattern: string, body: unknown, from: string | null, answer: (reply: SimReply) => void): void {
     this.handled.set(pattern, (this.handled.get(pattern) ?? 0) + 1);
+    const only = pattern === DirectoryPatterns.ListNodes ? this.listNodesFor(from) : null;
+    if (only) {
+      const nodes = only.flatMap((id) => {
+        const n = this.nodes.get(id);
+        return n ? [this.nodeInfo(n)] : [];
+      });
+      return answer({ ok: true, value: nodes });
+    }
     const r = this.handle(pattern, body);
     if (r instanceof Refusal) answer({ ok: false, code: r.code, message: r.message });
     else answer({ ok: true, value: r });
@@ -83,6 +97,11 @@ export class SimDirectory implements SimEndpoint {
 
   get nodeCount(): number {
     return this.nodes.size;
+  }
+
+  /** The key the directory lists for a node (null: not registered), as an agent looks a requester up. */
+  keyOf(nodeId: string): string | null {
+    return this.nodes.get(nodeId)?.info.publicKey ?? null;
   }
 
   get supernodeCount(): number {

@@ -43,7 +43,8 @@ export interface SimWorld {
   streamId: string;
   sourceId: string;
   standby: 'off' | 'forwards' | 'players';
-  rttTo(host: string, port: number): number | null;
+  /** RTT from a node to whoever listens at host (null: nobody). */
+  rttTo(fromId: string, host: string, port: number): number | null;
   random(): number;
   /** The requester's key as the directory lists it (null: not registered). */
   keyOf(nodeId: string): string | null;
@@ -76,6 +77,8 @@ export class SimNode implements SimEndpoint {
   private advertised = '';
   private supernodeFact: string | null | undefined = undefined;
   private nextTicket = 1;
+  private wantsWatch = false;
+  private watching = false;
 
   constructor(
     readonly spec: SimNodeSpec,
@@ -94,7 +97,7 @@ export class SimNode implements SimEndpoint {
       watch: () => this.advertise(),
     };
     const opts = (m: 'membership' | 'tickets' | 'watch') => ({
-      rttTo: world.rttTo,
+      rttTo: (host: string, port: number) => world.rttTo(spec.id, host, port),
       observe: (e: Effect) => world.observe(this, m, e),
       after: after[m],
     });
@@ -160,6 +163,20 @@ export class SimNode implements SimEndpoint {
       this.membership.feed({ type: 'directory-up' });
       this.scheduleTick(every);
     });
+  }
+
+  /** The viewer watches once its membership has a place (or after 5 s without one). */
+  watchWhenJoined(): void {
+    this.wantsWatch = true;
+    this.maybeWatch(false);
+    this.world.net.queue.after(5000, () => this.maybeWatch(true));
+  }
+
+  private maybeWatch(anyway: boolean): void {
+    if (!this.wantsWatch || this.watching || this.gone || !this.world.streamId) return;
+    if (!anyway && this.membershipMachine.view.role === 'joining') return;
+    this.watching = true;
+    this.startWatching();
   }
 
   /** The viewer asks for the stream (the local API's watch); the machine keeps trying until it holds. */
@@ -279,6 +296,7 @@ export class SimNode implements SimEndpoint {
       this.supernodeFact = supernodeId;
       this.watch.feed({ type: 'facts', facts: { supernodeId } });
     }
+    if (view.role !== 'joining') this.maybeWatch(false);
   }
 
   private afterTickets(): void {

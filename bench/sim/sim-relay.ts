@@ -129,11 +129,18 @@ export class SimDataPlane {
   private readonly relays = new Map<string, SimRelay>();
   /** Nodes that pull (or pulled) from a node, to be told when it goes. */
   private readonly pullers = new Map<string, Set<string>>();
+  private stream = '';
 
   constructor(
     private readonly net: SimNetwork,
     readonly bitrateBps: number,
   ) {}
+
+  /** The simulated stream (one per simulation). */
+  streamId(set?: string): string {
+    if (set !== undefined) this.stream = set;
+    return this.stream;
+  }
 
   add(nodeId: string): SimRelay {
     const r = new SimRelay(nodeId, this);
