@@ -30,6 +30,16 @@ export class MembershipJoin {
   @Min(1)
   @Max(65535)
   forwardPort!: number;
+
+  /**
+   * The member's agent API port: its supernode lists it in carrier lists (CarrierInfo.apiPort). A member
+   * that does not say (an older agent) is kept, but not listed as a carrier.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  apiPort?: number;
 }
 
 export class MembershipAccepted {

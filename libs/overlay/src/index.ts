@@ -12,3 +12,7 @@ export { WatchMachine } from './machine/watch-machine';
 export { HEARTBEAT_MISS_LIMIT } from './machine/watch-upkeep';
 export * from './machine/ticket-server-types';
 export * from './machine/ticket-server';
+export * from './machine/membership-types';
+export * from './machine/membership-join';
+export * from './machine/membership-supernode';
+export * from './machine/membership-machine';

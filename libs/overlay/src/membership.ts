@@ -31,10 +31,21 @@ export interface MemberCarrying {
   hops: number;
 }
 
+/** A member that carries a stream, as its supernode lists it. */
+export interface MemberCarrier {
+  nodeId: string;
+  hops: number;
+  host: string;
+  forwardPort: number;
+  apiPort?: number;
+}
+
 interface Member {
   nodeId: string;
   host: string;
   forwardPort: number;
+  /** The member's agent API port (it says so when it joins); carried into carrier lists. */
+  apiPort?: number;
   lastSeen: number;
   carrying: MemberCarrying[];
 }
@@ -65,13 +76,14 @@ export class SupernodeMembers {
   }
 
   /** Accepts a member if there is room (a member that re-joins keeps its place). */
-  join(nodeId: string, host: string, forwardPort: number, now: number): boolean {
+  join(nodeId: string, host: string, forwardPort: number, now: number, apiPort?: number): boolean {
     const existing = this.members.get(nodeId);
     if (!existing && this.members.size >= this.maxChildren) return false;
     this.members.set(nodeId, {
       nodeId,
       host,
       forwardPort,
+      ...(apiPort !== undefined && { apiPort }),
       lastSeen: now,
       carrying: existing?.carrying ?? [],
     });
@@ -101,12 +113,21 @@ export class SupernodeMembers {
     return dead;
   }
 
-  /** Members carrying a stream, nearest the source first. */
-  carriers(streamId: string): { nodeId: string; hops: number; host: string; forwardPort: number }[] {
-    const out: { nodeId: string; hops: number; host: string; forwardPort: number }[] = [];
+  /** Members carrying a stream, nearest the source first (with their API port when they gave it). */
+  carriers(streamId: string): MemberCarrier[] {
+    const out: MemberCarrier[] = [];
     for (const m of this.members.values()) {
       const c = m.carrying.find((x) => x.streamId === streamId);
-      if (c) out.push({ nodeId: m.nodeId, hops: c.hops, host: m.host, forwardPort: m.forwardPort });
+      if (c) {
+        const entry: MemberCarrier = {
+          nodeId: m.nodeId,
+          hops: c.hops,
+          host: m.host,
+          forwardPort: m.forwardPort,
+        };
+        if (m.apiPort !== undefined) entry.apiPort = m.apiPort;
+        out.push(entry);
+      }
     }
     return out.sort((a, b) => a.hops - b.hops);
   }

@@ -20,12 +20,12 @@ export class MembershipController {
   constructor(private readonly membership: MembershipService) {}
 
   @OnRequest(AgentPatterns.MembershipJoin)
-  join(@Payload() req: MembershipJoin): MembershipJoinReply {
+  join(@Payload() req: MembershipJoin): Promise<MembershipJoinReply> {
     return this.membership.handleJoin(req);
   }
 
   @OnRequest(AgentPatterns.MembershipHeartbeat)
-  heartbeat(@Payload() req: MembershipHeartbeat): MembershipHeartbeatReply {
+  heartbeat(@Payload() req: MembershipHeartbeat): Promise<MembershipHeartbeatReply> {
     return this.membership.handleHeartbeat(req);
   }
 
@@ -40,7 +40,7 @@ export class MembershipController {
   }
 
   @OnRequest(AgentPatterns.SupernodeCarriers)
-  carriers(@Payload() req: SupernodeCarriersRequest): CarrierInfo[] {
+  carriers(@Payload() req: SupernodeCarriersRequest): Promise<CarrierInfo[]> {
     return this.membership.carriers(req.streamId);
   }
 }

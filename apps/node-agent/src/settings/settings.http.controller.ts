@@ -37,7 +37,7 @@ export class SettingsHttpController {
     return {
       role: this.membership.role,
       supernodeId: this.membership.supernodeId,
-      members: this.membership.members.ids(),
+      members: this.membership.memberIds(),
       directory: await this.directoryLink.directory.listNodes({}),
     };
   }

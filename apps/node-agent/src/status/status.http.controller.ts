@@ -40,7 +40,7 @@ export class StatusHttpController {
       },
       role: this.membership.role,
       supernodeId: this.membership.supernodeId,
-      members: this.membership.role === 'supernode' ? this.membership.members.size : null,
+      members: this.membership.role === 'supernode' ? this.membership.memberIds().length : null,
       uploadLimitBps: this.tickets.limitBps,
       forwards: this.tickets.confirmedCount(),
       streams: this.carried.shown(),
