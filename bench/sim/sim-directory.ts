@@ -15,7 +15,8 @@ import {
   RegisterNodeRequest,
   StreamInfo,
 } from '@astral/contracts';
-import { LISTED_CARRIERS, listedCarriers, rankSupernodes } from '@astral/overlay';
+import { LISTED_CARRIERS, admitsForward, listedCarriers, rankSupernodes } from '@astral/overlay';
+import { CarrierIndex } from './sim-carrier-index';
 import { SimEndpoint, SimReply } from './sim-network';
 
 /** The directory's default heartbeat interval and its expiry (3 intervals + 1 s, as directory.config.ts). */
@@ -29,19 +30,9 @@ interface NodeRec {
   forwards: number;
 }
 
-interface Carrier {
-  nodeId: string;
-  hops: number;
-  upstreamNodeId: string | null;
-  players: number;
-  bitrateBps: number | null;
-}
-
 interface StreamRec {
   info: Omit<StreamInfo, 'viewers' | 'carriers' | 'width' | 'height' | 'freeCapacityBps' | 'needsCapacity'>;
-  /** Carriers by hops; each level in the order of their last carrying report (the directory's order). */
-  levels: Map<string, Carrier>[];
-  byNode: Map<string, Carrier>;
+  carriers: CarrierIndex;
 }
 
 /** A refusal, answered as the directory's AstralError. */
@@ -237,11 +228,13 @@ export class SimDirectory implements SimEndpoint {
     n.info.committedBps = hb.committedBps ?? null;
     n.info.supernodeId = hb.supernodeId ?? null;
     for (const r of hb.streams ?? []) {
-      const c = this.streams.get(r.streamId)?.byNode.get(hb.nodeId);
-      if (!c || r.upstreamNodeId === hb.nodeId) continue; // a heartbeat never adds a carrier
+      const s = this.streams.get(r.streamId);
+      const c = s?.carriers.get(hb.nodeId);
+      if (!s || !c || r.upstreamNodeId === hb.nodeId) continue; // a heartbeat never adds a carrier
       c.upstreamNodeId = r.upstreamNodeId ?? null;
       c.players = r.players + r.localPlayers;
       c.bitrateBps = r.bitrateBps;
+      s.carriers.setOpen(hb.nodeId, this.hasRoom(n, s));
     }
     return undefined;
   }
@@ -268,67 +261,62 @@ export class SimDirectory implements SimEndpoint {
         endedAt: null,
         hasPreview: false,
       },
-      levels: [],
-      byNode: new Map(),
+      carriers: new CarrierIndex(),
     };
     this.streams.set(streamId, s);
     return this.streamInfo(s);
   }
 
-  /** A carrying report: (re)inserted at the end of its level, as the directory orders by report time. */
+  /** A carrying report: the carrier goes to the end of its level, as the directory orders by report time. */
   private carry(s: StreamRec, nodeId: string, hops: number): void {
-    const old = s.byNode.get(nodeId);
-    if (old) s.levels[old.hops]?.delete(nodeId);
-    const c: Carrier = old ?? { nodeId, hops, upstreamNodeId: null, players: 0, bitrateBps: null };
-    c.hops = hops;
-    s.byNode.set(nodeId, c);
-    (s.levels[hops] ??= new Map()).set(nodeId, c);
+    const n = this.nodes.get(nodeId);
+    if (n) s.carriers.carry(nodeId, hops, this.hasRoom(n, s));
   }
 
   private uncarry(s: StreamRec, nodeId: string): void {
-    const c = s.byNode.get(nodeId);
-    if (!c) return;
-    s.byNode.delete(nodeId);
-    s.levels[c.hops]?.delete(nodeId);
+    s.carriers.remove(nodeId);
+  }
+
+  /** Whether the node's reports say it can forward one more copy (the predicate of `listedCarriers`). */
+  private hasRoom(n: NodeRec, s: StreamRec): boolean {
+    return admitsForward(n.info.uploadLimitBps, n.info.committedBps ?? 0, this.bitrateOf(s));
   }
 
   /**
-   * The shared rule over the carriers in the directory's order. The levels are walked fewest hops first and
-   * only until LISTED_CARRIERS with room are found (the rule's answer is the same: it keeps that order and
-   * cuts there), so a listing does not cost a scan of every carrier at 100,000 nodes.
+   * The shared rule, `listedCarriers`, over the carriers in the directory's order. The index keeps the ones
+   * with room apart, so only the first LISTED_CARRIERS of them are handed to the rule (its answer is the
+   * same: it keeps that order and cuts there) instead of every carrier row at 100,000 nodes.
    */
   private listCarriers(s: StreamRec): CarrierInfo[] {
     const rate = this.bitrateOf(s);
-    const open: (Carrier & { uploadLimitBps: number | null; committedBps: number; node: NodeInfo })[] = [];
-    for (const level of s.levels) {
-      if (!level) continue;
-      for (const c of level.values()) {
-        const n = this.nodes.get(c.nodeId);
-        if (!n) continue;
-        const x = {
-          ...c,
-          uploadLimitBps: n.info.uploadLimitBps,
-          committedBps: n.info.committedBps ?? 0,
-          node: n.info,
-        };
-        if (listedCarriers([x], rate).length === 1) open.push(x);
-        if (open.length === LISTED_CARRIERS) break;
-      }
-      if (open.length === LISTED_CARRIERS) break;
-    }
-    return listedCarriers(open, rate).map((c) => ({
+    const candidates = s.carriers.firstOpen(LISTED_CARRIERS).flatMap((c) => {
+      const n = this.nodes.get(c.nodeId);
+      return n
+        ? [
+            {
+              c,
+              n,
+              nodeId: c.nodeId,
+              hops: c.hops,
+              uploadLimitBps: n.info.uploadLimitBps,
+              committedBps: n.info.committedBps ?? 0,
+            },
+          ]
+        : [];
+    });
+    return listedCarriers(candidates, rate).map(({ c, n }) => ({
       nodeId: c.nodeId,
       hops: c.hops,
-      host: c.node.host,
-      forwardPort: c.node.forwardPort,
-      apiPort: c.node.apiPort,
+      host: n.info.host,
+      forwardPort: n.info.forwardPort,
+      apiPort: n.info.apiPort,
       upstreamNodeId: c.upstreamNodeId,
       players: c.players,
     }));
   }
 
   private bitrateOf(s: StreamRec): number {
-    return s.info.bitrateBps || s.byNode.get(s.info.sourceNodeId)?.bitrateBps || ASSUMED_BITRATE_BPS;
+    return s.info.bitrateBps || s.carriers.get(s.info.sourceNodeId)?.bitrateBps || ASSUMED_BITRATE_BPS;
   }
 
   private endStream(s: StreamRec): void {
@@ -336,8 +324,7 @@ export class SimDirectory implements SimEndpoint {
       s.info.status = 'ended';
       s.info.endedAt = new Date(this.clock()).toISOString();
     }
-    s.levels = [];
-    s.byNode.clear();
+    s.carriers.clear();
   }
 
   /** Removes a node: its carrier rows go, and the streams it is the source of end (node-departure.ts). */
@@ -359,7 +346,7 @@ export class SimDirectory implements SimEndpoint {
     return {
       ...s.info,
       viewers: 0,
-      carriers: s.byNode.size,
+      carriers: s.carriers.size,
       width: null,
       height: null,
       freeCapacityBps: null,

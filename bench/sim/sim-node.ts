@@ -5,17 +5,7 @@
  * machine's state gives another (the supernode to ask, what this node can advertise, what it forwards).
  * Its relay is the simulated data plane (sim-relay.ts).
  */
-import {
-  AgentPatterns,
-  DirectoryPatterns,
-  type MembershipHeartbeat,
-  type MembershipJoin,
-  type NodeHeartbeat,
-  type RegisterNodeReply,
-  type TicketConfirm,
-  type TicketHeartbeat,
-  type TicketRequest,
-} from '@astral/contracts';
+import { DirectoryPatterns, type NodeHeartbeat, type RegisterNodeReply } from '@astral/contracts';
 import {
   Effect,
   MembershipInput,
@@ -29,6 +19,7 @@ import {
 import { SimCounters, SimDriver } from './sim-driver';
 import { SimEndpoint, SimNetwork, SimReply } from './sim-network';
 import { SimRelay } from './sim-relay';
+import { routeEvent, routeRequest } from './sim-node-inbound';
 
 /** The agent's defaults (NodeConfig): peer heartbeats, supernode cap, ticket token life. */
 export const PEER_HEARTBEAT_MS = 1000;
@@ -75,6 +66,10 @@ export class SimNode implements SimEndpoint {
   gone = false;
   private tick = 0;
   private advertised = '';
+  /** The watch machine's view of the stream, recomputed once after the machine took an input. */
+  private carriedView: ReturnType<SimNode['readCarried']> | undefined = undefined;
+  /** The ticket server's revision and the watch view the last advertisement was made from. */
+  private advertisedFrom = { revision: -1, view: undefined as unknown };
   private supernodeFact: string | null | undefined = undefined;
   private nextTicket = 1;
   private wantsWatch = false;
@@ -94,7 +89,10 @@ export class SimNode implements SimEndpoint {
         if (input.type !== 'heartbeat-request' && input.type !== 'carriers') this.afterMembership();
       },
       tickets: () => this.afterTickets(),
-      watch: () => this.advertise(),
+      watch: () => {
+        this.carriedView = undefined;
+        this.advertise();
+      },
     };
     const opts = (m: 'membership' | 'tickets' | 'watch') => ({
       rttTo: (host: string, port: number) => world.rttTo(spec.id, host, port),
@@ -264,7 +262,12 @@ export class SimNode implements SimEndpoint {
   }
 
   /** What this node carries of the stream: the source at hop 0, a viewer through its primary ticket. */
-  carried(): {
+  carried(): ReturnType<SimNode['readCarried']> {
+    if (this.carriedView === undefined) this.carriedView = this.readCarried();
+    return this.carriedView;
+  }
+
+  private readCarried(): {
     hops: number;
     path: string[];
     upstreamNodeId: string | null;
@@ -280,11 +283,6 @@ export class SimNode implements SimEndpoint {
           upstreamBitrateBps: c.upstreamBitrateBps,
         }
       : null;
-  }
-
-  private rates() {
-    const has = this.spec.source || this.relay.primary.has(this.world.streamId);
-    return { streams: has ? { [this.world.streamId]: this.world.bitrateBps } : {}, playersBps: 0 };
   }
 
   // ---- facts between machines (what the agent's services pass on) ----
@@ -310,6 +308,9 @@ export class SimNode implements SimEndpoint {
   /** What this node lists in its member heartbeats: the streams it could forward one more copy of. */
   private advertise(): void {
     const c = this.carried();
+    const revision = this.ticketServer.revision;
+    if (revision === this.advertisedFrom.revision && c === this.advertisedFrom.view) return;
+    this.advertisedFrom = { revision, view: c };
     const list = advertisedCarrying(
       c ? [{ streamId: this.world.streamId, hops: c.hops }] : [],
       this.limitBps,
@@ -322,93 +323,30 @@ export class SimNode implements SimEndpoint {
     this.membership.feed({ type: 'carrying', carrying: list });
   }
 
-  // ---- the endpoint: what reaches this node ----
+  // ---- the endpoint: what reaches this node (sim-node-inbound.ts routes it to the machine that owns it) ----
 
   request(pattern: string, body: unknown, _from: string | null, answer: (r: SimReply) => void): void {
     if (pattern.startsWith('relay.'))
       return this.relay.request(pattern, body as Record<string, unknown>, answer);
-    const streamId = this.world.streamId;
-    switch (pattern) {
-      case AgentPatterns.TicketRequest: {
-        const req = body as TicketRequest;
-        const c = req.streamId === streamId ? this.carried() : null;
-        const key = this.world.keyOf(req.requesterId);
-        return this.tickets.ask(
-          (inbound) => ({
-            type: 'request',
-            inbound,
-            req,
-            carried: c && { hops: c.hops, path: c.path, upstreamBitrateBps: c.upstreamBitrateBps },
-            requester: key === null ? { refused: 'not registered', listed: false } : { key },
-            rates: this.rates(),
-          }),
-          answer,
-        );
-      }
-      case AgentPatterns.TicketConfirm: {
-        const msg = body as TicketConfirm;
-        return this.tickets.ask(
-          (inbound) => ({ type: 'confirm', inbound, msg, carries: this.carried() !== null }),
-          answer,
-        );
-      }
-      case AgentPatterns.TicketHeartbeat: {
-        const msg = body as TicketHeartbeat;
-        const path = this.carried()?.path;
-        return this.tickets.ask((inbound) => ({ type: 'heartbeat', inbound, msg, path }), answer);
-      }
-      case AgentPatterns.MembershipJoin: {
-        const join = body as MembershipJoin;
-        return this.membership.ask((inbound) => ({ type: 'join-request', inbound, join }), answer);
-      }
-      case AgentPatterns.MembershipHeartbeat: {
-        const heartbeat = body as MembershipHeartbeat;
-        return this.membership.ask((inbound) => ({ type: 'heartbeat-request', inbound, heartbeat }), answer);
-      }
-      case AgentPatterns.SupernodeCarriers: {
-        const c = (body as { streamId: string }).streamId === streamId ? this.carried() : null;
-        const own = c && { hops: c.hops };
-        return this.membership.ask(
-          (inbound) => ({
-            type: 'carriers',
-            inbound,
-            streamId: (body as { streamId: string }).streamId,
-            own,
-          }),
-          answer,
-        );
-      }
-      default:
-        answer({ ok: false, code: 'bad-request', message: `the simulated agent does not handle ${pattern}` });
-    }
+    routeRequest(this, pattern, body, answer);
   }
 
   event(pattern: string, body: unknown): void {
-    const b = body as never;
-    switch (pattern) {
-      case AgentPatterns.TicketCancel:
-        this.tickets.feed({ type: 'cancel', msg: b });
-        return;
-      case AgentPatterns.TicketEnded:
-        this.watch.feed({ type: 'ticket-ended', msg: b });
-        return;
-      case AgentPatterns.MembershipLeave:
-        this.membership.feed({ type: 'member-leave', leave: b });
-        return;
-      case AgentPatterns.MembershipRehome:
-        this.membership.feed({ type: 'rehome', rehome: b });
-        return;
-      case AgentPatterns.RelayUpstreamLost:
-        this.watch.feed({ type: 'upstream-lost', msg: b });
-        return;
-      case AgentPatterns.RelayStreamEnded:
-        this.watch.feed({ type: 'relay-stream-ended', streamId: (body as { streamId: string }).streamId });
-        return;
-      case AgentPatterns.RelayForwardClosed:
-        this.tickets.feed({ type: 'forward-closed', ...(body as { ticketId: string; reason: string }) });
-        return;
-      default:
-        return;
-    }
+    routeEvent(this, pattern, body);
+  }
+
+  /** The requester's key as the directory lists it (null: not registered). */
+  keyOf(nodeId: string): string | null {
+    return this.world.keyOf(nodeId);
+  }
+
+  get streamId(): string {
+    return this.world.streamId;
+  }
+
+  /** The relay's measured bit rates (RelayRates): the stream's once the relay has it. */
+  rates(): { streams: Record<string, number>; playersBps: number } {
+    const has = this.spec.source || this.relay.primary.has(this.world.streamId);
+    return { streams: has ? { [this.world.streamId]: this.world.bitrateBps } : {}, playersBps: 0 };
   }
 }
