@@ -214,7 +214,12 @@ export class SimDataPlane {
     );
   }
 
-  /** Whether the node has the stream now: its primary pull's chain reaches the source. */
+  /**
+   * Whether the node has the stream now: it publishes it, or its primary pull's chain reaches the source,
+   * or its (receiving) standby's does: the relay splices to the standby at the first tag it has not
+   * delivered, so what the standby receives reaches the player without a gap once the primary's loss is
+   * noticed.
+   */
   receives(nodeId: string, streamId: string, memo: Map<string, boolean>): boolean {
     const known = memo.get(nodeId);
     if (known !== undefined) return known;
@@ -223,14 +228,18 @@ export class SimDataPlane {
     let live = false;
     if (r && this.net.isUp(nodeId)) {
       if (r.publishing === streamId) live = true;
-      else {
-        const p = r.primary.get(streamId);
-        const up = p && this.relays.get(p.upstream);
-        live = !!up && up.forwards.has(p.ticketId) && this.receives(p.upstream, streamId, memo);
-      }
+      else
+        live =
+          this.through(r.primary.get(streamId), streamId, memo) ||
+          this.through(r.standby.get(streamId), streamId, memo);
     }
     memo.set(nodeId, live);
     return live;
+  }
+
+  private through(p: Pull | undefined, streamId: string, memo: Map<string, boolean>): boolean {
+    const up = p && this.relays.get(p.upstream);
+    return !!up && up.forwards.has(p.ticketId) && this.receives(p.upstream, streamId, memo);
   }
 
   stats(r: SimRelay): unknown {

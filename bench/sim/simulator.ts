@@ -22,7 +22,7 @@ export interface SimParams {
   seed?: number;
   /** Streams the source can upload (u_s). */
   sourceStreams?: number;
-  /** Poisson arrival rate, nodes per second (default: 100/s, and N/100 per second above 10,000 nodes). */
+  /** Poisson arrival rate, nodes per second (default: 100/s up to 10,000 nodes, N/50 per second above). */
   arrivalsPerS?: number;
   /** Simulated time after the last arrival before the churn phase, ms. */
   settleMs?: number;
@@ -71,7 +71,7 @@ export function simulate(input: SimParams): SimResult {
     nodes: input.nodes,
     seed: input.seed ?? 1,
     sourceStreams: input.sourceStreams ?? 4,
-    arrivalsPerS: input.arrivalsPerS ?? Math.max(100, input.nodes / 100),
+    arrivalsPerS: input.arrivalsPerS ?? (input.nodes > 10_000 ? input.nodes / 50 : 100),
     settleMs: input.settleMs ?? 30_000,
     churnMs: input.churnMs ?? 60_000,
     churnPerMin: input.churnPerMin ?? 0.1,
