@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- sim [--nodes 1000,10000,100000] [--seed S] [--source-streams 4] [--arrivals-per-s R]
- *   [--standby off|forwards|players] [--settle-s 30] [--churn-s 60] [--json FILE]`: the discrete-event overlay
+ *   [--standby off|forwards|players] [--crash stall|reset] [--settle-s 30] [--churn-s 60] [--json FILE]`: the discrete-event overlay
  * simulation running the shipped machines (see docs/SIMULATION.md). Prints a table and JSON per N; with
  * `--json`, writes one object (one N) or `{ results: [...] }` (several).
  */
@@ -32,7 +32,14 @@ function summary(r: SimResult): Record<string, unknown> {
     msgsPerNodePerS: { steady: round(r.msgsPerNodePerS.steady, 2), churn: round(r.msgsPerNodePerS.churn, 2) },
     continuity: round(r.continuity, 5),
     continuitySteady: round(r.continuitySteady, 5),
+    continuity1s: round(r.continuity1s, 5),
+    crash: r.params.crash,
     departures: r.departures,
+    recoveryMs: {
+      p50: Math.round(r.recoveryMs.p50),
+      p95: Math.round(r.recoveryMs.p95),
+      switches: r.recoveryMs.switches,
+    },
     machineFailures: r.machineFailures,
     ...(r.lastMachineFailure && { lastMachineFailure: r.lastMachineFailure }),
     messages: r.messages,
@@ -49,12 +56,15 @@ export function simBench(args: string[]): Promise<void> {
   const standby = flags.get('standby') ?? 'off';
   if (standby !== 'off' && standby !== 'forwards' && standby !== 'players')
     throw new Error(`unknown --standby ${standby}`);
+  const crash = flags.get('crash') ?? 'stall';
+  if (crash !== 'stall' && crash !== 'reset') throw new Error(`unknown --crash ${crash}`);
   const num = (name: string) => (flags.has(name) ? Number(flags.get(name)) : undefined);
   const common: Omit<SimParams, 'nodes'> = {
     seed: num('seed') ?? 1,
     sourceStreams: num('source-streams') ?? 4,
     arrivalsPerS: num('arrivals-per-s'),
     standby,
+    crash,
     settleMs: num('settle-s') !== undefined ? num('settle-s')! * 1000 : undefined,
     churnMs: num('churn-s') !== undefined ? num('churn-s')! * 1000 : undefined,
   };

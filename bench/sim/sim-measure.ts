@@ -50,8 +50,13 @@ export class SimMeasure {
   /** Continuity samples: [viewer samples, of which live], before churn (settle) and during churn. */
   readonly settled = [0, 0];
   readonly churned = [0, 0];
+  /** One-second slots under churn with the stream at some sample, as the real churn bench counts: [slots, live]. */
+  readonly slots = [0, 0];
+  private readonly slotOf = new Map<string, { slot: number; live: boolean }>();
   private churnStart = Infinity;
   departures = { graceful: 0, crashed: 0 };
+  /** The watching machine's recovery of each switch (loss noticed → new pull open; 0 for a standby promoted). */
+  readonly recoveries: number[] = [];
 
   constructor(
     private readonly q: EventQueue,
@@ -116,12 +121,25 @@ export class SimMeasure {
         for (const v of this.viewers.values()) {
           if (v.leaving || v.firstTicketAt < 0) continue;
           into[0]++;
-          if (this.plane.receives(v.node.id, streamId, memo)) into[1]++;
+          const live = this.plane.receives(v.node.id, streamId, memo);
+          if (live) into[1]++;
+          if (into === this.churned) this.countSlot(v.node.id, Math.floor(now / 1000), live);
         }
       }
       if (now + everyMs < end) this.q.after(everyMs, sample);
     };
     this.q.after(everyMs, sample);
+  }
+
+  private countSlot(id: string, slot: number, live: boolean): void {
+    const s = this.slotOf.get(id);
+    if (!s || s.slot !== slot) {
+      if (s) {
+        this.slots[0]++;
+        if (s.live) this.slots[1]++;
+      }
+      this.slotOf.set(id, { slot, live });
+    } else if (live) s.live = true;
   }
 
   takeSnapshot(net?: SimNetwork): Snapshot {
@@ -180,7 +198,11 @@ export interface SimResult {
   /** Share of viewer-time with a live chain to the source: before churn, and under churn. */
   continuity: number;
   continuitySteady: number;
+  /** Continuity counted as the real churn bench does: one-second slots with the stream at some moment. */
+  continuity1s: number;
   departures: { graceful: number; crashed: number };
+  /** Upstream switches after a loss: the machine's recovery time (from noticing the loss), p50 / p95. */
+  recoveryMs: { p50: number; p95: number; switches: number };
   machineFailures: number;
   lastMachineFailure?: string;
   simulatedS: number;
@@ -230,7 +252,11 @@ export function summarize(
     messages: Object.fromEntries([...net.messages].sort((a, b) => b[1] - a[1])),
     continuity: m.churned[1] / Math.max(1, m.churned[0]),
     continuitySteady: m.settled[1] / Math.max(1, m.settled[0]),
+    continuity1s: m.slots[1] / Math.max(1, m.slots[0]),
     departures: m.departures,
+    recoveryMs: ((r) => ({ p50: pct(r, 50), p95: pct(r, 95), switches: r.length }))(
+      [...m.recoveries].sort((a, b) => a - b),
+    ),
     machineFailures: counters.failures,
     ...(counters.lastFailure && { lastMachineFailure: counters.lastFailure }),
     simulatedS: run.simulatedS,

@@ -134,6 +134,11 @@ export class SimDataPlane {
   constructor(
     private readonly net: SimNetwork,
     readonly bitrateBps: number,
+    /**
+     * How a crash is noticed: 'stall' (the host is gone: each downstream's stall timer) or 'reset' (the
+     * process was killed: its kernel closes the sockets, noticed after the one-way latency).
+     */
+    private readonly crash: 'stall' | 'reset' = 'stall',
   ) {}
 
   /** The simulated stream (one per simulation). */
@@ -176,20 +181,25 @@ export class SimDataPlane {
     if (!gone) return;
     this.relays.delete(nodeId);
     const q = this.net.queue;
+    const noticeMs = graceful || this.crash === 'reset' ? 0 : STALL_MS;
     for (const d of this.pullers.get(nodeId) ?? []) {
       const r = this.relays.get(d);
       if (!r) continue;
-      const reason = graceful ? 'the upstream is leaving' : 'upstream stalled';
+      const reason = graceful
+        ? 'the upstream is leaving'
+        : this.crash === 'reset'
+          ? 'upstream closed'
+          : 'upstream stalled';
       for (const role of [r.primary, r.standby])
         for (const [streamId, p] of role)
           if (p.upstream === nodeId) {
-            const delay = this.net.oneWayMs(nodeId, d) + (graceful ? 0 : STALL_MS);
+            const delay = this.net.oneWayMs(nodeId, d) + noticeMs;
             q.after(delay, () => this.relays.get(d)?.lost(streamId, nodeId, p.ticketId, reason));
           }
     }
     this.pullers.delete(nodeId);
     for (const pull of [...gone.primary.values(), ...gone.standby.values()]) {
-      const delay = this.net.oneWayMs(nodeId, pull.upstream) + (graceful ? 0 : STALL_MS);
+      const delay = this.net.oneWayMs(nodeId, pull.upstream) + noticeMs;
       q.after(delay, () => this.closeForward(pull.upstream, pull.ticketId, 'the downstream went away'));
     }
   }

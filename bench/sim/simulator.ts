@@ -32,6 +32,8 @@ export interface SimParams {
   churnPerMin?: number;
   /** Warm standby on every viewer (NodeConfig.standby). */
   standby?: 'off' | 'forwards' | 'players';
+  /** How a crash is noticed downstream: the stall timer (host gone) or a reset (process killed). */
+  crash?: 'stall' | 'reset';
   /** How often continuity is sampled, ms. */
   sampleMs?: number;
   /** Forwarding capacity in streams, drawn per node (default: 30% 0, 50% 1–2, 20% 4–8). */
@@ -77,6 +79,7 @@ export function simulate(input: SimParams): SimResult {
     churnPerMin: input.churnPerMin ?? 0.1,
     standby: input.standby ?? 'off',
     sampleMs: input.sampleMs ?? 250,
+    crash: input.crash ?? 'stall',
   };
   const capacity = input.capacity ?? defaultCapacity;
   const random = rng(p.seed);
@@ -100,7 +103,7 @@ export function simulate(input: SimParams): SimResult {
     (from) => (from ? (asked.get(from) ?? []) : null),
   );
   net.attach(null, directory);
-  const plane = new SimDataPlane(net, BITRATE_BPS);
+  const plane = new SimDataPlane(net, BITRATE_BPS, p.crash);
   const nodes = new Map<string, SimNode>();
   const measure = new SimMeasure(q, plane, nodes);
   let streamId = '';
@@ -127,6 +130,8 @@ export function simulate(input: SimParams): SimResult {
         asked.get(node.id)?.push(e.to);
       else if (e.kind === 'publish' && e.event.type === 'ticket-created' && e.event.direction === 'incoming')
         measure.firstTicket(node.id);
+      else if (e.kind === 'publish' && e.event.type === 'upstream-switched')
+        measure.recoveries.push(e.event.recoveryMs);
     },
   };
   let next = 0;
