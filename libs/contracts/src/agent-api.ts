@@ -206,6 +206,8 @@ export interface NodesReply {
   supernodeId: string | null;
   members: string[];
   directory: NodeInfo[];
+  /** Why `directory` is empty: the directory did not answer (the membership part is this node's own). */
+  directoryError?: string;
 }
 
 /** POST /api/leave (202): the node leaves the network gracefully, then stops. */

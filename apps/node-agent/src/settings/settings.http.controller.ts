@@ -31,15 +31,21 @@ export class SettingsHttpController {
 
   @Get('nodes')
   @ApiOperation({
-    summary: "Known nodes: this node's role, its supernode, its members, and the directory's nodes",
+    summary:
+      "Known nodes: this node's role, its supernode, its members, and the directory's nodes (empty, with directoryError, while the directory does not answer)",
   })
   async nodes(): Promise<NodesReply> {
-    return {
+    const place = {
       role: this.membership.role,
       supernodeId: this.membership.supernodeId,
       members: this.membership.memberIds(),
-      directory: await this.directoryLink.directory.listNodes({}),
     };
+    // The membership view does not need the directory (seeds do not): without it, say why it is missing.
+    try {
+      return { ...place, directory: await this.directoryLink.directory.listNodes({}) };
+    } catch (err) {
+      return { ...place, directory: [], directoryError: (err as Error).message };
+    }
   }
 
   @Post('leave')

@@ -541,6 +541,14 @@ export default async () => {
               nodeId: { required: true, type: () => String, format: 'uuid' },
               host: { required: true, type: () => String, pattern: '^[A-Za-z0-9.:\\-[\\]]{1,253}$' },
               forwardPort: { required: true, type: 'integer', minimum: 1, maximum: 65535 },
+              apiPort: {
+                required: false,
+                description:
+                  "The member's agent API port: its supernode lists it in carrier lists (CarrierInfo.apiPort). A member\nthat does not say (an older agent) is kept, but not listed as a carrier.",
+                type: 'integer',
+                minimum: 1,
+                maximum: 65535,
+              },
             },
             MembershipAccepted: {
               accepted: { required: true, type: () => Boolean },

@@ -155,6 +155,18 @@ describe('MembershipMachine: as a member', () => {
     }
   });
 
+  it('keeps trying after a failover that nobody takes, when promotion when orphaned is off', () => {
+    const b = memberBench(ids[1], { promoteWhenOrphaned: false });
+    b.feed({ type: 'rehome', rehome: { supernodeId: ids[1], reason: 'supernode leaving' } });
+    b.reply(b.requests(LIST)[0].call, [listed(ids[2], 3, 3)]);
+    b.answerRtts();
+    b.reply(b.requests(JOIN)[0].call, { refused: 'full (3 members)' });
+    expect(b.m.view).toMatchObject({ role: 'member', joining: false });
+    b.tick(MembershipTimers.rejoin, 2000);
+    expect(b.m.view.joining).toBe(true);
+    expect(b.requests(LIST)).toHaveLength(1);
+  });
+
   it('joins again when the supernode forgot it, and re-homes when told to', () => {
     const b = memberBench(ids[1]);
     b.tick(MembershipTimers.beat, 1000);

@@ -1,5 +1,5 @@
 import { AgentPatterns, type MembershipAccepted } from '@astral/contracts';
-import { CommonInput, Effect, OverlayMachine, PendingCalls, answer, emitEffect } from './effects';
+import { CommonInput, Effect, LogEffect, OverlayMachine, PendingCalls, answer, emitEffect } from './effects';
 import { DirectoryRecord } from './membership-directory';
 import { JoinDone, JoinRound, MembershipCall } from './membership-join';
 import { MemberHeartbeats } from './membership-member';
@@ -11,6 +11,13 @@ import {
   MembershipTimers,
   MembershipView,
 } from './membership-types';
+
+const log = (level: LogEffect['level'], msg: string, fields?: LogEffect['fields']): LogEffect => ({
+  kind: 'log',
+  level,
+  msg,
+  ...(fields && { fields }),
+});
 
 /**
  * One node's supernode membership, both roles (docs/OVERLAY.md "Supernode membership"). As a member: join
@@ -30,7 +37,8 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
   private readonly beats: MemberHeartbeats;
   private round: JoinRound | null = null;
   private rounds = 0;
-  private retryExclude: ReadonlySet<string> = new Set();
+  /** Set while waiting for the next round after none took the node (promotion when orphaned is off). */
+  private retry: ReadonlySet<string> | null = null;
   private started = false;
   private stopping = false;
   private accountable = true;
@@ -104,6 +112,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
   /** Starts a join round; one at a time (a round under way keeps its own exclusions). */
   private beginRound(exclude: ReadonlySet<string>): Effect[] {
     if (this.stopping || this.round) return [];
+    this.retry = null;
     const out: Effect[] = [
       { kind: 'clear-timer', timer: MembershipTimers.beat },
       { kind: 'clear-timer', timer: MembershipTimers.rejoin },
@@ -125,15 +134,12 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
       return out;
     }
     if (done.sawCandidates && !this.config.promoteWhenOrphaned) {
-      this.retryExclude = exclude;
-      out.push(
-        {
-          kind: 'log',
-          level: 'warn',
-          msg: 'no supernode accepted this node; retrying (promotion when orphaned is off)',
-        },
-        { kind: 'set-timer', timer: MembershipTimers.rejoin, afterMs: 2 * this.config.heartbeatMs },
-      );
+      this.retry = exclude;
+      out.push(log('warn', 'no supernode accepted this node; retrying (promotion when orphaned is off)'), {
+        kind: 'set-timer',
+        timer: MembershipTimers.rejoin,
+        afterMs: 2 * this.config.heartbeatMs,
+      });
       return out;
     }
     this.promote(done.sawCandidates ? 'no supernode had room' : 'no supernode exists', out);
@@ -147,12 +153,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.supernodeId = accepted.supernodeId;
     this.learn([...accepted.knownSupernodes, accepted.supernodeId]);
     out.push(
-      {
-        kind: 'log',
-        level: 'info',
-        msg: 'joined a supernode',
-        fields: { supernodeId: accepted.supernodeId, previous, rttMs },
-      },
+      log('info', 'joined a supernode', { supernodeId: accepted.supernodeId, previous, rttMs }),
       {
         kind: 'publish',
         event: { type: 'supernode-changed', supernodeId: accepted.supernodeId, role: 'member' },
@@ -167,12 +168,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.supernodeId = null;
     out.push(
       ...this.directory.promote(this.side.members.capacity),
-      {
-        kind: 'log',
-        level: 'info',
-        msg: 'promoted to supernode',
-        fields: { why, maxChildren: this.side.members.capacity },
-      },
+      log('info', 'promoted to supernode', { why, maxChildren: this.side.members.capacity }),
       {
         kind: 'publish',
         event: { type: 'supernode-changed', supernodeId: this.config.nodeId, role: 'supernode' },
@@ -193,8 +189,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     if (this.role === 'supernode' && !this.directory.recorded)
       return this.directory.promote(this.side.members.capacity);
     // Waiting to retry (promotion when orphaned is off): the directory's list may have what we need.
-    if (this.role === 'joining' && this.started && !this.round) return this.beginRound(this.retryExclude);
-    return [];
+    return this.retry ? this.beginRound(this.retry) : [];
   }
 
   private rehome(supernodeId: string, reason: string, suggested: string | undefined): Effect[] {
@@ -202,7 +197,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
     this.known.delete(supernodeId);
     if (suggested) this.learn([suggested]);
     return [
-      { kind: 'log', level: 'info', msg: 'supernode asked us to re-home', fields: { supernodeId, reason } },
+      log('info', 'supernode asked us to re-home', { supernodeId, reason }),
       ...this.beginRound(new Set([supernodeId])),
     ];
   }
@@ -222,7 +217,7 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
         return out;
       }
       case MembershipTimers.rejoin:
-        return this.role === 'joining' ? this.beginRound(this.retryExclude) : [];
+        return this.retry ? this.beginRound(this.retry) : [];
       default:
         return [];
     }
@@ -272,22 +267,12 @@ export class MembershipMachine implements OverlayMachine<MembershipInput> {
         return [];
       case 'unknown':
         return [
-          {
-            kind: 'log',
-            level: 'info',
-            msg: 'supernode forgot this node; joining again',
-            fields: { supernodeId },
-          },
+          log('info', 'supernode forgot this node; joining again', { supernodeId }),
           ...this.beginRound(new Set()),
         ];
       case 'failover':
         return [
-          {
-            kind: 'log',
-            level: 'warn',
-            msg: 'supernode missed 3 heartbeats; failing over',
-            fields: { supernodeId, misses: verdict.misses },
-          },
+          log('warn', 'supernode missed 3 heartbeats; failing over', { supernodeId, misses: verdict.misses }),
           ...this.beginRound(new Set([supernodeId])),
         ];
       case 'none':
