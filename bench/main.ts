@@ -11,7 +11,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   fanout: async () => (await import('./fanout')).fanoutBench,
   chain: async () => (await import('./chain')).chainBench,
   tree: async () => (await import('./overlay')).treeBench,
-  failover: async () => (await import('./overlay')).failoverBench,
+  failover: async () => (await import('./failover')).failoverBench,
   peers: async () => (await import('./peers')).peersBench,
   churn: async () => (await import('./churn')).churnBench,
   sim: async () => (await import('./sim/run')).simBench,

@@ -1,12 +1,11 @@
 /**
  * Overlay benchmarks on a real local network (directory, N nodes as agent + relay processes, Redis):
  *   npm run bench -- tree --nodes N --upload-limit-streams 2 [--json FILE]
- *   npm run bench -- failover --nodes N [--json FILE]
+ *   npm run bench -- failover --nodes N [--standby [--standby-mode idle]] [--json FILE] (bench/failover.ts)
  */
 import {
   FlvTagReader,
   LocalNetwork,
-  descendants,
   forwardTree,
   httpJson,
   sampleFlvPath,
@@ -16,11 +15,11 @@ import {
   agentApi,
 } from '@astral/testing';
 import { NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
-import { FlvFilePublisher } from '@astral/media';
+import { FlvFilePublisher, FlvTag } from '@astral/media';
 import { sampleBitrateBps } from './lib/flv-bitrate';
 import { parseFlags, percentile, report } from './lib/report';
 
-interface Overlay {
+export interface Overlay {
   net: LocalNetwork;
   publisher: FlvFilePublisher;
   streamId: string;
@@ -30,10 +29,24 @@ interface Overlay {
   stop(): Promise<void>;
 }
 
-/** Starts N nodes, publishes the sample at node 1 and has every other node watch, one after another. */
-async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string): Promise<Overlay> {
+/**
+ * Starts N nodes, publishes the sample at node 1 and has every other node watch, one after another.
+ * `onTag`: every tag each viewer's player (index) receives; `env`: extra environment of every node.
+ */
+export async function buildOverlay(
+  nodes: number,
+  uploadLimit: string,
+  logDir?: string,
+  options: {
+    env?: Record<string, string>;
+    onTag?: (index: number, tag: FlvTag, arrivalMs: number) => void;
+  } = {},
+): Promise<Overlay> {
   const net = await startLocalNetwork({
-    nodes: Array.from({ length: nodes }, () => ({ uploadLimit, env: { ASTRAL_MAX_CHILDREN: '8' } })),
+    nodes: Array.from({ length: nodes }, () => ({
+      uploadLimit,
+      env: { ASTRAL_MAX_CHILDREN: '8', ...options.env },
+    })),
     heartbeatMs: 1000,
     logLevel: 'warn',
     readyTimeoutMs: 120_000,
@@ -62,7 +75,10 @@ async function buildOverlay(nodes: number, uploadLimit: string, logDir?: string)
       intervalMs: 200,
       what: `node ${i + 1} to get a ticket`,
     });
-    const reader = await FlvTagReader.open(node.playUrls(created.streamId).httpFlv);
+    const reader = await FlvTagReader.open(
+      node.playUrls(created.streamId).httpFlv,
+      options.onTag && ((tag, at) => options.onTag!(i, tag, at)),
+    );
     readers.set(i, reader);
     await waitFor(() => reader.videoFrames.some((f) => f.keyframe), {
       timeoutMs: 15_000,
@@ -145,89 +161,6 @@ export async function treeBench(args: string[]): Promise<void> {
         maxDepth,
         maxForwardsPerNode: Math.max(...[...t.values()].map((c) => c.length)),
         joinMs: { p50: percentile(joins, 50), p95: percentile(joins, 95) },
-      },
-      flags.get('json'),
-    );
-  } finally {
-    await o.stop();
-  }
-}
-
-export async function failoverBench(args: string[]): Promise<void> {
-  const flags = parseFlags(args);
-  const nodes = Number(flags.get('nodes') ?? 10);
-  const limitBps = Math.round(2.4 * sampleBitrateBps());
-  const o = await buildOverlay(nodes, String(limitBps), flags.get('log-dir'));
-  const recovery: number[] = [];
-  let kills = 0;
-  let playerDisconnects = 0;
-  try {
-    await sleep(2000);
-    for (let i = 1; i < nodes; i++) {
-      const victim = o.net.nodes[i];
-      const t = await forwardTree(o.net, o.streamId);
-      const orphans = descendants(t, victim.nodeId).map(
-        (id) => o.net.nodes.find((n) => n.nodeId === id)!.index,
-      );
-      if (orphans.length === 0) continue; // a leaf: nothing to recover
-      const lastTs = new Map(
-        orphans.map((k) => [k, Math.max(0, ...(o.readers.get(k)?.videoTimestamps ?? [0]))]),
-      );
-      kills++;
-      const killedAt = performance.now();
-      victim.kill('SIGKILL');
-      o.readers.get(i)?.close();
-      o.readers.delete(i);
-      await Promise.all(
-        orphans.map(async (k) => {
-          const r = o.readers.get(k)!;
-          try {
-            await waitFor(
-              () =>
-                r.videoFrames.some(
-                  (f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!,
-                ),
-              {
-                timeoutMs: 15_000,
-                intervalMs: 10,
-                what: `a new keyframe at node ${k + 1}`,
-              },
-            );
-            recovery.push(
-              r.videoFrames.find((f) => f.keyframe && f.arrivalMs > killedAt && f.timestamp > lastTs.get(k)!)!
-                .arrivalMs - killedAt,
-            );
-          } catch {
-            recovery.push(15_000);
-          }
-        }),
-      );
-      // The victim comes back as a fresh viewer, so the next round has a full tree again.
-      await victim.process.exited;
-      await victim.start();
-      await waitFor(() => agentApi(victim, 'POST', `/api/streams/${o.streamId}/watch`).catch(() => null), {
-        // Generous: at N=30 on 2 cores (90 processes) peers answer slowly; this is set-up for the next round.
-        timeoutMs: 90_000,
-        intervalMs: 300,
-        what: `node ${i + 1} to watch again`,
-      });
-      o.readers.set(i, await FlvTagReader.open(victim.playUrls(o.streamId).httpFlv));
-      await sleep(1500);
-    }
-    for (const r of o.readers.values()) if (r.ended) playerDisconnects++;
-    const sorted = [...recovery].sort((x, y) => x - y);
-    report(
-      `failover: ${nodes} nodes, each interior node SIGKILLed in turn`,
-      {
-        nodes,
-        interiorKills: kills,
-        orphansMeasured: recovery.length,
-        recoveryMs: {
-          p50: percentile(sorted, 50),
-          p95: percentile(sorted, 95),
-          max: sorted[sorted.length - 1] ?? NaN,
-        },
-        playerDisconnects,
       },
       flags.get('json'),
     );

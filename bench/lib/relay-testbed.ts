@@ -89,6 +89,13 @@ export interface RelayTestbed {
   ): Promise<{ publisher: FlvFilePublisher; key: string }>;
   /** Makes `down` pull `streamId` from `up` (admit on up, openUpstream on down). */
   pull(down: TestRelay, up: TestRelay, streamId: string): Promise<void>;
+  /** Makes `down` keep a standby pull of `streamId` from `up` (admit on up, openUpstream role standby on down). */
+  pullStandby(
+    down: TestRelay,
+    up: TestRelay,
+    streamId: string,
+    mode?: 'receiving' | 'idle',
+  ): Promise<AdmittedForward>;
   logs(maxBytesEach?: number): string;
   stop(): Promise<void>;
 }
@@ -222,6 +229,18 @@ export async function startRelayTestbed(): Promise<RelayTestbed> {
         ticketId: forward.ticketId,
         url: forward.url,
       });
+    },
+    pullStandby: async (down, up, streamId, mode = 'receiving') => {
+      const forward = await up.admit(streamId, down);
+      await down.control.openUpstream({
+        streamId,
+        upstreamNodeId: up.nodeId,
+        ticketId: forward.ticketId,
+        url: forward.url,
+        role: 'standby',
+        standbyMode: mode,
+      });
+      return forward;
     },
     logs: (maxBytesEach = 3000) =>
       relays.map((r) => `----- ${r.name} -----\n${r.process.readLog(maxBytesEach)}`).join('\n'),

@@ -70,6 +70,10 @@ export class RelayService
     cutbacks: 0,
     forwardsDisconnectedLagging: 0,
     playersRefused: 0,
+    standbyBytesIn: 0,
+    standbyPromotions: 0,
+    standbySpliceFallbacks: 0,
+    standbysLost: 0,
   };
 
   constructor(
@@ -196,8 +200,8 @@ export class RelayService
     this.streams.openUpstream(msg);
   }
 
-  closeUpstream(streamId: string): boolean {
-    return this.streams.closeUpstream(streamId);
+  closeUpstream(streamId: string, role?: 'standby'): boolean {
+    return role === 'standby' ? this.streams.closeStandby(streamId) : this.streams.closeUpstream(streamId);
   }
 
   admitForward(msg: AdmitForward): void {

@@ -220,6 +220,19 @@ export interface RelayStreamStats {
   hlsPlayers?: number;
   /** The stream's HLS segmenter while it is segmented (on demand), else null. */
   hls?: HlsStreamStats | null;
+  /** The stream's warm standby pull (docs/RELAY.md "Standby"), null without one. */
+  standby?: RelayStandbyStats | null;
+}
+
+export interface RelayStandbyStats {
+  upstreamNodeId: string;
+  mode: 'receiving' | 'idle';
+  /** The pull is open (always for `receiving`; for `idle`, only once it took over). */
+  connected: boolean;
+  /** Its timeline is aligned with the primary's: a loss now is spliced without a gap. */
+  aligned: boolean;
+  /** Bytes this standby received so far. */
+  bytesIn: number;
 }
 
 export interface RelayStats {
@@ -237,5 +250,7 @@ export interface RelayStats {
   playersRefused?: number;
   /** Bytes of every HLS response body since start (playlists and media; counted in playerBps when remote). */
   hlsBytes?: number;
+  /** Bytes received by standby pulls since start (their upstreams' upload for a warm standby). */
+  standbyBytesIn?: number;
   streams: RelayStreamStats[];
 }

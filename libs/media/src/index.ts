@@ -4,6 +4,7 @@ export * from './flv/flv-writer';
 export * from './flv/close-tag';
 export * from './gop-cache';
 export * from './relayed-timeline';
+export * from './standby-splice';
 export * from './token-bucket';
 export * from './stream-meter';
 export * from './publish/flv-loop';

@@ -38,6 +38,15 @@ export class RelayedTimeline {
     this.pending = true;
   }
 
+  /**
+   * The input timeline moves by `deltaMs` without a discontinuity: from now on the same frame comes in
+   * carrying `ts + deltaMs` (a spliced standby whose path re-based it), and maps to the same output.
+   */
+  shift(deltaMs: number): void {
+    this.offset -= deltaMs;
+    if (this.lastIn !== null) this.lastIn += deltaMs;
+  }
+
   /** Latest output timestamp on any track (for headers, which carry no media time). */
   get latest(): number | null {
     return this.maxOut;

@@ -132,6 +132,19 @@ describe(renderStatus.name, () => {
     expect(row(sut, 'upload limit')).toBe('upload limit | unlimited');
     expect(row(sut, 'upload now')).toBe('upload now | relay not reporting yet');
     expect(sut).not.toContain('hops');
+    expect(sut).not.toContain('acquiring');
+  });
+
+  it('lists the streams still acquiring, with the last reason', () => {
+    const sut = renderStatus(
+      status({
+        acquiring: [
+          { streamId: 's2', seed: false, since: NOW - 12_000, lastReason: 'no node carries the stream' },
+        ],
+      }),
+      NOW,
+    );
+    expect(row(sut, 'acquiring')).toBe('acquiring | s2 (no node carries the stream)');
   });
 });
 

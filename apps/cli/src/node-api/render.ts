@@ -35,6 +35,15 @@ export function renderStatus(s: NodeStatus, now = Date.now()): string {
     ['upload now', relay ? formatBps(relay.egressBps) : 'relay not reporting yet'],
     ['forwards', s.forwards],
     ['streams', s.streams.length],
+    // Watched without a ticket yet: the node keeps trying until the watch is stopped.
+    ...(s.acquiring?.length
+      ? [
+          ['acquiring', s.acquiring.map((a) => `${a.streamId} (${a.lastReason || 'asking'})`).join(', ')] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
   ];
   const parts = [renderRecord(record)];
   if (s.streams.length > 0) {

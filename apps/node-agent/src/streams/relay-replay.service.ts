@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LinkEvents } from '../events/link-events';
 import { PublishService } from './publish.service';
 import { WatchService } from './watch.service';
 
 /** A relay that (re)started lost its state: gives it the publish keys again, then reopens the pulls. */
 @Injectable()
-export class RelayReplay {
+export class RelayReplay implements OnModuleInit {
   constructor(
     private readonly publishing: PublishService,
     private readonly watching: WatchService,

@@ -24,7 +24,7 @@ import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEY
 import { MachineDriver } from '../overlay/machine-driver';
 import { AgentEvents } from '../events/agent-events';
 import { TicketsService } from '../tickets/tickets.service';
-import { MembershipService } from '../membership/membership.service';
+import { NodeFacts } from '../overlay/node-facts';
 import { RedisHealth } from '../redis/redis-health';
 import { NodeLeaving } from '../leave/node-leaving';
 import { CarriedStreams } from './carried-streams';
@@ -53,7 +53,7 @@ export class WatchService implements OnApplicationShutdown {
     @Inject(AGENT_NODE_KEYS) keys: NodeKeys,
     private readonly carried: CarriedStreams,
     private readonly tickets: TicketsService,
-    private readonly membership: MembershipService,
+    private readonly nodeFacts: NodeFacts,
     private readonly redisHealth: RedisHealth,
     private readonly leaving: NodeLeaving,
     events: AgentEvents,
@@ -79,17 +79,13 @@ export class WatchService implements OnApplicationShutdown {
   }
 
   private facts(): WatchFacts {
-    const limit = this.tickets.limitBps;
-    const m = this.membership;
-    const forwarding = new Set(
-      this.tickets
-        .list()
-        .filter((t) => t.state === 'confirmed')
-        .map((t) => t.streamId),
-    );
+    const f = this.nodeFacts;
+    const limit = f.uploadLimitBps;
+    const forwarding = new Set<string>();
+    for (const t of f.served) if (t.confirmed) forwarding.add(t.streamId);
     return {
       canForward: limit === null || limit > 0,
-      supernodeId: m.role === 'supernode' ? this.nodeId : m.supernodeId,
+      supernodeId: f.role === 'supernode' ? this.nodeId : f.supernodeId,
       peersAccountable: this.redisHealth.peersAccountable(),
       forwarding: [...forwarding],
       leaving: this.leaving.leaving,

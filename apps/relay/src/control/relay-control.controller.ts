@@ -45,7 +45,7 @@ export class RelayControlController {
 
   @OnRequest(RelayPatterns.CloseUpstream)
   close(@Payload() msg: CloseUpstream): { closed: boolean } {
-    return { closed: this.relay.closeUpstream(msg.streamId) };
+    return { closed: this.relay.closeUpstream(msg.streamId, msg.role) };
   }
 
   @OnRequest(RelayPatterns.SetUploadLimit)

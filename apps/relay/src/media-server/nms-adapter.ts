@@ -16,7 +16,7 @@ import RtmpSession, { NmsRtmp } from 'node-media-server/src/session/rtmp_session
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import Flv from 'node-media-server/src/protocol/flv.js';
 import Rtmp from 'node-media-server/src/protocol/rtmp.js';
-import { CLOCK_TAG_NAME } from '@astral/media';
+import { CLOCK_TAG_NAME, scriptDataName } from '@astral/media';
 
 export type { NmsBroadcast };
 
@@ -209,15 +209,13 @@ export function publishTag(broadcast: NmsBroadcast, type: number, timestamp: num
 
 /** "onMetaData" or "@setDataFrame" as the AMF0 string a script tag starts with: what node-media-server caches. */
 function isMetadataBody(data: Buffer): boolean {
-  if (data.length < 3 || data[0] !== 0x02) return false;
-  const name = data.toString('latin1', 3, 3 + data.readUInt16BE(1));
+  const name = scriptDataName(data);
   return name === 'onMetaData' || name === '@setDataFrame';
 }
 
 /** The source's wall-clock stamp (AMF0 string "onAstralClock" first). */
 function isClockBody(data: Buffer): boolean {
-  if (data.length < 3 || data[0] !== 0x02) return false;
-  return data.toString('latin1', 3, 3 + data.readUInt16BE(1)) === CLOCK_TAG_NAME;
+  return scriptDataName(data) === CLOCK_TAG_NAME;
 }
 
 /**

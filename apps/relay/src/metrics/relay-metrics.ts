@@ -12,6 +12,13 @@ export interface RelayCounters {
   forwardsDisconnectedLagging: number;
   /** Players refused: upload full, or a bad or missing play token. */
   playersRefused: number;
+  /** Bytes received by standby pulls (docs/RELAY.md "Standby"): the upload a standby costs its upstream. */
+  standbyBytesIn: number;
+  /** Primaries lost with a standby that took over; of those, splices that fell back to a keyframe takeover. */
+  standbyPromotions: number;
+  standbySpliceFallbacks: number;
+  /** Standby pulls lost while their primary went on. */
+  standbysLost: number;
 }
 
 export interface RelayMetricsSnapshot {
@@ -100,6 +107,26 @@ export class RelayMetrics {
       'astral_relay_upstreams_lost_total',
       'Upstream connections lost (EOF, error, stall, close tag)',
       (c) => c.upstreamsLost,
+    );
+    counter(
+      'astral_relay_standby_bytes_total',
+      'Bytes received by standby pulls (the upload a warm standby costs its upstream)',
+      (c) => c.standbyBytesIn,
+    );
+    counter(
+      'astral_relay_standby_promotions_total',
+      'Primary upstreams lost with a standby that took over',
+      (c) => c.standbyPromotions,
+    );
+    counter(
+      'astral_relay_standby_splice_fallbacks_total',
+      'Standby take-overs that could not be aligned and fell back to a keyframe takeover',
+      (c) => c.standbySpliceFallbacks,
+    );
+    counter(
+      'astral_relay_standbys_lost_total',
+      'Standby pulls lost while their primary went on',
+      (c) => c.standbysLost,
     );
     counter(
       'astral_relay_publishes_refused_total',

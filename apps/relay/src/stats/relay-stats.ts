@@ -106,6 +106,7 @@ export class RelayStatsReporter {
         tagsIn: entry.hub.tagsIn,
         lastTagAt: entry.hub.lastTagAt,
         ...(hls && { hlsPlayers: hls.sessions.count(streamId), hls: hls.stats(streamId) }),
+        standby: entry.upstream?.standbyState ?? null,
       });
     }
     return {
@@ -117,6 +118,7 @@ export class RelayStatsReporter {
       playerCommittedBps: players.committedBps(),
       playersRefused: players.refused,
       ...(hls && { hlsBytes: hls.counters.bytes }),
+      standbyBytesIn: this.deps.counters.standbyBytesIn,
       streams: out,
     };
   }

@@ -110,7 +110,10 @@ export class RelayStreams {
     );
   }
 
-  /** Pulls a stream from an upstream relay, or switches an existing pull to a new upstream. */
+  /**
+   * Pulls a stream from an upstream relay, or switches an existing pull to a new upstream; with role
+   * `standby`, keeps a second pull for a hitless failover (docs/RELAY.md "Standby").
+   */
   openUpstream(msg: OpenUpstream): void {
     const { counters, log, tell, nodeId, media } = this.deps;
     if (this.deps.leaving()) throw new AstralError('unavailable', 'relay is shutting down');
@@ -120,6 +123,16 @@ export class RelayStreams {
         'conflict',
         `stream ${msg.streamId} is published on this node; it has no upstream`,
       );
+    }
+    if (msg.role === 'standby') {
+      if (!existing?.upstream)
+        throw new AstralError('conflict', `stream ${msg.streamId} has no primary upstream to stand by for`);
+      if (existing.hub.upstreamNodeId === msg.upstreamNodeId)
+        throw new AstralError('conflict', `the standby of ${msg.streamId} must not be its primary upstream`);
+      const mode = msg.standbyMode ?? 'receiving';
+      existing.upstream.connectStandby(msg.url, msg.upstreamNodeId, msg.ticketId, mode);
+      log.info({ streamId: msg.streamId, upstreamNodeId: msg.upstreamNodeId, mode }, 'standby upstream set');
+      return;
     }
     const entry = this.ensure(msg.streamId, 'upstream');
     if (entry.upstream) counters.upstreamSwitches += 1;
@@ -135,12 +148,23 @@ export class RelayStreams {
             if ((isSequenceHeader(tag) || isMetadata(tag)) && entry.hub.hasSameHeader(tag)) return;
             entry.hub.ingest(tag);
           },
-          onLost: (reason, lostNodeId) => {
-            counters.upstreamsLost += 1;
+          onLost: (reason, lostNodeId, loss) => {
+            if (loss.standby) counters.standbysLost += 1;
+            else counters.upstreamsLost += 1;
+            if (loss.promotedNodeId) {
+              counters.standbyPromotions += 1;
+              entry.hub.upstreamNodeId = loss.promotedNodeId;
+            }
             if (this.deps.leaving()) return;
             tell('upstream lost', (n) =>
-              n.upstreamLost({ nodeId, streamId: msg.streamId, upstreamNodeId: lostNodeId, reason }),
+              n.upstreamLost({ nodeId, streamId: msg.streamId, upstreamNodeId: lostNodeId, reason, ...loss }),
             );
+          },
+          onSplice: (outcome) => {
+            if (outcome.kind === 'fallback') counters.standbySpliceFallbacks += 1;
+          },
+          onStandbyBytes: (bytes) => {
+            counters.standbyBytesIn += bytes;
           },
         },
         streamLog,
@@ -157,6 +181,11 @@ export class RelayStreams {
     entry.hub.upstreamNodeId = msg.upstreamNodeId;
     entry.upstream.connect(msg.url, msg.upstreamNodeId, msg.ticketId);
     log.info({ streamId: msg.streamId, upstreamNodeId: msg.upstreamNodeId }, 'pulling from upstream');
+  }
+
+  /** Closes only the standby pull of a stream (CloseUpstream role 'standby'). */
+  closeStandby(streamId: string): boolean {
+    return this.entries.get(streamId)?.upstream?.closeStandby() ?? false;
   }
 
   closeUpstream(streamId: string): boolean {

@@ -1,117 +1,37 @@
-import http, { ClientRequest, IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
-  FlvParser,
   FlvTag,
   FlvTagType,
   isKeyframe,
   isSequenceHeader,
-  readCloseTag,
   RelayedTimeline,
   isClockTag,
+  SpliceStep,
+  SpliceOutcome,
+  StandbySplice,
 } from '@astral/media';
 
 import { Logger } from '@astral/config';
-import { FORWARD_PROOF_HEADER, NodeKeys, signForwardProof } from '@astral/identity';
+import { NodeKeys, signForwardProof } from '@astral/identity';
+import { Pull } from './upstream-pull';
+import { StandbyLink, StandbyMode, StandbyState } from './standby-link';
 
 /** Timestamps further than this from the last one belong to another timeline (not a replay of ours). */
 const FOREIGN_TIMELINE_MS = 5000;
 
-export interface UpstreamClientEvents {
-  onTag(tag: FlvTag): void;
-  onLost(reason: string, upstreamNodeId: string): void;
+/** What a loss meant: the standby took over (`promotedNodeId`), or the lost pull was the standby. */
+export interface UpstreamLoss {
+  promotedNodeId?: string;
+  standby?: boolean;
 }
 
-/** One HTTP pull from one upstream's forward server. */
-class Pull {
-  private readonly req: ClientRequest;
-  private readonly parser = new FlvParser();
-  private stallTimer: NodeJS.Timeout | null = null;
-  /** performance.now() of the last byte from the upstream (or of the request). */
-  private lastDataAt = performance.now();
-  private closed = false;
-  bytesIn = 0;
-
-  constructor(
-    readonly url: string,
-    readonly upstreamNodeId: string,
-    /** The proof of possession of this connection (a fresh one per pull: the upstream takes each once). */
-    proof: string,
-    private readonly stallMs: number,
-    private readonly onTags: (pull: Pull, tags: FlvTag[]) => void,
-    private readonly onLost: (pull: Pull, reason: string) => void,
-  ) {
-    this.req = http.get(url, { headers: { [FORWARD_PROOF_HEADER]: proof } }, (res) => this.onResponse(res));
-    this.req.on('error', (err) => this.lose(`upstream connection failed: ${err.message}`));
-    // One check for both bounds: twice the stall bound until the first byte (name lookup, connect and the
-    // answer on a busy network), the stall bound after it.
-    this.armStall(stallMs * 2);
-  }
-
-  private onResponse(res: IncomingMessage): void {
-    if (res.statusCode !== 200) {
-      res.resume();
-      this.lose(`upstream answered HTTP ${res.statusCode}`);
-      return;
-    }
-    res.socket.setNoDelay(true);
-    res.on('data', (chunk: Buffer) => {
-      if (this.closed) return;
-      this.bytesIn += chunk.length;
-      this.lastDataAt = performance.now();
-      let tags: FlvTag[];
-      try {
-        tags = this.parser.push(chunk);
-      } catch (err) {
-        this.lose((err as Error).message);
-        return;
-      }
-      for (let i = 0; i < tags.length; i++) {
-        const reason = readCloseTag(tags[i]);
-        if (reason !== null) {
-          this.onTags(this, tags.slice(0, i));
-          this.lose(`upstream closed the forward: ${reason}`);
-          return;
-        }
-      }
-      this.onTags(this, tags);
-    });
-    res.on('end', () => this.lose('upstream ended the stream (EOF)'));
-    res.on('error', (err) => this.lose(`upstream connection broke: ${err.message}`));
-  }
-
-  /**
-   * One timer per stall bound, not one per chunk: when it fires early enough it is re-armed for the rest.
-   * Timers run before I/O in each turn of the event loop, so after the loop was held up (a loaded machine)
-   * data may be waiting in the socket: a stall is declared only if it is still silent after one I/O phase.
-   */
-  private armStall(delayMs = this.stallMs): void {
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.checkStall(false), delayMs);
-  }
-
-  private checkStall(afterIo: boolean): void {
-    if (this.closed) return;
-    const bound = this.bytesIn > 0 ? this.stallMs : this.stallMs * 2;
-    const idleMs = performance.now() - this.lastDataAt;
-    if (idleMs < bound) this.armStall(bound - idleMs);
-    else if (!afterIo) setImmediate(() => this.checkStall(true));
-    else if (this.bytesIn === 0) this.lose(`no data from upstream within ${bound} ms of the request`);
-    else this.lose(`no data from upstream for ${bound} ms (stall)`);
-  }
-
-  private lose(reason: string): void {
-    if (this.closed) return;
-    this.close();
-    this.onLost(this, reason);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.stallTimer) clearTimeout(this.stallTimer);
-    this.req.destroy();
-  }
+export interface UpstreamClientEvents {
+  onTag(tag: FlvTag): void;
+  onLost(reason: string, upstreamNodeId: string, loss: UpstreamLoss): void;
+  /** How a splice to the standby went (once per promotion). */
+  onSplice?(outcome: SpliceOutcome): void;
+  /** Bytes a standby pull received (while it is the standby). */
+  onStandbyBytes?(bytes: number): void;
 }
 
 /**
@@ -122,7 +42,8 @@ class Pull {
  * takes over at its first keyframe past what was already passed on (its GOP replay is skipped), so the
  * output has neither a gap nor a repeat. When the current upstream is already gone (a crash), the new
  * pull's first keyframe is taken at once, placed right after the last output: a gap as short as the
- * reconnect, at the cost of repeating up to one GOP.
+ * reconnect, at the cost of repeating up to one GOP. With a standby (connectStandby), a crash is spliced
+ * instead: the standby goes on from the first tag not yet passed on (StandbySplice, docs/RELAY.md "Standby").
  */
 export class UpstreamClient {
   private active: Pull | null = null;
@@ -133,6 +54,9 @@ export class UpstreamClient {
   private activeWaitingForKeyframe = false;
   private lastInputTs: number | null = null;
   private readonly rebaser = new RelayedTimeline(1, 1000, 10_000);
+  private standby: StandbyLink | null = null;
+  /** The splice of the standby that became the active pull: its tags pass through it. */
+  private splicing: StandbySplice | null = null;
   private closed = false;
   switches = 0;
 
@@ -149,7 +73,28 @@ export class UpstreamClient {
   }
 
   get bytesIn(): number {
-    return (this.active?.bytesIn ?? 0) + (this.pending?.bytesIn ?? 0);
+    return (this.active?.bytesIn ?? 0) + (this.pending?.bytesIn ?? 0) + (this.standby?.bytesIn ?? 0);
+  }
+
+  get standbyState(): StandbyState | null {
+    return this.standby?.state() ?? null;
+  }
+
+  private open(url: string, upstreamNodeId: string, ticketId: string, standby = false): Pull {
+    const pull: Pull = new Pull(
+      url,
+      upstreamNodeId,
+      signForwardProof(this.keys, ticketId, upstreamNodeId),
+      this.stallMs,
+      (p, tags) => this.onTags(p, tags),
+      (p, reason) => this.onLost(p, reason),
+      standby
+        ? (n) => {
+            if (pull === this.standby?.pull) this.events.onStandbyBytes?.(n);
+          }
+        : undefined,
+    );
+    return pull;
   }
 
   /**
@@ -161,33 +106,53 @@ export class UpstreamClient {
     this.pending?.close();
     this.pending = null;
     this.pendingHeaders = [];
-    const pull = new Pull(
-      url,
-      upstreamNodeId,
-      signForwardProof(this.keys, ticketId, upstreamNodeId),
-      this.stallMs,
-      (p, tags) => this.onTags(p, tags),
-      (p, reason) => this.onLost(p, reason),
-    );
+    const pull = this.open(url, upstreamNodeId, ticketId);
     if (this.active && !this.activeWaitingForKeyframe && this.lastInputTs !== null) {
       this.pending = pull;
     } else {
       this.active?.close();
       this.active = pull;
+      this.splicing = null;
       this.activeWaitingForKeyframe = this.lastInputTs !== null;
       if (this.lastInputTs !== null) this.rebaser.discontinuity();
     }
     this.switches += this.lastInputTs !== null ? 1 : 0;
   }
 
+  /** Keeps a standby pull (replacing the previous one): `receiving` pulls now, `idle` only on the primary's loss. */
+  connectStandby(url: string, upstreamNodeId: string, ticketId: string, mode: StandbyMode): void {
+    if (this.closed) return;
+    this.standby?.close();
+    this.standby = new StandbyLink(url, upstreamNodeId, ticketId, mode, (l) =>
+      this.open(l.url, l.upstreamNodeId, l.ticketId, true),
+    );
+    this.log.info({ streamId: this.streamId, upstreamNodeId, mode }, 'standby upstream kept');
+  }
+
+  closeStandby(): boolean {
+    if (!this.standby) return false;
+    this.standby.close();
+    this.standby = null;
+    return true;
+  }
+
   private onTags(pull: Pull, tags: FlvTag[]): void {
     for (const tag of tags) {
       if (pull === this.pending) this.fromPending(tag);
       else if (pull === this.active) this.fromActive(tag);
+      else if (pull === this.standby?.pull) this.standby.splice.push(tag, performance.now());
     }
   }
 
   private fromActive(tag: FlvTag): void {
+    if (this.splicing) {
+      this.applySplice(this.splicing.push(tag, performance.now()));
+      return;
+    }
+    this.passOn(tag);
+  }
+
+  private passOn(tag: FlvTag): void {
     if (isSequenceHeader(tag) || tag.type === FlvTagType.Script) {
       // Headers carry no media time of their own; keep them on the output timeline.
       this.events.onTag({ ...tag, timestamp: this.rebaser.latest ?? tag.timestamp });
@@ -198,6 +163,23 @@ export class UpstreamClient {
       this.activeWaitingForKeyframe = false;
     }
     this.emit(tag);
+  }
+
+  private applySplice(step: SpliceStep): void {
+    const { outcome } = step;
+    if (outcome?.kind === 'aligned') {
+      this.rebaser.shift(outcome.offsetMs);
+      if (this.lastInputTs !== null) this.lastInputTs += outcome.offsetMs;
+    } else if (outcome?.kind === 'fallback') {
+      this.rebaser.discontinuity();
+      this.activeWaitingForKeyframe = true;
+    }
+    if (outcome) {
+      this.log.info({ streamId: this.streamId, ...outcome }, `standby spliced (${outcome.kind})`);
+      this.events.onSplice?.(outcome);
+    }
+    for (const h of step.headers) this.passOn(h);
+    for (const t of step.tags) this.passOn(t);
   }
 
   /** The new upstream runs alongside until it reaches a keyframe past what was passed on. */
@@ -214,6 +196,7 @@ export class UpstreamClient {
     const previous = this.active;
     this.active = this.pending;
     this.pending = null;
+    this.splicing = null;
     this.activeWaitingForKeyframe = false;
     previous?.close();
     for (const h of this.pendingHeaders)
@@ -229,10 +212,19 @@ export class UpstreamClient {
 
   private emit(tag: FlvTag): void {
     this.lastInputTs = tag.timestamp;
+    this.standby?.splice.noteDelivered(tag);
     this.events.onTag({ ...tag, timestamp: this.rebaser.map(tag) });
   }
 
   private onLost(pull: Pull, reason: string): void {
+    if (pull === this.standby?.pull) {
+      const lost = this.standby;
+      this.standby.close();
+      this.standby = null;
+      this.log.warn({ streamId: this.streamId, upstreamNodeId: lost.upstreamNodeId, reason }, 'standby lost');
+      this.events.onLost(reason, lost.upstreamNodeId, { standby: true });
+      return;
+    }
     if (pull === this.pending) {
       this.pending = null;
     } else if (pull === this.active) {
@@ -241,6 +233,7 @@ export class UpstreamClient {
         // The old upstream went before the new one reached a fresh keyframe: take the new one as is.
         this.active = this.pending;
         this.pending = null;
+        this.splicing = null;
         this.activeWaitingForKeyframe = true;
         for (const h of this.pendingHeaders)
           this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
@@ -248,18 +241,43 @@ export class UpstreamClient {
         this.rebaser.discontinuity();
         return;
       }
+      if (this.standby && !this.closed) {
+        this.promote(pull, reason, this.standby);
+        return;
+      }
     } else {
       return;
     }
     this.log.warn({ streamId: this.streamId, upstreamNodeId: pull.upstreamNodeId, reason }, 'upstream lost');
-    this.events.onLost(reason, pull.upstreamNodeId);
+    this.events.onLost(reason, pull.upstreamNodeId, {});
+  }
+
+  /** The primary is gone: the standby becomes the active pull, through its splice. */
+  private promote(lost: Pull, reason: string, link: StandbyLink): void {
+    this.standby = null;
+    this.active = link.ensureOpen();
+    this.splicing = link.splice;
+    this.activeWaitingForKeyframe = false;
+    this.log.warn(
+      {
+        streamId: this.streamId,
+        upstreamNodeId: lost.upstreamNodeId,
+        promotedNodeId: link.upstreamNodeId,
+        reason,
+      },
+      'upstream lost: the standby takes over',
+    );
+    this.events.onLost(reason, lost.upstreamNodeId, { promotedNodeId: link.upstreamNodeId });
+    this.applySplice(link.splice.promote(performance.now()));
   }
 
   close(): void {
     this.closed = true;
     this.active?.close();
     this.pending?.close();
+    this.standby?.close();
     this.active = null;
     this.pending = null;
+    this.standby = null;
   }
 }

@@ -1,11 +1,8 @@
 import {
   AgentPatterns,
   DirectoryPatterns,
-  RelayPatterns,
   type CarrierInfo,
   type NodeInfo,
-  type OpenUpstream,
-  type TicketConfirmReply,
   type TicketOffer,
   type TicketReply,
 } from '@astral/contracts';
@@ -15,14 +12,12 @@ import { PATIENT_AFTER_MS, TIMEOUTS, WatchCore, retryTimer } from './watch-core'
 import {
   WATCH_DEADLINE_MS,
   acquireBackoffMs,
-  confirmRefusal,
-  forwardUrlOf,
   listedAddressOf,
   offerRefusal,
   selectStandbyOffer,
   sortTicketReplies,
 } from './watch-rules';
-import type { HeldTicket, Purpose, Round, Watched } from './watch-types';
+import type { Purpose, Round, Watched } from './watch-types';
 
 /*
  * One round of ticket negotiation for a watched stream (docs/OVERLAY.md "Watching"): carriers from the
@@ -99,7 +94,7 @@ export function onCarriers(
   // A retry asks the next candidates along the order, not the same refusers again.
   r.asked = candidateWindow(order, w.attempts[r.purpose]);
   r.step = 'offers';
-  const patient = core.now - w.since > PATIENT_AFTER_MS;
+  const patient = core.now - w.tryingSince[r.purpose] > PATIENT_AFTER_MS;
   for (const nodeId of r.asked)
     core.request(
       { kind: 'offer', streamId: w.streamId, round: r.id, nodeId },
@@ -178,19 +173,23 @@ function believe(core: WatchCore, w: Watched, r: Round): void {
     });
 }
 
-/** The directory's node list (or null: it did not answer): keeps the listings of this round's offerers. */
+/**
+ * The directory's node list (or null: it did not answer). Kept whole up to MAX_LISTINGS, this round's
+ * offerers first, so later offers from the same network need no look-up (a simulator may answer with
+ * only the offerers).
+ */
 export function onListings(core: WatchCore, w: Watched, r: Round, nodes: NodeInfo[] | null): void {
   if (nodes) {
     const wanted = new Set(r.offers.map((o) => o.nodeId));
-    if (core.listings.size > MAX_LISTINGS) core.listings.clear();
-    for (const id of wanted) core.listings.delete(id);
-    for (const n of nodes)
-      if (wanted.has(n.nodeId))
-        core.listings.set(n.nodeId, {
-          host: n.host,
-          forwardPort: n.forwardPort,
-          publicKey: n.publicKey ?? null,
-        });
+    core.listings = new Map();
+    const keep = (n: NodeInfo) =>
+      core.listings.set(n.nodeId, {
+        host: n.host,
+        forwardPort: n.forwardPort,
+        publicKey: n.publicKey ?? null,
+      });
+    for (const n of nodes) if (wanted.has(n.nodeId)) keep(n);
+    for (const n of nodes) if (core.listings.size < MAX_LISTINGS && !wanted.has(n.nodeId)) keep(n);
   }
   believe(core, w, r);
 }
@@ -225,88 +224,14 @@ export function onRtt(core: WatchCore, w: Watched, r: Round, nodeId: string, rtt
   );
 }
 
-export function onConfirm(
-  core: WatchCore,
-  w: Watched,
-  r: Round,
-  reply: TicketConfirmReply | { failed: string },
-): void {
-  const { offer, listing } = r.chosen!;
-  const check = core.cfg.checkConfirm ?? confirmRefusal;
-  const refused =
-    'failed' in reply
-      ? reply.failed
-      : check(reply, {
-          ticketId: offer.ticketId,
-          streamId: w.streamId,
-          upstreamNodeId: offer.nodeId,
-          nodeId: core.nodeId,
-          publicKey: core.cfg.publicKey,
-          upstreamKey: listing.publicKey,
-          now: core.now,
-        });
-  if (refused !== null || 'failed' in reply) {
-    core.cancel(offer.nodeId, offer.ticketId, 'confirm failed');
-    r.offers = [];
-    return failRound(core, w, `confirm with ${offer.nodeId} failed: ${refused}`);
-  }
-  // Built here from the listing, never taken from the peer.
-  r.token = forwardUrlOf(listing, w.streamId, reply.token);
-  r.step = 'open';
-  core.request(
-    { kind: 'open', streamId: w.streamId, round: r.id },
-    RelayPatterns.OpenUpstream,
-    core.nodeId,
-    openUpstreamBody(core, w.streamId, offer.nodeId, offer.ticketId, r.token, r.purpose),
-    TIMEOUTS.relay,
-  );
-}
-
-export function openUpstreamBody(
-  core: WatchCore,
-  streamId: string,
-  upstreamNodeId: string,
-  ticketId: string,
-  url: string,
-  purpose: Purpose,
-): OpenUpstream {
-  const body: OpenUpstream = { streamId, upstreamNodeId, ticketId, url };
-  if (purpose === 'standby') {
-    body.role = 'standby';
-    body.standbyMode = core.cfg.standbyMode;
-  }
-  return body;
-}
-
-/** The relay opened the pull (or refused: `failed`): the ticket now holds. */
-export function onOpened(core: WatchCore, w: Watched, r: Round, failed: string | null): HeldTicket | null {
-  const { offer } = r.chosen!;
-  if (failed !== null) {
-    core.cancel(offer.nodeId, offer.ticketId, 'confirm failed');
-    r.offers = [];
-    failRound(core, w, `confirm with ${offer.nodeId} failed: ${failed}`);
-    return null;
-  }
-  w.round = null;
-  w.attempts[r.purpose] = 0;
-  return {
-    upstreamNodeId: offer.nodeId,
-    ticketId: offer.ticketId,
-    path: [...offer.path, core.nodeId],
-    hops: offer.hops,
-    forwardUrl: r.token!,
-    since: core.now,
-    bitrateBps: offer.bitrateBps,
-    misses: 0,
-  };
-}
-
 /** The round found nothing: the next one after the backoff (for as long as the stream is watched). */
 export function failRound(core: WatchCore, w: Watched, reason: string): void {
   const purpose = w.round?.purpose ?? 'primary';
   w.round = null;
   if (purpose === 'primary') w.lastReason = reason;
-  const waited = core.now - w.tryingSince[purpose];
+  // A stream that played recovers at the quick pace for as long as it takes; a new watch slows down
+  // after the watch deadline.
+  const waited = purpose === 'primary' && w.failover ? 0 : core.now - w.tryingSince[purpose];
   const delay = acquireBackoffMs(++w.attempts[purpose], waited);
   w.retrying[purpose] = true;
   core.setTimer(retryTimer(purpose, w.streamId), delay);

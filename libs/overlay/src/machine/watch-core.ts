@@ -41,6 +41,8 @@ export class WatchCore {
     leaving: false,
   };
   out: Effect[] = [];
+  /** The heartbeat timer is set (one for all held tickets, at a steady pace). */
+  heartbeatArmed = false;
   now = 0;
   private nextRound = 1;
 

@@ -1,7 +1,4 @@
 import {
-  DirectoryPatterns,
-  RelayPatterns,
-  type AstralErrorCode,
   type CarrierInfo,
   type NodeInfo,
   type StreamInfo,
@@ -9,21 +6,11 @@ import {
   type TicketHeartbeatReply,
   type TicketReply,
 } from '@astral/contracts';
-import { CommonInput, Effect, InboundId, OverlayMachine, answer, refuse } from './effects';
-import { HEARTBEAT_TIMER, TIMEOUTS, WatchCore, deadlineTimer, retryTimer } from './watch-core';
+import { CommonInput, Effect, OverlayMachine, answer, refuse } from './effects';
+import { HEARTBEAT_TIMER, WatchCore, deadlineTimer } from './watch-core';
+import { onCarriers, onListings, onOffer, onRtt, startRound } from './watch-acquire';
+import { onConfirm, onOpened } from './watch-confirm';
 import {
-  abandonRound,
-  onCarriers,
-  onConfirm,
-  onListings,
-  onOffer,
-  onOpened,
-  onRtt,
-  openUpstreamBody,
-  startRound,
-} from './watch-acquire';
-import {
-  armHeartbeat,
   dropStandby,
   heartbeatAll,
   installPrimary,
@@ -34,14 +21,8 @@ import {
   startFailover,
 } from './watch-upkeep';
 import { WATCH_DEADLINE_MS } from './watch-rules';
-import type {
-  AcquiringStream,
-  WatchAnswer,
-  WatchConfig,
-  WatchInput,
-  Watched,
-  WatchedStream,
-} from './watch-types';
+import { drop, gotStream, leaveAll, reopenPulls, watch, watchAnswer } from './watch-lifecycle';
+import type { AcquiringStream, WatchConfig, WatchInput, WatchedStream } from './watch-types';
 
 /**
  * The watching side of the overlay (docs/OVERLAY.md "Watching"): owns the streams this node watches or
@@ -99,6 +80,14 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
     return out;
   }
 
+  /**
+   * Streams whose primary upstream is being replaced: their path is stale until the new one holds (a
+   * serving side may decline to offer them meanwhile).
+   */
+  failingOver(): string[] {
+    return [...this.core.streams.values()].filter((w) => w.failover !== null).map((w) => w.streamId);
+  }
+
   /** Streams watched without a ticket yet: the machine is still trying. */
   acquiring(): AcquiringStream[] {
     return [...this.core.streams.values()]
@@ -116,10 +105,10 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
         return;
       }
       case 'watch':
-        return this.watch(input.inbound, input.streamId, input.seed);
+        return watch(core, input.inbound, input.streamId, input.seed);
       case 'stop': {
         const w = core.streams.get(input.streamId);
-        if (w) this.drop(w, 'stopped watching', true);
+        if (w) drop(core, w, 'stopped watching', true);
         core.out.push(answer(input.inbound, w !== undefined));
         return;
       }
@@ -157,117 +146,22 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       }
       case 'relay-stream-ended': {
         const w = core.streams.get(input.streamId);
-        if (w) this.drop(w, 'the stream ended', false);
+        if (!w) return;
+        drop(core, w, 'the stream ended', false);
+        core.publish({ type: 'stream-ended', streamId: w.streamId });
         return;
       }
       case 'relay-ready':
-        return this.reopenPulls();
+        return reopenPulls(core);
       case 'leave':
         core.facts = { ...core.facts, leaving: true };
-        return this.leave();
+        return leaveAll(core);
       case 'timer':
         return this.timer(input.timer);
       case 'reply':
       case 'failed':
       case 'rtt':
         return this.answered(input);
-    }
-  }
-
-  private watch(inbound: InboundId, streamId: string, seed: boolean): void {
-    const core = this.core;
-    if (core.facts.leaving) {
-      core.out.push(refuse(inbound, 'unavailable', 'the node is leaving'));
-      return;
-    }
-    let w = core.streams.get(streamId);
-    if (w?.primary) {
-      if (seed) w.seed = true;
-      core.out.push(answer(inbound, this.watchAnswer(w)));
-      return;
-    }
-    if (w) {
-      if (seed) w.seed = true;
-    } else {
-      w = newWatched(streamId, seed, core.now);
-      core.streams.set(streamId, w);
-      core.request(
-        { kind: 'get-stream', streamId },
-        DirectoryPatterns.GetStream,
-        null,
-        { streamId },
-        TIMEOUTS.directory,
-      );
-    }
-    w.waiters.push(inbound);
-    core.setTimer(deadlineTimer(inbound, streamId), WATCH_DEADLINE_MS);
-  }
-
-  private watchAnswer(w: Watched): WatchAnswer {
-    return {
-      streamId: w.streamId,
-      seed: w.seed,
-      upstreamNodeId: w.primary?.upstreamNodeId ?? null,
-      hops: w.primary?.hops ?? 0,
-    };
-  }
-
-  /** Forgets a watched stream: its round, tickets, pull (`close`), timers; waiting calls are refused. */
-  private drop(w: Watched, reason: string, close: boolean): void {
-    const core = this.core;
-    abandonRound(core, w, reason);
-    core.calls.forget((c) => c.streamId === w.streamId && c.kind !== 'offer');
-    for (const t of [w.primary, w.standby]) if (t) core.cancel(t.upstreamNodeId, t.ticketId, reason);
-    if (close && (w.primary || w.standby || w.failover))
-      core.request(
-        { kind: 'fire-and-forget', streamId: w.streamId },
-        RelayPatterns.CloseUpstream,
-        core.nodeId,
-        { streamId: w.streamId },
-        TIMEOUTS.relay,
-      );
-    if (w.primary) core.carrying(w.streamId, w.primary.hops, false);
-    for (const p of ['primary', 'standby'] as const) core.clearTimer(retryTimer(p, w.streamId));
-    for (const inbound of w.waiters) {
-      core.clearTimer(deadlineTimer(inbound, w.streamId));
-      core.out.push(refuse(inbound, 'conflict', `stopped watching ${w.streamId} before a ticket was found`));
-    }
-    core.streams.delete(w.streamId);
-    if (w.primary) core.publish({ type: 'stream-ended', streamId: w.streamId });
-    armHeartbeat(core);
-  }
-
-  private leave(): void {
-    const core = this.core;
-    for (const w of core.streams.values()) {
-      abandonRound(core, w, 'leaving');
-      for (const t of [w.primary, w.standby]) if (t) core.cancel(t.upstreamNodeId, t.ticketId, 'leaving');
-      for (const p of ['primary', 'standby'] as const) core.clearTimer(retryTimer(p, w.streamId));
-    }
-    core.clearTimer(HEARTBEAT_TIMER);
-  }
-
-  /** A relay that restarted lost its pulls: open them again on the tickets still held. */
-  private reopenPulls(): void {
-    const core = this.core;
-    for (const w of core.streams.values()) {
-      if (w.failover) continue;
-      for (const p of ['primary', 'standby'] as const) {
-        const t = w[p];
-        if (!t) continue;
-        core.request(
-          { kind: 'fire-and-forget', streamId: w.streamId },
-          RelayPatterns.OpenUpstream,
-          core.nodeId,
-          openUpstreamBody(core, w.streamId, t.upstreamNodeId, t.ticketId, t.forwardUrl, p),
-          TIMEOUTS.relay,
-        );
-        core.log('info', 'relay restarted: pull opened again', {
-          streamId: w.streamId,
-          upstreamNodeId: t.upstreamNodeId,
-          role: p,
-        });
-      }
     }
   }
 
@@ -321,7 +215,8 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       return onOffer(core, w, w.round!, call.nodeId, result);
     }
     if (!w) return;
-    if (call.kind === 'get-stream') return this.gotStream(w, value as StreamInfo | undefined, failure);
+    if (call.kind === 'get-stream')
+      return gotStream(core, w, value as StreamInfo | undefined, failure, call.failover === true);
     if (call.kind === 'heartbeat')
       return onHeartbeat(core, w, call.purpose, call.ticketId, (value as TicketHeartbeatReply) ?? null);
     if (call.kind === 'fire-and-forget') {
@@ -347,7 +242,7 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
           installPrimary(core, w, held);
           for (const inbound of w.waiters) {
             core.clearTimer(deadlineTimer(inbound, w.streamId));
-            core.out.push(answer(inbound, this.watchAnswer(w)));
+            core.out.push(answer(inbound, watchAnswer(w)));
           }
           w.waiters = [];
         }
@@ -355,55 +250,4 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       }
     }
   }
-
-  /** The directory's view of the stream: at a new watch, or when a failover begins. */
-  private gotStream(
-    w: Watched,
-    stream: StreamInfo | undefined,
-    failure: { code: string; message: string } | null,
-  ): void {
-    const core = this.core;
-    if (w.failover) {
-      w.failover.checking = false;
-      if (stream && stream.status !== 'live') return this.drop(w, `the stream is ${stream.status}`, true);
-      // A directory that does not answer does not stop a failover: the last view of the stream serves.
-      return startRound(core, w, 'primary');
-    }
-    if (failure || !stream || stream.status !== 'live') {
-      const code: AstralErrorCode = failure
-        ? failure.code === 'timeout'
-          ? 'unavailable'
-          : (failure.code as AstralErrorCode)
-        : 'conflict';
-      const message = failure
-        ? failure.message
-        : `stream ${w.streamId} is ${stream?.status}, not live; try again once it is live`;
-      for (const inbound of w.waiters) {
-        core.clearTimer(deadlineTimer(inbound, w.streamId));
-        core.out.push(refuse(inbound, code, message));
-      }
-      w.waiters = [];
-      return this.drop(w, 'the stream is not live', false);
-    }
-    w.stream = stream;
-    startRound(core, w, 'primary');
-  }
-}
-
-function newWatched(streamId: string, seed: boolean, now: number): Watched {
-  return {
-    streamId,
-    seed,
-    since: now,
-    stream: null,
-    primary: null,
-    standby: null,
-    round: null,
-    failover: null,
-    attempts: { primary: 0, standby: 0 },
-    tryingSince: { primary: now, standby: now },
-    retrying: { primary: false, standby: false },
-    waiters: [],
-    lastReason: '',
-  };
 }

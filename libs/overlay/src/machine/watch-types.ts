@@ -121,8 +121,6 @@ export interface Failover {
   since: number;
   /** Cancel the lost ticket once switched (not when the upstream ended it itself). */
   cancelOld: boolean;
-  /** Waiting for the directory to say whether the stream is still live. */
-  checking: boolean;
 }
 
 /** A stream this node watches (or seeds). */
@@ -147,7 +145,8 @@ export interface Watched {
 
 /** What each of the machine's calls was for. */
 export type WatchCall =
-  | { kind: 'get-stream'; streamId: string }
+  /** At a new watch, or (`failover`) to learn whether a stream whose upstream was lost still is live. */
+  | { kind: 'get-stream'; streamId: string; failover?: boolean }
   | { kind: 'carriers'; streamId: string; round: number; supernode?: boolean }
   | { kind: 'offer'; streamId: string; round: number; nodeId: string }
   | { kind: 'listings'; streamId: string; round: number }

@@ -21,6 +21,7 @@ export const HEARTBEAT_MISS_LIMIT = 3;
 
 /** One heartbeat per held ticket (the primary's not while it is being replaced); re-armed while any is held. */
 export function heartbeatAll(core: WatchCore): void {
+  core.heartbeatArmed = false;
   if (core.facts.leaving) return;
   for (const w of core.streams.values())
     for (const purpose of ['primary', 'standby'] as const) {
@@ -40,8 +41,10 @@ export function heartbeatAll(core: WatchCore): void {
 
 export function armHeartbeat(core: WatchCore): void {
   const holding = [...core.streams.values()].some((w) => w.primary || w.standby);
-  if (holding && !core.facts.leaving) core.setTimer(HEARTBEAT_TIMER, core.cfg.heartbeatMs);
-  else core.clearTimer(HEARTBEAT_TIMER);
+  const wanted = holding && !core.facts.leaving;
+  if (wanted && !core.heartbeatArmed) core.setTimer(HEARTBEAT_TIMER, core.cfg.heartbeatMs);
+  if (!wanted && core.heartbeatArmed) core.clearTimer(HEARTBEAT_TIMER);
+  core.heartbeatArmed = wanted;
 }
 
 export function onHeartbeat(
@@ -105,8 +108,8 @@ export function lost(
 }
 
 /**
- * Starts replacing the primary: asks the directory whether the stream is still live (a stream that
- * ended is dropped), then rounds until one holds. The old pull keeps flowing until the relay switches
+ * Starts replacing the primary: the first round at once, and at the same time the directory is asked
+ * whether the stream is still live (a stream that ended is dropped); rounds until one holds. The old pull keeps flowing until the relay switches
  * (make before break); only then is the old ticket cancelled. Nothing starts while one runs.
  */
 export function startFailover(
@@ -126,18 +129,18 @@ export function startFailover(
     reason,
     since: core.now,
     cancelOld,
-    checking: true,
   };
   w.attempts.primary = 0;
   w.tryingSince.primary = core.now;
   core.log('info', 'upstream lost; failing over', { streamId: w.streamId, lostNodeId, reason });
   core.request(
-    { kind: 'get-stream', streamId: w.streamId },
+    { kind: 'get-stream', streamId: w.streamId, failover: true },
     DirectoryPatterns.GetStream,
     null,
     { streamId: w.streamId },
     TIMEOUTS.directory,
   );
+  startRound(core, w, 'primary');
 }
 
 /** The new primary holds: the old ticket is given back, the switch published. */
