@@ -58,8 +58,9 @@ export class SimDirectory implements SimEndpoint {
     readonly heartbeatIntervalMs = DIRECTORY_HEARTBEAT_MS,
     /**
      * The nodes whose listings a ListNodes from `from` needs (null: every node). The real directory returns
-     * every node; a watching machine keeps only the listings of the nodes that offered it a ticket, so the
-     * simulation hands it those (the machine ends in the same state) instead of 100,000 entries per call.
+     * every node; a watching machine keeps the listings of the nodes that offered it a ticket plus the first
+     * MAX_LISTINGS (1,000) of the list, so the simulation hands it those (the machine ends in the same state)
+     * instead of 100,000 entries per call.
      */
     private readonly listNodesFor: (from: string | null) => readonly string[] | null = () => null,
   ) {
@@ -70,11 +71,13 @@ export class SimDirectory implements SimEndpoint {
     this.handled.set(pattern, (this.handled.get(pattern) ?? 0) + 1);
     const only = pattern === DirectoryPatterns.ListNodes ? this.listNodesFor(from) : null;
     if (only) {
+      const head = this.firstListed();
+      const inHead = new Set(head.map((n) => n.nodeId));
       const nodes = only.flatMap((id) => {
         const n = this.nodes.get(id);
-        return n ? [this.nodeInfo(n)] : [];
+        return n && !inHead.has(id) ? [this.nodeInfo(n)] : [];
       });
-      return answer({ ok: true, value: nodes });
+      return answer({ ok: true, value: [...head, ...nodes] });
     }
     const r = this.handle(pattern, body);
     if (r instanceof Refusal) answer({ ok: false, code: r.code, message: r.message });
@@ -88,6 +91,19 @@ export class SimDirectory implements SimEndpoint {
 
   get nodeCount(): number {
     return this.nodes.size;
+  }
+
+  /** The first 1,000 nodes of the directory's list (registration order), rebuilt when nodes come or go. */
+  private head: NodeInfo[] | null = null;
+  private firstListed(): NodeInfo[] {
+    if (this.head === null) {
+      this.head = [];
+      for (const n of this.nodes.values()) {
+        if (this.head.length === 1000) break;
+        this.head.push(this.nodeInfo(n));
+      }
+    }
+    return this.head;
   }
 
   /** The key the directory lists for a node (null: not registered), as an agent looks a requester up. */
@@ -209,6 +225,7 @@ export class SimDirectory implements SimEndpoint {
     };
     const rec: NodeRec = { info, lastSeen: now, forwards: old?.forwards ?? 0 };
     this.nodes.set(req.nodeId, rec);
+    this.head = null;
     if (info.supernode) this.supernodes.set(req.nodeId, rec);
     return {
       node: this.nodeInfo(rec),
@@ -330,6 +347,7 @@ export class SimDirectory implements SimEndpoint {
   /** Removes a node: its carrier rows go, and the streams it is the source of end (node-departure.ts). */
   private depart(nodeId: string): boolean {
     if (!this.nodes.delete(nodeId)) return false;
+    this.head = null;
     this.supernodes.delete(nodeId);
     for (const s of this.streams.values()) {
       if (s.info.sourceNodeId === nodeId) this.endStream(s);
