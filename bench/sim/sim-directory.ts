@@ -8,31 +8,22 @@
  */
 import {
   AstralErrorCode,
-  CarrierInfo,
   DirectoryPatterns,
   NodeHeartbeat,
   NodeInfo,
   RegisterNodeRequest,
-  StreamInfo,
 } from '@astral/contracts';
-import { LISTED_CARRIERS, admitsForward, listedCarriers, rankSupernodes } from '@astral/overlay';
-import { CarrierIndex } from './sim-carrier-index';
+import { rankSupernodes } from '@astral/overlay';
+import { SimStream } from './sim-directory-streams';
 import { SimEndpoint, SimReply } from './sim-network';
 
 /** The directory's default heartbeat interval and its expiry (3 intervals + 1 s, as directory.config.ts). */
 export const DIRECTORY_HEARTBEAT_MS = 2000;
-/** While nobody has measured a stream's bit rate, room is judged as if it were this (carrier-state.ts). */
-const ASSUMED_BITRATE_BPS = 1_000_000;
 
 interface NodeRec {
   info: NodeInfo;
   lastSeen: number;
   forwards: number;
-}
-
-interface StreamRec {
-  info: Omit<StreamInfo, 'viewers' | 'carriers' | 'width' | 'height' | 'freeCapacityBps' | 'needsCapacity'>;
-  carriers: CarrierIndex;
 }
 
 /** A refusal, answered as the directory's AstralError. */
@@ -47,7 +38,7 @@ const fail = (code: AstralErrorCode, message: string) => new Refusal(code, messa
 export class SimDirectory implements SimEndpoint {
   private readonly nodes = new Map<string, NodeRec>();
   private readonly supernodes = new Map<string, NodeRec>();
-  private readonly streams = new Map<string, StreamRec>();
+  private readonly streams = new Map<string, SimStream>();
   private nextStream = 1;
   readonly expiryMs: number;
   /** Requests and events handled, by pattern. */
@@ -163,35 +154,38 @@ export class SimDirectory implements SimEndpoint {
         s.info.status = 'live';
         s.info.startedAt ??= new Date(this.clock()).toISOString();
         if (typeof b.bitrateBps === 'number') s.info.bitrateBps = b.bitrateBps;
-        this.carry(s, String(b.nodeId), 0);
-        return this.streamInfo(s);
+        s.carry(this.nodes.get(String(b.nodeId))?.info, 0);
+        return s.toInfo();
       }
       case DirectoryPatterns.EndStream: {
         const s = this.streams.get(String(b.streamId));
         if (!s) return fail('not-found', `no stream ${String(b.streamId)}`);
-        this.endStream(s);
-        return this.streamInfo(s);
+        s.end(new Date(this.clock()).toISOString());
+        return s.toInfo();
       }
       case DirectoryPatterns.GetStream: {
         const s = this.streams.get(String(b.streamId));
-        return s ? this.streamInfo(s) : fail('not-found', `no stream ${String(b.streamId)}`);
+        return s ? s.toInfo() : fail('not-found', `no stream ${String(b.streamId)}`);
       }
       case DirectoryPatterns.ListStreams: {
-        const items = [...this.streams.values()].map((s) => this.streamInfo(s));
+        const items = [...this.streams.values()].map((s) => s.toInfo());
         return { items, total: items.length, page: 1, pageSize: items.length };
       }
       case DirectoryPatterns.ListCarriers: {
         const s = this.streams.get(String(b.streamId));
-        return s ? this.listCarriers(s) : fail('not-found', `no stream ${String(b.streamId)}`);
+        return s
+          ? s.listCarriers((id) => this.nodes.get(id)?.info)
+          : fail('not-found', `no stream ${String(b.streamId)}`);
       }
       case DirectoryPatterns.Carrying: {
         const s = this.streams.get(String(b.streamId));
         const nodeId = String(b.nodeId);
         if (!b.carrying) {
-          if (s) this.uncarry(s, nodeId);
+          if (s) s.carriers.remove(nodeId);
           return undefined;
         }
-        if (s && s.info.status !== 'ended' && this.nodes.has(nodeId)) this.carry(s, nodeId, Number(b.hops));
+        if (s && s.info.status !== 'ended' && this.nodes.has(nodeId))
+          s.carry(this.nodes.get(nodeId)?.info, Number(b.hops));
         return undefined;
       }
       case DirectoryPatterns.SetPreview:
@@ -251,7 +245,7 @@ export class SimDirectory implements SimEndpoint {
       c.upstreamNodeId = r.upstreamNodeId ?? null;
       c.players = r.players + r.localPlayers;
       c.bitrateBps = r.bitrateBps;
-      s.carriers.setOpen(hb.nodeId, this.hasRoom(n, s));
+      s.carriers.setOpen(hb.nodeId, s.hasRoom(n.info));
     }
     return undefined;
   }
@@ -265,83 +259,9 @@ export class SimDirectory implements SimEndpoint {
     if (!this.nodes.has(sourceNodeId))
       return fail('not-found', `source node ${sourceNodeId} is not registered`);
     const streamId = `sim-stream-${this.nextStream++}`;
-    const s: StreamRec = {
-      info: {
-        streamId,
-        title,
-        description: '',
-        sourceNodeId,
-        status: 'created',
-        bitrateBps: null,
-        createdAt: new Date(this.clock()).toISOString(),
-        startedAt: null,
-        endedAt: null,
-        hasPreview: false,
-      },
-      carriers: new CarrierIndex(),
-    };
+    const s = new SimStream(streamId, title, sourceNodeId, new Date(this.clock()).toISOString());
     this.streams.set(streamId, s);
-    return this.streamInfo(s);
-  }
-
-  /** A carrying report: the carrier goes to the end of its level, as the directory orders by report time. */
-  private carry(s: StreamRec, nodeId: string, hops: number): void {
-    const n = this.nodes.get(nodeId);
-    if (n) s.carriers.carry(nodeId, hops, this.hasRoom(n, s));
-  }
-
-  private uncarry(s: StreamRec, nodeId: string): void {
-    s.carriers.remove(nodeId);
-  }
-
-  /** Whether the node's reports say it can forward one more copy (the predicate of `listedCarriers`). */
-  private hasRoom(n: NodeRec, s: StreamRec): boolean {
-    return admitsForward(n.info.uploadLimitBps, n.info.committedBps ?? 0, this.bitrateOf(s));
-  }
-
-  /**
-   * The shared rule, `listedCarriers`, over the carriers in the directory's order. The index keeps the ones
-   * with room apart, so only the first LISTED_CARRIERS of them are handed to the rule (its answer is the
-   * same: it keeps that order and cuts there) instead of every carrier row at 100,000 nodes.
-   */
-  private listCarriers(s: StreamRec): CarrierInfo[] {
-    const rate = this.bitrateOf(s);
-    const candidates = s.carriers.firstOpen(LISTED_CARRIERS).flatMap((c) => {
-      const n = this.nodes.get(c.nodeId);
-      return n
-        ? [
-            {
-              c,
-              n,
-              nodeId: c.nodeId,
-              hops: c.hops,
-              uploadLimitBps: n.info.uploadLimitBps,
-              committedBps: n.info.committedBps ?? 0,
-            },
-          ]
-        : [];
-    });
-    return listedCarriers(candidates, rate).map(({ c, n }) => ({
-      nodeId: c.nodeId,
-      hops: c.hops,
-      host: n.info.host,
-      forwardPort: n.info.forwardPort,
-      apiPort: n.info.apiPort,
-      upstreamNodeId: c.upstreamNodeId,
-      players: c.players,
-    }));
-  }
-
-  private bitrateOf(s: StreamRec): number {
-    return s.info.bitrateBps || s.carriers.get(s.info.sourceNodeId)?.bitrateBps || ASSUMED_BITRATE_BPS;
-  }
-
-  private endStream(s: StreamRec): void {
-    if (s.info.status !== 'ended') {
-      s.info.status = 'ended';
-      s.info.endedAt = new Date(this.clock()).toISOString();
-    }
-    s.carriers.clear();
+    return s.toInfo();
   }
 
   /** Removes a node: its carrier rows go, and the streams it is the source of end (node-departure.ts). */
@@ -350,25 +270,13 @@ export class SimDirectory implements SimEndpoint {
     this.head = null;
     this.supernodes.delete(nodeId);
     for (const s of this.streams.values()) {
-      if (s.info.sourceNodeId === nodeId) this.endStream(s);
-      else this.uncarry(s, nodeId);
+      if (s.info.sourceNodeId === nodeId) s.end(new Date(this.clock()).toISOString());
+      else s.carriers.remove(nodeId);
     }
     return true;
   }
 
   private nodeInfo(n: NodeRec): NodeInfo {
     return { ...n.info, lastSeenAt: new Date(n.lastSeen).toISOString() };
-  }
-
-  private streamInfo(s: StreamRec): StreamInfo {
-    return {
-      ...s.info,
-      viewers: 0,
-      carriers: s.carriers.size,
-      width: null,
-      height: null,
-      freeCapacityBps: null,
-      needsCapacity: false,
-    };
   }
 }

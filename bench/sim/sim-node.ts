@@ -5,7 +5,7 @@
  * machine's state gives another (the supernode to ask, what this node can advertise, what it forwards).
  * Its relay is the simulated data plane (sim-relay.ts).
  */
-import { DirectoryPatterns, type NodeHeartbeat, type RegisterNodeReply } from '@astral/contracts';
+import { DirectoryPatterns, type RegisterNodeReply } from '@astral/contracts';
 import {
   Effect,
   MembershipInput,
@@ -20,6 +20,7 @@ import { SimCounters, SimDriver } from './sim-driver';
 import { SimEndpoint, SimNetwork, SimReply } from './sim-network';
 import { SimRelay } from './sim-relay';
 import { routeEvent, routeRequest } from './sim-node-inbound';
+import { heartbeatOf } from './sim-node-heartbeat';
 
 /** The agent's defaults (NodeConfig): peer heartbeats, supernode cap, ticket token life. */
 export const PEER_HEARTBEAT_MS = 1000;
@@ -78,7 +79,7 @@ export class SimNode implements SimEndpoint {
   constructor(
     readonly spec: SimNodeSpec,
     readonly relay: SimRelay,
-    private readonly world: SimWorld,
+    readonly world: SimWorld,
   ) {
     this.id = spec.id;
     this.limitBps = spec.capacity * world.bitrateBps;
@@ -226,39 +227,15 @@ export class SimNode implements SimEndpoint {
     q.after(this.world.random() * PEER_HEARTBEAT_MS, run);
   }
 
-  private committedBps(): number {
+  /** Upload the ticket server has promised (offered and confirmed tickets). */
+  committedBps(): number {
     let sum = 0;
     for (const t of this.ticketServer.served()) sum += t.bitrateBps;
     return sum;
   }
 
   private directoryHeartbeat(): void {
-    const carried = this.carried();
-    const view = this.membershipMachine.view;
-    const forwards = this.ticketServer.confirmedCount();
-    const hb: NodeHeartbeat = {
-      nodeId: this.id,
-      forwards,
-      ...(view.role === 'supernode' && { childCount: view.members.length }),
-      ...(view.supernodeId && { supernodeId: view.supernodeId }),
-      uploadBps: forwards * this.world.bitrateBps,
-      committedBps: this.committedBps(),
-      players: 0,
-      streams: carried
-        ? [
-            {
-              streamId: this.world.streamId,
-              hops: carried.hops,
-              ...(carried.upstreamNodeId && { upstreamNodeId: carried.upstreamNodeId }),
-              players: 0,
-              localPlayers: 1,
-              forwards,
-              bitrateBps: this.world.bitrateBps,
-            },
-          ]
-        : [],
-    };
-    this.world.net.emit(this.id, null, DirectoryPatterns.NodeHeartbeat, hb);
+    this.world.net.emit(this.id, null, DirectoryPatterns.NodeHeartbeat, heartbeatOf(this));
   }
 
   /** What this node carries of the stream: the source at hop 0, a viewer through its primary ticket. */
