@@ -55,11 +55,7 @@ describe('planSteps', () => {
   it('writes the plots of a full run to docs/bench and those of a quick run to the results folder', () => {
     const svgs = (mode: 'full' | 'quick'): string[] =>
       planSteps(mode, OUT).flatMap((s) => (flag(s, '--svg') ? [flag(s, '--svg') as string] : []));
-    expect(svgs('full').sort()).toEqual([
-      'docs/bench/continuity.svg',
-      'docs/bench/offload-vs-n.svg',
-      'docs/bench/per-hop-latency.svg',
-    ]);
+    expect(svgs('full').sort()).toEqual(['docs/bench/continuity.svg', 'docs/bench/per-hop-latency.svg']);
     expect(svgs('quick').sort()).toEqual([`${OUT}/continuity.svg`, `${OUT}/per-hop-latency.svg`]);
   });
 

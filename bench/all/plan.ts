@@ -77,6 +77,7 @@ function entries(p: Paths): Entry[] {
     estimateS,
     timeoutS,
   });
+  // The simulator runs the shipped machines on every node: about 70 µs of CPU per node and simulated second.
   const sim = (nodes: number, estimateS: number, timeoutS: number): Size => ({
     id: `sim-${nodes / 1000}k`,
     args: ['--nodes', String(nodes)],
@@ -141,7 +142,7 @@ function entries(p: Paths): Entry[] {
       full: directory('postgres', 10_000, 10, 50, 300),
       quick: directory('postgres', 300, 3, 15, 120),
     },
-    { scenario: 'sim', needs: 'bench/sim', full: sim(10_000, 30, 300), quick: sim(1000, 20, 120) },
+    { scenario: 'sim', needs: 'bench/sim', full: sim(10_000, 150, 900), quick: sim(1000, 15, 300) },
     {
       scenario: 'churn',
       needs: 'bench/churn.ts',
@@ -149,19 +150,8 @@ function entries(p: Paths): Entry[] {
       quick: churn(6, 0.5, 60, 240),
     },
     { scenario: 'failover', full: failover(10, 50, 400), quick: failover(4, 45, 180) },
-    { scenario: 'sim', needs: 'bench/sim', full: sim(100_000, 90, 600) },
+    // 100,000 nodes (about 10 minutes of CPU) is not in the 20-minute plan: docs/SIMULATION.md has its command.
     { scenario: 'failover', full: failover(30, 210, 700) },
-    {
-      scenario: 'sim',
-      needs: 'bench/sim',
-      // The plot of offload against N: N = 1000, 10000, 100000, with the earlier agent policy as a baseline.
-      full: {
-        id: 'sim-offload-vs-n',
-        args: ['--nodes', '1000,10000,100000', '--baseline', '--svg', p.plot('offload-vs-n.svg')],
-        estimateS: 30,
-        timeoutS: 600,
-      },
-    },
   ];
 }
 

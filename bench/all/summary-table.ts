@@ -165,9 +165,9 @@ const simRows: Rows = (r, _peers, row) => {
     '',
   );
   row(
-    `simulation N=${n}: offload (fluid bound r_max); control msgs/s at the directory; per supernode mean / max`,
-    `${fmt(num(r.json, 'offload'), 4)} (r_max ${fmt(num(r.json, 'rMax'), 2)} streams/node); ${fmt(num(r.json, 'msgsPerS.directory'), 0)}; ${fmt(num(r.json, 'msgsPerS.perSupernodeMean'), 0)} / ${fmt(num(r.json, 'msgsPerS.perSupernodeMax'), 0)}`,
-    '—',
+    `simulation N=${n}: continuity under churn (10 %/min); join → first ticket p50 / p95 (ms); control msgs per node per s`,
+    `${fmt(num(r.json, 'continuity'), 4)}; ${fmt(num(r.json, 'joinToFirstTicketMs.p50'), 0)} / ${fmt(num(r.json, 'joinToFirstTicketMs.p95'), 0)}; ${fmt(num(r.json, 'msgsPerNodePerS.steady'), 2)}`,
+    '≥ 0.999; —; —',
     '',
     '',
     '',
@@ -189,7 +189,7 @@ const SECTIONS: [(r: StepResult) => unknown, Rows][] = [
   [(x) => x.step.scenario === 'directory' && x.json, directoryRows],
   [(x) => x.step.scenario === 'churn' && x.json, churnRows],
   // One row pair per single-N simulation (the offload-against-N step writes several runs and a plot only).
-  [(x) => x.step.scenario === 'sim' && x.json && !('runs' in x.json), simRows],
+  [(x) => x.step.scenario === 'sim' && x.json && !('results' in x.json), simRows],
   [(x) => x.status !== 'ok', failureRows],
 ];
 

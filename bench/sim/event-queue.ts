@@ -48,39 +48,40 @@ export class EventQueue {
     if (Number.isFinite(until) && until > this.clock) this.clock = until;
   }
 
-  private less(a: Entry, b: Entry): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
   private push(e: Entry): void {
+    // Sift up with a hole instead of swaps: the queue runs hundreds of millions of events at N = 100,000.
     const h = this.heap;
+    let i = h.length;
     h.push(e);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      const q = h[p];
+      if (q.at < e.at || (q.at === e.at && q.seq < e.seq)) break;
+      h[i] = q;
       i = p;
     }
+    h[i] = e;
   }
 
   private pop(): Entry {
     const h = this.heap;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        let m = l;
+        if (r < n && (h[r].at < h[l].at || (h[r].at === h[l].at && h[r].seq < h[l].seq))) m = r;
+        const c = h[m];
+        if (last.at < c.at || (last.at === c.at && last.seq < c.seq)) break;
+        h[i] = c;
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

@@ -1,44 +1,49 @@
 /**
- * `npm run bench -- sim [--nodes 1000,10000,100000] [--seed S] [--policy improved|agent] [--source-streams 4]
- *   [--arrivals-per-s 100] [--baseline] [--json FILE] [--svg FILE]`: the discrete-event overlay simulation (see
- * docs/SIMULATION.md). With more than one N it also plots offload against N (default docs/bench/offload-vs-n.svg).
+ * `npm run bench -- sim [--nodes 1000,10000,100000] [--seed S] [--source-streams 4] [--arrivals-per-s R]
+ *   [--standby off|forwards|players] [--crash stall|reset] [--settle-s 30] [--churn-s 60] [--json FILE]`: the discrete-event overlay
+ * simulation running the shipped machines (see docs/SIMULATION.md). Prints a table and JSON per N; with
+ * `--json`, writes one object (one N) or `{ results: [...] }` (several).
  */
 import { writeFileSync } from 'node:fs';
 import { parseFlags, report } from '../lib/report';
-import { lineChart, writeSvg } from '../lib/svg';
-import { Policy, SimResult, simulate } from './simulator';
+import { SimParams, SimResult, simulate } from './simulator';
 
 function summary(r: SimResult): Record<string, unknown> {
+  const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   return {
     nodes: r.params.nodes,
-    policy: r.params.policy,
     seed: r.params.seed,
     sourceStreams: r.params.sourceStreams,
+    arrivalsPerS: r.params.arrivalsPerS,
+    standby: r.params.standby,
     viewers: r.viewers,
     servable: r.servable,
     served: r.served,
-    servedShare: r.servedShare,
-    servedOfServable: r.servedOfServable,
-    offload: r.offload,
+    servedOfServable: round(r.servedOfServable, 4),
     sourceForwards: r.sourceForwards,
-    rMax: r.rMax,
-    depth: r.depth,
+    depth: { ...r.depth, mean: round(r.depth.mean, 2), k: round(r.depth.k, 2) },
     depthWithinBound: r.depth.max <= r.depth.bound,
     supernodes: r.supernodes,
-    membersPerSupernode: r.membersPerSupernode,
-    ticketAttempts: r.ticketAttempts,
-    joinToServedMs: r.joinToServedMs,
-    msgsPerS: {
-      directory: r.messages.directoryPerS,
-      directorySteady: r.messages.directorySteadyPerS,
-      perSupernodeMean: r.messages.perSupernodePerS.mean,
-      perSupernodeMax: r.messages.perSupernodePerS.max,
-      perSupernodeSteadyMean: r.messages.perSupernodeSteadyPerS.mean,
-      perSupernodeSteadyMax: r.messages.perSupernodeSteadyPerS.max,
-      perNode: r.messages.perNodePerS,
+    joinToFirstTicketMs: {
+      p50: Math.round(r.joinToFirstTicketMs.p50),
+      p95: Math.round(r.joinToFirstTicketMs.p95),
+      unserved: r.joinToFirstTicketMs.unserved,
     },
-    messages: r.messages.total,
-    simulatedS: r.simulatedS,
+    msgsPerNodePerS: { steady: round(r.msgsPerNodePerS.steady, 2), churn: round(r.msgsPerNodePerS.churn, 2) },
+    continuity: round(r.continuity, 5),
+    continuitySteady: round(r.continuitySteady, 5),
+    continuity1s: round(r.continuity1s, 5),
+    crash: r.params.crash,
+    departures: r.departures,
+    recoveryMs: {
+      p50: Math.round(r.recoveryMs.p50),
+      p95: Math.round(r.recoveryMs.p95),
+      switches: r.recoveryMs.switches,
+    },
+    machineFailures: r.machineFailures,
+    ...(r.lastMachineFailure && { lastMachineFailure: r.lastMachineFailure }),
+    messages: r.messages,
+    simulatedS: round(r.simulatedS, 1),
     events: r.events,
     runtimeMs: Math.round(r.runtimeMs),
     cpuMs: Math.round(r.cpuMs),
@@ -48,76 +53,33 @@ function summary(r: SimResult): Record<string, unknown> {
 export function simBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
   const sizes = (flags.get('nodes') ?? '1000,10000,100000').split(',').map(Number);
-  const policyFlag = flags.get('policy') ?? 'improved';
-  if (policyFlag !== 'improved' && policyFlag !== 'agent') throw new Error(`unknown policy ${policyFlag}`);
-  const policy: Policy = policyFlag;
-  const common = {
-    seed: Number(flags.get('seed') ?? 1),
-    policy,
-    sourceStreams: Number(flags.get('source-streams') ?? 4),
-    arrivalsPerS: Number(flags.get('arrivals-per-s') ?? 100),
+  const standby = flags.get('standby') ?? 'off';
+  if (standby !== 'off' && standby !== 'forwards' && standby !== 'players')
+    throw new Error(`unknown --standby ${standby}`);
+  const crash = flags.get('crash') ?? 'stall';
+  if (crash !== 'stall' && crash !== 'reset') throw new Error(`unknown --crash ${crash}`);
+  const num = (name: string) => (flags.has(name) ? Number(flags.get(name)) : undefined);
+  const common: Omit<SimParams, 'nodes'> = {
+    seed: num('seed') ?? 1,
+    sourceStreams: num('source-streams') ?? 4,
+    arrivalsPerS: num('arrivals-per-s'),
+    standby,
+    crash,
+    settleMs: num('settle-s') !== undefined ? num('settle-s')! * 1000 : undefined,
+    churnMs: num('churn-s') !== undefined ? num('churn-s')! * 1000 : undefined,
   };
   const results = sizes.map((nodes) => {
     const r = simulate({ nodes, ...common });
     console.error(
-      `sim: ${nodes} nodes (${policy}): served ${r.served}/${r.servable}, depth ${r.depth.max}/${r.depth.bound}, ${Math.round(r.runtimeMs)} ms wall, ${Math.round(r.cpuMs)} ms CPU`,
+      `sim: ${nodes} nodes: served ${r.served}/${r.servable}, depth ${r.depth.max}/${r.depth.bound}, continuity ${r.continuity.toFixed(5)}, ${Math.round(r.runtimeMs)} ms wall, ${Math.round(r.cpuMs)} ms CPU`,
     );
-    return r;
+    return summary(r);
   });
-  // --baseline: also run today's agent policy at each N, for the plot.
-  const baseline =
-    flags.has('baseline') && policy !== 'agent'
-      ? sizes.map((nodes) => simulate({ nodes, ...common, policy: 'agent' }))
-      : [];
-  for (const r of baseline)
-    console.error(
-      `sim: ${r.params.nodes} nodes (agent): served ${r.served}/${r.servable}, ${Math.round(r.cpuMs)} ms CPU`,
-    );
-  if (results.length > 1) {
-    const svg = flags.get('svg') ?? 'docs/bench/offload-vs-n.svg';
-    writeSvg(
-      svg,
-      lineChart({
-        title: `Simulated offload and service against N (u_s = ${common.sourceStreams})`,
-        xLabel: 'nodes N',
-        yLabel: 'ratio',
-        logX: true,
-        yMin: 0,
-        yMax: 1,
-        series: [
-          { name: `offload, ${policy}`, points: results.map((r) => ({ x: r.params.nodes, y: r.offload })) },
-          {
-            name: `served ÷ servable, ${policy}`,
-            points: results.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })),
-          },
-          ...(baseline.length
-            ? [
-                {
-                  name: 'served ÷ servable, agent today',
-                  points: baseline.map((r) => ({ x: r.params.nodes, y: r.servedOfServable })),
-                },
-              ]
-            : []),
-          {
-            name: 'offload bound 1 − 1/n',
-            points: results.map((r) => ({ x: r.params.nodes, y: 1 - 1 / r.viewers })),
-            dashed: true,
-          },
-        ],
-      }),
-    );
-    console.error(`sim: wrote ${svg}`);
-  }
-  for (const r of results) report(`sim: ${r.params.nodes} nodes, ${policy} policy`, summary(r));
+  // The table leaves out the per-pattern message counts (they are in the JSON file).
+  for (const r of results)
+    report(`sim: ${String(r.nodes)} nodes, standby ${standby}`, { ...r, messages: undefined });
   const json = flags.get('json');
-  const all = {
-    runs: results.map(summary),
-    ...(baseline.length ? { agentBaseline: baseline.map(summary) } : {}),
-  };
   if (json)
-    writeFileSync(
-      json,
-      `${JSON.stringify(results.length === 1 && !baseline.length ? summary(results[0]) : all, null, 2)}\n`,
-    );
+    writeFileSync(json, `${JSON.stringify(results.length === 1 ? results[0] : { results }, null, 2)}\n`);
   return Promise.resolve();
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import { LogThrottle } from '@astral/net';
+import { rankSupernodes } from '@astral/overlay';
 import {
   AstralError,
   DirectoryPatterns,
@@ -23,7 +24,6 @@ import { NodeEntity, toNodeInfo } from './node.entity';
 import { nodeFromRow } from './node-row';
 import { bindNodeKey, boundKeyOf, keyConflictMessage } from './node-keys';
 import { departNodes } from './node-departure';
-import { rankSupernodes } from './supernode-ranking';
 import { DatabaseActivity, ExpiryGate } from './expiry-gate';
 import { CLAIM_AND_UPSERT_NODE, UPSERT_NODE } from './node-upsert';
 import { applyHeartbeat, screenStreamReports } from './heartbeat-reports';

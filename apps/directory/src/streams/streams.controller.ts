@@ -49,7 +49,7 @@ export class StreamsController {
 
   @OnRequest(DirectoryPatterns.ListCarriers)
   carriers(@Payload() ref: StreamRef): Promise<CarrierInfo[]> {
-    return this.streams.listCarriers(ref);
+    return this.streams.upstreamCarriers(ref);
   }
 
   @OnEvent(DirectoryPatterns.Carrying)

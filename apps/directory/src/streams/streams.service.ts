@@ -14,6 +14,7 @@ import {
   StreamPage,
   StreamRef,
 } from '@astral/contracts';
+import { listedCarriers } from '@astral/overlay';
 import { Actor, describeActor, mayActFor } from '../auth/actor';
 import { NodeEntity } from '../nodes/node.entity';
 import { NodesService } from '../nodes/nodes.service';
@@ -23,7 +24,7 @@ import { newStreamId } from './stream-id';
 import { DirectoryTransactions } from '../database/transactions';
 import { claimRequest, recordResult } from '../database/request-ledger';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
-import { deriveStreamStats } from './carrier-state';
+import { ASSUMED_BITRATE_BPS, deriveStreamStats } from './carrier-state';
 import { loadCarrierStates } from './carrier-states';
 import { PreviewStore } from '../previews/preview-store';
 
@@ -31,6 +32,18 @@ import { PreviewStore } from '../previews/preview-store';
 export interface CarrierNode {
   carrier: StreamCarrierEntity;
   node: NodeEntity;
+}
+
+function toCarrierInfo({ carrier, node }: CarrierNode): CarrierInfo {
+  return {
+    nodeId: carrier.nodeId,
+    hops: carrier.hops,
+    host: node.host,
+    forwardPort: node.forwardPort,
+    apiPort: node.apiPort,
+    upstreamNodeId: carrier.upstreamNodeId,
+    players: carrier.players + carrier.localPlayers,
+  };
 }
 
 function escapeLike(text: string): string {
@@ -190,8 +203,12 @@ export class StreamsService {
   /** Carriers with their nodes, nearest to the source first. Carriers whose node is gone are left out. */
   async carrierNodes(ref: StreamRef): Promise<CarrierNode[]> {
     await this.get(ref.streamId);
+    return this.carrierNodesOf(ref.streamId);
+  }
+
+  private async carrierNodesOf(streamId: string): Promise<CarrierNode[]> {
     const carriers = await this.carriers.find({
-      where: { streamId: ref.streamId },
+      where: { streamId },
       order: { hops: 'ASC', updatedAt: 'ASC', nodeId: 'ASC' },
     });
     const nodes = new Map(
@@ -203,17 +220,30 @@ export class StreamsService {
     });
   }
 
-  /** Carriers nearest the source first; over HTTP at most `limit` of them. */
+  /** Every carrier, nearest the source first; over HTTP at most `limit` of them (a listing for people). */
   async listCarriers(ref: StreamRef, limit?: number): Promise<CarrierInfo[]> {
-    return (await this.carrierNodes(ref)).slice(0, limit).map(({ carrier, node }) => ({
-      nodeId: carrier.nodeId,
-      hops: carrier.hops,
-      host: node.host,
-      forwardPort: node.forwardPort,
-      apiPort: node.apiPort,
-      upstreamNodeId: carrier.upstreamNodeId,
-      players: carrier.players + carrier.localPlayers,
+    return (await this.carrierNodes(ref)).slice(0, limit).map(toCarrierInfo);
+  }
+
+  /**
+   * The carriers a node looking for an upstream is given (DirectoryPatterns.ListCarriers): those whose
+   * reports say they can forward one more copy, fewest hops first, at most LISTED_CARRIERS (the shared rule
+   * `listedCarriers` of @astral/overlay, which the simulator's directory runs too).
+   */
+  async upstreamCarriers(ref: StreamRef): Promise<CarrierInfo[]> {
+    const stream = await this.get(ref.streamId);
+    const all = await this.carrierNodesOf(ref.streamId);
+    const source = all.find((c) => c.carrier.nodeId === stream.sourceNodeId);
+    const rate = stream.bitrateBps || source?.carrier.bitrateBps || ASSUMED_BITRATE_BPS;
+    const listable = all.map((c) => ({
+      ...c,
+      nodeId: c.carrier.nodeId,
+      hops: c.carrier.hops,
+      uploadLimitBps: c.node.uploadLimitBps,
+      // A node that never reported its commitment is not judged full on a guess (the agent always reports it).
+      committedBps: c.node.committedBps ?? 0,
     }));
+    return listedCarriers(listable, rate).map(toCarrierInfo);
   }
 
   /** A node starts or stops carrying a stream. Unknown nodes and ended or unknown streams are ignored. */

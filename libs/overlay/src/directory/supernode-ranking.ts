@@ -1,5 +1,10 @@
+/*
+ * The directory's rule for which supernodes a joining node is given (apps/directory's NodesService calls it;
+ * so does the simulator's directory, bench/sim).
+ */
+
 /** What ranking needs of a supernode. */
-export interface SupernodeCandidate {
+export interface RankableSupernode {
   nodeId: string;
   host: string;
   maxChildren: number | null;
@@ -15,7 +20,7 @@ export function commonPrefixLength(a: string, b: string): number {
 }
 
 /** A supernode has room while it has fewer members than its cap (no cap: unlimited). */
-export function hasSpareCapacity(s: SupernodeCandidate): boolean {
+export function hasSpareCapacity(s: RankableSupernode): boolean {
   return s.maxChildren === null || s.childCount < s.maxChildren;
 }
 
@@ -24,11 +29,7 @@ export function hasSpareCapacity(s: SupernodeCandidate): boolean {
  * longest common prefix of the host string); then the fewest members; the node id breaks ties so
  * every replica answers in the same order.
  */
-export function rankSupernodes<T extends SupernodeCandidate>(
-  supernodes: T[],
-  hint?: string,
-  limit = 20,
-): T[] {
+export function rankSupernodes<T extends RankableSupernode>(supernodes: T[], hint?: string, limit = 20): T[] {
   const keyed = supernodes.map((s) => ({
     s,
     spare: hasSpareCapacity(s) ? 0 : 1,

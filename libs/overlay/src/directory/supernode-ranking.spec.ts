@@ -1,11 +1,11 @@
-import { commonPrefixLength, rankSupernodes, SupernodeCandidate } from './supernode-ranking';
+import { commonPrefixLength, rankSupernodes, RankableSupernode } from './supernode-ranking';
 
 const sn = (
   nodeId: string,
   host: string,
   childCount: number,
   maxChildren: number | null = 10,
-): SupernodeCandidate => ({
+): RankableSupernode => ({
   nodeId,
   host,
   childCount,
