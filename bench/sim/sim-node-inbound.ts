@@ -33,7 +33,12 @@ export function routeRequest(
           type: 'request',
           inbound,
           req,
-          carried: c && { hops: c.hops, path: c.path, upstreamBitrateBps: c.upstreamBitrateBps },
+          carried: c && {
+            hops: c.hops,
+            path: c.path,
+            upstreamBitrateBps: c.upstreamBitrateBps,
+            reparenting: c.reparenting,
+          },
           requester: key === null ? { refused: 'not registered', listed: false } : { key },
           rates: node.rates(),
         }),

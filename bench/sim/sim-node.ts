@@ -249,6 +249,7 @@ export class SimNode implements SimEndpoint {
     path: string[];
     upstreamNodeId: string | null;
     upstreamBitrateBps?: number;
+    reparenting?: boolean;
   } | null {
     if (this.spec.source) return { hops: 0, path: [this.id], upstreamNodeId: null };
     const c = this.watchMachine.carried()[0];
@@ -258,6 +259,8 @@ export class SimNode implements SimEndpoint {
           path: c.path,
           upstreamNodeId: c.upstreamNodeId,
           upstreamBitrateBps: c.upstreamBitrateBps,
+          // As the agent's NodeFacts.reparenting: no offers while the own upstream is being replaced.
+          reparenting: this.watchMachine.failingOver().length > 0,
         }
       : null;
   }
