@@ -8,7 +8,7 @@ import {
 } from '@astral/contracts';
 import { candidateWindow } from '../advertise';
 import { candidateOrder, failoverExclusion, selectOffer } from '../ticket-selection';
-import { PATIENT_AFTER_MS, TIMEOUTS, WatchCore, retryTimer } from './watch-core';
+import { PATIENT_AFTER_MS, STANDBY_UPGRADE_MS, TIMEOUTS, WatchCore, retryTimer } from './watch-core';
 import {
   WATCH_DEADLINE_MS,
   acquireBackoffMs,
@@ -32,7 +32,8 @@ const MAX_LISTINGS = 1000;
 /** The nodes a round for `purpose` will not take the stream from. */
 function exclusionFor(core: WatchCore, w: Watched, purpose: Purpose): Set<string> {
   const source = w.stream!.sourceNodeId;
-  if (purpose === 'standby') return new Set(w.primary ? [w.primary.upstreamNodeId] : []);
+  if (purpose === 'standby')
+    return new Set([w.primary?.upstreamNodeId, w.standby?.upstreamNodeId].filter((id) => id !== undefined));
   const early = core.now - w.tryingSince.primary < WATCH_DEADLINE_MS;
   const out = w.failover ? failoverExclusion(w.failover.lostNodeId, source, early) : new Set<string>();
   // The standby's upstream is no primary while the standby holds (else both pulls share a node).
@@ -203,6 +204,13 @@ export function onRtt(core: WatchCore, w: Watched, r: Round, nodeId: string, rtt
   if (r.purpose === 'standby' && w.primary) {
     const pick = selectStandbyOffer(core.nodeId, r.offers, w.primary.path, r.rtts, r.exclude, source);
     ({ chosen, rejected } = pick);
+    if (chosen && !pick.disjoint && w.standby) {
+      // An upgrade round found no disjoint offer: keep the standby held, give these back.
+      core.cancel(chosen.nodeId, chosen.ticketId, 'another offer was chosen');
+      for (const o of rejected) core.cancel(o.nodeId, o.ticketId, 'another offer was chosen');
+      r.offers = [];
+      return failRound(core, w, 'no disjoint standby offered');
+    }
     if (chosen && !pick.disjoint)
       core.log('info', 'no disjoint standby offered; took the best other upstream', {
         streamId: w.streamId,
@@ -232,7 +240,9 @@ export function failRound(core: WatchCore, w: Watched, reason: string): void {
   // A stream that played recovers at the quick pace for as long as it takes; a new watch slows down
   // after the watch deadline.
   const waited = purpose === 'primary' && w.failover ? 0 : core.now - w.tryingSince[purpose];
-  const delay = acquireBackoffMs(++w.attempts[purpose], waited);
+  // An upgrade round (a standby is held, not disjoint) waits the upgrade interval, not the backoff.
+  const delay =
+    purpose === 'standby' && w.standby ? STANDBY_UPGRADE_MS : acquireBackoffMs(++w.attempts[purpose], waited);
   w.retrying[purpose] = true;
   core.setTimer(retryTimer(purpose, w.streamId), delay);
   core.log('debug', `no ${purpose} ticket this round; trying again`, {

@@ -7,7 +7,7 @@ import {
   type RequestPattern,
 } from '@astral/contracts';
 import { Effect, PendingCalls, emitEffect, requestEffect } from './effects';
-import { PeerListing } from './watch-rules';
+import { PeerListing, disjointFrom } from './watch-rules';
 import type { Purpose, WatchCall, WatchConfig, WatchFacts, Watched } from './watch-types';
 
 /** Timeouts of the machine's requests, as the agent has always used them. */
@@ -23,6 +23,17 @@ export const TIMEOUTS = {
 
 /** After this long without a ticket, a node that cannot forward may take a forwarder's last slots. */
 export const PATIENT_AFTER_MS = 5_000;
+
+/**
+ * A standby that shares a node with the primary's path below the source (taken because no disjoint one was
+ * offered, or whose path moved since) dies with that node: a round for a disjoint one is tried this often.
+ */
+export const STANDBY_UPGRADE_MS = 10_000;
+
+/** Does the standby share no node with the primary's path below the source? */
+export function standbyDisjoint(w: Watched): boolean {
+  return !w.standby || !w.primary || disjointFrom(w.standby.path, w.primary.path);
+}
 
 /**
  * The state and the effect buffer every part of the watching machine shares during one input. Not a

@@ -1,6 +1,7 @@
 import { AgentPatterns, RelayPatterns } from '@astral/contracts';
 import type { EmitEffect, RequestEffect } from './effects';
 import { FakeNetwork, SELF, SOURCE, STREAM, upstream } from './watch-fake-network';
+import { STANDBY_UPGRADE_MS } from './watch-core';
 
 const A = 'node-a';
 const B = 'node-b';
@@ -35,6 +36,41 @@ describe('WatchMachine: warm standby', () => {
     net.watch();
     net.run(100);
     expect(net.held()).toMatchObject({ primary: A, standby: C });
+  });
+
+  it('replaces a non-disjoint standby with a disjoint one once one has room', () => {
+    const net = new FakeNetwork({ standby: 'players' }, [
+      upstream(A, [SOURCE, A]),
+      upstream(B, [SOURCE, B], 0),
+      upstream(C, [SOURCE, A, C]),
+    ]);
+    net.nodes.get(SOURCE)!.capacity = 0;
+    net.watch();
+    net.run(100);
+    expect(net.held()).toMatchObject({ primary: A, standby: C });
+    net.nodes.get(B)!.capacity = 4;
+    net.run(STANDBY_UPGRADE_MS + 1000);
+    expect(net.held()).toMatchObject({ primary: A, standby: B });
+    expect(net.nodes.get(C)!.tickets.size).toBe(0);
+    expect(net.relay.standby).toBe(B);
+  });
+
+  it('keeps the non-disjoint standby while no disjoint one is offered', () => {
+    const D = 'node-d';
+    const net = new FakeNetwork({ standby: 'players' }, [
+      upstream(A, [SOURCE, A]),
+      upstream(C, [SOURCE, A, C]),
+      upstream(D, [SOURCE, A, D]),
+    ]);
+    net.nodes.get(SOURCE)!.capacity = 0;
+    net.watch();
+    net.run(100);
+    const first = net.held().standby;
+    expect([C, D]).toContain(first);
+    net.run(3 * STANDBY_UPGRADE_MS);
+    expect(net.held()).toMatchObject({ primary: A, standby: first });
+    // The upgrade rounds' offers were given back: only the held standby's ticket remains below A.
+    expect(net.nodes.get(C)!.tickets.size + net.nodes.get(D)!.tickets.size).toBe(1);
   });
 
   it("'forwards' keeps a standby only while this node forwards the stream", () => {

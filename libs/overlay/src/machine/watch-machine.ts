@@ -7,7 +7,7 @@ import {
   type TicketReply,
 } from '@astral/contracts';
 import { CommonInput, Effect, OverlayMachine, answer, refuse } from './effects';
-import { HEARTBEAT_TIMER, WatchCore, deadlineTimer } from './watch-core';
+import { HEARTBEAT_TIMER, WatchCore, deadlineTimer, standbyDisjoint } from './watch-core';
 import { onCarriers, onListings, onOffer, onRtt, startRound } from './watch-acquire';
 import { onConfirm, onOpened } from './watch-confirm';
 import {
@@ -175,6 +175,8 @@ export class WatchMachine implements OverlayMachine<WatchInput> {
       if (!w) return;
       w.retrying[purpose] = false;
       if (purpose === 'primary' && (!w.primary || w.failover)) startRound(core, w, 'primary');
+      else if (purpose === 'standby' && w.standby && !standbyDisjoint(w) && core.wantsStandby(w))
+        startRound(core, w, 'standby'); // an upgrade: only a disjoint offer replaces the standby held
       else reconcile(core, w);
       return;
     }

@@ -5,7 +5,14 @@ import {
   type TicketHeartbeatReply,
 } from '@astral/contracts';
 import { pathBelow, samePath } from '../upstream-path';
-import { HEARTBEAT_TIMER, TIMEOUTS, WatchCore, retryTimer } from './watch-core';
+import {
+  HEARTBEAT_TIMER,
+  STANDBY_UPGRADE_MS,
+  TIMEOUTS,
+  WatchCore,
+  retryTimer,
+  standbyDisjoint,
+} from './watch-core';
 import { abandonRound, startRound } from './watch-acquire';
 import { withTicketToken } from './watch-rules';
 import type { HeldTicket, Purpose, Watched } from './watch-types';
@@ -90,6 +97,7 @@ function followPath(core: WatchCore, w: Watched, purpose: Purpose, t: HeldTicket
   t.hops = below.hops;
   core.log('debug', 'upstream path changed', { streamId: w.streamId, purpose, hops: below.hops });
   if (purpose === 'primary' && hopsChanged) core.carrying(w.streamId, below.hops, true);
+  reconcile(core, w);
 }
 
 /** A held ticket's upstream is lost: a primary fails over, a standby is replaced. */
@@ -261,4 +269,9 @@ export function reconcile(core: WatchCore, w: Watched): void {
   const wanted = core.wantsStandby(w);
   if (!wanted && w.standby) dropStandby(core, w, 'no standby wanted now', true, true);
   if (wanted && !w.standby && !w.retrying.standby) startRound(core, w, 'standby');
+  // A standby on the primary's path: look for a disjoint one now and then, keeping this one meanwhile.
+  if (wanted && w.standby && !w.retrying.standby && !standbyDisjoint(w)) {
+    w.retrying.standby = true;
+    core.setTimer(retryTimer('standby', w.streamId), STANDBY_UPGRADE_MS);
+  }
 }
