@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { NodeInfo, RegisterNodeReply, SetDirectoryLink } from '@astral/contracts';
-import { committedBps } from '@astral/overlay';
 import { heartbeatLoad } from '../relay/heartbeat-load';
 import { RelayLink } from '../relay/relay-link.service';
 import { CarriedStreams } from '../streams/carried-streams';
@@ -118,7 +117,7 @@ export class DirectoryLink implements OnApplicationBootstrap, OnApplicationShutd
               ...heartbeatLoad(
                 this.relayLink.stats,
                 this.carried.all(),
-                committedBps(this.facts.served, (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0),
+                this.relayLink.forwardCommittedBps(),
               ),
             });
       beat.catch((err: Error) =>

@@ -37,8 +37,8 @@ export class RelayLink implements OnModuleInit {
     this.links.on('directory-info', (info) => this.setDirectoryLink(info));
   }
 
-  /** The forward commitment now: the tickets this node serves, at their measured rates. */
-  private forwardCommittedNow(): number {
+  /** The forward commitment now: the tickets this node serves, at their measured rates (the one reading of it). */
+  forwardCommittedBps(): number {
     return committedBps(this.facts.served, (id) => this.streamStats(id)?.bitrateBps ?? 0);
   }
 
@@ -46,7 +46,7 @@ export class RelayLink implements OnModuleInit {
    * Tells the relay the upload promised to forward tickets (when it changed), so it admits players only
    * into what is left of the limit (docs/RELAY.md, "Budget"). Never throws.
    */
-  pushForwardCommitment(bps = this.forwardCommittedNow()): void {
+  pushForwardCommitment(bps = this.forwardCommittedBps()): void {
     const value = Math.max(0, Math.round(bps));
     if (value === this.forwardCommitted) return;
     this.forwardCommitted = value;

@@ -19,7 +19,7 @@ import {
 import { ClientProxy } from '@nestjs/microservices';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys, signTicketToken } from '@astral/identity';
-import { CommonInput, RelayRates, TicketServer, TicketServerInput, committedBps } from '@astral/overlay';
+import { CommonInput, RelayRates, TicketServer, TicketServerInput } from '@astral/overlay';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from '../agent.tokens';
 import { AgentEvents } from '../events/agent-events';
 import { RedisHealth } from '../redis/redis-health';
@@ -191,7 +191,7 @@ export class TicketsService implements OnModuleInit, OnApplicationBootstrap, OnA
 
   /** Bit rate already promised to downstream nodes (offered or confirmed), from measured stream rates. */
   committedBps(): number {
-    return committedBps(this.facts.served, (id) => this.relayLink.streamStats(id)?.bitrateBps ?? 0);
+    return this.relayLink.forwardCommittedBps();
   }
 
   /**
