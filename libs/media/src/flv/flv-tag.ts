@@ -12,6 +12,12 @@ export interface FlvTag {
   /** Always 0 in valid files; kept for a byte-exact round trip. */
   streamId: number;
   data: Buffer;
+  /**
+   * The tag in wire form (11-byte header, body, PreviousTagSize) when the code that made the tag already
+   * holds it (a parser's view of the socket bytes, node-media-server's buffer): `wireOf` uses it instead of
+   * encoding again. Whoever changes `timestamp` must change or drop `wire` with it (see `retimed`).
+   */
+  wire?: Buffer;
 }
 
 export interface FlvHeader {

@@ -28,6 +28,11 @@ export function encodeFlvTag(tag: FlvTag, timestamp = tag.timestamp): Buffer {
   return buf;
 }
 
+/** The tag's wire form: the one it carries (no copy) or, for a tag built in memory, a fresh encoding. */
+export function wireOf(tag: FlvTag): Buffer {
+  return tag.wire ?? encodeFlvTag(tag);
+}
+
 const TAG_TYPES = new Set<FlvTagType>([FlvTagType.Audio, FlvTagType.Video, FlvTagType.Script]);
 
 /**
