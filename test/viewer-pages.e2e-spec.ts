@@ -61,9 +61,19 @@ const videoTime = (page: Page): Promise<number> =>
   );
 
 /** Waits until the page's video plays (currentTime moves by more than 1 s) and answers its player state. */
+/**
+ * The page says it plays and its video then moves on by a second. (Time alone is not enough: a start that
+ * gives up on one node and connects to the next can move the clock while the page still says "starting".)
+ */
 async function playing(page: Page, what: string, timeoutMs = 30_000): Promise<PlayerState> {
+  const deadline = Date.now() + timeoutMs;
+  await waitFor(async () => (await player(page))?.state === 'playing', { timeoutMs, intervalMs: 250, what });
   const t0 = await videoTime(page);
-  await waitFor(async () => (await videoTime(page)) > t0 + 1, { timeoutMs, intervalMs: 250, what });
+  await waitFor(async () => (await videoTime(page)) > t0 + 1, {
+    timeoutMs: Math.max(5_000, deadline - Date.now()),
+    intervalMs: 250,
+    what: `${what} (its video moving on)`,
+  });
   return (await player(page))!;
 }
 
