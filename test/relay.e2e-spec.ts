@@ -242,5 +242,27 @@ describe('relay data plane', () => {
       new RegExp(`astral_relay_stream_bitrate_bps\\{[^}]*stream_id="${streamId}"[^}]*\\} [1-9]`),
     );
     expect(text).toMatch(/astral_relay_egress_bytes_total\{[^}]*\} [1-9]/);
+    expect(text).toMatch(
+      new RegExp(`astral_relay_stream_gop_cache_bytes\\{[^}]*stream_id="${streamId}"[^}]*\\} [1-9]`),
+    );
+  });
+
+  it('reports what a stream holds in memory: its GOP cache within bounds, its forward queues, the process', async () => {
+    const forward = await A.admit(streamId);
+    const reader = await FlvTagReader.open(forward.url, undefined, forward.headers());
+    try {
+      await reader.waitForFrames(10);
+      const stats = await A.stats();
+      const stream = stats.streams.find((s) => s.streamId === streamId)!;
+      expect(stream.memory!.gopCacheTags).toBeGreaterThan(0);
+      expect(stream.memory!.gopCacheBytes).toBeGreaterThan(0);
+      expect(stream.memory!.gopCacheBytes).toBeLessThanOrEqual(16 * 1024 * 1024 + 64 * 1024);
+      // A reader that keeps up leaves at most a socket's worth queued.
+      expect(stream.memory!.forwardQueuedBytes).toBeLessThan(4 * 1024 * 1024);
+      expect(stats.memory!.rssBytes).toBeGreaterThan(stats.memory!.heapUsedBytes);
+      expect(stats.memory!.arrayBuffersBytes).toBeGreaterThan(0);
+    } finally {
+      reader.close();
+    }
   });
 });

@@ -214,6 +214,8 @@ export interface RelayStreamStats {
   width?: number | null;
   height?: number | null;
   forwards: ForwardConnectionStats[];
+  /** What the stream holds in memory: its GOP cache (wire buffers shared by every joiner) and its forwards' queues. */
+  memory?: RelayStreamMemory;
   tagsIn: number;
   lastTagAt: number | null;
   /** HLS sessions of the stream (docs/RELAY.md "HLS"); they are counted in players/localPlayers too. */
@@ -222,6 +224,22 @@ export interface RelayStreamStats {
   hls?: HlsStreamStats | null;
   /** The stream's warm standby pull (docs/RELAY.md "Standby"), null without one. */
   standby?: RelayStandbyStats | null;
+}
+
+export interface RelayStreamMemory {
+  /** Bytes of the cached GOP (from its keyframe) and its headers. */
+  gopCacheBytes: number;
+  gopCacheTags: number;
+  /** Bytes queued in the stream's forward connections (shared buffers: references to the same tags, at most). */
+  forwardQueuedBytes: number;
+}
+
+/** The relay process's memory (process.memoryUsage at the report). */
+export interface RelayMemoryStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Buffers outside the V8 heap: socket chunks, tags, queues. */
+  arrayBuffersBytes: number;
 }
 
 export interface RelayStandbyStats {
@@ -255,5 +273,6 @@ export interface RelayStats {
   /** Primaries lost with a standby that took over, and of those the splices that fell back to a keyframe. */
   standbyPromotions?: number;
   standbySpliceFallbacks?: number;
+  memory?: RelayMemoryStats;
   streams: RelayStreamStats[];
 }

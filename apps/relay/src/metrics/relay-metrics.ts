@@ -37,6 +37,7 @@ export interface RelayMetricsSnapshot {
     placedPlayers: number;
     unplacedPlayers: number;
     localPlayers: number;
+    gopCacheBytes: number;
   }[];
   /** Bit rate held by admitted remote players. */
   playerCommittedBps: number;
@@ -228,6 +229,11 @@ export class RelayMetrics {
         },
       });
     };
+    perStream(
+      'astral_relay_stream_gop_cache_bytes',
+      'Bytes of the stream held in its GOP cache (shared by every joining consumer)',
+      (s) => s.gopCacheBytes,
+    );
     perStream(
       'astral_relay_stream_bitrate_bps',
       'Measured stream bit rate, average over the window (bits/s)',

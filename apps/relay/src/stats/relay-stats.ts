@@ -1,5 +1,5 @@
-import { RelayStats, RelayStreamStats } from '@astral/contracts';
-import { FlvTag, VideoSize, videoSizeOf } from '@astral/media';
+import { RelayMemoryStats, RelayStats, RelayStreamStats } from '@astral/contracts';
+import { FlvTag, GopCache, VideoSize, videoSizeOf } from '@astral/media';
 import { RelayCounters, RelayMetricsSnapshot } from '../metrics/relay-metrics';
 import { RelayForwards } from '../forward/relay-forwards';
 import { UploadBudget } from '../forward/upload-budget';
@@ -21,6 +21,15 @@ export function nextEgressSample(previous: EgressSample, now: number, grantedByt
   const dt = now - previous.at;
   if (dt <= 0) return previous;
   return { at: now, bytes: grantedBytes, bps: Math.round(((grantedBytes - previous.bytes) * 8000) / dt) };
+}
+
+function gopCacheBytes(gop: GopCache): number {
+  return gop.bytes + gop.headers.reduce((n, h) => n + h.data.length, 0);
+}
+
+function processMemory(): RelayMemoryStats {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, arrayBuffersBytes: m.arrayBuffers };
 }
 
 export interface RelayStatsDeps {
@@ -90,6 +99,7 @@ export class RelayStatsReporter {
     for (const [streamId, entry] of streams.all()) {
       const m = entry.hub.meter.measure(now);
       const size = this.videoSize(entry.hub.gop.videoSequenceHeader);
+      const forwardStats = forwards.forwardsOf(streamId).map((conn) => conn.stats());
       out.push({
         streamId,
         origin: entry.hub.origin,
@@ -102,7 +112,12 @@ export class RelayStatsReporter {
         ...players.counts(streamId),
         width: size?.width ?? null,
         height: size?.height ?? null,
-        forwards: forwards.forwardsOf(streamId).map((conn) => conn.stats()),
+        forwards: forwardStats,
+        memory: {
+          gopCacheBytes: gopCacheBytes(entry.hub.gop),
+          gopCacheTags: entry.hub.gop.gopLength,
+          forwardQueuedBytes: forwardStats.reduce((n, f) => n + f.queuedBytes, 0),
+        },
         tagsIn: entry.hub.tagsIn,
         lastTagAt: entry.hub.lastTagAt,
         ...(hls && { hlsPlayers: hls.sessions.count(streamId), hls: hls.stats(streamId) }),
@@ -121,6 +136,7 @@ export class RelayStatsReporter {
       standbyBytesIn: this.deps.counters.standbyBytesIn,
       standbyPromotions: this.deps.counters.standbyPromotions,
       standbySpliceFallbacks: this.deps.counters.standbySpliceFallbacks,
+      memory: processMemory(),
       streams: out,
     };
   }
@@ -158,6 +174,7 @@ export class RelayStatsReporter {
           placedPlayers: c.placedPlayers,
           unplacedPlayers: c.players - c.placedPlayers,
           localPlayers: c.localPlayers,
+          gopCacheBytes: gopCacheBytes(entry.hub.gop),
         };
       }),
     };
