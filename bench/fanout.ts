@@ -1,77 +1,112 @@
 import { writeFileSync } from 'node:fs';
-import { numberList } from './fanout/figures';
-import { FanoutCase, FanoutSystem, SYSTEMS, runFanout } from './fanout/run';
-import { fanoutTable } from './fanout/table';
-import { parseFlags, report } from './lib/report';
+import Table from 'cli-table3';
+import { CaseResult, SERVERS, numberList, rssPer1000 } from './fanout/figures';
+import { runFanout } from './fanout/run';
+import { parseFlags } from './lib/report';
 
-/** The case the flat fields describe: K = 100 when measured (the issue's first figure), else the first K; the first bit rate. */
-function headlineCase(results: FanoutCase[], ks: number[], bitrates: number[], asked?: string): FanoutCase {
-  const k = asked ? Number(asked) : ks.includes(100) ? 100 : ks[0];
-  const c = results.find((r) => r.consumers === k && r.bitrateMbps === bitrates[0]);
-  if (!c) throw new Error(`no fan-out case K=${k} at ${bitrates[0]} Mbit/s`);
-  return c;
+const round = (x: number | undefined, d = 2): number | null =>
+  x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d;
+
+function printCases(results: CaseResult[]): void {
+  const t = new Table({
+    head: [
+      'K',
+      'Mbit/s',
+      'server',
+      'egress Mbit/s',
+      'CPU %',
+      'Mbit/s/core',
+      'CPU-s/Gbit',
+      'RSS MB',
+      'delivered min',
+      'short',
+      'client CPU %',
+    ],
+  });
+  for (const r of results)
+    for (const s of SERVERS) {
+      const f = r[s];
+      t.push(
+        [
+          r.consumers,
+          r.bitrateMbps,
+          s,
+          round(f.egressMbps, 1),
+          round(f.cpuPercent, 1),
+          round(f.mbpsPerCore, 0),
+          round(f.cpuSecondsPerGbit, 3),
+          round(f.rssMb, 1),
+          round(f.deliveredMin, 3),
+          f.shortConsumers,
+          round(f.clientCpuPercent, 0),
+        ].map(String),
+      );
+    }
+  console.log(t.toString());
+  const ratios = new Table({ head: ['K', 'Mbit/s', 'Astral ÷ node-media-server', 'Astral ÷ nginx-rtmp'] });
+  for (const r of results)
+    ratios.push(
+      [r.consumers, r.bitrateMbps, round(r.astralOverNodeMediaServer), round(r.astralOverNginx)].map(String),
+    );
+  console.log(ratios.toString());
 }
 
 /**
- * `npm run bench -- fanout [--consumers 10,100,1000] [--bitrates 1,6] [--seconds S] [--headline K]
- *    [--systems astral,nodeMediaServer,nginxRtmp] [--json FILE]`
- *
- * The same stream (the sample at ~1 Mbit/s, or an ffmpeg test pattern at the other rates) published in real
- * time to each of: an Astral relay (K raw consumers on its forward port, one admitted ticket each);
- * node-media-server alone, its own process (K raw HTTP-FLV players); nginx-rtmp with one worker (K raw RTMP
- * players). Each is measured on its own process's utime+stime. K steps up within one server per bit rate.
- * The flat fields (mbpsPerCore, peer.mbpsPerCore, ratio) are the headline case, named in `headline`;
- * `results` has every case.
+ * `npm run bench -- fanout [--consumers 10,100,1000] [--bitrates 1,6] [--seconds S] [--client-processes N]
+ *   [--json FILE]`: Astral's forwards, node-media-server alone and nginx-rtmp fanning one real-time stream
+ * out to K consumers, for every K and bit rate, in one run (bench/fanout/run.ts). The top-level fields
+ * (`mbpsPerCore`, `peer.mbpsPerCore`, `ratio`, …) are the headline case: the first K and the first bit rate
+ * of the lists; `results` holds every case.
  */
 export async function fanoutBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
-  const ks = numberList(flags.get('consumers'), [10, 100, 1000]);
-  const bitrates = numberList(flags.get('bitrates'), [1, 6]);
-  const seconds = Number(flags.get('seconds') ?? 8);
-  const systems = flags.get('systems')?.split(',') as FanoutSystem[] | undefined;
-  for (const s of systems ?? []) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}`);
-  const run = await runFanout({ consumers: ks, bitratesMbps: bitrates, seconds, systems });
-  const h = headlineCase(run.results, ks, bitrates, flags.get('headline'));
-  const a = h.astral;
-  const summary = {
-    consumers: ks,
-    bitratesMbps: bitrates,
-    seconds,
+  const consumers = numberList(flags.get('consumers') ?? '10,100,1000', 'consumers');
+  const bitratesMbps = numberList(flags.get('bitrates') ?? '1,6', 'bitrates');
+  const seconds = Number(flags.get('seconds') ?? 10);
+  const clientProcesses = Number(flags.get('client-processes') ?? 2);
+  const results = await runFanout({ consumers, bitratesMbps, seconds, clientProcesses });
+  const h = results[0];
+  const result = {
     headline: {
       consumers: h.consumers,
       bitrateMbps: h.bitrateMbps,
-      note: 'mbpsPerCore, peer.* and ratio are this case; results has every case',
+      why: 'the first K and bit rate of the lists',
     },
-    streamBitrateMbps: h.streamKbps / 1000,
-    egressMbps: a?.egressMbps,
-    relayCpuPercent: a?.cpuPercent,
-    mbpsPerCore: a?.mbpsPerCore,
-    cpuSecondsPerGbit: a?.cpuSecondsPerGbit,
-    dropRatio: a?.dropRatio,
-    droppedTags: a?.droppedTags,
-    rssMb: a?.rssMb,
-    connectedAtEnd: a?.connected,
+    consumers: h.consumers,
+    consumerList: consumers,
+    bitratesMbps,
+    seconds,
+    clientProcesses,
+    streamBitrateMbps: h.inputMbps,
+    egressMbps: h.astral.egressMbps,
+    relayCpuPercent: h.astral.cpuPercent,
+    mbpsPerCore: h.astral.mbpsPerCore,
+    cpuSecondsPerGbit: h.astral.cpuSecondsPerGbit,
+    dropRatio: h.astral.dropRatio ?? 0,
+    rssMb: h.astral.rssMb,
+    connectedAtEnd: h.consumers - h.astral.shortConsumers,
     peer: {
-      what: run.what.nodeMediaServer,
-      egressMbps: h.nodeMediaServer?.egressMbps,
-      cpuPercent: h.nodeMediaServer?.cpuPercent,
-      mbpsPerCore: h.nodeMediaServer?.mbpsPerCore,
-      rssMb: h.nodeMediaServer?.rssMb,
+      what: 'node-media-server alone (its own process), HTTP-FLV players, same input',
+      egressMbps: h.nodeMediaServer.egressMbps,
+      cpuPercent: h.nodeMediaServer.cpuPercent,
+      mbpsPerCore: h.nodeMediaServer.mbpsPerCore,
+      rssMb: h.nodeMediaServer.rssMb,
     },
     nginx: {
-      what: run.what.nginxRtmp,
-      egressMbps: h.nginxRtmp?.egressMbps,
-      cpuPercent: h.nginxRtmp?.cpuPercent,
-      mbpsPerCore: h.nginxRtmp?.mbpsPerCore,
+      what: 'nginx-rtmp (one worker), RTMP players, same input',
+      egressMbps: h.nginxRtmp.egressMbps,
+      cpuPercent: h.nginxRtmp.cpuPercent,
+      mbpsPerCore: h.nginxRtmp.mbpsPerCore,
+      rssMb: h.nginxRtmp.rssMb,
     },
-    /** Astral ÷ node-media-server alone, Mbit/s per core, headline case. Higher is better. */
-    ratio: h.ratios.astralOverNodeMediaServer,
-    ratioOverNginx: h.ratios.astralOverNginx,
-    rssMbPer1000Consumers: run.rssMbPer1000Consumers,
+    /** Astral ÷ node-media-server alone, Mbit/s per core (higher is better). */
+    ratio: h.astralOverNodeMediaServer,
+    ratioNginx: h.astralOverNginx,
+    results,
+    rssMbPer1000Consumers: rssPer1000(results),
   };
-  console.log(fanoutTable(run.results));
-  report(`fanout K=${ks.join(',')} at ${bitrates.join(',')} Mbit/s`, summary);
-  const full = { ...summary, what: run.what, results: run.results };
-  const file = flags.get('json');
-  if (file) writeFileSync(file, `${JSON.stringify(full, null, 2)}\n`);
+  printCases(results);
+  const json = JSON.stringify(result, null, 2);
+  console.log(JSON.stringify(result));
+  if (flags.get('json')) writeFileSync(flags.get('json')!, `${json}\n`);
 }

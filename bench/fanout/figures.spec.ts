@@ -35,18 +35,30 @@ describe('phaseFigures', () => {
   });
 });
 
-const fig = (mbpsPerCore: number, rssMb: number): PhaseFigures => ({ ...phaseFigures(sample), mbpsPerCore, rssMb });
+const fig = (mbpsPerCore: number, rssMb: number): PhaseFigures => ({
+  ...phaseFigures(sample),
+  mbpsPerCore,
+  rssMb,
+});
 
 describe('caseResult and rssPer1000', () => {
   it('puts Astral over each peer in Mbit/s per core', () => {
-    const c = caseResult(10, 1, 0.98, { astral: fig(300, 0), nodeMediaServer: fig(150, 0), nginxRtmp: fig(600, 0) });
+    const c = caseResult(10, 1, 0.98, {
+      astral: fig(300, 0),
+      nodeMediaServer: fig(150, 0),
+      nginxRtmp: fig(600, 0),
+    });
     expect(c.astralOverNodeMediaServer).toBe(2);
     expect(c.astralOverNginx).toBe(0.5);
   });
 
   it('scales the RSS growth from the smallest to the largest K to 1,000 consumers, per bit rate', () => {
     const at = (k: number, rate: number, rss: number) =>
-      caseResult(k, rate, rate, { astral: fig(1, rss), nodeMediaServer: fig(1, 2 * rss), nginxRtmp: fig(1, rss / 2) });
+      caseResult(k, rate, rate, {
+        astral: fig(1, rss),
+        nodeMediaServer: fig(1, 2 * rss),
+        nginxRtmp: fig(1, rss / 2),
+      });
     const r = rssPer1000([at(10, 1, 100), at(1000, 1, 199), at(100, 1, 150), at(10, 6, 100)]);
     expect(r).toHaveLength(1);
     expect(r[0]).toMatchObject({ bitrateMbps: 1, fromK: 10, toK: 1000 });

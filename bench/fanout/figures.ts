@@ -43,6 +43,9 @@ export interface PhaseFigures {
   droppedTags?: number;
   dropRatio?: number;
   clientCpuPercent: number;
+  /** Consumers that could not be opened, and the last reason. */
+  openFailures?: number;
+  openError?: string;
 }
 
 export function phaseFigures(s: PhaseSample): PhaseFigures {
@@ -103,14 +106,17 @@ export function caseResult(
  * RSS per 1,000 consumers for each bit rate and server: (RSS at the largest K − RSS at the smallest K) ÷
  * (their difference in K) × 1000. Absent for a bit rate measured at one K only.
  */
-export function rssPer1000(results: CaseResult[]): { bitrateMbps: number; fromK: number; toK: number; mb: Record<ServerName, number> }[] {
+export function rssPer1000(
+  results: CaseResult[],
+): { bitrateMbps: number; fromK: number; toK: number; mb: Record<ServerName, number> }[] {
   const out = [];
   for (const rate of [...new Set(results.map((r) => r.bitrateMbps))]) {
     const cases = results.filter((r) => r.bitrateMbps === rate).sort((a, b) => a.consumers - b.consumers);
     const lo = cases[0];
     const hi = cases[cases.length - 1];
     if (hi.consumers === lo.consumers) continue;
-    const per = (s: ServerName): number => ((hi[s].rssMb - lo[s].rssMb) / (hi.consumers - lo.consumers)) * 1000;
+    const per = (s: ServerName): number =>
+      ((hi[s].rssMb - lo[s].rssMb) / (hi.consumers - lo.consumers)) * 1000;
     out.push({
       bitrateMbps: rate,
       fromK: lo.consumers,

@@ -1,101 +1,105 @@
-import { join } from 'node:path';
 import { makeTempDir, removeTempDir, sleep } from '@astral/testing';
+import { PlayerPool } from '../lib/player-pool';
+import { cpuSeconds, rssMbSync } from '../lib/proc-sampler';
+import { testFlv } from '../lib/flv-fixture';
 import { startRelayTestbed } from '../lib/relay-testbed';
-import { FanoutFigures, fanoutFigures, rssMbPer1000 } from './figures';
-import { StreamFixture, streamFixture } from './stream-fixture';
-import { ByteCounter, FanoutTarget, astralTarget, nginxTarget, nmsTarget } from './targets';
-import { measureWindow } from './window';
-
-export const SYSTEMS = ['astral', 'nodeMediaServer', 'nginxRtmp'] as const;
-export type FanoutSystem = (typeof SYSTEMS)[number];
-
-/** One (K, bit rate): each system's figures and Astral's ratios to the peers (Mbit/s per core; > 1 is ahead). */
-export interface FanoutCase {
-  consumers: number;
-  bitrateMbps: number;
-  streamKbps: number;
-  astral?: FanoutFigures;
-  nodeMediaServer?: FanoutFigures;
-  nginxRtmp?: FanoutFigures;
-  ratios: { astralOverNodeMediaServer?: number; astralOverNginx?: number };
-}
-
-export interface FanoutRun {
-  results: FanoutCase[];
-  /** Per system, per bit rate (Mbit/s as the key): MB of RSS per 1,000 consumers. */
-  rssMbPer1000Consumers: Record<string, Record<string, number>>;
-  what: Record<string, string>;
-}
+import { nginxAvailable } from '../peers/nginx-rtmp';
+import { CaseResult, PhaseFigures, ServerName, caseResult, phaseFigures } from './figures';
+import { ServerUnderTest, astralServer, nginxServer, nodeMediaServer } from './servers';
 
 export interface FanoutOptions {
   consumers: number[];
   bitratesMbps: number[];
   seconds: number;
-  systems?: readonly FanoutSystem[];
+  /** Client processes the consumers are spread over. */
+  clientProcesses: number;
   log?: (line: string) => void;
 }
 
+/** Opens `k` consumers of `server`, lets the joins' GOP bursts pass, and measures a window of `seconds`. */
+async function measure(
+  server: ServerUnderTest,
+  pool: PlayerPool,
+  k: number,
+  seconds: number,
+  expectedBytesPerSecond: number,
+): Promise<PhaseFigures> {
+  const opened = await pool.open(await server.targets(k));
+  await sleep(2000);
+  const s0 = await pool.snapshot();
+  const c0 = server.counters ? await server.counters() : null;
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = performance.now();
+  let rss = rssMbSync(server.pid);
+  while (performance.now() - t0 < seconds * 1000) {
+    await sleep(500);
+    rss = Math.max(rss, rssMbSync(server.pid));
+  }
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const window = (performance.now() - t0) / 1000;
+  const s1 = await pool.snapshot();
+  const c1 = server.counters ? await server.counters() : null;
+  await pool.closePlayers();
+  await sleep(500);
+  const f = phaseFigures({
+    consumers: k,
+    bytes: s1.bytes.map((b, i) => b - (s0.bytes[i] ?? 0)),
+    ended: s1.ended,
+    seconds: window,
+    cpuSeconds: cpu,
+    rssMb: rss,
+    expectedBytes: expectedBytesPerSecond * window,
+    clientCpuSeconds: s1.cpuSeconds - s0.cpuSeconds,
+    ...(c0 &&
+      c1 && {
+        droppedTags: c1.droppedTags - c0.droppedTags,
+        tagsOffered: (c1.tagsIn - c0.tagsIn) * opened.opened,
+      }),
+  });
+  return opened.failed ? { ...f, openFailures: opened.failed, openError: opened.error } : f;
+}
+
 /**
- * For each bit rate and each system: one server, one real-time publish, then K stepped up through
- * `consumers` (ascending; consumers stay open from one step to the next) with a settle and a window each.
+ * Every (K, bit rate) case on Astral's forwards, node-media-server alone and nginx-rtmp, in one run: per bit
+ * rate, the three servers are started once, each fed the same generated FLV in real time, and measured one
+ * after another at each K with the same client pool (the others idle, publishing only).
  */
-export async function runFanout(o: FanoutOptions): Promise<FanoutRun> {
-  const ks = [...o.consumers].sort((a, b) => a - b);
-  const systems = o.systems ?? SYSTEMS;
-  const log = o.log ?? ((l: string) => console.log(l));
+export async function runFanout(o: FanoutOptions): Promise<CaseResult[]> {
+  const missing = nginxAvailable();
+  if (missing) throw new Error(missing);
+  const log = o.log ?? ((line: string) => console.log(line));
+  const inputs = o.bitratesMbps.map((m) => testFlv(Math.round(m * 1000)));
   const tmp = makeTempDir('astral-fanout-');
-  const bed = systems.includes('astral') ? await startRelayTestbed() : null;
-  const cases = new Map<string, FanoutCase>();
-  const rss: Record<string, Record<string, number>> = {};
-  const what: Record<string, string> = {};
-  let live: { target: FanoutTarget; consumers: ByteCounter[] } | null = null;
+  const bed = await startRelayTestbed();
+  const pool = new PlayerPool(o.clientProcesses);
+  const servers: ServerUnderTest[] = [];
+  const results: CaseResult[] = [];
   try {
-    for (const mbps of o.bitratesMbps) {
-      const stream: StreamFixture = streamFixture(mbps);
-      for (const system of systems) {
-        const dir = join(tmp, `${system}-${mbps}`);
-        const target =
-          system === 'astral'
-            ? await astralTarget(bed!, `fanout-${mbps}`, stream.file, 'forwards')
-            : system === 'nodeMediaServer'
-              ? await nmsTarget(dir, stream.file)
-              : await nginxTarget(tmp, `nginx-${mbps}`, stream.file);
-        what[system] = target.what;
-        live = { target, consumers: [] };
-        const points: { consumers: number; rssMb: number }[] = [];
-        for (const k of ks) {
-          live.consumers.push(...(await target.open(k - live.consumers.length)));
-          await sleep(2000); // past the joins' GOP bursts
-          const fig = fanoutFigures(await measureWindow(target, live.consumers, o.seconds, stream.kbps));
-          fig.consumers = k; // asked for; `connected` says how many made it
-          points.push({ consumers: k, rssMb: fig.rssMb });
-          const key = `${k}@${mbps}`;
-          const c = cases.get(key) ?? { consumers: k, bitrateMbps: mbps, streamKbps: stream.kbps, ratios: {} };
-          c[system] = fig;
-          cases.set(key, c);
+    for (const [bi, input] of inputs.entries()) {
+      const tag = `${input.kbps}k`;
+      servers.push(
+        await astralServer(bed, `fanout-${tag}`, input.file),
+        await nodeMediaServer(tmp, `nms-${tag}`, input.file),
+        await nginxServer(tmp, `nginx-${tag}`, input.file),
+      );
+      for (const k of o.consumers) {
+        const by = {} as Record<ServerName, PhaseFigures>;
+        for (const server of servers) {
+          by[server.name] = await measure(server, pool, k, o.seconds, (input.measuredKbps * 1000) / 8);
           log(
-            `fanout ${system} K=${k} ${mbps} Mbit/s: ${fig.egressMbps.toFixed(0)} Mbit/s at ${fig.cpuPercent.toFixed(0)} % CPU = ${fig.mbpsPerCore.toFixed(0)} Mbit/s per core, ${fig.connected} connected, delivered ${(100 * fig.deliveredOfExpected).toFixed(0)} %`,
+            `fanout: ${input.kbps} kbit/s K=${k} ${server.name}: ${by[server.name].mbpsPerCore.toFixed(0)} Mbit/s per core, ` +
+              `${by[server.name].cpuPercent.toFixed(1)} % CPU, delivered min ${by[server.name].deliveredMin.toFixed(3)}`,
           );
         }
-        (rss[system] ??= {})[String(mbps)] = rssMbPer1000(points);
-        for (const c of live.consumers) c.close();
-        await target.stop();
-        live = null;
+        results.push(caseResult(k, o.bitratesMbps[bi], input.measuredKbps / 1000, by));
       }
+      await Promise.all(servers.splice(0).map((s) => s.stop()));
     }
+    return results;
   } finally {
-    if (live) {
-      for (const c of live.consumers) c.close();
-      await live.target.stop().catch(() => undefined);
-    }
-    await bed?.stop();
+    pool.stop();
+    await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    await bed.stop();
     removeTempDir(tmp);
   }
-  const results = [...cases.values()];
-  for (const c of results) {
-    const a = c.astral?.mbpsPerCore;
-    if (a !== undefined && c.nodeMediaServer) c.ratios.astralOverNodeMediaServer = a / c.nodeMediaServer.mbpsPerCore;
-    if (a !== undefined && c.nginxRtmp) c.ratios.astralOverNginx = a / c.nginxRtmp.mbpsPerCore;
-  }
-  return { results, rssMbPer1000Consumers: rss, what };
 }

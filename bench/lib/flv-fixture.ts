@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Where generated inputs are kept between runs (ASTRAL_BENCH_CACHE, else the system temp dir). */
-export const benchCacheDir = (): string => process.env.ASTRAL_BENCH_CACHE ?? join(tmpdir(), 'astral-bench-cache');
+export const benchCacheDir = (): string =>
+  process.env.ASTRAL_BENCH_CACHE ?? join(tmpdir(), 'astral-bench-cache');
 
 export interface TestFlv {
   file: string;

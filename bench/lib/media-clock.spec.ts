@@ -42,7 +42,8 @@ function rtmpBytes(tags: Tag[], chunkSize: number): Buffer {
     for (let o = 0; o < t.size; o += chunkSize) {
       if (o > 0) {
         parts.push(Buffer.from([(3 << 6) | 6]));
-        if (ext) parts.push(Buffer.from([field >>> 24, (field >> 16) & 255, (field >> 8) & 255, field & 255]));
+        if (ext)
+          parts.push(Buffer.from([field >>> 24, (field >> 16) & 255, (field >> 8) & 255, field & 255]));
       }
       parts.push(Buffer.alloc(Math.min(chunkSize, t.size - o), 0x55));
     }

@@ -14,6 +14,9 @@ export type PoolRequest =
   | { id: number; op: 'snapshot'; resetLag: boolean }
   | { id: number; op: 'close' };
 
+/** Omit over each member of a union. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 export interface PoolReply {
   id: number;
   opened?: number;
@@ -46,7 +49,9 @@ export class PlayerPool {
 
   constructor(processes: number, cpus?: string) {
     for (let i = 0; i < processes; i++) {
-      const child = fork(join(__dirname, 'player-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(join(__dirname, 'player-worker.js'), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       child.on('message', (r: PoolReply) => {
         this.waiting.get(r.id)?.(r);
         this.waiting.delete(r.id);
@@ -60,7 +65,7 @@ export class PlayerPool {
     return this.children.map((c) => c.pid!);
   }
 
-  private ask(child: ChildProcess, req: Omit<PoolRequest, 'id'>): Promise<PoolReply> {
+  private ask(child: ChildProcess, req: WithoutId<PoolRequest>): Promise<PoolReply> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, resolve);
@@ -69,7 +74,11 @@ export class PlayerPool {
   }
 
   /** Opens `targets`, dealt round-robin over the children; resolves with how many opened in all, and the last error. */
-  async open(targets: PoolTarget[], track = false, timeoutMs = 20_000): Promise<{ opened: number; failed: number; error: string }> {
+  async open(
+    targets: PoolTarget[],
+    track = false,
+    timeoutMs = 20_000,
+  ): Promise<{ opened: number; failed: number; error: string }> {
     const shares = this.children.map((_, i) => targets.filter((_t, j) => j % this.children.length === i));
     const replies = await Promise.all(
       this.children.map((c, i) => this.ask(c, { op: 'open', targets: shares[i], track, timeoutMs })),
@@ -77,7 +86,10 @@ export class PlayerPool {
     return {
       opened: replies.reduce((n, r) => n + (r.opened ?? 0), 0),
       failed: replies.reduce((n, r) => n + (r.failed ?? 0), 0),
-      error: replies.map((r) => r.error).filter(Boolean).join('; '),
+      error: replies
+        .map((r) => r.error)
+        .filter(Boolean)
+        .join('; '),
     };
   }
 
