@@ -90,8 +90,10 @@ export async function nodeMediaServer(tmp: string, name: string, file: string): 
   return {
     name: 'nodeMediaServer',
     pid: nms.pid,
-    targets: async (k) =>
-      Array.from({ length: k }, () => ({ url: nms.httpFlvUrl(STREAM), protocol: 'flv' as const })),
+    targets: (k) =>
+      Promise.resolve(
+        Array.from({ length: k }, () => ({ url: nms.httpFlvUrl(STREAM), protocol: 'flv' as const })),
+      ),
     stop: async () => {
       await pub.stop('SIGTERM', 3000);
       await nms.stop();
@@ -116,8 +118,10 @@ export async function nginxServer(
     name: 'nginxRtmp',
     nginx,
     pid: nginx.workerPid,
-    targets: async (k) =>
-      Array.from({ length: k }, () => ({ url: nginx.rtmpUrl(STREAM), protocol: 'rtmp' as const })),
+    targets: (k) =>
+      Promise.resolve(
+        Array.from({ length: k }, () => ({ url: nginx.rtmpUrl(STREAM), protocol: 'rtmp' as const })),
+      ),
     stop: async () => {
       await pub.stop('SIGTERM', 3000);
       await nginx.stop();

@@ -69,7 +69,7 @@ export class PlayerPool {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, resolve);
-      child.send({ ...req, id } as PoolRequest, (err) => err && reject(err));
+      child.send({ ...req, id }, (err) => err && reject(err));
     });
   }
 
