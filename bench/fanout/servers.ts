@@ -13,6 +13,10 @@ export interface ServerUnderTest {
   name: ServerName;
   /** The process whose utime+stime and RSS are the server's (nginx: its single worker). */
   pid: number;
+  /** Every process of the server (for pinning it to a core). */
+  pids: number[];
+  /** Processes beside the server that feed it (its ffmpeg publisher), to pin away from it. */
+  helperPids: number[];
   /** `k` consumer targets (Astral: k admitted forwards, each with its own proof). */
   targets(k: number): Promise<PoolTarget[]>;
   /** Astral only: the tags its forwards have dropped so far, and the tags it has taken in. */
@@ -26,7 +30,7 @@ export const RELAY_CAPS_ENV = {
   ASTRAL_MAX_CONNECTIONS_PER_ADDRESS: '100000',
 };
 
-const STREAM = 'bench-fanout';
+export const STREAM = 'bench-fanout';
 
 /** An Astral relay publishing `file` in real time (FlvFilePublisher into its HTTP-FLV ingest, as the testbed does). */
 export async function astralServer(
@@ -53,6 +57,8 @@ export async function astralServer(
     relay,
     publisher,
     pid: relay.process.pid!,
+    pids: [relay.process.pid!],
+    helperPids: [],
     targets: async (k) => {
       const out: PoolTarget[] = [];
       for (let i = 0; i < k; i += 50) {
@@ -90,6 +96,8 @@ export async function nodeMediaServer(tmp: string, name: string, file: string): 
   return {
     name: 'nodeMediaServer',
     pid: nms.pid,
+    pids: [nms.pid],
+    helperPids: [pub.pid!],
     targets: (k) =>
       Promise.resolve(
         Array.from({ length: k }, () => ({ url: nms.httpFlvUrl(STREAM), protocol: 'flv' as const })),
@@ -118,6 +126,8 @@ export async function nginxServer(
     name: 'nginxRtmp',
     nginx,
     pid: nginx.workerPid,
+    pids: [nginx.process.pid!, nginx.workerPid],
+    helperPids: [pub.pid!],
     targets: (k) =>
       Promise.resolve(
         Array.from({ length: k }, () => ({ url: nginx.rtmpUrl(STREAM), protocol: 'rtmp' as const })),
