@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import Table from 'cli-table3';
 import { makeTempDir, removeTempDir, sleep } from '@astral/testing';
 import { testFlv } from './lib/flv-fixture';
 import { PlayerPool, PoolTarget } from './lib/player-pool';
@@ -123,7 +125,6 @@ export async function playersBench(args: string[]): Promise<void> {
         .map((players, i) => ({ players, astral: a[i] ?? null, nginx: n[i] ?? null })),
     };
     printSteps(result.steps);
-    const { writeFileSync } = await import('node:fs');
     console.log(JSON.stringify(result));
     if (flags.get('json')) writeFileSync(flags.get('json')!, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
@@ -140,10 +141,7 @@ function printSteps(
     f
       ? `${f.ok ? 'clean' : f.reasons.join('+')} · CPU ${f.cpuPercent.toFixed(0)} % · clients ${f.clientCpuPercent.toFixed(0)} % · lag ${f.maxLagMs.toFixed(0)} ms · min ${f.deliveredMin.toFixed(2)}`
       : '—';
-  console.log(
-    [
-      'players | Astral | nginx-rtmp',
-      ...steps.map((s) => `${s.players} | ${cell(s.astral)} | ${cell(s.nginx)}`),
-    ].join('\n'),
-  );
+  const t = new Table({ head: ['players', 'Astral', 'nginx-rtmp'] });
+  for (const s of steps) t.push([String(s.players), cell(s.astral), cell(s.nginx)]);
+  console.log(t.toString());
 }
