@@ -33,7 +33,8 @@ describe('stepFigures', () => {
 });
 
 describe('ladderResult', () => {
-  const step = (players: number, over: Partial<StepSample> = {}) => stepFigures({ ...clean, players, ...over });
+  const step = (players: number, over: Partial<StepSample> = {}) =>
+    stepFigures({ ...clean, players, ...over });
 
   it('is the last clean step before the first failure, and says what failed', () => {
     expect(ladderResult([step(250), step(500), step(1000, { lagMs: [2000] }), step(2000)])).toEqual({
