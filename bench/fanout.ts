@@ -1,127 +1,112 @@
-import { sleep, waitFor } from '@astral/testing';
-import { CpuWindow, rssMbSync } from './lib/proc-sampler';
-import { RawConsumer } from './lib/raw-consumer';
-import { AdmittedForward, TestRelay, startRelayTestbed } from './lib/relay-testbed';
-import { parseFlags, report } from './lib/report';
+import { writeFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { CaseResult, SERVERS, numberList, rssPer1000 } from './fanout/figures';
+import { runFanout } from './fanout/run';
+import { parseFlags } from './lib/report';
 
-interface Phase {
-  consumers: number;
-  egressMbps: number;
-  relayCpuPercent: number;
-  mbpsPerCore: number;
-  rssMb: number;
-}
+const round = (x: number | undefined, d = 2): number | null =>
+  x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d;
 
-/** Opens `k` consumers (in batches, to keep the accept queue sane), measures for `seconds`. */
-async function measure(
-  relay: TestRelay,
-  targets: Pick<AdmittedForward, 'url' | 'headers'>[],
-  seconds: number,
-): Promise<{ phase: Phase; consumers: RawConsumer[] }> {
-  const consumers: RawConsumer[] = [];
-  for (let i = 0; i < targets.length; i += 50) {
-    const opened = await Promise.allSettled(
-      targets.slice(i, i + 50).map((f) => RawConsumer.open(f.url, 20_000, f.headers())),
+function printCases(results: CaseResult[]): void {
+  const t = new Table({
+    head: [
+      'K',
+      'Mbit/s',
+      'server',
+      'egress Mbit/s',
+      'CPU %',
+      'Mbit/s/core',
+      'CPU-s/Gbit',
+      'RSS MB',
+      'delivered min',
+      'short',
+      'client CPU %',
+    ],
+  });
+  for (const r of results)
+    for (const s of SERVERS) {
+      const f = r[s];
+      t.push(
+        [
+          r.consumers,
+          r.bitrateMbps,
+          s,
+          round(f.egressMbps, 1),
+          round(f.cpuPercent, 1),
+          round(f.mbpsPerCore, 0),
+          round(f.cpuSecondsPerGbit, 3),
+          round(f.rssMb, 1),
+          round(f.deliveredMin, 3),
+          f.shortConsumers,
+          round(f.clientCpuPercent, 0),
+        ].map(String),
+      );
+    }
+  console.log(t.toString());
+  const ratios = new Table({ head: ['K', 'Mbit/s', 'Astral ÷ node-media-server', 'Astral ÷ nginx-rtmp'] });
+  for (const r of results)
+    ratios.push(
+      [r.consumers, r.bitrateMbps, round(r.astralOverNodeMediaServer), round(r.astralOverNginx)].map(String),
     );
-    for (const o of opened) if (o.status === 'fulfilled') consumers.push(o.value);
-  }
-  await sleep(2000); // past the joins' GOP bursts
-  const pid = relay.process.pid!;
-  const cpu = new CpuWindow(pid);
-  const bytes0 = consumers.reduce((n, c) => n + c.bytes, 0);
-  cpu.start();
-  let rss = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    await sleep(500);
-    rss = Math.max(rss, rssMbSync(pid));
-  }
-  const { cpuPercent, seconds: s } = cpu.stop();
-  const bytes = consumers.reduce((n, c) => n + c.bytes, 0) - bytes0;
-  const egressMbps = (bytes * 8) / s / 1e6;
-  return {
-    phase: {
-      consumers: consumers.filter((c) => !c.ended).length,
-      egressMbps,
-      relayCpuPercent: cpuPercent,
-      mbpsPerCore: egressMbps / (cpuPercent / 100),
-      rssMb: rss,
-    },
-    consumers,
-  };
+  console.log(ratios.toString());
 }
 
 /**
- * `npm run bench -- fanout --consumers K [--seconds S] [--json FILE]`: one relay with a real-time
- * publish of the sample; K raw-socket consumers on its forward port (K tickets, unlimited budget); then
- * K raw HTTP-FLV players on the same relay's node-media-server (/live/<id>.flv), which is
- * node-media-server alone serving the same stream. CPU is the relay process's utime+stime over the
- * window (it hosts both), so the ingest cost is in both numbers.
+ * `npm run bench -- fanout [--consumers 10,100,1000] [--bitrates 1,6] [--seconds S] [--client-processes N]
+ *   [--json FILE]`: Astral's forwards, node-media-server alone and nginx-rtmp fanning one real-time stream
+ * out to K consumers, for every K and bit rate, in one run (bench/fanout/run.ts). The top-level fields
+ * (`mbpsPerCore`, `peer.mbpsPerCore`, `ratio`, …) are the headline case: the first K and the first bit rate
+ * of the lists; `results` holds every case.
  */
 export async function fanoutBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
-  const k = Number(flags.get('consumers') ?? 10);
+  const consumers = numberList(flags.get('consumers') ?? '10,100,1000', 'consumers');
+  const bitratesMbps = numberList(flags.get('bitrates') ?? '1,6', 'bitrates');
   const seconds = Number(flags.get('seconds') ?? 10);
-  const bed = await startRelayTestbed();
-  try {
-    const relay = await bed.startRelay('fanout', { logLevel: 'warn' });
-    const streamId = 'bench-fanout';
-    await bed.publish(relay, streamId);
-    await waitFor(
-      async () => (await relay.stats()).streams.find((s) => s.streamId === streamId && s.bitrateBps > 0),
-      {
-        timeoutMs: 15_000,
-        what: 'the stream to flow',
-      },
-    );
-    const forwards: AdmittedForward[] = [];
-    for (let i = 0; i < k; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, k - i) }, () => relay.admit(streamId)),
-      );
-      forwards.push(...batch);
-    }
-    const before = await relay.stats();
-    const tagsIn0 = before.streams.find((s) => s.streamId === streamId)!.tagsIn;
-    const fwd = await measure(relay, forwards, seconds);
-    const after = await relay.stats();
-    const stream = after.streams.find((s) => s.streamId === streamId)!;
-    const dropped = stream.forwards.reduce((n, f) => n + f.droppedTags, 0);
-    const dropRatio = dropped / Math.max(1, k * (stream.tagsIn - tagsIn0));
-    for (const c of fwd.consumers) c.close();
-    await sleep(1000);
-
-    const peer = await measure(
-      relay,
-      Array.from({ length: k }, () => ({ url: relay.httpFlvUrl(streamId), headers: () => ({}) })),
-      seconds,
-    );
-    for (const c of peer.consumers) c.close();
-
-    report(
-      `fanout K=${k}`,
-      {
-        consumers: k,
-        seconds,
-        streamBitrateMbps: stream.bitrateBps / 1e6,
-        egressMbps: fwd.phase.egressMbps,
-        relayCpuPercent: fwd.phase.relayCpuPercent,
-        mbpsPerCore: fwd.phase.mbpsPerCore,
-        dropRatio,
-        rssMb: fwd.phase.rssMb,
-        connectedAtEnd: fwd.phase.consumers,
-        peer: {
-          what: 'node-media-server HTTP-FLV players, same process and stream',
-          egressMbps: peer.phase.egressMbps,
-          cpuPercent: peer.phase.relayCpuPercent,
-          mbpsPerCore: peer.phase.mbpsPerCore,
-          rssMb: peer.phase.rssMb,
-        },
-        ratio: fwd.phase.mbpsPerCore / peer.phase.mbpsPerCore,
-      },
-      flags.get('json'),
-    );
-  } finally {
-    await bed.stop();
-  }
+  const clientProcesses = Number(flags.get('client-processes') ?? 2);
+  const results = await runFanout({ consumers, bitratesMbps, seconds, clientProcesses });
+  const h = results[0];
+  const result = {
+    headline: {
+      consumers: h.consumers,
+      bitrateMbps: h.bitrateMbps,
+      why: 'the first K and bit rate of the lists',
+    },
+    consumers: h.consumers,
+    consumerList: consumers,
+    bitratesMbps,
+    seconds,
+    clientProcesses,
+    streamBitrateMbps: h.inputMbps,
+    egressMbps: h.astral.egressMbps,
+    relayCpuPercent: h.astral.cpuPercent,
+    mbpsPerCore: h.astral.mbpsPerCore,
+    cpuSecondsPerGbit: h.astral.cpuSecondsPerGbit,
+    dropRatio: h.astral.dropRatio ?? 0,
+    rssMb: h.astral.rssMb,
+    connectedAtEnd: h.consumers - h.astral.shortConsumers,
+    peer: {
+      what: 'node-media-server alone (its own process), HTTP-FLV players, same input',
+      egressMbps: h.nodeMediaServer.egressMbps,
+      cpuPercent: h.nodeMediaServer.cpuPercent,
+      mbpsPerCore: h.nodeMediaServer.mbpsPerCore,
+      rssMb: h.nodeMediaServer.rssMb,
+    },
+    nginx: {
+      what: 'nginx-rtmp (one worker), RTMP players, same input',
+      egressMbps: h.nginxRtmp.egressMbps,
+      cpuPercent: h.nginxRtmp.cpuPercent,
+      mbpsPerCore: h.nginxRtmp.mbpsPerCore,
+      rssMb: h.nginxRtmp.rssMb,
+    },
+    /** Astral ÷ node-media-server alone, Mbit/s per core (higher is better). */
+    ratio: h.astralOverNodeMediaServer,
+    ratioNginx: h.astralOverNginx,
+    results,
+    rssMbPer1000Consumers: rssPer1000(results),
+  };
+  printCases(results);
+  const json = JSON.stringify(result, null, 2);
+  console.log(JSON.stringify(result));
+  if (flags.get('json')) writeFileSync(flags.get('json')!, `${json}\n`);
 }

@@ -9,6 +9,7 @@ type Scenario = (args: string[]) => Promise<void>;
 const scenarios: Record<string, () => Promise<Scenario>> = {
   directory: async () => (await import('./directory')).run,
   fanout: async () => (await import('./fanout')).fanoutBench,
+  players: async () => (await import('./players')).playersBench,
   chain: async () => (await import('./chain')).chainBench,
   tree: async () => (await import('./overlay')).treeBench,
   failover: async () => (await import('./failover')).failoverBench,

@@ -8,9 +8,8 @@
  *    `ffmpeg -re -stream_loop -1 -c copy`; every relay read by `ffmpeg -i rtmp://… -c copy -f flv -` piped
  *    into FlvParser here; a hop's latency is the arrival-time difference of the same video frame
  *    (matched by payload hash) at consecutive relays, on this process's clock. Astral: chainBench.
- *  - fan-out: K minimal RTMP players (bench/peers/rtmp-player.ts, byte counters) on one nginx; Mbit/s
- *    delivered per CPU core of the nginx worker (utime+stime from /proc). Astral and node-media-server
- *    alone: fanoutBench (same K).
+ *  - fan-out: fanoutBench at K and 1 Mbit/s (bench/fanout/run.ts, the one fan-out implementation): Astral's
+ *    forwards, node-media-server alone and nginx-rtmp with K minimal RTMP players, each server's own CPU.
  *  - source egress with N nodes (N−1 viewers): a hand-written nginx origin/edge binary tree (each relay
  *    pushes to at most 2 others, like Astral's upload limit of 2 streams) and one nginx serving all N−1
  *    viewers; egress = the origin's bytes_out (rtmp_stat). Astral: treeBench
@@ -34,7 +33,7 @@ import {
 import { chainBench } from './chain';
 import { fanoutBench } from './fanout';
 import { treeBench } from './overlay';
-import { CpuWindow } from './lib/proc-sampler';
+import { CaseResult } from './fanout/figures';
 import { parseFlags, percentile, report } from './lib/report';
 import { NginxRtmp, nginxAvailable, startNginxRtmp } from './peers/nginx-rtmp';
 import { RtmpPlayer } from './peers/rtmp-player';
@@ -121,6 +120,15 @@ async function openPlayers(urls: string[]): Promise<RtmpPlayer[]> {
   return players;
 }
 
+/** The fan-out bench's case at `k` consumers and about 1 Mbit/s (the rate of the other sections' sample). */
+function fanoutCase(fan: Json, k: number): CaseResult {
+  const cases = (fan.results ?? []) as CaseResult[];
+  const c =
+    cases.find((r) => r.consumers === k && r.bitrateMbps === 1) ?? cases.find((r) => r.consumers === k);
+  if (!c) throw new Error(`the fan-out JSON has no case at K=${k} (a file from before bench/fanout/run.ts?)`);
+  return c;
+}
+
 const sampleKbps = (): number => {
   const size = readFileSync(sampleFlvPath()).length;
   return (size * 8) / 12.08 / 1000; // fixtures/sample.flv is 12.08 s long
@@ -170,7 +178,7 @@ export async function peersBench(args: string[]): Promise<void> {
     const aFan = await astralResult(
       flags.get('astral-fanout'),
       fanoutBench,
-      ['--consumers', String(k), '--seconds', String(seconds)],
+      ['--consumers', String(k), '--bitrates', '1', '--seconds', String(seconds)],
       tmp,
       'fanout',
     );
@@ -220,21 +228,6 @@ export async function peersBench(args: string[]): Promise<void> {
     const framesAtTail = [...readers[hops].arrivals.values()].flat().filter((t) => t >= t0 && t < t1).length;
     await stopAll();
 
-    // ---- nginx fan-out: K RTMP players on one nginx ----
-    const fan = await startNginxRtmp(tmp, 'fanout');
-    nginxes.push(fan);
-    await publish(fan, 'fan');
-    players.push(...(await openPlayers(Array.from({ length: k }, () => fan.rtmpUrl('fan')))));
-    await sleep(2000);
-    const cpu = new CpuWindow(fan.workerPid);
-    const b0 = players.reduce((s, p) => s + p.bytes, 0);
-    cpu.start();
-    await sleep(seconds * 1000);
-    const c = cpu.stop();
-    const fanMbps = ((players.reduce((s, p) => s + p.bytes, 0) - b0) * 8) / c.seconds / 1e6;
-    const fanConnected = players.filter((p) => !p.ended).length;
-    await stopAll();
-
     // ---- source egress: hand-configured nginx binary tree of N relays, and one nginx for all N−1 viewers ----
     const treeNodes: NginxRtmp[] = new Array<NginxRtmp>(n);
     for (let i = n - 1; i >= 0; i--) {
@@ -278,9 +271,8 @@ export async function peersBench(args: string[]): Promise<void> {
       const m = /p50 ([\d.]+) \/ p95 ([\d.]+)/.exec(s);
       return m ? { p50: Number(m[1]), p95: Number(m[2]) } : { p50: NaN, p95: NaN };
     });
-    const nmsFan = aFan.peer as { mbpsPerCore: number; egressMbps: number; cpuPercent: number };
+    const fanCase = fanoutCase(aFan, k);
     const aSourceKbps = Number(aTree.sourceEgressKbps);
-    const nginxMbpsPerCore = fanMbps / (c.cpuPercent / 100);
     const result = {
       input: `fixtures/sample.flv in real time (~${Math.round(sampleKbps())} kbit/s), looped`,
       consumers: k,
@@ -307,26 +299,27 @@ export async function peersBench(args: string[]): Promise<void> {
         astralOverNginxP95: aPerHop.p95 / percentile(perHop, 95),
       },
       fanout: {
+        input: `a generated ${fanCase.inputMbps.toFixed(2)} Mbit/s FLV in real time (bench/lib/flv-fixture.ts)`,
         astral: {
-          mbpsPerCore: Number(aFan.mbpsPerCore),
-          egressMbps: Number(aFan.egressMbps),
-          cpuPercent: Number(aFan.relayCpuPercent),
+          mbpsPerCore: fanCase.astral.mbpsPerCore,
+          egressMbps: fanCase.astral.egressMbps,
+          cpuPercent: fanCase.astral.cpuPercent,
         },
         nodeMediaServer: {
-          mbpsPerCore: nmsFan.mbpsPerCore,
-          egressMbps: nmsFan.egressMbps,
-          cpuPercent: nmsFan.cpuPercent,
+          mbpsPerCore: fanCase.nodeMediaServer.mbpsPerCore,
+          egressMbps: fanCase.nodeMediaServer.egressMbps,
+          cpuPercent: fanCase.nodeMediaServer.cpuPercent,
         },
         nginxRtmp: {
-          mbpsPerCore: nginxMbpsPerCore,
-          egressMbps: fanMbps,
-          workerCpuPercent: c.cpuPercent,
-          playersConnected: fanConnected,
+          mbpsPerCore: fanCase.nginxRtmp.mbpsPerCore,
+          egressMbps: fanCase.nginxRtmp.egressMbps,
+          workerCpuPercent: fanCase.nginxRtmp.cpuPercent,
+          playersConnected: fanCase.consumers - fanCase.nginxRtmp.shortConsumers,
           players: 'raw RTMP byte counters',
         },
         /** Higher is better. */
-        astralOverNginx: Number(aFan.mbpsPerCore) / nginxMbpsPerCore,
-        astralOverNodeMediaServer: Number(aFan.mbpsPerCore) / nmsFan.mbpsPerCore,
+        astralOverNginx: fanCase.astralOverNginx,
+        astralOverNodeMediaServer: fanCase.astralOverNodeMediaServer,
       },
       sourceEgress: {
         astral: { kbps: aSourceKbps, how: 'tree built by Astral itself (upload limit 2 streams per node)' },

@@ -11,11 +11,14 @@ export class RawConsumer {
   status: number | null = null;
   private socket: Socket | null = null;
   private head = '';
+  private inBody = false;
 
   constructor(
     readonly url: string,
     /** Request headers (a forward pull's X-Astral-Proof). */
     private readonly headers: Record<string, string> = {},
+    /** Sees the body (after the HTTP head), e.g. an FlvTagClock; unset, nothing is parsed. */
+    private readonly body?: { push(chunk: Buffer): void },
   ) {}
 
   static async open(url: string, timeoutMs = 10_000, headers?: Record<string, string>): Promise<RawConsumer> {
@@ -36,7 +39,8 @@ export class RawConsumer {
       socket.setNoDelay(true);
       socket.once('connect', () =>
         socket.write(
-          `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n` +
+          // HTTP/1.0 when the body is parsed: the server then sends it as it is, without chunked framing.
+          `GET ${u.pathname}${u.search} HTTP/1.${this.body ? 0 : 1}\r\nHost: ${u.host}\r\n` +
             Object.entries(this.headers)
               .map(([k, v]) => `${k}: ${v}\r\n`)
               .join('') +
@@ -45,8 +49,17 @@ export class RawConsumer {
       );
       socket.on('data', (chunk: Buffer) => {
         this.bytes += chunk.length;
+        if (this.body && this.inBody) this.body.push(chunk);
+        else if (this.body) {
+          this.head += chunk.toString('latin1');
+          const end = this.head.indexOf('\r\n\r\n');
+          if (end >= 0) {
+            this.inBody = true;
+            this.body.push(Buffer.from(this.head.slice(end + 4), 'latin1'));
+          }
+        }
         if (this.status === null) {
-          this.head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
+          if (!this.body) this.head += chunk.toString('latin1', 0, Math.min(chunk.length, 64));
           const m = /^HTTP\/1\.[01] (\d{3})/.exec(this.head);
           if (m) {
             clearTimeout(timer);

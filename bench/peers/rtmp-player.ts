@@ -51,6 +51,8 @@ function chunk(csid: number, type: number, streamId: number, payload: Buffer): B
 export class RtmpPlayer {
   bytes = 0;
   ended = false;
+  /** Sees every byte after the handshake (e.g. an RtmpMessageClock), when set. */
+  sink: ((data: Buffer) => void) | null = null;
   private socket: Socket | null = null;
   private acked = 0;
 
@@ -126,6 +128,7 @@ export class RtmpPlayer {
           data = all.subarray(3073);
         }
         this.bytes += data.length;
+        this.sink?.(data);
         if (this.bytes - this.acked >= this.ackWindow) {
           this.acked = this.bytes;
           const seq = Buffer.alloc(4);
