@@ -26,7 +26,6 @@ import {
   sampleFlvPath,
   sleep,
   spawnFfmpegLoopPublisher,
-  waitFor,
 } from '@astral/testing';
 import { chainBench } from './chain';
 import { fanoutBench } from './fanout';

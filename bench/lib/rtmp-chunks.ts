@@ -107,7 +107,7 @@ export class RtmpChunkReader {
       if (fmt <= 2) tsField = b.readUInt32BE(at);
       at += 4;
     }
-    const remaining = (starting ? length : st.length - st.have) as number;
+    const remaining = starting ? length : st.length - st.have;
     const take = Math.min(this.chunkSize, remaining);
     if (b.length < at + take) return 0;
     if (starting) {
