@@ -8,102 +8,124 @@ import {
   slopePerLevel,
 } from './player-latency';
 
-describe('player latency', () => {
-  // Frames 0, 40, 80, 120 written at 1000, 1040, 1080, 1120 ms.
-  const written = new Map<number, number>([
+describe('frameLatencies', () => {
+  const written = new Map([
     [0, 1000],
     [40, 1040],
     [80, 1080],
     [120, 1120],
   ]);
 
-  it('matches each frame written in the window to its first arrival', () => {
+  it("takes each frame's first arrival minus its write, for frames written in the window", () => {
     const arrivals = [
       { timestamp: 0, arrivalMs: 1003 },
       { timestamp: 40, arrivalMs: 1045 },
-      { timestamp: 40, arrivalMs: 1900 }, // a repeat (a rejoin's GOP): the first arrival counts
-      { timestamp: 120, arrivalMs: 1121 },
-      { timestamp: 999, arrivalMs: 1200 }, // never written in the window
+      { timestamp: 40, arrivalMs: 1090 }, // a repeat (a rejoin's GOP) is not a second sample
+      { timestamp: 80, arrivalMs: 1081 },
+      { timestamp: 120, arrivalMs: 1200 },
     ];
-    expect(frameLatencies(written, arrivals, 1000, 1100)).toEqual([3, 5]);
-    expect(frameLatencies(written, arrivals, 0, 2000)).toEqual([1, 3, 5]);
+    expect(frameLatencies(written, arrivals, 1000, 1100)).toEqual([1, 3, 5]);
   });
 
-  it('takes a hop as the difference between two readers, only for frames both had', () => {
+  it('leaves out frames that never arrived and arrivals of frames nobody wrote', () => {
+    expect(frameLatencies(written, [{ timestamp: 999, arrivalMs: 1001 }], 0, 2000)).toEqual([]);
+  });
+});
+
+describe('hopLatencies', () => {
+  it('is the arrival difference of the same frame at two readers, frames missing at one end left out', () => {
+    const written = new Map([
+      [0, 0],
+      [40, 40],
+      [80, 80],
+    ]);
     const a = [
-      { timestamp: 0, arrivalMs: 1002 },
-      { timestamp: 40, arrivalMs: 1042 },
-      { timestamp: 80, arrivalMs: 1082 },
+      { timestamp: 0, arrivalMs: 5 },
+      { timestamp: 40, arrivalMs: 45 },
+      { timestamp: 80, arrivalMs: 85 },
     ];
     const b = [
-      { timestamp: 0, arrivalMs: 1004 },
-      { timestamp: 80, arrivalMs: 1083 },
-      { timestamp: 120, arrivalMs: 1130 },
+      { timestamp: 0, arrivalMs: 7 },
+      { timestamp: 80, arrivalMs: 85.5 },
     ];
-    expect(hopLatencies(written, a, b, 0, 2000)).toEqual([1, 2]);
+    expect(hopLatencies(written, a, b, 0, 100)).toEqual([0.5, 2]);
+  });
+});
+
+describe('slopePerLevel', () => {
+  it('is the least-squares slope over depth', () => {
+    expect(slopePerLevel([0, 1, 2, 3].map((depth) => ({ depth, value: 10 + 2 * depth })))).toBeCloseTo(2);
+    // Noise around 1 ms per level: the fit uses every depth, not only the ends.
+    const noisy = [10, 12, 11, 14].map((value, depth) => ({ depth, value }));
+    expect(slopePerLevel(noisy)).toBeCloseTo(1.1);
   });
 
-  it('reports p50, p95 and the sample count', () => {
-    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(latencyStats(sorted)).toEqual({ p50: 50, p95: 95, samples: 100 });
-    expect(latencyStats([]).samples).toBe(0);
-  });
-
-  it('fits the added latency per level as a least-squares slope over depth', () => {
-    expect(slopePerLevel([0, 1, 2, 3].map((depth) => ({ depth, value: 5 + 2 * depth })))).toBeCloseTo(2);
-    // Every depth counts: 1.2, where the two ends alone would say (8 − 4) / 3 = 1.33.
-    const noisy = [4, 6, 6, 8].map((value, depth) => ({ depth, value }));
-    expect(slopePerLevel(noisy)).toBeCloseTo(1.2);
-    expect(slopePerLevel([{ depth: 0, value: 1 }])).toBeNaN();
+  it('is NaN with fewer than two measured depths', () => {
+    expect(slopePerLevel([{ depth: 0, value: 3 }])).toBeNaN();
     expect(
       slopePerLevel([
-        { depth: 0, value: 1 },
+        { depth: 0, value: 3 },
         { depth: 1, value: NaN },
       ]),
     ).toBeNaN();
   });
 
-  it('leaves depths without samples out of the slope', () => {
-    const s = (p50: number, p95: number, samples = 10): { p50: number; p95: number; samples: number } => ({
+  it('per protocol, skips depths without samples', () => {
+    const s = (p50: number, samples = 10): ReturnType<typeof latencyStats> => ({
       p50,
-      p95,
+      p95: p50 * 2,
       samples,
     });
-    const byDepth = [{ rtmp: s(10, 20) }, { rtmp: s(11, 23) }, { rtmp: s(0, 0, 0) }, { rtmp: s(13, 29) }];
-    expect(perLevel(byDepth, 'rtmp').p50).toBeCloseTo(1);
-    expect(perLevel(byDepth, 'rtmp').p95).toBeCloseTo(3);
-    expect(perLevel(byDepth, 'httpFlv' as 'rtmp').p50).toBeNaN();
+    const byDepth = [{ rtmp: s(1) }, { rtmp: s(99, 0) }, { rtmp: s(5) }];
+    expect(perLevel(byDepth, 'rtmp')).toEqual({ p50: 2, p95: 4 });
+  });
+});
+
+describe('fragmentDecodeTimesMs', () => {
+  const track = (id: number, kind: 'video' | 'audio', timescale: number): Fmp4Track => ({
+    id,
+    kind,
+    codec: kind === 'video' ? 'avc' : 'aac',
+    timescale,
+    config: Buffer.alloc(4),
+    codecString: '',
+  });
+  const sample = (
+    duration: number,
+    keyframe = false,
+  ): { dts: number; cts: number; duration: number; keyframe: boolean; data: Buffer } => ({
+    dts: 0,
+    cts: 0,
+    duration,
+    keyframe,
+    data: Buffer.alloc(7),
   });
 
-  it("reads the video frames' decode times (ms) from a media fragment", () => {
-    const video: Fmp4Track = {
-      id: 1,
-      kind: 'video',
-      codec: 'avc',
-      timescale: 90_000,
-      config: Buffer.alloc(0),
-      codecString: 'avc1.42c01e',
-    };
-    const audio: Fmp4Track = { ...video, id: 2, kind: 'audio', codec: 'aac', timescale: 44_100 };
-    const sample = (
-      dts: number,
-      duration: number,
-    ): { dts: number; cts: number; duration: number; keyframe: boolean; data: Buffer } => ({
-      dts,
-      cts: 0,
-      duration,
-      keyframe: false,
-      data: Buffer.from([0, 0, 0, 1, 0x41]),
-    });
-    const body = mediaFragment(7, [
+  it("reads the video frames' FLV timestamps back from the muxer's fragment (tfdt + trun durations)", () => {
+    const body = mediaFragment(3, [
       {
-        track: video,
-        baseDecodeTime: 1000 * 90,
-        samples: [sample(90_000, 3600), sample(93_600, 3600), sample(97_200, 3600)],
+        track: track(1, 'video', 90_000),
+        baseDecodeTime: 12_345 * 90,
+        samples: [sample(3600, true), sample(3690), sample(3600)],
       },
-      { track: audio, baseDecodeTime: 44_100, samples: [sample(44_100, 1024)] },
+      { track: track(2, 'audio', 44_100), baseDecodeTime: 999, samples: [sample(1024), sample(1024)] },
     ]);
-    expect(fragmentDecodeTimesMs(body)).toEqual([1000, 1040, 1080]);
-    expect(fragmentDecodeTimesMs(body, 2, 44_100)).toEqual([1000]);
+    expect(fragmentDecodeTimesMs(body)).toEqual([12_345, 12_385, 12_426]);
+  });
+
+  it('reads 64-bit decode times (a stream past 13 hours at 90 kHz)', () => {
+    const ms = 2 ** 32 / 90 + 1000;
+    const body = mediaFragment(1, [
+      {
+        track: track(1, 'video', 90_000),
+        baseDecodeTime: Math.round(ms) * 90,
+        samples: [sample(3600, true)],
+      },
+    ]);
+    expect(fragmentDecodeTimesMs(body)).toEqual([Math.round(ms)]);
+  });
+
+  it('finds nothing in bytes that are not a fragment', () => {
+    expect(fragmentDecodeTimesMs(Buffer.from('not an mp4 at all'))).toEqual([]);
   });
 });

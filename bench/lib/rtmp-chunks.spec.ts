@@ -1,61 +1,94 @@
-import { RtmpChunkReader, amfName, amfString, encodeRtmpMessage, rtmpCommand } from './rtmp-chunks';
+import fc from 'fast-check';
+import {
+  RtmpChunkReader,
+  amfName,
+  amfNumber,
+  amfString,
+  encodeRtmpMessage,
+  rtmpCommand,
+} from './rtmp-chunks';
 
-describe('RTMP chunk stream', () => {
-  const payload = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+/** Feeds `bytes` to a reader in pieces cut at `cuts` (positions), as TCP may deliver them. */
+function readInPieces(
+  bytes: Buffer,
+  cuts: number[],
+  reader = new RtmpChunkReader(),
+): ReturnType<RtmpChunkReader['push']> {
+  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: ReturnType<RtmpChunkReader['push']> = [];
+  let from = 0;
+  for (const c of [...at, bytes.length]) {
+    out.push(...reader.push(bytes.subarray(from, c)));
+    from = c;
+  }
+  return out;
+}
 
-  it('reassembles a message split into chunks, fed a byte at a time', () => {
-    const wire = encodeRtmpMessage({ csid: 6, type: 9, streamId: 1, timestamp: 1234, payload }, 128);
-    expect(wire.length).toBe(12 + 300 + 2); // one fmt 0 header, two fmt 3 continuation bytes
-    const reader = new RtmpChunkReader();
-    const got = [...wire].flatMap((b) => reader.push(Buffer.from([b])));
-    expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ csid: 6, type: 9, streamId: 1, timestamp: 1234 });
-    expect(got[0].payload.equals(payload)).toBe(true);
-  });
-
-  it("honours the peer's Set Chunk Size", () => {
-    const size = Buffer.alloc(4);
-    size.writeUInt32BE(4096);
-    const wire = Buffer.concat([
-      encodeRtmpMessage({ csid: 2, type: 1, streamId: 0, payload: size }, 128),
-      encodeRtmpMessage({ csid: 6, type: 9, streamId: 1, timestamp: 40, payload }, 4096),
-    ]);
-    const got = new RtmpChunkReader().push(wire);
-    expect(got.map((m) => m.type)).toEqual([1, 9]);
-    expect(got[1].payload.equals(payload)).toBe(true);
-  });
-
-  it('carries extended timestamps on every chunk of the message', () => {
-    const ts = 0x1000000 + 5;
-    const wire = encodeRtmpMessage({ csid: 6, type: 9, streamId: 1, timestamp: ts, payload }, 128);
-    expect(wire.length).toBe(16 + 300 + 2 * 5);
-    const [m] = new RtmpChunkReader().push(wire);
-    expect(m.timestamp).toBe(ts);
-    expect(m.payload.equals(payload)).toBe(true);
-  });
-
-  it('adds fmt 1 and fmt 2 timestamp deltas, and fmt 3 at a message start repeats the last delta', () => {
-    const first = encodeRtmpMessage(
-      { csid: 4, type: 8, streamId: 1, timestamp: 100, payload: Buffer.from([1]) },
-      128,
+describe('RtmpChunkReader', () => {
+  it('reads back what encodeRtmpMessage writes, whatever the chunk size and TCP cuts (extended timestamps too)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            csid: fc.integer({ min: 3, max: 63 }),
+            type: fc.constantFrom(8, 9, 18, 20),
+            streamId: fc.integer({ min: 0, max: 5 }),
+            timestamp: fc.oneof(
+              fc.integer({ min: 0, max: 0xfffffe }),
+              fc.integer({ min: 0xffffff, max: 0xffffffff }),
+            ),
+            payload: fc.uint8Array({ minLength: 1, maxLength: 600 }).map((a) => Buffer.from(a)),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.constantFrom(128, 200, 4096),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (messages, chunkSize, cuts) => {
+          const setChunk = Buffer.alloc(4);
+          setChunk.writeUInt32BE(chunkSize);
+          const bytes = Buffer.concat([
+            encodeRtmpMessage({ csid: 2, type: 1, streamId: 0, payload: setChunk }, 128),
+            ...messages.map((m) => encodeRtmpMessage(m, chunkSize)),
+          ]);
+          const got = readInPieces(bytes, cuts).slice(1);
+          expect(got.map((m) => ({ ...m, payload: Buffer.from(m.payload) }))).toEqual(messages);
+        },
+      ),
     );
-    const fmt1 = Buffer.from([0x44, 0, 0, 23, 0, 0, 1, 8, 2]); // delta 23, length 1, audio
-    const fmt2 = Buffer.from([0x84, 0, 0, 20, 3]); // delta 20
-    const fmt3 = Buffer.from([0xc4, 4]); // same delta again
-    const got = new RtmpChunkReader().push(Buffer.concat([first, fmt1, fmt2, fmt3]));
-    expect(got.map((m) => m.timestamp)).toEqual([100, 123, 143, 163]);
-    expect(got.map((m) => m.payload[0])).toEqual([1, 2, 3, 4]);
   });
 
-  it('refuses a compressed header on a chunk stream that never had a full one', () => {
-    expect(() => new RtmpChunkReader().push(Buffer.from([0x84, 0, 0, 20, 3]))).toThrow(/no header before/);
+  it('adds fmt 1 and fmt 2 deltas, and repeats the last delta on a fmt 3 message start', () => {
+    const body = Buffer.from([0xaa, 0xbb]);
+    const fmt0 = Buffer.from([0x06, 0, 0, 100, 0, 0, 2, 9, 1, 0, 0, 0]); // csid 6, ts 100, len 2, video, msid 1
+    const fmt1 = Buffer.from([0x46, 0, 0, 40, 0, 0, 2, 9]); // delta 40, len 2, video
+    const fmt2 = Buffer.from([0x86, 0, 0, 33]); // delta 33
+    const fmt3 = Buffer.from([0xc6]); // delta 33 again
+    const got = new RtmpChunkReader().push(Buffer.concat([fmt0, body, fmt1, body, fmt2, body, fmt3, body]));
+    expect(got.map((m) => [m.timestamp, m.type, m.streamId, m.payload.toString('hex')])).toEqual([
+      [100, 9, 1, 'aabb'],
+      [140, 9, 1, 'aabb'],
+      [173, 9, 1, 'aabb'],
+      [206, 9, 1, 'aabb'],
+    ]);
   });
 
-  it('names a command', () => {
-    const wire = rtmpCommand({ csid: 3, streamId: 0, chunkSize: 128 }, 'createStream', 2, amfString('x'));
-    const [m] = new RtmpChunkReader().push(wire);
+  it('reads a two-byte chunk stream id', () => {
+    const m = new RtmpChunkReader().push(Buffer.from([0x00, 6, 0, 0, 7, 0, 0, 1, 8, 0, 0, 0, 0, 0x42]));
+    expect(m).toEqual([expect.objectContaining({ csid: 70, timestamp: 7, type: 8 })]);
+  });
+
+  it('refuses a continuation header on a chunk stream it never saw', () => {
+    expect(() => new RtmpChunkReader().push(Buffer.from([0xc5, 1, 2]))).toThrow(/no header before/);
+  });
+});
+
+describe('rtmpCommand', () => {
+  it('is a type 20 message whose payload starts with the AMF0 name and transaction id', () => {
+    const [m] = new RtmpChunkReader().push(
+      rtmpCommand({ csid: 3, streamId: 0, chunkSize: 128 }, 'connect', 1),
+    );
     expect(m.type).toBe(20);
-    expect(amfName(m.payload)).toBe('createStream');
-    expect(amfName(Buffer.from([0x05]))).toBeNull();
+    expect(amfName(m.payload)).toBe('connect');
+    expect(m.payload).toEqual(Buffer.concat([amfString('connect'), amfNumber(1)]));
   });
 });
