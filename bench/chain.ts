@@ -1,3 +1,4 @@
+import Table from 'cli-table3';
 import { FlvTagReader, ffprobe, makeTempDir, removeTempDir, sleep, waitFor } from '@astral/testing';
 import { DepthPlayers, PlayerProtocol } from './lib/depth-players';
 import { LatencyStats, frameLatencies, hopLatencies, latencyStats, perLevel } from './lib/player-latency';
@@ -22,6 +23,26 @@ import { nginxAvailable } from './peers/nginx-rtmp';
  * Added latency per level: the least-squares slope of the depth p50s (p95s) over depth 0..H.
  */
 const PROTOCOLS: PlayerProtocol[] = ['rtmp', 'httpFlv', 'llHls'];
+
+type DepthRow = { depth: number } & Partial<Record<PlayerProtocol, LatencyStats>>;
+
+/** Publisher-to-player p50 / p95 (samples) per depth, Astral's protocols beside nginx-rtmp's RTMP. */
+function depthTable(astral: DepthRow[], nginx: NginxChainResult | null): string {
+  const cell = (s: LatencyStats | undefined): string =>
+    s?.samples ? `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} (${s.samples})` : '—';
+  const table = new Table({
+    head: ['depth', 'Astral RTMP', 'Astral HTTP-FLV', 'Astral LL-HLS', 'nginx-rtmp RTMP'],
+  });
+  for (const row of astral)
+    table.push([
+      String(row.depth),
+      cell(row.rtmp),
+      cell(row.httpFlv),
+      cell(row.llHls),
+      cell(nginx?.playerLatencyMs.byDepth[row.depth]?.rtmp),
+    ]);
+  return `publisher → player latency, ms: p50 / p95 (samples)\n${table.toString()}`;
+}
 
 export async function chainBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
@@ -80,7 +101,9 @@ export async function chainBench(args: string[]): Promise<void> {
     let h1 = 0;
     const hlsProblems: string[] = [];
     if (withHls) {
-      for (const d of depth) await d.openLlHls();
+      // A relay whose LL-HLS does not start shows as a depth without samples, not as a failed bench.
+      for (const d of depth)
+        await d.openLlHls().catch((err: Error) => hlsProblems.push(`${d.relay.name}: ${err.message}`));
       await sleep(2000); // past the first parts, requested at the live edge as the client joins
       h0 = performance.now();
       await sleep(hlsSeconds * 1000);
@@ -129,7 +152,13 @@ export async function chainBench(args: string[]): Promise<void> {
     for (const r of readers.splice(0)) r.close();
     await stopBed();
 
-    const nginx: NginxChainResult | null = nginxMissing ? null : await runNginxChain({ tmp, hops, seconds });
+    let nginxFailure = nginxMissing;
+    const nginx: NginxChainResult | null = nginxMissing
+      ? null
+      : await runNginxChain({ tmp, hops, seconds }).catch((err: Error) => {
+          nginxFailure = `failed: ${err.message.slice(0, 2000)}`;
+          return null;
+        });
     const perHopLatencyMs = {
       p50: percentile(perHop, 50),
       p95: percentile(perHop, 95),
@@ -138,6 +167,7 @@ export async function chainBench(args: string[]): Promise<void> {
     // The headline per level: the worse of the two streaming player paths (RTMP, HTTP-FLV).
     const p50PerLevel = Math.max(slopes.rtmp.p50, slopes.httpFlv.p50);
     const p95PerLevel = Math.max(slopes.rtmp.p95, slopes.httpFlv.p95);
+    console.log(depthTable(byDepth, nginx));
     report(
       `chain H=${hops}`,
       {
@@ -175,7 +205,7 @@ export async function chainBench(args: string[]): Promise<void> {
               framesAtTail: nginx.framesAtTail,
               how: 'push chain, RTMP publisher and players in this process (bench/peers/nginx-chain.ts)',
             }
-          : { skipped: nginxMissing },
+          : { skipped: nginxFailure },
         ...(nginx && {
           /** Lower is better: < 1 means Astral adds less per hop than nginx-rtmp in this run. */
           astralOverNginxP50: perHopLatencyMs.p50 / nginx.perHopLatencyMs.p50,
