@@ -4,10 +4,10 @@
  *
  * Astral side by side with nginx + the RTMP module (Debian nginx 1.22 + libnginx-mod-rtmp 1.2.2) and
  * node-media-server alone, on the same machine, with the same input (fixtures/sample.flv in real time):
- *  - chain: H+1 nginx relays, each `push`ing to the next; the sample published to the first with
- *    `ffmpeg -re -stream_loop -1 -c copy`; every relay read by `ffmpeg -i rtmp://… -c copy -f flv -` piped
- *    into FlvParser here; a hop's latency is the arrival-time difference of the same video frame
- *    (matched by payload hash) at consecutive relays, on this process's clock. Astral: chainBench.
+ *  - chain: H+1 nginx relays, each `push`ing to the next (bench/peers/nginx-chain.ts: an RTMP publisher and
+ *    an RTMP player per relay in this process; a hop's latency is the arrival-time difference of the same
+ *    video frame at consecutive relays, on this process's clock). chainBench runs it in the same run as
+ *    Astral's chain and puts it in its JSON (`nginxRtmp`); it is run here only when that JSON lacks it.
  *  - fan-out: fanoutBench at K and 1 Mbit/s (bench/fanout/run.ts, the one fan-out implementation): Astral's
  *    forwards, node-media-server alone and nginx-rtmp with K minimal RTMP players, each server's own CPU.
  *  - source egress with N nodes (N−1 viewers): a hand-written nginx origin/edge binary tree (each relay
@@ -16,11 +16,8 @@
  *    (--upload-limit-streams 2), which builds its tree itself.
  * Astral's figures come from the given JSON files, or from running its benches here first.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FlvParser, FlvTagType } from '@astral/media';
 import {
   ManagedProcess,
   makeTempDir,
@@ -28,13 +25,13 @@ import {
   sampleFlvPath,
   sleep,
   spawnFfmpegLoopPublisher,
-  waitFor,
 } from '@astral/testing';
 import { chainBench } from './chain';
 import { fanoutBench } from './fanout';
 import { treeBench } from './overlay';
 import { CaseResult } from './fanout/figures';
-import { parseFlags, percentile, report } from './lib/report';
+import { parseFlags, report } from './lib/report';
+import { NginxChainResult, runNginxChain } from './peers/nginx-chain';
 import { NginxRtmp, nginxAvailable, startNginxRtmp } from './peers/nginx-rtmp';
 import { RtmpPlayer } from './peers/rtmp-player';
 import { groupedBarSvg, writeSvgFile } from './peers/svg';
@@ -56,60 +53,11 @@ async function astralResult(
   return JSON.parse(readFileSync(out, 'utf8')) as Json;
 }
 
-/** An RTMP reader: ffmpeg remuxes to FLV on stdout, parsed here; records each video frame's arrival by payload hash. */
-class FfmpegFlvReader {
-  readonly arrivals = new Map<string, number[]>();
-  frames = 0;
-  restarts = 0;
-  lastError = '';
-  private child: ChildProcess | null = null;
-  private closed = false;
-
-  constructor(private readonly url: string) {
-    this.spawn();
-  }
-
-  /** ffmpeg may give up on a stream it joined mid-GOP (nginx-rtmp has no GOP cache): start it again. */
-  private spawn(): void {
-    const args = ['-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-i', this.url];
-    args.push('-c', 'copy', '-flush_packets', '1', '-f', 'flv', '-');
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    const parser = new FlvParser();
-    child.stderr.on('data', (d: Buffer) => (this.lastError = (this.lastError + d.toString()).slice(-500)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      const now = performance.now();
-      for (const tag of parser.push(chunk)) {
-        // AVC NALU packets only (byte 1 == 1): skip sequence headers, which repeat with the same bytes.
-        if (tag.type !== FlvTagType.Video || tag.data.length < 6 || tag.data[1] !== 1) continue;
-        const key = createHash('sha1').update(tag.data.subarray(5)).digest('base64');
-        const list = this.arrivals.get(key);
-        if (list) list.push(now);
-        else this.arrivals.set(key, [now]);
-        this.frames++;
-      }
-    });
-    child.once('exit', () => {
-      if (this.closed) return;
-      this.restarts++;
-      setTimeout(() => !this.closed && this.spawn(), 200);
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-/** Nearest arrival of the same frame at `b` to `at` (within 5 s, so a loop of the sample never matches). */
-function nearest(list: number[] | undefined, at: number): number | null {
-  if (!list) return null;
-  let best: number | null = null;
-  for (const t of list)
-    if (Math.abs(t - at) < 5000 && (best === null || Math.abs(t - at) < Math.abs(best - at))) best = t;
-  return best;
-}
+/** A hopsDetail entry (`p50 0.12 / p95 0.80`) back into numbers. */
+const parseHop = (s: string): { p50: number; p95: number } => {
+  const m = /p50 ([\d.]+) \/ p95 ([\d.]+)/.exec(s);
+  return m ? { p50: Number(m[1]), p95: Number(m[2]) } : { p50: NaN, p95: NaN };
+};
 
 async function openPlayers(urls: string[]): Promise<RtmpPlayer[]> {
   const players: RtmpPlayer[] = [];
@@ -147,10 +95,8 @@ export async function peersBench(args: string[]): Promise<void> {
   const tmp = makeTempDir('astral-peers-');
   const nginxes: NginxRtmp[] = [];
   const publishers: ManagedProcess[] = [];
-  const readers: FfmpegFlvReader[] = [];
   const players: RtmpPlayer[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const r of readers.splice(0)) r.close();
     for (const p of players.splice(0)) p.close();
     await Promise.all(publishers.splice(0).map((p) => p.stop('SIGTERM', 3000)));
     await Promise.all(nginxes.splice(0).map((x) => x.stop()));
@@ -190,43 +136,13 @@ export async function peersBench(args: string[]): Promise<void> {
       'tree',
     );
 
-    // ---- nginx chain: H+1 relays, each pushing to the next ----
-    for (let i = hops; i >= 0; i--)
-      nginxes.unshift(await startNginxRtmp(tmp, `chain${i}`, nginxes.length ? [nginxes[0].port] : []));
-    await publish(nginxes[0], 'chain');
-    for (const x of nginxes) readers.push(new FfmpegFlvReader(x.rtmpUrl('chain')));
-    await waitFor(() => readers.every((r) => r.frames > 25), {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-      what: 'frames at every nginx hop',
-    }).catch((err: Error) => {
-      const logs = nginxes.map(
-        (x) =>
-          `${x.name}: ${readers[nginxes.indexOf(x)].frames} frames, ${readers[nginxes.indexOf(x)].restarts} reader restarts (${readers[nginxes.indexOf(x)].lastError}); ${x.errorLog().slice(-600)}`,
-      );
-      throw new Error(`${err.message}\n${logs.join('\n')}`);
-    });
-    const t0 = performance.now();
-    await sleep(chainSeconds * 1000);
-    const t1 = performance.now();
-    await sleep(1000);
-    const perHop: number[] = [];
-    const nginxHops: { p50: number; p95: number }[] = [];
-    for (let i = 1; i <= hops; i++) {
-      const d: number[] = [];
-      for (const [key, list] of readers[i - 1].arrivals)
-        for (const at of list) {
-          if (at < t0 || at >= t1) continue;
-          const next = nearest(readers[i].arrivals.get(key), at);
-          if (next !== null) d.push(next - at);
-        }
-      d.sort((a, b) => a - b);
-      perHop.push(...d);
-      nginxHops.push({ p50: percentile(d, 50), p95: percentile(d, 95) });
-    }
-    perHop.sort((a, b) => a - b);
-    const framesAtTail = [...readers[hops].arrivals.values()].flat().filter((t) => t >= t0 && t < t1).length;
-    await stopAll();
+    // ---- nginx chain: H+1 relays, each pushing to the next (bench/peers/nginx-chain.ts) ----
+    // chainBench runs it in its own run already; an older chain JSON without it gets a run here.
+    const nChain =
+      (aChain.nginxRtmp as NginxChainResult | undefined)?.perHopLatencyMs !== undefined
+        ? (aChain.nginxRtmp as NginxChainResult)
+        : await runNginxChain({ tmp, hops, seconds: chainSeconds });
+    const nginxHops = Object.values(nChain.hopsDetail).map(parseHop);
 
     // ---- source egress: hand-configured nginx binary tree of N relays, and one nginx for all N−1 viewers ----
     const treeNodes: NginxRtmp[] = new Array<NginxRtmp>(n);
@@ -267,10 +183,7 @@ export async function peersBench(args: string[]): Promise<void> {
 
     // ---- the comparison ----
     const aPerHop = aChain.perHopLatencyMs as { p50: number; p95: number };
-    const aHops = Object.values((aChain.hopsDetail ?? {}) as Record<string, string>).map((s) => {
-      const m = /p50 ([\d.]+) \/ p95 ([\d.]+)/.exec(s);
-      return m ? { p50: Number(m[1]), p95: Number(m[2]) } : { p50: NaN, p95: NaN };
-    });
+    const aHops = Object.values((aChain.hopsDetail ?? {}) as Record<string, string>).map(parseHop);
     const fanCase = fanoutCase(aFan, k);
     const aSourceKbps = Number(aTree.sourceEgressKbps);
     const result = {
@@ -286,17 +199,16 @@ export async function peersBench(args: string[]): Promise<void> {
           how: 'forward ports read over HTTP (chainBench)',
         },
         nginxRtmp: {
-          perHopP50Ms: percentile(perHop, 50),
-          perHopP95Ms: percentile(perHop, 95),
-          framesAtTail,
-          how: 'push chain; each hop read by ffmpeg -c copy → FlvParser',
-          hopsDetail: Object.fromEntries(
-            nginxHops.map((h, i) => [`hop${i + 1}`, `p50 ${h.p50.toFixed(2)} / p95 ${h.p95.toFixed(2)}`]),
-          ),
+          perHopP50Ms: nChain.perHopLatencyMs.p50,
+          perHopP95Ms: nChain.perHopLatencyMs.p95,
+          framesAtTail: nChain.framesAtTail,
+          how: 'push chain; RTMP publisher and an RTMP player per relay in this process (bench/peers/nginx-chain.ts)',
+          hopsDetail: nChain.hopsDetail,
+          playerLatencyMs: nChain.playerLatencyMs,
         },
         /** Lower is better: Astral ÷ nginx < 1 means Astral adds less per hop. */
-        astralOverNginxP50: aPerHop.p50 / percentile(perHop, 50),
-        astralOverNginxP95: aPerHop.p95 / percentile(perHop, 95),
+        astralOverNginxP50: aPerHop.p50 / nChain.perHopLatencyMs.p50,
+        astralOverNginxP95: aPerHop.p95 / nChain.perHopLatencyMs.p95,
       },
       fanout: {
         input: `a generated ${fanCase.inputMbps.toFixed(2)} Mbit/s FLV in real time (bench/lib/flv-fixture.ts)`,
