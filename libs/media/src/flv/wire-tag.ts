@@ -1,0 +1,75 @@
+import { FlvTag, FlvTagType } from './flv-tag';
+
+/**
+ * A tag that carries its wire form (11-byte header, body, PreviousTagSize) out of sight: `wire` is an
+ * accessor, not an own property, so a spread (`{ ...tag, timestamp }`) makes a plain tag without it (never
+ * one whose wire disagrees with its new timestamp), and deep equality in specs compares the tag's fields
+ * only. `owned`: the bytes are this tag's alone and may be patched in place (see `retimed`); a shared wire
+ * (node-media-server's one buffer for all its players, a caller's file) is never modified.
+ */
+class WireTag implements FlvTag {
+  #wire: Buffer | undefined;
+  readonly #owned: boolean;
+
+  constructor(
+    public type: FlvTagType,
+    public timestamp: number,
+    public streamId: number,
+    public data: Buffer,
+    wire: Buffer,
+    owned: boolean,
+  ) {
+    this.#wire = wire;
+    this.#owned = owned;
+  }
+
+  get wire(): Buffer | undefined {
+    return this.#wire;
+  }
+
+  /** Hands the wire over to a retimed tag (patched in place): this tag is left without one. */
+  static move(from: WireTag, timestamp: number): FlvTag | null {
+    const wire = from.#wire;
+    if (!wire || !from.#owned) return null;
+    from.#wire = undefined;
+    writeWireTimestamp(wire, timestamp);
+    return new WireTag(from.type, timestamp, from.streamId, from.data, wire, true);
+  }
+}
+
+/** The tag with its wire form attached (hidden from spreads). `owned`: see WireTag. */
+export function withWire(tag: FlvTag, wire: Buffer, owned: boolean): FlvTag {
+  return new WireTag(tag.type, tag.timestamp, tag.streamId, tag.data, wire, owned);
+}
+
+/** A parser's tag: its fields and its wire form, with no intermediate object. */
+export function wireTag(
+  type: FlvTagType,
+  timestamp: number,
+  streamId: number,
+  data: Buffer,
+  wire: Buffer,
+  owned: boolean,
+): FlvTag {
+  return new WireTag(type, timestamp, streamId, data, wire, owned);
+}
+
+/** Writes a tag's 32-bit timestamp (24 bits, then the extended byte) into its wire form. */
+export function writeWireTimestamp(wire: Buffer, timestamp: number): void {
+  const ts = timestamp >>> 0;
+  wire[4] = (ts >>> 16) & 0xff;
+  wire[5] = (ts >>> 8) & 0xff;
+  wire[6] = ts & 0xff;
+  wire[7] = (ts >>> 24) & 0xff;
+}
+
+/**
+ * The tag at `timestamp`. Unchanged: the same tag (no allocation). Changed: a new tag; a wire the tag owns
+ * is patched in place (4 bytes, no copy) and moves to the new tag, the old one losing it; a shared wire is
+ * left alone and the new tag has none (`wireOf` encodes it once, at the hub).
+ */
+export function retimed(tag: FlvTag, timestamp: number): FlvTag {
+  if (tag.timestamp === timestamp) return tag;
+  const moved = tag instanceof WireTag ? WireTag.move(tag, timestamp) : null;
+  return moved ?? { type: tag.type, timestamp, streamId: tag.streamId, data: tag.data };
+}
