@@ -6,6 +6,7 @@ import {
   encodeFlvTag,
   isClockTag,
   isVideoFrame,
+  shareWire,
   withWire,
 } from '@astral/media';
 import { StreamConsumer } from './stream-consumer';
@@ -48,6 +49,9 @@ export class StreamHub {
           ? input
           : withWire(input, encodeFlvTag(input), true);
     wire = tag.wire!;
+    // The bytes are queued to consumers and cached from here on: whoever retimes this tag later (a player
+    // starting its own timeline) must get a copy, not patch what the others are sending.
+    shareWire(tag);
     this.gop.add(tag);
     if (tag.type === FlvTagType.Script && isClockTag(tag)) this.lastClockTag = tag;
     this.tagsIn += 1;

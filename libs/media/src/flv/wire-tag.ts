@@ -9,7 +9,7 @@ import { FlvTag, FlvTagType } from './flv-tag';
  */
 class WireTag implements FlvTag {
   #wire: Buffer | undefined;
-  readonly #owned: boolean;
+  #owned: boolean;
 
   constructor(
     public type: FlvTagType,
@@ -27,6 +27,11 @@ class WireTag implements FlvTag {
     return this.#wire;
   }
 
+  /** From now on others hold the wire (a hub's consumers and GOP cache): it is never patched again. */
+  static share(tag: WireTag): void {
+    tag.#owned = false;
+  }
+
   /** Hands the wire over to a retimed tag (patched in place): this tag is left without one. */
   static move(from: WireTag, timestamp: number): FlvTag | null {
     const wire = from.#wire;
@@ -40,6 +45,14 @@ class WireTag implements FlvTag {
 /** The tag with its wire form attached (hidden from spreads). `owned`: see WireTag. */
 export function withWire(tag: FlvTag, wire: Buffer, owned: boolean): FlvTag {
   return new WireTag(tag.type, tag.timestamp, tag.streamId, tag.data, wire, owned);
+}
+
+/**
+ * Marks the tag's wire as shared, in place (no allocation): a retimed copy of it gets a fresh encoding and
+ * the bytes already handed to consumers never change under them. The hub calls it on every tag it ingests.
+ */
+export function shareWire(tag: FlvTag): void {
+  if (tag instanceof WireTag) WireTag.share(tag);
 }
 
 /** A parser's tag: its fields and its wire form, with no intermediate object. */
