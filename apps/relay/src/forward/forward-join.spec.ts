@@ -69,7 +69,7 @@ describe('joining a relayed stream from the cached wire buffers', () => {
             pair.client.on('data', (c: Buffer) => received.push(c));
             const written: Buffer[] = [];
             const write = pair.server.write.bind(pair.server);
-            pair.server.write = ((b: Buffer) => (written.push(b), write(b))) as typeof write;
+            pair.server.write = (b: Buffer) => (written.push(b), write(b));
             // What reaches the kernel: one writev for the whole join, not one write per tag.
             const syscalls = { writev: 0, write: 0 };
             const stream = pair.server as unknown as Record<'_writev' | '_write', (...a: unknown[]) => void>;

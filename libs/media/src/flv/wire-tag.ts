@@ -32,13 +32,13 @@ class WireTag implements FlvTag {
     tag.#owned = false;
   }
 
-  /** Hands the wire over to a retimed tag (patched in place): this tag is left without one. */
-  static move(from: WireTag, timestamp: number): FlvTag | null {
-    const wire = from.#wire;
-    if (!wire || !from.#owned) return null;
-    from.#wire = undefined;
+  /** Moves an owned tag to `timestamp` in place, its wire's 4 timestamp bytes patched; false for a shared one. */
+  static retime(tag: WireTag, timestamp: number): boolean {
+    const wire = tag.#wire;
+    if (!wire || !tag.#owned) return false;
     writeWireTimestamp(wire, timestamp);
-    return new WireTag(from.type, timestamp, from.streamId, from.data, wire, true);
+    tag.timestamp = timestamp;
+    return true;
   }
 }
 
@@ -77,12 +77,13 @@ export function writeWireTimestamp(wire: Buffer, timestamp: number): void {
 }
 
 /**
- * The tag at `timestamp`. Unchanged: the same tag (no allocation). Changed: a new tag; a wire the tag owns
- * is patched in place (4 bytes, no copy) and moves to the new tag, the old one losing it; a shared wire is
- * left alone and the new tag has none (`wireOf` encodes it once, at the hub).
+ * The tag at `timestamp`. Unchanged: the same tag. Changed, and the tag owns its wire (a parser's tag not
+ * yet handed to a hub): the same tag too, moved in place, its timestamp and the wire's 4 timestamp bytes
+ * patched (no allocation, no copy), so the caller gives up the tag as it was. Otherwise (a shared wire, or
+ * none) a new plain tag, the input left alone; `wireOf` encodes it once, at the hub.
  */
 export function retimed(tag: FlvTag, timestamp: number): FlvTag {
   if (tag.timestamp === timestamp) return tag;
-  const moved = tag instanceof WireTag ? WireTag.move(tag, timestamp) : null;
-  return moved ?? { type: tag.type, timestamp, streamId: tag.streamId, data: tag.data };
+  if (tag instanceof WireTag && WireTag.retime(tag, timestamp)) return tag;
+  return { type: tag.type, timestamp, streamId: tag.streamId, data: tag.data };
 }
