@@ -1,6 +1,7 @@
 export * from './flv/flv-tag';
 export * from './flv/flv-parser';
 export * from './flv/flv-writer';
+export * from './flv/wire-tag';
 export * from './flv/close-tag';
 export * from './gop-cache';
 export * from './relayed-timeline';

@@ -5,6 +5,7 @@ import {
   encodeFlvHeader,
   encodeFlvTag,
   isKeyframe,
+  wireOf,
   isMetadata,
   isSequenceHeader,
 } from '@astral/media';
@@ -40,6 +41,9 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
 };
 
 export type ForwardCloseKind = 'graceful' | 'lagging' | 'gone';
+
+/** The FLV file header every forward starts with: one buffer for all (the socket never modifies it). */
+const FLV_FILE_HEADER = encodeFlvHeader(true, true);
 
 /**
  * One downstream relay pulling one stream over a raw socket (the HTTP response head was already sent;
@@ -95,12 +99,15 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
     socket.on('error', () => this.close('downstream connection failed', 'gone'));
   }
 
-  /** Sends the FLV header and the join sequence: metadata, sequence headers, the GOP from its keyframe. */
+  /**
+   * Sends the FLV header and the join sequence: metadata, sequence headers, the GOP from its keyframe,
+   * as the hub's cached wire buffers (no encoding per joiner), in one writev.
+   */
   start(joinSequence: FlvTag[]): void {
     const now = this.clock();
-    this.enqueue(encodeFlvHeader(true, true), now);
+    this.enqueue(FLV_FILE_HEADER, now);
     for (const tag of joinSequence) {
-      this.enqueue(encodeFlvTag(tag), now);
+      this.enqueue(wireOf(tag), now);
       this.newestTs = tag.timestamp;
     }
     this.pump();
@@ -123,13 +130,7 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
       !this.budget.contended &&
       this.budget.take(wire.length)
     ) {
-      if (!this.corked) {
-        this.corked = true;
-        this.socket.cork();
-        process.nextTick(this.uncork);
-      }
-      this.socket.write(wire);
-      this.bytesSent += wire.length;
+      this.write(wire);
       this.lastSentTs = tag.timestamp;
       return;
     }
@@ -220,9 +221,19 @@ export class ForwardConnection implements StreamConsumer, BudgetedSender, Probed
     if (wire) this.writeHead(wire);
   }
 
-  private writeHead(wire: Buffer): void {
+  /** Every write of this event-loop turn, live tags and queued ones alike, goes out in one writev. */
+  private write(wire: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(wire);
     this.bytesSent += wire.length;
+  }
+
+  private writeHead(wire: Buffer): void {
+    this.write(wire);
     this.queuedBytes -= wire.length;
     this.head += 1;
     if (this.head === this.queue.length) {

@@ -1,4 +1,4 @@
-import { FlvTag, encodeFlvTag } from '@astral/media';
+import { FlvParser, FlvTag, encodeFlvHeader, encodeFlvTag, retimed, wireOf } from '@astral/media';
 import { syntheticFlv as flv } from '@astral/testing';
 import { StreamHub } from './stream-hub';
 import { StreamConsumer } from './stream-consumer';
@@ -43,6 +43,22 @@ describe('StreamHub', () => {
     const wire = encodeFlvTag(tag);
     hub.ingest(tag, 1000, wire);
     expect(a.wires[0]).toBe(wire);
+  });
+
+  it('shares a parsed tag’s own bytes, which a later retime (a player’s own timeline) leaves alone', () => {
+    const hub = new StreamHub('s1', 'upstream');
+    const a = new Recorder();
+    hub.attach(a);
+    const chunk = Buffer.concat([encodeFlvHeader(), encodeFlvTag(flv.keyframe(40))]);
+    const [tag] = new FlvParser().push(chunk);
+    hub.ingest(tag, 1000);
+    expect(a.wires[0].buffer).toBe(chunk.buffer);
+    const [cached] = hub.gop.joinSequence();
+    expect(wireOf(cached)).toBe(a.wires[0]);
+    const moved = retimed(cached, 500);
+    expect(wireOf(moved).equals(encodeFlvTag(flv.keyframe(500)))).toBe(true);
+    expect(a.wires[0].equals(encodeFlvTag(flv.keyframe(40)))).toBe(true);
+    expect(wireOf(cached)).toBe(a.wires[0]);
   });
 
   it('counts tags and video frames, and the time of the last tag', () => {

@@ -6,6 +6,8 @@ import {
   encodeFlvTag,
   isClockTag,
   isVideoFrame,
+  shareWire,
+  withWire,
 } from '@astral/media';
 import { StreamConsumer } from './stream-consumer';
 
@@ -14,7 +16,9 @@ export type StreamOrigin = 'publish' | 'upstream';
 /**
  * One live stream inside a relay: the single place tags arrive (from a local publish or from an
  * upstream relay) and leave (to downstream forwards and, for relayed streams, the local media server).
- * Each tag is encoded once and shared by every consumer.
+ * Each tag is held in its wire form once, shared by every consumer and the GOP cache: the bytes it came
+ * in (a view of the upstream's socket chunk, node-media-server's buffer), encoded here only for a tag
+ * built in memory. A joiner is served from those same buffers.
  */
 export class StreamHub {
   readonly gop = new GopCache();
@@ -36,8 +40,18 @@ export class StreamHub {
     readonly origin: StreamOrigin,
   ) {}
 
-  /** `wire`: the tag's wire form when the caller already has it (from node-media-server), else encoded here. */
-  ingest(tag: FlvTag, now = Date.now(), wire = encodeFlvTag(tag)): void {
+  /** `wire`: the tag's wire form if the caller has it apart from the tag (shared, never modified). */
+  ingest(input: FlvTag, now = Date.now(), wire?: Buffer): void {
+    const tag =
+      wire !== undefined && wire !== input.wire
+        ? withWire(input, wire, false)
+        : input.wire
+          ? input
+          : withWire(input, encodeFlvTag(input), true);
+    wire = tag.wire!;
+    // The bytes are queued to consumers and cached from here on: whoever retimes this tag later (a player
+    // starting its own timeline) must get a copy, not patch what the others are sending.
+    shareWire(tag);
     this.gop.add(tag);
     if (tag.type === FlvTagType.Script && isClockTag(tag)) this.lastClockTag = tag;
     this.tagsIn += 1;
@@ -53,6 +67,7 @@ export class StreamHub {
     return current !== undefined && current.data.equals(tag.data);
   }
 
+  /** The join sequence returned carries each tag's wire form: send it with `wireOf`, never encode it again. */
   attach(consumer: StreamConsumer): FlvTag[] {
     this.consumers.add(consumer);
     return this.gop.joinSequence();

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { FlvTag, FlvTagType, encodeCloseTag, encodeFlvHeader, encodeFlvTag } from '@astral/media';
+import { FlvTag, FlvTagType, encodeCloseTag, encodeFlvHeader, encodeFlvTag, wireOf } from '@astral/media';
 import { sampleFlvPath, syntheticFlv as flv, waitFor } from '@astral/testing';
 import { createLogger } from '@astral/config';
 import { generateNodeKeys } from '@astral/identity';
@@ -276,6 +276,25 @@ describe('UpstreamClient pulls, loses and switches upstreams', () => {
     await waitFor(() => out.length === 7, { timeoutMs: 5000, intervalMs: 5 });
     expect(seen()).toEqual(['vh', 'k@0', 'i@40', 'i@80', 'vh', 'k@120', 'i@160']);
     expect(lost).toHaveLength(1);
+  });
+
+  it('hands on each tag with wire bytes equal to the encoder’s output at its output timestamp', async () => {
+    client.connect(urlA, A, TICKET);
+    const sendA = await a.stream();
+    sendA(flv.videoHeader(), flv.keyframe(0), flv.audio(20), flv.interframe(40));
+    await waitFor(() => out.length === 4, { timeoutMs: 5000, intervalMs: 5 });
+    (await a.response()).destroy();
+    await waitFor(() => lost.length > 0, { timeoutMs: 5000, intervalMs: 5 });
+    client.connect(urlB, B, TICKET);
+    const sendB = await b.stream();
+    // Another timeline: every tag from B is moved, its wire patched in place.
+    sendB(flv.videoHeader(), flv.keyframe(90_000), flv.audio(90_020), flv.interframe(90_040));
+    await waitFor(() => out.length === 8, { timeoutMs: 5000, intervalMs: 5 });
+    expect(seen()).toEqual(['vh', 'k@0', 'a@20', 'i@40', 'vh', 'k@80', 'a@100', 'i@120']);
+    for (const tag of out) {
+      expect(tag.wire).toBeDefined(); // the parser's view, never encoded again
+      expect(wireOf(tag).equals(encodeFlvTag(tag))).toBe(true);
+    }
   });
 
   it('switches from a flowing upstream without a gap or a repeat, at the new one’s next keyframe', async () => {

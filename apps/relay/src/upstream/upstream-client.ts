@@ -6,6 +6,7 @@ import {
   isSequenceHeader,
   RelayedTimeline,
   isClockTag,
+  retimed,
   SpliceStep,
   SpliceOutcome,
   StandbySplice,
@@ -155,7 +156,7 @@ export class UpstreamClient {
   private passOn(tag: FlvTag): void {
     if (isSequenceHeader(tag) || tag.type === FlvTagType.Script) {
       // Headers carry no media time of their own; keep them on the output timeline.
-      this.events.onTag({ ...tag, timestamp: this.rebaser.latest ?? tag.timestamp });
+      this.events.onTag(retimed(tag, this.rebaser.latest ?? tag.timestamp));
       return;
     }
     if (this.activeWaitingForKeyframe) {
@@ -199,8 +200,7 @@ export class UpstreamClient {
     this.splicing = null;
     this.activeWaitingForKeyframe = false;
     previous?.close();
-    for (const h of this.pendingHeaders)
-      this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+    for (const h of this.pendingHeaders) this.events.onTag(retimed(h, this.rebaser.latest ?? h.timestamp));
     this.pendingHeaders = [];
     if (foreign) this.rebaser.discontinuity();
     this.log.info(
@@ -213,7 +213,8 @@ export class UpstreamClient {
   private emit(tag: FlvTag): void {
     this.lastInputTs = tag.timestamp;
     this.standby?.splice.noteDelivered(tag);
-    this.events.onTag({ ...tag, timestamp: this.rebaser.map(tag) });
+    // Unchanged (no switch yet): the tag as parsed. Moved: its wire's 4 timestamp bytes are patched in place.
+    this.events.onTag(retimed(tag, this.rebaser.map(tag)));
   }
 
   private onLost(pull: Pull, reason: string): void {
@@ -236,7 +237,7 @@ export class UpstreamClient {
         this.splicing = null;
         this.activeWaitingForKeyframe = true;
         for (const h of this.pendingHeaders)
-          this.events.onTag({ ...h, timestamp: this.rebaser.latest ?? h.timestamp });
+          this.events.onTag(retimed(h, this.rebaser.latest ?? h.timestamp));
         this.pendingHeaders = [];
         this.rebaser.discontinuity();
         return;

@@ -15,7 +15,8 @@ export interface FlvTag {
   /**
    * The tag in wire form (11-byte header, body, PreviousTagSize) when the code that made the tag already
    * holds it (a parser's view of the socket bytes, node-media-server's buffer): `wireOf` uses it instead of
-   * encoding again. Whoever changes `timestamp` must change or drop `wire` with it (see `retimed`).
+   * encoding again. Whoever changes `timestamp` must change or drop `wire` with it (see `retimed`). The
+   * parser, decodeFlvTag and withWire attach it as an accessor (wire-tag.ts), so a spread drops it.
    */
   wire?: Buffer;
 }

@@ -1,4 +1,5 @@
 import { FLV_HEADER_SIZE, FLV_TAG_HEADER_SIZE, FlvTag, FlvTagType } from './flv-tag';
+import { wireTag } from './wire-tag';
 
 /** The 9-byte FLV file header followed by PreviousTagSize0 (0). */
 export function encodeFlvHeader(hasAudio = true, hasVideo = true): Buffer {
@@ -37,7 +38,8 @@ const TAG_TYPES = new Set<FlvTagType>([FlvTagType.Audio, FlvTagType.Video, FlvTa
 
 /**
  * The inverse of encodeFlvTag: one whole tag in wire form (header, body, PreviousTagSize) back to a tag
- * whose body is a view into `wire` (no copy). Null when `wire` is not exactly one consistent tag (for
+ * whose body is a view into `wire` (no copy) and which carries `wire` as its wire form, shared (never
+ * modified: a retimed tag gets a fresh encoding). Null when `wire` is not exactly one consistent tag (for
  * example the file header, or a tag cut short), so a caller can fall back to the streaming parser.
  */
 export function decodeFlvTag(wire: Buffer): FlvTag | null {
@@ -50,12 +52,14 @@ export function decodeFlvTag(wire: Buffer): FlvTag | null {
     wire.readUInt32BE(FLV_TAG_HEADER_SIZE + size) !== FLV_TAG_HEADER_SIZE + size
   )
     return null;
-  return {
+  return wireTag(
     type,
-    timestamp: (wire.readUIntBE(4, 3) | (wire[7] << 24)) >>> 0,
-    streamId: wire.readUIntBE(8, 3),
-    data: wire.subarray(FLV_TAG_HEADER_SIZE, FLV_TAG_HEADER_SIZE + size),
-  };
+    (wire.readUIntBE(4, 3) | (wire[7] << 24)) >>> 0,
+    wire.readUIntBE(8, 3),
+    wire.subarray(FLV_TAG_HEADER_SIZE, FLV_TAG_HEADER_SIZE + size),
+    wire,
+    false,
+  );
 }
 
 /**
