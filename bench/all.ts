@@ -26,7 +26,7 @@ skipped with a note; a step that fails or times out is recorded as such and the 
                      writes its document into the results folder unless --doc says otherwise
   --out DIR          the results folder (default bench/results/<date>[-quick]/, not kept in git)
   --doc FILE         the document to write (default docs/BENCHMARKS.md)
-  --budget-min M     skip the steps whose estimate would pass M minutes (default 20)
+  --budget-min M     skip the steps whose estimate would pass M minutes (default 30)
   --no-budget        run every step whatever the time
   --rerun ID,ID      with --out DIR of an earlier run: run only these steps, keep that run's other results
                      (an empty list only rewrites the document)
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     );
   // A --quick run proves the driver; it does not overwrite docs/BENCHMARKS.md unless --doc says so.
   const doc = flags.get('doc') ?? (quick ? join(out, 'BENCHMARKS.md') : join(root, 'docs', 'BENCHMARKS.md'));
-  const budgetS = Number(flags.get('budget-min') ?? 20) * 60;
+  const budgetS = Number(flags.get('budget-min') ?? 30) * 60;
   const noBudget = flags.has('no-budget');
   const registered = await registeredScenarios(mainJs);
   const plan = planSteps(quick ? 'quick' : 'full', out);

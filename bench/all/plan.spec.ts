@@ -46,9 +46,9 @@ describe('planSteps', () => {
     });
   }
 
-  it('sizes the full run for the 20-minute budget and keeps the quick run to a few minutes', () => {
+  it('sizes the full run for the 30-minute budget and keeps the quick run to a few minutes', () => {
     const minutes = (plan: Step[]): number => plan.reduce((s, p) => s + p.estimateS, 0) / 60;
-    expect(minutes(planSteps('full', OUT))).toBeLessThanOrEqual(20);
+    expect(minutes(planSteps('full', OUT))).toBeLessThanOrEqual(30);
     expect(minutes(planSteps('quick', OUT))).toBeLessThanOrEqual(6);
   });
 
@@ -65,6 +65,7 @@ describe('planSteps', () => {
     expect(new Set(quick.map((s) => s.scenario))).toEqual(new Set(full.map((s) => s.scenario)));
     expect(quick.map((s) => s.id)).toEqual([
       'fanout-k10',
+      'players',
       'chain-h2',
       'tree-n4',
       'peers',
@@ -119,7 +120,7 @@ describe('skipReason', () => {
     const late = gate({ elapsedS: 1200 - fanout.estimateS + 1 });
     expect(skipReason(fanout, late)).toEqual({
       reason: 'budget',
-      note: 'skipped: 1166 s elapsed + ≈35 s would pass the 20-min budget (--no-budget runs it)',
+      note: 'skipped: 1041 s elapsed + ≈160 s would pass the 20-min budget (--no-budget runs it)',
     });
     expect(skipReason(fanout, gate({ elapsedS: 1200 - fanout.estimateS }))).toBeUndefined();
     expect(skipReason(fanout, { ...late, noBudget: true })).toBeUndefined();
@@ -152,9 +153,11 @@ describe('describePlan', () => {
     expect(lines[0]).toMatch(
       /^ {2}fanout-k10 +≈ 25 s, timeout 120 s: runs at ≈0:00\n {4}npm run bench -- fanout /,
     );
-    expect(lines[1]).toContain('chain-h2');
-    expect(lines[1]).toContain('skipped: scenario "chain" not present');
+    expect(lines[1]).toContain('players');
+    expect(lines[1]).toContain('skipped: scenario "players" not present');
+    expect(lines[2]).toContain('chain-h2');
+    expect(lines[2]).toContain('skipped: scenario "chain" not present');
     // fanout (25 s) ran; tree (40 s) would end at 65 s > 60 s.
-    expect(lines[2]).toContain('skipped: 25 s elapsed + ≈40 s would pass the 1-min budget');
+    expect(lines[3]).toContain('skipped: 25 s elapsed + ≈40 s would pass the 1-min budget');
   });
 });

@@ -193,7 +193,7 @@ export function renderDoc(d: DocInput): string {
     '  and delivery for both.',
     "- Source egress: Astral: bytes the source relay forwarded (its /stats); nginx: the origin's `bytes_out` from its",
     '  `rtmp_stat` page (pushes to its two children).',
-    '- Budget: the full run is sized for ≤ 20 min on 2 cores. Cuts made for it: chain window 15 s (default 20),',
+    '- Budget: the full run is sized for ≤ 30 min on 2 cores (20 until the fan-out grew to 3 servers × 2 bit rates and the players ladder came in). Cuts made for it: chain window 15 s (default 20),',
     '  directory heartbeat phase 10 s (default 20); the peers step reuses the Astral runs above instead of repeating',
     '  them. The fan-out window is 12 s (default 10), so that the small CPU share at K=10 is measured over enough',
     '  clock ticks. Steps run in priority order; a step whose estimate (bench/all/plan.ts) would pass the budget is',
