@@ -122,6 +122,7 @@ export class RelayService
         },
       },
       this.players,
+      (streamId) => this.streams.hubOf(streamId),
       new HlsHttp(this.hls, log),
     );
     const leaving = (): boolean => this.leaving;

@@ -1,21 +1,20 @@
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Logger } from '@astral/config';
 import { FlvParser, FlvTag, FlvTagType } from '@astral/media';
 import { ListenerGuard, hardenHttpServer, listenOn } from '@astral/net';
-import { BroadcastSession, NmsBroadcast, addPlayer, newSessionFields, removePlayer } from './nms-adapter';
-import { PlayerQueue, PlayerQueueLimits, classifyFlvTag } from './player-queue';
+import { PlayerQueueLimits } from './player-queue';
 import { errorName, refusePlayer, refuseUpgrade, reply } from './http-replies';
 import { CLOCK_PARAM, PLAY_TOKEN_PARAM } from '@astral/contracts';
 import type { PlayerAdmission, PlayerLease } from '../players/player-budget';
+import { HubPlayer, HubPlayerRoster, PlayedStream, PlayerWire } from '../players/hub-player';
 
 const FLV_PATH = /^\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,128})\.flv$/;
 
 export interface HttpFlvAccess {
-  /** The broadcast a player may join, or the HTTP status and reason for refusing it. */
-  playable(app: string, name: string): NmsBroadcast | { status: number; message: string };
+  /** The stream (its hub) a player may join, or the HTTP status and reason for refusing it. */
+  playable(app: string, name: string): PlayedStream | { status: number; message: string };
   /** The upload budget's word on a new player (its address and `?play=` token). */
   admitPlayer(
     streamId: string,
@@ -61,12 +60,15 @@ function parseTarget(url: string | undefined): { app: string; name: string; quer
  * The HTTP-FLV port: players GET /live/<streamId>.flv (or open a WebSocket on it), publishers POST an FLV
  * body to it with ?key=. Astral's own server: the FLV a publisher sends is read by libs/media's parser
  * (bounded tags, checked header), a stream goes live only with its first media tag, unknown streams answer
- * 404 at once, refusals say why, and every player is bounded by a PlayerQueue. HLS requests (`/live/<id>/…`)
- * go to the HLS routes before any of this.
+ * 404 at once, refusals say why. Players are served here, not by node-media-server: each is a HubPlayer on
+ * the stream's hub (players/hub-player.ts), bounded by a PlayerQueue. HLS requests (`/live/<id>/…`) go to the
+ * HLS routes before any of this.
  */
 export class HttpFlvListener {
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  /** HTTP-FLV and WS-FLV players per stream id, for the stats' viewer counts. */
+  private readonly roster = new HubPlayerRoster();
 
   constructor(
     private readonly guard: ListenerGuard,
@@ -89,6 +91,11 @@ export class HttpFlvListener {
 
   listen(port: number, host: string): Promise<void> {
     return listenOn(this.server, port, host, { what: 'HTTP-FLV', flag: '--http-port' });
+  }
+
+  /** HTTP-FLV and WS-FLV players of a stream. */
+  playerCount(streamId: string): number {
+    return this.roster.count(streamId);
   }
 
   close(): Promise<void> {
@@ -147,80 +154,64 @@ export class HttpFlvListener {
     const { app, name } = target;
     const token = target.query.get(PLAY_TOKEN_PARAM);
     const found = this.access.playable(app, name);
-    if (!('postPlay' in found)) {
+    if (!('attach' in found)) {
       reply(res, found.status, errorName(found.status), found.message);
       return;
     }
     const admission = this.access.admitPlayer(name, req.socket.remoteAddress, token, 'http-flv');
     if ('refused' in admission) return refusePlayer(res, admission.refused);
     const { lease } = admission;
-    res.writeHead(200, {
+    const headers = {
       'Content-Type': 'video/x-flv',
       'Cache-Control': 'no-cache, no-store',
       'Access-Control-Allow-Origin': '*',
-    });
+    };
     if (req.method === 'HEAD') {
       lease.release();
+      res.writeHead(200, headers);
       res.end();
       return;
     }
+    // The body is close-delimited (HTTP/1.1 allows it with Connection: close), as a forward's is: no chunk
+    // framing around every tag, so the socket takes the hub's wire buffers as they are. flv.js and mpegts.js
+    // (fetch), ffplay and VLC read it to the end of the connection.
+    res.useChunkedEncodingByDefault = false;
+    res.writeHead(200, { ...headers, Connection: 'close' });
     res.flushHeaders();
-    req.socket.setNoDelay(true);
-    this.attachPlayer(found, lease, app, name, remote, 'HTTP-FLV', wantsClock(target.query), {
-      queuedBytes: () => res.writableLength,
-      write: (b) => res.write(b),
-      close: () => res.destroy(),
+    const socket = req.socket;
+    socket.setNoDelay(true);
+    this.attachPlayer(found, lease, name, remote, 'HTTP-FLV', wantsClock(target.query), {
+      queuedBytes: () => socket.writableLength,
+      write: (b) => socket.write(b),
+      cork: () => socket.cork(),
+      uncork: () => socket.uncork(),
+      end: () => socket.end(() => socket.destroy()),
+      destroy: () => socket.destroy(),
       onClose: (fn) => res.once('close', fn),
     });
   }
 
   private attachPlayer(
-    broadcast: NmsBroadcast,
+    stream: PlayedStream,
     lease: PlayerLease,
-    app: string,
     name: string,
     remote: string,
-    kind: string,
+    kind: 'HTTP-FLV' | 'WS-FLV',
     clock: boolean,
-    sink: { queuedBytes(): number; write(b: Buffer): void; close(): void; onClose(fn: () => void): void },
+    wire: PlayerWire,
   ): void {
-    const counted = {
-      ...sink,
-      write: (b: Buffer) => {
-        lease.sent(b.length);
-        sink.write(b);
-      },
-    };
-    const queue = new PlayerQueue(counted, this.playerLimits, classifyFlvTag);
-    const streamPath = `/${app}/${name}`;
-    queue.onCutback = (queued) =>
-      this.log.warn({ remote, streamPath, queued }, `${kind} player lagging: cut back to the next keyframe`);
-    queue.onDisconnect = (reason) =>
-      this.log.warn({ remote, streamPath, reason }, `${kind} player disconnected`);
-    const session: BroadcastSession = {
-      ...newSessionFields(),
-      id: `astral-play-${randomUUID()}`,
-      ip: remote,
-      protocol: 'flv',
-      isPublisher: false,
-      streamApp: app,
-      streamName: name,
+    const streamPath = `/live/${name}`;
+    const player = new HubPlayer(wire, {
+      kind,
+      remote,
       streamPath,
-      streamQuery: {},
       wantsClock: clock,
-      sendBuffer: (b: Buffer) => queue.offer(b),
-      close: () => sink.close(),
-    };
-    const refused = addPlayer(broadcast, session);
-    if (refused) {
-      lease.release();
-      sink.close();
-      return;
-    }
-    sink.onClose(() => {
-      lease.release();
-      removePlayer(broadcast, session);
+      lease,
+      limits: this.playerLimits,
+      log: this.log,
     });
+    wire.onClose(this.roster.add(name, player));
+    player.start(stream);
   }
 
   private publish(
@@ -327,7 +318,7 @@ export class HttpFlvListener {
     const found = target
       ? this.access.playable(target.app, target.name)
       : { status: 404, message: 'no such path; play /live/<streamId>.flv' };
-    if (!target || !('postPlay' in found))
+    if (!target || !('attach' in found))
       return refuseUpgrade(socket, found as { status: number; message: string });
     const admission = this.access.admitPlayer(
       target.name,
@@ -341,12 +332,16 @@ export class HttpFlvListener {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', (err) => this.log.debug({ remote, err: err.message }, 'WS-FLV socket error'));
       ws.on('message', () => undefined); // players have nothing to say; publishing over WebSocket is not served
-      this.attachPlayer(found, lease, target.app, target.name, remote, 'WS-FLV', wantsClock(target.query), {
+      this.attachPlayer(found, lease, target.name, remote, 'WS-FLV', wantsClock(target.query), {
         queuedBytes: () => ws.bufferedAmount,
         write: (b) => {
           if (ws.readyState === WebSocket.OPEN) ws.send(b);
         },
-        close: () => ws.terminate(),
+        // The upgraded socket is the one ws writes its frames to: corked, a turn's frames leave together.
+        cork: () => socket.cork(),
+        uncork: () => socket.uncork(),
+        end: () => ws.close(1001, 'the stream ended'),
+        destroy: () => ws.terminate(),
         onClose: (fn) => ws.once('close', fn),
       });
     });

@@ -24,6 +24,7 @@ import { RtmpListener } from './rtmp-listener';
 import { PlayerQueueLimits } from './player-queue';
 import { clockTag } from '@astral/media';
 import type { PlayerAdmission } from '../players/player-budget';
+import type { PlayedStream } from '../players/hub-player';
 
 /** Admits or refuses a new player of any protocol (the relay's PlayerBudget). */
 export interface PlayerGate {
@@ -34,6 +35,9 @@ export interface PlayerGate {
     protocol: string,
   ): PlayerAdmission;
 }
+
+/** The relay's hub of a stream (streams/relay-streams.ts), which HTTP-FLV and WS-FLV players watch. */
+export type HubOf = (streamId: string) => PlayedStream | undefined;
 
 export const LIVE_APP = 'live';
 
@@ -70,9 +74,10 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * The node's media server: RTMP ingest and local playback over RTMP, HTTP-FLV and WS-FLV. Astral owns both
- * listeners (rtmp-listener.ts, http-flv-listener.ts, with the connection limits of libs/net); node-media-server
- * runs the RTMP protocol and the per-stream broadcasts behind them (nms-adapter.ts). Publishing needs the
+ * The node's media server: ingest (RTMP, HTTP-FLV POST) and local playback over RTMP, HTTP-FLV and WS-FLV.
+ * Astral owns both listeners (rtmp-listener.ts, http-flv-listener.ts, with the connection limits of libs/net);
+ * node-media-server runs the RTMP protocol and the per-stream broadcasts behind them (nms-adapter.ts), which
+ * feed the relay's hub and serve RTMP players. HTTP-FLV and WS-FLV players are served from the hub. Publishing needs the
  * stream's key (checked against its sha256, set by the agent); refusals tell the publisher why.
  */
 export class MediaServer {
@@ -89,6 +94,7 @@ export class MediaServer {
     private readonly log: Logger,
     private readonly events: PublishEvents,
     players: PlayerGate,
+    hubOf: HubOf,
     hls: HttpHlsRoutes | null = null,
   ) {
     const admitPlayer = players.admit.bind(players);
@@ -146,12 +152,13 @@ export class MediaServer {
     this.http = new HttpFlvListener(
       new ListenerGuard('http-flv', options.limits, log),
       {
-        playable: (app, name) => {
-          const b = app === LIVE_APP ? findBroadcast(this.streamPath(name)) : undefined;
-          return b && b.publisher != null
-            ? b
-            : { status: 404, message: `stream ${name} is not live on this node` };
-        },
+        // A local publish has its hub from its first publish until its grace window ran out, as the
+        // broadcast had its publisher; a relayed stream from its first pull until it is closed.
+        playable: (app, name) =>
+          (app === LIVE_APP ? hubOf(name) : undefined) ?? {
+            status: 404,
+            message: `stream ${name} is not live on this node`,
+          },
         checkPublish: (app, name, key) => {
           const refusal = this.checkKey(app, name, key);
           if (refusal) this.events.onPublishRefused?.(`/${app}/${name}`, refusal.reason);
@@ -205,10 +212,10 @@ export class MediaServer {
     return `/${LIVE_APP}/${streamId}`;
   }
 
-  /** Players attached to the local media server, not counting the relay's own tap. */
+  /** Players of the stream on this node: RTMP ones on node-media-server (not the relay's own tap), HTTP-FLV and WS-FLV. */
   playerCount(streamId: string, ownTaps: number): number {
     const b = this.broadcast(streamId);
-    return b ? Math.max(0, b.subscribers.size - ownTaps) : 0;
+    return (b ? Math.max(0, b.subscribers.size - ownTaps) : 0) + this.http.playerCount(streamId);
   }
 
   /**

@@ -75,6 +75,7 @@ describe('LocalRepublisher', () => {
           },
         }),
       },
+      () => undefined,
     );
     opened = 0;
     watched = [];
