@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Socket, connect } from 'node:net';
+import { amfNull, amfNumber, amfObject, amfString } from '../lib/rtmp-chunks';
 
 /**
  * The cheapest possible RTMP player, the RTMP twin of RawConsumer: simple handshake, then set chunk
@@ -7,35 +8,6 @@ import { Socket, connect } from 'node:net';
  * with stream id 1), acknowledgements every `ackWindow` bytes, and a byte count. It parses nothing, so
  * hundreds of them in one process do not make the player side the bottleneck.
  */
-
-function amfString(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  const h = Buffer.alloc(3);
-  h[0] = 0x02;
-  h.writeUInt16BE(b.length, 1);
-  return Buffer.concat([h, b]);
-}
-
-function amfNumber(n: number): Buffer {
-  const b = Buffer.alloc(9);
-  b[0] = 0x00;
-  b.writeDoubleBE(n, 1);
-  return b;
-}
-
-const amfNull = (): Buffer => Buffer.from([0x05]);
-
-function amfObject(o: Record<string, string | number>): Buffer {
-  const parts: Buffer[] = [Buffer.from([0x03])];
-  for (const [k, v] of Object.entries(o)) {
-    const key = Buffer.from(k, 'utf8');
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(key.length);
-    parts.push(len, key, typeof v === 'number' ? amfNumber(v) : amfString(v));
-  }
-  parts.push(Buffer.from([0x00, 0x00, 0x09]));
-  return Buffer.concat(parts);
-}
 
 /** One message in one type-0 chunk (payloads here are below the chunk size we announce). */
 function chunk(csid: number, type: number, streamId: number, payload: Buffer): Buffer {
