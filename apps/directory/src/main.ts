@@ -23,6 +23,7 @@ import { AppModule } from './app.module';
 import { DIRECTORY_ENV, DirectoryConfig } from './directory.config';
 import { AstralExceptionFilter } from './common/astral-exception.filter';
 import { DirectoryIdentity } from './auth/directory-key';
+import { DirectoryMetrics } from './metrics/directory-metrics';
 
 export interface RunningDirectory {
   /** Stops HTTP, the Redis subscription, the expiry sweep and the database, in that order. */
@@ -66,10 +67,9 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
     // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
     useValidation(app, new AstralExceptionFilter());
-    connectBus(
-      app,
-      new DirectoryRedisServer(redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options),
-    );
+    const bus = new DirectoryRedisServer(redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options);
+    app.get(DirectoryMetrics).observeWorkSharing(() => bus.stats);
+    connectBus(app, bus);
     // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
     await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
     const openApi = new DocumentBuilder()

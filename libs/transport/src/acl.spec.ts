@@ -13,12 +13,18 @@ describe('Redis ACL rules of the bus roles', () => {
     expect(aclChannels({ role: 'directory' })).toEqual(['directory.*']);
   });
 
-  it('start from a clean slate, allow no keys and only the pub/sub commands', () => {
+  it('start from a clean slate; a node gets no keys and only the pub/sub commands', () => {
+    const node = aclRules({ role: 'node', nodeId: A }, 'p'.repeat(20));
+    expect(node.some((r) => r.startsWith('~') || r.startsWith('%'))).toBe(false);
+    expect(node).not.toContain('+xadd');
+    expect(node).not.toContain('+eval');
     const rules = aclRules({ role: 'directory' }, 'p'.repeat(20));
     expect(rules.slice(0, 5)).toEqual(['reset', 'on', `>${'p'.repeat(20)}`, 'resetkeys', 'resetchannels']);
     expect(rules).toContain('-@all');
     expect(rules).toContain('+publish');
-    expect(rules.some((r) => r.startsWith('~'))).toBe(false);
+    // The directory's replicas share a work queue on keys of their own, and nothing else.
+    expect(rules.filter((r) => r.startsWith('~') || r.startsWith('%'))).toEqual(['~{astral:directory}:*']);
+    expect(rules).toEqual(expect.arrayContaining(['+xreadgroup', '+xack', '+xautoclaim', '+evalsha']));
     expect(aclFileLine({ role: 'seeder' }, 'q'.repeat(16))).toMatch(/^user seeder reset on >q{16} .*&\*/);
     expect(ACL_DEFAULT_OFF).toMatch(/^user default off/);
   });

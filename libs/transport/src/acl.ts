@@ -21,6 +21,15 @@ export type AclRole = { role: 'directory' } | { role: 'node'; nodeId: string } |
 const BUS_COMMANDS =
   '-@all +publish +subscribe +psubscribe +unsubscribe +punsubscribe +ping +info +quit +client|setname';
 
+/**
+ * What the directory does besides pub/sub: its replicas share the work through a Redis stream
+ * (work-sharing-server.ts) — the gate script (EVALSHA, falling back to EVAL: SET and XADD inside), the
+ * consumer group (XGROUP, XREADGROUP, XACK, XAUTOCLAIM) — on its own keys only. Nodes get no key at all.
+ */
+const DIRECTORY_QUEUE_COMMANDS =
+  '+evalsha +eval +script|load +set +xadd +xgroup|create +xreadgroup +xack +xautoclaim';
+const DIRECTORY_QUEUE_KEYS = '~{astral:directory}:*';
+
 /** The channel patterns a role may publish and subscribe to. */
 export function aclChannels(role: AclRole): string[] {
   switch (role.role) {
@@ -57,6 +66,7 @@ export function aclRules(role: AclRole, password: string): string[] {
     'resetchannels',
     ...aclChannels(role).map((p) => `&${p}`),
     ...BUS_COMMANDS.split(' '),
+    ...(role.role === 'directory' ? [...DIRECTORY_QUEUE_COMMANDS.split(' '), DIRECTORY_QUEUE_KEYS] : []),
   ];
 }
 

@@ -12,3 +12,5 @@ export * from './bus-handlers';
 export * from './acl';
 export * from './bus-client';
 export * from './acl-admin';
+export * from './work-queue';
+export * from './work-sharing-server';

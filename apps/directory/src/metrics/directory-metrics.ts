@@ -1,6 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
+import type { WorkSharingStats } from '@astral/transport';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
 import { deriveStreamStats } from '../streams/carrier-state';
 import { loadCarrierStates } from '../streams/carrier-states';
@@ -14,8 +15,8 @@ export const MAX_NODE_SERIES = 1000;
  * The directory's Prometheus metrics, in a registry of its own (several directories may run in one
  * test process). Gauges are read from the database at scrape time, so every replica reports the same
  * network-wide values. Counters count this replica's work: `registrations` only the requests this
- * replica won (sum them over replicas), `heartbeats` every heartbeat this replica applied (every
- * replica sees every heartbeat: take max, not sum).
+ * replica won (sum them over replicas), `heartbeats` the heartbeats this replica applied (each
+ * heartbeat reaches one replica: sum them too).
  */
 @Injectable()
 export class DirectoryMetrics {
@@ -29,7 +30,7 @@ export class DirectoryMetrics {
 
   readonly heartbeats = new Counter({
     name: 'astral_directory_heartbeats_total',
-    help: 'Node heartbeats applied by this replica (every replica receives every heartbeat).',
+    help: 'Node heartbeats applied by this replica (each heartbeat is handled by one replica).',
     registers: [this.registry],
   });
 
@@ -40,6 +41,33 @@ export class DirectoryMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+
+  readonly ledgerPruned = new Counter({
+    name: 'astral_directory_request_ledger_pruned_total',
+    help: 'Request keys this replica pruned from the idempotency ledger.',
+    registers: [this.registry],
+  });
+
+  /**
+   * This replica's share of the bus work (WorkSharingRedisServer): messages handled by how they reached
+   * it (queued: read from the shared stream; claimed: taken over from a replica that held them too long;
+   * broadcast: every replica handles them). Sum over replicas; each replica's share is its queued+claimed.
+   */
+  observeWorkSharing(stats: () => WorkSharingStats): void {
+    new Counter({
+      name: 'astral_directory_bus_messages_total',
+      help: 'Bus messages this replica handled, by how they reached it (queued, claimed, broadcast).',
+      labelNames: ['how'] as const,
+      registers: [this.registry],
+      collect() {
+        const s = stats();
+        this.reset();
+        this.inc({ how: 'queued' }, s.queued);
+        this.inc({ how: 'claimed' }, s.claimed);
+        this.inc({ how: 'broadcast' }, s.broadcast);
+      },
+    });
+  }
 
   constructor(dataSource: DataSource, @Optional() config?: DirectoryConfig) {
     const count = async (sql: string): Promise<number> => {
@@ -61,6 +89,11 @@ export class DirectoryMetrics {
       'astral_directory_supernodes',
       'Registered supernodes.',
       'SELECT COUNT(*) AS n FROM nodes WHERE supernode = TRUE',
+    );
+    gauge(
+      'astral_directory_request_ledger_rows',
+      'Request keys remembered for idempotency (processed_requests); pruned after REQUEST_KEY_TTL_MS.',
+      'SELECT COUNT(*) AS n FROM processed_requests',
     );
     gauge(
       'astral_directory_live_streams',

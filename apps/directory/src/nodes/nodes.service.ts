@@ -263,7 +263,11 @@ export class NodesService {
       });
       const ids = rows.map((r) => r.nodeId);
       await departNodes(m, ids, now);
-      await pruneRequests(m, now - REQUEST_KEY_TTL_MS);
+      const pruned = await pruneRequests(m, now - REQUEST_KEY_TTL_MS);
+      if (pruned > 0) {
+        this.metrics.ledgerPruned.inc(pruned);
+        this.logger.debug({ msg: 'request keys pruned from the idempotency ledger', pruned });
+      }
       return ids;
     });
     if (expired.length > 0)

@@ -2,26 +2,32 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { RedisOptions } from '@nestjs/microservices';
 import type { Request } from 'express';
-import { ScreenedRedisServer } from '@astral/transport';
+import { DirectoryPatterns } from '@astral/contracts';
+import { WorkSharingRedisServer } from '@astral/transport';
 
 const current = new AsyncLocalStorage<string | undefined>();
 
+/** Patterns every replica handles itself: a preview is kept in each replica's memory for its pages. */
+const BROADCAST = new Set<string>([DirectoryPatterns.SetPreview]);
+
 /**
- * The directory's Redis transport server. Redis pub/sub hands every request to every replica; the
- * request's packet id (a UUID the client drew for this send) is the same in all of them, so it is kept
- * for the handler as the request's idempotency key (see claimRequest). Events carry no id.
+ * The directory's Redis transport server. Replicas share the work (WorkSharingRedisServer): each request
+ * and heartbeat is handled by one replica, or by a second when the first died holding it, so the
+ * request's packet id (a UUID the client drew for this send) is kept for the handler as the request's
+ * idempotency key (see claimRequest): a redelivered request is answered alike and applied once. Events
+ * carry no id.
  */
-export class DirectoryRedisServer extends ScreenedRedisServer {
-  constructor(options: RedisOptions['options']) {
-    super(options);
+export class DirectoryRedisServer extends WorkSharingRedisServer {
+  constructor(options: RedisOptions['options'], claimIdleMs?: number) {
+    super(options, { name: 'directory', broadcast: (channel) => BROADCAST.has(channel), claimIdleMs });
   }
 
   /** Runs after the screen: `packet` is parsed, and its id, if any, is 1-80 letters, digits or dashes. */
-  protected override handleScreened(
-    ...args: Parameters<ScreenedRedisServer['handleScreened']>
+  protected override handleEntry(
+    ...args: Parameters<WorkSharingRedisServer['handleEntry']>
   ): Promise<unknown> {
     const id = args[1].id;
-    return current.run(id && `redis:${id}`, () => super.handleScreened(...args));
+    return current.run(id && `redis:${id}`, () => super.handleEntry(...args));
   }
 }
 
