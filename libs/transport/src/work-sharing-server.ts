@@ -109,8 +109,18 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
     return this.offer(channel, packet, replyTo);
   }
 
-  /** Handles one message; a subclass wraps it (the directory keeps the request key). */
-  protected handleEntry(channel: string, packet: ScreenedPacket, pub: RedisPublisher, replyTo: string): Promise<unknown> {
+  /**
+   * Handles one message; a subclass wraps it (the directory keeps the request key). `queuedAt` is when
+   * Redis queued it (epoch ms, from the entry id; undefined for a broadcast): a message taken over from
+   * a dead replica is handled after newer ones, and a handler can tell.
+   */
+  protected handleEntry(
+    channel: string,
+    packet: ScreenedPacket,
+    pub: RedisPublisher,
+    replyTo: string,
+    _queuedAt?: number,
+  ): Promise<unknown> {
     return super.handleScreened(channel, packet, pub, replyTo);
   }
 
@@ -198,7 +208,8 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
   }
 
   private run(entry: WorkEntry): Promise<unknown> {
-    return this.handleEntry(entry.channel, entry.packet, this.pub!, entry.replyTo).catch((err: unknown) =>
+    const queuedAt = Number(entry.id.split('-')[0]);
+    return this.handleEntry(entry.channel, entry.packet, this.pub!, entry.replyTo, queuedAt).catch((err: unknown) =>
       this.logger.error({ msg: 'work queue entry failed', channel: entry.channel, err: String(err) }),
     );
   }

@@ -33,7 +33,7 @@ export function screenStreamReports(hb: Pick<NodeHeartbeat, 'nodeId' | 'streams'
 const UPDATE_NODE = `UPDATE nodes SET last_seen_at = :now, last_report_at = :now,
   child_count = COALESCE(CAST(:childCount AS INTEGER), child_count), forwards = :forwards, players = :players,
   upload_bps = :uploadBps, committed_bps = :committedBps, supernode_id = :supernodeId
-WHERE node_id = :nodeId`;
+WHERE node_id = :nodeId AND (last_report_at IS NULL OR last_report_at <= :now)`;
 
 const REPORT_COLUMNS: [keyof HeartbeatStream, string, string][] = [
   ['streamId', 'stream_id', 'VARCHAR(64)'],
@@ -63,6 +63,7 @@ const UPDATE_CARRIERS = `UPDATE stream_carriers SET ${REPORT_COLUMNS.slice(1)
   .map(([, col]) => `${col} = v.${col}`)
   .join(', ')}, reported_at = :now FROM v
 WHERE stream_carriers.stream_id = v.stream_id AND stream_carriers.node_id = :nodeId
+  AND (stream_carriers.reported_at IS NULL OR stream_carriers.reported_at <= :now)
 RETURNING stream_carriers.stream_id AS stream_id`;
 
 /**
@@ -75,7 +76,7 @@ export async function applyHeartbeat(
   hb: NodeHeartbeat,
   reports: HeartbeatStream[],
   now: number,
-): Promise<{ known: boolean; carried: Set<string> }> {
+): Promise<{ known: boolean; stale: boolean; carried: Set<string> }> {
   const params: Record<string, unknown> = {
     now,
     nodeId: hb.nodeId,
@@ -91,6 +92,9 @@ export async function applyHeartbeat(
       params[`r${i}_${j}`] = r[key] ?? null;
     }),
   );
+  /** Nothing updated: the node is unknown, or a newer heartbeat of it was applied first. */
+  const isStale = async (): Promise<boolean> =>
+    (await run('SELECT 1 AS one FROM nodes WHERE node_id = :nodeId')).length > 0;
   const run = async (sql: string): Promise<Record<string, unknown>[]> => {
     const [text, values] = m.connection.driver.escapeQueryWithParameters(sql, params, {});
     return m.query<Record<string, unknown>[]>(text, values);
@@ -102,14 +106,17 @@ export async function applyHeartbeat(
         : `WITH ${reportsCte(reports.length)}, c AS (${UPDATE_CARRIERS}), u AS (${UPDATE_NODE} RETURNING 1)
 SELECT NULL AS stream_id FROM u UNION ALL SELECT stream_id FROM c`;
     const rows = await run(sql);
+    const known = rows.some((r) => r.stream_id === null);
     return {
-      known: rows.some((r) => r.stream_id === null),
+      known,
+      stale: !known && (await isStale()),
       carried: new Set(rows.flatMap((r) => (r.stream_id === null ? [] : [String(r.stream_id as string)]))),
     };
   }
   // SQLite: m.query of an UPDATE without RETURNING gives no count; RETURNING gives the rows.
   const node = await run(`${UPDATE_NODE} RETURNING node_id`);
-  if (node.length === 0 || reports.length === 0) return { known: node.length > 0, carried: new Set() };
+  if (node.length === 0) return { known: false, stale: await isStale(), carried: new Set() };
+  if (reports.length === 0) return { known: true, stale: false, carried: new Set() };
   const rows = await run(`WITH ${reportsCte(reports.length)} ${UPDATE_CARRIERS}`);
-  return { known: true, carried: new Set(rows.map((r) => String(r.stream_id as string))) };
+  return { known: true, stale: false, carried: new Set(rows.map((r) => String(r.stream_id as string))) };
 }

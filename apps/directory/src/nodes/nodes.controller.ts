@@ -13,12 +13,13 @@ import {
   RegisterNodeRequest,
 } from '@astral/contracts';
 import { OnEvent, OnRequest } from '@astral/transport';
-import { RequestKey } from '../transport/request-key';
+import { QueuedAt, RequestKey } from '../transport/request-key';
 import { NodesService } from './nodes.service';
 
 /**
- * Node patterns over Redis. Every replica receives every message; the request key lets exactly one
- * of them apply counted effects while all answer alike. Errors become AstralErrorBody replies.
+ * Node patterns over Redis. Each message is handled by one replica, or again by another when the first
+ * died holding it; the request key lets exactly one handling apply counted effects while every answer
+ * is alike. Errors become AstralErrorBody replies.
  */
 @Controller()
 export class NodesController {
@@ -34,9 +35,9 @@ export class NodesController {
    * (the expiry gate has counted the failure and logs the outage once), not logged per node and beat.
    */
   @OnEvent(DirectoryPatterns.NodeHeartbeat)
-  async heartbeat(@Payload() hb: NodeHeartbeat): Promise<void> {
+  async heartbeat(@Payload() hb: NodeHeartbeat, @QueuedAt() queuedAt?: number): Promise<void> {
     try {
-      await this.nodes.heartbeat(hb);
+      await this.nodes.heartbeat(hb, queuedAt);
     } catch (err) {
       if (!(err instanceof AstralError && err.code === 'unavailable')) throw err;
     }

@@ -151,16 +151,22 @@ export class NodesService {
 
   /**
    * Records a heartbeat: last-seen and the node's figures, and its reports of the streams it carries (a report of a
-   * stream it does not carry is ignored with a log line; a heartbeat never adds a carrier). Idempotent: safe on
-   * every replica.
+   * stream it does not carry is ignored with a log line; a heartbeat never adds a carrier). Idempotent, and
+   * never applied over a newer heartbeat of the node.
    */
-  async heartbeat(hb: NodeHeartbeat): Promise<void> {
+  async heartbeat(hb: NodeHeartbeat, queuedAt?: number): Promise<void> {
     const { accepted, ignored } = screenStreamReports(hb);
-    const now = Date.now();
+    // Stamped when Redis queued it: a heartbeat handled after a newer one of the node (it was taken over
+    // from a replica that died holding it) is dropped, not applied over the newer one.
+    const now = queuedAt ?? Date.now();
     const result = await this.recording('heartbeat', hb.nodeId, () =>
       applyHeartbeat(this.dataSource.manager, hb, accepted, now),
     );
     this.metrics.heartbeats.inc();
+    if (result.stale) {
+      this.logger.debug({ msg: 'heartbeat older than the last one applied; dropped', nodeId: hb.nodeId });
+      return;
+    }
     if (!result.known) {
       this.logger.warn({ msg: 'heartbeat from an unknown node; it must register again', nodeId: hb.nodeId });
       return;

@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { DirectoryPatterns } from '@astral/contracts';
 import { WorkSharingRedisServer } from '@astral/transport';
 
-const current = new AsyncLocalStorage<string | undefined>();
+const current = new AsyncLocalStorage<{ key?: string; queuedAt?: number }>();
 
 /** Patterns every replica handles itself: a preview is kept in each replica's memory for its pages. */
 const BROADCAST = new Set<string>([DirectoryPatterns.SetPreview]);
@@ -27,7 +27,7 @@ export class DirectoryRedisServer extends WorkSharingRedisServer {
     ...args: Parameters<WorkSharingRedisServer['handleEntry']>
   ): Promise<unknown> {
     const id = args[1].id;
-    return current.run(id && `redis:${id}`, () => super.handleEntry(...args));
+    return current.run({ key: id && `redis:${id}`, queuedAt: args[4] }, () => super.handleEntry(...args));
   }
 }
 
@@ -41,6 +41,14 @@ export const RequestKey = createParamDecorator(
       const header = ctx.switchToHttp().getRequest<Request>().header('idempotency-key');
       return header ? `http:${header.slice(0, 80)}` : undefined;
     }
-    return current.getStore();
+    return current.getStore()?.key;
   },
+);
+
+/**
+ * When the message being handled was queued (epoch ms, Redis's clock), else undefined (HTTP, or a
+ * broadcast). A heartbeat is stamped with it, so one redelivered late, after a newer one, is dropped.
+ */
+export const QueuedAt = createParamDecorator((_data: unknown, ctx: ExecutionContext): number | undefined =>
+  ctx.getType() === 'http' ? undefined : current.getStore()?.queuedAt,
 );
