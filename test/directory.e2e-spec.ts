@@ -13,7 +13,7 @@ import {
   StreamInfo,
   fromSender,
 } from '@astral/contracts';
-import { DirectoryClient, claimingBusClient, request } from '@astral/transport';
+import { DirectoryClient, REQUEST_GATE_TTL_MS, claimingBusClient, request } from '@astral/transport';
 import {
   RedisHandle,
   directoryFetch,
@@ -535,7 +535,7 @@ describe('Directory', () => {
     expect((await h.sut.register(nodeA)).node.nodeId).toBe(nodeA.nodeId);
   });
 
-  it('answers a request delivered twice (as two replicas see it) alike, applying it once', async () => {
+  it('answers a request retried with its packet id alike, applying it once', async () => {
     const node = registerNodeRequest();
     await h.sut.register(node);
     const sub = new Redis(h.redis.url);
@@ -552,6 +552,8 @@ describe('Directory', () => {
         id: randomUUID(),
       });
       await pub.publish(channel, packet);
+      // The same packet again, a retry later (replicas that receive one delivery queue it once: work-queue.ts).
+      await sleep(REQUEST_GATE_TTL_MS + 200);
       await pub.publish(channel, packet);
       await eventually(() =>
         Promise.resolve(

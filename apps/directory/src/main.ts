@@ -67,7 +67,9 @@ export async function startDirectory(env: NodeJS.ProcessEnv = process.env): Prom
     // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
     // inherits. A rejected message answers with AstralErrorBody 400 over Redis; HTTP gets the same body and status.
     useValidation(app, new AstralExceptionFilter());
-    const bus = new DirectoryRedisServer(redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options);
+    const bus = new DirectoryRedisServer(
+      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
+    );
     app.get(DirectoryMetrics).observeWorkSharing(() => bus.stats);
     connectBus(app, bus);
     // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).

@@ -47,7 +47,10 @@ export class RetryingBusRequester {
         this.pub.publish(`${pattern}@${sender}`, packet).catch(() => undefined);
       };
       const timer = setInterval(send, retryMs);
-      const deadline = setTimeout(() => finish({ err: `no answer to ${pattern} within ${timeoutMs} ms` }), timeoutMs);
+      const deadline = setTimeout(
+        () => finish({ err: `no answer to ${pattern} within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
       const finish = (reply: { response?: unknown; err?: unknown }): void => {
         clearInterval(timer);
         clearTimeout(deadline);

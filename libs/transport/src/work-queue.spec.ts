@@ -26,10 +26,17 @@ describe('work queue entries', () => {
       replyTo: FROM_A,
       packet: { pattern: CH, data: { n: 1 }, id: 'r1' },
     });
-    expect(parseEntry(['1-1', null])).toMatchObject({ id: '1-1', malformed: expect.stringMatching(/trimmed/) });
-    expect(parseEntry(['1-2', ['b', CH, 'c', FROM_A, 'p', '{not json']])).toMatchObject({ malformed: 'not JSON' });
+    expect(parseEntry(['1-1', null])).toMatchObject({
+      id: '1-1',
+      malformed: expect.stringMatching(/trimmed/),
+    });
+    expect(parseEntry(['1-2', ['b', CH, 'c', FROM_A, 'p', '{not json']])).toMatchObject({
+      malformed: 'not JSON',
+    });
     expect(parseEntry(['1-3', ['b', CH, 'p', raw]])).toMatchObject({ malformed: 'missing b, c or p' });
-    expect(parseEntry(['1-4', ['b', CH, 'c', FROM_A, 'p', '[1]']])).toMatchObject({ malformed: 'not a packet' });
+    expect(parseEntry(['1-4', ['b', CH, 'c', FROM_A, 'p', '[1]']])).toMatchObject({
+      malformed: 'not a packet',
+    });
     expect(parseEntry('garbage')).toBeNull();
   });
 

@@ -24,22 +24,28 @@ export function workQueueKeys(name: string): WorkQueueKeys {
 }
 
 /**
- * How long a gate key lives. A request is recognised by its sender and packet id for a minute (a
- * replica lagging that far behind the first is not a replica that answers in time anyway). An event
- * has no id, so it is recognised by its bytes, for half a second: byte-identical events of one sender
- * that far apart (two equal heartbeats) are separate events and both enter.
+ * How long a gate key lives: long enough to cover the spread between the replicas receiving one pub/sub
+ * message (milliseconds; a replica a second behind the others is not one that answers in time), short
+ * enough that the sender's own retry of a request (same packet id, a timeout later: seconds) is queued
+ * again and answered, idempotently. An event has no id and is recognised by its bytes, for a tenth of
+ * a second: two equal heartbeats of a node are two events, an interval apart.
  */
-export const REQUEST_GATE_TTL_MS = 60_000;
-export const EVENT_GATE_TTL_MS = 500;
+export const REQUEST_GATE_TTL_MS = 1000;
+export const EVENT_GATE_TTL_MS = 100;
 
 /**
  * The gate key of a message on `replyTo` (the channel with its `@<sender>` suffix): a request by its
  * packet id, an event by its bytes. Scoped by the sender's channel, so one sender cannot shadow
  * another's request by reusing its id.
  */
-export function workKey(replyTo: string, packet: ScreenedPacket, raw: string): { key: string; ttlMs: number } {
+export function workKey(
+  replyTo: string,
+  packet: ScreenedPacket,
+  raw: string,
+): { key: string; ttlMs: number } {
   const h = createHash('sha1').update(replyTo).update('\n');
-  if (packet.id !== undefined) return { key: h.update(`id:${packet.id}`).digest('base64url'), ttlMs: REQUEST_GATE_TTL_MS };
+  if (packet.id !== undefined)
+    return { key: h.update(`id:${packet.id}`).digest('base64url'), ttlMs: REQUEST_GATE_TTL_MS };
   return { key: h.update(`ev:${raw}`).digest('base64url'), ttlMs: EVENT_GATE_TTL_MS };
 }
 
@@ -63,8 +69,7 @@ export function entryFields(channel: string, replyTo: string, raw: string): stri
  */
 export function parseEntry(raw: unknown): WorkEntry | { id: string; malformed: string } | null {
   if (!Array.isArray(raw) || typeof raw[0] !== 'string') return null;
-  const id = raw[0];
-  const fields = raw[1];
+  const [id, fields] = raw as [string, unknown];
   if (!Array.isArray(fields)) return { id, malformed: 'no fields (trimmed before it was read)' };
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(String(fields[i]), String(fields[i + 1]));

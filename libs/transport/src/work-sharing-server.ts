@@ -17,7 +17,13 @@ import {
 
 type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
 type GateClient = Redis & {
-  astralGate(gate: string, stream: string, ttlMs: number, minId: string, ...fields: string[]): Promise<string | null>;
+  astralGate(
+    gate: string,
+    stream: string,
+    ttlMs: number,
+    minId: string,
+    ...fields: string[]
+  ): Promise<string | null>;
 };
 
 export interface WorkSharingOptions {
@@ -60,7 +66,14 @@ export interface WorkSharingStats {
  */
 export class WorkSharingRedisServer extends ScreenedRedisServer {
   readonly consumer = `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  readonly stats: WorkSharingStats = { queued: 0, claimed: 0, broadcast: 0, offered: 0, alreadyQueued: 0, malformed: 0 };
+  readonly stats: WorkSharingStats = {
+    queued: 0,
+    claimed: 0,
+    broadcast: 0,
+    offered: 0,
+    alreadyQueued: 0,
+    malformed: 0,
+  };
   private readonly keys: WorkQueueKeys;
   private readonly group: string;
   private readonly claimIdleMs: number;
@@ -128,7 +141,13 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
     const raw = JSON.stringify(packet);
     const { key, ttlMs } = workKey(replyTo, packet, raw);
     const minId = `${Math.max(0, Date.now() - QUEUE_HORIZON_MS)}-0`;
-    const id = await this.pub!.astralGate(this.keys.seen + key, this.keys.stream, ttlMs, minId, ...entryFields(channel, replyTo, raw));
+    const id = await this.pub!.astralGate(
+      this.keys.seen + key,
+      this.keys.stream,
+      ttlMs,
+      minId,
+      ...entryFields(channel, replyTo, raw),
+    );
     if (id) this.stats.offered++;
     else this.stats.alreadyQueued++;
   }
@@ -154,7 +173,16 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
         if (this.inFlight >= this.maxInFlight) await new Promise<void>((r) => (this.slotFreed = r));
         const free = Math.min(128, this.maxInFlight - this.inFlight);
         const reply = (await this.reader!.xreadgroup(
-          'GROUP', this.group, this.consumer, 'COUNT', free, 'BLOCK', 1000, 'STREAMS', this.keys.stream, '>',
+          'GROUP',
+          this.group,
+          this.consumer,
+          'COUNT',
+          free,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          this.keys.stream,
+          '>',
         )) as [string, unknown[]][] | null;
         for (const [, entries] of reply ?? []) for (const e of entries) this.dispatch(e, 'queued');
       } catch (err) {
@@ -163,7 +191,10 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
           // Redis lost the stream (a restart without persistence): entries offered since are in a new one.
           groupReady = false;
           from = '0';
-          this.logger.warn({ msg: 'work queue group missing (Redis restarted?); creating it again', stream: this.keys.stream });
+          this.logger.warn({
+            msg: 'work queue group missing (Redis restarted?); creating it again',
+            stream: this.keys.stream,
+          });
         } else {
           this.logger.debug?.({ msg: 'work queue read failed; retrying', err: String(err) });
         }
@@ -177,11 +208,20 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
     if (this.closed || !this.pub || this.inFlight >= this.maxInFlight) return;
     try {
       const [, entries] = (await this.pub.xautoclaim(
-        this.keys.stream, this.group, this.consumer, this.claimIdleMs, '0-0', 'COUNT', 100,
+        this.keys.stream,
+        this.group,
+        this.consumer,
+        this.claimIdleMs,
+        '0-0',
+        'COUNT',
+        100,
       )) as [string, unknown[], string[]?];
       for (const e of entries) this.dispatch(e, 'claimed');
       if (entries.length > 0)
-        this.logger.warn({ msg: 'work queue entries taken over from a replica that held them too long', count: entries.length });
+        this.logger.warn({
+          msg: 'work queue entries taken over from a replica that held them too long',
+          count: entries.length,
+        });
     } catch {
       // Redis away or the group not there yet: the read loop reports it and recreates the group.
     }
@@ -209,8 +249,10 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
 
   private run(entry: WorkEntry): Promise<unknown> {
     const queuedAt = Number(entry.id.split('-')[0]);
-    return this.handleEntry(entry.channel, entry.packet, this.pub!, entry.replyTo, queuedAt).catch((err: unknown) =>
-      this.logger.error({ msg: 'work queue entry failed', channel: entry.channel, err: String(err) }),
+    return this.handleEntry(entry.channel, entry.packet, this.pub!, entry.replyTo, queuedAt).catch(
+      (err: unknown) => {
+        this.logger.error({ msg: 'work queue entry failed', channel: entry.channel, err: String(err) });
+      },
     );
   }
 

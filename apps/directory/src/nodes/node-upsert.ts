@@ -1,5 +1,6 @@
 /**
- * Upsert of a node in one statement, the same SQL on SQLite (3.35+) and PostgreSQL: a new node is
+ * Upsert of a node in one statement, SQLite (3.35+); PostgreSQL writes registrations in batches
+ * (batch/registration-batch.ts, the same upsert made multi-row). A new node is
  * inserted, a known one gets its new addresses; `registrations` grows by :inc (1 for the replica
  * that won the request, 0 for the others).
  */
@@ -14,16 +15,3 @@ ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, rtmp_port = excluded.r
   last_seen_at = CASE WHEN excluded.last_seen_at > nodes.last_seen_at THEN excluded.last_seen_at ELSE nodes.last_seen_at END,
   registrations = nodes.registrations + excluded.registrations
 RETURNING *`;
-
-/**
- * PostgreSQL: the claim and the upsert in one statement (one round trip, atomic). The claim's insert
- * waits for a concurrent replica's uncommitted claim of the same key, then counts 0 if it committed.
- */
-export const CLAIM_AND_UPSERT_NODE = UPSERT_NODE.replace(
-  'INSERT INTO nodes',
-  `WITH claim AS (INSERT INTO processed_requests (request_key, pattern, result, processed_at)
-  VALUES (:requestKey, :pattern, NULL, :now) ON CONFLICT (request_key) DO NOTHING RETURNING 1)
-INSERT INTO nodes`,
-)
-  .replace(':now, :now, :inc)', ':now, :now, (SELECT COUNT(*) FROM claim))')
-  .replace('RETURNING *', 'RETURNING *, (SELECT COUNT(*) FROM claim) AS claimed');

@@ -1,6 +1,6 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
+import { DataSource, In, LessThan, Repository } from 'typeorm';
 import { LogThrottle } from '@astral/net';
 import { rankSupernodes } from '@astral/overlay';
 import {
@@ -18,15 +18,27 @@ import {
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
 import { DirectoryTransactions } from '../database/transactions';
 import { claimRequest, pruneRequests, recordResult } from '../database/request-ledger';
+import { WriteBatcher } from './batch/write-batcher';
+import {
+  PendingRegistration,
+  RegistrationOutcome,
+  writeRegistrations,
+  writeRegistrationsSqlite,
+} from './batch/registration-batch';
+import { SupernodeCache } from './supernode-cache';
 import { DirectoryMetrics } from '../metrics/directory-metrics';
 import { DirectoryIdentity } from '../auth/directory-key';
 import { NodeEntity, toNodeInfo } from './node.entity';
-import { nodeFromRow } from './node-row';
-import { bindNodeKey, boundKeyOf, keyConflictMessage } from './node-keys';
+import { boundKeyOf, keyConflictMessage } from './node-keys';
 import { departNodes } from './node-departure';
 import { DatabaseActivity, ExpiryGate } from './expiry-gate';
-import { CLAIM_AND_UPSERT_NODE, UPSERT_NODE } from './node-upsert';
-import { applyHeartbeat, screenStreamReports } from './heartbeat-reports';
+import { screenStreamReports } from './heartbeat-reports';
+import {
+  HeartbeatOutcome,
+  PendingHeartbeat,
+  writeHeartbeats,
+  writeHeartbeatsSqlite,
+} from './batch/heartbeat-batch';
 
 /** How long a request key is remembered: a replica that sees a request later than this would apply it again. */
 export const REQUEST_KEY_TTL_MS = 10 * 60_000;
@@ -48,6 +60,24 @@ export class NodesService {
     @Optional() private readonly gate?: ExpiryGate,
     @Optional() private readonly identity?: DirectoryIdentity,
   ) {}
+
+  /** Registrations of a 5 ms window, written together; a node's second one in a window goes in the next round. */
+  private readonly registrations = new WriteBatcher<PendingRegistration, RegistrationOutcome>(
+    (batch) => this.writeRegistrationBatch(batch),
+    (p) => p.req.nodeId,
+  );
+
+  /** Heartbeats of a 5 ms window, written together. */
+  private readonly heartbeats = new WriteBatcher<PendingHeartbeat, HeartbeatOutcome>(
+    (batch) =>
+      this.dataSource.options.type === 'postgres'
+        ? writeHeartbeats(this.dataSource.manager, batch)
+        : this.transactions.run((m) => writeHeartbeatsSqlite(m, batch)),
+    (p) => p.hb.nodeId,
+  );
+
+  /** The supernode rows registration replies are ranked from, read at most once a second. */
+  private readonly supernodeRows = new SupernodeCache(() => this.nodes.find({ where: { supernode: true } }));
 
   /**
    * Runs a heartbeat or registration write and tells the expiry gate how it went. A database failure
@@ -78,18 +108,18 @@ export class NodesService {
   }
 
   /**
-   * Insert or refresh a node's addresses; a supernode stays a supernode. Idempotent per request key:
-   * every replica upserts, exactly one counts the registration. The id is bound to the key of its first
+   * Insert or refresh a node's addresses; a supernode stays a supernode. Idempotent per request key: a
+   * request handled twice (redelivered) is counted once. The id is bound to the key of its first
    * registration (node_keys, kept after the row goes): another key is refused with 409 and changes nothing.
+   * Registrations of one short window are written together (WriteBatcher): one statement and one commit.
    */
   register(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
     return this.recording('registration', req.nodeId, () => this.applyRegistration(req, requestKey));
   }
 
   private async applyRegistration(req: RegisterNodeRequest, requestKey?: string): Promise<RegisterNodeReply> {
-    const now = Date.now();
-    const verdict = await bindNodeKey(this.dataSource.manager, req.nodeId, req.publicKey, now);
-    if (verdict === 'other') {
+    const outcome = await this.registrations.submit({ req, requestKey });
+    if (outcome.verdict === 'other') {
       this.logger.warn({
         msg: 'registration refused: the id is bound to another key',
         nodeId: req.nodeId,
@@ -97,47 +127,10 @@ export class NodesService {
       });
       throw new AstralError('conflict', keyConflictMessage(req.nodeId));
     }
-    if (verdict === 'first') this.logger.log({ msg: 'node key recorded', nodeId: req.nodeId });
-    const postgres = this.dataSource.options.type === 'postgres';
-    const upsert = async (
-      m: EntityManager,
-      inc: number,
-      claimKey?: string,
-    ): Promise<{ node: NodeEntity; claimed: boolean }> => {
-      const [sql, params] = m.connection.driver.escapeQueryWithParameters(
-        claimKey ? CLAIM_AND_UPSERT_NODE : UPSERT_NODE,
-        {
-          requestKey: claimKey,
-          pattern: DirectoryPatterns.RegisterNode,
-          nodeId: req.nodeId,
-          host: req.host,
-          rtmpPort: req.rtmpPort,
-          httpPort: req.httpPort,
-          forwardPort: req.forwardPort,
-          apiPort: req.apiPort,
-          supernode: postgres ? false : 0,
-          uploadLimitBps: req.uploadLimitBps ?? null,
-          version: req.version,
-          publicKey: req.publicKey,
-          now,
-          inc,
-        },
-        {},
-      );
-      const [row] = await m.query<Record<string, unknown>[]>(sql, params);
-      return { node: nodeFromRow(row), claimed: Number(row.claimed ?? inc) > 0 };
-    };
-    let applied: { node: NodeEntity; claimed: boolean };
-    if (!requestKey) applied = await upsert(this.dataSource.manager, 1);
-    else if (postgres) applied = await upsert(this.dataSource.manager, 0, requestKey);
-    else {
-      applied = await this.transactions.run(async (m) => {
-        const claim = await claimRequest(m, requestKey, DirectoryPatterns.RegisterNode, now);
-        return upsert(m, claim.first ? 1 : 0);
-      });
-    }
-    const { node, claimed: counted } = applied;
+    if (outcome.verdict === 'first') this.logger.log({ msg: 'node key recorded', nodeId: req.nodeId });
+    const { node, claimed: counted } = outcome;
     if (counted) this.metrics.registrations.inc();
+    this.supernodeRows.saw(node);
     const supernodes = await this.supernodes({ nodeId: req.nodeId, hint: req.host });
     this.logger.debug({ msg: 'node registered', nodeId: req.nodeId, host: req.host, counted });
     return {
@@ -147,6 +140,13 @@ export class NodesService {
       ...(this.identity?.publicUrl && { publicUrl: this.identity.publicUrl }),
       supernodes,
     };
+  }
+
+  private writeRegistrationBatch(batch: PendingRegistration[]): Promise<RegistrationOutcome[]> {
+    const now = Date.now();
+    if (this.dataSource.options.type === 'postgres')
+      return writeRegistrations(this.dataSource.manager, batch, now);
+    return this.transactions.run((m) => writeRegistrationsSqlite(m, batch, now));
   }
 
   /**
@@ -160,7 +160,7 @@ export class NodesService {
     // from a replica that died holding it) is dropped, not applied over the newer one.
     const now = queuedAt ?? Date.now();
     const result = await this.recording('heartbeat', hb.nodeId, () =>
-      applyHeartbeat(this.dataSource.manager, hb, accepted, now),
+      this.heartbeats.submit({ hb, reports: accepted, now }),
     );
     this.metrics.heartbeats.inc();
     if (result.stale) {
@@ -192,6 +192,7 @@ export class NodesService {
       await recordResult(m, requestKey, gone ? 'removed' : 'absent');
       return gone;
     });
+    if (removed) this.supernodeRows.invalidate();
     if (removed) this.logger.log({ msg: 'node unregistered', nodeId: ref.nodeId });
     return { removed };
   }
@@ -203,6 +204,7 @@ export class NodesService {
       { supernode: true, maxChildren: req.maxChildren },
     );
     if (!r.affected) throw new AstralError('not-found', `node ${req.nodeId} is not registered`);
+    this.supernodeRows.invalidate();
     this.logger.log({ msg: 'supernode promoted', nodeId: req.nodeId, maxChildren: req.maxChildren });
     return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: req.nodeId }));
   }
@@ -214,13 +216,14 @@ export class NodesService {
       { supernode: false, maxChildren: null, childCount: 0 },
     );
     if (!r.affected) throw new AstralError('not-found', `node ${ref.nodeId} is not registered`);
+    this.supernodeRows.invalidate();
     this.logger.log({ msg: 'supernode demoted', nodeId: ref.nodeId });
     return toNodeInfo(await this.nodes.findOneByOrFail({ nodeId: ref.nodeId }));
   }
 
   /** Supernodes for a joining node (itself excluded): spare capacity first, then closest to the hint. */
   async supernodes(req: ListSupernodesRequest = {}): Promise<NodeInfo[]> {
-    const rows = await this.nodes.find({ where: { supernode: true } });
+    const rows = await this.supernodeRows.get();
     const others = rows.filter((n) => n.nodeId !== req.nodeId);
     return rankSupernodes(others, req.hint, req.limit ?? 20).map(toNodeInfo);
   }
@@ -276,6 +279,7 @@ export class NodesService {
       }
       return ids;
     });
+    if (expired.length > 0) this.supernodeRows.invalidate();
     if (expired.length > 0)
       this.logger.warn({ msg: 'nodes expired after missing heartbeats', nodeIds: expired });
     return expired;
