@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
@@ -7,7 +7,6 @@ import { NodeHeartbeat, RegisterNodeRequest } from '@astral/contracts';
 import { DirectoryClient, claimingBusClient } from '@astral/transport';
 import { createScratchDatabase, ScratchDatabase } from '../apps/directory/src/database/pg-admin';
 import {
-  freePort,
   makeTempDir,
   removeTempDir,
   sleep,
@@ -16,10 +15,13 @@ import {
   waitFor,
   registerNodeRequest,
 } from '@astral/testing';
+import { connectSql } from '../apps/directory/src/database/pg-admin';
+import { BenchReplica, metric, rssOf, shares, startReplicas, summed } from './lib/directory-replicas';
 
 /**
- * The directory under load, as one replica (a real `astral directory` process) on SQLite or
- * PostgreSQL, over the real Redis transport:
+ * The directory under load, as --replicas replicas (real `astral directory` processes sharing one
+ * database and one Redis; they share the work, docs/DIRECTORY.md) on SQLite or PostgreSQL, over the
+ * real Redis transport:
  *  1. register --nodes nodes, --concurrency requests in flight, each timed from request to reply;
  *  2. heartbeats from every node at --heartbeat-ms (10,000 nodes every 5 s = 2,000/s) for
  *     --duration s, while a probe times requests (ListSupernodes) to see the service stays responsive;
@@ -43,18 +45,20 @@ export interface DirectoryBenchResult {
   probeP99Ms: number;
   rssMb: number;
   peakRssMb: number;
+  replicas: number;
+  /** Each replica's share of the bus messages (queued + claimed), in replica order. */
+  replicaShares: number[];
+  /** Database statements per registration: batched rounds written / registrations (PostgreSQL: one commit each). */
+  statementsPerRegistration: number;
+  /** PostgreSQL transactions committed per registration during phase 1 (pg_stat_database; all replicas, all work). */
+  commitsPerRegistration: number | null;
+  /** Heartbeats per batched write, on average. */
+  heartbeatsPerStatement: number;
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function rssOf(pid: number): { rssMb: number; peakRssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number =>
-    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMb: Math.round(kb('VmHWM') / 102.4) / 10 };
 }
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -72,6 +76,7 @@ export async function run(argv: string[]): Promise<void> {
       'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       // Heartbeats as issue 14's agents send them: upload figures and a report of the stream each node carries.
       reports: { type: 'boolean', default: false },
+      replicas: { type: 'string', default: '1' },
     },
   });
   const backend = values.backend === 'sqlite' ? 'sqlite' : values.backend === 'postgres' ? 'postgres' : null;
@@ -80,21 +85,18 @@ export async function run(argv: string[]): Promise<void> {
   const concurrency = Number(values.concurrency);
   const heartbeatMs = Number(values['heartbeat-ms']);
   const durationS = Number(values.duration);
+  const replicaCount = Number(values.replicas);
+  if (!(replicaCount >= 1 && replicaCount <= 8)) throw new Error('--replicas must be 1 to 8');
+  if (backend === 'sqlite' && replicaCount > 1)
+    throw new Error("--replicas above 1 needs --backend postgres (SQLite is one process's file)");
 
   Logger.overrideLogger(['error']);
   const progress = (msg: string): void => void process.stderr.write(`bench directory: ${msg}\n`);
   const dir = makeTempDir('astral-bench-directory-');
   const redis = await startRedis();
   let scratch: ScratchDatabase | null = null;
-  const dirArgs = [
-    'directory',
-    '--port',
-    String(await freePort()),
-    '--redis',
-    redis.url,
-    '--log-level',
-    'warn',
-  ];
+  let replicas: BenchReplica[] = [];
+  const dirArgs = ['--redis', redis.url, '--log-level', 'warn'];
   dirArgs.push('--heartbeat-ms', String(heartbeatMs), '--data-dir', join(dir, 'data'));
   try {
     if (backend === 'postgres') {
@@ -105,12 +107,15 @@ export async function run(argv: string[]): Promise<void> {
       });
       if ((await migrate.exited).code !== 0) throw new Error(`migrate failed: ${migrate.readLog()}`);
     }
-    const directory = spawnAstral('directory', dirArgs, { logFile: join(dir, 'directory.log') });
-    const httpUrl = `http://127.0.0.1:${dirArgs[2]}`;
-    await waitFor(async () => (await fetch(`${httpUrl}/readyz`)).ok, {
-      timeoutMs: 30_000,
-      what: 'the directory',
-    });
+    replicas = await startReplicas(replicaCount, dirArgs, dir);
+    const sql = scratch ? await connectSql(scratch.url) : null;
+    const commits = async (): Promise<number> => {
+      if (!sql) return NaN;
+      const [row] = await sql.query<{ n: string }[]>(
+        'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+      );
+      return Number(row.n);
+    };
 
     const proxy = claimingBusClient({ url: redis.url });
     await proxy.connect();
@@ -125,6 +130,7 @@ export async function run(argv: string[]): Promise<void> {
     // Phase 1: registrations.
     const latencies: number[] = [];
     let next = 0;
+    const commitsBefore = await commits();
     const regStart = performance.now();
     // With --reports the nodes must still be listed when their streams are set up: keep the registered ones alive.
     let registering = true;
@@ -148,6 +154,10 @@ export async function run(argv: string[]): Promise<void> {
     const regSeconds = (performance.now() - regStart) / 1000;
     registering = false;
     await keepAlive;
+    // pg_stat_database is updated when a backend reports (at most every 0.5 s by default); give it a second.
+    await sleep(1000);
+    const commitsDuring = (await commits()) - commitsBefore;
+    const regRounds = await summed(replicas, 'astral_directory_write_rounds_total{kind="registration"}');
     progress(`${nodes} registrations in ${regSeconds.toFixed(1)} s`);
     latencies.sort((a, b) => a - b);
 
@@ -198,11 +208,8 @@ export async function run(argv: string[]): Promise<void> {
     };
 
     // Phase 2: heartbeats at the target rate, with a latency probe.
-    const metric = async (name: string): Promise<number> => {
-      const text = await (await fetch(`${httpUrl}/metrics`)).text();
-      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-    };
-    const appliedBefore = await metric('astral_directory_heartbeats_total');
+    const appliedBefore = await summed(replicas, 'astral_directory_heartbeats_total');
+    const hbRoundsBefore = await summed(replicas, 'astral_directory_write_rounds_total{kind="heartbeat"}');
     const target = (nodes * 1000) / heartbeatMs;
     let sent = 0;
     const probe: number[] = [];
@@ -234,15 +241,22 @@ export async function run(argv: string[]): Promise<void> {
     let applied = 0;
     await waitFor(
       async () => {
-        applied = (await metric('astral_directory_heartbeats_total')) - appliedBefore;
+        applied = (await summed(replicas, 'astral_directory_heartbeats_total')) - appliedBefore;
         return applied >= sent;
       },
       { timeoutMs: 30_000, intervalMs: 100, what: 'the directory to apply every heartbeat' },
     ).catch(() => undefined);
     const drainMs = performance.now() - phaseEnd;
-    const liveNodes = await metric('astral_directory_nodes');
+    const liveNodes = await metric(replicas[0].httpUrl, 'astral_directory_nodes');
+    const hbRounds =
+      (await summed(replicas, 'astral_directory_write_rounds_total{kind="heartbeat"}')) - hbRoundsBefore;
     probe.sort((a, b) => a - b);
-    const mem = rssOf(directory.pid!);
+    const mems = replicas.map((r) => rssOf(r.proc.pid!));
+    const mem = {
+      rssMb: Math.max(...mems.map((m) => m.rssMb)),
+      peakRssMb: Math.max(...mems.map((m) => m.peakRssMb)),
+    };
+    const replicaShares = await shares(replicas);
 
     const result: DirectoryBenchResult = {
       backend,
@@ -260,15 +274,23 @@ export async function run(argv: string[]): Promise<void> {
       probeP50Ms: round(percentile(probe, 50), 2),
       probeP99Ms: round(percentile(probe, 99), 2),
       ...mem,
+      replicas: replicaCount,
+      replicaShares,
+      statementsPerRegistration: round(regRounds / nodes, 3),
+      commitsPerRegistration: sql ? round(commitsDuring / nodes, 3) : null,
+      heartbeatsPerStatement: round(applied / Math.max(1, hbRounds), 1),
     };
     await proxy.close();
-    await directory.stop('SIGTERM', 10_000);
+    await sql?.destroy();
+    await Promise.all(replicas.map((r) => r.proc.stop('SIGTERM', 10_000)));
 
     const table = new Table({ head: ['metric', 'value'] });
-    for (const [k, v] of Object.entries(result)) table.push([k, String(v)]);
+    for (const [k, v] of Object.entries(result))
+      table.push([k, Array.isArray(v) ? v.join(' / ') : String(v)]);
     process.stdout.write(`${table.toString()}\n${JSON.stringify(result)}\n`);
     if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    await Promise.all(replicas.map((r) => r.proc.stop('SIGTERM', 10_000)));
     await redis.stop();
     await scratch?.drop().catch(() => undefined);
     removeTempDir(dir);

@@ -42,6 +42,26 @@ export class DirectoryMetrics {
     registers: [this.registry],
   });
 
+  /** Batched writes (nodes/batch): rounds written and the messages in them, by kind. */
+  private readonly writeRounds = new Counter({
+    name: 'astral_directory_write_rounds_total',
+    help: 'Batched database writes of this replica (one statement and one commit each on PostgreSQL), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly writeItems = new Counter({
+    name: 'astral_directory_write_items_total',
+    help: 'Registrations and heartbeats written by the batched writes of this replica, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  writeRound(kind: 'registration' | 'heartbeat', items: number): void {
+    this.writeRounds.inc({ kind });
+    this.writeItems.inc({ kind }, items);
+  }
+
   readonly ledgerPruned = new Counter({
     name: 'astral_directory_request_ledger_pruned_total',
     help: 'Request keys this replica pruned from the idempotency ledger.',

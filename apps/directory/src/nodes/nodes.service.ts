@@ -65,6 +65,9 @@ export class NodesService {
   private readonly registrations = new WriteBatcher<PendingRegistration, RegistrationOutcome>(
     (batch) => this.writeRegistrationBatch(batch),
     (p) => p.req.nodeId,
+    5,
+    200,
+    (n) => this.metrics.writeRound('registration', n),
   );
 
   /** Heartbeats of a 5 ms window, written together. */
@@ -74,6 +77,9 @@ export class NodesService {
         ? writeHeartbeats(this.dataSource.manager, batch)
         : this.transactions.run((m) => writeHeartbeatsSqlite(m, batch)),
     (p) => p.hb.nodeId,
+    5,
+    200,
+    (n) => this.metrics.writeRound('heartbeat', n),
   );
 
   /** The supernode rows registration replies are ranked from, read at most once a second. */

@@ -20,6 +20,8 @@ export class WriteBatcher<I, R> {
     private readonly keyOf: (item: I) => string,
     private readonly windowMs = 5,
     private readonly maxBatch = 200,
+    /** Told the size of every round written (the metrics count statements per message with it). */
+    private readonly onRound: (items: number) => void = () => undefined,
   ) {}
 
   submit(item: I): Promise<R> {
@@ -45,6 +47,7 @@ export class WriteBatcher<I, R> {
     for (const round of splitRounds(batch, (p) => this.keyOf(p.item))) {
       this.counts.rounds++;
       this.counts.items += round.length;
+      this.onRound(round.length);
       try {
         const results = await this.flush(round.map((p) => p.item));
         round.forEach((p, i) => {
