@@ -26,10 +26,9 @@ describe('work queue entries', () => {
       replyTo: FROM_A,
       packet: { pattern: CH, data: { n: 1 }, id: 'r1' },
     });
-    expect(parseEntry(['1-1', null])).toMatchObject({
-      id: '1-1',
-      malformed: expect.stringMatching(/trimmed/),
-    });
+    const trimmed = parseEntry(['1-1', null]);
+    expect(trimmed).toMatchObject({ id: '1-1' });
+    expect(trimmed && 'malformed' in trimmed ? trimmed.malformed : '').toMatch(/trimmed/);
     expect(parseEntry(['1-2', ['b', CH, 'c', FROM_A, 'p', '{not json']])).toMatchObject({
       malformed: 'not JSON',
     });
