@@ -50,6 +50,31 @@ describe('WriteBatcher', () => {
     expect(flushes).toBe(2);
   });
 
+  it('runs at most `concurrency` flushes at once', async () => {
+    let running = 0;
+    let most = 0;
+    const b = new WriteBatcher<number, number>(
+      async (items) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return items;
+      },
+      String,
+      1,
+      1,
+      () => undefined,
+      2,
+    );
+    const results: Promise<number>[] = [];
+    for (const i of [1, 2, 3, 4, 5]) {
+      results.push(b.submit(i));
+      await new Promise((r) => setTimeout(r, 4)); // each its own window
+    }
+    await expect(Promise.all(results)).resolves.toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+  });
+
   it('splits into rounds that hold every item once and each key at most once per round', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 5 })), (keys) => {

@@ -2,7 +2,8 @@
  * Collects the writes of a short window and hands them to `flush` together, so a burst of registrations
  * or heartbeats costs one statement and one commit per window instead of one per message
  * (docs/DIRECTORY.md, "Batched writes"). A batch is flushed when it holds `maxBatch` items or `windowMs`
- * after its first item, whichever comes first; one flush at a time, the next batch filling meanwhile.
+ * after its first item, whichever comes first; at most `concurrency` flushes at a time, the next batch
+ * filling meanwhile.
  *
  * `flush` gets items whose `keyOf` values are distinct (a node's second registration in one window goes
  * to the next round: one multi-row upsert may not touch a row twice) and returns one result per item,
@@ -11,7 +12,9 @@
 export class WriteBatcher<I, R> {
   private pending: { item: I; resolve: (r: R) => void; reject: (e: Error) => void }[] = [];
   private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Batches waiting for a free flush slot, and the flushes running. */
+  private readonly queued: WriteBatcher<I, R>['pending'][] = [];
+  private active = 0;
   /** Rounds flushed and items written, for the metrics and benches. */
   readonly counts = { rounds: 0, items: 0 };
 
@@ -22,6 +25,8 @@ export class WriteBatcher<I, R> {
     private readonly maxBatch = 200,
     /** Told the size of every round written (the metrics count statements per message with it). */
     private readonly onRound: (items: number) => void = () => undefined,
+    /** Flushes at once (PostgreSQL runs them on its pool; SQLite's are queued on its one connection anyway). */
+    private readonly concurrency: number | (() => number) = 1,
   ) {}
 
   submit(item: I): Promise<R> {
@@ -37,10 +42,22 @@ export class WriteBatcher<I, R> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const batch = this.pending;
+      this.queued.push(this.pending);
       this.pending = [];
-      this.flushing = this.flushing.then(() => this.write(batch));
+      this.drain();
     }, delayMs);
+  }
+
+  private drain(): void {
+    const slots = typeof this.concurrency === 'number' ? this.concurrency : this.concurrency();
+    while (this.active < slots && this.queued.length > 0) {
+      const batch = this.queued.shift()!;
+      this.active++;
+      void this.write(batch).finally(() => {
+        this.active--;
+        this.drain();
+      });
+    }
   }
 
   private async write(batch: WriteBatcher<I, R>['pending']): Promise<void> {
