@@ -20,3 +20,4 @@ export * from './directory-requests';
 export * from './chromium';
 export * from './mp4-boxes';
 export * from './fmp4-remux';
+export * from './redis-cluster';
