@@ -57,8 +57,8 @@ export interface BusBenchResult {
   notes: string[];
 }
 
-/** Sockets the bench process opens per node: 8 over today's transport, up to ~10 with a Cluster client each. */
-const FDS_PER_NODE = { nest: 8, inbox: 12 };
+/** Sockets the bench process opens per node: 8 over today's transport; on the cluster 2 × (1 + shards) at most. */
+const FDS_PER_NODE = { nest: 8, inbox: (shards: number) => 2 * (1 + shards) };
 
 export async function busBench(args: string[]): Promise<void> {
   const flags = parseFlags(args);
@@ -78,7 +78,7 @@ export async function busBench(args: string[]): Promise<void> {
     heartbeatsPerNodePerS: 1000 / heartbeatMs,
     relayStatsPerNodePerS: relayStatsMs > 0 ? 1000 / relayStatsMs : 0,
   };
-  const fdsNeeded = nodes * (shards ? FDS_PER_NODE.inbox : FDS_PER_NODE.nest) + 256;
+  const fdsNeeded = nodes * (shards ? FDS_PER_NODE.inbox(shards) : FDS_PER_NODE.nest) + 256;
   if (openFilesLimit() < fdsNeeded) {
     throw new Error(
       `${nodes} nodes need about ${fdsNeeded} open files in this process; its limit is ${openFilesLimit()} ` +
@@ -186,7 +186,7 @@ function notesOf(
     );
   } else {
     notes.push(
-      `heartbeats go to ${DIRECTORY_INBOXES} directory inboxes (slots), by node; a Cluster client connects to each shard it publishes to, so connections per node grow with the shards a node talks to`,
+      `heartbeats go to ${DIRECTORY_INBOXES} directory inboxes (slots), by node; a process opens a publishing connection to each shard it sends to, so connections per node grow with the shards a node talks to (at most 2 × (1 + shards))`,
     );
   }
   notes.push(

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster, ClusterNode } from 'ioredis';
+import Redis from 'ioredis';
 import { AgentPatterns, DirectoryPatterns, addressed, fromSender } from '@astral/contracts';
 import { Fleet, RequestKind, STREAM_ID, Topology, inBatches, relayStatsPayload } from './fleet';
 import { MessageKind, Recorder } from './measure';
+import { SlotMap } from './slots';
 
 /** The directory's inboxes: heartbeats are spread over this many channels (slots), by node. */
 export const DIRECTORY_INBOXES = 16;
@@ -22,33 +23,67 @@ interface InboxPacket {
   isDisposed?: boolean;
 }
 
-/** A Redis Cluster client that speaks for one process: SPUBLISH anywhere, SSUBSCRIBE its own inbox. */
-export function inboxClient(startup: ClusterNode[]): Cluster {
-  const c = new Cluster(startup, { shardedSubscribers: true });
-  c.on('error', () => undefined);
-  c.on('node error', () => undefined);
-  return c;
+/**
+ * The cluster connections of one process, as a lean sharded client would hold them: one subscriber
+ * connection to the master of its inbox's slot (SSUBSCRIBE), and a publishing connection to each master
+ * it SPUBLISHes to, opened on first use. The slot map is read once for the whole bench (a real process
+ * keeps its own). ioredis's Cluster client was the first choice, but 2,000 of them in one process
+ * (each with its own 16,384-slot maps and subscriber group) ran the bench out of its 4 GB heap.
+ */
+export class ShardedConnections {
+  private readonly pubs = new Map<number, Redis>();
+  private sub: Redis | undefined;
+
+  constructor(private readonly map: SlotMap) {}
+
+  /** SSUBSCRIBEs `channels` (one slot's, or one shard's) and hands their messages to `onMessage`. */
+  async subscribe(channels: string[], onMessage: (raw: string) => void): Promise<void> {
+    this.sub ??= connection(this.map.ports[this.map.shardOf(channels[0])]);
+    this.sub.on('smessage', (_channel: string, raw: string) => onMessage(raw));
+    for (const ch of channels) await this.sub.ssubscribe(ch);
+  }
+
+  spublish(channel: string, message: string): Promise<unknown> {
+    const shard = this.map.shardOf(channel);
+    let pub = this.pubs.get(shard);
+    if (!pub) {
+      pub = connection(this.map.ports[shard]);
+      this.pubs.set(shard, pub);
+    }
+    return pub.spublish(channel, message);
+  }
+
+  async close(): Promise<void> {
+    for (const r of [...this.pubs.values(), ...(this.sub ? [this.sub] : [])])
+      await r.quit().catch(() => r.disconnect());
+  }
+}
+
+function connection(port: number): Redis {
+  const r = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 2 });
+  r.on('error', () => undefined);
+  return r;
 }
 
 /**
  * The inbox pattern a sharded transport would use (not today's transport): every process SSUBSCRIBEs
  * one inbox channel, `node.{<id>}.inbox` or `relay.{<id>}.inbox` (the hash tag puts both of a node in
- * one slot), through its own ioredis Cluster client; a request is SPUBLISHed to the target's inbox
+ * one slot), through its own ShardedConnections; a request is SPUBLISHed to the target's inbox
  * with the requester's inbox as `replyTo`, and answered there. No pattern subscription and no
  * SUBSCRIBE per request: sharded pub/sub has neither. Heartbeats go to one of DIRECTORY_INBOXES
  * directory inboxes, by node.
  */
 export class InboxFleet implements Fleet {
-  private readonly agents: Cluster[] = [];
-  private readonly relays: Cluster[] = [];
+  private readonly agents: ShardedConnections[] = [];
+  private readonly relays: ShardedConnections[] = [];
   private readonly pending = new Map<string, { resolve(): void; timer: NodeJS.Timeout }>();
   readonly notes = [
-    'the inbox pattern a sharded transport would use, NOT the transport Astral has today: SPUBLISH/SSUBSCRIBE on one inbox channel per process (`node.{<id>}.inbox`), one ioredis Cluster client (shardedSubscribers) per process',
+    'the inbox pattern a sharded transport would use, NOT the transport Astral has today: SPUBLISH/SSUBSCRIBE on one inbox channel per process (`node.{<id>}.inbox`), per process a subscriber connection to the shard of its inbox and a publisher per shard it sends to',
   ];
 
   constructor(
     private readonly top: Topology,
-    private readonly startup: ClusterNode[],
+    private readonly map: SlotMap,
     private readonly rec: Recorder,
   ) {}
 
@@ -61,14 +96,13 @@ export class InboxFleet implements Fleet {
     });
   }
 
-  private async process(inbox: string): Promise<Cluster> {
-    const c = inboxClient(this.startup);
-    c.on('smessage', (_channel: string, raw: string) => this.receive(c, raw));
-    await c.ssubscribe(inbox);
+  private async process(inbox: string): Promise<ShardedConnections> {
+    const c = new ShardedConnections(this.map);
+    await c.subscribe([inbox], (raw) => this.receive(c, raw));
     return c;
   }
 
-  private receive(c: Cluster, raw: string): void {
+  private receive(c: ShardedConnections, raw: string): void {
     const p = JSON.parse(raw) as InboxPacket;
     if (p.response !== undefined) {
       this.rec.delivered('reply', p.response.sentAt);
@@ -143,7 +177,7 @@ export class InboxFleet implements Fleet {
     for (const w of this.pending.values()) clearTimeout(w.timer);
     this.pending.clear();
     await inBatches(this.agents.length, 50, async (i) => {
-      for (const c of [this.agents[i], this.relays[i]]) await c?.quit().catch(() => c.disconnect());
+      for (const c of [this.agents[i], this.relays[i]]) await c?.close();
     });
   }
 }

@@ -1,10 +1,11 @@
-import Redis, { ClusterNode } from 'ioredis';
+import Redis from 'ioredis';
 import { RedisClusterHandle, RedisHandle, startRedis, startRedisCluster } from '@astral/testing';
 import { Fleet, Topology } from './fleet';
-import { DIRECTORY_INBOXES, InboxFleet, directoryInbox, inboxClient } from './inbox-fleet';
+import { DIRECTORY_INBOXES, InboxFleet, ShardedConnections, directoryInbox } from './inbox-fleet';
 import { Recorder } from './measure';
 import { NestFleet } from './nest-fleet';
 import { ProbeConfig } from './probe';
+import { SlotMap } from './slots';
 
 /** The Redis side of a run and the bench's own fixed connections to it. */
 export interface BusSetup {
@@ -21,7 +22,7 @@ export interface BusSetup {
  * Starts the bus (one redis-server, or a cluster of `shards`), with `--maxclients 20000` (Redis lowers
  * it to its open-files limit less 32 when that is lower, and logs it), and the stand-in directory: it
  * only counts heartbeats and times them (PSUBSCRIBE `directory.*` as the real one does; on the
- * cluster, SSUBSCRIBE on DIRECTORY_INBOXES inboxes).
+ * cluster, SSUBSCRIBE on DIRECTORY_INBOXES inboxes, one connection per shard that serves some).
  */
 export async function startBus(shards: number, top: Topology, rec: Recorder): Promise<BusSetup> {
   const serverArgs = ['--maxclients', '20000'];
@@ -37,12 +38,21 @@ export async function startBus(shards: number, top: Topology, rec: Recorder): Pr
   if (shards) {
     const cluster: RedisClusterHandle = await startRedisCluster({ shards, args: serverArgs });
     try {
-      const startup: ClusterNode[] = cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
       for (const n of cluster.nodes.slice(0, shards)) admin.push(quiet(new Redis(n.port, '127.0.0.1')));
-      const dir = inboxClient(startup);
-      dir.on('smessage', (_c: string, raw: string) => heard(raw));
-      for (let k = 0; k < DIRECTORY_INBOXES; k++) await dir.ssubscribe(directoryInbox(k));
-      const fleet = new InboxFleet(top, startup, rec);
+      const map = await SlotMap.read(admin[0]);
+      // The directory: one subscriber per shard that serves some of its inboxes.
+      const byShard = new Map<number, string[]>();
+      for (let k = 0; k < DIRECTORY_INBOXES; k++) {
+        const shard = map.shardOf(directoryInbox(k));
+        byShard.set(shard, [...(byShard.get(shard) ?? []), directoryInbox(k)]);
+      }
+      const dirs: ShardedConnections[] = [];
+      for (const channels of byShard.values()) {
+        const d = new ShardedConnections(map);
+        await d.subscribe(channels, heard);
+        dirs.push(d);
+      }
+      const fleet = new InboxFleet(top, map, rec);
       return {
         admin,
         fleet,
@@ -50,7 +60,8 @@ export async function startBus(shards: number, top: Topology, rec: Recorder): Pr
         probeTarget: { clusterPorts: cluster.nodes.map((n) => n.port) },
         stop: async () => {
           await fleet.close().catch(() => undefined);
-          await quitAll([dir, ...admin]);
+          for (const d of dirs) await d.close();
+          await quitAll(admin);
           await cluster.stop();
         },
       };
