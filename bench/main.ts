@@ -22,6 +22,7 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   tickets: async () => (await import('./tickets')).ticketsBench,
   viewers: async () => (await import('./viewers')).viewersBench,
   hls: async () => (await import('./hls')).hlsBench,
+  bus: async () => (await import('./bus')).busBench,
 };
 
 async function main(): Promise<void> {

@@ -21,3 +21,4 @@ export * from './chromium';
 export * from './mp4-boxes';
 export * from './fmp4-remux';
 export * from './bus-requester';
+export * from './redis-cluster';

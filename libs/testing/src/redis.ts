@@ -56,6 +56,8 @@ export async function startRedis(
     host?: string;
     /** Lines of a Redis ACL file (`user …`), loaded with --aclfile; its default user should be off. */
     acl?: string[];
+    /** Extra redis-server arguments, e.g. ['--maxclients', '20000']. */
+    args?: string[];
   } = {},
 ): Promise<RedisHandle> {
   const host = options.host ?? '127.0.0.1';
@@ -77,6 +79,7 @@ export async function startRedis(
         // Protected mode refuses clients from other addresses, e.g. network namespaces on a bridge.
         ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
         ...aclArgs,
+        ...(options.args ?? []),
       ],
       { command: 'redis-server', logFile },
     );
