@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess, makeTempDir, removeTempDir, spawnManaged } from './managed-process';
 import { freePort } from './ports';
-import { pingRedis } from './redis';
-import { WaitAbortedError, waitFor } from './wait-for';
+import { assertRedisRunning, pingRedis } from './redis';
+import { waitFor } from './wait-for';
 
 const run = promisify(execFile);
 
@@ -81,12 +81,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     procs[i] = p;
     await waitFor(
       async () => {
-        if (!p.running) {
-          const why = p.spawnError
-            ? `${p.spawnError.message} (install it: apt-get install redis-server)`
-            : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
-          throw new WaitAbortedError(`redis-server did not start: ${why}`);
-        }
+        assertRedisRunning(p);
         return pingRedis(node.port);
       },
       { timeoutMs, intervalMs: 20, what: `cluster node to answer PING on port ${node.port}` },

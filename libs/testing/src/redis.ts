@@ -45,6 +45,15 @@ export function pingRedis(
   });
 }
 
+/** Throws (ending a waitFor) when a redis-server being started has exited, saying why. */
+export function assertRedisRunning(p: ManagedProcess): void {
+  if (p.running) return;
+  const why = p.spawnError
+    ? `${p.spawnError.message} (install it: apt-get install redis-server)`
+    : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
+  throw new WaitAbortedError(`redis-server did not start: ${why}`);
+}
+
 /**
  * Starts a private redis-server on a free port of `host` (default 127.0.0.1), in a temp dir, without persistence, and
  * waits until it answers PING. Requires redis-server on PATH (apt-get install redis-server).
@@ -86,12 +95,7 @@ export async function startRedis(
     proc = p;
     await waitFor(
       async () => {
-        if (!p.running) {
-          const why = p.spawnError
-            ? `${p.spawnError.message} (install it: apt-get install redis-server)`
-            : `it exited with ${JSON.stringify(p.exitStatus)}: ${p.readLog(2000)}`;
-          throw new WaitAbortedError(`redis-server did not start: ${why}`);
-        }
+        assertRedisRunning(p);
         return pingRedis(port, host, 1000, options.acl !== undefined);
       },
       {

@@ -35,7 +35,8 @@ const UPDATE_NODE = `UPDATE nodes SET last_seen_at = :now, last_report_at = :now
   upload_bps = :uploadBps, committed_bps = :committedBps, supernode_id = :supernodeId
 WHERE node_id = :nodeId AND (last_report_at IS NULL OR last_report_at <= :now)`;
 
-const REPORT_COLUMNS: [keyof HeartbeatStream, string, string][] = [
+/** A stream report's fields, their columns and SQL types (the batched writes use them too). */
+export const REPORT_COLUMNS: [keyof HeartbeatStream, string, string][] = [
   ['streamId', 'stream_id', 'VARCHAR(64)'],
   ['hops', 'hops', 'INTEGER'],
   ['upstreamNodeId', 'upstream_node_id', 'VARCHAR(36)'],

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { HeartbeatStream, NodeHeartbeat } from '@astral/contracts';
-import { applyHeartbeat } from '../heartbeat-reports';
+import { REPORT_COLUMNS as SINGLE_REPORT_COLUMNS, applyHeartbeat } from '../heartbeat-reports';
 
 /** One heartbeat of a batch: the heartbeat, its screened stream reports, and its stamp (epoch ms). */
 export interface PendingHeartbeat {
@@ -31,17 +31,9 @@ const NODE_COLUMNS: [string, string, (p: PendingHeartbeat) => unknown][] = [
   ],
 ];
 
-const REPORT_COLUMNS: [string, string, (r: HeartbeatStream) => unknown][] = [
-  ['stream_id', 'VARCHAR(64)', (r) => r.streamId],
-  ['hops', 'INTEGER', (r) => r.hops],
-  ['upstream_node_id', 'VARCHAR(36)', (r) => r.upstreamNodeId ?? null],
-  ['players', 'INTEGER', (r) => r.players ?? null],
-  ['local_players', 'INTEGER', (r) => r.localPlayers ?? null],
-  ['forwards', 'INTEGER', (r) => r.forwards ?? null],
-  ['bitrate_bps', 'BIGINT', (r) => r.bitrateBps ?? null],
-  ['width', 'INTEGER', (r) => r.width ?? null],
-  ['height', 'INTEGER', (r) => r.height ?? null],
-];
+const REPORT_COLUMNS: [string, string, (r: HeartbeatStream) => unknown][] = SINGLE_REPORT_COLUMNS.map(
+  ([key, col, type]) => [col, type, (r: HeartbeatStream) => r[key] ?? null],
+);
 
 /** Reports per statement at most: PostgreSQL takes 65,535 parameters, a report uses 11. */
 const MAX_REPORTS_PER_STATEMENT = 2000;
