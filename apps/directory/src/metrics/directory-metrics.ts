@@ -62,6 +62,17 @@ export class DirectoryMetrics {
     this.writeItems.inc({ kind }, items);
   }
 
+  private readonly writeRetries = new Counter({
+    name: 'astral_directory_write_retries_total',
+    help: 'Batched PostgreSQL writes of this replica run again after a deadlock or serialization failure, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  writeRetried(kind: 'registration' | 'heartbeat'): void {
+    this.writeRetries.inc({ kind });
+  }
+
   readonly ledgerPruned = new Counter({
     name: 'astral_directory_request_ledger_pruned_total',
     help: 'Request keys this replica pruned from the idempotency ledger.',

@@ -17,6 +17,7 @@ import {
 } from '@astral/contracts';
 import { DirectoryConfig, expiryAfterMs } from '../directory.config';
 import { DirectoryTransactions } from '../database/transactions';
+import { retryOnLockConflict } from '../database/lock-conflict';
 import { claimRequest, pruneRequests, recordResult } from '../database/request-ledger';
 import { WriteBatcher } from './batch/write-batcher';
 import {
@@ -44,6 +45,8 @@ import {
 export const REQUEST_KEY_TTL_MS = 10 * 60_000;
 /** Advisory lock that lets one PostgreSQL replica at a time run the expiry sweep. */
 const EXPIRY_LOCK = 0x617374;
+/** Batched writes at once on PostgreSQL (flushSlots). */
+const PG_FLUSH_SLOTS = 1;
 
 @Injectable()
 export class NodesService {
@@ -62,11 +65,26 @@ export class NodesService {
   ) {}
 
   /**
-   * Batched writes at once: one. Four on PostgreSQL's pool measured 2,453 registrations/s (one: 1,445) but
-   * two multi-row upserts over the same rows can deadlock; that needs rows in one lock order first.
+   * Batched writes at once: one. Four on PostgreSQL's pool measured 1,069–1,232 registrations/s against
+   * 1,342 for one on 2026-12-03 (more lock waits than saved round trips, docs/BENCHMARKS.md). Two replicas
+   * still write at once: their rows go in node-id order and a deadlock left over is run again (lockSafe).
    */
   private flushSlots(): number {
-    return 1;
+    return this.dataSource.options.type === 'postgres' ? PG_FLUSH_SLOTS : 1;
+  }
+
+  /** A batched PostgreSQL write, run again after a deadlock or serialization failure (it rolled back whole). */
+  private lockSafe<T>(kind: 'registration' | 'heartbeat', work: () => Promise<T>): Promise<T> {
+    return retryOnLockConflict(work, {
+      onRetry: (attempt, err) => {
+        this.metrics.writeRetried(kind);
+        this.logger.debug({
+          msg: `${kind} batch met a lock conflict; running it again`,
+          attempt,
+          err: String(err),
+        });
+      },
+    });
   }
 
   /** Registrations of a 5 ms window, written together; a node's second one in a window goes in the next round. */
@@ -83,7 +101,7 @@ export class NodesService {
   private readonly heartbeats = new WriteBatcher<PendingHeartbeat, HeartbeatOutcome>(
     (batch) =>
       this.dataSource.options.type === 'postgres'
-        ? writeHeartbeats(this.dataSource.manager, batch)
+        ? this.lockSafe('heartbeat', () => writeHeartbeats(this.dataSource.manager, batch))
         : this.transactions.run((m) => writeHeartbeatsSqlite(m, batch)),
     (p) => p.hb.nodeId,
     5,
@@ -161,7 +179,7 @@ export class NodesService {
   private writeRegistrationBatch(batch: PendingRegistration[]): Promise<RegistrationOutcome[]> {
     const now = Date.now();
     if (this.dataSource.options.type === 'postgres')
-      return writeRegistrations(this.dataSource.manager, batch, now);
+      return this.lockSafe('registration', () => writeRegistrations(this.dataSource.manager, batch, now));
     return this.transactions.run((m) => writeRegistrationsSqlite(m, batch, now));
   }
 

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { HeartbeatStream, NodeHeartbeat } from '@astral/contracts';
 import { REPORT_COLUMNS as SINGLE_REPORT_COLUMNS, applyHeartbeat } from '../heartbeat-reports';
+import { inLockOrder } from './lock-order';
 
 /** One heartbeat of a batch: the heartbeat, its screened stream reports, and its stamp (epoch ms). */
 export interface PendingHeartbeat {
@@ -57,12 +58,15 @@ function heartbeatSql(nodes: number, reports: number): string {
   const u = `u AS (UPDATE nodes SET last_seen_at = GREATEST(nodes.last_seen_at, v.now), last_report_at = v.now,
   child_count = COALESCE(v.child_count, nodes.child_count), forwards = v.forwards, players = v.players,
   upload_bps = v.upload_bps, committed_bps = v.committed_bps, supernode_id = v.supernode_id
-  FROM v WHERE nodes.node_id = v.node_id AND (nodes.last_report_at IS NULL OR nodes.last_report_at <= v.now)
+  FROM v JOIN k USING (node_id)
+  WHERE nodes.node_id = v.node_id AND (nodes.last_report_at IS NULL OR nodes.last_report_at <= v.now)
   RETURNING nodes.node_id)`;
-  const k = 'k AS (SELECT node_id FROM nodes WHERE node_id IN (SELECT node_id FROM v))';
+  // Locks the nodes in id order before the update touches them, whatever order its join takes.
+  const k =
+    'k AS (SELECT node_id FROM nodes WHERE node_id IN (SELECT node_id FROM v) ORDER BY node_id FOR UPDATE)';
   const tail =
     "SELECT 'u' AS kind, node_id, NULL AS stream_id FROM u UNION ALL SELECT 'k', node_id, NULL FROM k";
-  if (reports === 0) return `WITH ${v}, ${u}, ${k} ${tail}`;
+  if (reports === 0) return `WITH ${v}, ${k}, ${u} ${tail}`;
   const cols = [['node_id', 'VARCHAR(36)'], ['now', 'BIGINT'], ...REPORT_COLUMNS] as [
     string,
     string,
@@ -75,7 +79,7 @@ function heartbeatSql(nodes: number, reports: number): string {
   WHERE stream_carriers.stream_id = r.stream_id AND stream_carriers.node_id = r.node_id
     AND (stream_carriers.reported_at IS NULL OR stream_carriers.reported_at <= r.now)
   RETURNING stream_carriers.node_id AS node_id, stream_carriers.stream_id AS stream_id)`;
-  return `WITH ${v}, ${r}, ${c}, ${u}, ${k} ${tail} UNION ALL SELECT 'c', node_id, stream_id FROM c`;
+  return `WITH ${v}, ${k}, ${r}, ${c}, ${u} ${tail} UNION ALL SELECT 'c', node_id, stream_id FROM c`;
 }
 
 async function writeChunk(m: EntityManager, batch: PendingHeartbeat[]): Promise<HeartbeatOutcome[]> {
@@ -116,11 +120,15 @@ async function writeChunk(m: EntityManager, batch: PendingHeartbeat[]): Promise<
   }));
 }
 
-/** Writes a round of heartbeats on PostgreSQL: one statement (more only past 2,000 stream reports). */
+/**
+ * Writes a round of heartbeats on PostgreSQL: one statement (more only past 2,000 stream reports), its
+ * rows in node-id order (lock-order.ts).
+ */
 export async function writeHeartbeats(
   m: EntityManager,
-  batch: PendingHeartbeat[],
+  round: PendingHeartbeat[],
 ): Promise<HeartbeatOutcome[]> {
+  const { sorted: batch, restore } = inLockOrder(round, (p) => p.hb.nodeId);
   const out: HeartbeatOutcome[] = [];
   let chunk: PendingHeartbeat[] = [];
   let reports = 0;
@@ -134,7 +142,7 @@ export async function writeHeartbeats(
     reports += p.reports.length;
   }
   if (chunk.length > 0) out.push(...(await writeChunk(m, chunk)));
-  return out;
+  return restore(out);
 }
 
 /** The same on SQLite: the single-heartbeat statements, in the caller's one transaction. */

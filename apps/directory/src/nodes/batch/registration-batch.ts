@@ -5,6 +5,7 @@ import { nodeFromRow } from '../node-row';
 import { KeyVerdict, bindNodeKey } from '../node-keys';
 import { UPSERT_NODE } from '../node-upsert';
 import { claimRequest } from '../../database/request-ledger';
+import { inLockOrder } from './lock-order';
 
 /** One registration of a batch: the request and its idempotency key (none: counted as new). */
 export interface PendingRegistration {
@@ -44,7 +45,7 @@ function registrationSql(count: number): string {
   return `WITH v (${COLUMNS.map(([c]) => c).join(', ')}) AS (VALUES ${values}),
 keys_in AS (
   INSERT INTO node_keys (node_id, public_key, first_seen_at)
-  SELECT node_id, public_key, :now FROM v WHERE public_key IS NOT NULL
+  SELECT node_id, public_key, :now FROM v WHERE public_key IS NOT NULL ORDER BY node_id
   ON CONFLICT (node_id) DO NOTHING RETURNING node_id),
 verdict AS (
   SELECT v.*, CASE WHEN keys_in.node_id IS NOT NULL THEN 'first'
@@ -53,7 +54,7 @@ verdict AS (
   FROM v LEFT JOIN keys_in ON keys_in.node_id = v.node_id LEFT JOIN node_keys k ON k.node_id = v.node_id),
 claim AS (
   INSERT INTO processed_requests (request_key, pattern, result, processed_at)
-  SELECT request_key, :pattern, NULL, :now FROM verdict WHERE verdict <> 'other' AND request_key IS NOT NULL
+  SELECT request_key, :pattern, NULL, :now FROM verdict WHERE verdict <> 'other' AND request_key IS NOT NULL ORDER BY request_key
   ON CONFLICT (request_key) DO NOTHING RETURNING request_key),
 counted AS (
   SELECT verdict.*, CASE WHEN verdict.request_key IS NULL OR claim.request_key IS NOT NULL THEN 1 ELSE 0 END AS inc
@@ -62,7 +63,7 @@ up AS (
   INSERT INTO nodes (node_id, host, rtmp_port, http_port, forward_port, api_port, supernode, max_children,
     child_count, upload_limit_bps, version, public_key, registered_at, last_seen_at, registrations)
   SELECT node_id, host, rtmp_port, http_port, forward_port, api_port, FALSE, NULL, 0, upload_limit_bps, version,
-    public_key, :now, :now, inc FROM counted WHERE verdict <> 'other'
+    public_key, :now, :now, inc FROM counted WHERE verdict <> 'other' ORDER BY node_id
   ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, rtmp_port = excluded.rtmp_port,
     http_port = excluded.http_port, forward_port = excluded.forward_port, api_port = excluded.api_port,
     upload_limit_bps = excluded.upload_limit_bps, version = excluded.version, public_key = excluded.public_key,
@@ -73,12 +74,16 @@ SELECT counted.ord AS batch_ord, counted.verdict AS batch_verdict, counted.inc A
 FROM counted LEFT JOIN up ON up.node_id = counted.node_id ORDER BY counted.ord`;
 }
 
-/** Writes one round of registrations (distinct node ids) on PostgreSQL: one statement, one commit. */
+/**
+ * Writes one round of registrations (distinct node ids) on PostgreSQL: one statement, one commit. Rows
+ * are inserted in node-id order (lock-order.ts), so two rounds over the same nodes wait rather than deadlock.
+ */
 export async function writeRegistrations(
   m: EntityManager,
-  batch: PendingRegistration[],
+  round: PendingRegistration[],
   now: number,
 ): Promise<RegistrationOutcome[]> {
+  const { sorted: batch, restore } = inLockOrder(round, (r) => r.req.nodeId);
   const params: Record<string, unknown> = { now, pattern: DirectoryPatterns.RegisterNode };
   batch.forEach((r, i) => {
     for (const [name, , value] of COLUMNS.slice(1)) params[`r${i}_${name}`] = value(r);
@@ -89,11 +94,13 @@ export async function writeRegistrations(
     {},
   );
   const rows = await m.query<Record<string, unknown>[]>(sql, values);
-  return rows.map((row): RegistrationOutcome => {
-    const verdict = String(row.batch_verdict) as KeyVerdict;
-    if (verdict === 'other') return { verdict };
-    return { verdict, node: nodeFromRow(row), claimed: Number(row.batch_inc) > 0 };
-  });
+  return restore(
+    rows.map((row): RegistrationOutcome => {
+      const verdict = String(row.batch_verdict) as KeyVerdict;
+      if (verdict === 'other') return { verdict };
+      return { verdict, node: nodeFromRow(row), claimed: Number(row.batch_inc) > 0 };
+    }),
+  );
 }
 
 /**
