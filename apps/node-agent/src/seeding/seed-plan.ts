@@ -12,7 +12,7 @@ export interface SeededStream {
   streamId: string;
   /** Players of it on this node (any kind: a player is a use). */
   players: number;
-  /** Forwards of it to downstream nodes. */
+  /** Forwards of it to downstream nodes: the relay's, or the tickets this node serves for it if more. */
   forwards: number;
   /** Epoch milliseconds when it last had a player or a forward (or was started). */
   lastUsedAt: number;

@@ -137,7 +137,11 @@ export class SeederService implements OnApplicationBootstrap, OnApplicationShutd
       }
       const stats = this.relayLink.streamStats(streamId);
       const players = stats?.viewers ?? 0;
-      const forwards = stats?.forwards.length ?? 0;
+      // A downstream holding a ticket uses the stream even while its forward is (re)connecting or the
+      // relay's last report predates it: a stream is idle only if neither the relay nor the tickets say otherwise.
+      let tickets = 0;
+      for (const t of this.facts.served) if (t.streamId === streamId) tickets++;
+      const forwards = Math.max(stats?.forwards.length ?? 0, tickets);
       if (players + forwards > 0) s.lastUsedAt = now;
       out.push({ streamId, players, forwards, lastUsedAt: s.lastUsedAt });
     }
