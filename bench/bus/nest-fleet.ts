@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { ClientProxy, MessageHandler } from '@nestjs/microservices';
 import {
   AgentPatterns,
@@ -11,6 +11,7 @@ import {
 import {
   AgentNotifier,
   DirectoryClient,
+  BusConnections,
   NodeAddressedRedisServer,
   PeerClient,
   busClient,
@@ -29,10 +30,10 @@ const REQUEST_TIMEOUT_MS = 2000;
 
 /**
  * Today's transport, with the real classes: per node an agent and a relay, each with busClient (Nest's
- * ClientRedis: a pub and a sub connection; a request SUBSCRIBEs `<channel>@<sender>.reply`, PUBLISHes
- * `<channel>@<sender>`, and UNSUBSCRIBEs once answered) and a NodeAddressedRedisServer (Nest's
- * ServerRedis: a sub connection with one PSUBSCRIBE, `node.<id>.*` or `relay.<id>.*`, and a pub
- * connection for the replies). Every message passes the servers' real screen and sender check.
+ * ClientRedis: a request SUBSCRIBEs `<channel>@<sender>.reply`, PUBLISHes `<channel>@<sender>`, and
+ * UNSUBSCRIBEs once answered) and a NodeAddressedRedisServer (Nest's ServerRedis: one PSUBSCRIBE,
+ * `node.<id>.*` or `relay.<id>.*`, and its replies), the two sharing one publisher and one subscriber
+ * connection per process (BusConnections). Every message passes the servers' real screen and sender check.
  */
 export class NestFleet implements Fleet {
   private readonly agents: ProcessSide[] = [];
@@ -41,7 +42,7 @@ export class NestFleet implements Fleet {
   private readonly directory: DirectoryClient[] = [];
   private readonly notifiers: AgentNotifier[] = [];
   readonly notes = [
-    "today's transport: Nest ClientRedis + NodeAddressedRedisServer per process (PUBLISH, PSUBSCRIBE `node.<id>.*` / `relay.<id>.*`, SUBSCRIBE per reply channel)",
+    "today's transport: Nest ClientRedis + NodeAddressedRedisServer per process on one shared pub + sub connection (PUBLISH, PSUBSCRIBE `node.<id>.*` / `relay.<id>.*`, SUBSCRIBE per reply channel)",
   ];
 
   constructor(
@@ -81,7 +82,12 @@ export class NestFleet implements Fleet {
 
   /** A connected client and a listening server of one process, with the server's handlers set by `setup`. */
   private async side(id: string, setup: (s: NodeAddressedRedisServer) => void): Promise<ProcessSide> {
-    const client = busClient(id, { url: this.url });
+    // One publisher and one subscriber per process, shared by its client and server, as the apps wire them.
+    const options = redisTransport({ url: this.url }).options;
+    const connections = new BusConnections(
+      (role) => new Redis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
+    );
+    const client = busClient(id, { url: this.url }, connections);
     await client.connect();
     // The reply's own timestamp, read where the requester's sub connection receives it.
     const [, sub] = client.unwrap<[Redis, Redis]>();
@@ -89,7 +95,7 @@ export class NestFleet implements Fleet {
       const reply = JSON.parse(raw) as { response?: { sentAt?: number } };
       this.rec.delivered('reply', reply.response?.sentAt);
     });
-    const server = new NodeAddressedRedisServer(id, redisTransport({ url: this.url }).options);
+    const server = new NodeAddressedRedisServer(id, options, connections);
     setup(server);
     await new Promise<void>((resolve, reject) =>
       server.listen((err?: unknown) =>

@@ -7,6 +7,7 @@ import {
   NodeAddressedRedisServer,
   connectBus,
   redisTransport,
+  sharedBusConnections,
   useValidation,
 } from '@astral/transport';
 import {
@@ -77,11 +78,14 @@ export async function startAgent(
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
+  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
   connectBus(
     app,
     new NodeAddressedRedisServer(
       nodeId,
-      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
+      redisTransport(bus).options,
+      // The same two connections as the agent's bus client (AgentModule): one publisher, one subscriber.
+      sharedBusConnections(bus),
     ),
   );
   // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).

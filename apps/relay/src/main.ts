@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { NodeAddressedRedisServer, redisTransport, useValidation } from '@astral/transport';
+import {
+  NodeAddressedRedisServer,
+  redisTransport,
+  sharedBusConnections,
+  useValidation,
+} from '@astral/transport';
 import {
   NODE_ENV,
   NodeConfig,
@@ -29,9 +34,10 @@ export async function startRelay(
   const keys = loadOrCreateNodeKeys(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const transport = redisTransport({ url: config.redisUrl, caFile: config.redisCaFile });
+  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
   const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, keys, log), {
-    strategy: new NodeAddressedRedisServer(nodeId, transport.options),
+    // The same two connections as the relay's bus client (RelayModule): one publisher, one subscriber.
+    strategy: new NodeAddressedRedisServer(nodeId, redisTransport(bus).options, sharedBusConnections(bus)),
     logger: new PinoNestLogger(log),
   });
   // Validation wired as in every app (useValidation, docs/CONTRACTS.md); the filter logs each refusal.

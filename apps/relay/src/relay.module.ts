@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { busClient } from '@astral/transport';
+import { busClient, sharedBusConnections } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';
@@ -26,7 +26,10 @@ export class RelayModule {
         { provide: RELAY_LOGGER, useValue: log },
         {
           provide: RELAY_CLIENT,
-          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
+          useFactory: () => {
+            const bus = { url: config.redisUrl, caFile: config.redisCaFile };
+            return busClient(nodeId, bus, sharedBusConnections(bus));
+          },
         },
         RelayService,
         ForwardServer,

@@ -1,6 +1,8 @@
 import { ClientProxy, ClientRedis, MsPattern, ReadPacket, RedisOptions } from '@nestjs/microservices';
 import { OPERATOR_SENDER, claimedSender, fromSender, isSenderId } from '@astral/contracts';
+import type Redis from 'ioredis';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
+import { BusConnections } from './bus-connections';
 
 /**
  * Nest's Redis client, sender-bound: every request and event goes out on `<channel>@<sender>` and its
@@ -8,9 +10,15 @@ import { RedisTransportSettings, redisTransport } from './redis-transport';
  * read (acl.ts). The servers (ScreenedRedisServer) read the sender from the channel.
  */
 export class SenderBoundRedisClient extends ClientRedis {
+  /** Connections created so far: Nest creates the publisher, then the subscriber. */
+  private created = 0;
+  private replyListener?: ReturnType<ClientRedis['createResponseCallback']>;
+
   constructor(
     readonly sender: string,
     options: RedisOptions['options'],
+    /** The process's bus connections, shared with its server (bus-connections.ts); else its own two. */
+    private readonly connections?: BusConnections,
   ) {
     if (!isSenderId(sender)) throw new Error(`bus sender ${JSON.stringify(sender)} is not a node id`);
     super(options ?? {});
@@ -19,12 +27,61 @@ export class SenderBoundRedisClient extends ClientRedis {
   protected override normalizePattern(pattern: MsPattern | string): string {
     return fromSender(super.normalizePattern(pattern), this.sender);
   }
+
+  override createClient(): Redis {
+    if (!this.connections) return super.createClient() as Redis;
+    return this.connections.take(this.created++ % 2 === 0 ? 'pub' : 'sub');
+  }
+
+  override createResponseCallback(): ReturnType<ClientRedis['createResponseCallback']> {
+    this.replyListener = super.createResponseCallback();
+    return this.replyListener;
+  }
+
+  /**
+   * Nest starts reading replies on the subscriber's first `ready`; a shared subscriber the server made
+   * ready before this client connected has had it already, so the client starts reading here.
+   */
+  override async connect(): Promise<unknown> {
+    const connected: unknown = await super.connect();
+    const sub = this.subscriber();
+    if (!this.replyListener && sub?.status === 'ready') {
+      this.wasInitialConnectionSuccessful = true;
+      // Nest's own callback, as Nest attaches it: it handles its errors itself.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      sub.on('message', this.createResponseCallback());
+    }
+    return connected;
+  }
+
+  /** Nest's subscriber, typed (Nest declares ioredis's type loosely). */
+  private subscriber(): Redis | null {
+    return (this.subClient as Redis | null | undefined) ?? null;
+  }
+
+  override async close(): Promise<void> {
+    // A shared subscriber lives on for the server: stop reading replies on it.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    if (this.replyListener) this.subscriber()?.off('message', this.replyListener);
+    this.replyListener = undefined;
+    await super.close();
+    this.created = 0;
+    this.wasInitialConnectionSuccessful = false;
+  }
 }
 
 /** The Redis bus client of one sender: a node's id, `directory`, or `operator` (reads only). */
-export function busClient(sender: string, settings: RedisTransportSettings): ClientProxy {
+export function busClient(
+  sender: string,
+  settings: RedisTransportSettings,
+  connections?: BusConnections,
+): ClientProxy {
   // ClientRedis narrows its status type; the typed clients take the ClientProxy it is.
-  return new SenderBoundRedisClient(sender, redisTransport(settings).options) as unknown as ClientProxy;
+  return new SenderBoundRedisClient(
+    sender,
+    redisTransport(settings).options,
+    connections,
+  ) as unknown as ClientProxy;
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './bus-client';
 export * from './acl-admin';
 export * from './work-queue';
 export * from './work-sharing-server';
+export * from './bus-connections';

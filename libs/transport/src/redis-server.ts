@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { LogThrottle } from '@astral/net';
 import { AstralError, SELF, isSenderId, senderAllowed, splitSender, targetOf } from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
+import { BusConnections } from './bus-connections';
 
 /** The publishing side of Nest's Redis server (its pub client). */
 type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
@@ -30,8 +31,33 @@ export class ScreenedRedisServer extends ServerRedis {
   /** Messages refused so far, by kind (no-sender, too-large, too-deep, not-json, bad-shape, forbidden). */
   readonly refused: Record<string, number> = {};
 
-  constructor(options: RedisOptions['options']) {
+  /** Connections created so far: Nest creates the subscriber, then the publisher. */
+  private created = 0;
+  private listener?: { sub: Redis; onMessage: (...args: string[]) => void; patterns: string[] };
+
+  constructor(
+    options: RedisOptions['options'],
+    /** The process's bus connections, shared with its client (bus-connections.ts); else its own two. */
+    private readonly connections?: BusConnections,
+  ) {
     super(options ?? {});
+  }
+
+  override createRedisClient(): Redis {
+    if (!this.connections) return super.createRedisClient() as Redis;
+    return this.connections.take(this.created++ % 2 === 0 ? 'sub' : 'pub');
+  }
+
+  /** Closes; on a shared subscriber, first stops this server's subscriptions (the client reads on). */
+  override async close(): Promise<void> {
+    const l = this.listener;
+    this.listener = undefined;
+    if (l && this.connections) {
+      l.sub.off('pmessage', l.onMessage);
+      if (l.sub.status === 'ready') await l.sub.punsubscribe(...l.patterns).catch(() => undefined);
+    }
+    await super.close();
+    this.created = 0;
   }
 
   /** The PSUBSCRIBE patterns that cover every handler: one per channel namespace. */
@@ -46,10 +72,15 @@ export class ScreenedRedisServer extends ServerRedis {
   }
 
   override bindEvents(subClient: Redis, pubClient: Redis): void {
-    subClient.on('pmessage', (pattern: string, channel: string, buffer: string) => {
-      void this.handleMessage(channel, buffer, pubClient, pattern);
-    });
-    for (const pattern of this.subscriptionPatterns()) void subClient.psubscribe(pattern);
+    const patterns = this.subscriptionPatterns();
+    const mine = new Set(patterns);
+    // A shared subscriber also carries another server's patterns (the agent's and the relay's in one process).
+    const onMessage = (pattern: string, channel: string, buffer: string) => {
+      if (mine.has(pattern)) void this.handleMessage(channel, buffer, pubClient, pattern);
+    };
+    subClient.on('pmessage', onMessage);
+    this.listener = { sub: subClient, onMessage, patterns };
+    for (const pattern of patterns) void subClient.psubscribe(pattern);
   }
 
   override handleMessage(
@@ -173,8 +204,9 @@ export class NodeAddressedRedisServer extends ScreenedRedisServer {
   constructor(
     private readonly nodeId: string,
     options: RedisOptions['options'],
+    connections?: BusConnections,
   ) {
-    super(options);
+    super(options, connections);
   }
 
   override addHandler(
