@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { busClient, sharedBusConnections } from '@astral/transport';
+import { busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from './agent.tokens';
@@ -48,11 +48,7 @@ export class AgentModule {
         { provide: AGENT_LOGGER, useValue: log },
         {
           provide: AGENT_CLIENT,
-          useFactory: () => {
-            const bus = { url: config.redisUrl, caFile: config.redisCaFile };
-            // One publisher and one subscriber for the process, shared with its bus server (main.ts).
-            return busClient(nodeId, bus, sharedBusConnections(bus));
-          },
+          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
         NodeFacts,
         LinkEvents,

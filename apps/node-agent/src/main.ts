@@ -7,7 +7,6 @@ import {
   NodeAddressedRedisServer,
   connectBus,
   redisTransport,
-  sharedBusConnections,
   useValidation,
 } from '@astral/transport';
 import {
@@ -78,14 +77,11 @@ export async function startAgent(
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
-  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
   connectBus(
     app,
     new NodeAddressedRedisServer(
       nodeId,
-      redisTransport(bus).options,
-      // The same two connections as the agent's bus client (AgentModule): one publisher, one subscriber.
-      sharedBusConnections(bus),
+      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
     ),
   );
   // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).

@@ -1,11 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import {
-  NodeAddressedRedisServer,
-  redisTransport,
-  sharedBusConnections,
-  useValidation,
-} from '@astral/transport';
+import { NodeAddressedRedisServer, redisTransport, useValidation } from '@astral/transport';
 import {
   NODE_ENV,
   NodeConfig,
@@ -34,10 +29,9 @@ export async function startRelay(
   const keys = loadOrCreateNodeKeys(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
+  const transport = redisTransport({ url: config.redisUrl, caFile: config.redisCaFile });
   const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, keys, log), {
-    // The same two connections as the relay's bus client (RelayModule): one publisher, one subscriber.
-    strategy: new NodeAddressedRedisServer(nodeId, redisTransport(bus).options, sharedBusConnections(bus)),
+    strategy: new NodeAddressedRedisServer(nodeId, transport.options),
     logger: new PinoNestLogger(log),
   });
   // Validation wired as in every app (useValidation, docs/CONTRACTS.md); the filter logs each refusal.

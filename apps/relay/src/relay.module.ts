@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { busClient, sharedBusConnections } from '@astral/transport';
+import { busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';
@@ -26,10 +26,7 @@ export class RelayModule {
         { provide: RELAY_LOGGER, useValue: log },
         {
           provide: RELAY_CLIENT,
-          useFactory: () => {
-            const bus = { url: config.redisUrl, caFile: config.redisCaFile };
-            return busClient(nodeId, bus, sharedBusConnections(bus));
-          },
+          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
         },
         RelayService,
         ForwardServer,
