@@ -45,7 +45,7 @@ export class SenderBoundRedisClient extends ClientRedis {
   override async connect(): Promise<unknown> {
     const connected: unknown = await super.connect();
     const sub = this.subscriber();
-    if (!this.replyListener && sub?.status === 'ready') {
+    if (this.connections && !this.replyListener && sub?.status === 'ready') {
       this.wasInitialConnectionSuccessful = true;
       // Nest's own callback, as Nest attaches it: it handles its errors itself.
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
@@ -60,6 +60,7 @@ export class SenderBoundRedisClient extends ClientRedis {
   }
 
   override async close(): Promise<void> {
+    if (!this.connections) return super.close();
     // A shared subscriber lives on for the server: stop reading replies on it.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     if (this.replyListener) this.subscriber()?.off('message', this.replyListener);
