@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { ClientProxy, MessageHandler } from '@nestjs/microservices';
 import {
   AgentPatterns,
@@ -11,10 +11,10 @@ import {
 import {
   AgentNotifier,
   DirectoryClient,
-  BusConnections,
   NodeAddressedRedisServer,
   PeerClient,
   busClient,
+  busConnections,
   redisTransport,
 } from '@astral/transport';
 import { Fleet, RequestKind, STREAM_ID, Topology, inBatches, relayStatsPayload } from './fleet';
@@ -83,10 +83,7 @@ export class NestFleet implements Fleet {
   /** A connected client and a listening server of one process, with the server's handlers set by `setup`. */
   private async side(id: string, setup: (s: NodeAddressedRedisServer) => void): Promise<ProcessSide> {
     // One publisher and one subscriber per process, shared by its client and server, as the apps wire them.
-    const options = redisTransport({ url: this.url }).options;
-    const connections = new BusConnections(
-      (role) => new Redis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
-    );
+    const connections = busConnections({ url: this.url });
     const client = busClient(id, { url: this.url }, connections);
     await client.connect();
     // The reply's own timestamp, read where the requester's sub connection receives it.
@@ -95,7 +92,7 @@ export class NestFleet implements Fleet {
       const reply = JSON.parse(raw) as { response?: { sentAt?: number } };
       this.rec.delivered('reply', reply.response?.sentAt);
     });
-    const server = new NodeAddressedRedisServer(id, options, connections);
+    const server = new NodeAddressedRedisServer(id, redisTransport({ url: this.url }).options, connections);
     setup(server);
     await new Promise<void>((resolve, reject) =>
       server.listen((err?: unknown) =>

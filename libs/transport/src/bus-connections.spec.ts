@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { AgentPatterns, RelayPatterns, addressed } from '@astral/contracts';
 import { RedisHandle, startRedis, waitFor } from '@astral/testing';
 import { busClient } from './bus-client';
-import { BusConnections } from './bus-connections';
+import { BusConnections, busConnections } from './bus-connections';
 import { redisTransport } from './redis-transport';
 import { NodeAddressedRedisServer } from './redis-server';
 import { request } from './send';
@@ -39,11 +39,7 @@ describe('BusConnections: a process shares one publisher and one subscriber betw
   const clients: ClientProxy[] = [];
 
   function pool(url: string): BusConnections {
-    const options = redisTransport({ url }).options;
-    const p = new BusConnections(
-      (role) => new Redis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
-      100,
-    );
+    const p = busConnections({ url, retryDelayMs: 100 });
     pools.push(p);
     return p;
   }

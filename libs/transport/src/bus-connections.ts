@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 
@@ -80,39 +79,13 @@ export class BusConnections {
   }
 }
 
-const perProcess = new Map<string, BusConnections>();
-
 /**
- * The process's shared bus connections for one Redis (`key`: what tells two Redis endpoints or users
- * apart, for example a hash of the URL). Called by both the client and the server factories of an app.
+ * A process's bus connections for these settings, to pass to both its bus client (busClient) and its bus
+ * server, so it holds one publisher and one subscriber (named `astral-bus-pub` and `astral-bus-sub`).
  */
-export function processBusConnections(
-  key: string,
-  make: (role: BusRole) => Redis,
-  retryDelayMs?: number,
-): BusConnections {
-  let c = perProcess.get(key);
-  if (!c) {
-    c = new BusConnections(make, retryDelayMs);
-    perProcess.set(key, c);
-  }
-  return c;
-}
-
-/**
- * The shared bus connections of this process for these settings: the agent, relay and directory pass
- * them to both their bus client (busClient) and their bus server, so a process holds one publisher and
- * one subscriber connection to the bus.
- */
-export function sharedBusConnections(settings: RedisTransportSettings): BusConnections {
-  const key = createHash('sha256')
-    .update(settings.url)
-    .update('\0')
-    .update(settings.caFile ?? '')
-    .digest('base64url');
+export function busConnections(settings: RedisTransportSettings): BusConnections {
   const options = redisTransport(settings).options;
-  return processBusConnections(
-    key,
+  return new BusConnections(
     (role) => new Redis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
     settings.retryDelayMs,
   );
