@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { Cluster } from 'ioredis';
+import { isCluster, openRedis } from './redis-cluster';
 import { AclRole, aclRules, aclUserName } from './acl';
 import { redisConnection } from './redis-transport';
 
@@ -25,7 +27,7 @@ export async function grantBusUser(
   const password = options.password ?? randomBytes(24).toString('base64url');
   const user = aclUserName(role);
   await withAdmin(adminUrl, options.caFile, async (redis) => {
-    await redis.call('ACL', 'SETUSER', user, ...aclRules(role, password));
+    await onEveryNode(redis, (node) => node.call('ACL', 'SETUSER', user, ...aclRules(role, password)));
   });
   const url = new URL(adminUrl);
   url.username = encodeURIComponent(user);
@@ -40,13 +42,13 @@ export async function revokeBusUser(
   options: { caFile?: string } = {},
 ): Promise<boolean> {
   return withAdmin(adminUrl, options.caFile, async (redis) => {
-    const removed = (await redis.call('ACL', 'DELUSER', aclUserName(role))) as number;
-    return removed > 0;
+    const removed = await onEveryNode(redis, (node) => node.call('ACL', 'DELUSER', aclUserName(role)));
+    return removed.some((n) => Number(n) > 0);
   });
 }
 
 async function withAdmin<T>(adminUrl: string, caFile: string | undefined, work: (r: Redis) => Promise<T>) {
-  const redis = new Redis({
+  const redis = openRedis({
     ...redisConnection(adminUrl, caFile),
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -60,4 +62,13 @@ async function withAdmin<T>(adminUrl: string, caFile: string | undefined, work: 
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Runs an admin command on one Redis, or on every node of a Redis Cluster: each node keeps its own ACL
+ * (ACL SETUSER is not propagated), so a user must be granted on all of them, replicas included.
+ */
+async function onEveryNode<T>(redis: Redis, command: (node: Redis) => Promise<T>): Promise<T[]> {
+  if (!isCluster(redis)) return [await command(redis)];
+  return Promise.all((redis as unknown as Cluster).nodes('all').map((node) => command(node)));
 }

@@ -17,9 +17,15 @@ import { NODE_ID_PATTERN } from '@astral/contracts';
  */
 export type AclRole = { role: 'directory' } | { role: 'node'; nodeId: string } | { role: 'seeder' };
 
-/** The commands ioredis and Nest's Redis transport use: pub/sub, the ready check (INFO), PING, QUIT. */
+/**
+ * The commands ioredis and Nest's Redis transport use: pub/sub, the ready check (INFO), PING, QUIT; and,
+ * on a Redis Cluster (redis-cluster.ts), the slot map and state ioredis's Cluster client reads (CLUSTER
+ * SLOTS, and CLUSTER INFO as its ready check) and the READWRITE it sends a node whose role changed (a
+ * single Redis refuses them as a non-cluster server, and nothing sends them there).
+ */
 const BUS_COMMANDS =
-  '-@all +publish +subscribe +psubscribe +unsubscribe +punsubscribe +ping +info +quit +client|setname';
+  '-@all +publish +subscribe +psubscribe +unsubscribe +punsubscribe +ping +info +quit +client|setname' +
+  ' +cluster|slots +cluster|info +readwrite';
 
 /**
  * What the directory does besides pub/sub: its replicas share the work through a Redis stream

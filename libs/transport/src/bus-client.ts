@@ -3,6 +3,7 @@ import { OPERATOR_SENDER, claimedSender, fromSender, isSenderId } from '@astral/
 import type Redis from 'ioredis';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 import { BusConnections } from './bus-connections';
+import { nestClusterConnection } from './redis-cluster';
 
 /**
  * Nest's Redis client, sender-bound: every request and event goes out on `<channel>@<sender>` and its
@@ -29,7 +30,8 @@ export class SenderBoundRedisClient extends ClientRedis {
   }
 
   override createClient(): Redis {
-    if (!this.connections) return super.createClient() as Redis;
+    if (!this.connections)
+      return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
     return this.connections.take(this.created++ % 2 === 0 ? 'pub' : 'sub');
   }
 
@@ -93,6 +95,10 @@ export function busClient(
  */
 export class ClaimingRedisClient extends ClientRedis {
   private claim: string | undefined;
+
+  override createClient(): Redis {
+    return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
+  }
 
   protected override publish(
     ...args: Parameters<ClientRedis['publish']>

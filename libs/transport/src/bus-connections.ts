@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { isCluster, openRedis } from './redis-cluster';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 
 /** Which of the two bus connections: the publisher (commands, PUBLISH) or the subscriber (SUBSCRIBE mode). */
@@ -53,7 +54,9 @@ export class BusConnections {
   private open(role: BusRole): Shared {
     const redis = this.make(role);
     const s: Shared = { redis, users: 0 };
-    redis.options.retryStrategy = () => (s.users > 0 ? this.retryDelayMs : null);
+    const retry = () => (s.users > 0 ? this.retryDelayMs : null);
+    if (isCluster(redis)) (redis as unknown as Cluster).options.clusterRetryStrategy = retry;
+    else redis.options.retryStrategy = retry;
     const connect = redis.connect.bind(redis);
     const quit = redis.quit.bind(redis);
     redis.connect = () => {
@@ -86,7 +89,7 @@ export class BusConnections {
 export function busConnections(settings: RedisTransportSettings): BusConnections {
   const options = redisTransport(settings).options;
   return new BusConnections(
-    (role) => new Redis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
+    (role) => openRedis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
     settings.retryDelayMs,
   );
 }

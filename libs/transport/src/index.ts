@@ -15,3 +15,4 @@ export * from './acl-admin';
 export * from './work-queue';
 export * from './work-sharing-server';
 export * from './bus-connections';
+export * from './redis-cluster';

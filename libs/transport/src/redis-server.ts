@@ -4,6 +4,7 @@ import { LogThrottle } from '@astral/net';
 import { AstralError, SELF, isSenderId, senderAllowed, splitSender, targetOf } from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
 import { BusConnections } from './bus-connections';
+import { nestClusterConnection } from './redis-cluster';
 
 /** The publishing side of Nest's Redis server (its pub client). */
 type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
@@ -44,7 +45,8 @@ export class ScreenedRedisServer extends ServerRedis {
   }
 
   override createRedisClient(): Redis {
-    if (!this.connections) return super.createRedisClient() as Redis;
+    if (!this.connections)
+      return nestClusterConnection(this.getClientOptions()) ?? (super.createRedisClient() as Redis);
     return this.connections.take(this.created++ % 2 === 0 ? 'sub' : 'pub');
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { RedisOptions, Transport } from '@nestjs/microservices';
+import { CLUSTER_SEEDS, clusterSeeds } from './redis-cluster';
 
 export interface RedisTransportSettings {
   url: string;
@@ -14,17 +15,21 @@ export interface RedisTransportSettings {
 /**
  * ioredis connection options of a Redis URL: host, port, user, password, db, and TLS for `rediss://`
  * (ioredis does not turn TLS on from the URL by itself). Shared by the bus and the direct connections.
+ * A Redis Cluster URL (`?cluster=1`, redis-cluster.ts) adds its seeds, so that openRedis makes a
+ * Cluster client of them.
  */
 export function redisConnection(url: string, caFile?: string) {
   const u = new URL(url);
   const tls = u.protocol === 'rediss:';
   const host = u.hostname.replace(/^\[|\]$/g, '');
+  const seeds = clusterSeeds(url);
   return {
     host,
     port: Number(u.port || 6379),
     ...(u.password && { password: decodeURIComponent(u.password) }),
     ...(u.username && { username: decodeURIComponent(u.username) }),
-    ...(u.pathname.length > 1 && { db: Number(u.pathname.slice(1)) }),
+    ...(u.pathname.length > 1 && !seeds && { db: Number(u.pathname.slice(1)) }),
+    ...(seeds && { [CLUSTER_SEEDS]: seeds }),
     ...(tls && {
       tls: { ...(isIP(host) === 0 && { servername: host }), ...(caFile && { ca: readFileSync(caFile) }) },
     }),

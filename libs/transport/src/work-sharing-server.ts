@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import { RedisOptions } from '@nestjs/microservices';
 import { ScreenedPacket } from './message-screen';
 import { ScreenedRedisServer } from './redis-server';
+import { duplicateConnection } from './redis-cluster';
 import {
   GATE_SCRIPT,
   QUEUE_HORIZON_MS,
@@ -101,7 +102,7 @@ export class WorkSharingRedisServer extends ScreenedRedisServer {
   override bindEvents(subClient: Redis, pubClient: Redis): void {
     pubClient.defineCommand('astralGate', { numberOfKeys: 2, lua: GATE_SCRIPT });
     this.pub = pubClient as GateClient;
-    this.reader = pubClient.duplicate({ connectionName: `astral-${this.group}-reader` });
+    this.reader = duplicateConnection(pubClient, `astral-${this.group}-reader`);
     this.reader.on('error', () => undefined);
     this.loopDone.push(this.readLoop());
     this.claimTimer = setInterval(() => void this.claimStale(), Math.max(250, this.claimIdleMs / 2));

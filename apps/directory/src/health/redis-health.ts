@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
-import { redisConnection } from '@astral/transport';
+import type Redis from 'ioredis';
+import { openRedis, redisConnection } from '@astral/transport';
 import { DirectoryConfig } from '../directory.config';
 
 /** PING on a connection of its own to the Redis the transport uses. */
@@ -13,7 +13,7 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     config: DirectoryConfig,
     private readonly indicators: HealthIndicatorService,
   ) {
-    this.redis = new Redis({
+    this.redis = openRedis({
       ...redisConnection(config.redisUrl, config.redisCaFile),
       lazyConnect: true,
       maxRetriesPerRequest: 1,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import Redis from 'ioredis';
-import { redisConnection } from '@astral/transport';
+import type Redis from 'ioredis';
+import { openRedis, redisConnection } from '@astral/transport';
 import { DirectoryConfig } from '../directory.config';
 import { ExpiryDecision, ExpiryGate } from './expiry-gate';
 import { NodesService } from './nodes.service';
@@ -41,7 +41,7 @@ export class NodeExpiry implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dataSource: DataSource,
     private readonly config: DirectoryConfig,
   ) {
-    this.redis = new Redis({
+    this.redis = openRedis({
       ...redisConnection(config.redisUrl, config.redisCaFile),
       lazyConnect: true,
       maxRetriesPerRequest: 0,

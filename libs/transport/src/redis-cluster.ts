@@ -1,0 +1,107 @@
+import Redis, { Cluster, RedisOptions as IoRedisOptions } from 'ioredis';
+
+/** A Redis Cluster node to discover the cluster from (ioredis reads the slot map off the first that answers). */
+export interface ClusterSeed {
+  host: string;
+  port: number;
+}
+
+/**
+ * The option under which the connection options of a cluster URL carry its seeds (redisConnection), so
+ * that every connection Astral opens from them (openRedis) is a Redis Cluster client, not a plain one.
+ */
+export const CLUSTER_SEEDS = 'astralClusterSeeds';
+
+/**
+ * The seeds of a Redis Cluster URL, or null when the URL names one Redis (docs/CONTRACTS.md, "Redis
+ * Cluster"). A cluster URL is a Redis URL with `?cluster=1`: its host and port are the first seed, and
+ * `seed=host:port` parameters (repeated, or comma-separated) add more, so a process starts while some of
+ * the nodes are down. Credentials and `rediss://` apply to every node. A database number is refused: a
+ * Redis Cluster has only database 0.
+ */
+export function clusterSeeds(url: string): ClusterSeed[] | null {
+  const u = new URL(url);
+  const flag = u.searchParams.get('cluster');
+  if (flag === null || flag === '0' || flag === 'false') return null;
+  if (flag !== '1' && flag !== 'true' && flag !== '')
+    throw new Error(`Redis URL: cluster=${flag} must be 1 or 0`);
+  if (u.pathname.length > 1 && u.pathname !== '/0')
+    throw new Error('Redis URL: a Redis Cluster has only database 0; drop the path from the URL');
+  const seeds: ClusterSeed[] = [{ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }];
+  for (const list of u.searchParams.getAll('seed')) {
+    for (const item of list.split(',').filter(Boolean)) {
+      const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(item.trim());
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        throw new Error(`Redis URL: seed=${item} is not host:port`);
+      seeds.push({ host: m[1], port: Number(m[2]) });
+    }
+  }
+  return seeds;
+}
+
+/** Options of openRedis: ioredis's, plus the cluster seeds redisConnection adds for a cluster URL. */
+export type OpenRedisOptions = IoRedisOptions & {
+  [CLUSTER_SEEDS]?: ClusterSeed[];
+  /** Nest's transport options ride along; ioredis ignores them. */
+  [other: string]: unknown;
+};
+
+/** How long a command waits for a slot map or a failed-over shard before the Cluster client retries it. */
+const CLUSTER_RETRY_DELAY_MS = 250;
+
+/**
+ * A connection to what the options name: one Redis (ioredis's `Redis`), or a Redis Cluster (ioredis's
+ * `Cluster`, typed as `Redis`: it has the same commands, events, status and pub/sub). The Cluster client
+ * routes keyed commands to their slot's master, sends PUBLISH and (P)SUBSCRIBE through any node (Redis
+ * Cluster forwards a PUBLISH to every node, so a subscriber on any node hears it), moves its subscriber to
+ * another node when its node goes away, and reconnects on the options' retryStrategy.
+ *
+ * The node connections get the options' credentials, TLS, timeouts and name; host, port and db are the
+ * cluster's to choose.
+ */
+export function openRedis(options: OpenRedisOptions): Redis {
+  const seeds = options[CLUSTER_SEEDS];
+  const rest: OpenRedisOptions = { ...options };
+  delete rest[CLUSTER_SEEDS];
+  if (!seeds) return new Redis(rest);
+  const { retryStrategy, lazyConnect, enableOfflineQueue } = rest;
+  // The node connections: the cluster picks their host and port, and reconnects them itself.
+  const node: OpenRedisOptions = { ...rest };
+  for (const key of ['host', 'port', 'db', 'retryStrategy', 'lazyConnect', 'enableOfflineQueue'])
+    delete node[key];
+  const cluster = new Cluster(seeds, {
+    lazyConnect: lazyConnect ?? false,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    redisOptions: node,
+    clusterRetryStrategy: (times: number) => (retryStrategy ? (retryStrategy(times) ?? null) : null),
+    retryDelayOnClusterDown: CLUSTER_RETRY_DELAY_MS,
+    retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
+    retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
+    slotsRefreshTimeout: 2000,
+  });
+  return cluster as unknown as Redis;
+}
+
+/** Whether a connection openRedis made is a Redis Cluster client. */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * The connection a Nest Redis client or server makes (createClient, createRedisClient) when its options
+ * name a Redis Cluster: a Cluster client with Nest's retry strategy, connected when Nest connects it.
+ * Null for a single Redis (Nest makes its own).
+ */
+export function nestClusterConnection(nestOptions: object | undefined): Redis | null {
+  const options = (nestOptions ?? {}) as OpenRedisOptions;
+  return options[CLUSTER_SEEDS] ? openRedis({ ...options, lazyConnect: true }) : null;
+}
+
+/** A second connection like `redis` (same node or cluster, same options) under another client name. */
+export function duplicateConnection(redis: Redis, connectionName: string): Redis {
+  if (!isCluster(redis)) return redis.duplicate({ connectionName });
+  const cluster = redis as unknown as Cluster;
+  return cluster.duplicate([], {
+    redisOptions: { ...cluster.options.redisOptions, connectionName },
+  }) as unknown as Redis;
+}
