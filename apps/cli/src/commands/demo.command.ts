@@ -11,7 +11,9 @@ import {
   sampleFlvPath,
   sleep,
   startLocalNetwork,
+  redactUrl,
   startRedis,
+  startRedisCluster,
   waitFor,
   WaitAbortedError,
   agentApi,
@@ -27,6 +29,7 @@ interface DemoOptions {
   nodes: string;
   duration?: string;
   basePort?: string;
+  redisCluster?: string;
   json?: boolean;
 }
 
@@ -59,10 +62,23 @@ function onPath(program: string): boolean {
   return false;
 }
 
-/** REDIS_URL, else a private redis-server, else redis-memory-server if installed, else null. */
-async function acquireRedis(): Promise<RedisSource | null> {
+/**
+ * REDIS_URL, else a private Redis Cluster of `clusterShards` masters (--redis-cluster), else a private
+ * redis-server, else redis-memory-server if installed, else null.
+ */
+async function acquireRedis(clusterShards?: number): Promise<RedisSource | null> {
   const fromEnv = process.env.REDIS_URL;
-  if (fromEnv) return { url: fromEnv, what: `REDIS_URL (${fromEnv})`, stop: () => Promise.resolve() };
+  if (fromEnv)
+    return { url: fromEnv, what: `REDIS_URL (${redactUrl(fromEnv)})`, stop: () => Promise.resolve() };
+  if (clusterShards !== undefined) {
+    const cluster = await startRedisCluster({ shards: clusterShards });
+    const [first, ...rest] = cluster.nodes.map((n) => `127.0.0.1:${n.port}`);
+    return {
+      url: `redis://${first}?cluster=1&seed=${rest.join(',')}`,
+      what: `a private ${clusterShards}-shard Redis Cluster on ports ${cluster.nodes.map((n) => n.port).join(', ')}`,
+      stop: () => cluster.stop(),
+    };
+  }
   if (onPath('redis-server')) {
     const redis = await startRedis();
     return { url: redis.url, what: `a private redis-server on port ${redis.port}`, stop: () => redis.stop() };
@@ -138,6 +154,10 @@ export function demoCommand(): Command {
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--base-port <port>', 'use consecutive ports from here (default: random free ports)')
+    .option(
+      '--redis-cluster <shards>',
+      'run the bus on a private Redis Cluster of this many shards (3 or more)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (opts: DemoOptions) => {
       const count = Number(opts.nodes);
@@ -155,9 +175,14 @@ export function demoCommand(): Command {
         process.stderr.write('astral demo: --base-port must be a port number\n');
         process.exit(2);
       }
+      const shards = opts.redisCluster !== undefined ? Number(opts.redisCluster) : undefined;
+      if (shards !== undefined && !(Number.isInteger(shards) && shards >= 3 && shards <= 16)) {
+        process.stderr.write('astral demo: --redis-cluster must be a number of shards from 3 to 16\n');
+        process.exit(2);
+      }
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-      const redis = await acquireRedis();
+      const redis = await acquireRedis(shards);
       if (!redis) {
         log('astral demo: no Redis available. Either install redis-server:');
         log('    apt-get install redis-server');
