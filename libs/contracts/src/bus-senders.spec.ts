@@ -1,5 +1,12 @@
 import { AgentPatterns, DirectoryPatterns, RelayPatterns, addressed } from './patterns';
-import { fromSender, senderAllowed, splitSender } from './bus-senders';
+import {
+  fromSender,
+  senderAllowed,
+  shardedChannel,
+  shardedReplyChannel,
+  splitSender,
+  travelsSharded,
+} from './bus-senders';
 
 const A = '0a6b3b8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const B = '1b7c4c9f-2d3e-4f60-9bac-1d2e3f4a5b6c';
@@ -46,5 +53,22 @@ describe('splitSender', () => {
     });
     expect(splitSender(`node.${B}.x@${B}@${A}`)).toEqual({ base: `node.${B}.x@${B}`, sender: A });
     expect(splitSender('directory.nodes.list')).toBeNull();
+  });
+});
+
+describe('sharded channels (Redis Cluster)', () => {
+  it('put the sender in a hash tag, and split back to the same base and sender', () => {
+    const base = addressed(RelayPatterns.SetUploadLimit, A);
+    expect(shardedChannel(base, A)).toBe(`relay.${A}.limits.set@{${A}}`);
+    expect(shardedReplyChannel(base, A)).toBe(`relay.${A}.limits.set@{${A}}.reply`);
+    expect(splitSender(shardedChannel(base, A))).toEqual({ base, sender: A });
+    // A brace that is not a whole hash tag is not unwrapped: the sender check then refuses it.
+    expect(splitSender(`${base}@{${A}`)).toEqual({ base, sender: `{${A}` });
+  });
+
+  it('travel sharded only from a node to its own channels; to another node or the directory, not', () => {
+    expect(travelsSharded(addressed(RelayPatterns.SetUploadLimit, A), A)).toBe(true);
+    expect(travelsSharded(addressed(AgentPatterns.TicketRequest, B), A)).toBe(false);
+    expect(travelsSharded('directory.nodes.register', A)).toBe(false);
   });
 });

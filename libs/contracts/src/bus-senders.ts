@@ -70,11 +70,42 @@ export const BUS_SENDERS: { [P in BusPattern]: SenderRule<PayloadOf<P>> } = {
   [RelayPatterns.SetDirectoryLink]: 'self',
 };
 
-/** The part of a channel before its sender: `node.<id>.tickets.request@<sender>` → both halves. */
+/**
+ * The part of a channel before its sender: `node.<id>.tickets.request@<sender>` → both halves. The
+ * sharded form `…@{<sender>}` (shardedChannel) splits the same way.
+ */
 export function splitSender(channel: string): { base: string; sender: string } | null {
   const at = channel.lastIndexOf('@');
   if (at <= 0) return null;
-  return { base: channel.slice(0, at), sender: channel.slice(at + 1) };
+  const sender = channel.slice(at + 1);
+  const tagged = /^\{([^{}]*)\}$/.exec(sender);
+  return { base: channel.slice(0, at), sender: tagged ? tagged[1] : sender };
+}
+
+/**
+ * On a Redis Cluster (docs/CONTRACTS.md, "Redis Cluster"), the sharded form of a sender's channel:
+ * the sender in a hash tag, `<base>@{<sender>}`, so that every sharded channel a sender writes or reads
+ * (its messages to itself, the replies to its requests) lives in one slot, the sender's, and one shard
+ * carries them (SPUBLISH/SSUBSCRIBE). Redis ACLs check it as they check `<base>@<sender>`.
+ */
+export function shardedChannel(base: string, sender: string): string {
+  return `${base}@{${sender}}`;
+}
+
+/** The sharded reply channel of a request a sender made on `base`: `<base>@{<sender>}.reply`. */
+export function shardedReplyChannel(base: string, sender: string): string {
+  return `${shardedChannel(base, sender)}.reply`;
+}
+
+/**
+ * Whether a message on `base` from `sender` travels sharded on a Redis Cluster: a message a node sends
+ * to its own channels (the relay and the agent of one node, `node.<id>.*`, `relay.<id>.*`), whose exact
+ * channel the receiver knows in advance and SSUBSCRIBEs. A message to another node or to the directory
+ * can come from any sender, so its receiver can only match it by pattern (PSUBSCRIBE), which a Redis
+ * Cluster has for broadcast pub/sub only.
+ */
+export function travelsSharded(base: string, sender: string): boolean {
+  return targetOf(base) === sender;
 }
 
 /** The channel a sender writes for a pattern's concrete channel. */

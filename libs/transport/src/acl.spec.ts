@@ -9,6 +9,7 @@ describe('Redis ACL rules of the bus roles', () => {
       `relay.${A}.*`,
       `*@${A}`,
       `*@${A}.reply`,
+      `*@{${A}}.reply`,
     ]);
     expect(aclChannels({ role: 'directory' })).toEqual(['directory.*']);
   });

@@ -7,7 +7,8 @@ import { NODE_ID_PATTERN } from '@astral/contracts';
  *
  * - every channel a node writes ends with `@<its id>` (a request or event), or `@<its id>.reply` when
  *   it is the requester's reply channel; a node reads its own addressed channels (`node.<id>.*`,
- *   `relay.<id>.*`) and the replies to its own requests (`*@<id>.reply`);
+ *   `relay.<id>.*`) and the replies to its own requests (`*@<id>.reply`, and `*@{<id>}.reply` on a
+ *   Redis Cluster);
  * - the directory reads and answers `directory.*`;
  * - a seeder is run by the operator and trusted as any node (it may write any sender's channels);
  * - `default` is switched off, so a client without credentials can run no command at all.
@@ -19,13 +20,13 @@ export type AclRole = { role: 'directory' } | { role: 'node'; nodeId: string } |
 
 /**
  * The commands ioredis and Nest's Redis transport use: pub/sub, the ready check (INFO), PING, QUIT; and,
- * on a Redis Cluster (redis-cluster.ts), the slot map and state ioredis's Cluster client reads (CLUSTER
+ * on a Redis Cluster (redis-cluster.ts), sharded pub/sub and the slot map and state ioredis's Cluster client reads (CLUSTER
  * SLOTS, and CLUSTER INFO as its ready check) and the READWRITE it sends a node whose role changed (a
  * single Redis refuses them as a non-cluster server, and nothing sends them there).
  */
 const BUS_COMMANDS =
   '-@all +publish +subscribe +psubscribe +unsubscribe +punsubscribe +ping +info +quit +client|setname' +
-  ' +cluster|slots +cluster|info +readwrite';
+  ' +spublish +ssubscribe +sunsubscribe +cluster|slots +cluster|info +readwrite';
 
 /**
  * What the directory does besides pub/sub: its replicas share the work through a Redis stream
@@ -47,7 +48,8 @@ export function aclChannels(role: AclRole): string[] {
       if (!NODE_ID_PATTERN.test(role.nodeId))
         throw new Error(`node id ${JSON.stringify(role.nodeId)} is not a lower-case UUID`);
       const id = role.nodeId;
-      return [`node.${id}.*`, `relay.${id}.*`, `*@${id}`, `*@${id}.reply`];
+      // `*@{<id>}.reply`: its sharded reply channels on a Redis Cluster (contracts' shardedReplyChannel).
+      return [`node.${id}.*`, `relay.${id}.*`, `*@${id}`, `*@${id}.reply`, `*@{${id}}.reply`];
     }
   }
 }

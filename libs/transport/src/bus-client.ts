@@ -3,14 +3,14 @@ import { OPERATOR_SENDER, claimedSender, fromSender, isSenderId } from '@astral/
 import type Redis from 'ioredis';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 import { BusConnections } from './bus-connections';
-import { nestClusterConnection } from './redis-cluster';
+import { ClusterAwareRedisClient } from './sharded-client';
 
 /**
  * Nest's Redis client, sender-bound: every request and event goes out on `<channel>@<sender>` and its
  * reply comes back on `<channel>@<sender>.reply`, the channels Redis ACLs let only this sender write and
  * read (acl.ts). The servers (ScreenedRedisServer) read the sender from the channel.
  */
-export class SenderBoundRedisClient extends ClientRedis {
+export class SenderBoundRedisClient extends ClusterAwareRedisClient {
   /** Connections created so far: Nest creates the publisher, then the subscriber. */
   private created = 0;
   private replyListener?: ReturnType<ClientRedis['createResponseCallback']>;
@@ -22,7 +22,7 @@ export class SenderBoundRedisClient extends ClientRedis {
     private readonly connections?: BusConnections,
   ) {
     if (!isSenderId(sender)) throw new Error(`bus sender ${JSON.stringify(sender)} is not a node id`);
-    super(options ?? {});
+    super(options);
   }
 
   protected override normalizePattern(pattern: MsPattern | string): string {
@@ -30,8 +30,7 @@ export class SenderBoundRedisClient extends ClientRedis {
   }
 
   override createClient(): Redis {
-    if (!this.connections)
-      return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
+    if (!this.connections) return super.createClient();
     return this.connections.take(this.created++ % 2 === 0 ? 'pub' : 'sub');
   }
 
@@ -64,8 +63,11 @@ export class SenderBoundRedisClient extends ClientRedis {
   override async close(): Promise<void> {
     if (!this.connections) return super.close();
     // A shared subscriber lives on for the server: stop reading replies on it.
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    if (this.replyListener) this.subscriber()?.off('message', this.replyListener);
+    const listener = this.replyListener;
+    if (listener) {
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      this.subscriber()?.off('message', listener).off('smessage', listener);
+    }
     this.replyListener = undefined;
     await super.close();
     this.created = 0;
@@ -93,12 +95,8 @@ export function busClient(
  * may write every sender's channels: no ACL (a lab), the admin user, or the trusted `seeder` role. A
  * per-node user cannot (the security suite shows Redis refusing it).
  */
-export class ClaimingRedisClient extends ClientRedis {
+export class ClaimingRedisClient extends ClusterAwareRedisClient {
   private claim: string | undefined;
-
-  override createClient(): Redis {
-    return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
-  }
 
   protected override publish(
     ...args: Parameters<ClientRedis['publish']>
@@ -126,5 +124,5 @@ export class ClaimingRedisClient extends ClientRedis {
 }
 
 export function claimingBusClient(settings: RedisTransportSettings): ClientProxy {
-  return new ClaimingRedisClient(redisTransport(settings).options ?? {}) as unknown as ClientProxy;
+  return new ClaimingRedisClient(redisTransport(settings).options) as unknown as ClientProxy;
 }

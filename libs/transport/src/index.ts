@@ -16,3 +16,4 @@ export * from './work-queue';
 export * from './work-sharing-server';
 export * from './bus-connections';
 export * from './redis-cluster';
+export * from './sharded-client';

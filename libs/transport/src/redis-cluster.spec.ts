@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { ClientProxy } from '@nestjs/microservices';
 import { AgentPatterns, RelayPatterns, addressed } from '@astral/contracts';
-import { RedisClusterHandle, startRedisCluster, waitFor } from '@astral/testing';
+import { RedisClusterHandle, redisCli, startRedisCluster, waitFor } from '@astral/testing';
 import { grantBusUser } from './acl-admin';
 import { busClient } from './bus-client';
 import { CLUSTER_SEEDS, clusterSeeds } from './redis-cluster';
@@ -108,6 +108,28 @@ describe('the bus on a 3-shard Redis Cluster', () => {
     await expect(
       request(clients.get(A)!, addressed(RelayPatterns.SetUploadLimit, B), { uploadLimitBps: 1 }),
     ).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it("carries a node's messages to itself and every reply sharded, in the node's own slot", async () => {
+    const spublishCalls = async () => {
+      const stats = await Promise.all(cluster.nodes.map((n) => redisCli(n.port, 'INFO', 'commandstats')));
+      return stats.reduce((sum, s) => sum + Number(/cmdstat_spublish:calls=(\d+)/.exec(s)?.[1] ?? 0), 0);
+    };
+    const before = await spublishCalls();
+    await expect(ask(A, B)).resolves.toEqual({ refused: `asked by ${A}` });
+    await expect(
+      request(clients.get(B)!, addressed(RelayPatterns.SetUploadLimit, B), { uploadLimitBps: 1 }),
+    ).resolves.toEqual({ ok: true });
+    // A's request to B went by PUBLISH (B matches it by pattern); its reply, B's request to its own
+    // relay and that reply went by SPUBLISH.
+    expect((await spublishCalls()) - before).toBe(3);
+    // B's server listens on its own sharded channels, all on one shard: its slot's master.
+    const listed = await Promise.all(
+      cluster.nodes.map((n) => redisCli(n.port, 'PUBSUB', 'SHARDCHANNELS', `*{${B}}`)),
+    );
+    const holding = listed.filter((out) => out.trim().length > 0);
+    expect(holding).toHaveLength(1);
+    expect(holding[0]).toContain(`relay.${B}.limits.set@{${B}}`);
   });
 
   it("has every node's ACL: A may publish as A and not as B, on each cluster node", async () => {

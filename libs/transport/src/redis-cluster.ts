@@ -78,6 +78,9 @@ export function openRedis(options: OpenRedisOptions): Redis {
     retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
     retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
     slotsRefreshTimeout: 2000,
+    // SSUBSCRIBE goes to the master of the channel's slot: one subscriber per master in use, opened on
+    // first use (a node's sharded channels all sit in its own slot: one such connection).
+    shardedSubscribers: true,
   });
   return cluster as unknown as Redis;
 }

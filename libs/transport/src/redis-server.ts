@@ -1,13 +1,25 @@
 import { ReadPacket, RedisContext, RedisOptions, ServerRedis } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import { LogThrottle } from '@astral/net';
-import { AstralError, SELF, isSenderId, senderAllowed, splitSender, targetOf } from '@astral/contracts';
+import {
+  AstralError,
+  SELF,
+  isSenderId,
+  senderAllowed,
+  shardedChannel,
+  shardedReplyChannel,
+  splitSender,
+  targetOf,
+} from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
 import { BusConnections } from './bus-connections';
-import { nestClusterConnection } from './redis-cluster';
+import { CLUSTER_SEEDS, nestClusterConnection } from './redis-cluster';
 
-/** The publishing side of Nest's Redis server (its pub client). */
-type RedisPublisher = { publish(channel: string, message: string): Promise<unknown> };
+/** The publishing side of Nest's Redis server (its pub client; SPUBLISH on a Redis Cluster). */
+type RedisPublisher = {
+  publish(channel: string, message: string): Promise<unknown>;
+  spublish?(channel: string, message: string): Promise<unknown>;
+};
 
 /**
  * Nest's Redis transport server, screened and sender-bound (docs/SECURITY.md). Every channel a sender
@@ -26,6 +38,10 @@ type RedisPublisher = { publish(channel: string, message: string): Promise<unkno
  * Subscriptions are one PSUBSCRIBE per namespace (`directory.*`, `node.<id>.*`, `relay.<id>.*`): Redis
  * checks PSUBSCRIBE patterns literally against the ACL's. Replies (`….reply`) that the namespace pattern
  * also matches are dropped unread.
+ *
+ * On a Redis Cluster (options from a `?cluster=1` URL; docs/CONTRACTS.md, "Redis Cluster") the server
+ * also SSUBSCRIBEs the sharded channels of the messages its own node sends it (`<channel>@{<id>}`, one
+ * slot per node), and answers every request with SPUBLISH on the requester's sharded reply channel.
  */
 export class ScreenedRedisServer extends ServerRedis {
   private readonly refusals = new LogThrottle();
@@ -34,7 +50,15 @@ export class ScreenedRedisServer extends ServerRedis {
 
   /** Connections created so far: Nest creates the subscriber, then the publisher. */
   private created = 0;
-  private listener?: { sub: Redis; onMessage: (...args: string[]) => void; patterns: string[] };
+  private listener?: {
+    sub: Redis;
+    onMessage: (...args: string[]) => void;
+    onShardMessage: (...args: string[]) => void;
+    patterns: string[];
+    shardChannels: string[];
+  };
+  /** Whether the options name a Redis Cluster (sharded replies and self-addressed messages). */
+  protected readonly sharded: boolean;
 
   constructor(
     options: RedisOptions['options'],
@@ -42,6 +66,7 @@ export class ScreenedRedisServer extends ServerRedis {
     private readonly connections?: BusConnections,
   ) {
     super(options ?? {});
+    this.sharded = Boolean((options as Record<string, unknown> | undefined)?.[CLUSTER_SEEDS]);
   }
 
   override createRedisClient(): Redis {
@@ -55,8 +80,11 @@ export class ScreenedRedisServer extends ServerRedis {
     const l = this.listener;
     this.listener = undefined;
     if (l && this.connections) {
-      l.sub.off('pmessage', l.onMessage);
-      if (l.sub.status === 'ready') await l.sub.punsubscribe(...l.patterns).catch(() => undefined);
+      l.sub.off('pmessage', l.onMessage).off('smessage', l.onShardMessage);
+      if (l.sub.status === 'ready') {
+        await l.sub.punsubscribe(...l.patterns).catch(() => undefined);
+        if (l.shardChannels.length) await l.sub.sunsubscribe(...l.shardChannels).catch(() => undefined);
+      }
     }
     await super.close();
     this.created = 0;
@@ -73,6 +101,20 @@ export class ScreenedRedisServer extends ServerRedis {
     return [...patterns];
   }
 
+  /**
+   * On a Redis Cluster, the sharded channels of its node-addressed handlers (`<channel>@{<id>}`): what
+   * the node itself sends them (`travelsSharded`). All sit in the node's slot.
+   */
+  shardedSubscriptions(): string[] {
+    if (!this.sharded) return [];
+    const channels: string[] = [];
+    for (const key of this.messageHandlers.keys()) {
+      const target = targetOf(key);
+      if (target !== null && target !== SELF) channels.push(shardedChannel(key, target));
+    }
+    return channels;
+  }
+
   override bindEvents(subClient: Redis, pubClient: Redis): void {
     const patterns = this.subscriptionPatterns();
     const mine = new Set(patterns);
@@ -80,9 +122,44 @@ export class ScreenedRedisServer extends ServerRedis {
     const onMessage = (pattern: string, channel: string, buffer: string) => {
       if (mine.has(pattern)) void this.handleMessage(channel, buffer, pubClient, pattern);
     };
+    const shardChannels = this.shardedSubscriptions();
+    const mineSharded = new Set(shardChannels);
+    const onShardMessage = (channel: string, buffer: string) => {
+      if (mineSharded.has(channel)) void this.handleMessage(channel, buffer, pubClient, channel);
+    };
     subClient.on('pmessage', onMessage);
-    this.listener = { sub: subClient, onMessage, patterns };
+    if (this.sharded) subClient.on('smessage', onShardMessage);
+    this.listener = { sub: subClient, onMessage, onShardMessage, patterns, shardChannels };
     for (const pattern of patterns) void subClient.psubscribe(pattern);
+    if (shardChannels.length) {
+      subClient.ssubscribe(...shardChannels).catch((err: unknown) => {
+        this.logger.error({
+          msg: 'SSUBSCRIBE of the node-addressed channels failed; messages of this node to itself are lost',
+          err: err instanceof Error ? err.message : String(err),
+        });
+      });
+    }
+  }
+
+  /** Where the answer to a request received on `channel` goes, and how (SPUBLISH on a cluster). */
+  protected publishReply(pub: RedisPublisher, channel: string, message: string): Promise<unknown> {
+    const split = this.sharded ? splitSender(channel) : null;
+    if (split && pub.spublish) return pub.spublish(shardedReplyChannel(split.base, split.sender), message);
+    return pub.publish(this.getReplyPattern(channel), message);
+  }
+
+  override getPublisher(
+    pub: RedisPublisher,
+    pattern: string,
+    id: string,
+    ctx: RedisContext,
+  ): (response: object) => Promise<unknown> {
+    if (!this.sharded) return super.getPublisher(pub, pattern, id, ctx) as (r: object) => Promise<unknown>;
+    return (response: object) => {
+      const outgoing: unknown = this.serializer.serialize(Object.assign(response, { id }));
+      this.onProcessingEndHook?.(this.transportId, ctx);
+      return this.publishReply(pub, pattern, JSON.stringify(outgoing));
+    };
   }
 
   override handleMessage(
@@ -145,7 +222,7 @@ export class ScreenedRedisServer extends ServerRedis {
     const err = new AstralError(status, reason).toBody();
     return this.safely(
       channel,
-      pub.publish(this.getReplyPattern(replyTo), JSON.stringify({ id, err, isDisposed: true })),
+      this.publishReply(pub, replyTo, JSON.stringify({ id, err, isDisposed: true })),
     );
   }
 
@@ -162,7 +239,7 @@ export class ScreenedRedisServer extends ServerRedis {
   ): Promise<unknown> {
     const ctx = new RedisContext([channel]);
     if (packet.id === undefined) return this.handleEvent(channel, packet as ReadPacket, ctx);
-    const publish = this.getPublisher(pub, replyTo, packet.id, ctx) as (r: object) => Promise<unknown>;
+    const publish = this.getPublisher(pub, replyTo, packet.id, ctx);
     const handler = this.getHandlerByPattern(channel);
     if (!handler) {
       const err = new AstralError('not-found', `nothing here answers ${channel}`).toBody();

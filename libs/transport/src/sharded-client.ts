@@ -1,0 +1,113 @@
+import { ClientRedis, MsPattern, ReadPacket, RedisOptions, WritePacket } from '@nestjs/microservices';
+import { shardedChannel, shardedReplyChannel, splitSender, travelsSharded } from '@astral/contracts';
+import type Redis from 'ioredis';
+import { CLUSTER_SEEDS, nestClusterConnection } from './redis-cluster';
+
+/**
+ * Nest's Redis client, made for a Redis Cluster when its options name one (redis-cluster.ts), and
+ * Nest's own otherwise. On a cluster (docs/CONTRACTS.md, "Redis Cluster"):
+ *
+ * - replies come back sharded: the client SSUBSCRIBEs `<channel>@{<sender>}.reply` (its own slot, so one
+ *   shard carries every reply it gets) and the servers SPUBLISH there (ScreenedRedisServer);
+ * - a message to the sender's own node (`travelsSharded`: the relay and the agent of one node) is
+ *   SPUBLISHed on `<channel>@{<sender>}`, which that node's server SSUBSCRIBEs;
+ * - any other message is PUBLISHed on `<channel>@<sender>` as on one Redis: its receiver matches it by
+ *   pattern, and a Redis Cluster forwards a PUBLISH to every node.
+ *
+ * The subclasses bind the sender (normalizePattern returns `<channel>@<sender>`).
+ */
+export abstract class ClusterAwareRedisClient extends ClientRedis {
+  /** Whether this client's options name a Redis Cluster. */
+  protected readonly sharded: boolean;
+
+  constructor(options: RedisOptions['options']) {
+    super(options ?? {});
+    this.sharded = Boolean((options as Record<string, unknown> | undefined)?.[CLUSTER_SEEDS]);
+  }
+
+  override createClient(): Redis {
+    return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
+  }
+
+  /** Nest's reply reader, on sharded replies too. */
+  override createResponseCallback(): ReturnType<ClientRedis['createResponseCallback']> {
+    const callback = super.createResponseCallback();
+    // Nest's own callback, as Nest attaches it: it handles its errors itself.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    if (this.sharded) this.redisOf('sub').on('smessage', callback);
+    return callback;
+  }
+
+  /** Nest's publish, with the sharded reply channel and request channel on a cluster. */
+  protected override publish(partialPacket: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    if (!this.sharded) return super.publish(partialPacket, callback);
+    try {
+      const packet = this.assignPacketId(partialPacket);
+      const { channel, base, sender } = this.channelOf(partialPacket);
+      const replyChannel = shardedReplyChannel(base, sender);
+      const message = JSON.stringify(this.serializer.serialize(packet));
+      const send = () => {
+        this.subscriptionsCount.set(replyChannel, (this.subscriptionsCount.get(replyChannel) ?? 0) + 1);
+        this.routingMap.set(packet.id, callback);
+        this.publishOn(channel, message).catch((err: unknown) => this.failRequest(packet.id, err));
+      };
+      if ((this.subscriptionsCount.get(replyChannel) ?? 0) <= 0) {
+        this.redisOf('sub')
+          .ssubscribe(replyChannel)
+          .then(send, (err: unknown) => callback({ err }));
+      } else {
+        send();
+      }
+      return () => {
+        this.unsubscribeFromChannel(replyChannel);
+        this.routingMap.delete(packet.id);
+      };
+    } catch (err) {
+      callback({ err });
+      return () => undefined;
+    }
+  }
+
+  protected override dispatchEvent(packet: ReadPacket): Promise<unknown> {
+    if (!this.sharded) return super.dispatchEvent(packet);
+    const { channel } = this.channelOf(packet);
+    return this.publishOn(channel, JSON.stringify(this.serializer.serialize(packet)));
+  }
+
+  protected override unsubscribeFromChannel(channel: string): void {
+    if (!this.sharded) return super.unsubscribeFromChannel(channel);
+    const left = (this.subscriptionsCount.get(channel) ?? 0) - 1;
+    this.subscriptionsCount.set(channel, left);
+    if (left <= 0) {
+      this.subscriptionsCount.delete(channel);
+      this.redisOf('sub')
+        .sunsubscribe(channel)
+        .catch(() => undefined);
+    }
+  }
+
+  /** The channel a packet goes out on, sharded or not, with its base and sender. */
+  private channelOf(packet: ReadPacket): { channel: string; base: string; sender: string } {
+    const split = splitSender(this.normalizePattern(packet.pattern as MsPattern));
+    if (!split) throw new Error(`bus channel ${String(packet.pattern)} has no sender`);
+    const { base, sender } = split;
+    const channel = travelsSharded(base, sender) ? shardedChannel(base, sender) : `${base}@${sender}`;
+    return { channel, base, sender };
+  }
+
+  private publishOn(channel: string, message: string): Promise<unknown> {
+    const pub = this.redisOf('pub');
+    return channel.endsWith('}') ? pub.spublish(channel, message) : pub.publish(channel, message);
+  }
+
+  private failRequest(id: string, err: unknown): void {
+    const callback = this.routingMap.get(id) as ((p: WritePacket) => void) | undefined;
+    this.routingMap.delete(id);
+    callback?.({ err, isDisposed: true });
+  }
+
+  /** Nest's publisher or subscriber, typed (Nest declares ioredis's type loosely). */
+  protected redisOf(role: 'pub' | 'sub'): Redis {
+    return (role === 'pub' ? this.pubClient : this.subClient) as Redis;
+  }
+}
