@@ -105,6 +105,18 @@ describe('the bus: a node acts only as itself', () => {
     });
   }
 
+  it('holds four bus connections per node: one publisher and one subscriber each for its agent and its relay', async () => {
+    const admin = new Redis(adminUrl, { maxRetriesPerRequest: 0 });
+    try {
+      const list = (await admin.client('LIST')) as string;
+      const ofB = list.split('\n').filter((line) => line.includes(` user=${ids.B} `));
+      const names = ofB.map((line) => /name=(\S*)/.exec(line)?.[1]).sort();
+      expect(names).toEqual(['astral-bus-pub', 'astral-bus-pub', 'astral-bus-sub', 'astral-bus-sub']);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('refuses every command without credentials; the same command with them works', async () => {
     const anonymous = new Redis(`redis://127.0.0.1:${redis.port}`, {
       maxRetriesPerRequest: 0,

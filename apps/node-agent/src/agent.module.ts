@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { busClient } from '@astral/transport';
+import { BusConnections, busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { NodeKeys } from '@astral/identity';
 import { AGENT_CLIENT, AGENT_CONFIG, AGENT_LOGGER, AGENT_NODE_ID, AGENT_NODE_KEYS } from './agent.tokens';
@@ -29,7 +29,17 @@ import { PreviewService } from './preview/preview.service';
 
 @Module({})
 export class AgentModule {
-  static register(config: NodeConfig, nodeId: string, keys: NodeKeys, log: Logger): DynamicModule {
+  /**
+   * `connections`: the process's bus connections (busConnections), shared by the agent's bus client
+   * here and its bus server (main.ts): one publisher and one subscriber for the process.
+   */
+  static register(
+    config: NodeConfig,
+    nodeId: string,
+    keys: NodeKeys,
+    log: Logger,
+    connections?: BusConnections,
+  ): DynamicModule {
     return {
       module: AgentModule,
       controllers: [
@@ -48,7 +58,8 @@ export class AgentModule {
         { provide: AGENT_LOGGER, useValue: log },
         {
           provide: AGENT_CLIENT,
-          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
+          useFactory: () =>
+            busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }, connections),
         },
         NodeFacts,
         LinkEvents,

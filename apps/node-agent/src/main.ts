@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import {
   AstralErrorFilter,
   NodeAddressedRedisServer,
+  busConnections,
   connectBus,
   redisTransport,
   useValidation,
@@ -55,8 +56,11 @@ export async function startAgent(
         'fine for a lab, not for untrusted nodes (astral redis grant, docs/SECURITY.md)',
     );
   }
+  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
+  // One publisher and one subscriber for the process, shared by the bus client (AgentModule) and server.
+  const connections = busConnections(bus);
   const app = await NestFactory.create<NestExpressApplication>(
-    AgentModule.register(config, nodeId, keys, log),
+    AgentModule.register(config, nodeId, keys, log, connections),
     {
       logger: new PinoNestLogger(log),
       bodyParser: false,
@@ -77,13 +81,7 @@ export async function startAgent(
   // Validation wired as in every app (docs/CONTRACTS.md): one pipe and one filter, which the bus side
   // inherits; the filter answers HTTP with a JSON error body and Redis with an AstralErrorBody.
   useValidation(app, new AstralErrorFilter(log));
-  connectBus(
-    app,
-    new NodeAddressedRedisServer(
-      nodeId,
-      redisTransport({ url: config.redisUrl, caFile: config.redisCaFile }).options,
-    ),
-  );
+  connectBus(app, new NodeAddressedRedisServer(nodeId, redisTransport(bus).options, connections));
   // Request schemas from the class-validator rules, read at build time by the @nestjs/swagger plugin (scripts/build.js).
   await SwaggerModule.loadPluginMetadata(openApiPluginMetadata);
   SwaggerModule.setup(

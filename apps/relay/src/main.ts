@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { NodeAddressedRedisServer, redisTransport, useValidation } from '@astral/transport';
+import { NodeAddressedRedisServer, busConnections, redisTransport, useValidation } from '@astral/transport';
 import {
   NODE_ENV,
   NodeConfig,
@@ -29,9 +29,12 @@ export async function startRelay(
   const keys = loadOrCreateNodeKeys(config.dataDir);
   const log = createLogger('relay', nodeId, config.logLevel);
   adoptProcessPolicyLogger(log);
-  const transport = redisTransport({ url: config.redisUrl, caFile: config.redisCaFile });
-  const app = await NestFactory.createMicroservice(RelayModule.register(config, nodeId, keys, log), {
-    strategy: new NodeAddressedRedisServer(nodeId, transport.options),
+  const bus = { url: config.redisUrl, caFile: config.redisCaFile };
+  // One publisher and one subscriber for the process, shared by the bus client (RelayModule) and server.
+  const connections = busConnections(bus);
+  const module = RelayModule.register(config, nodeId, keys, log, connections);
+  const app = await NestFactory.createMicroservice(module, {
+    strategy: new NodeAddressedRedisServer(nodeId, redisTransport(bus).options, connections),
     logger: new PinoNestLogger(log),
   });
   // Validation wired as in every app (useValidation, docs/CONTRACTS.md); the filter logs each refusal.

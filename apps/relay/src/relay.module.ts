@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { busClient } from '@astral/transport';
+import { BusConnections, busClient } from '@astral/transport';
 import { Logger, NodeConfig } from '@astral/config';
 import { RelayService } from './relay.service';
 import { ForwardServer } from './forward/forward-server';
@@ -15,7 +15,17 @@ import {
 
 @Module({})
 export class RelayModule {
-  static register(config: NodeConfig, nodeId: string, keys: NodeKeys, log: Logger): DynamicModule {
+  /**
+   * `connections`: the process's bus connections (busConnections), shared by the relay's bus client
+   * here and its bus server (main.ts): one publisher and one subscriber for the process.
+   */
+  static register(
+    config: NodeConfig,
+    nodeId: string,
+    keys: NodeKeys,
+    log: Logger,
+    connections?: BusConnections,
+  ): DynamicModule {
     return {
       module: RelayModule,
       controllers: [RelayControlController],
@@ -26,7 +36,8 @@ export class RelayModule {
         { provide: RELAY_LOGGER, useValue: log },
         {
           provide: RELAY_CLIENT,
-          useFactory: () => busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }),
+          useFactory: () =>
+            busClient(nodeId, { url: config.redisUrl, caFile: config.redisCaFile }, connections),
         },
         RelayService,
         ForwardServer,

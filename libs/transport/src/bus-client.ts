@@ -63,11 +63,9 @@ export class SenderBoundRedisClient extends ClusterAwareRedisClient {
   override async close(): Promise<void> {
     if (!this.connections) return super.close();
     // A shared subscriber lives on for the server: stop reading replies on it.
-    const listener = this.replyListener;
-    if (listener) {
-      // eslint-disable-next-line @typescript-eslint/no-misused-promises
-      this.subscriber()?.off('message', listener).off('smessage', listener);
-    }
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    if (this.replyListener) this.subscriber()?.off('message', this.replyListener);
+    this.stopReadingShardReplies();
     this.replyListener = undefined;
     await super.close();
     this.created = 0;

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { isCluster, openRedis } from './redis-cluster';
+import { clusterSeeds, isCluster, openRedis } from './redis-cluster';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 
 /** Which of the two bus connections: the publisher (commands, PUBLISH) or the subscriber (SUBSCRIBE mode). */
@@ -33,10 +33,16 @@ export class BusConnections {
   constructor(
     private readonly make: (role: BusRole) => Redis,
     private readonly retryDelayMs = 250,
+    /**
+     * One client for both roles: a Redis Cluster client, which keeps its subscriber connections apart
+     * from the ones it sends commands on, so one instance publishes and subscribes.
+     */
+    private readonly oneForBoth = false,
   ) {}
 
   /** The connection of a role, for one more user (who must quit it once, when done). */
-  take(role: BusRole): Redis {
+  take(wanted: BusRole): Redis {
+    const role: BusRole = this.oneForBoth ? 'pub' : wanted;
     let s = this.shared.get(role);
     if (!s) {
       s = this.open(role);
@@ -48,7 +54,7 @@ export class BusConnections {
 
   /** Users of each role now (for the specs and metrics). */
   users(role: BusRole): number {
-    return this.shared.get(role)?.users ?? 0;
+    return this.shared.get(this.oneForBoth ? 'pub' : role)?.users ?? 0;
   }
 
   private open(role: BusRole): Shared {
@@ -84,12 +90,22 @@ export class BusConnections {
 
 /**
  * A process's bus connections for these settings, to pass to both its bus client (busClient) and its bus
- * server, so it holds one publisher and one subscriber (named `astral-bus-pub` and `astral-bus-sub`).
+ * server, so it holds one publisher and one subscriber (named `astral-bus-pub` and `astral-bus-sub`); on
+ * a Redis Cluster, one Cluster client (`astral-bus`) with its subscriber connections.
  */
 export function busConnections(settings: RedisTransportSettings): BusConnections {
   const options = redisTransport(settings).options;
+  const cluster = clusterSeeds(settings.url) !== null;
   return new BusConnections(
-    (role) => openRedis({ ...options, lazyConnect: true, connectionName: `astral-bus-${role}` }),
+    (role) =>
+      openRedis({
+        ...options,
+        lazyConnect: true,
+        connectionName: cluster ? 'astral-bus' : `astral-bus-${role}`,
+      }),
     settings.retryDelayMs,
+    // On a Redis Cluster one Cluster client per process: it publishes through its own slot's master
+    // (publishingNode) and subscribes on a connection of its own, and SSUBSCRIBEs on one more.
+    cluster,
   );
 }

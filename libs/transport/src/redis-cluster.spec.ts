@@ -4,6 +4,7 @@ import { AgentPatterns, RelayPatterns, addressed } from '@astral/contracts';
 import { RedisClusterHandle, redisCli, startRedisCluster, waitFor } from '@astral/testing';
 import { grantBusUser } from './acl-admin';
 import { busClient } from './bus-client';
+import { busConnections } from './bus-connections';
 import { CLUSTER_SEEDS, clusterSeeds } from './redis-cluster';
 import { redisConnection, redisTransport } from './redis-transport';
 import { NodeAddressedRedisServer } from './redis-server';
@@ -71,14 +72,20 @@ describe('the bus on a 3-shard Redis Cluster', () => {
     for (const id of [A, B]) urls.set(id, (await grantBusUser(admin, { role: 'node', nodeId: id })).url);
     for (const id of [A, B]) {
       const url = urls.get(id)!;
-      const server = new NodeAddressedRedisServer(id, redisTransport({ url, retryDelayMs: 100 }).options);
+      // As the apps wire them: one set of bus connections for the process's client and server.
+      const connections = busConnections({ url, retryDelayMs: 100 });
+      const server = new NodeAddressedRedisServer(
+        id,
+        redisTransport({ url, retryDelayMs: 100 }).options,
+        connections,
+      );
       server.addHandler(AgentPatterns.TicketRequest, (data: unknown) =>
         Promise.resolve({ refused: `asked by ${(data as { requesterId: string }).requesterId}` }),
       );
       server.addHandler(RelayPatterns.SetUploadLimit, () => Promise.resolve({ ok: true }));
       servers.push(server);
       await listen(server);
-      const client = busClient(id, { url, retryDelayMs: 100 });
+      const client = busClient(id, { url, retryDelayMs: 100 }, connections);
       clients.set(id, client);
       await client.connect();
     }
@@ -130,6 +137,18 @@ describe('the bus on a 3-shard Redis Cluster', () => {
     const holding = listed.filter((out) => out.trim().length > 0);
     expect(holding).toHaveLength(1);
     expect(holding[0]).toContain(`relay.${B}.limits.set@{${B}}`);
+  });
+
+  it("holds one Cluster client per process: a publishing connection to its slot's master and two subscribers", async () => {
+    const lists = await Promise.all(cluster.nodes.map((n) => redisCli(n.port, 'CLIENT', 'LIST')));
+    const ofA = lists.flatMap((l) => l.split('\n').filter((line) => line.includes(` user=${A} `)));
+    const names = ofA.map((line) => /name=(\S*)/.exec(line)?.[1] ?? '').sort();
+    // Commands: its slot's master (PUBLISH, and SPUBLISH to itself), and the master of each slot it
+    // answers a request from (here B's); one classic subscriber; one sharded subscriber (its own slot).
+    expect(names.filter((n) => n === 'astral-bus').length).toBeLessThanOrEqual(2);
+    expect(names.filter((n) => n.startsWith('ioredis-cluster(subscriber)'))).toHaveLength(1);
+    expect(names.filter((n) => n.startsWith('ioredis-cluster(ssubscriber)'))).toHaveLength(1);
+    expect(names).toHaveLength(names.filter((n) => n.includes('astral-bus')).length);
   });
 
   it("has every node's ACL: A may publish as A and not as B, on each cluster node", async () => {

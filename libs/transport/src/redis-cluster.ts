@@ -108,3 +108,23 @@ export function duplicateConnection(redis: Redis, connectionName: string): Redis
     redisOptions: { ...cluster.options.redisOptions, connectionName },
   }) as unknown as Redis;
 }
+
+// cluster-key-slot (ioredis's own slot function) ships no types in the version ioredis uses.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const keySlot = require('cluster-key-slot') as (key: string) => number;
+
+/**
+ * The node of a Redis Cluster a sender's broadcast PUBLISHes go through: the master of its own slot
+ * (`{<sender>}`, where its sharded channels live too), so that a process holds one publishing connection
+ * whatever the number of shards. ioredis sends a PUBLISH to a random node, which in time connects every
+ * process to every master. Null while the slot map or that node is not there (reconnecting): then the
+ * Cluster client picks one.
+ */
+export function publishingNode(cluster: Redis, sender: string): Redis | null {
+  const c = cluster as unknown as Cluster;
+  const key = c.slots[keySlot(`{${sender}}`)]?.[0];
+  if (!key) return null;
+  const node = c.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
+  const usable = ['wait', 'connecting', 'connect', 'ready'];
+  return node && usable.includes(node.status) ? node : null;
+}

@@ -1,7 +1,7 @@
 import { ClientRedis, MsPattern, ReadPacket, RedisOptions, WritePacket } from '@nestjs/microservices';
 import { shardedChannel, shardedReplyChannel, splitSender, travelsSharded } from '@astral/contracts';
 import type Redis from 'ioredis';
-import { CLUSTER_SEEDS, nestClusterConnection } from './redis-cluster';
+import { CLUSTER_SEEDS, nestClusterConnection, publishingNode } from './redis-cluster';
 
 /**
  * Nest's Redis client, made for a Redis Cluster when its options name one (redis-cluster.ts), and
@@ -19,6 +19,7 @@ import { CLUSTER_SEEDS, nestClusterConnection } from './redis-cluster';
 export abstract class ClusterAwareRedisClient extends ClientRedis {
   /** Whether this client's options name a Redis Cluster. */
   protected readonly sharded: boolean;
+  private shardReplyListener?: (channel: string, buffer: string) => void;
 
   constructor(options: RedisOptions['options']) {
     super(options ?? {});
@@ -29,13 +30,25 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
     return nestClusterConnection(this.getClientOptions()) ?? (super.createClient() as Redis);
   }
 
-  /** Nest's reply reader, on sharded replies too. */
+  /**
+   * Nest's reply reader, on sharded replies too: only on reply channels, since a subscriber shared with
+   * the process's server (bus-connections.ts) also carries the server's sharded requests.
+   */
   override createResponseCallback(): ReturnType<ClientRedis['createResponseCallback']> {
     const callback = super.createResponseCallback();
-    // Nest's own callback, as Nest attaches it: it handles its errors itself.
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    if (this.sharded) this.redisOf('sub').on('smessage', callback);
+    if (this.sharded) {
+      this.shardReplyListener = (channel: string, buffer: string) => {
+        if (channel.endsWith('.reply')) void callback(channel, buffer);
+      };
+      this.redisOf('sub').on('smessage', this.shardReplyListener);
+    }
     return callback;
+  }
+
+  /** Stops reading sharded replies on a subscriber that lives on (shared with the server). */
+  protected stopReadingShardReplies(): void {
+    if (this.shardReplyListener) this.redisOf('sub')?.off('smessage', this.shardReplyListener);
+    this.shardReplyListener = undefined;
   }
 
   /** Nest's publish, with the sharded reply channel and request channel on a cluster. */
@@ -49,7 +62,7 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
       const send = () => {
         this.subscriptionsCount.set(replyChannel, (this.subscriptionsCount.get(replyChannel) ?? 0) + 1);
         this.routingMap.set(packet.id, callback);
-        this.publishOn(channel, message).catch((err: unknown) => this.failRequest(packet.id, err));
+        this.publishOn(channel, sender, message).catch((err: unknown) => this.failRequest(packet.id, err));
       };
       if ((this.subscriptionsCount.get(replyChannel) ?? 0) <= 0) {
         this.redisOf('sub')
@@ -70,8 +83,8 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
 
   protected override dispatchEvent(packet: ReadPacket): Promise<unknown> {
     if (!this.sharded) return super.dispatchEvent(packet);
-    const { channel } = this.channelOf(packet);
-    return this.publishOn(channel, JSON.stringify(this.serializer.serialize(packet)));
+    const { channel, sender } = this.channelOf(packet);
+    return this.publishOn(channel, sender, JSON.stringify(this.serializer.serialize(packet)));
   }
 
   protected override unsubscribeFromChannel(channel: string): void {
@@ -95,9 +108,11 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
     return { channel, base, sender };
   }
 
-  private publishOn(channel: string, message: string): Promise<unknown> {
+  /** SPUBLISH for a sharded channel; else PUBLISH through the sender's own slot's master. */
+  private publishOn(channel: string, sender: string, message: string): Promise<unknown> {
     const pub = this.redisOf('pub');
-    return channel.endsWith('}') ? pub.spublish(channel, message) : pub.publish(channel, message);
+    if (channel.endsWith('}')) return pub.spublish(channel, message);
+    return (publishingNode(pub, sender) ?? pub).publish(channel, message);
   }
 
   private failRequest(id: string, err: unknown): void {
