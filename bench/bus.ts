@@ -7,6 +7,10 @@
  * messages per node and second, Redis CPU-seconds per 10,000 messages, publish-to-delivery latency;
  * projected from them: shards for 100,000 and 1,000,000 nodes.
  *
+ * `--cluster 3` runs today's transport on the cluster (`--transport nest`, the default: a `?cluster=1` URL,
+ * docs/CONTRACTS.md "Redis Cluster") or the inbox pattern (`--transport inbox`, a design for messages
+ * between nodes that is not built: the channel would no longer prove the sender).
+ *
  * Flags: --warmup S (5), --heartbeat-ms (5000, the directory heartbeat), --relay-stats-ms (1000, the
  * relay's stats report to its agent; 0 = off), --msgs-per-node (4.5, the simulation's figure, from
  * which the request rate is derived).
@@ -20,13 +24,13 @@ import { topology } from './bus/fleet';
 import { DIRECTORY_INBOXES } from './bus/inbox-fleet';
 import { Recorder, openFilesLimit, round, sampleRedis, shardsFor } from './bus/measure';
 import { ProbeHandle, startProbe } from './bus/probe-handle';
-import { BusSetup, startBus } from './bus/setup';
+import { BusSetup, BusTransport, startBus } from './bus/setup';
 import { parseFlags, percentile } from './lib/report';
 
 export interface BusBenchResult {
   nodes: number;
   cluster: number;
-  transport: 'nest-redis' | 'sharded-inbox';
+  transport: 'nest-redis' | 'nest-redis-cluster' | 'sharded-inbox';
   durationS: number;
   connectionsPerNode: number;
   /** PUBLISH + SPUBLISH calls in the window (Redis's commandstats, the probe's taken out) ÷ nodes ÷ s. */
@@ -69,6 +73,9 @@ export async function busBench(args: string[]): Promise<void> {
   const heartbeatMs = Number(flags.get('heartbeat-ms') ?? 5000);
   const relayStatsMs = Number(flags.get('relay-stats-ms') ?? 1000);
   const simMsgsPerNode = Number(flags.get('msgs-per-node') ?? 4.5);
+  const transport = (flags.get('transport') ?? 'nest') as BusTransport;
+  if (transport !== 'nest' && transport !== 'inbox') throw new Error('--transport is nest or inbox');
+  const inbox = shards > 0 && transport === 'inbox';
   if (!(nodes >= 2) || !(durationS > 0))
     throw new Error('--nodes must be at least 2 and --duration positive');
   if (shards !== 0 && shards < 3) throw new Error('--cluster is 0 (one redis-server) or at least 3 shards');
@@ -78,7 +85,7 @@ export async function busBench(args: string[]): Promise<void> {
     heartbeatsPerNodePerS: 1000 / heartbeatMs,
     relayStatsPerNodePerS: relayStatsMs > 0 ? 1000 / relayStatsMs : 0,
   };
-  const fdsNeeded = nodes * (shards ? FDS_PER_NODE.inbox(shards) : FDS_PER_NODE.nest) + 256;
+  const fdsNeeded = nodes * (inbox ? FDS_PER_NODE.inbox(shards) : FDS_PER_NODE.nest) + 256;
   if (openFilesLimit() < fdsNeeded) {
     throw new Error(
       `${nodes} nodes need about ${fdsNeeded} open files in this process; its limit is ${openFilesLimit()} ` +
@@ -92,7 +99,7 @@ export async function busBench(args: string[]): Promise<void> {
   let bus: BusSetup | undefined;
   let probe: ProbeHandle | undefined;
   try {
-    bus = await startBus(shards, topology(nodes), rec);
+    bus = await startBus(shards, topology(nodes), rec, transport);
     const { admin, fleet } = bus;
     probe = await startProbe(bus.probeTarget);
     progress(`${shards ? `${shards}-shard cluster` : 'one redis-server'} up; connecting ${nodes} nodes`);
@@ -131,7 +138,7 @@ export async function busBench(args: string[]): Promise<void> {
     const result: BusBenchResult = {
       nodes,
       cluster: shards,
-      transport: shards ? 'sharded-inbox' : 'nest-redis',
+      transport: inbox ? 'sharded-inbox' : shards ? 'nest-redis-cluster' : 'nest-redis',
       durationS: round(run.windowS, 1),
       connectionsPerNode: round(connectionsPerNode, 2),
       messagesPerNodePerS: round(messagesPerNodePerS, 2),
@@ -160,7 +167,7 @@ export async function busBench(args: string[]): Promise<void> {
       requestErrors: rec.errors,
       psubscribePatterns: after.patterns,
       shardChannels: after.shardChannels,
-      notes: notesOf(shards, nodes, fleet.notes, after.patterns, run.benchCpuPercent),
+      notes: notesOf(shards, inbox, nodes, fleet.notes, after.patterns, run.benchCpuPercent),
     };
     if (rec.firstError) progress(`first request error: ${rec.firstError}`);
     printResult(result, flags.get('json'));
@@ -172,6 +179,7 @@ export async function busBench(args: string[]): Promise<void> {
 
 function notesOf(
   shards: number,
+  inbox: boolean,
   nodes: number,
   fleet: string[],
   patterns: number,
@@ -183,6 +191,10 @@ function notesOf(
       "in a Redis Cluster a PUBLISH is broadcast to every node, so this load cannot be spread over shards: shardsFor* is the capacity it would need, not a layout that works with today's transport",
       `every PUBLISH is matched against every PSUBSCRIBE pattern (${patterns} here, 2 per node): the CPU per message grows with the number of nodes, so the projection from ${nodes} nodes is a lower bound`,
       "a reply is delivered twice: to the requester's SUBSCRIBE and to the target server's own `node.<id>.*` pattern, which drops it",
+    );
+  } else if (!inbox) {
+    notes.push(
+      `on ${shards} shards: a PUBLISH (requests to other nodes, heartbeats to the directory) is forwarded to every shard and matched against the patterns there (${patterns} in all, 2 per node, spread over the shards by where each process subscribed); SPUBLISH (a node's messages to itself, replies) stays on its slot's shard`,
     );
   } else {
     notes.push(

@@ -30,6 +30,7 @@ function redisClients(objs: Obj[]): string[] {
 describe.each(targets)('k8s/%s hardening', (target) => {
   let objs: Obj[];
   const prod = target === 'overlays/prod';
+  const cluster = target === 'overlays/redis-cluster';
   beforeAll(() => {
     objs = render(target);
   });
@@ -139,14 +140,37 @@ describe.each(targets)('k8s/%s hardening', (target) => {
     expect(redisPolicy).toHaveLength(1);
     const spec = redisPolicy[0].spec!;
     expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(spec.egress ?? []).toEqual([]);
-    const allowed = (spec.ingress ?? []).flatMap((r) => {
-      expect(r.ports).toEqual([{ port: 6379, protocol: 'TCP' }]);
-      return (r.from ?? []).map((f) => {
-        expect(Object.keys(f)).toEqual(['podSelector']); // no namespace or address: this namespace's pods only
-        return f.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+    // A Redis Cluster's masters also reach each other (client port and cluster bus), and the Job that
+    // forms the cluster reaches them; nothing else is added, and the clients still reach 6379 only.
+    const peers = [REDIS_LABEL, 'astral-redis-cluster-create'];
+    const label = (f: { podSelector?: { matchLabels?: Record<string, string> } }) =>
+      f.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+    const isPeerRule = (r: NonNullable<typeof spec.ingress>[number]) =>
+      (r.from ?? []).every((f) => peers.includes(label(f) ?? ''));
+    const clusterRules = cluster ? (spec.ingress ?? []).filter(isPeerRule) : [];
+    if (cluster) {
+      expect(clusterRules).toHaveLength(1);
+      expect(clusterRules[0].ports).toEqual([
+        { port: 6379, protocol: 'TCP' },
+        { port: 16379, protocol: 'TCP' },
+      ]);
+      for (const r of spec.egress ?? [])
+        for (const t of r.to ?? [])
+          expect([label(t), t.podSelector?.matchLabels?.['k8s-app']]).toEqual(
+            label(t) === REDIS_LABEL ? [REDIS_LABEL, undefined] : [undefined, 'kube-dns'],
+          );
+    } else {
+      expect(spec.egress ?? []).toEqual([]);
+    }
+    const allowed = (spec.ingress ?? [])
+      .filter((r) => !clusterRules.includes(r))
+      .flatMap((r) => {
+        expect(r.ports).toEqual([{ port: 6379, protocol: 'TCP' }]);
+        return (r.from ?? []).map((f) => {
+          expect(Object.keys(f)).toEqual(['podSelector']); // no namespace or address: this namespace's pods only
+          return f.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+        });
       });
-    });
     expect(allowed.sort()).toEqual(redisClients(objs).sort());
     for (const client of redisClients(objs)) {
       const own = policies.find((p) => selects(p, client))!;

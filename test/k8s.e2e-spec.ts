@@ -6,7 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Obj, ROOT, kubectl, podSpecs, render, targets } from './k8s/render';
+import { clusterSeeds } from '@astral/transport';
+import { Obj, ROOT, kubectl, podSpecs, render, secretValues, targets } from './k8s/render';
 
 if (!kubectl)
   process.stderr.write(
@@ -97,3 +98,37 @@ describe.each(targets)('k8s/%s', (target) => {
     expect(seeder.spec?.template?.spec.containers.map((c) => c.name)).toEqual(['agent', 'relay']);
   });
 });
+
+if (targets.includes('overlays/redis-cluster')) {
+  describe('k8s/overlays/redis-cluster: the bus on a 3-master Redis Cluster', () => {
+    let objs: Obj[];
+    beforeAll(() => {
+      objs = render('overlays/redis-cluster');
+    });
+
+    it('runs 3 cluster-enabled masters that announce their names and keep nodes.conf on a volume of their own', () => {
+      const redis = objs.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'redis')!;
+      expect(redis.spec?.replicas).toBe(3);
+      const c = redis.spec!.template!.spec.containers[0];
+      const arg = (name: string) => c.args![c.args!.indexOf(name) + 1];
+      expect(arg('--cluster-enabled')).toBe('yes');
+      expect(arg('--cluster-config-file')).toBe('/data/nodes.conf');
+      expect(arg('--cluster-announce-hostname')).toBe('$(POD_NAME).redis');
+      expect(arg('--cluster-preferred-endpoint-type')).toBe('hostname');
+      expect(c.env?.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+      expect(c.volumeMounts?.find((m) => m.mountPath === '/data')?.name).toBe('data');
+      // /data is the claim's, not an emptyDir that a restart would empty (and with it the node's identity).
+      expect(redis.spec?.template?.spec.volumes?.some((v) => v.name === 'data')).toBe(false);
+      expect(redis.spec?.volumeClaimTemplates?.map((t) => t.metadata.name)).toEqual(['data']);
+      expect(objs.some((o) => o.kind === 'Job' && o.metadata.name === 'redis-cluster-create')).toBe(true);
+    });
+
+    it('names the cluster in every REDIS_URL, with every master as a seed', () => {
+      const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'astral-secrets')!;
+      const urls = Object.entries(secretValues(secret)).filter(([k]) => k.startsWith('REDIS_URL'));
+      expect(urls.map(([k]) => k).sort()).toEqual(['REDIS_URL_DIRECTORY', 'REDIS_URL_SEEDER']);
+      for (const [, url] of urls)
+        expect(clusterSeeds(url)).toEqual([0, 1, 2].map((n) => ({ host: `redis-${n}.redis`, port: 6379 })));
+    });
+  });
+}

@@ -41,15 +41,20 @@ export class NestFleet implements Fleet {
   private readonly peers: PeerClient[] = [];
   private readonly directory: DirectoryClient[] = [];
   private readonly notifiers: AgentNotifier[] = [];
-  readonly notes = [
-    "today's transport: Nest ClientRedis + NodeAddressedRedisServer per process on one shared pub + sub connection (PUBLISH, PSUBSCRIBE `node.<id>.*` / `relay.<id>.*`, SUBSCRIBE per reply channel)",
-  ];
+  readonly notes: string[];
 
   constructor(
     private readonly top: Topology,
     private readonly url: string,
     private readonly rec: Recorder,
-  ) {}
+    cluster = false,
+  ) {
+    this.notes = [
+      cluster
+        ? "today's transport on a Redis Cluster: one ioredis Cluster client per process shared by its Nest client and server; a node's messages to itself and every reply by SPUBLISH/SSUBSCRIBE on `<channel>@{<id>}` (its slot), requests to other nodes and heartbeats to the directory by PUBLISH/PSUBSCRIBE, which the cluster forwards to every node"
+        : "today's transport: Nest ClientRedis + NodeAddressedRedisServer per process on one shared pub + sub connection (PUBLISH, PSUBSCRIBE `node.<id>.*` / `relay.<id>.*`, SUBSCRIBE per reply channel)",
+    ];
+  }
 
   async connect(progress: (msg: string) => void): Promise<void> {
     const { ids } = this.top;
@@ -88,10 +93,15 @@ export class NestFleet implements Fleet {
     await client.connect();
     // The reply's own timestamp, read where the requester's sub connection receives it.
     const [, sub] = client.unwrap<[Redis, Redis]>();
-    sub.on('message', (_channel: string, raw: string) => {
+    const onReply = (channel: string, raw: string) => {
+      if (!channel.endsWith('.reply')) return;
       const reply = JSON.parse(raw) as { response?: { sentAt?: number } };
       this.rec.delivered('reply', reply.response?.sentAt);
-    });
+    };
+    // On a Redis Cluster replies come sharded (SSUBSCRIBE), and the one Cluster client also carries the
+    // server's sharded requests: only reply channels are counted.
+    sub.on('message', onReply);
+    sub.on('smessage', onReply);
     const server = new NodeAddressedRedisServer(id, redisTransport({ url: this.url }).options, connections);
     setup(server);
     await new Promise<void>((resolve, reject) =>

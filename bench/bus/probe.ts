@@ -14,6 +14,8 @@ export interface ProbeConfig {
   /** One redis-server (`url`) or the cluster's ports. */
   url?: string;
   clusterPorts?: number[];
+  /** On the cluster: the sharded inbox (SPUBLISH/SSUBSCRIBE), or today's transport's PUBLISH/PSUBSCRIBE. */
+  clusterMode?: 'inbox' | 'nest';
   out: string;
 }
 
@@ -28,7 +30,15 @@ async function main(config: ProbeConfig): Promise<void> {
   };
   let publish: (message: string) => Promise<unknown>;
   let close: () => void;
-  if (config.clusterPorts) {
+  if (config.clusterPorts && config.clusterMode === 'nest') {
+    // A ticket heartbeat as today's transport sends it on a cluster: PUBLISH, matched by PSUBSCRIBE.
+    const c = new Cluster(config.clusterPorts.map((port) => ({ host: '127.0.0.1', port })));
+    c.on('error', () => undefined);
+    c.on('pmessage', (_p: string, _ch: string, raw: string) => heard(raw));
+    await c.psubscribe(`node.${id}.*`);
+    publish = (m) => c.publish(`node.${id}.tickets.heartbeat@${id}`, m);
+    close = () => c.disconnect();
+  } else if (config.clusterPorts) {
     const c = new Cluster(
       config.clusterPorts.map((port) => ({ host: '127.0.0.1', port })),
       { shardedSubscribers: true },

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { RedisClusterHandle, RedisHandle, startRedis, startRedisCluster } from '@astral/testing';
 import { Fleet, Topology } from './fleet';
 import { DIRECTORY_INBOXES, InboxFleet, ShardedConnections, directoryInbox } from './inbox-fleet';
@@ -24,7 +24,14 @@ export interface BusSetup {
  * only counts heartbeats and times them (PSUBSCRIBE `directory.*` as the real one does; on the
  * cluster, SSUBSCRIBE on DIRECTORY_INBOXES inboxes, one connection per shard that serves some).
  */
-export async function startBus(shards: number, top: Topology, rec: Recorder): Promise<BusSetup> {
+export type BusTransport = 'nest' | 'inbox';
+
+export async function startBus(
+  shards: number,
+  top: Topology,
+  rec: Recorder,
+  transport: BusTransport = 'nest',
+): Promise<BusSetup> {
   const serverArgs = ['--maxclients', '20000'];
   const heard = (raw: string): void => {
     const p = JSON.parse(raw) as { data?: { sentAt?: number } };
@@ -34,6 +41,38 @@ export async function startBus(shards: number, top: Topology, rec: Recorder): Pr
   const quitAll = async (conns: { quit(): Promise<unknown>; disconnect(): void }[]): Promise<void> => {
     for (const c of conns) await c.quit().catch(() => c.disconnect());
   };
+
+  if (shards && transport === 'nest') {
+    const cluster: RedisClusterHandle = await startRedisCluster({ shards, args: serverArgs });
+    const dir = quiet(
+      new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }))) as unknown as Redis,
+    );
+    try {
+      for (const n of cluster.nodes.slice(0, shards)) admin.push(quiet(new Redis(n.port, '127.0.0.1')));
+      // The stand-in directory: PSUBSCRIBE `directory.*` on whichever node, as the real one does.
+      dir.on('pmessage', (_p: string, _c: string, raw: string) => heard(raw));
+      await dir.psubscribe('directory.*');
+      const [first, ...rest] = cluster.nodes.map((n) => `127.0.0.1:${n.port}`);
+      const url = `redis://${first}?cluster=1&seed=${rest.join(',')}`;
+      const fleet = new NestFleet(top, url, rec, true);
+      return {
+        admin,
+        fleet,
+        // Per node: its agent's 3 and its relay's 2 handlers, SSUBSCRIBEd on `<channel>@{<id>}`.
+        subscriptionsExpected: (n) => ({ patterns: 2 * n + 2, shardChannels: 5 * n }),
+        probeTarget: { clusterPorts: cluster.nodes.map((n) => n.port), clusterMode: 'nest' },
+        stop: async () => {
+          await fleet.close().catch(() => undefined);
+          await quitAll([dir, ...admin]);
+          await cluster.stop();
+        },
+      };
+    } catch (err) {
+      await quitAll([dir, ...admin]);
+      await cluster.stop();
+      throw err;
+    }
+  }
 
   if (shards) {
     const cluster: RedisClusterHandle = await startRedisCluster({ shards, args: serverArgs });
@@ -57,7 +96,7 @@ export async function startBus(shards: number, top: Topology, rec: Recorder): Pr
         admin,
         fleet,
         subscriptionsExpected: (n) => ({ patterns: 0, shardChannels: 2 * n + DIRECTORY_INBOXES + 1 }),
-        probeTarget: { clusterPorts: cluster.nodes.map((n) => n.port) },
+        probeTarget: { clusterPorts: cluster.nodes.map((n) => n.port), clusterMode: 'inbox' },
         stop: async () => {
           await fleet.close().catch(() => undefined);
           for (const d of dirs) await d.close();

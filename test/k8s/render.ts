@@ -66,6 +66,7 @@ export interface Spec {
   policyTypes?: string[];
   ingress?: { from?: NetworkPolicyPeer[]; ports?: { port: number }[] }[];
   egress?: { to?: NetworkPolicyPeer[]; ports?: { port: number }[] }[];
+  volumeClaimTemplates?: { metadata: { name: string } }[];
 }
 export interface Obj {
   apiVersion: string;
@@ -111,7 +112,9 @@ function renderBaseInJs(dir: string): Obj[] {
 }
 
 export const kubectl = hasKubectl();
-export const targets = kubectl ? ['base', 'overlays/dev', 'overlays/prod'] : ['base'];
+export const targets = kubectl
+  ? ['base', 'overlays/dev', 'overlays/prod', 'overlays/redis-cluster']
+  : ['base'];
 
 export function render(target: string): Obj[] {
   const dir = join(K8S, target);
