@@ -55,18 +55,21 @@ const listen = (server: NodeAddressedRedisServer) =>
   );
 
 /**
- * The bus on a real 3-shard Redis Cluster on loopback: two nodes, each with its ACL user granted on every
+ * The bus on a real Redis Cluster of 5 shards on loopback: two nodes, each with its ACL user granted on every
  * cluster node, their Nest servers and clients on Cluster clients. Requests flow both ways, the sender
  * checks hold, and a restarted shard heals.
  */
-describe('the bus on a 3-shard Redis Cluster', () => {
+/** More shards than the connections a process may hold, so that one per master would show. */
+const SHARDS = 5;
+
+describe(`the bus on a ${SHARDS}-shard Redis Cluster`, () => {
   let cluster: RedisClusterHandle;
   const servers: NodeAddressedRedisServer[] = [];
   const clients = new Map<string, ClientProxy>();
   const urls = new Map<string, string>();
 
   beforeAll(async () => {
-    cluster = await startRedisCluster({ shards: 3 });
+    cluster = await startRedisCluster({ shards: SHARDS });
     // No ACL file: the default user is the admin that grants the node users, on every cluster node.
     const admin = `${cluster.urls[0]}?cluster=1`;
     for (const id of [A, B]) urls.set(id, (await grantBusUser(admin, { role: 'node', nodeId: id })).url);
@@ -143,9 +146,10 @@ describe('the bus on a 3-shard Redis Cluster', () => {
     const lists = await Promise.all(cluster.nodes.map((n) => redisCli(n.port, 'CLIENT', 'LIST')));
     const ofA = lists.flatMap((l) => l.split('\n').filter((line) => line.includes(` user=${A} `)));
     const names = ofA.map((line) => /name=(\S*)/.exec(line)?.[1] ?? '').sort();
-    // Commands: its slot's master (PUBLISH, and SPUBLISH to itself), and the master of each slot it
-    // answers a request from (here B's); one classic subscriber; one sharded subscriber (its own slot).
-    expect(names.filter((n) => n === 'astral-bus').length).toBeLessThanOrEqual(2);
+    // Commands: its slot's master (PUBLISH, and SPUBLISH to itself), the master of each slot it answers
+    // a request from (here B's), and whichever node took ioredis's ready check (CLUSTER INFO, to a random
+    // node); one classic subscriber; one sharded subscriber (its own slot). Never one per master.
+    expect(names.filter((n) => n === 'astral-bus').length).toBeLessThanOrEqual(3);
     expect(names.filter((n) => n.startsWith('ioredis-cluster(subscriber)'))).toHaveLength(1);
     expect(names.filter((n) => n.startsWith('ioredis-cluster(ssubscriber)'))).toHaveLength(1);
     expect(names).toHaveLength(names.filter((n) => n.includes('astral-bus')).length);
@@ -166,7 +170,7 @@ describe('the bus on a 3-shard Redis Cluster', () => {
   });
 
   it('heals after each shard in turn is restarted', async () => {
-    for (let shard = 0; shard < 3; shard++) {
+    for (let shard = 0; shard < SHARDS; shard++) {
       await cluster.restartShard(shard);
       // The restarted node has no ACL of its own (no persistence): grant again, as an operator's
       // provisioning job (or an ACL file) does.

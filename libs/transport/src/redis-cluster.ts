@@ -80,7 +80,7 @@ export function openRedis(options: OpenRedisOptions): Redis {
     retryDelayOnClusterDown: CLUSTER_RETRY_DELAY_MS,
     retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
     retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
-    slotsRefreshTimeout: 2000,
+    slotsRefreshTimeout: 5000,
     // ioredis reads the slot map again every 5 s by default: CLUSTER SLOTS and a 16,384-entry map per
     // process every 5 s, which for a fleet is the cluster's biggest load (measured: 1,000 nodes'
     // 2,000 processes stalled the bench's event loop for seconds). A moved slot (MOVED, ASK) or a lost
