@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import {
   FlvTagReader,
@@ -19,6 +16,7 @@ import {
   waitFor,
   watchAtEveryViewer,
   agentApi,
+  withFailureLogs,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -60,16 +58,7 @@ describeIfNetns('Network-namespace testbed', () => {
     s.streams.find((x) => x.streamId === streamId)?.forwards.filter((f) => f.state !== 'closed') ?? [];
 
   /** Runs a test body; on failure saves every process's log and prints the tails. */
-  const withLogs = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (err) {
-      const file = join(tmpdir(), `astral-netns-failure-${Date.now()}.log`);
-      writeFileSync(file, nw().logs(50_000_000));
-      console.log(`full logs of every process: ${file}\n${nw().logs(2000)}`);
-      throw err;
-    }
-  };
+  const withLogs = withFailureLogs('netns', () => nw());
 
   beforeAll(async () => {
     net = await startNetnsNetwork({ nodes: N, uplink: UPLINK, tag: TAG, subnetOctet: 78, heartbeatMs: 1000 });

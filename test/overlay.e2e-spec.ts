@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClientProxy } from '@nestjs/microservices';
 import { AstralError, NodeInfo, NodesReply, NodeStatus, PublishReply, RelayStats } from '@astral/contracts';
 import { PeerClient, claimingBusClient } from '@astral/transport';
@@ -18,6 +15,7 @@ import {
   waitFor,
   watchAtEveryViewer,
   agentApi,
+  withFailureLogs,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -71,17 +69,8 @@ describe('Overlay', () => {
     return performance.now() - started;
   }
 
-  /** Runs a test body; on failure prints the tails of every process's log. */
-  const withLogs = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (err) {
-      const file = join(tmpdir(), `astral-overlay-failure-${Date.now()}.log`);
-      writeFileSync(file, net.logs(50_000_000));
-      console.log(`full logs of every process: ${file}\n${net.logs(2000)}`);
-      throw err;
-    }
-  };
+  /** Runs a test body; on failure saves every process's log and prints the tails. */
+  const withLogs = withFailureLogs('overlay', () => net);
 
   beforeAll(async () => {
     net = await startLocalNetwork({

@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { NodeInfo, PublishReply } from '@astral/contracts';
 import {
   FlvTagReader,
@@ -17,6 +14,7 @@ import {
   startRedisCluster,
   waitFor,
   watchAtEveryViewer,
+  withFailureLogs,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -40,16 +38,8 @@ describe('Overlay on a 3-shard Redis Cluster', () => {
   const readers = new Map<number, FlvTagReader>();
   const published: { ts: number; at: number }[] = [];
 
-  const withLogs = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (err) {
-      const file = join(tmpdir(), `astral-redis-cluster-failure-${Date.now()}.log`);
-      writeFileSync(file, net.logs(50_000_000));
-      console.log(`full logs of every process: ${file}\n${net.logs(2000)}`);
-      throw err;
-    }
-  };
+  /** Runs a test body; on failure saves every process's log and prints the tails. */
+  const withLogs = withFailureLogs('redis-cluster', () => net);
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ shards: SHARDS });

@@ -22,3 +22,4 @@ export * from './mp4-boxes';
 export * from './fmp4-remux';
 export * from './bus-requester';
 export * from './redis-cluster';
+export * from './failure-logs';
