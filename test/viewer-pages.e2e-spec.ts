@@ -1,5 +1,6 @@
 import type { ListedStream, PlacementReply, PublishReply, RelayStats, StreamInfo } from '@astral/contracts';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import {
@@ -95,10 +96,20 @@ describe('viewer pages in a browser', () => {
 
   const node = (id: string | null): LocalNode | undefined => net.nodes.find((n) => n.nodeId === id);
   const step = (body: () => Promise<void>) =>
-    withLogsOnFailure(
-      () => `${net.logs(3000)}\n----- browser console -----\n${consoleLines.slice(-60).join('\n')}`,
-      body,
-    );
+    withLogsOnFailure(() => {
+      // Every process's whole log is kept (the network's own dir goes with it), and the directory lines
+      // that end a stream are picked out: an early "has ended" was once seen here with no cause in the tails.
+      const file = join(tmpdir(), `astral-viewer-pages-failure-${Date.now()}.log`);
+      writeFileSync(file, net.logs(50_000_000));
+      const ends = net.directory
+        .readLog(50_000_000)
+        .split('\n')
+        .filter((l) => /stream ended|nodes expired|unregistered|expiry suspended|publisher stopped/.test(l));
+      return (
+        `full logs of every process: ${file}\n----- what can end a stream -----\n${ends.join('\n')}\n` +
+        `${net.logs(3000)}\n----- browser console -----\n${consoleLines.slice(-60).join('\n')}`
+      );
+    }, body);
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) throw new Error(`chromium is not installed at ${CHROMIUM_PATH}`);
@@ -117,7 +128,9 @@ describe('viewer pages in a browser', () => {
         { uploadLimit: '1400k', ...remote },
         { uploadLimit: '0' },
       ],
-      heartbeatMs: 1000,
+      // Heartbeats every 2 s (the expiry window 7 s): with 1 s (4 s), six pages starting to decode at once on
+      // two cores can delay the source's heartbeats past it, and an expired source's stream ends.
+      heartbeatMs: 2000,
     });
     stream = await agentApi<PublishReply>(net.nodes[0], 'POST', '/api/streams', { title: 'Viewer pages' });
     publisher = spawnManaged('publisher', [...PUBLISH_ARGS, stream.rtmpUrl], {
