@@ -198,6 +198,23 @@ describe(`the bus on a ${SHARDS}-shard Redis Cluster`, () => {
           },
         );
       }
+      // A node's own relay, on the sharded channel its server SSUBSCRIBEd once, long before: ioredis
+      // subscribes again on the restarted master (one of the restarts is that of B's slot's master).
+      await waitFor(
+        async () => {
+          try {
+            const limit = addressed(RelayPatterns.SetUploadLimit, B);
+            return (await request(clients.get(B)!, limit, { uploadLimitBps: 1 }, 500)) !== undefined;
+          } catch {
+            return false;
+          }
+        },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 250,
+          what: `B to reach its own relay after shard ${shard} restarted`,
+        },
+      );
     }
-  }, 120_000);
+  }, 180_000);
 });
