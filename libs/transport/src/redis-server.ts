@@ -59,6 +59,8 @@ export class ScreenedRedisServer extends ServerRedis {
   };
   /** Whether the options name a Redis Cluster (sharded replies and self-addressed messages). */
   protected readonly sharded: boolean;
+  /** Settles once Redis has applied the subscriptions bindEvents made. */
+  private subscribed?: Promise<void>;
 
   constructor(
     options: RedisOptions['options'],
@@ -130,15 +132,31 @@ export class ScreenedRedisServer extends ServerRedis {
     subClient.on('pmessage', onMessage);
     if (this.sharded) subClient.on('smessage', onShardMessage);
     this.listener = { sub: subClient, onMessage, onShardMessage, patterns, shardChannels };
-    for (const pattern of patterns) void subClient.psubscribe(pattern);
-    if (shardChannels.length) {
-      subClient.ssubscribe(...shardChannels).catch((err: unknown) => {
+    const subscriptions = patterns.map((pattern) => subClient.psubscribe(pattern));
+    if (shardChannels.length) subscriptions.push(subClient.ssubscribe(...shardChannels));
+    this.subscribed = Promise.allSettled(subscriptions).then((results) => {
+      for (const r of results) {
+        if (r.status === 'fulfilled') continue;
         this.logger.error({
-          msg: 'SSUBSCRIBE of the node-addressed channels failed; messages of this node to itself are lost',
-          err: err instanceof Error ? err.message : String(err),
+          msg: 'a bus subscription failed; the messages it covers are not received',
+          err: r.reason instanceof Error ? r.reason.message : String(r.reason),
         });
-      });
-    }
+      }
+    });
+  }
+
+  /**
+   * Nest's start, reporting "listening" only once the subscriptions are in place: a message published
+   * before Redis applied them would be lost (pub/sub keeps nothing), and on a Redis Cluster the
+   * subscriber connection is opened by the first (P)SUBSCRIBE.
+   */
+  override start(callback?: () => void): void {
+    // Nest also calls it with the error when connecting failed (`.catch(callback)`).
+    const done: ((err?: unknown) => void) | undefined = callback;
+    super.start((err?: unknown) => {
+      if (err) return done?.(err);
+      void (this.subscribed ?? Promise.resolve()).then(() => done?.());
+    });
   }
 
   /** Where the answer to a request received on `channel` goes, and how (SPUBLISH on a cluster). */
