@@ -45,7 +45,7 @@ export class SenderBoundRedisClient extends ClusterAwareRedisClient {
    */
   override async connect(): Promise<unknown> {
     const connected: unknown = await super.connect();
-    const sub = this.subscriber();
+    const sub = this.redisOf('sub') as Redis | null;
     if (this.connections && !this.replyListener && sub?.status === 'ready') {
       this.wasInitialConnectionSuccessful = true;
       // Nest's own callback, as Nest attaches it: it handles its errors itself.
@@ -55,16 +55,11 @@ export class SenderBoundRedisClient extends ClusterAwareRedisClient {
     return connected;
   }
 
-  /** Nest's subscriber, typed (Nest declares ioredis's type loosely). */
-  private subscriber(): Redis | null {
-    return (this.subClient as Redis | null | undefined) ?? null;
-  }
-
   override async close(): Promise<void> {
     if (!this.connections) return super.close();
     // A shared subscriber lives on for the server: stop reading replies on it.
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    if (this.replyListener) this.subscriber()?.off('message', this.replyListener);
+    if (this.replyListener) this.redisOf('sub')?.off('message', this.replyListener);
     this.stopReadingShardReplies();
     this.replyListener = undefined;
     await super.close();

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { clusterSeeds, isCluster, openRedis } from './redis-cluster';
+import { isCluster, namesCluster, openRedis } from './redis-cluster';
 import { RedisTransportSettings, redisTransport } from './redis-transport';
 
 /** Which of the two bus connections: the publisher (commands, PUBLISH) or the subscriber (SUBSCRIBE mode). */
@@ -95,7 +95,7 @@ export class BusConnections {
  */
 export function busConnections(settings: RedisTransportSettings): BusConnections {
   const options = redisTransport(settings).options;
-  const cluster = clusterSeeds(settings.url) !== null;
+  const cluster = namesCluster(options);
   return new BusConnections(
     (role) =>
       openRedis({

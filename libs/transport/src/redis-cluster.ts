@@ -46,6 +46,11 @@ export type OpenRedisOptions = IoRedisOptions & {
   [other: string]: unknown;
 };
 
+/** Whether connection (or Nest transport) options name a Redis Cluster: they carry its seeds. */
+export function namesCluster(options: object | undefined): boolean {
+  return Boolean((options as OpenRedisOptions | undefined)?.[CLUSTER_SEEDS]);
+}
+
 /** How often a Cluster client reads the slot map without a reason (a MOVED or a lost node reads it at once). */
 export const CLUSTER_SLOTS_REFRESH_MS = 60_000;
 
@@ -104,8 +109,9 @@ export function isCluster(redis: Redis): boolean {
  * Null for a single Redis (Nest makes its own).
  */
 export function nestClusterConnection(nestOptions: object | undefined): Redis | null {
-  const options = (nestOptions ?? {}) as OpenRedisOptions;
-  return options[CLUSTER_SEEDS] ? openRedis({ ...options, lazyConnect: true }) : null;
+  return namesCluster(nestOptions)
+    ? openRedis({ ...(nestOptions as OpenRedisOptions), lazyConnect: true })
+    : null;
 }
 
 /** A second connection like `redis` (same node or cluster, same options) under another client name. */

@@ -13,7 +13,7 @@ import {
 } from '@astral/contracts';
 import { ScreenedPacket, screenMessage } from './message-screen';
 import { BusConnections } from './bus-connections';
-import { CLUSTER_SEEDS, nestClusterConnection } from './redis-cluster';
+import { namesCluster, nestClusterConnection } from './redis-cluster';
 
 /** The publishing side of Nest's Redis server (its pub client; SPUBLISH on a Redis Cluster). */
 type RedisPublisher = {
@@ -68,7 +68,7 @@ export class ScreenedRedisServer extends ServerRedis {
     private readonly connections?: BusConnections,
   ) {
     super(options ?? {});
-    this.sharded = Boolean((options as Record<string, unknown> | undefined)?.[CLUSTER_SEEDS]);
+    this.sharded = namesCluster(options);
   }
 
   override createRedisClient(): Redis {

@@ -1,7 +1,20 @@
 import { ClientRedis, MsPattern, ReadPacket, RedisOptions, WritePacket } from '@nestjs/microservices';
-import { shardedChannel, shardedReplyChannel, splitSender, travelsSharded } from '@astral/contracts';
+import {
+  fromSender,
+  shardedChannel,
+  shardedReplyChannel,
+  splitSender,
+  travelsSharded,
+} from '@astral/contracts';
 import type Redis from 'ioredis';
-import { CLUSTER_SEEDS, nestClusterConnection, publishingNode } from './redis-cluster';
+import { namesCluster, nestClusterConnection, publishingNode } from './redis-cluster';
+
+/** Where a packet goes: `<base>@<sender>` by PUBLISH, or `<base>@{<sender>}` by SPUBLISH. */
+interface Route {
+  base: string;
+  sender: string;
+  sharded: boolean;
+}
 
 /**
  * Nest's Redis client, made for a Redis Cluster when its options name one (redis-cluster.ts), and
@@ -23,7 +36,7 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
 
   constructor(options: RedisOptions['options']) {
     super(options ?? {});
-    this.sharded = Boolean((options as Record<string, unknown> | undefined)?.[CLUSTER_SEEDS]);
+    this.sharded = namesCluster(options);
   }
 
   override createClient(): Redis {
@@ -56,13 +69,13 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
     if (!this.sharded) return super.publish(partialPacket, callback);
     try {
       const packet = this.assignPacketId(partialPacket);
-      const { channel, base, sender } = this.channelOf(partialPacket);
-      const replyChannel = shardedReplyChannel(base, sender);
+      const route = this.routeOf(partialPacket);
+      const replyChannel = shardedReplyChannel(route.base, route.sender);
       const message = JSON.stringify(this.serializer.serialize(packet));
       const send = () => {
         this.subscriptionsCount.set(replyChannel, (this.subscriptionsCount.get(replyChannel) ?? 0) + 1);
         this.routingMap.set(packet.id, callback);
-        this.publishOn(channel, sender, message).catch((err: unknown) => this.failRequest(packet.id, err));
+        this.publishOn(route, message).catch((err: unknown) => this.failRequest(packet.id, err));
       };
       if ((this.subscriptionsCount.get(replyChannel) ?? 0) <= 0) {
         this.redisOf('sub')
@@ -83,8 +96,7 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
 
   protected override dispatchEvent(packet: ReadPacket): Promise<unknown> {
     if (!this.sharded) return super.dispatchEvent(packet);
-    const { channel, sender } = this.channelOf(packet);
-    return this.publishOn(channel, sender, JSON.stringify(this.serializer.serialize(packet)));
+    return this.publishOn(this.routeOf(packet), JSON.stringify(this.serializer.serialize(packet)));
   }
 
   protected override unsubscribeFromChannel(channel: string): void {
@@ -99,20 +111,18 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
     }
   }
 
-  /** The channel a packet goes out on, sharded or not, with its base and sender. */
-  private channelOf(packet: ReadPacket): { channel: string; base: string; sender: string } {
+  /** How a packet goes out: its base channel and sender, and whether it travels sharded. */
+  private routeOf(packet: ReadPacket): Route {
     const split = splitSender(this.normalizePattern(packet.pattern as MsPattern));
     if (!split) throw new Error(`bus channel ${String(packet.pattern)} has no sender`);
-    const { base, sender } = split;
-    const channel = travelsSharded(base, sender) ? shardedChannel(base, sender) : `${base}@${sender}`;
-    return { channel, base, sender };
+    return { ...split, sharded: travelsSharded(split.base, split.sender) };
   }
 
-  /** SPUBLISH for a sharded channel; else PUBLISH through the sender's own slot's master. */
-  private publishOn(channel: string, sender: string, message: string): Promise<unknown> {
+  /** SPUBLISH on the sharded channel; else PUBLISH through the sender's own slot's master. */
+  private publishOn({ base, sender, sharded }: Route, message: string): Promise<unknown> {
     const pub = this.redisOf('pub');
-    if (channel.endsWith('}')) return pub.spublish(channel, message);
-    return (publishingNode(pub, sender) ?? pub).publish(channel, message);
+    if (sharded) return pub.spublish(shardedChannel(base, sender), message);
+    return (publishingNode(pub, sender) ?? pub).publish(fromSender(base, sender), message);
   }
 
   private failRequest(id: string, err: unknown): void {
@@ -121,7 +131,7 @@ export abstract class ClusterAwareRedisClient extends ClientRedis {
     callback?.({ err, isDisposed: true });
   }
 
-  /** Nest's publisher or subscriber, typed (Nest declares ioredis's type loosely). */
+  /** Nest's publisher or subscriber, typed (Nest declares ioredis's type loosely; null before connect). */
   protected redisOf(role: 'pub' | 'sub'): Redis {
     return (role === 'pub' ? this.pubClient : this.subClient) as Redis;
   }
