@@ -16,6 +16,8 @@ import {
   startLocalNetwork,
   waitFor,
   agentApi,
+  PublishedFrame,
+  publishSample,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -27,7 +29,7 @@ describe('A → B → C chain', () => {
   let net: LocalNetwork;
   let publisher: FlvFilePublisher | null = null;
   let stream: PublishReply;
-  const published: { ts: number; at: number }[] = [];
+  const published: PublishedFrame[] = [];
 
   beforeAll(async () => {
     // The sample is ~1.05 Mbit/s on the wire: 1.5 Mbit/s admits one forward, not two.
@@ -47,12 +49,7 @@ describe('A → B → C chain', () => {
   it('builds the chain and delivers at least 95% of the frames to C', async () => {
     try {
       stream = await agentApi<PublishReply>(node(A), 'POST', `/api/streams`, { title: 'Chain test' });
-      publisher = new FlvFilePublisher({
-        file: sampleFlvPath(),
-        url: stream.publishUrl,
-        onVideoFrame: (ts) => published.push({ ts, at: Date.now() }),
-      });
-      await publisher.start();
+      publisher = await publishSample(stream.publishUrl, published);
 
       const watchB = await waitFor(
         () =>

@@ -10,13 +10,14 @@ import {
   netnsUnavailableReason,
   runHostCommand,
   runningProcesses,
-  sampleFlvPath,
   sleep,
   startNetnsNetwork,
   waitFor,
   watchAtEveryViewer,
   agentApi,
   withFailureLogs,
+  PublishedFrame,
+  publishSample,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -42,7 +43,7 @@ describeIfNetns('Network-namespace testbed', () => {
   let publisher: FlvFilePublisher | undefined;
   let streamId: string;
   const readers = new Map<number, FlvTagReader>();
-  const published: { ts: number; at: number }[] = [];
+  const published: PublishedFrame[] = [];
   let partitioned: LocalNode | undefined;
 
   const nw = (): NetnsNetwork => {
@@ -71,12 +72,7 @@ describeIfNetns('Network-namespace testbed', () => {
       { timeoutMs: 30_000, intervalMs: 1000, what: 'node 1 to create the stream' },
     );
     streamId = created.streamId;
-    publisher = new FlvFilePublisher({
-      file: sampleFlvPath(),
-      url: created.publishUrl,
-      onVideoFrame: (ts) => published.push({ ts, at: Date.now() }),
-    });
-    await publisher.start();
+    publisher = await publishSample(created.publishUrl, published);
   }, 240_000);
 
   afterAll(async () => {

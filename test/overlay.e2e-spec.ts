@@ -9,13 +9,14 @@ import {
   descendants,
   forwardTree,
   httpJson,
-  sampleFlvPath,
   sleep,
   startLocalNetwork,
   waitFor,
   watchAtEveryViewer,
   agentApi,
   withFailureLogs,
+  PublishedFrame,
+  publishSample,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -36,7 +37,7 @@ describe('Overlay', () => {
   let client: ClientProxy;
   const readers = new Map<number, FlvTagReader>();
   let crashed: LocalNode | undefined;
-  const published: { ts: number; at: number }[] = [];
+  const published: PublishedFrame[] = [];
 
   const stats = (n: LocalNode) => httpJson<RelayStats>('GET', n.forwardStatsUrl);
   const status = (n: LocalNode) => httpJson<NodeStatus>('GET', `${n.apiUrl}/api/status`);
@@ -86,12 +87,7 @@ describe('Overlay', () => {
       title: 'Overlay',
     });
     streamId = created.streamId;
-    publisher = new FlvFilePublisher({
-      file: sampleFlvPath(),
-      url: created.publishUrl,
-      onVideoFrame: (ts) => published.push({ ts, at: Date.now() }),
-    });
-    await publisher.start();
+    publisher = await publishSample(created.publishUrl, published);
   }, 240_000);
 
   afterAll(async () => {

@@ -8,13 +8,14 @@ import {
   descendants,
   forwardTree,
   httpJson,
-  sampleFlvPath,
   sleep,
   startLocalNetwork,
   startRedisCluster,
   waitFor,
   watchAtEveryViewer,
   withFailureLogs,
+  PublishedFrame,
+  publishSample,
 } from '@astral/testing';
 import { FlvFilePublisher } from '@astral/media';
 
@@ -36,7 +37,7 @@ describe('Overlay on a 3-shard Redis Cluster', () => {
   let publisher: FlvFilePublisher;
   let streamId: string;
   const readers = new Map<number, FlvTagReader>();
-  const published: { ts: number; at: number }[] = [];
+  const published: PublishedFrame[] = [];
 
   /** Runs a test body; on failure saves every process's log and prints the tails. */
   const withLogs = withFailureLogs('redis-cluster', () => net);
@@ -53,12 +54,7 @@ describe('Overlay on a 3-shard Redis Cluster', () => {
       title: 'On a cluster',
     });
     streamId = created.streamId;
-    publisher = new FlvFilePublisher({
-      file: sampleFlvPath(),
-      url: created.publishUrl,
-      onVideoFrame: (ts) => published.push({ ts, at: Date.now() }),
-    });
-    await publisher.start();
+    publisher = await publishSample(created.publishUrl, published);
   }, 240_000);
 
   afterAll(async () => {

@@ -23,3 +23,4 @@ export * from './fmp4-remux';
 export * from './bus-requester';
 export * from './redis-cluster';
 export * from './failure-logs';
+export * from './sample-publisher';
