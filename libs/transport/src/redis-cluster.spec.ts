@@ -1,6 +1,12 @@
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { ClientProxy } from '@nestjs/microservices';
-import { AgentPatterns, RelayPatterns, addressed } from '@astral/contracts';
+import {
+  AgentPatterns,
+  RelayPatterns,
+  addressed,
+  shardedChannel,
+  shardedReplyChannel,
+} from '@astral/contracts';
 import { RedisClusterHandle, redisCli, startRedisCluster, waitFor } from '@astral/testing';
 import { grantBusUser } from './acl-admin';
 import { busClient } from './bus-client';
@@ -8,6 +14,7 @@ import { busConnections } from './bus-connections';
 import { CLUSTER_SEEDS, clusterSeeds } from './redis-cluster';
 import { redisConnection, redisTransport } from './redis-transport';
 import { NodeAddressedRedisServer } from './redis-server';
+import { MAX_MESSAGE_BYTES } from './message-screen';
 import { request } from './send';
 
 const A = '0a6b3b8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -153,6 +160,44 @@ describe(`the bus on a ${SHARDS}-shard Redis Cluster`, () => {
     expect(names.filter((n) => n.startsWith('ioredis-cluster(subscriber)'))).toHaveLength(1);
     expect(names.filter((n) => n.startsWith('ioredis-cluster(ssubscriber)'))).toHaveLength(1);
     expect(names).toHaveLength(names.filter((n) => n.includes('astral-bus')).length);
+  });
+
+  it('screens what arrives on its sharded channels: a bad packet is refused (400, on the sharded reply channel), its well-formed twin answered', async () => {
+    // As the cluster's default user (no ACL file here), the one that may write B's own sharded channel.
+    const raw = new Cluster(
+      cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+      {
+        shardedSubscribers: true,
+      },
+    );
+    raw.on('error', () => undefined);
+    const base = addressed(RelayPatterns.SetUploadLimit, B);
+    const replies = new Map<string, { err?: { status: number }; response?: unknown }>();
+    raw.on('smessage', (_ch: string, msg: string) => {
+      const r = JSON.parse(msg) as { id: string; err?: { status: number }; response?: unknown };
+      replies.set(r.id, r);
+    });
+    const server = servers[1];
+    const before = { ...server.refused };
+    try {
+      await raw.ssubscribe(shardedReplyChannel(base, B));
+      const channel = shardedChannel(base, B);
+      await raw.spublish(channel, JSON.stringify({ id: 'bad-shape', pattern: 5, data: {} }));
+      await raw.spublish(channel, 'x'.repeat(MAX_MESSAGE_BYTES + 1));
+      await raw.spublish(channel, JSON.stringify({ id: 'twin', pattern: base, data: { uploadLimitBps: 1 } }));
+      await waitFor(() => replies.has('bad-shape') && replies.has('twin'), {
+        timeoutMs: 5000,
+        what: 'the refusal and the answer on the sharded reply channel',
+      });
+      expect(replies.get('bad-shape')?.err?.status).toBe(400);
+      expect(replies.get('twin')).toMatchObject({ response: { ok: true } });
+      expect((server.refused['bad-shape'] ?? 0) - (before['bad-shape'] ?? 0)).toBe(1);
+      expect((server.refused['too-large'] ?? 0) - (before['too-large'] ?? 0)).toBe(1);
+      // And the node still answers as usual.
+      await expect(ask(A, B)).resolves.toEqual({ refused: `asked by ${A}` });
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it("has every node's ACL: A may publish as A and not as B, on each cluster node", async () => {
